@@ -1,0 +1,220 @@
+"""Service configuration: `config/hotline.toml`, read and validated once at start-up.
+
+Nothing here reads the environment at import time: `load_settings()` takes the environment
+as an argument so tests can pass their own. A wrong file raises `ConfigError` naming the
+file, the key and the reason, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path("config/hotline.toml")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message names file, key and reason."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        super().__init__(f"{path}: {key}: {reason}")
+        self.path = str(path)
+        self.key = key
+        self.reason = reason
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkingHours(_Strict):
+    """Operator hours of one weekday, e.g. "08:30-17:30" (local time of the line)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> WorkingHours:
+        match = _HOURS_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"not a time of day: {text!r}")
+        start, end = time(h1, m1), time(h2, m2)
+        if end <= start:
+            raise ValueError(f"the end must come after the start: {text!r}")
+        return cls(start=start, end=end)
+
+
+class ServiceSettings(_Strict):
+    database_url: str = "sqlite+aiosqlite:///var/hotline.sqlite3"
+    recordings_dir: Path = Path("recordings")
+    calendar_dir: Path = Path("config/calendar")
+    spool_dir: Path = Path("var/spool")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    roll_due_dates_to_working_day: bool = False
+
+
+class AmiSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    user: str = "hotline"
+    secret: str = "hotline"
+    ping_interval: float = Field(default=10.0, gt=0)
+    action_timeout: float = Field(default=5.0, gt=0)
+    reconnect_min_delay: float = Field(default=0.5, gt=0)
+    reconnect_max_delay: float = Field(default=30.0, gt=0)
+
+
+class Organization(_Strict):
+    """The fund (ТФОМС) or an insurer (СМО) answering its own 8-800 line."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")
+    kind: Literal["fund", "insurer"]
+    name: str = Field(min_length=1)
+    level1_queue: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    level2_queue: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    level2_extension: str = Field(pattern=r"^\d{2,8}$")
+
+
+class Line(_Strict):
+    """One free 8-800 number, its organization, time zone and weekly operator hours."""
+
+    number: str = Field(pattern=r"^8800\d{7}$")
+    organization: str
+    timezone: str = "Asia/Barnaul"
+    around_the_clock: bool = False
+    hours: dict[str, WorkingHours] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: object) -> object:
+        if not isinstance(value, Mapping):
+            return value
+        parsed = {}
+        for day, text in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
+            parsed[day] = WorkingHours.parse(text) if isinstance(text, str) else text
+        return parsed
+
+    @model_validator(mode="after")
+    def _has_hours(self) -> Line:
+        if not self.around_the_clock and not self.hours:
+            raise ValueError("a line that is not staffed around the clock needs [lines.hours]")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Settings(_Strict):
+    """Everything the service needs, validated."""
+
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    organizations: tuple[Organization, ...] = Field(min_length=1)
+    lines: tuple[Line, ...] = Field(min_length=1)
+    source: str = "<memory>"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        codes = [org.code for org in self.organizations]
+        _no_repeats(codes, "organizations", "code")
+        _no_repeats([line.number for line in self.lines], "lines", "number")
+        queues = [q for org in self.organizations for q in (org.level1_queue, org.level2_queue)]
+        _no_repeats(queues, "organizations", "queue")
+        for i, line in enumerate(self.lines):
+            if line.organization not in codes:
+                raise ValueError(
+                    f"lines.{i}.organization: unknown organization {line.organization!r}"
+                )
+        return self
+
+    def organization(self, code: str) -> Organization:
+        for org in self.organizations:
+            if org.code == code:
+                return org
+        raise KeyError(code)
+
+    def line(self, number: str) -> Line:
+        for line in self.lines:
+            if line.number == number:
+                return line
+        raise KeyError(number)
+
+
+def _no_repeats(values: list[str], section: str, key: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{section}: {key} {value!r} appears twice")
+        seen.add(value)
+
+
+_ENV_OVERRIDES = {
+    "HOTLINE_DATABASE_URL": ("service", "database_url"),
+    "HOTLINE_AMI_HOST": ("ami", "host"),
+    "HOTLINE_AMI_PORT": ("ami", "port"),
+    "HOTLINE_AMI_USER": ("ami", "user"),
+    "HOTLINE_AMI_SECRET": ("ami", "secret"),
+}
+
+
+def config_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOTLINE_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def load_settings(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file, apply environment overrides, validate. Raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    path = Path(path) if path is not None else config_path(environ)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "-", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
+    for env_name, (section, key) in _ENV_OVERRIDES.items():
+        if environ.get(env_name):
+            raw.setdefault(section, {})[key] = environ[env_name]
+    return parse_settings(raw, source=str(path))
+
+
+def parse_settings(raw: Mapping[str, object], source: str = "<memory>") -> Settings:
+    """Validate an already-parsed mapping (used by tests and by `load_settings`)."""
+    try:
+        return Settings.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "-"
+        reason = error["msg"].removeprefix("Value error, ")
+        if key == "source":
+            key = "-"
+        raise ConfigError(source, key, reason) from None
