@@ -1,0 +1,482 @@
+"""The electronic journal's tables (SQLAlchemy 2 declarative models).
+
+No telephony knowledge lives here: a call is what the journal must remember about it (who
+called which line, when, who answered, transfers, recordings), whatever PBX produced it.
+Nothing is ever deleted: cards are cancelled, history and audit rows are append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from journal.types import BigId, Json, UTCDateTime
+
+# Stable constraint names, so Alembic migrations are reproducible on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json}
+
+
+class OrgKind(StrEnum):
+    FUND = "fund"  # ТФОМС
+    INSURER = "insurer"  # СМО
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # ОП1/ОП2 of the fund, СП1-СП3 of an insurer
+    ADMIN = "admin"  # administrator of the contact center: sees and closes everything
+    SYSADMIN = "sysadmin"  # users, dictionaries, calendar; not card contents
+
+
+class CardStatus(StrEnum):
+    DRAFT = "draft"
+    IN_WORK = "in_work"  # shown yellow
+    DONE = "done"  # shown white
+    CLOSED = "closed"  # read-only forever
+    CANCELLED = "cancelled"  # created by mistake; kept with the reason
+
+
+class Channel(StrEnum):
+    """How the appeal reached us (канал поступления)."""
+
+    HOTLINE = "hotline"
+    SECRETARY = "secretary"
+    RECEPTION = "reception"
+    POST = "post"
+    EMAIL = "email"
+    WEBSITE = "website"
+    GOSUSLUGI = "gosuslugi"
+    FORWARDED = "forwarded"
+
+
+class AppealForm(StrEnum):
+    ORAL = "oral"
+    WRITTEN = "written"
+
+
+class AppealType(StrEnum):
+    """Form ПГ types: 2 жалоба, 3 заявление, 4 консультация, 5 предложение."""
+
+    COMPLAINT = "complaint"
+    STATEMENT = "statement"
+    CONSULTATION = "consultation"
+    PROPOSAL = "proposal"
+
+
+class OralOutcome(StrEnum):
+    """How an oral appeal ended (DOMAIN.md, "Result")."""
+
+    ON_THE_SPOT = "on_the_spot"
+    BY_LEVEL2 = "by_level2"
+    BY_CALLBACK = "by_callback"
+    ADVISED_TO_WRITE = "advised_to_write"
+    REDIRECTED = "redirected"
+
+
+class TopicKind(StrEnum):
+    TOPIC = "topic"  # table 1.1: the subject of an appeal
+    COMPLAINT_REASON = "complaint_reason"  # table 1.2: reasons of a complaint
+
+
+class CallbackStatus(StrEnum):
+    PENDING = "pending"
+    DIALING = "dialing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Line(Base):
+    """A free 8-800 number of an organization."""
+
+    __tablename__ = "lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    around_the_clock: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int | None] = mapped_column(Integer)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    # The operator's phone as the PBX names it, e.g. "PJSIP/op101".
+    interface: Mapped[str | None] = mapped_column(String(80), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+    __table_args__ = (CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),)
+
+
+class Card(Base):
+    """A registration-control card (РКК): one citizen's appeal."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Registration
+    number: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    receiving_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    # The organization that has the card under consideration now (moves when forwarded).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    received_at: Mapped[datetime]
+    registered_at: Mapped[datetime]
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Channel and form
+    channel: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(8))
+    forwarded_from_body: Mapped[str | None] = mapped_column(String(300))
+    forwarded_letter_number: Mapped[str | None] = mapped_column(String(64))
+    forwarded_letter_date: Mapped[date | None] = mapped_column(Date)
+    # Applicant (personal data, 152-ФЗ)
+    applicant_name: Mapped[str | None] = mapped_column(String(300))
+    applicant_birth_date: Mapped[date | None] = mapped_column(Date)
+    applicant_policy: Mapped[str | None] = mapped_column(String(16))  # ЕНП, 16 digits
+    applicant_address: Mapped[str | None] = mapped_column(Text)
+    applicant_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    applicant_email: Mapped[str | None] = mapped_column(String(254))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    representative: Mapped[str | None] = mapped_column(String(300))
+    # Subject
+    insurer_concerned_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    medical_org_concerned: Mapped[str | None] = mapped_column(String(300))
+    appeal_type: Mapped[str | None] = mapped_column(String(16))
+    topic_code: Mapped[str | None] = mapped_column(String(16))
+    content: Mapped[str | None] = mapped_column(Text)
+    # Processing
+    responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responsible_level: Mapped[int | None] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    extended_at: Mapped[datetime | None]
+    extended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    extension_old_due: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    deferred_contact: Mapped[str | None] = mapped_column(Text)
+    callback_due_at: Mapped[datetime | None]
+    forwarded_at: Mapped[datetime | None]
+    # Result
+    measures_taken: Mapped[str | None] = mapped_column(Text)
+    justified: Mapped[bool | None] = mapped_column(Boolean)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    compensation_source: Mapped[str | None] = mapped_column(String(200))
+    compensation_sum: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    oral_outcome: Mapped[str | None] = mapped_column(String(24))
+    # Status
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Optimistic locking: two operators saving the same card cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    complaint_reasons: Mapped[list[CardComplaintReason]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="CardComplaintReason.code"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("receiving_organization_id", "year", "sequence", name="uq_cards_seq"),
+        UniqueConstraint("number", name="uq_cards_number"),
+        Index("ix_cards_received_at", "received_at"),
+    )
+
+
+class CardComplaintReason(Base):
+    """One reason of a complaint (form ПГ table 1.2); a complaint may carry several."""
+
+    __tablename__ = "card_complaint_reasons"
+
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class CardNumberCounter(Base):
+    """The last card sequence per organization and year, taken under a row lock."""
+
+    __tablename__ = "card_number_counters"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CardHistory(Base):
+    """Append-only: who changed which fields of a card, when, from what to what."""
+
+    __tablename__ = "card_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    # {"field": [old, new], ...}
+    changes: Mapped[dict[str, Any]]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Call(Base):
+    """One telephone call as the PBX reported it, across transfers."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The PBX's stable call key (the HOTLINE_ID tag, or the first linked id).
+    pbx_call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(4))  # in | out
+    line_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    caller_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    queue_wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    # answered | abandoned | secretary | callback | interrupted | in_progress
+    outcome: Mapped[str] = mapped_column(String(16))
+    end_cause: Mapped[str | None] = mapped_column(String(64))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"), index=True)
+    # The first operator who answered, for the journal's "operator" filter.
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_interface: Mapped[str | None] = mapped_column(String(80))
+
+
+class CallEvent(Base):
+    """The call's timeline: arrived, queued, ringing, answered, transferred, ended..."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    interface: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]]
+
+
+class CallTransfer(Base):
+    __tablename__ = "call_transfers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # blind | attended
+    from_interface: Mapped[str | None] = mapped_column(String(80))
+    to_queue: Mapped[str | None] = mapped_column(String(64))
+    to_interface: Mapped[str | None] = mapped_column(String(80))
+
+
+class Recording(Base):
+    """An audio file of a call (or a secretary message), immutable once stored."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # call | message | callback
+    pbx_file: Mapped[str] = mapped_column(String(500))  # as the PBX named it
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str | None] = mapped_column(String(16))
+    duration_seconds: Mapped[float | None]
+    silence_ratio: Mapped[float | None]
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    # pending | stored | missing | empty | truncated | corrupt | failed | destroyed
+    status: Mapped[str] = mapped_column(String(16))
+    problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    destroyed_at: Mapped[datetime | None]
+
+
+class Topic(Base):
+    """The form ПГ topic dictionary: appeal topics and complaint reasons, dated."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    code: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(String(16))
+    appeal_type: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("kind", "code", "valid_from", name="uq_topics_code"),)
+
+
+class AuditEntry(Base):
+    """Append-only access log (152-ФЗ): views, changes, exports, playbacks, destructions."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    login: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+
+
+class CallbackTask(Base):
+    """A deferred answer or a secretary message: call the citizen back by `due_at`."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    result_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+
+
+class Evaluation(Base):
+    """The administrator's evaluation sheet of an operator on one call."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+    total: Mapped[float]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    scores: Mapped[list[EvaluationScore]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class EvaluationScore(Base):
+    __tablename__ = "evaluation_scores"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), primary_key=True)
+    criterion: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarDay(Base):
+    """A day of the production calendar that differs from a plain Mon-Fri week."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # holiday | day_off | shortened | working_weekend
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str | None] = mapped_column(String(200))
+    moved_from: Mapped[date | None] = mapped_column(Date)
+
+
+class LineMode(Base):
+    """Each switch of a line between operator and secretary, with its reason."""
+
+    __tablename__ = "line_modes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    line_number: Mapped[str] = mapped_column(String(20), index=True)
+    mode: Mapped[str] = mapped_column(String(16))  # operator | secretary
+    at: Mapped[datetime]
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason_text: Mapped[str] = mapped_column(String(300))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ModeOverride(Base):
+    """An administrator's forced mode for a line until a given time."""
+
+    __tablename__ = "mode_overrides"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    line_number: Mapped[str] = mapped_column(String(20), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    until: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class AnswerScript(Base):
+    """An approved answer to a typical question, searchable by keyword in the workspace."""
+
+    __tablename__ = "answer_scripts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    topic_code: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]

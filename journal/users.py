@@ -1,0 +1,81 @@
+"""Users of the journal: operators and administrators, with argon2 password hashes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journal.errors import Conflict, InvalidInput
+from journal.models import Role, User
+from journal.organizations import organization_by_code
+
+_hasher = PasswordHasher()
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def add_user(
+    session: AsyncSession,
+    *,
+    login: str,
+    password: str,
+    full_name: str,
+    role: str,
+    organization_code: str,
+    level: int | None = None,
+    interface: str | None = None,
+) -> User:
+    """Create a user; refuses bad logins, weak passwords, duplicates and wrong levels."""
+    if not LOGIN_RE.match(login):
+        raise InvalidInput(
+            "Логин: строчные латинские буквы, цифры, точка, дефис или подчёркивание (2-64)",
+            field="login",
+        )
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"Пароль должен быть не короче {MIN_PASSWORD} символов", field="password")
+    if role not in set(Role):
+        raise InvalidInput(f"Неизвестная роль «{role}»", field="role")
+    if role == Role.OPERATOR and level not in (1, 2, 3):
+        raise InvalidInput("Оператору нужен уровень 1, 2 или 3", field="level")
+    if interface is not None and not INTERFACE_RE.match(interface):
+        raise InvalidInput(
+            f"Телефон «{interface}» не похож на интерфейс АТС (например, PJSIP/op101)",
+            field="interface",
+        )
+    org = await organization_by_code(session, organization_code)
+    if await session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise Conflict(f"Пользователь «{login}» уже есть", field="login")
+    if interface and await session.scalar(select(User.id).where(User.interface == interface)):
+        raise Conflict(f"Телефон {interface} уже закреплён за другим пользователем", field="interface")
+    user = User(
+        login=login,
+        password_hash=hash_password(password),
+        full_name=full_name,
+        role=role,
+        level=level,
+        organization_id=org.id,
+        interface=interface,
+        active=True,
+        failed_logins=0,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    await session.flush()
+    return user

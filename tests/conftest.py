@@ -1,0 +1,133 @@
+"""Shared fixtures: a throwaway PostgreSQL database per test session, and a SQLite file.
+
+PostgreSQL must answer on 127.0.0.1:5432 (`.ci/run` makes sure it does); a missing server is
+an error, not a skip, because the journal's guarantees are proven on it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hotline.config import Settings, load_settings
+from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
+from journal.models import Base
+from journal.organizations import LineSpec, OrganizationSpec, sync_organizations
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Tables whose rows come from migrations and survive between tests.
+SEEDED_TABLES = {"topics", "alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The example region of config/hotline.toml."""
+    return load_settings(REPO / "config" / "hotline.toml", environ={})
+
+
+@pytest.fixture(scope="session")
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, migrated to head, dropped after the session."""
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+    await upgrade_async(url)
+    yield url
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "journal.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_async(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(pg_url, pool_size=20, max_overflow=10)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(sqlite_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _wipe(engine: AsyncEngine) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in SEEDED_TABLES]
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(params=["pg", "sqlite"])
+def backend_engine(request: pytest.FixtureRequest) -> AsyncEngine:
+    """The journal's tests run on both backends."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
+@pytest.fixture
+async def engine(backend_engine: AsyncEngine) -> AsyncEngine:
+    """An engine on an empty journal (seeded dictionaries kept)."""
+    await _wipe(backend_engine)
+    return backend_engine
+
+
+@pytest.fixture
+async def pg_only_engine(pg_engine: AsyncEngine) -> AsyncEngine:
+    await _wipe(pg_engine)
+    return pg_engine
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+async def seed_region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Organizations and lines of the example region, as the service syncs them at start."""
+    async with unit_of_work(sessions) as session:
+        await sync_organizations(
+            session,
+            [OrganizationSpec(o.code, o.kind, o.name) for o in settings.organizations],
+            [
+                LineSpec(ln.number, ln.organization, ln.timezone, ln.around_the_clock)
+                for ln in settings.lines
+            ],
+        )
+
+
+@pytest.fixture
+async def region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    await seed_region(sessions, settings)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Iterator[Path]:
+    yield SHARED
