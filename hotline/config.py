@@ -215,6 +215,7 @@ def parse_settings(raw: Mapping[str, object], source: str = "<memory>") -> Setti
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "-"
         reason = error["msg"].removeprefix("Value error, ")
-        if key == "source":
-            key = "-"
+        if key in ("source", "-") and ": " in reason:
+            # Cross-field checks name their key at the start of the message.
+            key, reason = reason.split(": ", 1)
         raise ConfigError(source, key, reason) from None

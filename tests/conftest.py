@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hotline.bootstrap import sync_region
 from hotline.config import Settings, load_settings
-from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
+from journal.db import make_engine, make_sessionmaker, upgrade_async
 from journal.models import Base
-from journal.organizations import LineSpec, OrganizationSpec, sync_organizations
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -110,22 +110,9 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
 
 
-async def seed_region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Organizations and lines of the example region, as the service syncs them at start."""
-    async with unit_of_work(sessions) as session:
-        await sync_organizations(
-            session,
-            [OrganizationSpec(o.code, o.kind, o.name) for o in settings.organizations],
-            [
-                LineSpec(ln.number, ln.organization, ln.timezone, ln.around_the_clock)
-                for ln in settings.lines
-            ],
-        )
-
-
 @pytest.fixture
 async def region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    await seed_region(sessions, settings)
+    await sync_region(sessions, settings)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,14 @@ from journal.models import Base
 target_metadata = Base.metadata
 
 
+# Several service instances may start at once against one PostgreSQL: one migrates, the
+# others wait on this lock and then find nothing left to do.
+MIGRATION_LOCK_KEY = 0x686F746C696E65  # "hotline"
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

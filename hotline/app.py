@@ -1,0 +1,48 @@
+"""The composition root: builds every part of the service and wires them together.
+
+Each long-running resource is one `cleanup_ctx` (start, yield, stop), so shutdown always
+cancels and awaits what start-up began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from hotline.bootstrap import sync_region
+from hotline.config import Settings
+from hotline.web import health
+from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, SESSIONS, SETTINGS
+from journal.db import make_engine, make_sessionmaker, upgrade_async
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
+    """The aiohttp application of the service on the given settings."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app[METRICS] = CollectorRegistry()
+    app[HEALTH_PROBES] = {}
+    app.cleanup_ctx.append(_database(settings, migrate=migrate))
+    health.add_routes(app)
+    return app
+
+
+def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp cleanup ctx
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        url = settings.service.database_url
+        if migrate:
+            await upgrade_async(url)
+        engine = make_engine(url)
+        app[ENGINE] = engine
+        app[SESSIONS] = make_sessionmaker(engine)
+        await sync_region(app[SESSIONS], settings)
+        log.info("database ready", backend=engine.dialect.name)
+        yield
+        await engine.dispose()
+
+    return ctx

@@ -1,0 +1,26 @@
+"""Start-up steps shared by `hotline serve`, the CLI and `hotline demo`."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.config import Settings
+from journal.db import unit_of_work
+from journal.organizations import LineSpec, OrganizationSpec, sync_organizations
+
+
+def organization_specs(settings: Settings) -> list[OrganizationSpec]:
+    return [OrganizationSpec(o.code, o.kind, o.name) for o in settings.organizations]
+
+
+def line_specs(settings: Settings) -> list[LineSpec]:
+    return [
+        LineSpec(ln.number, ln.organization, ln.timezone, ln.around_the_clock)
+        for ln in settings.lines
+    ]
+
+
+async def sync_region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Bring the journal's organizations and lines in step with the configuration."""
+    async with unit_of_work(sessions) as session:
+        await sync_organizations(session, organization_specs(settings), line_specs(settings))

@@ -1,0 +1,226 @@
+"""The `hotline` command: database, users, the service, calendar and modes, calls.
+
+Wrong input or an unreachable database gives one clear line on stderr and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hotline.config import ConfigError, Settings, load_settings
+from hotline.logs import configure_logging
+from journal.errors import JournalError
+
+T = TypeVar("T")
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class CliError(click.ClickException):
+    """One line for the user, exit code 1."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"hotline: ошибка: {self.message}", err=True)
+
+
+def _fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
+    """Turn expected failures into one line instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise CliError(f"конфигурация {exc}") from None
+        except JournalError as exc:
+            raise CliError(exc.message) from None
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+            raise CliError(f"база данных недоступна: {_short(exc)}") from None
+
+    return wrapper
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+class Context:
+    """Settings are loaded lazily so `--help` works without a config file."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, os.environ)
+        return self._settings
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    envvar="HOTLINE_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Файл конфигурации (по умолчанию config/hotline.toml, или $HOTLINE_CONFIG).",
+)
+@click.option("--log-level", default="INFO", show_default=True, help="Уровень журнала событий.")
+@click.option("--json-logs/--text-logs", default=None, help="Формат журнала событий.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, log_level: str, json_logs: bool | None) -> None:
+    """Горячая линия ОМС: АТС, журнал обращений (РКК), рабочие места операторов.
+
+    \b
+    Первый запуск:
+      hotline db upgrade
+      hotline user add --login admin --org tfoms --role admin
+      hotline serve
+    """
+    configure_logging(json=json_logs, level=log_level.upper())
+    ctx.obj = Context(config_path)
+
+
+# ---------------------------------------------------------------- database
+
+
+@main.group()
+def db() -> None:
+    """База данных журнала."""
+
+
+@db.command("upgrade")
+@pass_context
+@_fail_cleanly
+def db_upgrade(ctx: Context) -> None:
+    """Создать или обновить схему базы данных до последней версии."""
+    from hotline.bootstrap import sync_region
+    from journal.db import make_engine, make_sessionmaker, upgrade_async
+
+    async def go() -> None:
+        url = ctx.settings.service.database_url
+        await upgrade_async(url)
+        engine = make_engine(url)
+        try:
+            await sync_region(make_sessionmaker(engine), ctx.settings)
+        finally:
+            await engine.dispose()
+
+    run_async(go())
+    click.echo("База данных обновлена; организации и линии синхронизированы с конфигурацией.")
+
+
+# ---------------------------------------------------------------- users
+
+
+@main.group()
+def user() -> None:
+    """Пользователи: операторы и администраторы."""
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Пароль", hide_input=True, confirmation_prompt="Ещё раз")
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError("пароль не передан: ожидалась строка на стандартном входе")
+    return line.rstrip("\r\n")
+
+
+@user.command("add")
+@click.option("--login", required=True, help="Логин (латиница, цифры).")
+@click.option("--org", "org_code", required=True, help="Код организации из конфигурации.")
+@click.option(
+    "--role",
+    type=click.Choice(["operator", "admin", "sysadmin"]),
+    required=True,
+    help="Роль.",
+)
+@click.option("--level", type=click.IntRange(1, 3), help="Уровень оператора: 1, 2 или 3.")
+@click.option("--interface", help="Телефон оператора в АТС, например PJSIP/op101.")
+@click.option("--full-name", help="ФИО (по умолчанию — логин).")
+@pass_context
+@_fail_cleanly
+def user_add(
+    ctx: Context,
+    login: str,
+    org_code: str,
+    role: str,
+    level: int | None,
+    interface: str | None,
+    full_name: str | None,
+) -> None:
+    """Добавить пользователя. Пароль — из запроса или со стандартного входа."""
+    from journal.db import make_engine, make_sessionmaker, unit_of_work
+    from journal.users import add_user
+
+    settings = ctx.settings
+    password = _read_password()
+
+    async def go() -> int:
+        engine = make_engine(settings.service.database_url)
+        try:
+            async with unit_of_work(make_sessionmaker(engine)) as session:
+                created = await add_user(
+                    session,
+                    login=login,
+                    password=password,
+                    full_name=full_name or login,
+                    role=role,
+                    organization_code=org_code,
+                    level=level,
+                    interface=interface,
+                )
+                return created.id
+        finally:
+            await engine.dispose()
+
+    user_id = run_async(go())
+    click.echo(f"Пользователь {login} создан (id {user_id}).")
+
+
+# ---------------------------------------------------------------- service
+
+
+@main.command()
+@click.option("--host", help="Адрес HTTP (по умолчанию из конфигурации).")
+@click.option("--port", type=int, help="Порт HTTP (по умолчанию из конфигурации).")
+@click.option("--migrate/--no-migrate", default=True, show_default=True,
+              help="Обновить схему базы данных при запуске.")
+@pass_context
+@_fail_cleanly
+def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> None:
+    """Запустить службу: АТС (AMI), расписание режимов, веб-интерфейс."""
+    from aiohttp import web
+
+    from hotline.app import create_app
+
+    settings = ctx.settings
+    app = create_app(settings, migrate=migrate)
+    web.run_app(
+        app,
+        host=host or settings.service.http_host,
+        port=port or settings.service.http_port,
+        print=lambda text: click.echo(text, err=True),
+        access_log=None,
+    )

@@ -1,0 +1,18 @@
+"""Typed keys of the aiohttp application: the composition root fills them, views read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hotline.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+METRICS = web.AppKey("metrics", CollectorRegistry)
+# Parts that report their state in /healthz: name -> zero-argument callable returning a dict.
+HEALTH_PROBES = web.AppKey("health_probes", dict[str, Any])

@@ -1,0 +1,78 @@
+"""Configuration: the example region loads; a wrong file names the file, key and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "config" / "hotline.toml"
+
+
+def test_example_region_has_the_fund_and_three_insurers() -> None:
+    settings = load_settings(EXAMPLE, environ={})
+    kinds = {o.code: o.kind for o in settings.organizations}
+    assert kinds == {"tfoms": "fund", "sogaz": "insurer", "kapital": "insurer", "alfa": "insurer"}
+    fund_line = settings.line("88007758565")
+    assert fund_line.organization == "tfoms"
+    assert fund_line.timezone == "Asia/Barnaul"
+    assert str(fund_line.hours["fri"].end) == "16:15:00"
+    assert "sat" not in fund_line.hours
+    assert all(settings.line(n).around_the_clock for n in ("88002009204", "88001008102", "88007700799"))
+    assert settings.organization("tfoms").level2_extension.isdigit()
+
+
+def test_environment_overrides_database_and_pbx_connection(tmp_path: Path) -> None:
+    env = {
+        "HOTLINE_CONFIG": str(EXAMPLE),
+        "HOTLINE_DATABASE_URL": "postgresql+asyncpg://u@db/hotline",
+        "HOTLINE_AMI_HOST": "pbx.local",
+        "HOTLINE_AMI_PORT": "5039",
+        "HOTLINE_AMI_USER": "svc",
+        "HOTLINE_AMI_SECRET": "s3cret",
+    }
+    settings = load_settings(environ=env)
+    assert settings.service.database_url == "postgresql+asyncpg://u@db/hotline"
+    assert (settings.ami.host, settings.ami.port) == ("pbx.local", 5039)
+    assert (settings.ami.user, settings.ami.secret) == ("svc", "s3cret")
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "hotline.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "reason"),
+    [
+        ('timezone = "Asia/Barnaul"', 'timezone = "Mars/Olympus"', "lines.0.timezone", "unknown time zone"),
+        ('fri = "08:30-16:15"', 'fri = "16:15-08:30"', "lines.0.hours", "end must come after"),
+        ('organization = "sogaz"', 'organization = "rosno"', "lines.1.organization", "unknown organization 'rosno'"),
+        ('port = 5038', 'port = 99999', "ami.port", "less than or equal"),
+        ('level2_extension = "2000"', 'level2_extension = "l2"', "organizations.0.level2_extension", "pattern"),
+        ('[service]', '[service]\nunknown_key = 1', "service.unknown_key", "Extra inputs"),
+    ],
+)
+def test_a_wrong_file_names_file_key_and_reason(tmp_path, old, new, key, reason) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    error = info.value
+    assert error.path == str(path)
+    assert error.key == key
+    assert reason in str(error)
+
+
+def test_missing_and_unparsable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "absent.toml", environ={})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[service\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad, environ={})
