@@ -6,76 +6,12 @@ never a traceback.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import os
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
 
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from hotline.config import ConfigError, Settings, load_settings
+from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.logs import configure_logging
-from journal.errors import JournalError
-
-T = TypeVar("T")
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
-
-
-class CliError(click.ClickException):
-    """One line for the user, exit code 1."""
-
-    exit_code = EXIT_FAILURE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"hotline: ошибка: {self.message}", err=True)
-
-
-def _fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
-    """Turn expected failures into one line instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            raise CliError(f"конфигурация {exc}") from None
-        except JournalError as exc:
-            raise CliError(exc.message) from None
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
-            raise CliError(f"база данных недоступна: {_short(exc)}") from None
-
-    return wrapper
-
-
-def _short(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-class Context:
-    """Settings are loaded lazily so `--help` works without a config file."""
-
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = config_path
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config_path, os.environ)
-        return self._settings
-
-
-pass_context = click.make_pass_decorator(Context)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -111,20 +47,16 @@ def db() -> None:
 
 @db.command("upgrade")
 @pass_context
-@_fail_cleanly
+@fail_cleanly
 def db_upgrade(ctx: Context) -> None:
     """Создать или обновить схему базы данных до последней версии."""
     from hotline.bootstrap import sync_region
-    from journal.db import make_engine, make_sessionmaker, upgrade_async
+    from journal.db import upgrade_async
 
     async def go() -> None:
-        url = ctx.settings.service.database_url
-        await upgrade_async(url)
-        engine = make_engine(url)
-        try:
-            await sync_region(make_sessionmaker(engine), ctx.settings)
-        finally:
-            await engine.dispose()
+        await upgrade_async(ctx.settings.service.database_url)
+        async with open_journal(ctx.settings) as sessions:
+            await sync_region(sessions, ctx.settings)
 
     run_async(go())
     click.echo("База данных обновлена; организации и линии синхронизированы с конфигурацией.")
@@ -160,7 +92,7 @@ def _read_password() -> str:
 @click.option("--interface", help="Телефон оператора в АТС, например PJSIP/op101.")
 @click.option("--full-name", help="ФИО (по умолчанию — логин).")
 @pass_context
-@_fail_cleanly
+@fail_cleanly
 def user_add(
     ctx: Context,
     login: str,
@@ -171,29 +103,25 @@ def user_add(
     full_name: str | None,
 ) -> None:
     """Добавить пользователя. Пароль — из запроса или со стандартного входа."""
-    from journal.db import make_engine, make_sessionmaker, unit_of_work
+    from journal.db import unit_of_work
     from journal.users import add_user
 
     settings = ctx.settings
     password = _read_password()
 
     async def go() -> int:
-        engine = make_engine(settings.service.database_url)
-        try:
-            async with unit_of_work(make_sessionmaker(engine)) as session:
-                created = await add_user(
-                    session,
-                    login=login,
-                    password=password,
-                    full_name=full_name or login,
-                    role=role,
-                    organization_code=org_code,
-                    level=level,
-                    interface=interface,
-                )
-                return created.id
-        finally:
-            await engine.dispose()
+        async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
+            created = await add_user(
+                session,
+                login=login,
+                password=password,
+                full_name=full_name or login,
+                role=role,
+                organization_code=org_code,
+                level=level,
+                interface=interface,
+            )
+            return created.id
 
     user_id = run_async(go())
     click.echo(f"Пользователь {login} создан (id {user_id}).")
@@ -208,7 +136,7 @@ def user_add(
 @click.option("--migrate/--no-migrate", default=True, show_default=True,
               help="Обновить схему базы данных при запуске.")
 @pass_context
-@_fail_cleanly
+@fail_cleanly
 def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> None:
     """Запустить службу: АТС (AMI), расписание режимов, веб-интерфейс."""
     from aiohttp import web
@@ -224,3 +152,14 @@ def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> No
         print=lambda text: click.echo(text, err=True),
         access_log=None,
     )
+
+
+def _register_subcommands() -> None:
+    from hotline.cli_calls import calls
+    from hotline.cli_modes import calendar, mode
+
+    for command in (calendar, mode, calls):
+        main.add_command(command)
+
+
+_register_subcommands()

@@ -83,3 +83,40 @@ def test_help_reads_without_a_config_file(tmp_path: Path) -> None:
     done = hotline("--help", cwd=tmp_path)
     assert done.returncode == 0
     assert "user" in done.stdout and "serve" in done.stdout
+
+
+def test_calendar_show_prints_the_may_holidays_and_shortened_days(tmp_path: Path) -> None:
+    env = {"HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cal.sqlite3'}"}
+    assert hotline("db", "upgrade", env=env).returncode == 0
+    done = hotline("calendar", "show", "--line", "88007758565", "--from", "2026-04-27",
+                   "--to", "2026-05-12", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()
+    assert "чт 30.04.2026 08:30 – чт 30.04.2026 16:30  оператор       сокращённый" in done.stdout
+    assert any(r.startswith("пт 01.05.2026 00:00 – сб 02.05.2026 00:00  автосекретарь  праздничный")
+               for r in rows)
+    assert "пт 08.05.2026 08:30 – пт 08.05.2026 15:15  оператор" in done.stdout
+    assert any("11.05.2026" in r and "перенесённый выходной" in r for r in rows)
+    assert "вт 12.05.2026 08:30 – вт 12.05.2026 17:30  оператор" in done.stdout
+    june = hotline("calendar", "show", "--line", "88007758565", "--from", "2026-06-11",
+                   "--to", "2026-06-12", "--schedule-only", env=env)
+    assert "чт 11.06.2026 08:30 – чт 11.06.2026 16:30  оператор" in june.stdout
+    assert "праздничный день: День России" in june.stdout
+
+
+def test_mode_set_is_stored_and_shown_as_an_override(tmp_path: Path) -> None:
+    env = {"HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'mode.sqlite3'}"}
+    assert hotline("db", "upgrade", env=env).returncode == 0
+    done = hotline("mode", "set", "--line", "88002009204", "--mode", "secretary",
+                   "--until", "2099-01-01T09:00", "--reason", "учения", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "автосекретарь" in done.stdout and "01.01.2099 09:00" in done.stdout
+    shown = hotline("mode", "show", env=env)
+    line = next(r for r in shown.stdout.splitlines() if r.startswith("88002009204"))
+    assert "автосекретарь" in line and "ручной режим до 01.01.2099 09:00" in line
+    past = hotline("mode", "set", "--line", "88002009204", "--mode", "operator",
+                   "--until", "2001-01-01T00:00", env=env)
+    assert past.returncode == 1 and "в будущем" in past.stderr
+    unknown = hotline("mode", "set", "--line", "88000000000", "--mode", "operator",
+                      "--until", "2099-01-01T00:00", env=env)
+    assert unknown.returncode == 1 and "не найдена" in unknown.stderr

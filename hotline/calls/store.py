@@ -1,0 +1,266 @@
+"""Applies call records (serialised domain events) to the journal: calls, timeline, cards.
+
+Idempotent: each record leaves one timeline row keyed by (call, dedup key); a record whose
+row is already there is skipped, so a batch written twice (a crash between the database
+commit and the spool's commit) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.calls.records import when
+from journal.actors import Actor
+from journal.cards import attach_call, create_for_call
+from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
+
+log = structlog.get_logger(__name__)
+
+Record = dict[str, Any]
+PBX = Actor.system("pbx")
+# Fields already stored in their own columns of the timeline row.
+_ENVELOPE = {"event", "call_id", "at"}
+
+
+def dedup_key(record: Record) -> str:
+    parts = [record["event"], record["at"]]
+    for name in ("interface", "queue", "file", "kind"):
+        if record.get(name):
+            parts.append(str(record[name]))
+    return "|".join(parts)[:200]
+
+
+class _Batch:
+    """Caches of one transaction: calls by PBX key, users by phone, lines by number."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.calls: dict[str, Call] = {}
+        self.users: dict[str, int | None] = {}
+        self.lines: dict[str, int | None] = {}
+
+    async def call(self, record: Record) -> tuple[Call, bool]:
+        """The call of this record, created if it is new; and whether it was created."""
+        key = record["call_id"]
+        call = self.calls.get(key)
+        if call is None:
+            call = await self.session.scalar(select(Call).where(Call.pbx_call_id == key))
+        created = call is None
+        if call is None:
+            call = Call(
+                pbx_call_id=key,
+                direction=record.get("direction") or "in",
+                started_at=when(record),
+                outcome="in_progress",
+            )
+            self.session.add(call)
+        self.calls[key] = call
+        return call, created
+
+    async def user_id(self, interface: str | None) -> int | None:
+        if not interface:
+            return None
+        if interface not in self.users:
+            self.users[interface] = await self.session.scalar(
+                select(User.id).where(User.interface == interface)
+            )
+        return self.users[interface]
+
+    async def organization_id(self, line: str | None, code: str | None) -> int | None:
+        cache_key = f"{line}|{code}"
+        if cache_key not in self.lines:
+            org_id = None
+            if line:
+                org_id = await self.session.scalar(
+                    select(Line.organization_id).where(Line.number == line)
+                )
+            if org_id is None and code:
+                org_id = await self.session.scalar(
+                    select(Organization.id).where(Organization.code == code)
+                )
+            self.lines[cache_key] = org_id
+        return self.lines[cache_key]
+
+
+async def apply_records(session: AsyncSession, records: Sequence[Record]) -> None:
+    """Write a batch of records in the caller's transaction."""
+    batch = _Batch(session)
+    for record in records:
+        handler = _HANDLERS.get(record.get("event", ""))
+        if handler is None:
+            log.warning("unknown call record skipped", event=record.get("event"))
+            continue
+        call, created = await batch.call(record)
+        key = dedup_key(record)
+        if not created and call.id is not None and await _seen(session, call.id, key):
+            continue
+        await handler(batch, call, record)
+        await session.flush()
+        session.add(
+            CallEvent(
+                call_id=call.id,
+                at=when(record),
+                kind=record["event"],
+                interface=record.get("interface") or record.get("from_interface"),
+                data={k: v for k, v in record.items() if k not in _ENVELOPE},
+                dedup_key=key,
+            )
+        )
+    await session.flush()
+
+
+async def _seen(session: AsyncSession, call_id: int, key: str) -> bool:
+    found = await session.scalar(
+        select(CallEvent.id).where(CallEvent.call_id == call_id, CallEvent.dedup_key == key)
+    )
+    return found is not None
+
+
+# ------------------------------------------------------------------ handlers
+
+Handler = Callable[[_Batch, Call, Record], Awaitable[None]]
+
+
+async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
+    call.direction = r["direction"]
+    call.line_number = call.line_number or r.get("line")
+    call.caller_number = call.caller_number or r.get("caller_number")
+    call.caller_name = call.caller_name or r.get("caller_name")
+    call.organization_id = call.organization_id or await batch.organization_id(
+        r.get("line"), r.get("organization")
+    )
+    if r["direction"] != "in" or call.card_id is not None or call.organization_id is None:
+        return
+    await batch.session.flush()
+    # Every inbound call gets its card the moment it arrives, before anyone answers, so an
+    # abandoned call or a secretary message is never without one.
+    await create_for_call(
+        batch.session,
+        PBX,
+        pbx_call_id=call.pbx_call_id,
+        organization_id=call.organization_id,
+        line=call.line_number,
+        caller_number=call.caller_number,
+        caller_name=call.caller_name,
+        received_at=when(r),
+    )
+
+
+async def _noop(batch: _Batch, call: Call, r: Record) -> None:
+    """Timeline only (queued, ringing, ring-no-answer)."""
+
+
+async def _answered(batch: _Batch, call: Call, r: Record) -> None:
+    if r.get("consultation") or call.answered_at is not None:
+        return
+    call.answered_at = when(r)
+    call.answered_interface = r.get("interface")
+    call.answered_by_id = await batch.user_id(r.get("interface"))
+    if r.get("hold_time") is not None:
+        call.queue_wait_seconds = int(r["hold_time"])
+
+
+async def _transferred(batch: _Batch, call: Call, r: Record) -> None:
+    await batch.session.flush()
+    batch.session.add(
+        CallTransfer(
+            call_id=call.id,
+            at=when(r),
+            kind=r["kind"],
+            from_interface=r.get("from_interface"),
+            to_queue=r.get("to_queue"),
+            to_interface=r.get("to_interface"),
+        )
+    )
+
+
+async def _abandoned(batch: _Batch, call: Call, r: Record) -> None:
+    call.outcome = "abandoned"
+    if r.get("hold_time") is not None:
+        call.queue_wait_seconds = int(r["hold_time"])
+
+
+async def _message(batch: _Batch, call: Call, r: Record) -> None:
+    call.outcome = "secretary"
+    await _add_recording(batch, call, r["file"], "message", when(r))
+
+
+async def _callback_placed(batch: _Batch, call: Call, r: Record) -> None:
+    card_id = _int_or_none(r.get("card_id"))
+    if card_id is None or call.card_id is not None:
+        return
+    if await batch.session.get(Card, card_id) is None:
+        log.warning("callback for an unknown card", call_id=call.pbx_call_id, card_id=card_id)
+        return
+    await batch.session.flush()
+    await attach_call(batch.session, PBX, card_id=card_id, call_id=call.id)
+    call.card_id = card_id
+
+
+async def _callback_answered(batch: _Batch, call: Call, r: Record) -> None:
+    if call.answered_at is None:
+        call.answered_at = when(r)
+        call.answered_interface = r.get("interface")
+        call.answered_by_id = await batch.user_id(r.get("interface"))
+
+
+async def _recording(batch: _Batch, call: Call, r: Record) -> None:
+    if r.get("file"):
+        kind = "callback" if call.direction == "out" else "call"
+        await _add_recording(batch, call, r["file"], kind, when(r))
+
+
+async def _ended(batch: _Batch, call: Call, r: Record) -> None:
+    call.ended_at = when(r)
+    call.outcome = r["outcome"]
+    if r.get("cause") is not None:
+        call.end_cause = f"{r['cause']} {r.get('cause_text') or ''}".strip()[:64]
+    if call.answered_at is not None:
+        call.talk_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+
+
+async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: datetime) -> None:
+    await batch.session.flush()
+    exists = await batch.session.scalar(
+        select(Recording.id).where(Recording.call_id == call.id, Recording.pbx_file == file)
+    )
+    if exists is None:
+        batch.session.add(
+            Recording(
+                call_id=call.id,
+                card_id=call.card_id,
+                kind=kind,
+                pbx_file=file,
+                status="pending",
+                created_at=at,
+            )
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+_HANDLERS: dict[str, Handler] = {
+    "call_arrived": _arrived,
+    "call_queued": _noop,
+    "operator_ringing": _noop,
+    "ring_no_answer": _noop,
+    "operator_answered": _answered,
+    "call_transferred": _transferred,
+    "call_abandoned": _abandoned,
+    "secretary_message": _message,
+    "callback_placed": _callback_placed,
+    "callback_answered": _callback_answered,
+    "recording_started": _recording,
+    "call_ended": _ended,
+}

@@ -1,0 +1,222 @@
+"""Writes the call tracker's domain events into the journal, losing nothing.
+
+Events arrive on the event loop from the PBX; this task takes them in batches and writes each
+batch in one transaction. When the database is unreachable, batches go to a durable spool on
+disk (in order) and the task keeps retrying with backoff; when the database answers again the
+spool drains first, then live writing resumes. A record the database refuses for its content
+(a bug, not an outage) is set aside in a reject file with the reason, so it cannot block the
+rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.calls.records import to_record
+from hotline.spool import DurableSpool, SpoolError
+
+log = structlog.get_logger(__name__)
+
+Record = dict[str, Any]
+ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[None]]
+# What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OUTAGE_ERRORS):
+        return True
+    # asyncpg raises its own errors for a dropped connection or a server shutting down.
+    name = type(getattr(exc, "orig", exc)).__name__
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "AdminShutdownError",
+        "ConnectionFailureError",
+        "InterfaceError",
+        "ConnectionRefusedError",
+    } or "connection" in str(exc).lower() and "closed" in str(exc).lower()
+
+
+class CallJournalWriter:
+    """The single owner of writes from the PBX side into the journal."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        apply: ApplyFn,
+        spool: DurableSpool,
+        rejects: DurableSpool,
+        *,
+        batch_size: int = 500,
+        retry_min: float = 0.2,
+        retry_max: float = 10.0,
+        write_timeout: float = 15.0,
+    ) -> None:
+        self._sessions = sessions
+        self._apply = apply
+        self.spool = spool
+        self.rejects = rejects
+        self._queue: deque[Record] = deque()
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._batch_size = batch_size
+        self._retry_min = retry_min
+        self._retry_max = retry_max
+        self._write_timeout = write_timeout
+        self.state = "direct"  # direct | spooling
+        self.written = 0
+        self.rejected = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------ producer side
+
+    def submit(self, events: Sequence[object]) -> None:
+        """Queue events for writing; never blocks and never raises for the caller."""
+        if not events:
+            return
+        self._queue.extend(to_record(e) for e in events)
+        self._idle.clear()
+        self._wakeup.set()
+
+    def submit_records(self, records: Sequence[Record]) -> None:
+        self._queue.extend(records)
+        self._idle.clear()
+        self._wakeup.set()
+
+    async def flushed(self, timeout: float = 10.0) -> None:
+        """Wait until everything submitted so far is in the database (tests, shutdown)."""
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + len(self.spool)
+
+    def health(self) -> dict[str, object]:
+        return {
+            "state": "ok" if self.state == "direct" else "spooling",
+            "queued": len(self._queue),
+            "spooled": len(self.spool),
+            "written": self.written,
+            "rejected": self.rejected,
+            "last_error": self.last_error,
+        }
+
+    # ------------------------------------------------------------ the task
+
+    async def run(self) -> None:
+        """Write forever; cancel to stop (call `flushed()` first for a clean stop)."""
+        await self._drain_spool()
+        while True:
+            if not self._queue:
+                self._idle.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = self._take(self._batch_size)
+            try:
+                await self._write(batch)
+            except Exception as exc:
+                if not is_outage(exc):
+                    await self._write_one_by_one(batch)
+                    continue
+                self._enter_outage(exc)
+                if self._park(batch):
+                    await self._drain_spool()
+                else:
+                    await asyncio.sleep(self._retry_max)
+
+    def _take(self, limit: int) -> list[Record]:
+        count = min(limit, len(self._queue))
+        return [self._queue.popleft() for _ in range(count)]
+
+    async def _write(self, records: Sequence[Record]) -> None:
+        async with asyncio.timeout(self._write_timeout):
+            async with self._sessions() as session, session.begin():
+                await self._apply(session, records)
+        self.written += len(records)
+
+    async def _write_one_by_one(self, records: Sequence[Record]) -> None:
+        """A batch failed for its content: find the bad record(s), set them aside."""
+        for record in records:
+            try:
+                await self._write([record])
+            except Exception as exc:
+                if is_outage(exc):
+                    self._enter_outage(exc)
+                    self._park([record])
+                    continue
+                self._reject(record, exc)
+
+    def _reject(self, record: Record, exc: BaseException) -> None:
+        self.rejected += 1
+        log.error("record refused by the journal, set aside", event=record.get("event"),
+                  call_id=record.get("call_id"), error=repr(exc)[:500])
+        try:
+            self.rejects.append([{**record, "_error": repr(exc)[:2000]}])
+        except SpoolError:
+            log.critical("cannot keep the refused record on disk", record=record)
+
+    def _enter_outage(self, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        if self.state != "spooling":
+            log.warning("journal database unreachable, spooling events", error=self.last_error)
+        self.state = "spooling"
+
+    def _park(self, records: Sequence[Record]) -> bool:
+        """Move records to disk; if even the disk refuses, put them back at the head of the
+        in-memory queue (order kept) and say so."""
+        try:
+            self.spool.append(records)
+            return True
+        except SpoolError as exc:
+            self.last_error = f"spool: {exc}"
+            log.critical("spool not writable, keeping events in memory", error=str(exc))
+            self._queue.extendleft(reversed(records))
+            return False
+
+    async def _drain_spool(self) -> None:
+        """Write spooled records oldest first, retrying with backoff until the spool is empty.
+
+        New events that arrive meanwhile are appended to the spool so order is kept.
+        """
+        delay = self._retry_min
+        while len(self.spool) or (self.state == "spooling" and self._queue):
+            if self._queue and not self._park(self._take(len(self._queue))):
+                await asyncio.sleep(self._retry_max)
+            chunk = self.spool.peek(self._batch_size)
+            if not chunk:
+                break
+            try:
+                await self._write(chunk)
+            except Exception as exc:
+                if is_outage(exc):
+                    self._enter_outage(exc)
+                    await asyncio.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                await self._write_one_by_one(chunk)
+            self.spool.commit(len(chunk))
+            delay = self._retry_min
+        if self.state == "spooling":
+            log.info("journal database back, spool drained", written=self.written)
+        self.state = "direct"
+        self.last_error = None

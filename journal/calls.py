@@ -1,0 +1,100 @@
+"""Reading calls back: the list the administrator and the CLI see, with what belongs to each.
+
+Visibility follows the cards' rule: the administrator sees every call, an organization's staff
+the calls on their organization's lines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journal.actors import Actor
+from journal.models import Call, CallEvent, CallTransfer, Card, Recording
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """One call as shown in lists: the row plus its operators, transfers, card, recordings."""
+
+    call: Call
+    card_number: str | None
+    operators: tuple[str, ...] = ()
+    transfers: tuple[CallTransfer, ...] = ()
+    recordings: tuple[Recording, ...] = field(default_factory=tuple)
+
+
+def visible_calls(actor: Actor) -> Select[tuple[Call]]:
+    stmt = select(Call)
+    if actor.is_admin or actor.is_system:
+        return stmt
+    if actor.organization_id is None:
+        return stmt.where(Call.id.is_(None))
+    return stmt.where(Call.organization_id == actor.organization_id)
+
+
+async def list_calls(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    phone: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[CallView]:
+    """Calls newest first, filtered by start time and the citizen's number (digits match)."""
+    stmt = visible_calls(actor)
+    if since is not None:
+        stmt = stmt.where(Call.started_at >= since)
+    if until is not None:
+        stmt = stmt.where(Call.started_at < until)
+    if phone:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        stmt = stmt.where(Call.caller_number.contains(digits[-10:] or phone))
+    stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit).offset(offset)
+    calls = list((await session.scalars(stmt)).all())
+    return await _views(session, calls)
+
+
+async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
+    ids = [c.id for c in calls]
+    if not ids:
+        return []
+    operators: dict[int, list[str]] = defaultdict(list)
+    answered = await session.execute(
+        select(CallEvent.call_id, CallEvent.interface)
+        .where(CallEvent.call_id.in_(ids), CallEvent.kind.in_(("operator_answered", "callback_answered")))
+        .order_by(CallEvent.at, CallEvent.id)
+    )
+    for call_id, interface in answered.tuples():
+        if interface and interface not in operators[call_id]:
+            operators[call_id].append(interface)
+    transfers: dict[int, list[CallTransfer]] = defaultdict(list)
+    for row in await session.scalars(
+        select(CallTransfer).where(CallTransfer.call_id.in_(ids)).order_by(CallTransfer.at)
+    ):
+        transfers[row.call_id].append(row)
+    recordings: dict[int, list[Recording]] = defaultdict(list)
+    for row in await session.scalars(
+        select(Recording).where(Recording.call_id.in_(ids)).order_by(Recording.id)
+    ):
+        recordings[row.call_id].append(row)  # type: ignore[index]
+    card_ids = {c.card_id for c in calls if c.card_id}
+    numbers = dict(
+        (await session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids)))).tuples()
+    ) if card_ids else {}
+    return [
+        CallView(
+            call=c,
+            card_number=numbers.get(c.card_id) if c.card_id else None,
+            operators=tuple(operators[c.id]),
+            transfers=tuple(transfers[c.id]),
+            recordings=tuple(recordings[c.id]),
+        )
+        for c in calls
+    ]
