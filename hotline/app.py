@@ -15,19 +15,28 @@ from prometheus_client import CollectorRegistry
 from hotline.bootstrap import sync_region
 from hotline.config import Settings
 from hotline.web import health
-from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, SESSIONS, SETTINGS
+from hotline.telephony import Telephony
+from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, SESSIONS, SETTINGS, TELEPHONY
+from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
-    """The aiohttp application of the service on the given settings."""
+def create_app(
+    settings: Settings, *, migrate: bool = True, telephony: bool = True
+) -> web.Application:
+    """The aiohttp application of the service on the given settings.
+
+    `telephony=False` runs the journal and the web without a PBX (written appeals only).
+    """
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
+    if telephony:
+        app.cleanup_ctx.append(_telephony)
     health.add_routes(app)
     return app
 
@@ -46,3 +55,14 @@ def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp c
         await engine.dispose()
 
     return ctx
+
+
+async def _telephony(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    calendar = load_calendar_dir(settings.service.calendar_dir)
+    telephony = Telephony(settings, app[SESSIONS], calendar, registry=app[METRICS])
+    app[TELEPHONY] = telephony
+    app[HEALTH_PROBES]["pbx"] = telephony.health
+    await telephony.start()
+    yield
+    await telephony.stop()

@@ -309,6 +309,10 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     interface: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict[str, Any]]
+    # Makes writing the same PBX event twice harmless (replay after an outage).
+    dedup_key: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("call_id", "dedup_key", name="uq_call_events_dedup"),)
 
 
 class CallTransfer(Base):

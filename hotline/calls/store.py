@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.calls.records import when
 from journal.actors import Actor
 from journal.cards import attach_call, create_for_call
+from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
 
 log = structlog.get_logger(__name__)
@@ -192,15 +193,29 @@ async def _message(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _callback_placed(batch: _Batch, call: Call, r: Record) -> None:
-    card_id = _int_or_none(r.get("card_id"))
-    if card_id is None or call.card_id is not None:
+    """Attach the callback to the card named by the Originate's channel variable.
+
+    The variable carries the card's id; its readable number is accepted too (an operator
+    placing a callback from a PBX console types the number they see).
+    """
+    reference = str(r.get("card_id") or "").strip()
+    if not reference or call.card_id is not None:
         return
-    if await batch.session.get(Card, card_id) is None:
-        log.warning("callback for an unknown card", call_id=call.pbx_call_id, card_id=card_id)
+    card_id = await batch.session.scalar(
+        select(Card.id).where(Card.id == int(reference)) if reference.isdigit()
+        else select(Card.id).where(Card.number == reference)
+    )
+    if card_id is None:
+        log.warning("callback for an unknown card", call_id=call.pbx_call_id, card=reference)
         return
     await batch.session.flush()
-    await attach_call(batch.session, PBX, card_id=card_id, call_id=call.id)
-    call.card_id = card_id
+    try:
+        async with batch.session.begin_nested():
+            await attach_call(batch.session, PBX, card_id, pbx_call_id=call.pbx_call_id)
+    except JournalError as exc:
+        # E.g. the card was closed meanwhile: the call stays in the journal, unlinked.
+        log.warning("callback not attached to its card", call_id=call.pbx_call_id,
+                    card=reference, reason=exc.message)
 
 
 async def _callback_answered(batch: _Batch, call: Call, r: Record) -> None:
@@ -241,13 +256,6 @@ async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: da
                 created_at=at,
             )
         )
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 _HANDLERS: dict[str, Handler] = {

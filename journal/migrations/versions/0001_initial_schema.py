@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:29:40.271931
 
 """
 from typing import Sequence, Union
@@ -271,8 +270,10 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('interface', sa.String(length=80), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('dedup_key', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_call_events_call_id_calls')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_call_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_call_events')),
+    sa.UniqueConstraint('call_id', 'dedup_key', name='uq_call_events_dedup')
     )
     with op.batch_alter_table('call_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_events_call_id'), ['call_id'], unique=False)
