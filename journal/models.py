@@ -383,6 +383,9 @@ class AuditEntry(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
 
+    # "Who opened this card / played this recording": the administrator's commonest question.
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
 
 class CallbackTask(Base):
     """A deferred answer or a secretary message: call the citizen back by `due_at`."""

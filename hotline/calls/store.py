@@ -95,7 +95,7 @@ async def apply_records(session: AsyncSession, records: Sequence[Record]) -> Non
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
-            log.warning("unknown call record skipped", event=record.get("event"))
+            log.warning("unknown call record skipped", call_event=record.get("event"))
             continue
         call, created = await batch.call(record)
         key = dedup_key(record)

@@ -124,25 +124,37 @@ class CallJournalWriter:
 
     async def run(self) -> None:
         """Write forever; cancel to stop (call `flushed()` first for a clean stop)."""
-        await self._drain_spool()
         while True:
-            if not self._queue:
-                self._idle.set()
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            batch = self._take(self._batch_size)
+            batch: list[Record] = []
             try:
-                await self._write(batch)
-            except Exception as exc:
-                if not is_outage(exc):
-                    await self._write_one_by_one(batch)
-                    continue
-                self._enter_outage(exc)
-                if self._park(batch):
+                if len(self.spool):
                     await self._drain_spool()
-                else:
-                    await asyncio.sleep(self._retry_max)
+                    continue
+                if not self._queue:
+                    self._idle.set()
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                batch = self._take(self._batch_size)
+                await self._write_batch(batch)
+            except Exception:
+                # A bug of ours must stop neither the writer nor lose the batch.
+                log.exception("call journal writer failed; batch kept in the spool")
+                self._park(batch)
+                await asyncio.sleep(self._retry_max)
+
+    async def _write_batch(self, batch: list[Record]) -> None:
+        try:
+            await self._write(batch)
+        except Exception as exc:
+            if not is_outage(exc):
+                await self._write_one_by_one(batch)
+                return
+            self._enter_outage(exc)
+            if self._park(batch):
+                await self._drain_spool()
+            else:
+                await asyncio.sleep(self._retry_max)
 
     def _take(self, limit: int) -> list[Record]:
         count = min(limit, len(self._queue))
@@ -168,7 +180,7 @@ class CallJournalWriter:
 
     def _reject(self, record: Record, exc: BaseException) -> None:
         self.rejected += 1
-        log.error("record refused by the journal, set aside", event=record.get("event"),
+        log.error("record refused by the journal, set aside", call_event=record.get("event"),
                   call_id=record.get("call_id"), error=repr(exc)[:500])
         try:
             self.rejects.append([{**record, "_error": repr(exc)[:2000]}])

@@ -6,21 +6,24 @@ letter cut between two reads vanishes) and strips each message (an empty last va
 `Value:` vanishes). This framer buffers bytes, cuts on the blank line, and only then decodes
 a whole message as UTF-8, keeping empty values and repeated keys.
 
-Messages come out as panoramisk `Message` objects, so the rest of panoramisk (actions,
-responses, event dispatch) keeps working on them.
+Messages come out as panoramisk `Message` objects, so code written against panoramisk
+(`message.event`, `message['Uniqueid']`, `message.success`) keeps working on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from panoramisk.message import Message
 
 EOM = b"\r\n\r\n"
 BANNER_PREFIX = b"Asterisk Call Manager/"
-# Asterisk refuses longer input lines; a reply this large is a broken or hostile peer.
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# One AMI message is a few kilobytes at most (an event with many ChanVariables, a Status
+# with every field). A bigger one is a broken or hostile peer: skip it, keep the stream.
+MAX_MESSAGE_BYTES = 256 * 1024
+# Errors kept for the caller to log; a flood of garbage must not grow memory.
+MAX_KEPT_ERRORS = 100
+_PREVIEW_BYTES = 200
 
 
 class FramingError(ValueError):
@@ -29,6 +32,8 @@ class FramingError(ValueError):
 
 @dataclass
 class FrameStats:
+    """Counters since the framer was created (one framer per TCP connection)."""
+
     messages: int = 0
     malformed: int = 0
     oversized: int = 0
@@ -37,9 +42,10 @@ class FrameStats:
 def parse_message(raw: bytes) -> Message:
     """Parse one message body (without the closing blank line) into a panoramisk Message.
 
-    Repeated keys (`ChanVariable`, `Variable`) become lists, as panoramisk does. Values keep
-    trailing spaces but lose the one space after the colon. Raises FramingError on a message
-    that is not UTF-8 or has no `Event`/`Response` header.
+    Repeated keys (`ChanVariable`, `Variable`, `Output`) become lists, as panoramisk does.
+    Values keep trailing spaces but lose the one space after the colon; an empty value stays
+    an empty string. Raises FramingError on a message that is not UTF-8 or has no
+    `Event`/`Response` header.
     """
     try:
         text = raw.decode("utf-8")
@@ -67,9 +73,10 @@ def parse_message(raw: bytes) -> Message:
     if "Event" not in headers and "Response" not in headers:
         raise FramingError("neither Event nor Response in message")
     for must_be_single in ("Event", "Response", "ActionID"):
-        if isinstance(headers.get(must_be_single), list):
+        repeated = headers.get(must_be_single)
+        if isinstance(repeated, list):
             # A repeated identity key is ambiguous; the first one is what Asterisk means.
-            headers[must_be_single] = headers[must_be_single][0]
+            headers[must_be_single] = repeated[0]
     return Message(headers, content="\n".join(content_lines))
 
 
@@ -77,53 +84,91 @@ def parse_message(raw: bytes) -> Message:
 class AmiFramer:
     """Incremental framer: feed bytes as they arrive, get whole messages out.
 
-    `feed()` yields `Message` objects and never raises for bad input: a malformed message
-    is counted in `stats` and reported through the `on_error` list so the caller can log it.
+    `feed()` returns the `Message` objects completed by this chunk and never raises for bad
+    input: a malformed or oversized message is counted in `stats`, described in `errors`
+    (drained by the caller with `drain_errors()` to log it) and skipped.
     """
 
+    max_message_bytes: int = MAX_MESSAGE_BYTES
     banner: str | None = None
     stats: FrameStats = field(default_factory=FrameStats)
     errors: list[str] = field(default_factory=list)
     _buffer: bytearray = field(default_factory=bytearray)
     _skipping: bool = False
+    # Bytes at the start of the buffer already searched for the terminator: a message
+    # arriving in many small reads is scanned once, not once per read.
+    _scanned: int = 0
 
-    def feed(self, data: bytes) -> Iterator[Message]:
+    def feed(self, data: bytes) -> list[Message]:
+        """Add one chunk of the stream; return the messages it completed, in order."""
         self._buffer += data
+        messages: list[Message] = []
         if self.banner is None and not self._take_banner():
-            return
+            return messages
         while True:
-            end = self._buffer.find(EOM)
+            end = self._buffer.find(EOM, max(0, self._scanned - (len(EOM) - 1)))
+            if end < 0:
+                self._scanned = len(self._buffer)
+            else:
+                self._scanned = 0
             if self._skipping:
                 if end < 0:
                     # Keep only the tail that might hold the start of the terminator.
-                    del self._buffer[: max(0, len(self._buffer) - 3)]
-                    return
+                    del self._buffer[: max(0, len(self._buffer) - (len(EOM) - 1))]
+                    self._scanned = len(self._buffer)
+                    return messages
                 del self._buffer[: end + len(EOM)]
                 self._skipping = False
                 continue
             if end < 0:
-                if len(self._buffer) > MAX_MESSAGE_BYTES:
-                    self.stats.oversized += 1
-                    self.errors.append(f"message over {MAX_MESSAGE_BYTES} bytes skipped")
+                if len(self._buffer) > self.max_message_bytes:
+                    self._oversized(bytes(self._buffer[:_PREVIEW_BYTES]))
                     self._skipping = True
                     continue
-                return
+                return messages
+            if end > self.max_message_bytes:
+                self._oversized(bytes(self._buffer[:_PREVIEW_BYTES]))
+                del self._buffer[: end + len(EOM)]
+                continue
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + len(EOM)]
-            if not raw.strip(b"\r\n"):
+            # Stray line ends between messages are not messages.
+            raw = raw.lstrip(b"\r\n")
+            if not raw:
                 continue
             try:
-                message = parse_message(raw.lstrip(b"\r\n"))
+                message = parse_message(raw)
             except FramingError as exc:
                 self.stats.malformed += 1
-                self.errors.append(f"{exc}: {raw[:200]!r}")
+                self._error(f"{exc}: {raw[:_PREVIEW_BYTES]!r}")
                 continue
             self.stats.messages += 1
-            yield message
+            messages.append(message)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held while waiting for the end of a message."""
+        return len(self._buffer)
+
+    def drain_errors(self) -> list[str]:
+        """Descriptions of the messages skipped since the last call."""
+        errors, self.errors = self.errors, []
+        return errors
+
+    def _oversized(self, preview: bytes) -> None:
+        self.stats.oversized += 1
+        self._error(f"message over {self.max_message_bytes} bytes skipped: {preview!r}")
+
+    def _error(self, text: str) -> None:
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(text)
 
     def _take_banner(self) -> bool:
         newline = self._buffer.find(b"\r\n")
         if newline < 0:
+            if len(self._buffer) > self.max_message_bytes:
+                self.banner = ""  # no banner will come; frame what follows
+                return True
             return False
         line = bytes(self._buffer[:newline])
         if line.startswith(BANNER_PREFIX):
@@ -134,6 +179,7 @@ class AmiFramer:
             self.banner = ""
         return True
 
-    def drain_errors(self) -> list[str]:
-        errors, self.errors = self.errors, []
-        return errors
+
+def frame_stream(data: bytes) -> list[Message]:
+    """Frame a whole recorded stream at once (tests, transcript replays)."""
+    return AmiFramer().feed(data)

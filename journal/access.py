@@ -1,0 +1,236 @@
+"""Who may see and change which card: the one query layer every reader of cards goes through.
+
+- The administrator of the contact center sees, changes and closes every card.
+- The telephony integration (`Actor.system()`) sees every card: it creates and links them.
+- An organization's staff see and change only the cards under consideration in their own
+  organization (`Card.organization_id`); a forwarded card changes hands with it.
+- The system administrator manages users and dictionaries and sees no card contents.
+
+Another organization's card is reported as not found, never as forbidden: its existence is
+not disclosed. Listing cards shows personal data, so every list is written to the audit log
+in the caller's transaction: call these functions inside a unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journal import audit
+from journal.actors import Actor
+from journal.errors import Forbidden, InvalidInput, NotFound
+from journal.models import Call, Card, Role
+
+MAX_PER_PAGE = 200
+MIN_PHONE_DIGITS = 4
+
+
+class Purpose(StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+
+
+def reads_cards(actor: Actor) -> bool:
+    """Whether the actor's role may see card contents at all."""
+    if actor.is_admin or actor.is_system:
+        return True
+    return actor.role == Role.OPERATOR and actor.organization_id is not None
+
+
+def sees_every_card(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_system
+
+
+def can_close(actor: Actor) -> bool:
+    """Only the administrator of the contact center closes cards."""
+    return actor.is_admin
+
+
+def _deny_role(actor: Actor) -> None:
+    if not reads_cards(actor):
+        raise Forbidden("Вашей роли не доступно содержание карточек обращений")
+
+
+def visible_cards(actor: Actor) -> Select[tuple[Card]]:
+    """A SELECT of the cards the actor may see; add filters, order and paging to it."""
+    stmt = select(Card)
+    if sees_every_card(actor):
+        return stmt
+    if not reads_cards(actor):
+        return stmt.where(false())
+    return stmt.where(Card.organization_id == actor.organization_id)
+
+
+async def get_card_for(
+    session: AsyncSession, actor: Actor, card_id: int, purpose: str = Purpose.VIEW
+) -> Card:
+    """The card if the actor may see it (and, for "change", change it), else NotFound.
+
+    For a change the row is re-read from the database, so the caller checks the version and
+    the status against what is stored now, not against an older copy in the session.
+    """
+    _deny_role(actor)
+    if purpose not in set(Purpose):
+        raise ValueError(f"unknown purpose {purpose!r}")
+    stmt = visible_cards(actor).where(Card.id == card_id)
+    if purpose == Purpose.CHANGE:
+        stmt = stmt.execution_options(populate_existing=True)
+    card = await session.scalar(stmt)
+    if card is None:
+        raise NotFound("Карточка обращения не найдена", card_id=card_id)
+    return card
+
+
+@dataclass(frozen=True, slots=True)
+class CardFilter:
+    """Filters of the journal page; None (or empty) means "any"."""
+
+    organization_id: int | None = None
+    statuses: Sequence[str] | None = None
+    received_from: datetime | None = None  # inclusive
+    received_to: datetime | None = None  # exclusive
+    appeal_type: str | None = None
+    topic_code: str | None = None  # "4.12" also matches "4.12.1"
+    channel: str | None = None
+    form: str | None = None
+    operator_id: int | None = None  # registered it, is responsible, or answered its call
+    level: int | None = None  # responsible level
+    phone: str | None = None
+    text: str | None = None  # number, applicant, content or phone
+
+    def as_json(self) -> dict[str, Any]:
+        """The filters as the audit log stores them."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if value is None or value == [] or value == ():
+                continue
+            if isinstance(value, datetime | date):
+                value = value.isoformat()
+            elif isinstance(value, list | tuple):
+                value = [str(v) for v in value]
+            out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CardPage:
+    """One page of a card list and how many cards match in all."""
+
+    cards: list[Card]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _text_condition(text: str) -> ColumnElement[bool]:
+    conditions = [
+        Card.number.icontains(text, autoescape=True),
+        Card.applicant_name.icontains(text, autoescape=True),
+        Card.content.icontains(text, autoescape=True),
+        Card.applicant_phone.icontains(text, autoescape=True),
+    ]
+    digits = _digits(text)
+    if len(digits) >= MIN_PHONE_DIGITS and digits != text:
+        conditions.append(Card.applicant_phone.contains(digits, autoescape=True))
+    return or_(*conditions)
+
+
+def _operator_condition(user_id: int) -> ColumnElement[bool]:
+    answered = exists().where(Call.card_id == Card.id, Call.answered_by_id == user_id)
+    return or_(Card.registered_by_id == user_id, Card.responsible_user_id == user_id, answered)
+
+
+def _apply_filters(stmt: Select[tuple[Card]], flt: CardFilter) -> Select[tuple[Card]]:
+    """AND the filters onto a visibility-restricted SELECT (they can only narrow it)."""
+    if flt.organization_id is not None:
+        stmt = stmt.where(Card.organization_id == flt.organization_id)
+    if flt.statuses:
+        stmt = stmt.where(Card.status.in_([str(s) for s in flt.statuses]))
+    if flt.received_from is not None:
+        stmt = stmt.where(Card.received_at >= flt.received_from)
+    if flt.received_to is not None:
+        stmt = stmt.where(Card.received_at < flt.received_to)
+    if flt.appeal_type:
+        stmt = stmt.where(Card.appeal_type == flt.appeal_type)
+    if flt.topic_code:
+        children = Card.topic_code.startswith(f"{flt.topic_code}.", autoescape=True)
+        stmt = stmt.where(or_(Card.topic_code == flt.topic_code, children))
+    if flt.channel:
+        stmt = stmt.where(Card.channel == flt.channel)
+    if flt.form:
+        stmt = stmt.where(Card.form == flt.form)
+    if flt.operator_id is not None:
+        stmt = stmt.where(_operator_condition(flt.operator_id))
+    if flt.level is not None:
+        stmt = stmt.where(Card.responsible_level == flt.level)
+    if flt.phone:
+        stmt = stmt.where(Card.applicant_phone == flt.phone)
+    if flt.text and flt.text.strip():
+        stmt = stmt.where(_text_condition(flt.text.strip()))
+    return stmt
+
+
+async def list_cards(
+    session: AsyncSession,
+    actor: Actor,
+    flt: CardFilter | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+) -> CardPage:
+    """The journal: visible cards matching the filters, newest received first.
+
+    The page is written to the audit log (filters and the ids shown) in the caller's
+    transaction. Free text is case-insensitive for Cyrillic only on PostgreSQL (SQLite's
+    LOWER folds ASCII only).
+    """
+    _deny_role(actor)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"Страница от 1, размер страницы от 1 до {MAX_PER_PAGE}", field="page")
+    flt = flt or CardFilter()
+    stmt = _apply_filters(visible_cards(actor), flt)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = await session.scalars(
+        stmt.order_by(Card.received_at.desc(), Card.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    cards = list(rows)
+    await audit.record(
+        session,
+        actor,
+        audit.AuditAction.LIST,
+        "card",
+        None,
+        {"filters": flt.as_json(), "page": page, "total": total, "card_ids": [c.id for c in cards]},
+    )
+    return CardPage(cards, int(total or 0), page, per_page)
+
+
+async def search_cards(
+    session: AsyncSession, actor: Actor, text: str, *, page: int = 1, per_page: int = 50
+) -> CardPage:
+    """Free-text search over number, applicant, content and phone (see `list_cards`)."""
+    return await list_cards(session, actor, CardFilter(text=text), page=page, per_page=per_page)
+
+
+async def earlier_cards_for_phone(
+    session: AsyncSession, actor: Actor, phone: str, *, limit: int = 10
+) -> list[Card]:
+    """The caller's earlier appeals the actor may see, for the screen-pop (audited as a list)."""
+    page = await list_cards(session, actor, CardFilter(phone=phone), per_page=limit)
+    return page.cards

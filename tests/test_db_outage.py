@@ -1,0 +1,169 @@
+"""The database goes away mid-call: events are spooled on disk and written when it is back.
+
+One test really stops the local PostgreSQL cluster in the middle of a call and starts it
+again; the others point the writer at a database that does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.calls.store import apply_records
+from hotline.calls.writer import CallJournalWriter
+from hotline.spool import DurableSpool, SpoolError
+from journal.db import make_engine, make_sessionmaker
+from journal.models import Call, CallEvent, Card
+from tests.test_call_journal import records_of
+
+pytestmark = pytest.mark.usefixtures("region")
+
+
+def cluster_version() -> str:
+    return sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+
+
+def pg_ctl(action: str) -> None:
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster_version(), "main", action,
+         *(["-m", "fast"] if action == "stop" else [])],
+        check=True, capture_output=True, timeout=60,
+    )
+
+
+def pg_is_up() -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],
+                          timeout=10).returncode == 0
+
+
+async def wait_until(predicate, timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+def writer_for(sessions, spool_dir: Path, **kwargs) -> CallJournalWriter:
+    return CallJournalWriter(
+        sessions, apply_records, DurableSpool(spool_dir, "events"),
+        DurableSpool(spool_dir, "rejected"), retry_min=0.05, retry_max=0.5, write_timeout=5.0,
+        **kwargs,
+    )
+
+
+async def call_state(sessions) -> tuple[int, int, str | None, int]:
+    async with sessions() as session:
+        calls = await session.scalar(select(func.count(Call.id)))
+        cards = await session.scalar(select(func.count(Card.id)))
+        outcome = await session.scalar(select(Call.outcome))
+        events = await session.scalar(select(func.count(CallEvent.id)))
+    return calls, cards, outcome, events
+
+
+@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="needs the local cluster tools")
+async def test_postgres_stopped_mid_call_loses_nothing(engine, pg_url, tmp_path) -> None:
+    """Stop the real server after the call arrived; finish the call; start it; all is there."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("stops the PostgreSQL server; the SQLite file cannot go away like that")
+    engine = make_engine(pg_url)
+    sessions = make_sessionmaker(engine)
+    writer = writer_for(sessions, tmp_path)
+    task = asyncio.create_task(writer.run())
+    records = records_of("operator_answered")
+    first, rest = records[:2], records[2:]
+    try:
+        writer.submit_records(first)
+        await writer.flushed()
+        assert (await call_state(sessions))[:3] == (1, 1, "in_progress")
+        pg_ctl("stop")
+        writer.submit_records(rest)
+        await wait_until(lambda: len(writer.spool) == len(rest))
+        assert writer.state == "spooling"
+        assert writer.spool.path.exists(), "the events wait on disk, not only in memory"
+        await asyncio.sleep(0.5)  # a few failed retries while the server is down
+        pg_ctl("start")
+        await writer.flushed(timeout=60)
+    finally:
+        if not pg_is_up():
+            pg_ctl("start")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert writer.state == "direct" and len(writer.spool) == 0
+    assert not writer.spool.path.exists()
+    assert await call_state(sessions) == (1, 1, "answered", len(records))
+    await engine.dispose()
+
+
+async def test_spool_survives_a_restart_of_the_service(sessions, tmp_path) -> None:
+    """The database never answered while this instance ran; the next instance writes it all."""
+    dead = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    records = records_of("secretary_message")
+    first = writer_for(make_sessionmaker(dead), tmp_path)
+    task = asyncio.create_task(first.run())
+    first.submit_records(records)
+    await wait_until(lambda: len(first.spool) == len(records))
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await dead.dispose()
+    assert await call_state(sessions) == (0, 0, None, 0)
+
+    second = writer_for(sessions, tmp_path)
+    task = asyncio.create_task(second.run())
+    try:
+        await wait_until(lambda: len(second.spool) == 0)
+        await second.flushed()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await call_state(sessions) == (1, 1, "secretary", len(records))
+
+
+class FullDisk(DurableSpool):
+    """A spool on a disk with no space left."""
+
+    def append(self, records) -> int:
+        raise SpoolError(errno.ENOSPC, f"cannot write the spool {self.path}: No space left on device")
+
+
+async def test_full_disk_during_an_outage_keeps_events_in_memory(sessions, tmp_path) -> None:
+    """No database and no disk: the events stay queued, in order, and reach the journal later."""
+    dead = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    writer = writer_for(make_sessionmaker(dead), tmp_path)
+    writer.spool = FullDisk(tmp_path, "events")
+    records = records_of("abandoned_in_queue")
+    task = asyncio.create_task(writer.run())
+    try:
+        writer.submit_records(records)
+        await wait_until(lambda: writer.last_error is not None and "spool" in writer.last_error)
+        assert writer.pending >= len(records)
+        assert len(writer.spool) == 0, "nothing reached the disk"
+        writer._sessions = sessions  # the database and the disk come back
+        writer.spool = DurableSpool(tmp_path, "events")
+        await writer.flushed(timeout=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead.dispose()
+    assert await call_state(sessions) == (1, 1, "abandoned", len(records))
+
+
+async def test_a_record_the_journal_refuses_is_set_aside_not_blocking(sessions, tmp_path) -> None:
+    records = records_of("operator_answered")
+    broken = {**records[1], "at": "not a time"}
+    writer = writer_for(sessions, tmp_path)
+    task = asyncio.create_task(writer.run())
+    try:
+        writer.submit_records([records[0], broken, *records[1:]])
+        await writer.flushed()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert writer.rejected == 1
+    rejected = writer.rejects.peek(10)
+    assert rejected[0]["at"] == "not a time" and "_error" in rejected[0]
+    assert await call_state(sessions) == (1, 1, "answered", len(records))
