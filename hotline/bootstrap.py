@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
+from journal.calendar import ProductionCalendar
+from journal.cards import CardRules
+from journal.deadlines import DeadlinePolicy
 from journal.db import unit_of_work
 from journal.organizations import LineSpec, OrganizationSpec, sync_organizations
 
@@ -24,3 +29,14 @@ async def sync_region(sessions: async_sessionmaker[AsyncSession], settings: Sett
     """Bring the journal's organizations and lines in step with the configuration."""
     async with unit_of_work(sessions) as session:
         await sync_organizations(session, organization_specs(settings), line_specs(settings))
+
+
+def card_rules(settings: Settings, calendar: ProductionCalendar) -> CardRules:
+    """Deadlines in the region's time zone, rolled to working days if the config says so."""
+    return CardRules(
+        deadlines=DeadlinePolicy(
+            zone=ZoneInfo(settings.service.timezone),
+            roll_to_working_day=settings.service.roll_due_dates_to_working_day,
+            is_working_day=calendar.is_working_day,
+        )
+    )

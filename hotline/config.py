@@ -33,6 +33,14 @@ class ConfigError(Exception):
         self.reason = reason
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,6 +73,13 @@ class ServiceSettings(_Strict):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     roll_due_dates_to_working_day: bool = False
+    # The region's time zone: the calendar days of 59-ФЗ deadlines and card years.
+    timezone: str = "Asia/Barnaul"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _known_zone(value)
 
 
 class AmiSettings(_Strict):
@@ -101,11 +116,7 @@ class Line(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return _known_zone(value)
 
     @field_validator("hours", mode="before")
     @classmethod

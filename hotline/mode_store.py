@@ -83,7 +83,7 @@ async def active_overrides(
     async with sessions() as session:
         rows = await _active(session, None, now)
         logins = dict(
-            (await session.execute(select(User.id, User.login))).tuples().all()
+            (await session.execute(select(User.id, User.login))).all()
         )
     return [
         Override(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.bootstrap import card_rules
 from hotline.calls.store import apply_records
 from hotline.calls.writer import CallJournalWriter
 from hotline.config import Settings
@@ -64,7 +66,7 @@ class Telephony:
         spool_dir = settings.service.spool_dir
         self.writer = CallJournalWriter(
             sessions,
-            apply_records,
+            functools.partial(apply_records, rules=card_rules(settings, calendar)),
             DurableSpool(spool_dir, "call-events"),
             DurableSpool(spool_dir, "call-events-rejected"),
         )
@@ -75,6 +77,9 @@ class Telephony:
         self._override_check_interval = override_check_interval
         self._overrides_seen: tuple[object, ...] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # How many (re)connects have been fully handled: snapshot applied, modes written.
+        self.resyncs = 0
+        self._resynced = asyncio.Condition()
         self.connection.on_event(self._on_event)
         self.connection.on_connected(self._on_connected)
         Gauge("hotline_calls_live", "Calls the tracker follows now", registry=self.registry
@@ -148,6 +153,14 @@ class Telephony:
                  live_calls=len(self.tracker.calls()), complete=result.complete)
         if self.modes is not None:
             await self.modes.rewrite_all()
+        async with self._resynced:
+            self.resyncs += 1
+            self._resynced.notify_all()
+
+    async def wait_resynced(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait until `count` (re)connects have been fully handled (tests, `hotline demo`)."""
+        async with asyncio.timeout(timeout), self._resynced:
+            await self._resynced.wait_for(lambda: self.resyncs >= count)
 
     def _log_problems(self) -> None:
         for problem in self.tracker.drain_problems():

@@ -71,7 +71,7 @@ async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
         .where(CallEvent.call_id.in_(ids), CallEvent.kind.in_(("operator_answered", "callback_answered")))
         .order_by(CallEvent.at, CallEvent.id)
     )
-    for call_id, interface in answered.tuples():
+    for call_id, interface in answered:
         if interface and interface not in operators[call_id]:
             operators[call_id].append(interface)
     transfers: dict[int, list[CallTransfer]] = defaultdict(list)
@@ -86,7 +86,7 @@ async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
         recordings[row.call_id].append(row)  # type: ignore[index]
     card_ids = {c.card_id for c in calls if c.card_id}
     numbers = dict(
-        (await session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids)))).tuples()
+        (await session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids)))).all()
     ) if card_ids else {}
     return [
         CallView(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.calls.records import when
 from journal.actors import Actor
-from journal.cards import attach_call, create_for_call
+from journal.cards import DEFAULT_RULES, CardRules, attach_call, create_for_call
 from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
 
@@ -40,8 +40,9 @@ def dedup_key(record: Record) -> str:
 class _Batch:
     """Caches of one transaction: calls by PBX key, users by phone, lines by number."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, rules: CardRules) -> None:
         self.session = session
+        self.rules = rules
         self.calls: dict[str, Call] = {}
         self.users: dict[str, int | None] = {}
         self.lines: dict[str, int | None] = {}
@@ -89,9 +90,11 @@ class _Batch:
         return self.lines[cache_key]
 
 
-async def apply_records(session: AsyncSession, records: Sequence[Record]) -> None:
+async def apply_records(
+    session: AsyncSession, records: Sequence[Record], *, rules: CardRules = DEFAULT_RULES
+) -> None:
     """Write a batch of records in the caller's transaction."""
-    batch = _Batch(session)
+    batch = _Batch(session, rules)
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
@@ -150,6 +153,7 @@ async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
         caller_number=call.caller_number,
         caller_name=call.caller_name,
         received_at=when(r),
+        rules=batch.rules,
     )
 
 
@@ -211,7 +215,8 @@ async def _callback_placed(batch: _Batch, call: Call, r: Record) -> None:
     await batch.session.flush()
     try:
         async with batch.session.begin_nested():
-            await attach_call(batch.session, PBX, card_id, pbx_call_id=call.pbx_call_id)
+            await attach_call(batch.session, PBX, card_id, pbx_call_id=call.pbx_call_id,
+                              rules=batch.rules)
     except JournalError as exc:
         # E.g. the card was closed meanwhile: the call stays in the journal, unlinked.
         log.warning("callback not attached to its card", call_id=call.pbx_call_id,

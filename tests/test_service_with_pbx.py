@@ -1,0 +1,168 @@
+"""`hotline serve` pointed at a PBX: the simulator speaks AMI over TCP, the service tracks its
+calls into the journal (PostgreSQL) with a card for every inbound call, writes each line's mode
+to AstDB, and survives a dropped link and an Asterisk restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.pbx.simulator import PbxSimulator
+from hotline.telephony import Telephony
+from hotline.web.keys import SESSIONS, TELEPHONY
+from journal.models import Call, CallTransfer, Card, LineMode
+
+REPO = Path(__file__).resolve().parents[1]
+INSURER_LINE = "88002009204"  # staffed around the clock: always in operator mode
+FUND_LINE = "88007758565"
+
+
+def service_settings(settings: Settings, sim: PbxSimulator, db_url: str, tmp: Path) -> Settings:
+    host, port = sim.address
+    return settings.model_copy(update={
+        "service": settings.service.model_copy(update={
+            "database_url": db_url,
+            "spool_dir": tmp / "spool",
+            "calendar_dir": REPO / "config" / "calendar",
+        }),
+        "ami": settings.ami.model_copy(update={
+            "host": host, "port": port, "ping_interval": 0.5, "action_timeout": 2.0,
+            "reconnect_min_delay": 0.05, "reconnect_max_delay": 0.2,
+        }),
+    })
+
+
+@pytest.fixture
+async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    """The whole service on PostgreSQL, its AMI pointed at the simulator, over real HTTP."""
+    app = create_app(service_settings(settings, sim, pg_url, tmp_path))
+    client = TestClient(TestServer(app))
+    try:
+        await client.start_server()
+        await app[TELEPHONY].wait_resynced(1)
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def service(client: TestClient) -> web.Application:
+    return client.server.app
+
+
+async def settle(sim: PbxSimulator, telephony: Telephony) -> None:
+    await sim.wait_idle(timeout=20)
+    await asyncio.sleep(0.2)  # the last events cross the socket and the tracker
+    await telephony.writer.flushed(timeout=20)
+
+
+async def calls_by_caller(app: web.Application) -> dict[str, Call]:
+    async with app[SESSIONS]() as session:
+        return {c.caller_number: c for c in (await session.scalars(select(Call))).all()}
+
+
+async def test_every_line_mode_is_written_to_astdb_and_stored(service, sim) -> None:
+    telephony = service[TELEPHONY]
+    for line in service[TELEPHONY].settings.lines:
+        expected = telephony.modes.current(line.number).mode
+        assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == expected
+    async with service[SESSIONS]() as session:
+        stored = await session.scalar(select(func.count(LineMode.id)))
+    assert stored == len(telephony.settings.lines)
+
+
+async def test_calls_of_every_scenario_reach_the_journal_with_cards(service, sim) -> None:
+    telephony = service[TELEPHONY]
+    scenarios = {
+        "79130000001": "answered",
+        "79130000002": "abandoned",
+        "79130000003": "blind",
+        "79130000004": "attended",
+    }
+    for number, scenario in scenarios.items():
+        sim.place_call(INSURER_LINE, number, "Сидорова Вера Васильевна", scenario)
+    await settle(sim, telephony)
+    calls = await calls_by_caller(service)
+    assert {n: calls[n].outcome for n in scenarios} == {
+        "79130000001": "answered",
+        "79130000002": "abandoned",
+        "79130000003": "answered",
+        "79130000004": "answered",
+    }
+    assert {c.caller_name for c in calls.values()} == {"Сидорова Вера Васильевна"}
+    assert all(c.line_number == INSURER_LINE and c.card_id for c in calls.values())
+    async with service[SESSIONS]() as session:
+        cards = (await session.scalars(select(Card))).all()
+        transfers = dict(
+            (await session.execute(select(CallTransfer.call_id, CallTransfer.kind))).all()
+        )
+    assert len(cards) == 4 and {c.number.split("-")[0] for c in cards} == {"SOGAZ"}
+    assert transfers == {calls["79130000003"].id: "blind", calls["79130000004"].id: "attended"}
+
+
+async def test_an_override_sends_the_next_call_to_the_secretary(service, sim) -> None:
+    telephony = service[TELEPHONY]
+    await telephony.modes.set_override(
+        INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
+    assert sim.pbx.state.astdb[f"hotline/mode/{INSURER_LINE}"] == "secretary"
+    sim.place_call(INSURER_LINE, "79130000009", "Петров Пётр", "answered")
+    await settle(sim, telephony)
+    call = (await calls_by_caller(service))["79130000009"]
+    assert call.outcome == "secretary" and call.card_id is not None
+
+
+async def test_a_dropped_link_mid_call_leaves_a_complete_call(service, sim) -> None:
+    telephony = service[TELEPHONY]
+    placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered")
+    await asyncio.sleep(0.03)
+    sim.drop_connections()
+    await placed.finished()
+    await telephony.wait_resynced(2)
+    await settle(sim, telephony)
+    call = (await calls_by_caller(service))["79130000010"]
+    assert call.card_id is not None
+    assert call.ended_at is not None
+    assert call.outcome in ("answered", "interrupted")
+
+
+async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(service, sim) -> None:
+    telephony = service[TELEPHONY]
+    sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered")
+    async with asyncio.timeout(10):
+        while not telephony.tracker.calls():
+            await asyncio.sleep(0.01)
+    sim.pbx.state.astdb.clear()
+    await sim.restart(uptime=1.0)
+    await telephony.wait_resynced(2)
+    await telephony.writer.flushed()
+    call = (await calls_by_caller(service))["79130000011"]
+    assert call.outcome == "interrupted" and call.ended_at is not None
+    assert sim.pbx.state.astdb[f"hotline/mode/{FUND_LINE}"] in ("operator", "secretary")
+    assert set(sim.pbx.state.astdb) == {f"hotline/mode/{ln.number}" for ln in telephony.settings.lines}
+
+
+async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
+    response = await client.get("/healthz")
+    body = await response.json()
+    assert response.status == 200
+    assert body["status"] == "ok"
+    assert body["pbx"]["state"] == "connected"
+    assert body["pbx"]["journal_writer"]["state"] == "ok"
+    metrics = await (await client.get("/metrics")).text()
+    assert "hotline_ami_connected 1.0" in metrics
