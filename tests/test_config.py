@@ -51,7 +51,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "key", "reason"),
     [
-        ('timezone = "Asia/Barnaul"', 'timezone = "Mars/Olympus"', "lines.0.timezone", "unknown time zone"),
+        ('timezone = "Asia/Barnaul"', 'timezone = "Mars/Olympus"', "service.timezone", "unknown time zone"),
+        ('organization = "tfoms"\ntimezone = "Asia/Barnaul"', 'organization = "tfoms"\ntimezone = "Mars/Olympus"',
+         "lines.0.timezone", "unknown time zone"),
         ('fri = "08:30-16:15"', 'fri = "16:15-08:30"', "lines.0.hours", "end must come after"),
         ('organization = "sogaz"', 'organization = "rosno"', "lines.1.organization", "unknown organization 'rosno'"),
         ('port = 5038', 'port = 99999', "ami.port", "less than or equal"),
