@@ -157,8 +157,9 @@ def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> No
 def _register_subcommands() -> None:
     from hotline.cli_calls import calls
     from hotline.cli_modes import calendar, mode
+    from hotline.cli_simulator import simulate
 
-    for command in (calendar, mode, calls):
+    for command in (calendar, mode, calls, simulate):
         main.add_command(command)
 
 

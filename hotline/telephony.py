@@ -171,7 +171,7 @@ class Telephony:
     async def write_mode(self, line: str, mode: Mode) -> None:
         """AstDB hotline/mode/<line> = mode. When the PBX is away, the next connect rewrites it."""
         if self.connection.state != "connected":
-            log.warning("mode not written: pbx not connected", line=line, mode=mode)
+            log.info("mode to be written when the pbx connects", line=line, mode=mode)
             return
         try:
             reply = await self.connection.send_action(
