@@ -120,3 +120,31 @@ def test_mode_set_is_stored_and_shown_as_an_override(tmp_path: Path) -> None:
     unknown = hotline("mode", "set", "--line", "88000000000", "--mode", "operator",
                       "--until", "2099-01-01T00:00", env=env)
     assert unknown.returncode == 1 and "не найдена" in unknown.stderr
+
+
+def test_simulate_serves_ami_with_the_asterisk_banner() -> None:
+    """`hotline simulate` listens for AMI clients and greets them as Asterisk 22 does."""
+    import re
+    import socket
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotline", "--log-level", "WARNING", "simulate", "--port", "0",
+         "--calls-per-minute", "0"],
+        stderr=subprocess.PIPE, text=True, env=environ, cwd=REPO,
+    )
+    try:
+        line = proc.stderr.readline()
+        port = int(re.search(r":(\d+) ", line).group(1))
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            assert conn.recv(100) == b"Asterisk Call Manager/11.0.0\r\n"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stderr.close()
+
+
+def test_simulate_refuses_an_unknown_scenario() -> None:
+    done = hotline("simulate", "--mix", "answered=1,dance=2", "--port", "0")
+    assert done.returncode == 1
+    assert "--mix" in done.stderr and "dance" in done.stderr
