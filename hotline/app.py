@@ -49,7 +49,7 @@ def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp c
         engine = make_engine(url)
         app[ENGINE] = engine
         app[SESSIONS] = make_sessionmaker(engine)
-        await sync_region(app[SESSIONS], settings)
+        await sync_region(app[SESSIONS], settings, load_calendar_dir(settings.service.calendar_dir))
         log.info("database ready", backend=engine.dialect.name)
         yield
         await engine.dispose()

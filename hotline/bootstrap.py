@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
 from journal.calendar import ProductionCalendar
+from journal.calendar_store import sync_calendar
 from journal.cards import CardRules
 from journal.deadlines import DeadlinePolicy
 from journal.db import unit_of_work
@@ -25,10 +26,16 @@ def line_specs(settings: Settings) -> list[LineSpec]:
     ]
 
 
-async def sync_region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Bring the journal's organizations and lines in step with the configuration."""
+async def sync_region(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    calendar: ProductionCalendar | None = None,
+) -> None:
+    """Bring the journal's organizations, lines and calendar in step with the configuration."""
     async with unit_of_work(sessions) as session:
         await sync_organizations(session, organization_specs(settings), line_specs(settings))
+        if calendar is not None:
+            await sync_calendar(session, calendar)
 
 
 def card_rules(settings: Settings, calendar: ProductionCalendar) -> CardRules:

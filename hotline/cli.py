@@ -51,15 +51,16 @@ def db() -> None:
 def db_upgrade(ctx: Context) -> None:
     """Создать или обновить схему базы данных до последней версии."""
     from hotline.bootstrap import sync_region
+    from hotline.cli_modes import load_calendar
     from journal.db import upgrade_async
 
     async def go() -> None:
         await upgrade_async(ctx.settings.service.database_url)
         async with open_journal(ctx.settings) as sessions:
-            await sync_region(sessions, ctx.settings)
+            await sync_region(sessions, ctx.settings, load_calendar(ctx.settings))
 
     run_async(go())
-    click.echo("База данных обновлена; организации и линии синхронизированы с конфигурацией.")
+    click.echo("База данных обновлена; организации, линии и производственный календарь синхронизированы.")
 
 
 # ---------------------------------------------------------------- users

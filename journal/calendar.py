@@ -135,6 +135,10 @@ class ProductionCalendar:
                 raise CalendarError(year.source, "-", f"year {year.year} is also in {other}")
             self._years[year.year] = year
 
+    def listed_days(self) -> list[DayInfo]:
+        """Every day the loaded files name (holidays, moved days, shortened, working weekends)."""
+        return [info for year in sorted(self._years) for info in self._years[year].days.values()]
+
     @property
     def years(self) -> tuple[int, ...]:
         """The years that have data, ascending."""

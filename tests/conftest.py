@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -22,7 +22,6 @@ from journal.db import make_engine, make_sessionmaker, upgrade_async
 from journal.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Tables whose rows come from migrations and survive between tests.
 SEEDED_TABLES = {"topics", "alembic_version"}
@@ -113,8 +112,3 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 async def region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     await sync_region(sessions, settings)
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Iterator[Path]:
-    yield SHARED
