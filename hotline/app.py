@@ -14,9 +14,10 @@ from prometheus_client import CollectorRegistry
 
 from hotline.bootstrap import sync_region
 from hotline.config import Settings
+from hotline.recordings.service import Recordings
 from hotline.web import health
 from hotline.telephony import Telephony
-from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, SESSIONS, SETTINGS, TELEPHONY
+from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY
 from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
@@ -37,6 +38,7 @@ def create_app(
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
     if telephony:
         app.cleanup_ctx.append(_telephony)
+        app.cleanup_ctx.append(_recordings)
     health.add_routes(app)
     return app
 
@@ -66,3 +68,20 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     await telephony.start()
     yield
     await telephony.stop()
+
+
+async def _recordings(app: web.Application) -> AsyncIterator[None]:
+    """The recording worker (woken by every ended call) and its scheduled checks."""
+    telephony = app[TELEPHONY]
+
+    async def writer_flushed() -> None:
+        await telephony.writer.flushed(timeout=5.0)
+
+    recordings = Recordings(app[SETTINGS], app[SESSIONS], before_sweep=writer_flushed)
+    app[RECORDINGS] = recordings
+    app[HEALTH_PROBES]["recordings"] = recordings.health
+    telephony.listeners.append(recordings.worker.on_events)
+    await recordings.start()
+    yield
+    telephony.listeners.remove(recordings.worker.on_events)
+    await recordings.stop()

@@ -40,10 +40,12 @@ def parse_mix(text: str) -> dict[str, float]:
 @click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(0.001),
               help="Множитель времени сценариев (0.1 — в десять раз быстрее).")
 @click.option("--seed", type=int, help="Зерно случайных чисел (повторяемый прогон).")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Писать WAV-файлы записей в [recordings] pbx_dir, как MixMonitor.")
 @pass_context
 @fail_cleanly
 def simulate(ctx: Context, host: str, port: int, calls_per_minute: float, mix: str,
-             time_scale: float, seed: int | None) -> None:
+             time_scale: float, seed: int | None, record: bool) -> None:
     """Учебная АТС: отвечает по AMI как Asterisk 22 и проигрывает звонки граждан.
 
     Пользователь и пароль AMI берутся из [ami] конфигурации, так что `hotline serve`
@@ -56,7 +58,8 @@ def simulate(ctx: Context, host: str, port: int, calls_per_minute: float, mix: s
 
     async def go() -> None:
         rng = random.Random(seed)
-        sim = PbxSimulator(settings, host=host, port=port, time_scale=time_scale, seed=seed)
+        sim = PbxSimulator(settings, host=host, port=port, time_scale=time_scale, seed=seed,
+                           recordings_dir=settings.recordings.pbx_dir if record else None)
         await sim.start()
         bound_host, bound_port = sim.address
         click.echo(f"Учебная АТС слушает AMI на {bound_host}:{bound_port} "

@@ -93,6 +93,62 @@ class AmiSettings(_Strict):
     reconnect_max_delay: float = Field(default=30.0, gt=0)
 
 
+class RecordingsSettings(_Strict):
+    """Call recordings (записи разговоров): where the PBX writes them, how they are stored, kept
+    and checked. The stored copies live in `service.recordings_dir`."""
+
+    # Where Asterisk's MixMonitor and Record() write (its monitor spool); the simulator shares it.
+    pbx_dir: Path = Path("var/pbx-spool")
+    format: Literal["ogg", "mp3"] = "ogg"
+    keep_wav: bool = False
+    ffmpeg: str = "ffmpeg"
+    audio_retention_days: int = Field(default=1095, ge=1)
+    card_retention_years: int = Field(default=5, ge=1)
+    check_interval_minutes: float = Field(default=60.0, gt=0)
+    retention_interval_minutes: float = Field(default=1440.0, gt=0)
+    # A recording quieter than this share of its length is flagged "silent".
+    silent_ratio: float = Field(default=0.98, gt=0, le=1)
+    # A file in the PBX spool with no recording in the journal is an orphan after this long.
+    orphan_grace_minutes: float = Field(default=10.0, ge=0)
+    workers: int = Field(default=2, ge=1, le=64)
+
+
+class AsteriskSettings(_Strict):
+    """What config/asterisk/ is rendered from besides organizations and lines."""
+
+    # Networks allowed to log in to AMI (manager.conf permit), IPv4 CIDR.
+    ami_permit: tuple[str, ...] = ("127.0.0.1/32",)
+    # Where the dialplan finds this service's FastAGI server (the ENV(HOTLINE_AGI_HOST) of
+    # the Asterisk process wins when set).
+    agi_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9_.:-]+$")
+    agi_port: int = Field(default=4573, ge=1, le=65535)
+    # The provider's SIP trunk that brings the 8-800 numbers (address as the provider gives it).
+    trunk_host: str = Field(default="192.0.2.10", pattern=r"^[A-Za-z0-9_.-]+$")
+    trunk_port: int = Field(default=5060, ge=1, le=65535)
+    # How long a caller waits in a queue before the electronic secretary takes a message.
+    queue_wait: int = Field(default=300, ge=10, le=3600)
+    rtp_start: int = Field(default=10000, ge=1024, le=65535)
+    rtp_end: int = Field(default=10099, ge=1024, le=65535)
+
+    @field_validator("ami_permit")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for text in value:
+            try:
+                ipaddress.IPv4Network(text)
+            except ValueError as exc:
+                raise ValueError(f"not an IPv4 network: {text!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _rtp_range(self) -> AsteriskSettings:
+        if self.rtp_end <= self.rtp_start:
+            raise ValueError("rtp_end must be above rtp_start")
+        return self
+
+
 class Organization(_Strict):
     """The fund (ТФОМС) or an insurer (СМО) answering its own 8-800 line."""
 
@@ -102,6 +158,18 @@ class Organization(_Strict):
     level1_queue: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     level2_queue: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     level2_extension: str = Field(pattern=r"^\d{2,8}$")
+    # PJSIP endpoints of the organization's operator phones, static members of its queues
+    # (config/asterisk/ is rendered from them by `hotline asterisk render`).
+    level1_phones: tuple[str, ...] = ()
+    level2_phones: tuple[str, ...] = ()
+
+    @field_validator("level1_phones", "level2_phones")
+    @classmethod
+    def _phone_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phone in value:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", phone) or phone == "trunk":
+                raise ValueError(f"not a usable PJSIP endpoint name: {phone!r}")
+        return value
 
 
 class Line(_Strict):
@@ -146,6 +214,8 @@ class Settings(_Strict):
 
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     ami: AmiSettings = Field(default_factory=AmiSettings)
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+    recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"
@@ -157,6 +227,10 @@ class Settings(_Strict):
         _no_repeats([line.number for line in self.lines], "lines", "number")
         queues = [q for org in self.organizations for q in (org.level1_queue, org.level2_queue)]
         _no_repeats(queues, "organizations", "queue")
+        phones = [p for org in self.organizations for p in (*org.level1_phones, *org.level2_phones)]
+        _no_repeats(phones, "organizations", "phone")
+        _no_repeats([org.level2_extension for org in self.organizations], "organizations",
+                    "level2_extension")
         for i, line in enumerate(self.lines):
             if line.organization not in codes:
                 raise ValueError(

@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     EXTEND = "extend"
     DEFER = "defer"
     ATTACH_CALL = "attach_call"
+    PLAY = "play"  # a call recording listened to
+    DOWNLOAD = "download"  # a call recording downloaded
+    DESTROY = "destroy"  # a call recording destroyed by a retention rule
 
 
 async def record(

@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import structlog
@@ -38,6 +39,7 @@ from hotline.pbx.sim.calls import (
 from hotline.pbx.sim.dialplan import Dialplan, Phone, default_roster
 from hotline.pbx.sim.model import Member, Queue, SimClock
 from hotline.pbx.sim.pbx import Pbx
+from hotline.pbx.sim.recorder import SpoolRecorder
 from hotline.pbx.sim.server import AmiServer
 from hotline.pbx.sim.wire import Headers
 
@@ -92,6 +94,8 @@ class PbxSimulator:
     `time_scale` multiplies every scripted wait (1.0 real time, 0.001 a thousand times faster).
     `channelvars` are exported on every channel snapshot as `ChanVariable: NAME=value`, as
     `channelvars = HOTLINE_ID` in manager.conf makes Asterisk do; pass () to turn it off.
+    `recordings_dir` is the monitor spool where MixMonitor and Record() write real WAV files
+    (at most `recording_max_seconds` each); None writes no files, only the events.
     """
 
     def __init__(
@@ -112,6 +116,8 @@ class PbxSimulator:
         auth_failure_delay: float = 1.0,
         uptime: float = 90.0,
         seed: int | None = None,
+        recordings_dir: Path | None = None,
+        recording_max_seconds: float = 30.0,
     ) -> None:
         self.settings = settings
         self.username = username if username is not None else settings.ami.user
@@ -133,13 +139,21 @@ class PbxSimulator:
         self._uptime = uptime
         self.pbx = self._boot(uptime)
         self._engine: CallEngine | None = None
+        # Real WAV files in the PBX's monitor spool (None: events only, no files).
+        self.recorder = (
+            SpoolRecorder(recordings_dir, recording_max_seconds) if recordings_dir is not None else None
+        )
 
     # -- start / stop ------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen for AMI clients (port 0 picks a free port: read `address`)."""
-        self._engine = CallEngine(self.pbx, self.dialplan, self._set_hotline_id)
+        self._engine = self._new_engine()
         await self.server.start()
+
+    def _new_engine(self) -> CallEngine:
+        recorder = self.recorder.write if self.recorder is not None else None
+        return CallEngine(self.pbx, self.dialplan, self._set_hotline_id, recorder)
 
     async def stop(self) -> None:
         """Stop every call and every session; close the listening socket."""
@@ -357,5 +371,5 @@ class PbxSimulator:
         astdb = dict(self.pbx.state.astdb)
         self.pbx = self._boot(uptime)
         self.pbx.state.astdb.update(astdb)
-        self._engine = CallEngine(self.pbx, self.dialplan, self._set_hotline_id)
+        self._engine = self._new_engine()
         log.info("sim_restarted", uptime=uptime)

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
+from hotline.recordings.service import Recordings
 from hotline.telephony import Telephony
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -18,3 +19,4 @@ METRICS = web.AppKey("metrics", CollectorRegistry)
 # Parts that report their state in /healthz: name -> zero-argument callable returning a dict.
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Any])
 TELEPHONY = web.AppKey("telephony", Telephony)
+RECORDINGS = web.AppKey("recordings", Recordings)

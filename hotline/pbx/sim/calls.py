@@ -190,6 +190,8 @@ class Call:
         self.caller: Channel | None = None
         self.outcome: str | None = None
         self.task: asyncio.Task[None] | None = None
+        # What the PBX records for this call: (file in the monitor spool, simulated start).
+        self.recordings: list[tuple[str, float]] = []
         self.started = time.monotonic()
         # Resolved when the first party answers (a synchronous Originate waits for it).
         self.picked_up: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -227,8 +229,15 @@ class Call:
 class CallEngine:
     """Runs call flows against one `Pbx`."""
 
-    def __init__(self, pbx: Pbx, dialplan: Dialplan, set_hotline_id: bool = True) -> None:
+    def __init__(
+        self,
+        pbx: Pbx,
+        dialplan: Dialplan,
+        set_hotline_id: bool = True,
+        recorder: Callable[[str, float], object] | None = None,
+    ) -> None:
         self.pbx = pbx
+        self.recorder = recorder
         self.dialplan = dialplan
         self.set_hotline_id = set_hotline_id
         self.owners: dict[str, Call] = {}
@@ -261,6 +270,18 @@ class CallEngine:
             if not call.picked_up.done():
                 call.picked_up.set_result(False)
             self._forget(call)
+            self._write_recordings(call)
+
+    def _write_recordings(self, call: Call) -> None:
+        """At hangup the PBX closes its files: the whole call, the secretary's message."""
+        if self.recorder is None:
+            return
+        now = self.pbx.clock.now()
+        for file, started in call.recordings:
+            try:
+                self.recorder(file, now - started)
+            except (OSError, ValueError) as exc:
+                log.warning("sim_recording_not_written", file=file, error=str(exc))
 
     def _forget(self, call: Call) -> None:
         for channel in call.channels:
@@ -386,6 +407,7 @@ async def inbound_prologue(call: Call, org: Organization) -> tuple[Channel, bool
     pbx.newexten(caller, "MixMonitor", f"{rec},b")
     pbx.set_var(caller, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/{rec}")
     pbx.mixmonitor_start(caller)
+    call.recordings.append((rec, pbx.clock.now()))
     secretary = mode == "secretary"
     pbx.newexten(caller, "GotoIf", f"{int(secretary)}?secretary")
     return caller, secretary
@@ -1011,6 +1033,7 @@ async def secretary_branch(call: Call, caller: Channel) -> None:
     pbx.newexten(caller, "Record", f"{message}.wav,3,20,k")
     pbx.set_var(caller, "RECORDED_FILE", message)
     started = pbx.clock.now()
+    call.recordings.append((f"{message}.wav", started))
     await call.wait(spec.timing.message)
     recorded = int(round(pbx.clock.now() - started))
     pbx.hangup_request(caller)
@@ -1103,6 +1126,7 @@ async def callback_flow(call: Call) -> None:
     _phone_status(call, interface, ringing=False, in_call=True)
     pbx.device_state(interface, "INUSE")
     pbx.mixmonitor_start(agent)
+    call.recordings.append((rec, pbx.clock.now()))
     pbx.newexten(agent, "Dial", f"PJSIP/{number}@trunk,30")
     _clear_times(pbx, agent, _DIAL_TIMES)
     if spec.originate_response:

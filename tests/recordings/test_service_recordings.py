@@ -1,0 +1,86 @@
+"""End to end: the simulator writes real WAV files as MixMonitor and Record() do, the service
+turns every answered call and secretary message into a verified, compressed recording linked
+to its call and card (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.pbx.simulator import PbxSimulator
+from hotline.recordings.playback import open_verified
+from hotline.web.keys import RECORDINGS, SESSIONS, TELEPHONY
+from journal.models import Call, Recording
+from tests.test_service_with_pbx import INSURER_LINE, service_settings, settle
+
+
+@pytest.fixture
+async def sim(settings: Settings, tmp_path: Path) -> AsyncIterator[PbxSimulator]:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11,
+                            recordings_dir=tmp_path / "pbx", recording_max_seconds=4.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    base = service_settings(settings, sim, pg_url, tmp_path)
+    app = create_app(base.model_copy(update={
+        "service": base.service.model_copy(update={"recordings_dir": tmp_path / "recordings"}),
+        "recordings": base.recordings.model_copy(update={"pbx_dir": tmp_path / "pbx"}),
+    }))
+    client = TestClient(TestServer(app))
+    try:
+        await client.start_server()
+        await app[TELEPHONY].wait_resynced(1)
+        yield client
+    finally:
+        await client.close()
+
+
+async def test_every_call_ends_with_a_verified_linked_compressed_recording(client, sim, tmp_path) -> None:
+    app = client.server.app
+    telephony = app[TELEPHONY]
+    scenarios = {"79140000001": "answered", "79140000002": "blind", "79140000003": "attended",
+                 "79140000005": "abandoned"}
+    for number, scenario in scenarios.items():
+        sim.place_call(INSURER_LINE, number, "Белова Нина Петровна", scenario)
+    await settle(sim, telephony)
+    # After hours: the electronic secretary records a message.
+    await telephony.modes.set_override(
+        INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
+    sim.place_call(INSURER_LINE, "79140000004", "Белова Нина Петровна", "answered")
+    await settle(sim, telephony)
+    async with asyncio.timeout(30):
+        while True:
+            async with app[SESSIONS]() as session:
+                rows = (await session.scalars(select(Recording))).all()
+            if rows and all(r.status != "pending" for r in rows):
+                break
+            await asyncio.sleep(0.1)
+    async with app[SESSIONS]() as session:
+        calls = {c.id: c for c in (await session.scalars(select(Call))).all()}
+        rows = (await session.scalars(select(Recording))).all()
+    storage = app[RECORDINGS].storage
+    by_caller: dict[str, set[str]] = {}
+    for row in rows:
+        call = calls[row.call_id]
+        assert row.status == "stored", (row.pbx_file, row.status, row.problem)
+        assert row.card_id == call.card_id is not None
+        assert row.format == "ogg" and row.duration_seconds > 0 and row.sha256
+        with open_verified(storage, row) as stream:
+            assert stream.read(4) == b"OggS"
+        by_caller.setdefault(call.caller_number, set()).add(row.kind)
+    assert by_caller == {
+        "79140000001": {"call"}, "79140000002": {"call"}, "79140000003": {"call"},
+        "79140000004": {"call", "message"}, "79140000005": {"call"},
+    }
+    assert not list((tmp_path / "pbx").rglob("*.wav"))  # every original moved into storage
+    assert await app[RECORDINGS].check() == []

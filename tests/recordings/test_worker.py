@@ -1,0 +1,121 @@
+"""The worker on PostgreSQL and SQLite: real files in, stored recordings (or clear errors) out."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.config import RecordingsSettings
+from hotline.recordings.playback import open_verified
+from hotline.recordings.storage import LocalStorage
+from hotline.recordings.worker import RecordingWorker
+from journal.models import Recording
+from tests.recordings.conftest import add_call, not_a_wav, real, silence
+
+
+def make_worker(sessions, storage, settings: RecordingsSettings, tmp_path: Path) -> RecordingWorker:
+    return RecordingWorker(sessions, storage, settings, timezone="Asia/Barnaul",
+                           work_dir=tmp_path / "work", retry_base=0.0)
+
+
+async def get(sessions: async_sessionmaker[AsyncSession], recording_id: int) -> Recording:
+    async with sessions() as session:
+        row = await session.get(Recording, recording_id)
+        assert row is not None
+        return row
+
+
+async def test_a_real_call_recording_is_stored_verified_and_linked(
+    sessions, storage: LocalStorage, rec_settings: RecordingsSettings, tmp_path: Path
+) -> None:
+    """Asterisk's WAV → Ogg/Opus in YYYY/MM/DD, checksum, duration; the spool original goes."""
+    source = real(rec_settings.pbx_dir / "hotline/20261123/1795444523.2.wav")
+    _, rec_id = await add_call(sessions, "hotline/20261123/1795444523.2.wav")
+    worker = make_worker(sessions, storage, rec_settings, tmp_path)
+    assert await worker.sweep() == 1
+    row = await get(sessions, rec_id)
+    assert row.status == "stored" and row.problem is None and row.format == "ogg"
+    assert row.stored_path.endswith(f"{rec_id:08d}-1795444523.2.ogg")
+    assert row.stored_path.split("/")[0].isdigit() and len(row.stored_path.split("/")) == 4
+    assert abs(row.duration_seconds - 5.98) < 0.01 and row.silence_ratio < 0.5
+    assert row.size_bytes == storage.size(row.stored_path) and row.processed_at is not None
+    with open_verified(storage, row) as stream:
+        assert stream.read(4) == b"OggS"
+    assert not source.exists()
+    assert await worker.sweep() == 0  # stored is final
+
+
+async def test_keep_wav_stores_the_original_too(sessions, storage, rec_settings, tmp_path) -> None:
+    settings = rec_settings.model_copy(update={"keep_wav": True, "format": "mp3"})
+    real(settings.pbx_dir / "hotline/msg-1.wav")
+    _, rec_id = await add_call(sessions, "hotline/msg-1.wav", kind="message", outcome="secretary")
+    await make_worker(sessions, storage, settings, tmp_path).sweep()
+    row = await get(sessions, rec_id)
+    assert row.status == "stored" and row.stored_path.endswith(".mp3")
+    assert storage.exists(row.stored_path[:-4] + ".wav")
+
+
+async def test_a_corrupt_wav_keeps_the_original_and_is_retried(
+    sessions, storage, rec_settings, tmp_path
+) -> None:
+    source = not_a_wav(rec_settings.pbx_dir / "hotline/x/1.wav")
+    _, rec_id = await add_call(sessions, "hotline/x/1.wav")
+    worker = make_worker(sessions, storage, rec_settings, tmp_path)
+    await worker.sweep()
+    row = await get(sessions, rec_id)
+    assert row.status == "corrupt" and "не WAV" in row.problem and row.stored_path is None
+    assert source.exists()
+    real(source)  # the PBX's file is repaired: the next attempt succeeds
+    await worker.sweep()
+    assert (await get(sessions, rec_id)).status == "stored"
+
+
+class FullDisk(LocalStorage):
+    """A storage whose disk is full until `full` is cleared."""
+
+    full = True
+
+    def put(self, source: Path, key: str) -> int:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().put(source, key)
+
+
+async def test_a_full_disk_is_a_clear_error_then_a_retry_succeeds(
+    sessions, rec_settings, tmp_path
+) -> None:
+    storage = FullDisk(tmp_path / "recordings")
+    source = real(rec_settings.pbx_dir / "hotline/20261123/7.wav")
+    _, rec_id = await add_call(sessions, "hotline/20261123/7.wav")
+    worker = make_worker(sessions, storage, rec_settings, tmp_path)
+    assert await worker.process(rec_id) == "failed"
+    row = await get(sessions, rec_id)
+    assert row.status == "failed" and "нет места на диске" in row.problem
+    assert source.exists() and not list(storage.keys())
+    assert not list((tmp_path / "work").glob("*"))  # no half-written copies left behind
+    storage.full = False
+    await worker.sweep()
+    row = await get(sessions, rec_id)
+    assert row.status == "stored" and row.problem is None and storage.exists(row.stored_path)
+
+
+async def test_missing_ffmpeg_and_missing_file(sessions, storage, rec_settings, tmp_path) -> None:
+    settings = rec_settings.model_copy(update={"ffmpeg": "/nonexistent/ffmpeg"})
+    real(settings.pbx_dir / "a.wav")
+    _, with_file = await add_call(sessions, "a.wav")
+    _, without = await add_call(sessions, "b.wav")
+    await make_worker(sessions, storage, settings, tmp_path).sweep()
+    assert (await get(sessions, with_file)).status == "failed"
+    assert "ffmpeg" in (await get(sessions, with_file)).problem
+    assert (await get(sessions, without)).status == "missing"
+    assert (settings.pbx_dir / "a.wav").exists()
+
+
+async def test_silence_is_stored_with_a_note(sessions, storage, rec_settings, tmp_path) -> None:
+    silence(rec_settings.pbx_dir / "s.wav", 3.0)
+    _, rec_id = await add_call(sessions, "s.wav")
+    await make_worker(sessions, storage, rec_settings, tmp_path).sweep()
+    row = await get(sessions, rec_id)
+    assert row.status == "stored" and row.silence_ratio == 1.0 and "тишина" in row.problem
