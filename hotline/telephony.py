@@ -26,6 +26,7 @@ from hotline.calls.writer import CallJournalWriter
 from hotline.config import Settings
 from hotline.mode_store import active_overrides, overrides_version, store_switch
 from hotline.modes import ModeScheduler
+from hotline.pbx.actions import PbxActions
 from hotline.pbx.connection import AmiConnection, AmiError
 from hotline.pbx.events import DomainEvent
 from hotline.pbx.resync import ResyncResult
@@ -62,6 +63,7 @@ class Telephony:
         self.sessions = sessions
         self.registry = registry if registry is not None else CollectorRegistry()
         self.connection = AmiConnection(settings.ami, registry=self.registry)
+        self.actions = PbxActions(self.connection)
         self.tracker = CallTracker()
         spool_dir = settings.service.spool_dir
         self.writer = CallJournalWriter(

@@ -84,3 +84,37 @@ async def test_every_call_ends_with_a_verified_linked_compressed_recording(clien
     }
     assert not list((tmp_path / "pbx").rglob("*.wav"))  # every original moved into storage
     assert await app[RECORDINGS].check() == []
+
+
+async def test_a_callback_is_recorded_and_attached_to_its_card(client, sim) -> None:
+    """The operator's "call back" rings their phone, then the citizen; the recording and the
+    call land on the card the callback was placed for."""
+    from journal.actors import Actor
+    from journal.cards import create_written
+    from journal.db import unit_of_work
+
+    app = client.server.app
+    telephony = app[TELEPHONY]
+    async with unit_of_work(app[SESSIONS]) as session:
+        card = await create_written(
+            session, Actor.system("test"), channel="post", organization_id=1,
+            received_at=datetime.now(UTC) - timedelta(days=1),
+            fields={"applicant_name": "Белова Нина Петровна", "applicant_phone": "79140000006"},
+        )
+    await telephony.actions.place_callback(
+        card_id=card.id, interface="PJSIP/op201", number="+7 (914) 000-00-06", line="88007758565")
+    await settle(sim, telephony)
+    async with asyncio.timeout(30):
+        while True:
+            async with app[SESSIONS]() as session:
+                row = await session.scalar(select(Recording).where(Recording.kind == "callback"))
+            if row is not None and row.status != "pending":
+                break
+            await asyncio.sleep(0.1)
+    async with app[SESSIONS]() as session:
+        call = await session.get(Call, row.call_id)
+    assert (call.direction, call.outcome, call.card_id) == ("out", "callback", card.id)
+    assert call.caller_number == "79140000006"
+    assert row.status == "stored" and row.card_id == card.id
+    with open_verified(app[RECORDINGS].storage, row) as stream:
+        assert stream.read(4) == b"OggS"

@@ -1,0 +1,138 @@
+"""What the service asks the PBX to do: callbacks, agent states, transfers.
+
+Every action goes through the supervised AMI connection (timeouts, no blind re-send). Inputs
+that end up in AMI headers are checked here — digits for numbers, the PBX's own interface
+syntax for phones — so a value typed in the browser can never inject a header or a dialplan
+jump. A refused action raises `PbxActionFailed` with a Russian message for the operator.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+
+from hotline.pbx.connection import AmiConnection, AmiError
+
+log = structlog.get_logger(__name__)
+
+CALLBACK_CONTEXT = "callback"
+ORIGINATE_TIMEOUT_MS = 30_000
+_INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
+_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class PbxActionFailed(Exception):
+    """The PBX did not do what was asked; `message` is for the operator."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+def citizen_number(text: str) -> str:
+    """A Russian phone number as the trunk dials it: 11 digits starting with 7 or 8."""
+    digits = re.sub(r"\D", "", text or "")
+    if len(digits) == 10:
+        digits = "7" + digits
+    if len(digits) != 11 or digits[0] not in "78":
+        raise PbxActionFailed(f"Номер «{text}» не похож на российский телефонный номер")
+    return "7" + digits[1:]
+
+
+def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not pattern.match(value or ""):
+        raise PbxActionFailed(f"Недопустимое значение «{value}»: {what}")
+    return value
+
+
+class PbxActions:
+    """The service's commands to the PBX, over one AMI connection."""
+
+    def __init__(self, connection: AmiConnection) -> None:
+        self.connection = connection
+
+    async def _run(self, action: dict[str, Any], what: str) -> None:
+        try:
+            reply = await self.connection.send_action(action)
+        except AmiError as exc:
+            raise PbxActionFailed(f"АТС недоступна: {what} не выполнено", str(exc)) from exc
+        message = reply[0] if isinstance(reply, list) else reply
+        if not message.success:
+            detail = str(message.get("Message", ""))
+            log.warning("pbx refused an action", action=action.get("Action"), detail=detail)
+            raise PbxActionFailed(f"АТС отказала: {what} не выполнено ({detail})", detail)
+
+    async def place_callback(self, *, card_id: int, interface: str, number: str, line: str) -> None:
+        """Ring the operator's phone; when answered, the PBX dials the citizen and records.
+
+        The card's id travels as the channel variable HOTLINE_CARD, so the call attaches to
+        its card (РКК) in the journal.
+        """
+        _checked(_INTERFACE, interface, "телефон оператора")
+        dial = citizen_number(number)
+        await self._run(
+            {
+                "Action": "Originate",
+                "Channel": interface,
+                "Context": CALLBACK_CONTEXT,
+                "Exten": dial,
+                "Priority": "1",
+                "CallerID": f'"Горячая линия" <{re.sub(r"[^0-9]", "", line)}>',
+                "Async": "true",
+                "Timeout": str(ORIGINATE_TIMEOUT_MS),
+                "Variable": f"HOTLINE_CARD={int(card_id)}",
+            },
+            "обратный звонок",
+        )
+        log.info("callback placed", card_id=card_id, interface=interface)
+
+    async def queue_add(self, queue: str, interface: str, member_name: str) -> None:
+        """The operator joins a queue (встать в очередь)."""
+        await self._run(
+            {
+                "Action": "QueueAdd",
+                "Queue": _checked(_QUEUE, queue, "очередь"),
+                "Interface": _checked(_INTERFACE, interface, "телефон оператора"),
+                "MemberName": member_name[:80],
+                "Paused": "false",
+            },
+            "вход в очередь",
+        )
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        await self._run(
+            {
+                "Action": "QueueRemove",
+                "Queue": _checked(_QUEUE, queue, "очередь"),
+                "Interface": _checked(_INTERFACE, interface, "телефон оператора"),
+            },
+            "выход из очереди",
+        )
+
+    async def queue_pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        """Pause or resume the operator in every queue (перерыв)."""
+        await self._run(
+            {
+                "Action": "QueuePause",
+                "Interface": _checked(_INTERFACE, interface, "телефон оператора"),
+                "Paused": "true" if paused else "false",
+                "Reason": reason[:80],
+            },
+            "перерыв" if paused else "возврат с перерыва",
+        )
+
+    async def blind_transfer(self, channel: str, context: str, extension: str) -> None:
+        """Send a live channel (the operator's leg) to a dialplan place, e.g. level 2."""
+        await self._run(
+            {
+                "Action": "BlindTransfer",
+                "Channel": channel,
+                "Context": _checked(_CONTEXT, context, "контекст"),
+                "Exten": _checked(_CONTEXT, extension, "добавочный"),
+            },
+            "перевод звонка",
+        )
