@@ -12,10 +12,13 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from hotline.bootstrap import sync_region
+from hotline.bootstrap import card_rules, sync_region
 from hotline.config import Settings
+from hotline.ivr.loader import IvrScripts, load_scripts
+from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
 from hotline.web import health
+from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
 from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY
 from journal.calendar import load_calendar_dir
@@ -39,7 +42,12 @@ def create_app(
     if telephony:
         app.cleanup_ctx.append(_telephony)
         app.cleanup_ctx.append(_recordings)
+        if settings.asterisk.agi_serve:
+            # Loaded here so that a bad script stops start-up before anything runs.
+            scripts = load_scripts(settings.asterisk.ivr_scripts_dir, settings)
+            app.cleanup_ctx.append(_ivr(scripts))
     health.add_routes(app)
+    setup_api(app)
     return app
 
 
@@ -85,3 +93,20 @@ async def _recordings(app: web.Application) -> AsyncIterator[None]:
     yield
     telephony.listeners.remove(recordings.worker.on_events)
     await recordings.stop()
+
+
+def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
+    """The electronic secretary's FastAGI server (`[asterisk] agi_serve`)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        calendar = load_calendar_dir(settings.service.calendar_dir)
+        service = IvrService(
+            settings, scripts, calendar, app[SESSIONS], card_rules(settings, calendar)
+        )
+        server = service.server()
+        await server.start()
+        yield
+        await server.stop()
+
+    return ctx

@@ -384,12 +384,13 @@ exten => s,1,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
  same => n,Playback(vm-goodbye)
  same => n(done),Hangup()
 
-; Hangup handler: the message can end with the caller hanging up.
+; Hangup handler: the message can end with the caller hanging up. The FastAGI secretary
+; pushes it too and names the confirmed callback number in HOTLINE_CALLBACK.
 [{MESSAGE_DONE_CONTEXT}]
 exten => s,1,GotoIf($["${{MSGSTART}}" = ""]?end)
  same => n,GotoIf($[${{STAT(e,${{ASTSPOOLDIR}}/monitor/${{MSG}})}}]?send:end)
  same => n(send),UserEvent({MESSAGE_USER_EVENT},File: ${{MSG}},Line: ${{{VAR_LINE}}},\
-Caller: ${{FILTER(0-9+,${{CALLERID(num)}})}},Duration: $[${{EPOCH}} - ${{MSGSTART}}])
+Caller: ${{FILTER(0-9+,${{IF($["${{HOTLINE_CALLBACK}}" != ""]?${{HOTLINE_CALLBACK}}:${{CALLERID(num)}})}})}},Duration: $[${{EPOCH}} - ${{MSGSTART}}])
  same => n(end),Return()
 
 ; Operator phones: level-2 digits (the phone's own transfer key) and nothing outside.

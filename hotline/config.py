@@ -72,6 +72,8 @@ class ServiceSettings(_Strict):
     spool_dir: Path = Path("var/spool")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # The browser reaches the service over HTTPS (directly or via a proxy): cookies are Secure.
+    secure_cookies: bool = False
     roll_due_dates_to_working_day: bool = False
     # The region's time zone: the calendar days of 59-ФЗ deadlines and card years.
     timezone: str = "Asia/Barnaul"
@@ -122,6 +124,11 @@ class AsteriskSettings(_Strict):
     # the Asterisk process wins when set).
     agi_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9_.:-]+$")
     agi_port: int = Field(default=4573, ge=1, le=65535)
+    # Serve the electronic secretary over FastAGI on agi_bind:agi_port (off: the PBX's
+    # plain-dialplan secretary takes messages), with the scripts of ivr_scripts_dir.
+    agi_serve: bool = False
+    agi_bind: str = Field(default="0.0.0.0", pattern=r"^[A-Za-z0-9_.:-]+$")
+    ivr_scripts_dir: Path = Path("ivr_scripts")
     # The provider's SIP trunk that brings the 8-800 numbers (address as the provider gives it).
     trunk_host: str = Field(default="192.0.2.10", pattern=r"^[A-Za-z0-9_.-]+$")
     trunk_port: int = Field(default=5060, ge=1, le=65535)

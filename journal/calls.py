@@ -10,10 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journal.access import reads_cards, visible_cards
 from journal.actors import Actor
+from journal.errors import NotFound
 from journal.models import Call, CallEvent, CallTransfer, Card, Recording
 
 
@@ -98,3 +100,32 @@ async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
         )
         for c in calls
     ]
+
+
+async def get_call_for(session: AsyncSession, actor: Actor, call_id: int) -> CallView:
+    """One visible call with what belongs to it; another organization's call is not found."""
+    call = await session.scalar(visible_calls(actor).where(Call.id == call_id))
+    if call is None:
+        raise NotFound("Звонок не найден", call_id=call_id)
+    return (await _views(session, [call]))[0]
+
+
+async def get_recording_for(session: AsyncSession, actor: Actor, recording_id: int) -> Recording:
+    """A recording the actor may hear: of a visible call, or (a message with no call) of a
+    visible card. Only roles that read card contents hear recordings; anything else is not
+    found, so another organization's recordings are not disclosed."""
+    if not reads_cards(actor):
+        raise NotFound("Запись не найдена", recording_id=recording_id)
+    calls = visible_calls(actor).with_only_columns(Call.id)
+    cards = visible_cards(actor).with_only_columns(Card.id)
+    stmt = select(Recording).where(
+        Recording.id == recording_id,
+        or_(
+            Recording.call_id.in_(calls),
+            and_(Recording.call_id.is_(None), Recording.card_id.in_(cards)),
+        ),
+    )
+    recording = await session.scalar(stmt)
+    if recording is None:
+        raise NotFound("Запись не найдена", recording_id=recording_id)
+    return recording

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.config import Settings
 from hotline.recordings.service import Recordings
 from hotline.telephony import Telephony
+from hotline.web.sessions import SessionStore
+from journal.calendar import ProductionCalendar
+from journal.cards import CardRules
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -20,3 +23,8 @@ METRICS = web.AppKey("metrics", CollectorRegistry)
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Any])
 TELEPHONY = web.AppKey("telephony", Telephony)
 RECORDINGS = web.AppKey("recordings", Recordings)
+# The web: signed-in sessions (in memory, see hotline.web.sessions), the production calendar
+# and the card rules (deadlines) the API applies.
+WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
+CALENDAR = web.AppKey("calendar", ProductionCalendar)
+CARD_RULES = web.AppKey("card_rules", CardRules)

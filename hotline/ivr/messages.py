@@ -1,0 +1,102 @@
+"""A message left to the secretary, in the journal: the call's card and a callback task.
+
+The card is the call's own (`create_for_call` is idempotent on the PBX call id, so it is the
+one the call tracker created at arrival, or this creates it first with the channel
+"electronic secretary"). The recording is not written here: the dialplan's hangup handler
+reports it (UserEvent HotlineMessage) and the call tracker links it, as on the plain-dialplan
+path. This side adds only what the tracker cannot know: the confirmed callback number and the
+callback task due the next working morning.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.config import Line
+from hotline.ivr.engine import MessageTaken
+from hotline.ivr.hours import next_operator_interval
+from journal.actors import Actor
+from journal.calendar import ProductionCalendar
+from journal.cards import DEFAULT_RULES, CardRules, create_for_call, defer, save
+from journal.db import unit_of_work
+from journal.models import CallbackStatus, CallbackTask, Channel
+
+log = structlog.get_logger(__name__)
+
+IVR = Actor.system("ivr")
+SECRETARY_CONTENT = "Сообщение автосекретарю"
+CALLBACK_NOTE = "Перезвонить по сообщению, оставленному автосекретарю"
+
+
+def callback_due(
+    line: Line, cal: ProductionCalendar, now: datetime, within: timedelta
+) -> datetime:
+    """When to call back: the line's first operator hour of the next working period (Friday
+    evening → Monday 08:30; before a holiday → the first working day after it). If operators
+    are on duty now (a 24/7 line, a queue nobody answered), `within` from now, unless that
+    falls after today's closing time."""
+    interval = next_operator_interval(line, cal, now)
+    if interval is None:
+        return now + within
+    if interval.start > now:
+        return interval.start
+    due = now + within
+    if due <= interval.end:
+        return due
+    following = next_operator_interval(line, cal, interval.end)
+    return following.start if following is not None else due
+
+
+async def register_message(
+    sessions: async_sessionmaker[AsyncSession],
+    line: Line,
+    cal: ProductionCalendar,
+    *,
+    pbx_call_id: str,
+    message: MessageTaken,
+    within: timedelta,
+    rules: CardRules = DEFAULT_RULES,
+) -> CallbackTask | None:
+    """The call's card marked as a secretary message, with its callback task (None when the
+    citizen left no usable number, or the task exists already)."""
+    async with unit_of_work(sessions) as session:
+        card = await create_for_call(
+            session, IVR, pbx_call_id=pbx_call_id, received_at=message.started_at,
+            line=line.number, caller_number=message.caller_number, channel=Channel.SECRETARY,
+            rules=rules,
+        )
+        if await _has_callback(session, card.id):
+            return None
+        if card.channel != Channel.SECRETARY and not card.content:
+            # The tracker created the card as a hotline call and the lifecycle has no way to
+            # change a channel: the history says it is a secretary message instead.
+            card = await save(
+                session, IVR, card.id, {"content": SECRETARY_CONTENT}, card.version, rules=rules
+            )
+        number = message.callback_number or message.caller_number
+        if number is None:
+            log.warning("secretary message without a callback number", call_id=pbx_call_id,
+                        card=card.number)
+            return None
+        due = callback_due(line, cal, rules.now(), within)
+        task = await defer(
+            session, IVR, card.id, contact_phone=number, callback_due_at=due,
+            note=CALLBACK_NOTE, rules=rules,
+        )
+        log.info("secretary message registered", call_id=pbx_call_id, card=card.number,
+                 callback_due_at=due.isoformat())
+        return task
+
+
+async def _has_callback(session: AsyncSession, card_id: int) -> bool:
+    found = await session.scalar(
+        select(CallbackTask.id).where(
+            CallbackTask.card_id == card_id, CallbackTask.status == CallbackStatus.PENDING
+        )
+    )
+    return found is not None
+

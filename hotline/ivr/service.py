@@ -1,0 +1,104 @@
+"""The IVR as the service runs it: FastAGI sessions → scripts → the journal.
+
+`agi://host:4573/secretary` runs the line's secretary script; `/survey` the satisfaction
+survey. The line comes from the channel's `HOTLINE_LINE` (set by the inbound dialplan), the
+call from `HOTLINE_ID`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.config import Settings
+from hotline.ivr.engine import Channel, LineContext, MessageTaken, Secretary, run_survey
+from hotline.ivr.fastagi import AgiSession, FastAgiServer
+from hotline.ivr.hours import hours_segments
+from hotline.ivr.loader import IvrScripts
+from hotline.ivr.messages import register_message
+from journal.calendar import ProductionCalendar
+from journal.cards import CardRules
+from journal.errors import JournalError
+
+log = structlog.get_logger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IvrService:
+    """Runs one script per AGI session and writes what came of it to the journal."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scripts: IvrScripts,
+        calendar: ProductionCalendar,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: CardRules,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.settings = settings
+        self.scripts = scripts
+        self.calendar = calendar
+        self.sessions = sessions
+        self.rules = rules
+        self.clock = clock
+
+    def server(self) -> FastAgiServer:
+        agi = self.settings.asterisk
+        return FastAgiServer(self.handle, agi.agi_bind, agi.agi_port)
+
+    async def handle(self, session: AgiSession) -> None:
+        if session.script == "secretary":
+            await self.secretary(session)
+        elif session.script == "survey":
+            rating, steps = await run_survey(self.scripts.survey, session)
+            # Storing the rating on the card needs a field of its own (issue #6, surveys).
+            log.info("survey", uniqueid=session.env.get("agi_uniqueid"), rating=rating,
+                     steps=steps)
+        else:
+            log.warning("unknown agi script", script=session.script)
+
+    async def secretary(self, channel: Channel) -> None:
+        number = await channel.get_variable("HOTLINE_LINE") or ""
+        call_id = await channel.get_variable("HOTLINE_ID") or channel.env.get("agi_uniqueid", "")
+        try:
+            line = self.settings.line(number)
+        except KeyError:
+            log.warning("secretary for an unknown line", line=number, call_id=call_id)
+            return
+        org = self.settings.organization(line.organization)
+        context = LineContext(
+            number=line.number, organization=org.code, queue=org.level1_queue,
+            queue_wait=self.settings.asterisk.queue_wait, around_the_clock=line.around_the_clock,
+            zone=line.zone, hours=hours_segments(line, self.calendar, self.clock()),
+        )
+        script = self.scripts.secretary_for(line.number)
+        outcome = await Secretary(script, context, channel, self.clock).run()
+        log.info("secretary call", call_id=call_id, line=line.number, end=outcome.end,
+                 steps=outcome.steps)
+        if outcome.message is not None and call_id:
+            within = timedelta(minutes=script.message.callback_within_minutes)
+            await self.message_left(line.number, call_id, outcome.message, within)
+
+    async def message_left(
+        self, line_number: str, call_id: str, message: MessageTaken, within: timedelta
+    ) -> None:
+        """The card and callback task; a failure is logged (the recording still reaches the
+        journal through the tracker, and the message is in `hotline recordings check`)."""
+        try:
+            await register_message(
+                self.sessions, self.settings.line(line_number), self.calendar,
+                pbx_call_id=call_id, message=message, within=within, rules=self.rules,
+            )
+        except JournalError as exc:
+            log.warning("secretary message refused by the journal", call_id=call_id,
+                        reason=exc.message)
+        except Exception:
+            log.exception("secretary message not registered", call_id=call_id)

@@ -1,0 +1,164 @@
+"""`/api/v1`: the audit log, line modes and callbacks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from hotline.mode_store import active_overrides
+from hotline.pbx.actions import PbxActionFailed
+from hotline.schedule import Override, mode_at, next_switch
+from hotline.web.common import actor_of, datetime_param, int_param, iso, json_body, path_id, row_json
+from hotline.web.errors import ApiError
+from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
+from journal import audit, cards
+from journal.audit import AuditFilter, query_audit
+from journal.callbacks import get_callback_for, list_callbacks
+from journal.db import unit_of_work
+from journal.errors import InvalidInput
+from journal.models import Call, CallbackTask, Card, Organization, User
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    """The access log, newest first (administrator only: the journal refuses anyone else)."""
+    query = request.query
+    actions = [a for value in query.getall("action", []) for a in value.split(",") if a]
+    flt = AuditFilter(
+        user_id=int_param(query.get("user_id"), "user_id"),
+        login=query.get("login") or None,
+        actions=actions or None,
+        object_type=query.get("object_type") or None,
+        object_id=query.get("object_id") or None,
+        since=datetime_param(query.get("since"), "since"),
+        until=datetime_param(query.get("until"), "until"),
+    )
+    offset = int_param(query.get("offset"), "offset", default=0)
+    limit = int_param(query.get("limit"), "limit", default=100)
+    async with request.app[SESSIONS]() as db:
+        page = await query_audit(db, actor_of(request), flt, offset=offset, limit=limit)
+    return web.json_response({
+        "items": [row_json(e) for e in page.entries], "total": page.total,
+        "offset": page.offset, "limit": page.limit,
+    })
+
+
+async def modes(request: web.Request) -> web.Response:
+    """Each line's mode now, why, and the next switch.
+
+    With the PBX connected the running scheduler's overrides are used (what the PBX was told);
+    without it (`telephony=False`) the same answer is computed from the schedule, the
+    production calendar and the overrides stored in the journal.
+    """
+    app, now = request.app, datetime.now(UTC)
+    telephony = app.get(TELEPHONY)
+    overrides: tuple[Override, ...]
+    if telephony is not None and telephony.modes is not None:
+        overrides = telephony.modes.overrides
+    else:
+        overrides = tuple(await active_overrides(app[SESSIONS], now))
+    calendar = app[CALENDAR]
+    items = []
+    for line in app[SETTINGS].lines:
+        state = mode_at(line, calendar, now, overrides)
+        switch = next_switch(line, calendar, now, overrides)
+        items.append({
+            "line": line.number, "organization": line.organization,
+            "mode": state.mode, "reason": {"code": str(state.reason.code), "text": state.reason.text},
+            "next_switch": None if switch is None else {
+                "at": iso(switch.at), "mode": switch.mode,
+                "reason": {"code": str(switch.reason.code), "text": switch.reason.text},
+            },
+        })
+    return web.json_response({"at": now.isoformat(), "items": items})
+
+
+def callback_json(task: CallbackTask) -> dict[str, Any]:
+    return row_json(task)
+
+
+async def callbacks(request: web.Request) -> web.Response:
+    """Visible callback tasks, soonest first; `status` (default pending, `all` for any)."""
+    status = request.query.get("status", "pending")
+    limit = int_param(request.query.get("limit"), "limit", default=200)
+    async with unit_of_work(request.app[SESSIONS]) as db:
+        rows = await list_callbacks(db, actor_of(request), status=None if status == "all" else status,
+                                    limit=limit)
+        items = [callback_json(r) for r in rows]
+    return web.json_response({"items": items})
+
+
+async def defer(request: web.Request) -> web.Response:
+    """Defer a card's answer: the citizen's contact and when to call back (journal.cards.defer)."""
+    body = await json_body(request)
+    card_id = int_param(body.get("card_id"), "card_id", required=True)
+    due = datetime_param(body.get("callback_due_at"), "callback_due_at")
+    if due is None:
+        raise InvalidInput("Укажите срок обратного звонка", field="callback_due_at")
+    async with unit_of_work(request.app[SESSIONS]) as db:
+        task = await cards.defer(
+            db, actor_of(request), card_id,  # type: ignore[arg-type]
+            contact_phone=str(body.get("contact_phone") or ""), callback_due_at=due,
+            contact_name=body.get("contact_name"), note=body.get("note"),
+            expected_version=int_param(body.get("version"), "version"),
+            rules=request.app[CARD_RULES],
+        )
+        out = callback_json(task)
+    return web.json_response(out, status=201)
+
+
+async def dial(request: web.Request) -> web.Response:
+    """Place the callback: the PBX rings the operator's phone, then dials the citizen."""
+    telephony = request.app.get(TELEPHONY)
+    if telephony is None:
+        raise ApiError(503, "pbx_unavailable", "АТС не подключена: обратный звонок невозможен")
+    actor = actor_of(request)
+    async with unit_of_work(request.app[SESSIONS]) as db:
+        task = await get_callback_for(db, actor, path_id(request))
+        if task.status != "pending":
+            raise ApiError(409, "invalid_transition", "Этот обратный звонок уже не ожидает набора")
+        interface = await _interface(db, actor.user_id)
+        line = await _line_for(db, request, task)
+        await audit.record(db, actor, "callback_dial", "callback", task.id, {"card_id": task.card_id})
+    try:
+        await telephony.actions.place_callback(
+            card_id=task.card_id, interface=interface, number=task.contact_phone, line=line
+        )
+    except PbxActionFailed as exc:
+        raise ApiError(502, "pbx_failed", exc.message) from None
+    return web.json_response({"ok": True, "callback_id": task.id}, status=202)
+
+
+async def _interface(db: Any, user_id: int | None) -> str:
+    user = await db.get(User, user_id) if user_id is not None else None
+    if user is None or not user.interface:
+        raise InvalidInput("За вами не закреплён телефон: обратный звонок невозможен", field="interface")
+    return user.interface
+
+
+async def _line_for(db: Any, request: web.Request, task: CallbackTask) -> str:
+    """The 8-800 line shown to the citizen: the card's call's line, else the organization's."""
+    line = await db.scalar(
+        select(Call.line_number).where(Call.card_id == task.card_id, Call.line_number.is_not(None)).limit(1)
+    )
+    if line:
+        return line
+    code = await db.scalar(
+        select(Organization.code)
+        .join(Card, Card.organization_id == Organization.id)
+        .where(Card.id == task.card_id)
+    )
+    for configured in request.app[SETTINGS].lines:
+        if configured.organization == code:
+            return configured.number
+    raise InvalidInput("У организации нет линии для обратного звонка", field="line")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/audit", audit_log)
+    app.router.add_get("/api/v1/modes", modes)
+    app.router.add_get("/api/v1/callbacks", callbacks)
+    app.router.add_post("/api/v1/callbacks", defer)
+    app.router.add_post("/api/v1/callbacks/{id}/dial", dial)

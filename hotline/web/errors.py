@@ -1,0 +1,96 @@
+"""Errors of the JSON API: every refusal is `{"error": {"code", "message"}}` with a stable code.
+
+Journal errors keep their own code; aiohttp's HTTP errors (unknown route, wrong method,
+oversized body) and unexpected exceptions are translated here, once, at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
+from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JournalError, NotFound
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/api/"
+JOURNAL_STATUS: dict[type[JournalError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    InvalidInput: 422,
+    InvalidTransition: 409,
+    Conflict: 409,
+}
+HTTP_CODES = {
+    400: ("bad_request", "Некорректный запрос"),
+    401: ("unauthenticated", "Войдите в систему"),
+    403: ("forbidden", "Доступ запрещён"),
+    404: ("not_found", "Не найдено"),
+    405: ("method_not_allowed", "Метод не поддерживается для этого адреса"),
+    413: ("too_large", "Слишком большой запрос"),
+    415: ("unsupported_media_type", "Ожидается JSON"),
+}
+INTERNAL_MESSAGE = "Внутренняя ошибка сервиса. Повторите позже или обратитесь к администратору"
+
+
+class ApiError(Exception):
+    """A refusal decided by the web layer itself (not by the journal)."""
+
+    def __init__(self, status: int, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_response(status: int, code: str, message: str, **details: object) -> web.Response:
+    body: dict[str, object] = {"code": code, "message": message}
+    if details:
+        body["details"] = {k: v for k, v in details.items() if _plain(v)}
+    return web.json_response({"error": body}, status=status)
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def journal_status(exc: JournalError) -> int:
+    for kind, status in JOURNAL_STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure under /api/ into the JSON error shape; other paths are untouched."""
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, **exc.details)
+    except JournalError as exc:
+        return error_response(journal_status(exc), exc.code, exc.message, **exc.details)
+    except RecordingUnavailable:
+        return error_response(404, "recording_unavailable", "Звук этой записи недоступен")
+    except RecordingTampered:
+        log.error("recording checksum mismatch", path=request.path)
+        return error_response(
+            409, "recording_tampered", "Файл записи повреждён или подменён: воспроизведение запрещено"
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = HTTP_CODES.get(exc.status, ("http_error", exc.reason))
+        return error_response(exc.status, code, message)
+    except Exception:
+        log.exception("api request failed", method=request.method, path=request.path)
+        return error_response(500, "internal", INTERNAL_MESSAGE)

@@ -1,0 +1,38 @@
+"""The JSON API's wiring: middlewares, the web's own state and every /api/v1 route."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hotline.bootstrap import card_rules
+from hotline.web import api_calls, api_cards, api_misc, auth, openapi
+from hotline.web.errors import error_middleware
+from hotline.web.keys import CALENDAR, CARD_RULES, SETTINGS, WEB_SESSIONS
+from hotline.web.sessions import SessionStore
+from journal.calendar import load_calendar_dir
+
+
+def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> None:
+    """Add the API to the app: errors outermost, then authentication and CSRF, then routes."""
+    app.middlewares.append(error_middleware)
+    app.middlewares.append(auth.auth_middleware)
+    app[WEB_SESSIONS] = sessions or SessionStore()
+    app.cleanup_ctx.append(_web_state)
+    app.router.add_post("/api/v1/login", auth.login)
+    app.router.add_post("/api/v1/logout", auth.logout)
+    app.router.add_get("/api/v1/me", auth.me)
+    api_cards.add_routes(app)
+    api_calls.add_routes(app)
+    api_misc.add_routes(app)
+    openapi.add_routes(app)
+
+
+async def _web_state(app: web.Application) -> AsyncIterator[None]:
+    """The production calendar and card rules the API applies (read once at start-up)."""
+    settings = app[SETTINGS]
+    calendar = load_calendar_dir(settings.service.calendar_dir)
+    app[CALENDAR] = calendar
+    app[CARD_RULES] = card_rules(settings, calendar)
+    yield

@@ -1,0 +1,102 @@
+"""Calls and recordings over the API: visibility by organization, Range playback, audit."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from hotline.recordings.storage import LocalStorage
+from hotline.web.keys import SESSIONS, SETTINGS
+from journal.db import unit_of_work
+from journal.models import AuditEntry, Call, Organization, Recording
+from tests.web.conftest import Api
+
+AUDIO = bytes(range(256)) * 40  # 10240 bytes standing in for an Ogg file
+
+
+async def add_call_with_recording(api: Api, org: str, line: str, caller: str, tmp: Path) -> tuple[int, int]:
+    """A stored call of `org` with one stored, checksummed recording; (call id, recording id)."""
+    storage = LocalStorage(api.app[SETTINGS].service.recordings_dir)
+    key = f"2026/11/23/{caller}.ogg"
+    source = tmp / f"{caller}.ogg"
+    source.write_bytes(AUDIO)
+    storage.put(source, key)
+    now = datetime.now(UTC)
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        org_id = await session.scalar(select(Organization.id).where(Organization.code == org))
+        call = Call(pbx_call_id=f"pbx-{caller}", direction="in", line_number=line,
+                    organization_id=org_id, caller_number=caller, started_at=now - timedelta(minutes=5),
+                    ended_at=now, outcome="answered")
+        session.add(call)
+        await session.flush()
+        rec = Recording(call_id=call.id, kind="call", pbx_file=f"{caller}.wav", stored_path=key,
+                        format="ogg", size_bytes=len(AUDIO), sha256=hashlib.sha256(AUDIO).hexdigest(),
+                        status="stored", created_at=now, processed_at=now)
+        session.add(rec)
+        await session.flush()
+        return call.id, rec.id
+
+
+async def playback_audits(api: Api) -> list[AuditEntry]:
+    async with api.app[SESSIONS]() as session:
+        return list(await session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "recording").order_by(AuditEntry.id)
+        ))
+
+
+async def test_a_range_request_plays_part_of_the_recording_and_is_audited(api: Api, tmp_path: Path) -> None:
+    _call, rec = await add_call_with_recording(api, "sogaz", "88002009204", "79130000001", tmp_path)
+    await api.login("sogaz-op")
+    resp = await api.client.get(f"/api/v1/recordings/{rec}/audio", headers={"Range": "bytes=100-199"})
+    assert resp.status == 206
+    assert resp.headers["Content-Range"] == f"bytes 100-199/{len(AUDIO)}"
+    assert resp.content_type == "audio/ogg" and await resp.read() == AUDIO[100:200]
+    whole = await api.client.get(f"/api/v1/recordings/{rec}/audio?download=1")
+    assert whole.status == 200 and await whole.read() == AUDIO
+    assert "attachment" in whole.headers["Content-Disposition"]
+    audits = await playback_audits(api)
+    assert [(a.action, a.login, a.object_id) for a in audits] == [
+        ("play", "sogaz-op", str(rec)), ("download", "sogaz-op", str(rec)),
+    ]
+    beyond = await api.client.get(f"/api/v1/recordings/{rec}/audio", headers={"Range": "bytes=99999-"})
+    assert beyond.status == 416
+
+
+async def test_another_organizations_call_and_recording_are_not_found(api: Api, tmp_path: Path) -> None:
+    call, rec = await add_call_with_recording(api, "tfoms", "88007758565", "79130000002", tmp_path)
+    await api.login("sogaz-op")
+    for path in (f"/api/v1/recordings/{rec}/audio", f"/api/v1/calls/{call}"):
+        body = await api.call("GET", path, expect=404)
+        assert body["error"]["code"] == "not_found"
+    assert (await api.call("GET", "/api/v1/calls"))["items"] == []
+    assert await playback_audits(api) == []
+    await api.login("admin")
+    detail = await api.call("GET", f"/api/v1/calls/{call}")
+    assert detail["caller_number"] == "79130000002"
+    assert detail["recordings"][0]["audio_url"] == f"/api/v1/recordings/{rec}/audio"
+
+
+async def test_a_tampered_recording_is_refused(api: Api, tmp_path: Path) -> None:
+    _call, rec = await add_call_with_recording(api, "sogaz", "88002009204", "79130000003", tmp_path)
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        (await session.get(Recording, rec)).sha256 = "0" * 64
+    await api.login("sogaz-op")
+    body = await api.call("GET", f"/api/v1/recordings/{rec}/audio", expect=409)
+    assert body["error"]["code"] == "recording_tampered"
+    assert await playback_audits(api) == []
+
+
+async def test_calls_are_filtered_by_time_and_phone(api: Api, tmp_path: Path) -> None:
+    await add_call_with_recording(api, "sogaz", "88002009204", "79130000004", tmp_path)
+    await add_call_with_recording(api, "sogaz", "88002009204", "79130000005", tmp_path)
+    await api.login("sogaz-op")
+    found = await api.call("GET", "/api/v1/calls", params={"phone": "+7 913 000-00-05"})
+    assert [c["caller_number"] for c in found["items"]] == ["79130000005"]
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (await api.call("GET", "/api/v1/calls", params={"since": future}))["items"] == []
+    assert (await api.call("GET", "/api/v1/calls", params={"phone": "' OR '1'='1"}))["items"] == []
+    bad = await api.call("GET", "/api/v1/calls", params={"since": "вчера"}, expect=422)
+    assert bad["error"]["code"] == "invalid_input"
