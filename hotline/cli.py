@@ -158,12 +158,14 @@ def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> No
 def _register_subcommands() -> None:
     from hotline.cli_asterisk import asterisk
     from hotline.cli_calls import calls
+    from hotline.cli_demo import demo
     from hotline.cli_modes import calendar, mode
     from hotline.cli_prompts import prompts
     from hotline.cli_recordings import recordings
+    from hotline.cli_reports import report
     from hotline.cli_simulator import simulate
 
-    for command in (calendar, mode, calls, prompts, simulate, asterisk, recordings):
+    for command in (calendar, mode, calls, prompts, simulate, asterisk, recordings, report, demo):
         main.add_command(command)
 
 

@@ -57,6 +57,20 @@ def _deny_role(actor: Actor) -> None:
         raise Forbidden("Вашей роли не доступно содержание карточек обращений")
 
 
+def report_scope(actor: Actor, organization_id: int | None = None) -> int | None:
+    """Whose figures a report may show the actor: an organization id, or None for all.
+
+    The administrator (and the system) get every organization, or the one asked for; an
+    organization's staff get their own organization only, whatever they ask for another.
+    """
+    _deny_role(actor)
+    if sees_every_card(actor):
+        return organization_id
+    if organization_id is not None and organization_id != actor.organization_id:
+        raise Forbidden("Отчёт доступен только по своей организации")
+    return actor.organization_id
+
+
 def visible_cards(actor: Actor) -> Select[tuple[Card]]:
     """A SELECT of the cards the actor may see; add filters, order and paging to it."""
     stmt = select(Card)

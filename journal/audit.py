@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     PLAY = "play"  # a call recording listened to
     DOWNLOAD = "download"  # a call recording downloaded
     DESTROY = "destroy"  # a call recording destroyed by a retention rule
+    EXPORT = "export"  # a report built or exported (form ПГ, call statistics, deadlines)
 
 
 async def record(

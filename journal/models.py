@@ -234,6 +234,9 @@ class Card(Base):
         UniqueConstraint("receiving_organization_id", "year", "sequence", name="uq_cards_seq"),
         UniqueConstraint("number", name="uq_cards_number"),
         Index("ix_cards_received_at", "received_at"),
+        # Reports: form ПГ of one organization for a period; deadlines of open cards.
+        Index("ix_cards_receiving_received", "receiving_organization_id", "received_at"),
+        Index("ix_cards_status_due", "status", "due_date"),
     )
 
 
@@ -296,6 +299,9 @@ class Call(Base):
     # The first operator who answered, for the journal's "operator" filter.
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_interface: Mapped[str | None] = mapped_column(String(80))
+
+    # Call statistics of one organization for a period (journal.reports.calls).
+    __table_args__ = (Index("ix_calls_org_started", "organization_id", "started_at"),)
 
 
 class CallEvent(Base):
@@ -405,6 +411,9 @@ class CallbackTask(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     result_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+
+    # The morning digest: callbacks not yet made, by due time.
+    __table_args__ = (Index("ix_callback_tasks_status_due", "status", "due_at"),)
 
 
 class Evaluation(Base):

@@ -182,7 +182,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cards_applicant_phone'), ['applicant_phone'], unique=False)
         batch_op.create_index(batch_op.f('ix_cards_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_cards_received_at', ['received_at'], unique=False)
+        batch_op.create_index('ix_cards_receiving_received', ['receiving_organization_id', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cards_status'), ['status'], unique=False)
+        batch_op.create_index('ix_cards_status_due', ['status', 'due_date'], unique=False)
 
     op.create_table('line_modes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -241,6 +243,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_calls_caller_number'), ['caller_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_card_id'), ['card_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_line_number'), ['line_number'], unique=False)
+        batch_op.create_index('ix_calls_org_started', ['organization_id', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_started_at'), ['started_at'], unique=False)
 
     op.create_table('card_complaint_reasons',
@@ -316,6 +319,7 @@ def upgrade() -> None:
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callback_tasks_card_id'), ['card_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_callback_tasks_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_callback_tasks_status_due', ['status', 'due_at'], unique=False)
 
     op.create_table('evaluations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -384,6 +388,7 @@ def downgrade() -> None:
 
     op.drop_table('evaluations')
     with op.batch_alter_table('callback_tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_callback_tasks_status_due')
         batch_op.drop_index(batch_op.f('ix_callback_tasks_organization_id'))
         batch_op.drop_index(batch_op.f('ix_callback_tasks_card_id'))
 
@@ -403,6 +408,7 @@ def downgrade() -> None:
     op.drop_table('card_complaint_reasons')
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calls_started_at'))
+        batch_op.drop_index('ix_calls_org_started')
         batch_op.drop_index(batch_op.f('ix_calls_line_number'))
         batch_op.drop_index(batch_op.f('ix_calls_card_id'))
         batch_op.drop_index(batch_op.f('ix_calls_caller_number'))
@@ -417,7 +423,9 @@ def downgrade() -> None:
 
     op.drop_table('line_modes')
     with op.batch_alter_table('cards', schema=None) as batch_op:
+        batch_op.drop_index('ix_cards_status_due')
         batch_op.drop_index(batch_op.f('ix_cards_status'))
+        batch_op.drop_index('ix_cards_receiving_received')
         batch_op.drop_index('ix_cards_received_at')
         batch_op.drop_index(batch_op.f('ix_cards_organization_id'))
         batch_op.drop_index(batch_op.f('ix_cards_applicant_phone'))

@@ -1,0 +1,157 @@
+"""Writers of the reports: XLSX laid out like form ПГ (openpyxl) and CSV.
+
+They take the already aggregated report objects; no database access here.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from journal.reports.calls import CallStats
+from journal.reports.deadlines import OrgDeadlines
+from journal.reports.pg import Cell, PgReport, PgRow, ReportOrg
+
+HEADER_ROW = 4  # the organization (column group) names; sub-columns on the next row
+FIRST_DATA_ROW = 6
+COLUMNS_1_1 = (("total", "всего"), ("oral", "устно"), ("written", "письменно"),
+               ("justified", "обоснованных"))
+COLUMNS_1_2 = (("total", "всего"), ("justified", "обоснованных"))
+TITLE_1_1 = "Таблица 1.1. Обращения граждан по видам и кодам тематики"
+TITLE_1_2 = "Таблица 1.2. Жалобы по причинам"
+CALL_HEADERS = {
+    "key": "группа", "in_hours": "в рабочее время", "offered": "поступило",
+    "answered": "принято", "abandoned": "потеряно", "abandoned_wait_avg": "ожидание до сброса, с",
+    "answered_20s": "принято за 20 с", "answered_60s": "принято за 60 с",
+    "wait_avg": "ожидание среднее, с", "wait_p90": "ожидание 90-й перцентиль, с",
+    "talk_avg": "разговор средний, с", "transferred_l2": "переведено на 2 уровень",
+    "secretary": "сообщений автосекретарю", "called_back": "перезвонили",
+    "callback_delay_avg": "перезвон через, рабочих с",
+}
+
+
+def _groups(report: PgReport) -> list[tuple[str, int | None]]:
+    """Column groups: all organizations together, then each one (fund first)."""
+    groups: list[tuple[str, int | None]] = []
+    if len(report.organizations) != 1:
+        groups.append(("Всего", None))
+    groups.extend((org.name, org.id) for org in report.organizations)
+    return groups
+
+
+def _cell(row: PgRow, org_id: int | None) -> Cell:
+    return row.all if org_id is None else row.cell(org_id)
+
+
+def _table_sheet(ws: Worksheet, title: str, report: PgReport, rows: Sequence[PgRow],
+                 columns: Sequence[tuple[str, str]]) -> None:
+    bold = Font(bold=True)
+    ws.cell(1, 1, f"Форма ПГ. {title}").font = bold
+    ws.cell(2, 1, f"за {report.period.title}")
+    ws.cell(HEADER_ROW, 1, "Код").font = bold
+    ws.cell(HEADER_ROW, 2, "Наименование").font = bold
+    ws.merge_cells(start_row=HEADER_ROW, start_column=1, end_row=HEADER_ROW + 1, end_column=1)
+    ws.merge_cells(start_row=HEADER_ROW, start_column=2, end_row=HEADER_ROW + 1, end_column=2)
+    col = 3
+    for name, _ in _groups(report):
+        ws.cell(HEADER_ROW, col, name).font = bold
+        ws.cell(HEADER_ROW, col).alignment = Alignment(wrap_text=True, horizontal="center")
+        ws.merge_cells(start_row=HEADER_ROW, start_column=col,
+                       end_row=HEADER_ROW, end_column=col + len(columns) - 1)
+        for i, (_, label) in enumerate(columns):
+            ws.cell(HEADER_ROW + 1, col + i, label)
+        col += len(columns)
+    for r, row in enumerate(rows, start=FIRST_DATA_ROW):
+        ws.cell(r, 1, row.code)
+        ws.cell(r, 2, row.title).alignment = Alignment(indent=max(row.depth, 0), wrap_text=True)
+        if row.depth <= 0:
+            ws.cell(r, 1).font = ws.cell(r, 2).font = bold
+        col = 3
+        for _, org_id in _groups(report):
+            cell = _cell(row, org_id)
+            for i, (attr, _) in enumerate(columns):
+                ws.cell(r, col + i, getattr(cell, attr))
+            col += len(columns)
+    ws.column_dimensions["A"].width = 8
+    ws.column_dimensions["B"].width = 60
+    for c in range(3, col):
+        ws.column_dimensions[get_column_letter(c)].width = 12
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 3)
+
+
+def pg_workbook(report: PgReport) -> Workbook:
+    """Tables 1.1 and 1.2 on two sheets, codes in column A, a column group per organization."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1.1"
+    _table_sheet(ws, TITLE_1_1, report, report.table_1_1, COLUMNS_1_1)
+    _table_sheet(wb.create_sheet("1.2"), TITLE_1_2, report, report.table_1_2, COLUMNS_1_2)
+    return wb
+
+
+def write_pg_xlsx(report: PgReport, path: Path | str) -> None:
+    pg_workbook(report).save(path)
+
+
+def _org_label(orgs: Iterable[ReportOrg], org_id: int | None) -> str:
+    return "all" if org_id is None else next(o.code for o in orgs if o.id == org_id)
+
+
+def write_pg_csv(report: PgReport, out: IO[str]) -> None:
+    """Long format: one line per table, code and organization ("all" for the total)."""
+    writer = csv.writer(out)
+    writer.writerow(["table", "code", "title", "organization", "total", "oral", "written",
+                     "justified"])
+    for table, rows in (("1.1", report.table_1_1), ("1.2", report.table_1_2)):
+        for row in rows:
+            for _, org_id in _groups(report):
+                cell = _cell(row, org_id)
+                writer.writerow([table, row.code, row.title, _org_label(report.organizations, org_id),
+                                 cell.total, cell.oral, cell.written, cell.justified])
+
+
+def _stats_values(stats: CallStats) -> list:
+    return [getattr(stats, name) for name in CALL_HEADERS]
+
+
+def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]]) -> Workbook:
+    """One sheet per dimension (line, organization, operator, hour, weekday)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sections.items():
+        ws = wb.create_sheet(name)
+        ws.cell(1, 1, title).font = Font(bold=True)
+        ws.append([])
+        ws.append(list(CALL_HEADERS.values()))
+        for stats in rows:
+            ws.append(_stats_values(stats))
+    return wb
+
+
+def write_calls_csv(sections: Mapping[str, Sequence[CallStats]], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["by", *CALL_HEADERS])
+    for name, rows in sections.items():
+        for stats in rows:
+            writer.writerow([name, *_stats_values(stats)])
+
+
+def write_deadlines_csv(orgs: Sequence[OrgDeadlines], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["organization", "what", "number", "due", "status", "overdue"])
+    for org in orgs:
+        for card in org.cards:
+            writer.writerow([org.organization_code, "card", card.number, card.due_date.isoformat(),
+                             card.status, int(card.overdue)])
+        for cb in org.callbacks:
+            writer.writerow([org.organization_code, "callback", cb.card_number,
+                             cb.due_at.isoformat(), cb.status, int(cb.overdue)])
+
+
