@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from hotline.pbx.actions import PbxActionFailed
 from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JournalError, NotFound
 
@@ -79,6 +80,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc.status, exc.code, exc.message, **exc.details)
     except JournalError as exc:
         return error_response(journal_status(exc), exc.code, exc.message, **exc.details)
+    except PbxActionFailed as exc:
+        log.warning("pbx action failed", path=request.path, detail=exc.detail)
+        return error_response(502, "pbx_refused", exc.message)
     except RecordingUnavailable:
         return error_response(404, "recording_unavailable", "Звук этой записи недоступен")
     except RecordingTampered:

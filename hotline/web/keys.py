@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.config import Settings
 from hotline.recordings.service import Recordings
 from hotline.telephony import Telephony
+from hotline.web.hub import Hub
+from hotline.web.live import LiveFeed
 from hotline.web.sessions import SessionStore
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
@@ -28,3 +30,6 @@ RECORDINGS = web.AppKey("recordings", Recordings)
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
 CALENDAR = web.AppKey("calendar", ProductionCalendar)
 CARD_RULES = web.AppKey("card_rules", CardRules)
+# Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
+HUB = web.AppKey("hub", Hub)
+LIVE = web.AppKey("live", LiveFeed)

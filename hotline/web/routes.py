@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_calls, api_cards, api_misc, auth, openapi
+from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
 from hotline.web.errors import error_middleware
-from hotline.web.keys import CALENDAR, CARD_RULES, SETTINGS, WEB_SESSIONS
+from hotline.web.hub import Hub
+from hotline.web.keys import (
+    CALENDAR, CARD_RULES, HUB, LIVE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
+)
+from hotline.web.live import LiveFeed
 from hotline.web.sessions import SessionStore
 from journal.calendar import load_calendar_dir
 
@@ -19,13 +23,17 @@ def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> 
     app.middlewares.append(error_middleware)
     app.middlewares.append(auth.auth_middleware)
     app[WEB_SESSIONS] = sessions or SessionStore()
+    app[HUB] = Hub()
     app.cleanup_ctx.append(_web_state)
+    app.cleanup_ctx.append(_live)
     app.router.add_post("/api/v1/login", auth.login)
     app.router.add_post("/api/v1/logout", auth.logout)
     app.router.add_get("/api/v1/me", auth.me)
     api_cards.add_routes(app)
     api_calls.add_routes(app)
     api_misc.add_routes(app)
+    api_agent.add_routes(app)
+    app.router.add_get("/api/v1/ws", ws.websocket)
     openapi.add_routes(app)
 
 
@@ -36,3 +44,13 @@ async def _web_state(app: web.Application) -> AsyncIterator[None]:
     app[CALENDAR] = calendar
     app[CARD_RULES] = card_rules(settings, calendar)
     yield
+
+
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    """Screen-pops, the live board and agent states over the hub (after the telephony starts:
+    cleanup contexts run in order, so the PBX side is up when this one subscribes to it)."""
+    live = LiveFeed(app[HUB], app[SESSIONS], app.get(TELEPHONY))
+    app[LIVE] = live
+    live.start()
+    yield
+    await live.stop()

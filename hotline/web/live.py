@@ -1,0 +1,360 @@
+"""What the PBX's domain events become in the browsers: screen-pops, the live board, agent states.
+
+Screen-pop (всплывающая карточка). When an operator's phone rings (`OperatorRinging` on the
+interface a signed-in user is bound to: a level-1 call, the level-2 operator after a transfer,
+or the consultation leg of an attended transfer), that user's sockets get
+
+    {"type": "screen_pop", "call": {...}, "card": {...} | null, "card_pending": bool,
+     "earlier_cards": [...], "scripts": [...]}
+
+The card (РКК) is created by the journal writer when the call arrives, keyed by the PBX call
+id, so the card exists before any phone rings. We do not create it here: a second writer of
+the same call row would race the journal writer's own insert (its batch would then be refused
+and set aside). Nor do we wait for `writer.flushed()`: that waits for the whole queue to go
+idle, which under load or during a database outage may take long. Instead the pop polls the
+call row for its `card_id` for up to `CARD_WAIT` seconds (the writer normally commits within
+tens of milliseconds, since `CallArrived` was queued before the ringing); if the card is still
+not there (database outage, writer spooling), the pop goes out without the card and with
+`card_pending: true`, and a second `screen_pop` with the card follows when it appears (up to
+`CARD_LATE` seconds). The card, the earlier cards of the same phone and everything else is
+read through `journal.access` as the ringing user: an operator never receives another
+organization's card (it is simply null).
+
+Live board (administrators): `{"type": "board", "calls": [...], "waiting": n, "lines": [...]}`,
+sent on subscribing, at most every `BOARD_INTERVAL` seconds while calls change, and every
+`BOARD_REFRESH` seconds anyway (a line's mode changes on the clock, not on a call event).
+
+Agent state: `{"type": "agent_state", ...}` to the operator whenever the agent API changes
+their queue membership (see `hotline.web.api_agent`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.pbx.events import CallSnapshot, DomainEvent, OperatorRinging
+from hotline.telephony import Telephony
+from hotline.web.hub import Hub, Message, Subscriber
+from journal.access import earlier_cards_for_phone, get_card_for
+from journal.actors import Actor
+from journal.cards import STATUS_TITLES, json_value
+from journal.db import unit_of_work
+from journal.errors import NotFound
+from journal.models import AnswerScript, Call, Card, CardStatus, User
+
+log = structlog.get_logger(__name__)
+
+CARD_WAIT = 0.6
+CARD_LATE = 15.0
+CARD_POLL = 0.02
+BOARD_INTERVAL = 0.5
+BOARD_REFRESH = 5.0
+MAX_SCRIPTS = 20
+EARLIER_LIMIT = 10
+CARD_FIELDS = (
+    "id", "number", "status", "organization_id", "received_at", "channel", "form",
+    "applicant_name", "applicant_birth_date", "applicant_policy", "applicant_address",
+    "applicant_phone", "applicant_email", "anonymous", "representative", "appeal_type",
+    "topic_code", "content", "responsible_level", "due_date", "measures_taken", "version",
+)
+EARLIER_FIELDS = ("id", "number", "status", "received_at", "appeal_type", "topic_code",
+                  "content", "due_date")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def card_json(card: Card, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
+    body = {name: json_value(getattr(card, name)) for name in fields}
+    body["status_title"] = STATUS_TITLES.get(CardStatus(card.status), card.status)
+    body["url"] = f"/api/v1/cards/{card.id}"
+    return body
+
+
+def call_json(snapshot: CallSnapshot | None, event: OperatorRinging, call_row_id: int | None
+              ) -> dict[str, Any]:
+    """The ringing call as the screen-pop shows it (the tracker's view, plus the journal id)."""
+    body: dict[str, Any] = {
+        "id": call_row_id,
+        "pbx_call_id": event.call_id,
+        "interface": event.interface,
+        "queue": event.queue,
+        "consultation": event.consultation,
+        "ringing_at": event.at.isoformat(),
+    }
+    if snapshot is not None:
+        body.update(
+            direction=snapshot.direction,
+            line=snapshot.line,
+            organization=snapshot.organization,
+            caller_number=snapshot.caller_number,
+            caller_name=snapshot.caller_name,
+            state=snapshot.state,
+            queue=event.queue or snapshot.queue,
+            started_at=snapshot.started_at.isoformat(),
+            transfers=len(snapshot.transfers),
+        )
+    return body
+
+
+def board_call_json(snapshot: CallSnapshot) -> dict[str, Any]:
+    return {
+        "pbx_call_id": snapshot.call_id,
+        "direction": snapshot.direction,
+        "line": snapshot.line,
+        "organization": snapshot.organization,
+        "caller_number": snapshot.caller_number,
+        "state": snapshot.state,
+        "queue": snapshot.queue,
+        "current_operator": snapshot.current_operator,
+        "started_at": snapshot.started_at.isoformat(),
+        "answered_at": snapshot.answered_at.isoformat() if snapshot.answered_at else None,
+    }
+
+
+@dataclass(slots=True)
+class AgentState:
+    """An operator's membership of their queue, as the last agent action left it."""
+
+    interface: str
+    queue: str | None = None
+    state: str = "unknown"  # unknown | out | ready | paused
+    paused_reason: str = ""
+    changed_at: datetime = field(default_factory=_now)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "interface": self.interface, "queue": self.queue, "state": self.state,
+            "paused_reason": self.paused_reason, "changed_at": self.changed_at.isoformat(),
+        }
+
+
+class LiveFeed:
+    """Turns the telephony's domain events into hub messages; owns its tasks."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        sessions: async_sessionmaker[AsyncSession],
+        telephony: Telephony | None,
+        *,
+        card_wait: float = CARD_WAIT,
+        card_late: float = CARD_LATE,
+    ) -> None:
+        self.hub = hub
+        self.sessions = sessions
+        self.telephony = telephony
+        self.card_wait = card_wait
+        self.card_late = card_late
+        self.agents: dict[str, AgentState] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._board_dirty = asyncio.Event()
+        self._board_task: asyncio.Task[None] | None = None
+        hub.on_subscribe.append(self._greet)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self.telephony is not None:
+            self.telephony.listeners.append(self.on_events)
+            self._board_task = asyncio.create_task(self._board_loop(), name="live-board")
+
+    async def stop(self) -> None:
+        if self.telephony is not None and self.on_events in self.telephony.listeners:
+            self.telephony.listeners.remove(self.on_events)
+        tasks = list(self._tasks)
+        if self._board_task is not None:
+            tasks.append(self._board_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.hub.close_all()
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------ events
+
+    def on_events(self, events: Sequence[DomainEvent]) -> None:
+        """A Telephony listener: runs on the PBX event path, so it only schedules work."""
+        self._board_dirty.set()
+        for event in events:
+            if isinstance(event, OperatorRinging):
+                targets = self.hub.at_interface(event.interface)
+                if targets:
+                    self._spawn(self._pop(event, targets), f"screen-pop-{event.call_id}")
+
+    async def _pop(self, event: OperatorRinging, targets: list[Subscriber]) -> None:
+        bound = log.bind(call_id=event.call_id, interface=event.interface)
+        try:
+            snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
+            started = time.monotonic()
+            call_id, card_id = await self._card_of(event.call_id, self.card_wait)
+            for subscriber in targets:
+                message = await self._pop_message(subscriber, event, snapshot, call_id, card_id)
+                if message is not None:
+                    subscriber.put(message)
+            bound.info("screen pop sent", card_id=card_id, users=[s.user_id for s in targets],
+                       ms=int((time.monotonic() - started) * 1000))
+            if card_id is None:
+                call_id, card_id = await self._card_of(event.call_id, self.card_late)
+                if card_id is None:
+                    bound.warning("screen pop without a card: the journal has none yet")
+                    return
+                for subscriber in targets:
+                    message = await self._pop_message(subscriber, event, snapshot, call_id, card_id)
+                    if message is not None:
+                        subscriber.put(message)
+        except Exception:
+            bound.exception("screen pop failed")
+
+    async def _card_of(self, pbx_call_id: str, wait: float) -> tuple[int | None, int | None]:
+        """(call row id, card id) of a PBX call, waiting up to `wait` s for the writer."""
+        deadline = time.monotonic() + wait
+        delay = CARD_POLL
+        while True:
+            try:
+                async with self.sessions() as session:
+                    row = (await session.execute(
+                        select(Call.id, Call.card_id).where(Call.pbx_call_id == pbx_call_id)
+                    )).first()
+            except Exception as exc:  # the database may be away: the pop goes without a card
+                log.warning("screen pop cannot read the journal", error=repr(exc)[:200])
+                row = None
+            if row is not None and row.card_id is not None:
+                return row.id, row.card_id
+            if time.monotonic() + delay > deadline:
+                return (row.id if row is not None else None), None
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    async def _pop_message(
+        self,
+        subscriber: Subscriber,
+        event: OperatorRinging,
+        snapshot: CallSnapshot | None,
+        call_id: int | None,
+        card_id: int | None,
+    ) -> Message | None:
+        """The pop for one user, every card read as that user (None: the user is gone)."""
+        message: Message = {
+            "type": "screen_pop",
+            "call": call_json(snapshot, event, call_id),
+            "card": None,
+            "card_pending": card_id is None,
+            "earlier_cards": [],
+            "scripts": [],
+        }
+        try:
+            async with unit_of_work(self.sessions) as session:
+                user = await session.get(User, subscriber.user_id)
+                if user is None or not user.active:
+                    return None
+                actor = Actor.of(user)
+                card = None
+                if card_id is not None:
+                    try:
+                        card = await get_card_for(session, actor, card_id)
+                    except NotFound:
+                        log.warning("screen pop of a card the user may not see",
+                                    user_id=user.id, card_id=card_id)
+                if card is not None:
+                    message["card"] = card_json(card)
+                    if card.applicant_phone:
+                        earlier = await earlier_cards_for_phone(
+                            session, actor, card.applicant_phone, limit=EARLIER_LIMIT + 1
+                        )
+                        message["earlier_cards"] = [
+                            card_json(c, EARLIER_FIELDS) for c in earlier if c.id != card.id
+                        ][:EARLIER_LIMIT]
+                message["scripts"] = await _scripts(session, user.organization_id)
+        except Exception as exc:  # the call still rings: send what we know
+            log.warning("screen pop without journal data", error=repr(exc)[:200])
+        return message
+
+    # ------------------------------------------------------------ board
+
+    def board(self) -> Message:
+        """Calls in progress and waiting, and each line's mode, now."""
+        telephony = self.telephony
+        calls = telephony.tracker.calls() if telephony else []
+        live = [c for c in calls if c.state != "ended"]
+        lines = []
+        if telephony is not None:
+            for line in telephony.settings.lines:
+                mode = telephony.modes.current(line.number).mode if telephony.modes else None
+                lines.append({"number": line.number, "organization": line.organization,
+                              "mode": mode})
+        return {
+            "type": "board",
+            "at": _now().isoformat(),
+            "calls": [board_call_json(c) for c in live],
+            "waiting": sum(1 for c in live if c.state == "queued"),
+            "talking": sum(1 for c in live if c.state == "talking"),
+            "lines": lines,
+            "pbx": telephony.connection.state if telephony else "disabled",
+        }
+
+    def _greet(self, subscriber: Subscriber) -> None:
+        if subscriber.is_admin:
+            subscriber.put(self.board())
+        if subscriber.interface and subscriber.interface in self.agents:
+            subscriber.put(self.agent_message(self.agents[subscriber.interface]))
+
+    async def _board_loop(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(BOARD_REFRESH):
+                    await self._board_dirty.wait()
+            except TimeoutError:
+                pass
+            self._board_dirty.clear()
+            if self.hub.admins():
+                try:
+                    self.hub.to_admins(self.board())
+                except Exception:
+                    log.exception("live board failed")
+            await asyncio.sleep(BOARD_INTERVAL)
+
+    # ------------------------------------------------------------ agents
+
+    def agent_state(self, interface: str) -> AgentState:
+        return self.agents.get(interface) or AgentState(interface)
+
+    def set_agent(self, user_id: int, state: AgentState) -> None:
+        """Remember an operator's new queue state and tell their browsers."""
+        self.agents[state.interface] = state
+        self.hub.to_user(user_id, self.agent_message(state))
+
+    @staticmethod
+    def agent_message(state: AgentState) -> Message:
+        return {"type": "agent_state", **state.as_json()}
+
+
+async def _scripts(session: AsyncSession, organization_id: int | None) -> list[dict[str, Any]]:
+    """Answer scripts (скрипты ответов) of the user's organization and the common ones."""
+    rows = await session.scalars(
+        select(AnswerScript)
+        .where(AnswerScript.active.is_(True),
+               or_(AnswerScript.organization_id.is_(None),
+                   AnswerScript.organization_id == organization_id))
+        .order_by(AnswerScript.title)
+        .limit(MAX_SCRIPTS)
+    )
+    return [
+        {"id": s.id, "title": s.title, "keywords": s.keywords, "body": s.body,
+         "topic_code": s.topic_code}
+        for s in rows
+    ]

@@ -1,0 +1,119 @@
+"""`GET /api/v1/ws`: the signed-in browser's live channel (screen-pops, board, agent state).
+
+The session cookie authenticates (the auth middleware refuses a missing session with 401
+before the upgrade). Browsers send cookies on cross-site WebSocket handshakes too, and
+SameSite does not cover every case, so the `Origin` must name this very service
+(cross-site WebSocket hijacking); clients that send no Origin (not browsers) are let in.
+
+Messages go server → browser only; the browser may send `{"type": "ping"}` and gets
+`{"type": "pong"}`. When the session ends (sign-out, expiry) the socket is closed with code
+4401 at the next check; a browser too slow to read is closed with 4408.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from hotline.web.auth import WEB_SESSION
+from hotline.web.common import actor_of
+from hotline.web.errors import ApiError
+from hotline.web.hub import CLOSE_TOO_SLOW, Subscriber
+from hotline.web.keys import HUB, SESSIONS, WEB_SESSIONS
+from journal.models import User
+
+log = structlog.get_logger(__name__)
+
+SESSION_CHECK = 15.0
+HEARTBEAT = 25.0
+CLOSE_SESSION_ENDED = 4401
+
+
+def same_origin(request: web.Request) -> bool:
+    """True when the handshake's Origin (if any) is this service's own scheme-less host."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    return parts.netloc.lower() == (request.host or "").lower()
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """Open the live channel for the signed-in user."""
+    if not same_origin(request):
+        log.warning("websocket from another origin refused", origin=request.headers.get("Origin"))
+        raise ApiError(403, "bad_origin", "Подключение с чужого сайта запрещено")
+    actor = actor_of(request)
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, actor.user_id)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "Войдите в систему")
+    session = request[WEB_SESSION]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    subscriber = Subscriber(
+        user_id=user.id, login=user.login, role=user.role,
+        organization_id=user.organization_id, interface=user.interface,
+        session_token=session.token,
+    )
+    hub = request.app[HUB]
+    hub.subscribe(subscriber)
+    sender = asyncio.create_task(_send(ws, subscriber), name=f"ws-send-{user.login}")
+    watcher = asyncio.create_task(_watch_session(request, ws, subscriber), name="ws-session")
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and _is_ping(msg.data):
+                subscriber.put({"type": "pong"})
+    finally:
+        hub.unsubscribe(subscriber)
+        for task in (sender, watcher):
+            task.cancel()
+        await asyncio.gather(sender, watcher, return_exceptions=True)
+        if not ws.closed:
+            await ws.close()
+        log.info("live subscriber left", user_id=user.id)
+    return ws
+
+
+def _is_ping(text: str) -> bool:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("type") == "ping"
+
+
+async def _send(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
+    """Drain the subscriber's outbox into the socket; None in the outbox closes it."""
+    while True:
+        message = await subscriber.outbox.get()
+        if message is None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=subscriber.close_code)
+            return
+        try:
+            await asyncio.wait_for(ws.send_json(message), timeout=10.0)
+        except (ConnectionError, TimeoutError, RuntimeError):
+            with contextlib.suppress(Exception):
+                await ws.close(code=CLOSE_TOO_SLOW)
+            return
+
+
+async def _watch_session(
+    request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber
+) -> None:
+    """Close the socket when its session ends (sign-out, expiry, account disabled)."""
+    store = request.app[WEB_SESSIONS]
+    while True:
+        await asyncio.sleep(SESSION_CHECK)
+        # A look-up keeps the session alive: an open workspace counts as activity.
+        if store.get(subscriber.session_token) is None:
+            await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
+            return

@@ -1,0 +1,42 @@
+"""`hotline demo`: its help, and the wiring it runs (simulator, SQLite journal, users, web)
+started and stopped in-process without the blocking wait."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from hotline.cli_demo import Demo
+from tests.test_cli import hotline
+
+
+def test_demo_help_describes_the_command() -> None:
+    done = hotline("demo", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "--calls-per-minute" in done.stdout and "SQLite" in done.stdout
+
+
+async def test_demo_starts_the_service_on_sqlite_with_its_users(settings, tmp_path) -> None:
+    """The printed users can sign in at the printed URL; the fund's line is opened."""
+    demo = Demo(settings, var=tmp_path, port=0, calls_per_minute=0, time_scale=0.01, seed=3)
+    try:
+        await demo.start()
+        assert (tmp_path / "demo.sqlite3").exists()
+        logins = {u.login: u for u in demo.users}
+        assert {"admin", "op101", "op102", "op201", "sogaz-op"} <= set(logins)
+        assert logins["op201"].level == 2 and logins["op201"].interface == "PJSIP/op201"
+        banner = demo.banner()
+        assert demo.url in banner and all(u.password in banner for u in demo.users)
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.post(f"{demo.url}api/v1/login", json={
+                "login": "op101", "password": logins["op101"].password,
+            }) as resp:
+                assert resp.status == 200, await resp.text()
+                me = (await resp.json())["user"]
+        assert me["interface"] == "PJSIP/op101" and me["organization"]["code"] == "tfoms"
+        fund_lines = [line for line in settings.lines if not line.around_the_clock]
+        sim = demo._sim
+        for line in fund_lines:
+            assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == "operator"
+    finally:
+        await demo.stop()

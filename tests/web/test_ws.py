@@ -1,0 +1,289 @@
+"""The live part of the workspace against the PBX simulator on PostgreSQL: screen-pops over
+`/api/v1/ws`, the transfer to level 2, the agent API and the administrators' live board."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.pbx.sim.calls import Timing
+from hotline.pbx.simulator import PbxSimulator
+from hotline.web import ws as ws_module
+from hotline.web.keys import SESSIONS, TELEPHONY
+from journal.db import unit_of_work
+from journal.models import Call
+from journal.users import add_user
+from tests.test_service_with_pbx import FUND_LINE, service_settings
+
+PASSWORD = "correct-horse-battery"
+CITIZEN = "79131234567"
+# Long enough that the operator is still talking when the test asks for the transfer.
+LONG_TALK = Timing(talk=3000.0, level2_talk=3000.0)
+
+
+@pytest.fixture
+async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    """The whole service on PostgreSQL with the fund's line in operator mode, and its users."""
+    app = create_app(service_settings(settings, sim, pg_url, tmp_path))
+    client = TestClient(TestServer(app))
+    try:
+        await client.start_server()
+        await app[TELEPHONY].wait_resynced(1)
+        sim.set_mode(FUND_LINE, "operator")  # whatever the hour: an operator answers
+        async with unit_of_work(app[SESSIONS]) as session:
+            for login, org, role, level, interface in (
+                ("admin", "tfoms", "admin", None, None),
+                ("op101", "tfoms", "operator", 1, "PJSIP/op101"),
+                ("op201", "tfoms", "operator", 2, "PJSIP/op201"),
+                ("op150", "tfoms", "operator", 1, "PJSIP/op150"),
+                ("sogaz-op", "sogaz", "operator", 1, "PJSIP/op1100"),
+            ):
+                await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
+                               role=role, organization_code=org, level=level,
+                               interface=interface)
+        yield client
+    finally:
+        await client.close()
+
+
+class Browser:
+    """One signed-in browser: its own cookies, CSRF token and live socket."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+
+    async def login(self, login: str) -> Browser:
+        resp = await self.http.post(self.client.make_url("/api/v1/login"),
+                                    json={"login": login, "password": PASSWORD})
+        assert resp.status == 200, await resp.text()
+        self.csrf = (await resp.json())["csrf_token"]
+        return self
+
+    async def connect(self, **kwargs: Any) -> aiohttp.ClientWebSocketResponse:
+        self.ws = await self.http.ws_connect(self.client.make_url("/api/v1/ws"), **kwargs)
+        return self.ws
+
+    async def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:
+        resp = await self.http.post(self.client.make_url(path), json=body or {},
+                                    headers={"X-CSRF-Token": self.csrf})
+        text = await resp.text()
+        assert resp.status == expect, f"{path}: {resp.status} {text}"
+        return await resp.json()
+
+    async def get(self, path: str) -> Any:
+        resp = await self.http.get(self.client.make_url(path))
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    async def next_of(self, kind: str, timeout: float) -> dict[str, Any]:
+        """The next message of `kind` on the socket (others skipped), within `timeout` s."""
+        assert self.ws is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.ws.receive_json()
+                if message["type"] == kind:
+                    return message
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        await self.http.close()
+
+
+@pytest.fixture
+async def browsers(client: TestClient) -> AsyncIterator[dict[str, Browser]]:
+    """A separate browser (cookie jar) per user of the `client` fixture."""
+    opened = {login: Browser(client) for login in ("admin", "op101", "op201", "op150", "sogaz-op")}
+    try:
+        yield opened
+    finally:
+        for browser in opened.values():
+            await browser.close()
+
+
+async def _talking(client: TestClient, pbx_call_id: str, interface: str) -> None:
+    tracker = client.server.app[TELEPHONY].tracker
+    async with asyncio.timeout(10):
+        while True:
+            snap = tracker.snapshot(pbx_call_id)
+            if snap is not None and snap.state == "talking" and snap.current_operator == interface:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_ringing_phone_pops_its_card_to_that_operator_only(client, sim, browsers) -> None:
+    """op101's phone rings → op101 gets the call's card within a second; the insurer's
+    operator (another organization) gets nothing; transfer to level 2 pops the same card
+    to op201."""
+    op101 = await browsers["op101"].login("op101")
+    op201 = await browsers["op201"].login("op201")
+    sogaz = await browsers["sogaz-op"].login("sogaz-op")
+    for browser in (op101, op201, sogaz):
+        await browser.connect()
+    await asyncio.sleep(0.05)  # the sockets are registered in the hub
+
+    rang = time.monotonic()
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    pop = await op101.next_of("screen_pop", timeout=5)
+    # The phone rings after the greeting; the card must follow the ringing within a second.
+    assert time.monotonic() - rang < 5
+    assert datetime.now(UTC) - datetime.fromisoformat(pop["call"]["ringing_at"]) < timedelta(seconds=1)
+    assert pop["card"] is not None and pop["card_pending"] is False
+    assert pop["call"]["caller_number"] == CITIZEN
+    assert pop["call"]["line"] == FUND_LINE and pop["call"]["organization"] == "tfoms"
+    assert pop["call"]["interface"] == "PJSIP/op101"
+    async with client.server.app[SESSIONS]() as session:
+        call = await session.scalar(select(Call).where(Call.pbx_call_id == pop["call"]["pbx_call_id"]))
+    assert pop["call"]["id"] == call.id and pop["card"]["id"] == call.card_id
+    assert pop["card"]["number"].startswith("TFOMS") and pop["card"]["status"] == "draft"
+    assert pop["card"]["applicant_phone"]
+    assert isinstance(pop["earlier_cards"], list) and isinstance(pop["scripts"], list)
+
+    assert sim.answer("PJSIP/op101")
+    await _talking(client, call.pbx_call_id, "PJSIP/op101")
+    answer = await op101.post(f"/api/v1/calls/{call.id}/transfer", {"to": "level2"}, expect=202)
+    assert answer["to_queue"] == "l2-tfoms"
+
+    second = await op201.next_of("screen_pop", timeout=5)
+    assert second["card"]["id"] == call.card_id
+    assert second["call"]["pbx_call_id"] == call.pbx_call_id
+    assert second["call"]["interface"] == "PJSIP/op201"
+
+    with pytest.raises(TimeoutError):
+        await sogaz.next_of("screen_pop", timeout=0.3)
+
+
+async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, sim, browsers) -> None:
+    """The screen-pop lists the caller's earlier appeals (with status), not the current one."""
+    op101 = await browsers["op101"].login("op101")
+    await op101.connect()
+    await asyncio.sleep(0.05)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
+    first = await op101.next_of("screen_pop", timeout=5)
+    await sim.wait_idle(timeout=20)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
+    second = await op101.next_of("screen_pop", timeout=5)
+    assert second["card"]["id"] != first["card"]["id"]
+    earlier = {c["id"]: c["status"] for c in second["earlier_cards"]}
+    assert earlier == {first["card"]["id"]: "draft"}
+
+
+async def test_websocket_needs_a_session_and_the_same_origin(client, browsers) -> None:
+    """No session → 401 before the upgrade; a foreign Origin → 403 (cross-site hijacking)."""
+    anonymous = Browser(client)
+    try:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await anonymous.connect()
+        assert refused.value.status == 401
+    finally:
+        await anonymous.close()
+    op101 = await browsers["op101"].login("op101")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+        await op101.connect(origin="https://evil.example")
+    assert foreign.value.status == 403
+    own = f"http://{client.host}:{client.port}"
+    ws = await op101.connect(origin=own)
+    await ws.send_json({"type": "ping"})
+    assert (await op101.next_of("pong", timeout=2))["type"] == "pong"
+
+
+async def test_agent_join_pause_leave_drive_the_pbx_queue(client, sim, browsers) -> None:
+    """The agent API sends QueueAdd/QueuePause/QueueRemove; the PBX state follows and the
+    operator's socket gets each agent_state."""
+    op150 = await browsers["op150"].login("op150")
+    await op150.connect()
+    queue = sim.pbx.state.queues["l1-tfoms"]
+    assert (await op150.get("/api/v1/agent"))["agent"]["queue"] == "l1-tfoms"
+
+    joined = await op150.post("/api/v1/agent/join")
+    assert joined["agent"]["state"] == "ready"
+    member = queue.member("PJSIP/op150")
+    assert member is not None and not member.paused
+    assert (await op150.next_of("agent_state", timeout=2))["state"] == "ready"
+
+    await op150.post("/api/v1/agent/pause", {"reason": "обед"})
+    assert member.paused and member.paused_reason == "обед"
+    pushed = await op150.next_of("agent_state", timeout=2)
+    assert pushed["state"] == "paused" and pushed["paused_reason"] == "обед"
+
+    await op150.post("/api/v1/agent/unpause")
+    assert not member.paused
+    await op150.post("/api/v1/agent/leave")
+    assert queue.member("PJSIP/op150") is None
+    assert (await op150.get("/api/v1/agent"))["agent"]["state"] == "out"
+
+    refused = await op150.post("/api/v1/agent/leave", expect=502)
+    assert refused["error"]["code"] == "pbx_refused"
+
+
+async def test_agent_api_is_for_operators_with_a_phone(client, browsers) -> None:
+    admin = await browsers["admin"].login("admin")
+    body = await admin.post("/api/v1/agent/join", expect=403)
+    assert body["error"]["code"] == "not_an_operator"
+
+
+async def test_administrators_get_the_live_board(client, sim, browsers) -> None:
+    """On connecting and as calls change: calls in progress and waiting, each line's mode."""
+    admin = await browsers["admin"].login("admin")
+    await admin.connect()
+    board = await admin.next_of("board", timeout=2)
+    assert {line["number"] for line in board["lines"]} >= {FUND_LINE}
+    assert {line["mode"] for line in board["lines"]} <= {"operator", "secretary"}
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    async with asyncio.timeout(5):
+        while True:
+            board = await admin.next_of("board", timeout=5)
+            if any(c["caller_number"] == CITIZEN for c in board["calls"]):
+                break
+    op101 = await browsers["op101"].login("op101")
+    await op101.connect()
+    with pytest.raises(TimeoutError):
+        await op101.next_of("board", timeout=0.7)
+
+
+async def test_consultation_of_an_attended_transfer_pops_the_same_card(client, sim, browsers) -> None:
+    """op101 consults level 2 before transferring: op201's phone rings for the consultation
+    leg, and op201 sees the citizen's card, not a card of the operator's internal call."""
+    op101 = await browsers["op101"].login("op101")
+    op201 = await browsers["op201"].login("op201")
+    await op101.connect()
+    await op201.connect()
+    await asyncio.sleep(0.05)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "attended", agent="PJSIP/op101")
+    first = await op101.next_of("screen_pop", timeout=5)
+    consult = await op201.next_of("screen_pop", timeout=5)
+    assert consult["call"]["consultation"] is True
+    assert consult["card"]["id"] == first["card"]["id"]
+    assert consult["call"]["pbx_call_id"] == first["call"]["pbx_call_id"]
+
+
+async def test_signing_out_closes_the_live_socket(client, browsers, monkeypatch) -> None:
+    """The socket lives no longer than its session."""
+    monkeypatch.setattr(ws_module, "SESSION_CHECK", 0.05)
+    op101 = await browsers["op101"].login("op101")
+    sock = await op101.connect()
+    await op101.post("/api/v1/logout")
+    async with asyncio.timeout(3):
+        message = await sock.receive()
+    assert message.type == aiohttp.WSMsgType.CLOSE and message.data == ws_module.CLOSE_SESSION_ENDED
