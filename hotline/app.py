@@ -17,6 +17,7 @@ from hotline.config import Settings
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
+from hotline.surveys import SurveyDialer
 from hotline.web import health
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
@@ -42,6 +43,7 @@ def create_app(
     if telephony:
         app.cleanup_ctx.append(_telephony)
         app.cleanup_ctx.append(_recordings)
+        app.cleanup_ctx.append(_surveys)
         if settings.asterisk.agi_serve:
             # Loaded here so that a bad script stops start-up before anything runs.
             scripts = load_scripts(settings.asterisk.ivr_scripts_dir, settings)
@@ -93,6 +95,23 @@ async def _recordings(app: web.Application) -> AsyncIterator[None]:
     yield
     telephony.listeners.remove(recordings.worker.on_events)
     await recordings.stop()
+
+
+async def _surveys(app: web.Application) -> AsyncIterator[None]:
+    """The survey dialer (organizations with `survey = "ivr"` or "operator")."""
+    settings = app[SETTINGS]
+    telephony = app[TELEPHONY]
+
+    def overrides() -> tuple[object, ...]:
+        return telephony.modes.overrides if telephony.modes is not None else ()
+
+    dialer = SurveyDialer(
+        settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir),
+        telephony.actions, overrides=overrides,  # type: ignore[arg-type]
+    )
+    await dialer.start()
+    yield
+    await dialer.stop()
 
 
 def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx

@@ -15,6 +15,7 @@ import ipaddress
 from pathlib import Path
 
 from hotline.config import Line, Organization, Settings
+from hotline.pbx.actions import SURVEY_CONTEXT as PBX_SURVEY_CONTEXT
 from hotline.pbx.tracker import (
     DEFAULT_CALLBACK_CONTEXT,
     MESSAGE_USER_EVENT,
@@ -47,6 +48,7 @@ OPERATORS_CONTEXT = "from-operators"
 LEVEL2_CONTEXT = "hotline-l2"
 SECRETARY_CONTEXT = "hotline-secretary"
 MESSAGE_DONE_CONTEXT = "hotline-msg-done"
+SURVEY_CONTEXT = PBX_SURVEY_CONTEXT  # where PbxActions.place_survey sends the citizen
 AUTH_INCLUDE = "hotline/pjsip_auth.conf"
 FILES = ("extensions.conf", "features.conf", "manager.conf", "pjsip.conf", "queues.conf",
          "rtp.conf")
@@ -405,5 +407,15 @@ exten => _[78]XXXXXXXXXX,1,NoOp(callback to citizen)
 /cb-${{UNIQUEID}}.wav)
  same => n,MixMonitor(${{REC}},b)
  same => n,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT},60)
+ same => n,Hangup()
+
+; Surveys on the results: the service Originates the citizen through the trunk straight into
+; this context (variables HOTLINE_SURVEY, HOTLINE_SURVEY_CARD); the FastAGI survey asks for a
+; rating and stores it. With the service down nothing is asked: the call just ends.
+[{SURVEY_CONTEXT}]
+exten => s,1,Set(CHANNEL(language)=ru)
+ same => n,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
+?${{ENV(HOTLINE_AGI_HOST)}}:${{HOTLINE_AGI_HOST}})}})
+ same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/survey)
  same => n,Hangup()
 """

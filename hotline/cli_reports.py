@@ -1,4 +1,4 @@
-"""`hotline report pg|calls|deadlines`: form ПГ, call statistics and deadlines to XLSX/CSV.
+"""`hotline report pg|calls|deadlines|surveys`: form ПГ, call statistics and deadlines to XLSX/CSV.
 
 The CLI runs on the server with the administrator's reach (`Actor.system("cli")`): it sees
 every organization, or the one given with --org. Each report is audited as an export.
@@ -6,6 +6,7 @@ every organization, or the one given with --org. Each report is audited as an ex
 
 from __future__ import annotations
 
+import csv
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from journal.reports.export import (
     write_pg_csv,
 )
 from journal.reports.pg import pg_report
+from journal.reports.surveys import SCORES, survey_report
 from journal.reports.period import Period, parse_period
 
 CLI_ACTOR = Actor.system("cli")
@@ -86,7 +88,7 @@ def _write_csv(out: str, write) -> None:  # noqa: ANN001
 
 @click.group("report")
 def report() -> None:
-    """Отчёты: форма ПГ, статистика звонков, сроки рассмотрения."""
+    """Отчёты: форма ПГ, статистика звонков, сроки рассмотрения, опросы."""
 
 
 @report.command("pg")
@@ -168,3 +170,32 @@ def report_deadlines(ctx: Context, within_days: int, org_code: str | None, out: 
 
     orgs = run_async(go())
     _write_csv(out, lambda fh: write_deadlines_csv(orgs, fh))
+
+
+@report.command("surveys")
+@period_options
+@click.option("--org", "org_code", help="Только одна организация (код из конфигурации).")
+@click.option("--out", default="-", show_default=True, help="CSV-файл (- на экран).")
+@pass_context
+@fail_cleanly
+def report_surveys(ctx: Context, quarter: str | None, month: str | None, year: str | None,
+                   org_code: str | None, out: str) -> None:
+    """Оценки граждан по итогам опросов: по организациям и баллам."""
+    settings = ctx.settings
+    period = _period(settings, quarter, month, year)
+
+    async def go():  # noqa: ANN202
+        async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
+            return await survey_report(session, CLI_ACTOR, period,
+                                       await _org_id(session, org_code))
+
+    rows = run_async(go())
+
+    def write(fh) -> None:  # noqa: ANN001
+        writer = csv.writer(fh)
+        writer.writerow(["Организация", *(f"Оценка {s}" for s in SCORES), "Всего", "Средняя"])
+        for row in rows:
+            average = "" if row.average is None else f"{row.average:.2f}"
+            writer.writerow([row.name, *(row.counts[s] for s in SCORES), row.total, average])
+
+    _write_csv(out, write)

@@ -115,6 +115,15 @@ class RecordingsSettings(_Strict):
     workers: int = Field(default=2, ge=1, le=64)
 
 
+class SurveySettings(_Strict):
+    """The outbound survey calls (hotline.surveys): how often and how many times to try."""
+
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_minutes: float = Field(default=60.0, gt=0)
+    # How often the survey queue is looked at (schedule new tasks, dial the due ones).
+    interval_seconds: float = Field(default=60.0, gt=0)
+
+
 class AsteriskSettings(_Strict):
     """What config/asterisk/ is rendered from besides organizations and lines."""
 
@@ -169,6 +178,9 @@ class Organization(_Strict):
     # (config/asterisk/ is rendered from them by `hotline asterisk render`).
     level1_phones: tuple[str, ...] = ()
     level2_phones: tuple[str, ...] = ()
+    # Surveys of citizens on the results (issue #6): "off", an automatic IVR call ("ivr"), or a
+    # task for an operator ("operator"), after each card is done.
+    survey: Literal["off", "ivr", "operator"] = "off"
 
     @field_validator("level1_phones", "level2_phones")
     @classmethod
@@ -223,6 +235,7 @@ class Settings(_Strict):
     ami: AmiSettings = Field(default_factory=AmiSettings)
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"

@@ -55,6 +55,7 @@ class AuditAction(StrEnum):
     DOWNLOAD = "download"  # a call recording downloaded
     DESTROY = "destroy"  # a call recording destroyed by a retention rule
     EXPORT = "export"  # a report built or exported (form ПГ, call statistics, deadlines)
+    SURVEY = "survey"  # a citizen's rating of the result stored on the card (issue #6)
 
 
 async def record(

@@ -113,6 +113,19 @@ class CallbackStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SurveyStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt (or, mode operator, for an operator)
+    DIALING = "dialing"  # a call placed; the rating or the retry time decides what follows
+    DONE = "done"  # a rating stored
+    FAILED = "failed"  # no rating after the last attempt
+    REFUSED = "refused"  # the citizen answered and gave no rating
+
+
+class SurveyMode(StrEnum):
+    IVR = "ivr"
+    OPERATOR = "operator"
+
+
 class Organization(Base):
     __tablename__ = "organizations"
 
@@ -414,6 +427,31 @@ class CallbackTask(Base):
 
     # The morning digest: callbacks not yet made, by due time.
     __table_args__ = (Index("ix_callback_tasks_status_due", "status", "due_at"),)
+
+
+class SurveyTask(Base):
+    """The survey of one done card's applicant on the result: at most one per card, ever."""
+
+    __tablename__ = "survey_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        # Never twice for one card: scheduling again is a no-op, enforced by the database.
+        UniqueConstraint("card_id", name="uq_survey_tasks_card_id"),
+        Index("ix_survey_tasks_status_next", "status", "next_attempt_at"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+    )
 
 
 class Evaluation(Base):

@@ -1,7 +1,7 @@
 """The IVR as the service runs it: FastAGI sessions → scripts → the journal.
 
 `agi://host:4573/secretary` runs the line's secretary script; `/survey` the satisfaction
-survey. The line comes from the channel's `HOTLINE_LINE` (set by the inbound dialplan), the
+survey (a call placed by `hotline.surveys`; the rating goes to its survey task). The line comes from the channel's `HOTLINE_LINE` (set by the inbound dialplan), the
 call from `HOTLINE_ID`.
 """
 
@@ -19,8 +19,10 @@ from hotline.ivr.fastagi import AgiSession, FastAgiServer
 from hotline.ivr.hours import hours_segments
 from hotline.ivr.loader import IvrScripts
 from hotline.ivr.messages import register_message
+from journal import surveys
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
+from journal.db import unit_of_work
 from journal.errors import JournalError
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,13 @@ log = structlog.get_logger(__name__)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
 
 
 class IvrService:
@@ -58,12 +67,34 @@ class IvrService:
         if session.script == "secretary":
             await self.secretary(session)
         elif session.script == "survey":
-            rating, steps = await run_survey(self.scripts.survey, session)
-            # Storing the rating on the card needs a field of its own (issue #6, surveys).
-            log.info("survey", uniqueid=session.env.get("agi_uniqueid"), rating=rating,
-                     steps=steps)
+            await self.survey(session)
         else:
             log.warning("unknown agi script", script=session.script)
+
+    async def survey(self, channel: Channel) -> None:
+        """The survey call placed by `hotline.surveys`: ask, then store the rating on the task
+        named by HOTLINE_SURVEY (checked against HOTLINE_SURVEY_CARD)."""
+        survey_id = _int(await channel.get_variable("HOTLINE_SURVEY"))
+        card_id = _int(await channel.get_variable("HOTLINE_SURVEY_CARD"))
+        rating, steps = await run_survey(self.scripts.survey, channel)
+        log.info("survey", uniqueid=channel.env.get("agi_uniqueid"), survey_id=survey_id,
+                 rating=rating, steps=steps)
+        if survey_id is None:
+            return
+        try:
+            async with unit_of_work(self.sessions) as session:
+                if rating is not None:
+                    await surveys.record_rating(session, survey_id, rating, self.clock(),
+                                                card_id=card_id)
+                elif "retries-exhausted" in steps:
+                    # Answered, listened, gave no rating: not asked again.
+                    await surveys.record_refusal(session, survey_id, self.clock(),
+                                                 card_id=card_id)
+        except JournalError as exc:
+            log.warning("survey answer refused by the journal", survey_id=survey_id,
+                        reason=exc.message)
+        except Exception:
+            log.exception("survey answer not stored", survey_id=survey_id)
 
     async def secretary(self, channel: Channel) -> None:
         number = await channel.get_variable("HOTLINE_LINE") or ""

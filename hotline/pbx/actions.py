@@ -18,6 +18,8 @@ from hotline.pbx.connection import AmiConnection, AmiError
 log = structlog.get_logger(__name__)
 
 CALLBACK_CONTEXT = "callback"
+SURVEY_CONTEXT = "hotline-survey"
+TRUNK_ENDPOINT = "trunk"
 ORIGINATE_TIMEOUT_MS = 30_000
 _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -89,6 +91,31 @@ class PbxActions:
             "обратный звонок",
         )
         log.info("callback placed", card_id=card_id, interface=interface)
+
+    async def place_survey(
+        self, *, survey_id: int, card_id: int, number: str, line: str
+    ) -> None:
+        """Dial the citizen through the trunk; when answered, the channel runs the survey's
+        FastAGI script (context hotline-survey) with HOTLINE_SURVEY and HOTLINE_SURVEY_CARD.
+
+        Not HOTLINE_CARD: the tracker would count the call as an operator's callback.
+        """
+        dial = citizen_number(number)
+        await self._run(
+            {
+                "Action": "Originate",
+                "Channel": f"PJSIP/{dial}@{TRUNK_ENDPOINT}",
+                "Context": SURVEY_CONTEXT,
+                "Exten": "s",
+                "Priority": "1",
+                "CallerID": f'"Горячая линия" <{re.sub(r"[^0-9]", "", line)}>',
+                "Async": "true",
+                "Timeout": str(ORIGINATE_TIMEOUT_MS),
+                "Variable": f"HOTLINE_SURVEY={int(survey_id)},HOTLINE_SURVEY_CARD={int(card_id)}",
+            },
+            "звонок-опрос",
+        )
+        log.info("survey call placed", survey_id=survey_id, card_id=card_id)
 
     async def queue_add(self, queue: str, interface: str, member_name: str) -> None:
         """The operator joins a queue (встать в очередь)."""
