@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
-from hotline.calls.store import apply_records
+from hotline.calls.store import MessagePolicy, apply_records
 from hotline.calls.writer import CallJournalWriter
 from hotline.config import Settings
 from hotline.mode_store import active_overrides, overrides_version, store_switch
@@ -68,7 +68,11 @@ class Telephony:
         spool_dir = settings.service.spool_dir
         self.writer = CallJournalWriter(
             sessions,
-            functools.partial(apply_records, rules=card_rules(settings, calendar)),
+            functools.partial(
+                apply_records,
+                rules=card_rules(settings, calendar),
+                messages=MessagePolicy({ln.number: ln for ln in settings.lines}, calendar),
+            ),
             DurableSpool(spool_dir, "call-events"),
             DurableSpool(spool_dir, "call-events-rejected"),
         )

@@ -166,3 +166,28 @@ async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
     assert body["pbx"]["journal_writer"]["state"] == "ok"
     metrics = await (await client.get("/metrics")).text()
     assert "hotline_ami_connected 1.0" in metrics
+
+
+async def test_a_secretary_call_ends_as_a_card_with_a_message_and_a_morning_callback(
+    service, sim
+) -> None:
+    """The plain-dialplan secretary (the service's FastAGI is not used here): the message
+    still becomes a callback task on the call's card, due when the operators are next on."""
+    from journal.models import CallbackTask, Recording
+
+    telephony = service[TELEPHONY]
+    await telephony.modes.set_override(
+        INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
+    sim.place_call(INSURER_LINE, "79130000012", "Зайцева Ирина", "answered")
+    await settle(sim, telephony)
+    call = (await calls_by_caller(service))["79130000012"]
+    async with service[SESSIONS]() as session:
+        tasks = (await session.scalars(select(CallbackTask))).all()
+        message = await session.scalar(select(Recording).where(Recording.kind == "message"))
+        card = await session.get(Card, call.card_id)
+    assert call.outcome == "secretary" and message.card_id == card.id
+    assert [(t.card_id, t.contact_phone, t.status) for t in tasks] == [
+        (card.id, "79130000012", "pending")]
+    # A 24/7 line: operators are on duty, so within the hour (not the next morning).
+    assert tasks[0].due_at <= datetime.now(UTC) + timedelta(minutes=61)
+    assert card.status == "in_work" and card.content == "Сообщение автосекретарю"

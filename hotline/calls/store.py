@@ -7,8 +7,9 @@ commit and the spool's commit) changes nothing the second time.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.calls.records import when
+from hotline.config import Line as LineSettings
+from hotline.ivr.messages import ensure_callback
 from journal.actors import Actor
+from journal.calendar import ProductionCalendar
 from journal.cards import DEFAULT_RULES, CardRules, attach_call, create_for_call
 from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
@@ -37,12 +41,24 @@ def dedup_key(record: Record) -> str:
     return "|".join(parts)[:200]
 
 
+@dataclass(frozen=True, slots=True)
+class MessagePolicy:
+    """What a secretary message needs for its morning callback task: the lines' schedules."""
+
+    lines: Mapping[str, LineSettings]
+    calendar: ProductionCalendar
+    within: timedelta = timedelta(minutes=60)
+
+
 class _Batch:
     """Caches of one transaction: calls by PBX key, users by phone, lines by number."""
 
-    def __init__(self, session: AsyncSession, rules: CardRules) -> None:
+    def __init__(
+        self, session: AsyncSession, rules: CardRules, messages: MessagePolicy | None
+    ) -> None:
         self.session = session
         self.rules = rules
+        self.messages = messages
         self.calls: dict[str, Call] = {}
         self.users: dict[str, int | None] = {}
         self.lines: dict[str, int | None] = {}
@@ -91,10 +107,17 @@ class _Batch:
 
 
 async def apply_records(
-    session: AsyncSession, records: Sequence[Record], *, rules: CardRules = DEFAULT_RULES
+    session: AsyncSession,
+    records: Sequence[Record],
+    *,
+    rules: CardRules = DEFAULT_RULES,
+    messages: MessagePolicy | None = None,
 ) -> None:
-    """Write a batch of records in the caller's transaction."""
-    batch = _Batch(session, rules)
+    """Write a batch of records in the caller's transaction.
+
+    With `messages`, a secretary message also gets its morning callback task on the card.
+    """
+    batch = _Batch(session, rules, messages)
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
@@ -194,6 +217,22 @@ async def _abandoned(batch: _Batch, call: Call, r: Record) -> None:
 async def _message(batch: _Batch, call: Call, r: Record) -> None:
     call.outcome = "secretary"
     await _add_recording(batch, call, r["file"], "message", when(r))
+    policy = batch.messages
+    line = policy.lines.get(r.get("line") or call.line_number or "") if policy else None
+    if policy is None or line is None or call.card_id is None:
+        return
+    card = await batch.session.get(Card, call.card_id)
+    try:
+        async with batch.session.begin_nested():
+            await ensure_callback(
+                batch.session, card, line=line, cal=policy.calendar,
+                number=r.get("caller_number") or call.caller_number, within=policy.within,
+                rules=batch.rules, actor=PBX,
+            )
+    except JournalError as exc:
+        # E.g. the card was cancelled meanwhile: the message stays on the call and the card.
+        log.warning("no callback task for the message", call_id=call.pbx_call_id,
+                    reason=exc.message)
 
 
 async def _callback_placed(batch: _Batch, call: Call, r: Record) -> None:

@@ -23,7 +23,7 @@ from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.cards import DEFAULT_RULES, CardRules, create_for_call, defer, save
 from journal.db import unit_of_work
-from journal.models import CallbackStatus, CallbackTask, Channel
+from journal.models import CallbackStatus, CallbackTask, Card, Channel
 
 log = structlog.get_logger(__name__)
 
@@ -69,27 +69,46 @@ async def register_message(
             line=line.number, caller_number=message.caller_number, channel=Channel.SECRETARY,
             rules=rules,
         )
-        if await _has_callback(session, card.id):
-            return None
-        if card.channel != Channel.SECRETARY and not card.content:
-            # The tracker created the card as a hotline call and the lifecycle has no way to
-            # change a channel: the history says it is a secretary message instead.
-            card = await save(
-                session, IVR, card.id, {"content": SECRETARY_CONTENT}, card.version, rules=rules
-            )
-        number = message.callback_number or message.caller_number
-        if number is None:
-            log.warning("secretary message without a callback number", call_id=pbx_call_id,
-                        card=card.number)
-            return None
-        due = callback_due(line, cal, rules.now(), within)
-        task = await defer(
-            session, IVR, card.id, contact_phone=number, callback_due_at=due,
-            note=CALLBACK_NOTE, rules=rules,
+        return await ensure_callback(
+            session, card, line=line, cal=cal, number=message.callback_number
+            or message.caller_number, within=within, rules=rules, actor=IVR,
         )
-        log.info("secretary message registered", call_id=pbx_call_id, card=card.number,
-                 callback_due_at=due.isoformat())
-        return task
+
+
+async def ensure_callback(
+    session: AsyncSession,
+    card: Card,
+    *,
+    line: Line,
+    cal: ProductionCalendar,
+    number: str | None,
+    within: timedelta,
+    rules: CardRules = DEFAULT_RULES,
+    actor: Actor = IVR,
+) -> CallbackTask | None:
+    """The secretary message's callback task on `card`, unless one is pending already.
+
+    Used by the FastAGI secretary and by the journal writer (for the plain-dialplan secretary
+    that works with the service down), so either way the card gets one morning callback.
+    """
+    if await _has_callback(session, card.id):
+        return None
+    if card.channel != Channel.SECRETARY and not card.content:
+        # The tracker created the card as a hotline call and the lifecycle has no way to
+        # change a channel: the history says it is a secretary message instead.
+        card = await save(
+            session, actor, card.id, {"content": SECRETARY_CONTENT}, card.version, rules=rules
+        )
+    if number is None:
+        log.warning("secretary message without a callback number", card=card.number)
+        return None
+    due = callback_due(line, cal, rules.now(), within)
+    task = await defer(
+        session, actor, card.id, contact_phone=number, callback_due_at=due,
+        note=CALLBACK_NOTE, rules=rules,
+    )
+    log.info("secretary message registered", card=card.number, callback_due_at=due.isoformat())
+    return task
 
 
 async def _has_callback(session: AsyncSession, card_id: int) -> bool:
