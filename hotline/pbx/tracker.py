@@ -28,6 +28,8 @@ while the AMI connection was down.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -951,16 +953,8 @@ class CallTracker:
         if pending is None:
             return
         call.pending_transfer = None
-        event = CallTransferred(
-            call_id=call.key,
-            at=pending.at,
-            kind=pending.kind,
-            from_interface=pending.from_interface,
-            to_queue=to_queue,
-            to_interface=pending.to_interface,
-            to_context=pending.to_context,
-            to_extension=pending.to_extension,
-        )
+        # A blind transfer is reported once its call joins the next queue, which it names.
+        event = dataclasses.replace(pending, to_queue=to_queue)
         call.transfers.append(event)
         self._emit(call, event, out)
 
