@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,10 +49,9 @@ async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
         yield simulator
 
 
-@pytest.fixture
-async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
-    """The whole service on PostgreSQL, its AMI pointed at the simulator, over real HTTP."""
-    app = create_app(service_settings(settings, sim, pg_url, tmp_path))
+@asynccontextmanager
+async def running(app: web.Application) -> AsyncIterator[TestClient]:
+    """The app served over real HTTP, connected to its PBX and resynchronised."""
     client = TestClient(TestServer(app))
     try:
         await client.start_server()
@@ -59,6 +59,13 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    """The whole service on PostgreSQL, its AMI pointed at the simulator, over real HTTP."""
+    async with running(create_app(service_settings(settings, sim, pg_url, tmp_path))) as client:
+        yield client
 
 
 @pytest.fixture

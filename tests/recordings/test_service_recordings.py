@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from hotline.app import create_app
@@ -19,7 +19,7 @@ from hotline.pbx.simulator import PbxSimulator
 from hotline.recordings.playback import open_verified
 from hotline.web.keys import RECORDINGS, SESSIONS, TELEPHONY
 from journal.models import Call, Recording
-from tests.test_service_with_pbx import INSURER_LINE, service_settings, settle
+from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
 
 
 @pytest.fixture
@@ -36,13 +36,8 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
         "service": base.service.model_copy(update={"recordings_dir": tmp_path / "recordings"}),
         "recordings": base.recordings.model_copy(update={"pbx_dir": tmp_path / "pbx"}),
     }))
-    client = TestClient(TestServer(app))
-    try:
-        await client.start_server()
-        await app[TELEPHONY].wait_resynced(1)
+    async with running(app) as client:
         yield client
-    finally:
-        await client.close()
 
 
 async def test_every_call_ends_with_a_verified_linked_compressed_recording(client, sim, tmp_path) -> None:

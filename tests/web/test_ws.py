@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from hotline.app import create_app
@@ -23,7 +23,7 @@ from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.models import Call
 from journal.users import add_user
-from tests.test_service_with_pbx import FUND_LINE, service_settings
+from tests.test_service_with_pbx import FUND_LINE, running, service_settings
 
 PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
@@ -41,10 +41,7 @@ async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
 async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
     """The whole service on PostgreSQL with the fund's line in operator mode, and its users."""
     app = create_app(service_settings(settings, sim, pg_url, tmp_path))
-    client = TestClient(TestServer(app))
-    try:
-        await client.start_server()
-        await app[TELEPHONY].wait_resynced(1)
+    async with running(app) as client:
         sim.set_mode(FUND_LINE, "operator")  # whatever the hour: an operator answers
         async with unit_of_work(app[SESSIONS]) as session:
             for login, org, role, level, interface in (
@@ -58,8 +55,6 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
                                role=role, organization_code=org, level=level,
                                interface=interface)
         yield client
-    finally:
-        await client.close()
 
 
 class Browser:
