@@ -1097,6 +1097,10 @@ class CallTracker:
     ) -> None:
         """A channel is gone; the call ends with its last channel."""
         call = channel.call
+        if set(call.channels) == {channel.uniqueid}:
+            # Its last channel goes: a hotline call still waiting to be reported (its
+            # organization never seen) is reported now, so every call that ends has arrived.
+            self._maybe_announce(call, at, out, force=True)
         if cause is not None:
             call.last_cause = cause
             if channel.uniqueid == self._citizen_channel_id(call):
