@@ -19,6 +19,7 @@ from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
 from hotline.surveys import SurveyDialer
 from hotline.web import health
+from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
 from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY
@@ -50,6 +51,7 @@ def create_app(
             app.cleanup_ctx.append(_ivr(scripts))
     health.add_routes(app)
     setup_api(app)
+    setup_pages(app)
     return app
 
 
