@@ -1,6 +1,7 @@
 """The operator's telephony from the workspace: queue membership (agent state) and transfers.
 
-- `GET  /api/v1/agent`          the operator's queue state as this service last set it;
+- `GET  /api/v1/agent`          the operator's queue state as this service last set it,
+                                and the PBX link's state (`pbx`);
 - `POST /api/v1/agent/join`     QueueAdd to their organization's queue of their level
                                 (level 1 → `level1_queue`, level 2 → `level2_queue`);
 - `POST /api/v1/agent/pause`    {"reason"}: QueuePause (перерыв) in every queue;
@@ -82,13 +83,16 @@ def _telephony(request: web.Request):  # noqa: ANN202 - Telephony, optional in t
 
 
 async def agent(request: web.Request) -> web.Response:
-    """The operator's queue and state (`unknown` until they joined or left from here)."""
+    """The operator's queue and state (`unknown` until they joined or left from here), and
+    the PBX link's state (`connected`, `disconnected`, ... or `disabled`) for the workspace."""
     operator = await _operator(request)
     live = request.app.get(LIVE)
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)
     body = state.as_json()
     body["queue"] = body["queue"] or operator.queue
-    return web.json_response({"agent": body})
+    telephony = request.app.get(TELEPHONY)
+    pbx = telephony.connection.state if telephony is not None else "disabled"
+    return web.json_response({"agent": body, "pbx": pbx})
 
 
 async def _changed(request: web.Request, operator: Operator, state: str, action: str,
