@@ -27,6 +27,7 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
+from hotline.pbx.actions import PbxActionFailed
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import LIVE, SESSIONS, SETTINGS, TELEPHONY
@@ -41,6 +42,7 @@ log = structlog.get_logger(__name__)
 L2_CONTEXT = "hotline-l2"
 MAX_REASON = 80
 TRANSFER_TARGETS = frozenset({"level2"})
+ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in the queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,16 @@ async def _changed(request: web.Request, operator: Operator, state: str, action:
 
 
 async def join(request: web.Request) -> web.Response:
+    """Join the queue; a member already there (a static member of queues.conf, or one who
+    joined before this service restarted) is simply made ready: joining means "I take calls"."""
     operator = await _operator(request)
-    await _telephony(request).actions.queue_add(operator.queue, operator.interface,
-                                                operator.full_name)
+    actions = _telephony(request).actions
+    try:
+        await actions.queue_add(operator.queue, operator.interface, operator.full_name)
+    except PbxActionFailed as exc:
+        if ALREADY_MEMBER not in exc.detail:
+            raise
+        await actions.queue_pause(operator.interface, False)
     return await _changed(request, operator, "ready", "agent_join")
 
 
