@@ -176,10 +176,18 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     assert CITIZEN_SHOWN in await callback.inner_text()
     assert await callback.locator("[data-testid=callback-status]").inner_text() == "ожидает"
     assert f"РКК {card.number}" in await callback.inner_text()
+    op201_id = await _user_id(pbx_service, "op201")
     async with pbx_service.server.app[SESSIONS]() as session:
         task = await session.scalar(select(CallbackTask).where(CallbackTask.card_id == card.id))
-        assert task.status == "pending" and task.assigned_user_id == await _user_id(pbx_service, "op201")
+        assert task.status == "pending" and task.assigned_user_id == op201_id
+        assert (await session.get(Card, card.id)).responsible_user_id == op201_id
+    mine = op201.locator(f"[data-testid=cards-body] tr[data-id='{card.id}']")
+    await mine.wait_for()
     await shot(op201, "operator-level2")
+
+    # "Позвонить": the PBX rings op201's phone first, then dials the citizen.
+    await callback.get_by_role("button", name="Позвонить").click()
+    await op201.locator("[data-testid=toast-ok]", has_text="зазвонит ваш телефон").wait_for()
 
 
 async def _pbx_call_id(client, card_id: int) -> str:  # noqa: ANN001

@@ -23,6 +23,7 @@ const CardEditor = (() => {
   let touched = new Set(); // fields the operator changed since the card was opened
   let draftTimer = null;
   let pendingDraft = null; // a draft of an older version, offered for restoring
+  let selfAssign = null; // the level-2 operator's user id (see `assignment`)
   const listeners = { saved: [], opened: [], closed: [] };
   const form = () => document.getElementById("card-form");
   const field = (name) => document.getElementById(`f-${name}`);
@@ -391,13 +392,25 @@ const CardEditor = (() => {
     listeners.saved.forEach((fn) => fn(body));
   }
 
+  /** A level-2 operator working on a card handed to level 2 and not yet assigned becomes its
+      responsible person (so it is in their "Мои карточки" and the journal says who has it). */
+  function assignment() {
+    if (!card || !selfAssign || card.responsible_level !== 2 || card.responsible_user_id) return {};
+    return { responsible_user_id: selfAssign };
+  }
+
+  /** Whether a save would change anything (typed changes or the assignment above). */
+  function needsSave() {
+    return Object.keys(changes()).length > 0 || Object.keys(assignment()).length > 0;
+  }
+
   /** PATCH the changes; resolves to the saved card, or null when refused (error shown). */
   async function save(extra = {}, { quiet = false } = {}) {
     if (!card) return null;
     clearErrors();
     const invalid = localError();
     if (invalid) { showError(invalid); return null; }
-    const body = { version: card.version, changes: { ...changes(), ...extra } };
+    const body = { version: card.version, changes: { ...changes(), ...assignment(), ...extra } };
     const before = values();
     const button = document.getElementById("card-save");
     button.disabled = true;
@@ -447,9 +460,10 @@ const CardEditor = (() => {
 
   // ------------------------------------------------------------------ wiring
 
-  function init({ dictionaries, user }) {
+  function init({ dictionaries, user, level }) {
     dict = dictionaries;
     userId = user;
+    selfAssign = level === 2 ? user : null;
     pruneDrafts();
     renderChoices(field("appeal_type"), dict.appeal_types, "— не выбран —");
     renderChoices(field("oral_outcome"), dict.oral_outcomes, "— не указан —");
@@ -510,7 +524,7 @@ const CardEditor = (() => {
 
   return {
     init, open, merge, close, save, showPending, showError, clearErrors, storeDraft,
-    changes, values, clearDrafts,
+    changes, values, clearDrafts, needsSave,
     current: () => card,
     on: (name, fn) => listeners[name].push(fn),
   };

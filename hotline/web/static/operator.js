@@ -329,7 +329,7 @@
     button.disabled = true;
     try {
       let card = CardEditor.current();
-      if (Object.keys(CardEditor.changes()).length) {
+      if (CardEditor.needsSave()) {
         card = await CardEditor.save({}, { quiet: true });
         if (!card) return;
       }
@@ -462,7 +462,7 @@
       fail(err);
       return;
     }
-    CardEditor.init({ dictionaries: dict, user: me.id });
+    CardEditor.init({ dictionaries: dict, user: me.id, level: me.level });
     CardEditor.on("saved", () => { saveContext(); refreshCards(); });
     CardEditor.on("opened", () => { renderTransfer(); saveContext(); });
     CardEditor.on("closed", (closedId) => {
