@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from hotline.pbx.sim.calls import Timing
-from hotline.web.keys import CARD_RULES, SESSIONS, TELEPHONY
+from hotline.web.keys import CARD_RULES, HUB, SESSIONS, TELEPHONY
+from hotline.web.live import EARLIER_FIELDS, card_json
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
@@ -267,3 +268,62 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
         stored = await session.get(Card, card.id)
         assert stored.status == "done" and stored.applicant_policy == "2200000000000001"
         assert stored.applicant_birth_date.isoformat() == "1980-03-15"
+
+
+async def test_a_pop_without_its_card_says_so_and_the_second_pop_brings_it(
+    web_service, open_as
+) -> None:
+    """The journal was slow (`card_pending`): the call shows at once with a notice, the card
+    follows in the second pop, the caller's earlier cards show their status colours; a
+    complaint takes its reasons from the dictionary."""
+    earlier = await _written_card(web_service, "op101", applicant_name="Петрова Анна",
+                                  applicant_phone=CITIZEN)
+    card = await _written_card(web_service, "op101", applicant_phone=CITIZEN)
+    page = await open_as(web_service, "op101", "/operator")
+    await _live(page)
+    app = web_service.server.app
+    op101_id = await _user_id(web_service, "op101")
+    call = {"id": None, "pbx_call_id": "1700000000.42", "interface": "PJSIP/op101",
+            "queue": "l1-tfoms", "consultation": False, "line": FUND_LINE,
+            "organization": "tfoms", "caller_number": CITIZEN, "caller_name": "Петрова Анна",
+            "ringing_at": datetime.now(UTC).isoformat(), "transfers": 0}
+    assert app[HUB].to_user(op101_id, {"type": "screen_pop", "call": call, "card": None,
+                                       "card_pending": True, "earlier_cards": [], "scripts": []})
+    await page.locator("[data-testid=card-pending]").wait_for(state="visible")
+    assert await page.inner_text("[data-testid=caller-number]") == CITIZEN_SHOWN
+    assert await page.is_hidden("#card-form")
+    async with unit_of_work(app[SESSIONS]) as session:
+        admin = await session.scalar(select(User).where(User.login == "admin"))
+        await cards.save(session, Actor.of(admin), earlier.id, {"content": "Вопрос о полисе"},
+                         earlier.version, rules=app[CARD_RULES])
+        fresh = await session.get(Card, card.id)
+        shown_earlier = await session.get(Card, earlier.id)
+        pop = {"type": "screen_pop", "call": call, "card": card_json(fresh), "card_pending": False,
+               "earlier_cards": [card_json(shown_earlier, EARLIER_FIELDS)], "scripts": []}
+    assert app[HUB].to_user(op101_id, pop)
+    await page.locator("[data-testid=card-number]", has_text=card.number).wait_for()
+    assert await page.is_hidden("[data-testid=card-pending]")
+    item = page.locator("#earlier-list li.status-in_work")
+    await item.wait_for()
+    assert earlier.number in await item.inner_text()
+    assert await item.evaluate("el => getComputedStyle(el).backgroundColor") == YELLOW
+    assert await page.is_hidden("[data-testid=card-transfer]")  # no call row: nothing to transfer
+
+    await page.select_option("[data-testid=f-appeal_type]", "complaint")
+    topics = await page.eval_on_selector_all("[data-testid=f-topic_code] option", "els => els.map(e => e.value)")
+    assert topics == ["", "2"]
+    await page.check("#f-complaint_reasons input[value='11']")
+    await page.check("#f-complaint_reasons input[value='15.1']")
+    await page.fill("[data-testid=f-content]", "Взяли деньги за анализы по полису ОМС")
+    await page.click("[data-testid=card-save]")
+    await page.locator("[data-testid=card-head][data-status=in_work]").wait_for()
+    await page.fill("[data-testid=f-measures_taken]", "Направлен запрос в медицинскую организацию")
+    await page.click("[data-testid=card-complete]")
+    justified = page.locator(".field-error[data-error-for=justified]")
+    await justified.wait_for(state="visible")
+    assert await justified.inner_text() == "Для жалобы укажите, обоснована ли она"
+    async with app[SESSIONS]() as session:
+        stored = await session.get(Card, card.id)
+        await session.refresh(stored, ["complaint_reasons"])
+        assert sorted(r.code for r in stored.complaint_reasons) == ["11", "15.1"]
+        assert stored.status == "in_work"

@@ -322,7 +322,9 @@ const CardEditor = (() => {
     document.getElementById("conflict-notice").hidden = true;
     document.getElementById("defer-form").hidden = true;
     document.getElementById("card-pending").hidden = true;
-    document.getElementById("card-panel").hidden = false;
+    const panel = document.getElementById("card-panel");
+    panel.hidden = false;
+    panel.classList.remove("pending");
     renderHead();
     fill(cardValues(card));
     checkDraft();
@@ -349,9 +351,16 @@ const CardEditor = (() => {
     return undefined;
   }
 
-  function showPending(pending) {
-    document.getElementById("card-panel").hidden = !pending && !card;
-    document.getElementById("card-pending").hidden = !pending;
+  /** The pop came before the journal wrote the call's card: put away whatever card was open
+      (its draft is kept) and say that this call's card is coming. */
+  function showPending() {
+    storeDraft();
+    card = null;
+    const panel = document.getElementById("card-panel");
+    panel.hidden = false;
+    panel.classList.add("pending");
+    document.getElementById("card-pending").hidden = false;
+    document.getElementById("defer-form").hidden = true;
   }
 
   function close() {

@@ -222,11 +222,10 @@
     renderScripts();
     if (!sameCall) alertRinging(msg.call);
     if (!msg.card) {
-      if (msg.card_pending) CardEditor.showPending(true);
+      if (msg.card_pending) CardEditor.showPending();
       saveContext();
       return;
     }
-    CardEditor.showPending(false);
     const current = CardEditor.current();
     if (!current || current.id !== msg.card.id) CardEditor.open(msg.card);
     saveContext();
@@ -356,11 +355,16 @@
 
   // ------------------------------------------------------------------ my callbacks
 
+  let callbacks = [];
+
+  /** Each list is an audited read of citizens' numbers: fetched when something changed or
+      every few minutes, while the overdue marks are recomputed locally every minute. */
   async function refreshCallbacks() {
     const status = $("callbacks-status").value;
     try {
       const body = await api("GET", `/api/v1/callbacks?assigned=me&status=${encodeURIComponent(status)}&limit=100`);
-      renderCallbacks(body.items);
+      callbacks = body.items;
+      renderCallbacks(callbacks);
     } catch (err) {
       fail(err);
     }
@@ -497,7 +501,11 @@
     refreshCallbacks();
     refreshCards();
     setInterval(refreshAgent, 15000);
-    setInterval(refreshCallbacks, 60000);
+    setInterval(() => renderCallbacks(callbacks), 60000);
+    setInterval(refreshCallbacks, 5 * 60000);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") { refreshAgent(); refreshCallbacks(); }
+    });
     document.body.dataset.ready = "true";
   }
 
