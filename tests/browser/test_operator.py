@@ -29,9 +29,15 @@ YELLOW = "rgb(255, 244, 184)"
 
 
 async def shot(page, name: str) -> None:  # noqa: ANN001
-    """A full-page screenshot from the top (sticky bars then sit where an operator sees them)."""
+    """A full-page screenshot with the window as tall as the page, so that the sticky bars
+    (agent state, the card's buttons) sit where they belong instead of where the 900 px
+    window would have stuck them."""
+    size = page.viewport_size
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    await page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
     await page.evaluate("window.scrollTo(0, 0)")
     await save_shot(page, name)
+    await page.set_viewport_size(size)
 
 
 async def _add_scripts(client) -> None:  # noqa: ANN001
@@ -308,6 +314,12 @@ async def test_a_pop_without_its_card_says_so_and_the_second_pop_brings_it(
     assert earlier.number in await item.inner_text()
     assert await item.evaluate("el => getComputedStyle(el).backgroundColor") == YELLOW
     assert await page.is_hidden("[data-testid=card-transfer]")  # no call row: nothing to transfer
+    await item.get_by_role("button", name=earlier.number).click()
+    await page.locator("[data-testid=card-number]", has_text=earlier.number).wait_for()
+    assert await page.input_value("[data-testid=f-content]") == "Вопрос о полисе"
+    await page.click("[data-testid=back-to-call]")
+    await page.locator("[data-testid=card-number]", has_text=card.number).wait_for()
+    assert await page.is_hidden("[data-testid=back-to-call]")
 
     await page.select_option("[data-testid=f-appeal_type]", "complaint")
     topics = await page.eval_on_selector_all("[data-testid=f-topic_code] option", "els => els.map(e => e.value)")

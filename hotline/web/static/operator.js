@@ -112,6 +112,7 @@
     const button = $("card-transfer");
     button.hidden = me.level === 2 || !context.call || !context.call.id || !card || card.id !== context.card_id;
     button.disabled = context.transferred;
+    $("back-to-call").hidden = !context.card_id || (card && card.id === context.card_id);
   }
 
   function renderCall() {
@@ -236,12 +237,13 @@
     }
   }
 
-  async function openCard(id) {
+  /** Open a card in the editor; `scroll` brings it into view (a click in a list below). */
+  async function openCard(id, { scroll = true } = {}) {
     try {
       const card = await api("GET", `/api/v1/cards/${id}`);
       CardEditor.open(card);
       saveContext();
-      $("card-panel").scrollIntoView({ block: "start", behavior: "smooth" });
+      if (scroll) $("card-panel").scrollIntoView({ block: "start", behavior: "smooth" });
     } catch (err) {
       fail(err);
     }
@@ -448,7 +450,7 @@
     renderCall();
     renderEarlier();
     renderScripts();
-    if (saved.open_card_id) openCard(saved.open_card_id);
+    if (saved.open_card_id) openCard(saved.open_card_id, { scroll: false });
   }
 
   function setLive(connected) {
@@ -470,7 +472,7 @@
     CardEditor.on("saved", () => { saveContext(); refreshCards(); });
     CardEditor.on("opened", () => { renderTransfer(); saveContext(); });
     CardEditor.on("closed", (closedId) => {
-      if (context.card_id && closedId !== context.card_id) { openCard(context.card_id); return; }
+      if (context.card_id && closedId !== context.card_id) { openCard(context.card_id, { scroll: false }); return; }
       context = { call: null, card_id: null, earlier: [], scripts: context.scripts, transferred: false };
       renderCall();
       renderEarlier();
@@ -478,6 +480,7 @@
       saveContext();
     });
     $("card-transfer").addEventListener("click", transfer);
+    $("back-to-call").addEventListener("click", () => openCard(context.card_id));
     $("card-defer").addEventListener("click", openDefer);
     $("defer-cancel").addEventListener("click", () => { $("defer-form").hidden = true; });
     $("defer-form").addEventListener("submit", submitDefer);
