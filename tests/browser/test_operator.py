@@ -1,7 +1,8 @@
 """The operator's workspace in a real Chromium: the agent bar, the screen-pop of a ringing call,
 saving the card (yellow, in work), a draft surviving a reload, the transfer to level 2 with the
 card following the call, the deferred answer and the operator's callbacks; without a PBX, the
-card list, field errors next to their field and a clear conflict on a concurrent change."""
+card list, field errors next to their field, a clear conflict on a concurrent change, a pop
+whose card comes late, and who may open the workspace at all."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import AnswerScript, Call, CallbackTask, Card, User
-from tests.browser.conftest import shot as save_shot
+from tests.browser.conftest import PASSWORD, shot as save_shot
 from tests.test_service_with_pbx import FUND_LINE
 
 CITIZEN = "79131234567"
@@ -339,3 +340,15 @@ async def test_a_pop_without_its_card_says_so_and_the_second_pop_brings_it(
         await session.refresh(stored, ["complaint_reasons"])
         assert sorted(r.code for r in stored.complaint_reasons) == ["11", "15.1"]
         assert stored.status == "in_work"
+
+
+async def test_the_workspace_is_for_operators_only(web_service) -> None:
+    """Anonymous visitors go to the sign-in page and come back; the administrator is refused
+    in Russian (the administrator's console is elsewhere)."""
+    resp = await web_service.get("/operator", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/login?next=/operator"
+    login = await web_service.post("/api/v1/login", json={"login": "admin", "password": PASSWORD})
+    assert login.status == 200
+    refused = await web_service.get("/operator", allow_redirects=False)
+    assert refused.status == 403
+    assert "Эта страница недоступна для вашей роли." in await refused.text()
