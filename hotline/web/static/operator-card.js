@@ -279,15 +279,18 @@ const CardEditor = (() => {
     if (!card) return;
     const editable = EDITABLE_STATUSES.has(card.status);
     const open = OPEN_STATUSES.has(card.status);
-    document.getElementById("card-fields").form.querySelectorAll("fieldset").forEach((fs) => { fs.disabled = !editable; });
+    form().querySelectorAll("fieldset").forEach((fs) => { fs.disabled = !editable; });
     document.getElementById("card-save").disabled = !editable;
     const measures = field("measures_taken").value.trim() !== "";
     const complete = document.getElementById("card-complete");
     complete.disabled = !open || !measures;
     complete.title = !open ? "Карточка уже не в работе" : measures ? "Отметить карточку исполненной" : "Доступно, когда заполнены «Принятые меры»";
     document.getElementById("card-defer").disabled = !open;
-    const dirty = Object.keys(changes()).length > 0;
-    setSaveState(!editable ? "Карточка только для просмотра" : dirty ? "Есть несохранённые изменения (черновик хранится в браузере)" : card.status === "draft" ? "Черновик: сохраните, чтобы карточка ушла в работу" : "Все изменения сохранены");
+    let state = "Все изменения сохранены";
+    if (!editable) state = "Карточка только для просмотра";
+    else if (Object.keys(changes()).length) state = "Есть несохранённые изменения (черновик хранится в браузере)";
+    else if (card.status === "draft") state = "Черновик: сохраните, чтобы карточка ушла в работу";
+    setSaveState(state);
   }
 
   function renderHead() {
