@@ -137,7 +137,7 @@ def render_error(
 async def current_user(request: web.Request) -> PageUser | None:
     """The signed-in user of the request's session cookie, or None (no, expired or ended
     session, or a deactivated user)."""
-    session = request.app[WEB_SESSIONS].get(request.cookies.get(COOKIE))
+    session = await request.app[WEB_SESSIONS].get(request.cookies.get(COOKIE))
     if session is None:
         return None
     async with request.app[SESSIONS]() as db:
