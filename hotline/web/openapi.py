@@ -46,6 +46,12 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/callbacks"): "Отложенный ответ: создать обратный звонок",
     ("POST", "/api/v1/callbacks/{id}/dial"): "Набрать обратный звонок через АТС",
     ("GET", "/api/v1/openapi.json"): "Это описание API",
+    ("GET", "/api/v1/scripts"): "Скрипты ответов: поиск по ключевым словам (q)",
+    ("POST", "/api/v1/scripts"): "Новый скрипт ответа (администратор)",
+    ("PATCH", "/api/v1/scripts/{id}"): "Изменение скрипта ответа (администратор)",
+    ("POST", "/api/v1/calls/{id}/evaluations"): "Лист оценки оператора по звонку (администратор)",
+    ("GET", "/api/v1/evaluations"): "Листы оценки: operator_id, call_id; критерии оценки",
+    ("GET", "/api/v1/staff"): "Сотрудники: имена, роли, уровни, телефоны (в пределах доступа)",
 }
 ERROR_SCHEMA = {
     "type": "object",
