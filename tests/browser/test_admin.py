@@ -71,6 +71,15 @@ async def complete(client: TestClient, login: str, card_id: int, **changes: obje
                                     changes=changes, rules=app[CARD_RULES])
 
 
+async def signed_in(open_as, client: TestClient, login: str, path: str = "/admin/cards"):  # noqa: ANN001, ANN201
+    """`open_as`, then wait until the sign-in form has really gone (its `next=` alone matches
+    the page's address while the form is still on screen)."""
+    page = await open_as(client, login, path)
+    await page.wait_for_function("() => !location.pathname.startsWith('/login')")
+    await page.locator("[data-testid=user-name]").wait_for()
+    return page
+
+
 async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:  # noqa: ANN001
     return await page.locator(selector).all_inner_texts()
 
@@ -88,7 +97,7 @@ async def test_the_journal_filters_by_status_keeps_the_filter_in_the_url_and_ope
     done = await save(web_service, "admin", done, content="Вопрос о выборе МО")
     await complete(web_service, "admin", done.id, measures_taken="Разъяснено по телефону")
 
-    page = await open_as(web_service, "admin", "/admin/cards")
+    page = await signed_in(open_as, web_service, "admin", "/admin/cards")
     await page.locator("[data-testid=card-row]").nth(2).wait_for()
     assert await page.locator("[data-testid=total]").inner_text() == "Найдено карточек: 3"
     yellow = page.locator(f"[data-card-id='{in_work.id}']")
@@ -144,7 +153,7 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     await settle(sim, pbx_service.server.app[TELEPHONY])
     call, recording = await _stored_recording(pbx_service, CITIZEN)
 
-    page = await open_as(pbx_service, "admin", "/admin/cards")
+    page = await signed_in(open_as, pbx_service, "admin", "/admin/cards")
     row = page.locator(f"[data-card-id='{call.card_id}']")
     await row.wait_for()
     await row.click()
@@ -162,6 +171,7 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     await audio.evaluate("a => { a.muted = true; return a.play(); }")
     await page.wait_for_function(
         "a => a.readyState >= 2 && a.duration > 0 && a.error === null", arg=await audio.element_handle())
+    await page.evaluate("() => window.scrollTo(0, 0)")
     await shot(page, "admin-card")
 
     sheet = call_box.locator("[data-testid=evaluation]")
@@ -176,6 +186,8 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     expected = round(100 * (2 * criteria - 1) / (2 * criteria), 1)
     assert await total.inner_text() == f"{expected}%"
     assert "Иванова Мария" in await sheet.locator("[data-testid=evaluation-item]").inner_text()
+    await sheet.locator("[data-testid=evaluation-item] summary").click()
+    await page.evaluate("() => window.scrollTo(0, 0)")
     await shot(page, "admin-evaluation")
 
     audit = await page.context.new_page()
@@ -208,7 +220,7 @@ async def test_an_insurers_operator_cannot_open_a_fund_card_in_the_page_or_the_a
     """The fund's card is "not found" for the insurer's operator, both as a page and in the API;
     the fund's own operator can read it."""
     card = await written(web_service, "admin", applicant_name="Фондова Анна")
-    page = await open_as(web_service, "sogaz-op", "/")
+    page = await signed_in(open_as, web_service, "sogaz-op", "/")
     response = await page.goto(f"/admin/cards/{card.id}")
     assert response.status == 404
     assert "не найдена" in await page.locator("main").inner_text()
@@ -219,7 +231,7 @@ async def test_an_insurers_operator_cannot_open_a_fund_card_in_the_page_or_the_a
     }}""")
     assert api == [404, "not_found"]
 
-    fund = await open_as(web_service, "op101", "/")
+    fund = await signed_in(open_as, web_service, "op101", "/")
     await fund.goto(f"/admin/cards/{card.id}")
     await fund.locator("[data-field=applicant_name] dd").wait_for()
     assert await fund.locator("[data-field=applicant_name] dd").inner_text() == "Фондова Анна"
@@ -229,7 +241,7 @@ async def test_an_insurers_operator_cannot_open_a_fund_card_in_the_page_or_the_a
 async def test_a_post_without_the_csrf_token_is_refused(web_service, open_as) -> None:
     """The session cookie alone cannot change anything: 403 `csrf`, and no card is closed."""
     card = await written(web_service, "admin")
-    page = await open_as(web_service, "admin", "/admin/cards")
+    page = await signed_in(open_as, web_service, "admin", "/admin/cards")
     refused = await page.evaluate(f"""async () => {{
         const r = await fetch('/api/v1/cards/{card.id}/cancel', {{method: 'POST',
             headers: {{'Content-Type': 'application/json'}}, body: JSON.stringify({{reason: 'x'}})}});
@@ -243,7 +255,7 @@ async def test_a_post_without_the_csrf_token_is_refused(web_service, open_as) ->
 async def test_registering_a_written_appeal_shows_its_number_and_due_dates(web_service, open_as) -> None:
     """A forwarded letter needs the sending body, its number and date; then the number and the
     59-ФЗ dates are shown and the card opens."""
-    page = await open_as(web_service, "admin", "/admin/written")
+    page = await signed_in(open_as, web_service, "admin", "/admin/written")
     await page.locator("select[name=channel] option[value=forwarded]").wait_for(state="attached")
     await page.select_option("select[name=channel]", "forwarded")
     await page.fill("input[name=applicant_name]", "Соколова Вера Андреевна")
@@ -276,7 +288,7 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     pbx_service, sim, open_as
 ) -> None:
     """A ringing call appears on the board at once; each line shows its mode."""
-    page = await open_as(pbx_service, "admin", "/admin/board")
+    page = await signed_in(open_as, pbx_service, "admin", "/admin/board")
     await page.locator("[data-testid=board-line]").first.wait_for()
     assert await page.locator("[data-testid=board-operator]").count() == 3
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
@@ -284,8 +296,9 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     call = page.locator("[data-testid=board-call]")
     await call.first.wait_for()
     assert CITIZEN in await call.first.inner_text()
-    fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}']")
-    assert "операторы" in await fund_line.inner_text()
+    fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
+    assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
+    assert "рабочее время" in await fund_line.nth(2).inner_text()  # the next switch, with its reason
     await shot(page, "admin-board")
     sim.answer("PJSIP/op101")
     await page.wait_for_function(
@@ -294,7 +307,7 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
 
 async def test_answer_scripts_are_added_edited_and_found_by_keyword(web_service, open_as) -> None:
     """The administrator adds a script, finds it by a keyword, withdraws it."""
-    page = await open_as(web_service, "admin", "/admin/scripts")
+    page = await signed_in(open_as, web_service, "admin", "/admin/scripts")
     await page.locator("select[name=topic_code] option[value='4.1']").wait_for(state="attached")
     await page.fill("input[name=title]", "Как получить полис ОМС")
     await page.fill("input[name=keywords]", "полис выдача ЕНП")
@@ -322,7 +335,7 @@ async def test_answer_scripts_are_added_edited_and_found_by_keyword(web_service,
     await page.wait_for_function("() => document.querySelectorAll('[data-testid=script-row]').length === 2")
     await shot(page, "admin-scripts")
 
-    op = await open_as(web_service, "op101", "/")
+    op = await signed_in(open_as, web_service, "op101", "/")
     found = await op.evaluate("""async () => {
         const r = await fetch('/api/v1/scripts?q=' + encodeURIComponent('СМО'));
         return (await r.json()).items.map(s => s.title);
@@ -332,7 +345,7 @@ async def test_answer_scripts_are_added_edited_and_found_by_keyword(web_service,
 
 async def test_operators_do_not_get_the_console(web_service, open_as) -> None:
     """The console's pages are the administrator's: an operator gets the Russian refusal."""
-    page = await open_as(web_service, "op101", "/")
+    page = await signed_in(open_as, web_service, "op101", "/")
     response = await page.goto("/admin/audit")
     assert response.status == 403
     assert "Доступ запрещён" in await page.locator("main").inner_text()

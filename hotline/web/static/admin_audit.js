@@ -40,7 +40,7 @@
     for (const [key, value] of Object.entries(d)) {
       if (value === null || value === undefined || (Array.isArray(value) && !value.length)) continue;
       const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
-      parts.push(`${key}: ${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}`);
+      parts.push(`${Admin.DETAIL_KEYS[key] || key}: ${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}`);
     }
     return parts.join("; ");
   }

@@ -15,7 +15,7 @@ const Admin = (() => {
     extended_by_id: "Продлил", extension_old_due: "Прежний срок", extension_reason: "Причина продления",
     deferred_contact: "Контакт для отложенного ответа", callback_due_at: "Перезвонить до",
     forwarded_at: "Переслано", cancel_reason: "Причина аннулирования", closed_at: "Закрыта",
-    closed_by_id: "Закрыл", sequence: "Порядковый номер", year: "Год",
+    closed_by_id: "Закрыл", sequence: "Порядковый номер", year: "Год", call: "Звонок АТС",
   };
   const AUDIT_ACTIONS = {
     view: "Просмотр", list: "Список / поиск", history: "История карточки", create: "Регистрация",
@@ -31,6 +31,12 @@ const Admin = (() => {
     card: "карточка", call: "звонок", recording: "запись", evaluation: "лист оценки",
     script: "скрипт", user: "пользователь", report: "отчёт", callback: "обратный звонок",
     survey: "опрос",
+  };
+  const DETAIL_KEYS = {
+    call_id: "звонок", card_id: "карточка", operator_id: "оператор", total: "итог, %",
+    filters: "фильтр", card_ids: "карточки", call_ids: "звонки", page: "страница", fields: "поля",
+    sha256: "SHA-256", to: "куда", title: "название", changes: "изменения", failed_logins: "неудачных попыток",
+    locked: "заблокирован", rule: "правило", report: "отчёт", period: "период",
   };
   const ROLE_TITLES = { admin: "администратор", operator: "оператор", sysadmin: "системный администратор" };
 
@@ -225,6 +231,6 @@ const Admin = (() => {
   return {
     page, dictionaries, staff, userName, operatorName, fill, topicPairs, dayStart, nextDay,
     localMoment, nowLocalValue, yesNo, pager, confirmDialog, formParams, fillForm, statusBadge,
-    FIELD_TITLES, AUDIT_ACTIONS, OBJECT_TYPES, ROLE_TITLES,
+    FIELD_TITLES, AUDIT_ACTIONS, OBJECT_TYPES, ROLE_TITLES, DETAIL_KEYS,
   };
 })();
