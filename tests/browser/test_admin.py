@@ -293,12 +293,12 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     assert await page.locator("[data-testid=board-operator]").count() == 3
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
                    auto_answer=False, timing=LONG_TALK)
-    call = page.locator("[data-testid=board-call]")
+    call = page.locator("[data-testid=board-call][data-state=ringing]")
     await call.first.wait_for()
     assert CITIZEN in await call.first.inner_text()
     fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
     assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
-    assert "рабочее время" in await fund_line.nth(2).inner_text()  # the next switch, with its reason
+    assert "→" in await fund_line.nth(2).inner_text()  # the next switch: when, to what, why
     await shot(page, "admin-board")
     sim.answer("PJSIP/op101")
     await page.wait_for_function(
