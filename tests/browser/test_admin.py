@@ -190,6 +190,10 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     await page.evaluate("() => window.scrollTo(0, 0)")
     await shot(page, "admin-evaluation")
 
+    await page.goto(f"/admin/calls/{call.id}")  # a call opens its card, at that call
+    await page.wait_for_url(f"**/admin/cards/{call.card_id}#call-{call.id}")
+    await page.locator(f"#call-{call.id} [data-testid=evaluation-total]").wait_for()
+
     audit = await page.context.new_page()
     await audit.goto(f"/admin/audit?action=play&object_id={recording.id}")
     entry = audit.locator("[data-testid=audit-row][data-action=play]").first
@@ -296,6 +300,7 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     call = page.locator("[data-testid=board-call][data-state=ringing]")
     await call.first.wait_for()
     assert CITIZEN in await call.first.inner_text()
+    assert await page.locator("[data-testid=count-waiting]").inner_text() == "1"
     fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
     assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
     assert "→" in await fund_line.nth(2).inner_text()  # the next switch: when, to what, why

@@ -71,7 +71,9 @@
 
   function render() {
     if (board) {
-      document.getElementById("count-waiting").textContent = String(board.waiting);
+      // A call whose operator's phone is still ringing waits for an answer too.
+      const waiting = board.calls.filter((c) => c.state === "queued" || c.state === "ringing").length;
+      document.getElementById("count-waiting").textContent = String(waiting);
       document.getElementById("count-talking").textContent = String(board.talking);
       document.getElementById("count-pbx").textContent = PBX[board.pbx] || board.pbx;
       const body = document.querySelector("#board-calls tbody");
