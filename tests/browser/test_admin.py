@@ -215,7 +215,50 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     await notice.wait_for()
     assert "только просмотр" in await notice.inner_text()
     assert await page.locator("[data-testid=card-actions] button").count() == 0
-    assert "Закрытие" in await page.locator("#history").inner_text()
+    await page.wait_for_function("() => document.querySelector('#history').textContent.includes('Закрытие')")
+
+
+async def test_extend_forward_and_the_apis_refusal_in_the_confirmation_dialog(
+    web_service, open_as
+) -> None:
+    """Extending once hides the step; a card changed meanwhile by someone else is refused with
+    the API's Russian message inside the dialog; forwarding moves the card to the insurer."""
+    card = await written(web_service, "admin", applicant_name="Орлова Нина")
+    page = await signed_in(open_as, web_service, "admin", f"/admin/cards/{card.id}")
+    await page.locator("[data-testid=action-extend]").click()
+    new_due = card.due_date + timedelta(days=10)
+    await page.fill("dialog input[name=new_due]", new_due.isoformat())
+    await page.fill("dialog textarea[name=reason]", "Запрошены документы в медицинской организации")
+    await page.locator("[data-testid=confirm]").click()
+    due = page.locator("[data-field=due_date] dd")
+    await page.wait_for_function(
+        f"() => document.querySelector('[data-field=due_date] dd')?.textContent === '{new_due:%d.%m.%Y}'")
+    assert await page.locator("[data-testid=action-extend]").count() == 0
+    assert "Запрошены документы" in await page.locator("[data-field=extension_reason] dd").inner_text()
+    assert await due.inner_text() == f"{new_due:%d.%m.%Y}"
+
+    async with web_service.server.app[SESSIONS]() as session:
+        stored = await session.get(Card, card.id)
+    await save(web_service, "admin", stored, content="Изменено в другой вкладке")
+    await page.locator("[data-testid=action-cancel]").click()
+    await page.fill("dialog textarea[name=reason]", "Создана по ошибке")
+    await page.locator("[data-testid=confirm]").click()
+    refusal = page.locator("dialog .form-error")
+    await refusal.wait_for()
+    assert await refusal.inner_text() == cards.CONFLICT_MESSAGE
+    await page.locator("[data-testid=cancel-dialog]").click()
+
+    await page.reload()
+    await page.locator("[data-testid=action-forward]").click()
+    await page.select_option("dialog select[name=to]", label="АО «Страховая компания «СОГАЗ-Мед», Алтайский филиал")
+    await page.fill("dialog textarea[name=reason]", "Вопрос в компетенции СМО")
+    await page.locator("[data-testid=confirm]").click()
+    await page.wait_for_function(
+        "() => document.querySelector('[data-field=organization_id] dd')?.textContent.includes('СОГАЗ')")
+    await page.wait_for_function("() => document.querySelector('#history').textContent.includes('Пересылка')")
+    assert "Вопрос в компетенции СМО" in await page.locator("#history").inner_text()
+    async with web_service.server.app[SESSIONS]() as session:
+        assert (await session.get(Card, card.id)).status == "in_work"
 
 
 async def test_an_insurers_operator_cannot_open_a_fund_card_in_the_page_or_the_api(
