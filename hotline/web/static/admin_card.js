@@ -65,15 +65,24 @@
     return String(value);
   }
 
+  /** Every field an operator fills is shown, "—" when empty (the administrator sees what is
+      missing); processing marks (extension, closing...) only once they happened. */
+  function shownEvenEmpty(name) {
+    if (name.startsWith("forwarded_letter") || name === "forwarded_from_body") return card.channel === "forwarded";
+    if (name === "complaint_reasons" || name === "justified") return card.appeal_type === "complaint";
+    if (name === "oral_outcome") return card.form === "oral";
+    if (["compensation_source", "compensation_sum", "responsible_user_id", "deferred_contact"].includes(name)) return false;
+    return ["number", "status", "received_at", "registered_at", "organization_id", "channel", "form",
+      "due_date"].includes(name) || name in dict.fields;
+  }
+
   function renderFields() {
     for (const [group, names] of Object.entries(GROUPS)) {
       const dl = document.getElementById(`fields-${group}`);
       const items = [];
       for (const name of names) {
         const value = card[name];
-        const always = ["number", "status", "received_at", "registered_at", "organization_id", "channel",
-          "applicant_name", "applicant_phone", "appeal_type", "topic_code", "content", "due_date", "measures_taken"];
-        if (!always.includes(name) && (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length))) continue;
+        if (!shownEvenEmpty(name) && (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length))) continue;
         const cls = ["content", "measures_taken", "applicant_address"].includes(name) ? "long" : null;
         items.push(h("div", { class: cls ? `field ${cls}` : "field", "data-field": name },
           h("dt", {}, title(name)), h("dd", {}, show(name, value))));
