@@ -39,7 +39,9 @@
     const parts = [];
     for (const [key, value] of Object.entries(d)) {
       if (value === null || value === undefined || (Array.isArray(value) && !value.length)) continue;
-      const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
+      let shown;
+      if (Array.isArray(value)) shown = value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
+      else shown = typeof value === "object" ? JSON.stringify(value) : String(value);
       parts.push(`${Admin.DETAIL_KEYS[key] || key}: ${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}`);
     }
     return parts.join("; ");

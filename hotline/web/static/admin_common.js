@@ -33,7 +33,7 @@ const Admin = (() => {
     survey: "опрос",
   };
   const DETAIL_KEYS = {
-    call_id: "звонок", card_id: "карточка", operator_id: "оператор", total: "итог, %",
+    call_id: "звонок", card_id: "карточка", operator_id: "оператор", total: "итог",
     filters: "фильтр", card_ids: "карточки", call_ids: "звонки", page: "страница", fields: "поля",
     sha256: "SHA-256", to: "куда", title: "название", changes: "изменения", failed_logins: "неудачных попыток",
     locked: "заблокирован", rule: "правило", report: "отчёт", period: "период",
