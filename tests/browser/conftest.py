@@ -123,7 +123,8 @@ async def open_as(chromium) -> AsyncIterator[Callable[..., Awaitable[object]]]:
         page = await context.new_page()
         await page.goto(f"/login?next={path}")
         await sign_in(page, login)
-        await page.wait_for_url(f"**{path}*")
+        # The sign-in page's own address holds `next=PATH`: wait until it is left.
+        await page.wait_for_url(lambda url: "/login" not in url)
         return page
 
     yield open_
