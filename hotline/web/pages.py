@@ -93,8 +93,9 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.router.add_get("/login", login_page)
     app.router.add_get("/", start_page)
-    from hotline.web import pages_operator  # feature pages import this module's helpers
+    from hotline.web import pages_admin, pages_operator  # the feature pages import this module
 
+    pages_admin.add_routes(app)
     pages_operator.add_routes(app)
 
 
@@ -140,7 +141,7 @@ def render_error(
 async def current_user(request: web.Request) -> PageUser | None:
     """The signed-in user of the request's session cookie, or None (no, expired or ended
     session, or a deactivated user)."""
-    session = request.app[WEB_SESSIONS].get(request.cookies.get(COOKIE))
+    session = await request.app[WEB_SESSIONS].get(request.cookies.get(COOKIE))
     if session is None:
         return None
     async with request.app[SESSIONS]() as db:
