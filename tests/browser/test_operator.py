@@ -226,6 +226,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     typing survives loading the newer version."""
     card = await _written_card(web_service, "op101", applicant_name="Кузнецов Пётр Иванович",
                                applicant_phone="+79130000001")
+    await _add_scripts(web_service)
     page = await open_as(web_service, "op101", "/operator")
     await page.wait_for_selector("body[data-ready=true]")
     await page.wait_for_selector("[data-testid=conn-pbx][data-state=off]")
@@ -235,6 +236,13 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     await page.locator("[data-testid=card-number]").wait_for(state="visible")
     assert await page.input_value("[data-testid=f-applicant_name]") == "Кузнецов Пётр Иванович"
     assert await page.is_hidden("[data-testid=card-transfer]")
+    # The scripts are there without a call; those of the card's topic come first.
+    summaries = page.locator("#script-list summary")
+    await summaries.first.wait_for()
+    assert (await summaries.first.inner_text()).startswith("Замена страховой")
+    await page.select_option("[data-testid=f-appeal_type]", "consultation")
+    await page.select_option("[data-testid=f-topic_code]", "4.1.1")
+    assert (await summaries.first.inner_text()).startswith("Полис для иностранного гражданина")
 
     await page.fill("[data-testid=f-applicant_policy]", "12345")
     await page.click("[data-testid=card-save]")

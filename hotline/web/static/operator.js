@@ -174,14 +174,31 @@
 
   // ------------------------------------------------------------------ scripts
 
+  let library = null; // every script the operator may read (GET /api/v1/scripts), once loaded
+
+  async function loadScripts() {
+    try {
+      library = (await api("GET", "/api/v1/scripts?active=1")).items;
+    } catch (err) {
+      library = []; // the pops still bring their scripts
+    }
+    renderScripts();
+  }
+
+  /** The library and the pop's scripts, those of the card's topic first; filtered by every
+      word typed (title, keywords, text or topic code). */
   function renderScripts() {
     const query = $("script-search").value.trim().toLowerCase();
     const words = query.split(/\s+/).filter(Boolean);
-    const scripts = context.scripts || [];
+    const byId = new Map([...(library || []), ...(context.scripts || [])].map((s) => [s.id, s]));
+    const scripts = [...byId.values()];
+    const card = CardEditor.current();
+    const topic = card ? CardEditor.values().topic_code : null;
+    const fits = (s) => Boolean(topic && s.topic_code && (topic === s.topic_code || topic.startsWith(`${s.topic_code}.`)));
     const shown = scripts.filter((s) => {
       const text = `${s.title} ${s.keywords || ""} ${s.body} ${s.topic_code || ""}`.toLowerCase();
       return words.every((w) => text.includes(w));
-    });
+    }).sort((a, b) => Number(fits(b)) - Number(fits(a)) || a.title.localeCompare(b.title, "ru"));
     $("script-list").replaceChildren(...shown.map((s) => h("details", { class: "script", open: shown.length === 1 || null },
       h("summary", {}, s.title, s.topic_code ? h("span", { class: "muted small" }, ` · ${s.topic_code}`) : null),
       s.keywords ? h("div", { class: "muted small" }, `Ключевые слова: ${s.keywords}`) : null,
@@ -189,7 +206,7 @@
     const empty = $("scripts-empty");
     empty.hidden = shown.length > 0;
     empty.textContent = !scripts.length
-      ? (context.call ? "Для вашей организации скриптов пока нет." : "Скрипты приходят вместе со звонком.")
+      ? (library === null ? "Загрузка скриптов…" : "Скриптов ответов пока нет: их добавляет администратор.")
       : `По запросу «${$("script-search").value.trim()}» ничего не найдено.`;
   }
 
@@ -485,6 +502,10 @@
     $("defer-cancel").addEventListener("click", () => { $("defer-form").hidden = true; });
     $("defer-form").addEventListener("submit", submitDefer);
     $("script-search").addEventListener("input", renderScripts);
+    $("card-form").addEventListener("change", (e) => {
+      if (e.target.name === "topic_code" || e.target.name === "appeal_type") renderScripts();
+    });
+    CardEditor.on("opened", renderScripts);
     $("callbacks-status").addEventListener("change", refreshCallbacks);
     $("cards-filter").addEventListener("submit", (e) => { e.preventDefault(); refreshCards(); });
     $("cards-scope").addEventListener("change", () => refreshCards());
@@ -503,6 +524,7 @@
     refreshAgent();
     refreshCallbacks();
     refreshCards();
+    loadScripts();
     setInterval(refreshAgent, 15000);
     setInterval(() => renderCallbacks(callbacks), 60000);
     setInterval(refreshCallbacks, 5 * 60000);
