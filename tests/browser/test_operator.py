@@ -235,6 +235,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     await row.click()
     await page.locator("[data-testid=card-number]").wait_for(state="visible")
     assert await page.input_value("[data-testid=f-applicant_name]") == "Кузнецов Пётр Иванович"
+    assert await page.get_attribute("[data-testid=card-full]", "href") == f"/admin/cards/{card.id}"
     assert await page.is_hidden("[data-testid=card-transfer]")
     # The scripts are there without a call; those of the card's topic come first.
     summaries = page.locator("#script-list summary")

@@ -298,6 +298,7 @@ const CardEditor = (() => {
     head.className = `card-head status-${card.status}`;
     head.dataset.status = card.status;
     document.getElementById("card-number").textContent = `РКК ${card.number}`;
+    document.getElementById("card-full").href = `/admin/cards/${encodeURIComponent(card.id)}`;
     const status = document.getElementById("card-status");
     status.className = `badge status-${card.status}`;
     status.textContent = card.status_title || statusTitle(card.status);
