@@ -231,6 +231,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     await page.wait_for_selector("body[data-ready=true]")
     await page.wait_for_selector("[data-testid=conn-pbx][data-state=off]")
     assert await page.inner_text("[data-testid=conn-pbx]") == "АТС: не подключена к службе"
+    assert await page.is_hidden("[data-testid=agent-join]")
     row = page.locator(f"[data-testid=cards-body] tr[data-id='{card.id}']")
     await row.click()
     await page.locator("[data-testid=card-number]").wait_for(state="visible")

@@ -65,6 +65,8 @@
       const body = await api("GET", "/api/v1/agent");
       renderAgent(body.agent);
       renderPbx(body.pbx);
+      // Without a PBX there is no queue to join: cards can still be worked on.
+      document.querySelector(".agent-actions").hidden = body.pbx === "disabled";
     } catch (err) {
       if (err.code === "network") renderPbx("unknown");
     }
