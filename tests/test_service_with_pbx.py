@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 
 from hotline.app import create_app
 from hotline.config import Settings
+from hotline.pbx.sim.calls import Timing
 from hotline.pbx.simulator import PbxSimulator
 from hotline.telephony import Telephony
 from hotline.web.keys import SESSIONS, TELEPHONY
-from journal.models import Call, CallTransfer, Card, LineMode
+from journal.models import Call, CallEvent, CallTransfer, Card, LineMode
 
 REPO = Path(__file__).resolve().parents[1]
 INSURER_LINE = "88002009204"  # staffed around the clock: always in operator mode
@@ -134,18 +135,92 @@ async def test_an_override_sends_the_next_call_to_the_secretary(service, sim) ->
     assert call.outcome == "secretary" and call.card_id is not None
 
 
-async def test_a_dropped_link_mid_call_leaves_a_complete_call(service, sim) -> None:
-    telephony = service[TELEPHONY]
-    placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered")
-    await asyncio.sleep(0.03)
+OPERATOR = "PJSIP/op1100"  # the insurer's first level-1 phone
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+class EmittedEvents:
+    """What the simulated Asterisk sent (to any client, or to nobody during an outage)."""
+
+    def __init__(self, sim: PbxSimulator) -> None:
+        self.names: list[str] = []
+        sim.add_listener(lambda headers: self.names.append(dict(headers).get("Event", "")))
+
+
+@asynccontextmanager
+async def link_down(sim: PbxSimulator, telephony: Telephony) -> AsyncIterator[None]:
+    """The AMI link is cut and stays down (logins refused) until the block ends; then the
+    service logs in again and resynchronises. Events of the PBX meanwhile reach nobody."""
+    resyncs, secret = telephony.resyncs, sim.secret
+    sim.secret = "not-the-secret"
     sim.drop_connections()
+    try:
+        await until(lambda: telephony.connection.state != "connected")
+        yield
+    finally:
+        sim.secret = secret
+    await telephony.wait_resynced(resyncs + 1)
+
+
+async def timeline(app: web.Application, call_id: int) -> list[str]:
+    """The call's story in the journal, in order (the recording's start left out)."""
+    async with app[SESSIONS]() as session:
+        kinds = await session.scalars(
+            select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.at, CallEvent.id)
+        )
+        return [kind for kind in kinds if kind != "recording_started"]
+
+
+async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(service, sim) -> None:
+    """The link dies while the operator's phone rings; the operator answers during the outage
+    (AMI keeps no replay: that AgentConnect is lost). After the resync the call is found
+    bridged to the operator, so the journal has arrived, queued, ringing, answered and ended,
+    the outcome is "answered" and the card is there."""
+    telephony, emitted = service[TELEPHONY], EmittedEvents(sim)
+    placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered",
+                            agent=OPERATOR, auto_answer=False)
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["ringing"])
+    async with link_down(sim, telephony):
+        assert sim.answer(OPERATOR)
+        await until(lambda: "AgentConnect" in emitted.names)
     await placed.finished()
-    await telephony.wait_resynced(2)
     await settle(sim, telephony)
     call = (await calls_by_caller(service))["79130000010"]
-    assert call.card_id is not None
-    assert call.ended_at is not None
-    assert call.outcome in ("answered", "interrupted")
+    assert (call.outcome, call.answered_at is not None) == ("answered", True)
+    assert await timeline(service, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert call.answered_interface == OPERATOR
+    async with service[SESSIONS]() as session:
+        card = await session.get(Card, call.card_id)
+    assert card is not None and card.number.startswith("SOGAZ-")
+
+
+async def test_a_call_that_ended_while_the_link_was_down_is_closed_after_the_resync(
+    service, sim
+) -> None:
+    """The link dies while the citizen talks to the operator; the citizen hangs up during
+    the outage. The resync finds the channels gone: the call is ended (interrupted, since
+    nobody saw how), keeping its answer and the whole timeline before it, and its card."""
+    telephony = service[TELEPHONY]
+    sim.place_call(INSURER_LINE, "79130000013", "Фролова Нина", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    async with link_down(sim, telephony):
+        caller = next(c for c in sim.pbx.state.channels.values() if c.name.startswith("PJSIP/trunk"))
+        assert sim.hangup(caller.uniqueid)
+        await sim.wait_idle(timeout=10)
+    await telephony.writer.flushed(timeout=20)
+    call = (await calls_by_caller(service))["79130000013"]
+    assert call.outcome == "interrupted" and call.ended_at is not None
+    assert call.answered_at is not None and call.card_id is not None
+    assert await timeline(service, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert telephony.tracker.calls() == []
 
 
 async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(service, sim) -> None:
