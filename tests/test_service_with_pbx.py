@@ -224,19 +224,35 @@ async def test_a_call_that_ended_while_the_link_was_down_is_closed_after_the_res
 
 
 async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(service, sim) -> None:
+    """Asterisk restarts while one citizen talks and another waits for an operator: after the
+    reconnect FullyBooted reports a small uptime, so both calls are closed as interrupted
+    (their channels died with the PBX, no Hangup ever comes), their cards stay, and every
+    line's mode is written to AstDB again (even if AstDB had lost it)."""
     telephony = service[TELEPHONY]
-    sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered")
-    async with asyncio.timeout(10):
-        while not telephony.tracker.calls():
-            await asyncio.sleep(0.01)
+    sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    sim.place_call(INSURER_LINE, "79130000014", "Седова Анна", "answered",
+                   agent=OPERATOR, auto_answer=False)
+    await until(lambda: len(telephony.tracker.calls()) == 2)
+    await telephony.writer.flushed()
     sim.pbx.state.astdb.clear()
     await sim.restart(uptime=1.0)
     await telephony.wait_resynced(2)
     await telephony.writer.flushed()
-    call = (await calls_by_caller(service))["79130000011"]
-    assert call.outcome == "interrupted" and call.ended_at is not None
-    assert sim.pbx.state.astdb[f"hotline/mode/{FUND_LINE}"] in ("operator", "secretary")
+    assert telephony.connection.last_resync.restarted
+    assert telephony.tracker.calls() == []
+    calls = await calls_by_caller(service)
+    assert {n: calls[n].outcome for n in ("79130000011", "79130000014")} == {
+        "79130000011": "interrupted", "79130000014": "interrupted"}
+    assert calls["79130000011"].answered_at is not None
+    for call in calls.values():
+        assert call.ended_at is not None and call.card_id is not None
+        assert (await timeline(service, call.id))[-1] == "call_ended"
     assert set(sim.pbx.state.astdb) == {f"hotline/mode/{ln.number}" for ln in telephony.settings.lines}
+    for line in telephony.settings.lines:
+        expected = telephony.modes.current(line.number).mode
+        assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == expected
 
 
 async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
