@@ -106,14 +106,47 @@ def test_empty_values_in_real_varsets() -> None:
 
 
 def test_repeated_keys_become_lists_and_identity_keys_stay_single() -> None:
-    """`Variable:` repeated is a list; a repeated ActionID keeps its first value."""
+    """`Variable:` repeated is a list; an ActionID repeated with the same value is one."""
     raw = (
         b"Event: Status\r\nVariable: HOTLINE_ID=42\r\nVariable: HOTLINE_LINE=88007758565\r\n"
-        b"ActionID: a-1\r\nActionID: a-2\r\n\r\n"
+        b"ActionID: a-1\r\nActionID: a-1\r\n\r\n"
     )
     message = parse_message(raw[:-4])
     assert message["Variable"] == ["HOTLINE_ID=42", "HOTLINE_LINE=88007758565"]
     assert message["ActionID"] == "a-1"
+
+
+@pytest.mark.parametrize("key, values", [
+    ("Event", ("UserEvent", "Hangup")),
+    ("ActionID", ("a-1", "a-2")),
+    ("Response", ("Success", "Error")),
+])
+def test_conflicting_identity_keys_are_counted_and_skipped(key: str, values: tuple[str, str]) -> None:
+    """A message that says twice, differently, what it is or whose reply it is (a forged
+    UserEvent body, two messages glued by a lost blank line) is ambiguous: counted under
+    `repeated_key` and skipped; the next message comes through."""
+    first, second = values
+    base = "Event: Newstate\r\n" if key != "Event" else ""
+    raw = f"{base}{key}: {first}\r\nUniqueid: 1.1\r\n{key}: {second}\r\n\r\n"
+    framer = AmiFramer(banner="")
+    out = framer.feed(raw.encode() + b"Event: Hangup\r\nUniqueid: 1.2\r\n\r\n")
+    assert [m["Uniqueid"] for m in out] == ["1.2"]
+    assert framer.stats.rejected == {"repeated_key": 1} and framer.stats.malformed == 1
+    assert "differently" in framer.drain_errors()[0]
+
+
+def test_a_stream_ending_inside_a_message_counts_it_as_truncated() -> None:
+    """The PBX's socket closes after half a message: nothing half-read is delivered, and the
+    loss is counted (a trailing blank line alone is no message)."""
+    framer = AmiFramer(banner="")
+    assert framer.feed(b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\nEvent: Newchannel\r\nUniq") != []
+    framer.close()
+    assert framer.stats.rejected == {"truncated": 1} and framer.buffered == 0
+    assert "ended inside a message" in framer.drain_errors()[0]
+    clean = AmiFramer(banner="")
+    clean.feed(b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n\r\n")
+    clean.close()
+    assert clean.stats.rejected == {}
 
 
 def test_banner_is_read_and_not_a_message() -> None:
@@ -151,6 +184,7 @@ def test_malformed_and_binary_messages_are_counted_and_skipped() -> None:
     out = framer.feed(garbage)
     assert [m["Event"] for m in out] == ["Hangup"]
     assert framer.stats.malformed == 2
+    assert framer.stats.rejected == {"not_utf8": 1, "no_event": 1}
     assert len(framer.drain_errors()) == 2
     assert framer.drain_errors() == []
 
