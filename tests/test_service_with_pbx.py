@@ -148,8 +148,12 @@ class EmittedEvents:
     """What the simulated Asterisk sent (to any client, or to nobody during an outage)."""
 
     def __init__(self, sim: PbxSimulator) -> None:
-        self.names: list[str] = []
-        sim.add_listener(lambda headers: self.names.append(dict(headers).get("Event", "")))
+        self.events: list[dict[str, str]] = []
+        sim.add_listener(lambda headers: self.events.append(dict(headers)))
+
+    @property
+    def names(self) -> list[str]:
+        return [event.get("Event", "") for event in self.events]
 
 
 @asynccontextmanager
@@ -289,3 +293,68 @@ async def test_a_secretary_call_ends_as_a_card_with_a_message_and_a_morning_call
     # A 24/7 line: operators are on duty, so within the hour (not the next morning).
     assert tasks[0].due_at <= datetime.now(UTC) + timedelta(minutes=61)
     assert card.status == "in_work" and card.content == "Сообщение автосекретарю"
+
+
+def inject(sim: PbxSimulator, data: bytes) -> None:
+    """Raw bytes to every logged-in AMI client, as a broken or hostile PBX would send them."""
+    sessions = [session for session in sim.server.sessions if session.authenticated]
+    assert sessions, "the service is logged in"
+    for session in sessions:
+        session.send_raw(data)
+
+
+async def metric(client: TestClient, name: str, **labels: str) -> float:
+    """One sample of /metrics (0 when absent), read as Prometheus would."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = await (await client.get("/metrics")).text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client, sim) -> None:
+    """The PBX link carries garbage: binary, a 1 MB value, an ambiguous message (two Events),
+    an unknown event, a Hangup of a channel never announced and an event about a channel
+    already gone (out of order), and a message cut by a dropped link. Each is counted in
+    /metrics by reason and skipped; the link is never dropped for them, and the next
+    citizen's call still reaches the journal whole, with its card."""
+    app = client.server.app
+    telephony, emitted = app[TELEPHONY], EmittedEvents(sim)
+    sim.place_call(INSURER_LINE, "79130000015", "Ершова Ирина", "answered")
+    await settle(sim, telephony)
+    gone = next(e["Uniqueid"] for e in emitted.events if e.get("Event") == "Hangup")
+    skipped = "hotline_tracker_events_skipped_total"
+    before = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    inject(sim, b"".join([
+        b"\xff\xfe\x00\x80\xc3binary\r\n\r\n",
+        b"Event: UserEvent\r\nUserEvent: HotlineMessage\r\nFile: " + b"x" * (1 << 20) + b"\r\n\r\n",
+        b"Event: UserEvent\r\nUniqueid: 1795000000.7\r\nEvent: Hangup\r\n\r\n",
+        b"Event: Hangup\r\nChannel: PJSIP/trunk-0000ffff\r\nUniqueid: 1795000000.9\r\n"
+        b"Linkedid: 1795000000.9\r\nCause: 16\r\n\r\n",
+        f"Event: VarSet\r\nChannel: PJSIP/x\r\nUniqueid: {gone}\r\nVariable: X\r\nValue: \r\n\r\n".encode(),
+        b"Event: FancyNewEvent2030\r\nPrivilege: call,all\r\n\r\n",
+    ]))
+    await until(lambda: telephony.tracker.stats.unknown > 0)
+    assert telephony.connection.state == "connected" and telephony.resyncs == 1
+    ami = "hotline_ami_malformed_total"
+    assert [await metric(client, ami, reason=r) for r in ("not_utf8", "oversized", "repeated_key")] \
+        == [1, 1, 1]
+    after = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    assert {r: after[r] - before[r] for r in after} == {"unknown": 1, "orphan": 1, "late": 1}
+
+    inject(sim, b"Event: Newchannel\r\nChannel: PJSIP/trunk-0000fffe\r\nUniqueid: 17")
+    await until(lambda: telephony.connection.protocol.framer.buffered > 0)
+    sim.drop_connections()
+    await telephony.wait_resynced(2)
+    assert await metric(client, ami, reason="truncated") == 1
+
+    sim.place_call(INSURER_LINE, "79130000016", "Ершова Ирина", "answered")
+    await settle(sim, telephony)
+    call = (await calls_by_caller(app))["79130000016"]
+    assert call.outcome == "answered" and call.card_id is not None
+    assert await timeline(app, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert telephony.tracker.stats.internal_errors == 0
