@@ -83,6 +83,9 @@ def parse_message(raw: bytes) -> Message:
     except UnicodeDecodeError as exc:
         raise FramingError(NOT_UTF8, f"not UTF-8 at byte {exc.start}") from None
     headers: dict[str, str | list[str]] = {}
+    # Header names are case-insensitive (Asterisk compares them so, and panoramisk's Message
+    # is a case-insensitive dict): `EVENT` repeats `Event`, it must not silently replace it.
+    spelling: dict[str, str] = {}
     content_lines: list[str] = []
     for line in text.split("\r\n"):
         if not line:
@@ -94,6 +97,7 @@ def parse_message(raw: bytes) -> Message:
             continue
         if value.startswith(" "):
             value = value[1:]
+        key = spelling.setdefault(key.lower(), key)
         previous = headers.get(key)
         if previous is None:
             headers[key] = value
@@ -101,14 +105,15 @@ def parse_message(raw: bytes) -> Message:
             previous.append(value)
         else:
             headers[key] = [previous, value]
-    if "Event" not in headers and "Response" not in headers:
+    if "event" not in spelling and "response" not in spelling:
         raise FramingError(NO_TYPE, "neither Event nor Response in message")
     for must_be_single in IDENTITY_KEYS:
-        repeated = headers.get(must_be_single)
+        key = spelling.get(must_be_single.lower(), must_be_single)
+        repeated = headers.get(key)
         if isinstance(repeated, list):
             if len(set(repeated)) > 1:
                 raise FramingError(REPEATED_KEY, f"{must_be_single} given {len(repeated)} times, differently")
-            headers[must_be_single] = repeated[0]
+            headers[key] = repeated[0]
     return Message(headers, content="\n".join(content_lines))
 
 

@@ -116,23 +116,38 @@ def test_repeated_keys_become_lists_and_identity_keys_stay_single() -> None:
     assert message["ActionID"] == "a-1"
 
 
-@pytest.mark.parametrize("key, values", [
-    ("Event", ("UserEvent", "Hangup")),
-    ("ActionID", ("a-1", "a-2")),
-    ("Response", ("Success", "Error")),
+@pytest.mark.parametrize("key, again, values", [
+    ("Event", "Event", ("UserEvent", "Hangup")),
+    ("Event", "EVENT", ("UserEvent", "Hangup")),
+    ("ActionID", "actionid", ("a-1", "a-2")),
+    ("Response", "Response", ("Success", "Error")),
 ])
-def test_conflicting_identity_keys_are_counted_and_skipped(key: str, values: tuple[str, str]) -> None:
+def test_conflicting_identity_keys_are_counted_and_skipped(
+    key: str, again: str, values: tuple[str, str]
+) -> None:
     """A message that says twice, differently, what it is or whose reply it is (a forged
-    UserEvent body, two messages glued by a lost blank line) is ambiguous: counted under
-    `repeated_key` and skipped; the next message comes through."""
+    UserEvent body, two messages glued by a lost blank line) is ambiguous, however the key
+    is spelt the second time: counted under `repeated_key` and skipped; the next message
+    comes through."""
     first, second = values
     base = "Event: Newstate\r\n" if key != "Event" else ""
-    raw = f"{base}{key}: {first}\r\nUniqueid: 1.1\r\n{key}: {second}\r\n\r\n"
+    raw = f"{base}{key}: {first}\r\nUniqueid: 1.1\r\n{again}: {second}\r\n\r\n"
     framer = AmiFramer(banner="")
     out = framer.feed(raw.encode() + b"Event: Hangup\r\nUniqueid: 1.2\r\n\r\n")
     assert [m["Uniqueid"] for m in out] == ["1.2"]
     assert framer.stats.rejected == {"repeated_key": 1} and framer.stats.malformed == 1
     assert "differently" in framer.drain_errors()[0]
+
+
+def test_keys_differing_in_case_are_one_key() -> None:
+    """`uniqueid` after `Uniqueid` is a repetition (a list under the first spelling), never
+    a silent replacement of the first value."""
+    (message,) = AmiFramer(banner="").feed(
+        b"Event: Newchannel\r\nUniqueid: 1.1\r\nuniqueid: 2.2\r\nchanvariable: A=1\r\n"
+        b"ChanVariable: B=2\r\n\r\n")
+    assert message["Uniqueid"] == ["1.1", "2.2"]
+    assert message["ChanVariable"] == ["A=1", "B=2"]
+    assert list(message.keys())[:2] == ["Event", "Uniqueid"]
 
 
 def test_a_stream_ending_inside_a_message_counts_it_as_truncated() -> None:
