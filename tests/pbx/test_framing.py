@@ -225,3 +225,79 @@ def test_errors_list_is_bounded() -> None:
     framer.feed(b"junk\r\n\r\n" * 1000)
     assert framer.stats.malformed == 1000
     assert len(framer.drain_errors()) <= 100
+
+
+# ------------------------------------------------------------------ properties (hypothesis)
+
+EOM = b"\r\n\r\n"
+_key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1,
+               max_size=16).filter(lambda k: k.lower() not in ("event", "response", "actionid"))
+# Any text Asterisk could put in a value: Cyrillic, colons, spaces, NUL; never a line end.
+_value = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=40)
+_message = st.tuples(
+    st.sampled_from(["Newchannel", "Hangup", "VarSet", "UserEvent", "Событие"]) | _value,
+    st.lists(st.tuples(_key, _value), max_size=8),
+)
+
+
+def _encode(event: str, pairs: list[tuple[str, str]]) -> bytes:
+    lines = [f"Event: {event}", *(f"{k}: {v}" for k, v in pairs)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def _expected(event: str, pairs: list[tuple[str, str]]) -> dict[str, object]:
+    """What the framer must give back: repeated keys (any case) as a list under the first
+    spelling, in order."""
+    headers: dict[str, object] = {"Event": event}
+    spelling: dict[str, str] = {}
+    for key, value in pairs:
+        key = spelling.setdefault(key.lower(), key)
+        previous = headers.get(key)
+        if previous is None:
+            headers[key] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            headers[key] = [previous, value]
+    return headers
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(data)) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(messages=st.lists(_message, min_size=1, max_size=6),
+       cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=30))
+def test_valid_messages_round_trip_whatever_the_chunking(
+    messages: list[tuple[str, list[tuple[str, str]]]], cuts: list[int]
+) -> None:
+    """Any well-formed messages, cut into any reads, come out exactly as written: every value
+    (empty, Cyrillic, with colons and spaces) and every repetition, nothing more."""
+    data = b"".join(_encode(event, pairs) for event, pairs in messages)
+    framer = AmiFramer(banner="")
+    out = [m for chunk in _chunks(data, cuts) for m in framer.feed(chunk)]
+    assert [{k: v for k, v in m.items() if k != "content"} for m in out] == [
+        _expected(event, pairs) for event, pairs in messages]
+    assert framer.stats.rejected == {} and framer.buffered == 0
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(garbage=st.binary(max_size=3000), cuts=st.lists(st.integers(min_value=0, max_value=3100),
+                                                         max_size=30))
+def test_arbitrary_bytes_never_break_the_framer(garbage: bytes, cuts: list[int]) -> None:
+    """Any bytes in any reads: no exception, only Messages with an Event or a Response come
+    out, memory stays bounded, and after a blank line the next real message is framed
+    intact (the stream resynchronises)."""
+    framer = AmiFramer(banner="", max_message_bytes=1024)
+    tail = "Event: Hangup\r\nUniqueid: 1.1\r\nCallerIDName: Иванов\r\n\r\n".encode()
+    data = garbage + EOM + tail
+    out = []
+    for chunk in _chunks(data, cuts):
+        out += framer.feed(chunk)
+        assert framer.buffered <= 1024 + len(chunk)
+    assert all("Event" in m or "Response" in m for m in out)
+    assert dict(out[-1].items()) == {"Event": "Hangup", "Uniqueid": "1.1", "CallerIDName": "Иванов",
+                                     "content": ""}
+    assert framer.buffered == 0
