@@ -29,7 +29,20 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise ApiError(400, "bad_json", "Тело запроса не является корректным JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "Тело запроса должно быть JSON-объектом")
+    if _has_nul(body):
+        # No text in the journal may hold one (PostgreSQL refuses it): a clear 422, not a 500.
+        raise InvalidInput("Недопустимый символ NUL в данных запроса")
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
