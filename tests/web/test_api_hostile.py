@@ -48,6 +48,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
 # GET routes without an id that take no filters.
 PLAIN_GETS = {"/api/v1/me", "/api/v1/agent", "/api/v1/modes", "/api/v1/openapi.json"}
 INJECTIONS = [
+    "%",  # a LIKE wildcard: must match a literal percent sign, not everything
+    "_%",
     "' OR '1'='1",
     "1' OR 1=1 --",
     "1; DROP TABLE cards; --",
@@ -339,8 +341,8 @@ async def test_a_planted_session_cookie_is_never_promoted_at_login(api: Api) -> 
 async def test_injection_strings_in_every_filter_find_nothing_and_break_nothing(
     api: Api, fund: Fund
 ) -> None:
-    """Every filter of every list, given SQL-injection strings (quotes, comments, UNION,
-    stacked statements, a NUL byte, a 40-digit number): 422 `invalid_input` or an empty
+    """Every filter of every list, given SQL-injection strings (LIKE wildcards, quotes,
+    comments, UNION, stacked statements, a NUL byte, a 40-digit number): 422 `invalid_input` or an empty
     result, never a server error, and every table is intact afterwards."""
     await api.login("admin")
     async with api.app[SESSIONS]() as session:
