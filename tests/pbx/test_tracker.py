@@ -508,6 +508,35 @@ def test_reconcile_keeps_calls_whose_channels_live() -> None:
     assert isinstance(ended, CallEnded) and ended.outcome == "interrupted"
 
 
+def test_resync_finds_the_operator_who_answered_while_the_link_was_down() -> None:
+    """The tracker followed the call up to op102's phone ringing; the AgentConnect was lost
+    with the link. The snapshot after the reconnect shows the citizen bridged with op102:
+    that is the answer, reported once (not again for the Status answers), and the call
+    later ends as answered, not abandoned."""
+    tracker = CallTracker()
+    messages, times = load("operator_answered")
+    ringing = next(i for i, m in enumerate(messages) if m.get("Event") == "AgentCalled")
+    for message, at in zip(messages[: ringing + 1], times[: ringing + 1], strict=True):
+        tracker.feed(message, at)
+    assert [c.state for c in tracker.calls()] == ["ringing"]
+    at = EPOCH + timedelta(seconds=30)
+    trunk = _snapshot_headers("PJSIP/trunk-00000002", "1795444523.2", "1795444523.2",
+                              Application="Queue", ApplicationData="l1-tfoms", BridgeId="b-1")
+    agent = _snapshot_headers("PJSIP/op102-00000003", "1795444523.3", "1795444523.2",
+                              Application="AppQueue", BridgeId="b-1")
+    events = []
+    for name in ("CoreShowChannel", "Status"):
+        for headers in (trunk, agent):
+            events += tracker.feed(_event(name, **headers), at)
+    assert tracker.reconcile({"1795444523.2", "1795444523.3"}, at, restarted=False) == []
+    assert [(type(e).__name__, e.interface) for e in events] == [("OperatorAnswered", "PJSIP/op102")]
+    (snapshot,) = tracker.calls()
+    assert (snapshot.state, snapshot.current_operator) == ("talking", "PJSIP/op102")
+    for headers in (agent, trunk):
+        events += tracker.feed(_event("Hangup", **headers, Cause="16"), at + timedelta(seconds=9))
+    assert isinstance(events[-1], CallEnded) and events[-1].outcome == "answered"
+
+
 def test_reconcile_after_restart_keeps_calls_found_by_resync() -> None:
     """Calls created from the resync answers after a restart are live, not interrupted."""
     messages, times = load("resync_snapshot")
