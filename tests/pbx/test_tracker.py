@@ -686,7 +686,7 @@ def _perturbed(data: st.DataObject, message: Message, pool: list[str]) -> dict[s
     return headers
 
 
-@settings(max_examples=100, database=None, deadline=None,
+@settings(max_examples=60, database=None, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data(), names=st.lists(st.sampled_from(sorted(EXPECTED)), min_size=1, max_size=3),
        restarted=st.booleans())

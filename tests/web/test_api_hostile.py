@@ -226,16 +226,15 @@ async def test_every_get_route_is_covered(api: Api) -> None:
 # ------------------------------------------------------------------ path traversal
 
 
-@pytest.mark.parametrize("raw", TRAVERSALS)
-async def test_path_traversal_in_ids_is_never_a_file(api: Api, fund: Fund, raw: str) -> None:
+async def test_path_traversal_in_ids_is_never_a_file(api: Api, fund: Fund) -> None:
     """Whatever stands where an id belongs (`../../etc/passwd` plain, encoded, double
     encoded, with backslashes, full-width dots, a NUL), in every path that names an object:
     a JSON 404 or 422, never a file, never a server error."""
     await api.login("admin")
     base = str(api.client.make_url("/")).rstrip("/")
-    for method, path in routes(api):
-        if "{id}" not in path:
-            continue
+    tried = [(method, path, raw) for method, path in routes(api) if "{id}" in path
+             for raw in TRAVERSALS]
+    for method, path, raw in tried:
         url = URL(base + concrete(path, raw), encoded=True)
         headers = {"X-CSRF-Token": api.csrf} if method in UNSAFE else {}
         async with api.client.session.request(method, url, headers=headers, json={}) as resp:
