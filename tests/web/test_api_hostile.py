@@ -306,6 +306,44 @@ async def test_nul_characters_in_bodies_are_invalid_input_not_server_errors(api:
     assert await fund_state(api, fund) == before
 
 
+async def test_odd_json_bodies_are_refused_clearly_everywhere(api: Api, fund: Fund) -> None:
+    """Bodies nested thousands deep, or with lists and objects where text or numbers belong,
+    to every endpoint that takes a body: a 4xx with a code (deep nesting is `bad_json`),
+    never a server error, and nothing changes."""
+    before = await fund_state(api, fund)
+    await api.login("fund-op")
+    deep = "{\"a\":" * 5000 + "1" + "}" * 5000
+    keys = list(everything_body(fund))
+    for method, path in routes(api):
+        if method not in UNSAFE or path == "/api/v1/logout":
+            continue
+        url = concrete(path, fund.id_of(kind_of(path))) if "{id}" in path else path
+        headers = {"X-CSRF-Token": api.csrf, "Content-Type": "application/json"}
+        resp = await api.client.request(method, url, data=deep, headers=headers)
+        answer = await resp.json()
+        assert resp.status != 500 and answer["error"]["code"] != "internal", (url, answer)
+        for odd in ([], [1], {}, {"a": 1}, 10**30):
+            body = {**dict.fromkeys(keys, odd), "version": fund.card.version}
+            resp = await api.client.request(method, url, json=body, headers={"X-CSRF-Token": api.csrf})
+            answer = await resp.json()
+            assert resp.status != 500 and answer.get("error", {}).get("code") != "internal", (url, odd, answer)
+    assert await fund_state(api, fund) == before
+
+
+async def test_malformed_values_in_every_filter_are_invalid_input(api: Api, fund: Fund) -> None:
+    """Numbers and moments no database can hold (`--1`, 10^18 pages or levels, year 0 or
+    10000 once in UTC, non-ASCII digits) in every filter: 422 or an answer, never a 500."""
+    await api.login("admin")
+    odd = ["--1", "1" + "0" * 18, "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+           "𝟙", "0x10", "1.5"]
+    for path, params in FILTERS.items():
+        for param in params:
+            for value in odd:
+                resp = await api.client.get(path, params={param: value})
+                body = await resp.json()
+                assert resp.status in (200, 422), (path, param, value, resp.status, body)
+
+
 # ------------------------------------------------------------------ session fixation
 
 
