@@ -204,6 +204,35 @@ async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(se
     assert card is not None and card.number.startswith("SOGAZ-")
 
 
+async def test_a_call_waiting_in_the_queue_through_a_link_cut_has_its_whole_timeline(
+    service, sim
+) -> None:
+    """The only operator is busy; a second citizen waits in the queue when the link dies and
+    still waits when it is back (the snapshot shows the caller in the queue: not queued a
+    second time). The operator frees up, the second call rings and is answered with the link
+    up: its timeline is whole and in order, once."""
+    telephony = service[TELEPHONY]
+    sim.place_call(INSURER_LINE, "79130000017", "Белова Нина", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    waiting = sim.place_call(INSURER_LINE, "79130000018", "Котова Вера", "answered", agent=OPERATOR)
+    await until(lambda: sorted(c.state for c in telephony.tracker.calls()) == ["queued", "talking"])
+    async with link_down(sim, telephony):
+        assert sim.active_calls == 2  # both citizens are still on the PBX meanwhile
+    first = next(c for c in sim.pbx.state.channels.values()
+                 if c.name.startswith("PJSIP/trunk") and c.caller_num == "79130000017")
+    assert sim.hangup(first.uniqueid)
+    await waiting.finished()
+    await settle(sim, telephony)
+    calls = await calls_by_caller(service)
+    second = calls["79130000018"]
+    assert (second.outcome, second.answered_interface) == ("answered", OPERATOR)
+    assert second.card_id is not None
+    assert await timeline(service, second.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert calls["79130000017"].outcome == "answered"
+
+
 async def test_a_call_that_ended_while_the_link_was_down_is_closed_after_the_resync(
     service, sim
 ) -> None:
