@@ -76,8 +76,9 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
     tmp_path,
 ) -> None:
     """The whole service: the citizen's call rings an operator, the database goes down, the
-    operator answers and the citizen hangs up while it is down (/healthz says "down"), the
-    database comes back: the call has its whole timeline, once, its outcome and its card."""
+    operator answers and the citizen hangs up while it is down, and another citizen calls and
+    gives up in the queue meanwhile (/healthz says "down"). The database comes back: both
+    calls have their whole timelines, once, their outcomes and their cards."""
     app = create_app(service_settings(settings, sim, private_pg_url, tmp_path))
     async with running(app) as client:
         telephony = app[TELEPHONY]
@@ -91,6 +92,8 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
         try:
             assert sim.answer(OPERATOR)
             await placed.finished()
+            during = sim.place_call(INSURER_LINE, "79130000021", "Гусева Ия", "abandoned")
+            await during.finished()
             await until(lambda: telephony.writer.state == "spooling", timeout=30)
             health = await client.get("/healthz")
             body = await health.json()
@@ -104,9 +107,14 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
         assert (call.outcome, call.answered_interface) == ("answered", OPERATOR)
         assert await timeline(app, call.id) == [
             "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+        during = (await calls_by_caller(app))["79130000021"]
+        assert during.outcome == "abandoned" and during.card_id not in (None, call.card_id)
+        story = await timeline(app, during.id)
+        assert story[:2] == ["call_arrived", "call_queued"]
+        assert story[-2:] == ["call_abandoned", "call_ended"]
         async with app[SESSIONS]() as session:
             cards = await session.scalar(select(func.count(Card.id)))
             events = await session.scalar(select(func.count(CallEvent.id)))
             distinct = await session.scalar(select(func.count(func.distinct(CallEvent.dedup_key))))
-        assert cards == 1 and events == distinct, "nothing doubled by the replay of the spool"
+        assert cards == 2 and events == distinct, "nothing doubled by the replay of the spool"
         assert (await client.get("/healthz")).status == 200
