@@ -200,6 +200,29 @@ async def test_every_object_endpoint_hides_another_organizations_objects(api: Ap
     assert sorted(denied) == sorted(tried)
 
 
+async def test_another_organizations_ids_in_bodies_and_filters_reach_nothing(api: Api, fund: Fund) -> None:
+    """The fund's ids where a body or a filter takes one: deferring the fund's card is 404
+    (audited as denied, naming the card), registering a card in the fund is 403 (audited),
+    filtering the journal by the fund finds nothing."""
+    before = await fund_state(api, fund)
+    await api.login("sogaz-op")
+    deferred = await api.call("POST", "/api/v1/callbacks", expect=404, json={
+        "card_id": fund.card.id, "contact_phone": "79130000000",
+        "callback_due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
+    assert deferred["error"]["code"] == "not_found"
+    created = await api.call("POST", "/api/v1/cards", expect=403, json={
+        "channel": "post", "organization_id": fund.card.organization_id,
+        "received_at": datetime.now(UTC).isoformat(), "fields": {"applicant_name": "Иванов И."}})
+    assert created["error"]["code"] == "forbidden"
+    listed = await api.call("GET", "/api/v1/cards", params={"organization_id": fund.card.organization_id})
+    assert (listed["total"], listed["items"]) == (0, [])
+    assert await fund_state(api, fund) == before
+    denied = [(a.object_type, a.object_id, a.details["method"], a.details["path"])
+              for a in await audit_of(api, "sogaz-op") if a.action == "denied"]
+    assert denied == [("card", str(fund.card.id), "POST", "/api/v1/callbacks"),
+                      ("api", None, "POST", "/api/v1/cards")]
+
+
 async def test_lists_never_show_another_organizations_objects(api: Api, fund: Fund) -> None:
     """Every list and page an insurer's operator can open shows nothing of the fund's:
     not its card, its caller's number and name, nor its callback; the audit log is the
