@@ -149,7 +149,8 @@ async def test_a_full_recordings_disk_is_shown_and_the_recording_is_stored_when_
     await api.add_user("sogaz-op", "sogaz")
     await api.login("sogaz-op")
     shown = (await api.call("GET", f"/api/v1/calls/{call.id}"))["recordings"]
-    assert [(r["id"], r["status"]) for r in shown] == [(failed.id, "failed")]
+    assert [(r["id"], r["status"], r["status_title"]) for r in shown] == [
+        (failed.id, "failed", "не сохранена, повтор позже")]
     assert NO_SPACE in shown[0]["problem"]
     health = await (await client.get("/healthz")).json()
     assert health["status"] == "degraded" and health["recordings"]["state"] == "error"
@@ -161,6 +162,6 @@ async def test_a_full_recordings_disk_is_shown_and_the_recording_is_stored_when_
     assert (full_disk.path / stored.stored_path).is_file()
     assert not (tmp_path / "pbx" / failed.pbx_file).exists()
     shown = (await api.call("GET", f"/api/v1/calls/{call.id}"))["recordings"]
-    assert [(r["status"], r["problem"]) for r in shown] == [("stored", None)]
+    assert [(r["status_title"], r["problem"]) for r in shown] == [("сохранена", None)]
     health = await (await client.get("/healthz")).json()
     assert health["status"] == "ok" and health["recordings"]["storage_error"] is None
