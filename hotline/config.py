@@ -115,6 +115,9 @@ class RecordingsSettings(_Strict):
     # A file in the PBX spool with no recording in the journal is an orphan after this long.
     orphan_grace_minutes: float = Field(default=10.0, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
+    # A recording that could not be stored (full disk, corrupt file) is tried again after
+    # this many seconds, doubling each time up to an hour.
+    retry_seconds: float = Field(default=30.0, gt=0)
 
 
 class SurveySettings(_Strict):

@@ -10,6 +10,7 @@ from hotline.bootstrap import card_rules
 from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
 from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
+from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
     CALENDAR, CARD_RULES, HUB, LIVE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
@@ -20,9 +21,12 @@ from journal.calendar import load_calendar_dir
 
 
 def setup_api(app: web.Application) -> None:
-    """Add the API to the app: errors outermost, then authentication and CSRF, then routes."""
+    """Add the API to the app: errors outermost, then the input limits, authentication and
+    CSRF, the audit of refused access, then the routes."""
     app.middlewares.append(error_middleware)
+    app.middlewares.append(input_middleware)
     app.middlewares.append(auth.auth_middleware)
+    app.middlewares.append(denied_audit_middleware)
     app[HUB] = Hub()
     app.cleanup_ctx.append(_web_state)
     app.cleanup_ctx.append(_live)
