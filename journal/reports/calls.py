@@ -12,7 +12,12 @@ midnight or the end of the period counts once, on the day and hour it started):
 - answered / abandoned / secretary: by `outcome`; abandoned_wait_avg is the queue wait before
   hanging up.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
-- wait_avg, wait_p90 (percentile_cont, PostgreSQL only: None on SQLite), talk_avg: answered.
+- wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
+  waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
+  at position p = 0.9 * (n - 1) (counting from 0), interpolated linearly between the waits at
+  floor(p) and floor(p) + 1. PostgreSQL computes it with percentile_cont; SQLite, which has no
+  percentile, with window functions (row_number and count per group) picking those two waits,
+  so both backends give the same number.
 - transferred_l2: calls with a transfer to one of the level-2 queues given.
 - called_back: secretary messages whose card got a done callback; callback_delay_avg: the
   working-hours seconds (of the line's operator intervals) from the message to the callback.
@@ -149,8 +154,9 @@ def _dimension(dim: Dimension, period: Period, dialect: str) -> ColumnElement:
     raise ValueError(f"unknown dimension {dim!r}")
 
 
-def _callback_delays(hours: Table, dialect: str):  # noqa: ANN202 - a subquery
-    """Per secretary call: working-hours seconds from the message to the first done callback."""
+def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN202 - a subquery
+    """Per secretary call of the period: working-hours seconds from the message to the first
+    done callback."""
     first_done = (
         select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
         .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
@@ -170,14 +176,67 @@ def _callback_delays(hours: Table, dialect: str):  # noqa: ANN202 - a subquery
             hours.c.start_at < first_done.c.done_at,
             hours.c.end_at > Call.started_at,
         ))
-        .where(Call.outcome == "secretary")
+        .where(Call.outcome == "secretary", Call.started_at >= period.start,
+               Call.started_at < period.end)
         .group_by(Call.id)
         .subquery("delays")
     )
 
 
+def _in_hours(hours: Table) -> ColumnElement:
+    """The call started inside an operator interval of its line."""
+    return exists().where(
+        hours.c.line_number == Call.line_number,
+        hours.c.start_at <= Call.started_at,
+        hours.c.end_at > Call.started_at,
+    )
+
+
+def _in_report(period: Period, org_id: int | None) -> list[ColumnElement]:
+    """The incoming calls of the period (of one organization when `org_id` is given)."""
+    conditions = [Call.direction == "in", Call.started_at >= period.start,
+                  Call.started_at < period.end]
+    if org_id is not None:
+        conditions.append(Call.organization_id == org_id)
+    return conditions
+
+
+def _p90_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
+               dialect: str):  # noqa: ANN202
+    """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
+
+    Position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers, floor(p) is
+    9 * (n - 1) // 10 and its fraction (9 * (n - 1) % 10) / 10, so nothing is lost to floats.
+    The waits at floor(p) and floor(p) + 1 (row numbers from 1: lo + 1, lo + 2) are picked by
+    row_number over the sorted group; the second is missing when p is the last row.
+    """
+    base = (
+        select(_dimension(dim, period, dialect).label("key"),
+               case((_in_hours(hours), True), else_=False).label("in_hours"),
+               Call.queue_wait_seconds.label("wait"))
+        .where(*_in_report(period, org_id), Call.outcome == "answered",
+               Call.queue_wait_seconds.is_not(None))
+        .subquery("answered")
+    )
+    group = (base.c.key, base.c.in_hours)
+    ranked = select(
+        base.c.key, base.c.in_hours, base.c.wait,
+        func.row_number().over(partition_by=group, order_by=base.c.wait).label("rn"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery("ranked")
+    lo = (ranked.c.n - 1) * 9 // 10
+    frac = ((ranked.c.n - 1) * 9 % 10) / literal(10.0)
+    low = func.max(case((ranked.c.rn == lo + 1, ranked.c.wait)))
+    high = func.coalesce(func.max(case((ranked.c.rn == lo + 2, ranked.c.wait))), low)
+    return (
+        select(ranked.c.key, ranked.c.in_hours, low + func.max(frac) * (high - low))
+        .where(ranked.c.rn.in_([lo + 1, lo + 2]))
+        .group_by(ranked.c.key, ranked.c.in_hours)
+    )
+
+
 def _stats_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
-                 level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+                 level2_queues: Sequence[str], dialect: str, native_p90: bool):  # noqa: ANN202
     answered = Call.outcome == "answered"
     abandoned = Call.outcome == "abandoned"
     wait = Call.queue_wait_seconds
@@ -188,18 +247,14 @@ def _stats_query(hours: Table, dim: Dimension, period: Period, org_id: int | Non
     def avg_if(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
         return func.avg(case((cond, value)))
 
-    in_hours = exists().where(
-        hours.c.line_number == Call.line_number,
-        hours.c.start_at <= Call.started_at,
-        hours.c.end_at > Call.started_at,
-    )
+    in_hours = _in_hours(hours)
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
                                CallTransfer.to_queue.in_(list(level2_queues)))
-    if dialect == "postgresql":
+    if native_p90:
         p90 = func.percentile_cont(0.9).within_group(case((answered, wait)))
     else:
-        p90 = literal(None)
-    delays = _callback_delays(hours, dialect)
+        p90 = literal(None)  # filled from _p90_query
+    delays = _callback_delays(hours, period, dialect)
     key = _dimension(dim, period, dialect).label("key")
     flag = case((in_hours, True), else_=False).label("in_hours")
     stmt = (
@@ -210,12 +265,10 @@ def _stats_query(hours: Table, dim: Dimension, period: Period, org_id: int | Non
             n(Call.outcome == "secretary"), func.count(delays.c.call_id), func.avg(delays.c.seconds),
         )
         .outerjoin(delays, delays.c.call_id == Call.id)
-        .where(Call.direction == "in", Call.started_at >= period.start, Call.started_at < period.end)
+        .where(*_in_report(period, org_id))
         .group_by(key, flag)
         .order_by(key, flag.desc())
     )
-    if org_id is not None:
-        stmt = stmt.where(Call.organization_id == org_id)
     return stmt
 
 
@@ -232,10 +285,16 @@ async def call_stats(
     dimension: Dimension = Dimension.TOTAL,
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
+    portable_p90: bool | None = None,
 ) -> list[CallStats]:
-    """The call figures of the period by `dimension`, split by in/out of working hours."""
+    """The call figures of the period by `dimension`, split by in/out of working hours.
+
+    `portable_p90`: compute the 90th-percentile wait with window functions even where the
+    database has percentile_cont (None: percentile_cont on PostgreSQL, windows elsewhere).
+    """
     scope = report_scope(actor, organization_id)
     dialect = session.bind.dialect.name
+    native_p90 = dialect == "postgresql" if portable_p90 is None else not portable_p90
     table = _hours_table()
     conn = await session.connection()
     await conn.run_sync(table.create)
@@ -244,8 +303,13 @@ async def call_stats(
             await conn.execute(table.insert(), [
                 {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
             ])
-        stmt = _stats_query(table, Dimension(dimension), period, scope, level2_queues, dialect)
+        dim = Dimension(dimension)
+        stmt = _stats_query(table, dim, period, scope, level2_queues, dialect, native_p90)
         rows = (await conn.execute(stmt)).all()
+        p90s: dict[tuple[Any, bool], Any] = {}
+        if not native_p90:
+            p90_rows = await conn.execute(_p90_query(table, dim, period, scope, dialect))
+            p90s = {(key, bool(flag)): value for key, flag, value in p90_rows.all()}
     finally:
         await conn.run_sync(table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls",
@@ -254,7 +318,8 @@ async def call_stats(
         CallStats(
             key=r[0], in_hours=bool(r[1]), offered=int(r[2]), answered=int(r[3]),
             abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
-            answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(r[9]),
+            answered_60s=int(r[7]), wait_avg=_float(r[8]),
+            wait_p90=_float(r[9] if native_p90 else p90s.get((r[0], bool(r[1])))),
             talk_avg=_float(r[10]), transferred_l2=int(r[11]), secretary=int(r[12]),
             called_back=int(r[13]), callback_delay_avg=_float(r[14]),
         )
