@@ -57,6 +57,7 @@ from journal.access import report_scope
 from journal.actors import Actor
 from journal.models import Call, CallbackStatus, CallbackTask, CallTransfer
 from journal.reports.period import Period
+from journal.reports.sql import without_jit
 from journal.types import UTCDateTime
 
 
@@ -156,29 +157,34 @@ def _dimension(dim: Dimension, period: Period, dialect: str) -> ColumnElement:
 
 def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN202 - a subquery
     """Per secretary call of the period: working-hours seconds from the message to the first
-    done callback."""
+    done callback of its card.
+
+    The first done callback is looked up for the period's secretary calls only (through the
+    callback tasks' card index), not for every callback ever made.
+    """
     first_done = (
-        select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
-        .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
-        .group_by(CallbackTask.card_id)
+        select(Call.id.label("call_id"), Call.line_number.label("line_number"),
+               Call.started_at.label("started_at"), func.min(CallbackTask.done_at).label("done_at"))
+        .join(CallbackTask, CallbackTask.card_id == Call.card_id)
+        .where(Call.outcome == "secretary", Call.started_at >= period.start,
+               Call.started_at < period.end, CallbackTask.status == CallbackStatus.DONE,
+               CallbackTask.done_at.is_not(None))
+        .group_by(Call.id, Call.line_number, Call.started_at)
         .subquery("first_done")
     )
     overlap = _seconds(
         _least(hours.c.end_at, first_done.c.done_at, dialect),
-        _greatest(hours.c.start_at, Call.started_at, dialect),
+        _greatest(hours.c.start_at, first_done.c.started_at, dialect),
         dialect,
     )
     return (
-        select(Call.id.label("call_id"), func.coalesce(func.sum(overlap), 0).label("seconds"))
-        .join(first_done, first_done.c.card_id == Call.card_id)
+        select(first_done.c.call_id, func.coalesce(func.sum(overlap), 0).label("seconds"))
         .outerjoin(hours, and_(
-            hours.c.line_number == Call.line_number,
+            hours.c.line_number == first_done.c.line_number,
             hours.c.start_at < first_done.c.done_at,
-            hours.c.end_at > Call.started_at,
+            hours.c.end_at > first_done.c.started_at,
         ))
-        .where(Call.outcome == "secretary", Call.started_at >= period.start,
-               Call.started_at < period.end)
-        .group_by(Call.id)
+        .group_by(first_done.c.call_id)
         .subquery("delays")
     )
 
@@ -297,6 +303,7 @@ async def call_stats(
     native_p90 = dialect == "postgresql" if portable_p90 is None else not portable_p90
     table = _hours_table()
     conn = await session.connection()
+    await without_jit(conn)
     await conn.run_sync(table.create)
     try:
         if hours:
