@@ -20,7 +20,7 @@ from hotline.config import Settings
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization
-from journal.reports.calls import Dimension, call_stats
+from journal.reports.calls import Dimension, call_sections
 from journal.reports.deadlines import deadlines
 from journal.reports.export import (
     calls_workbook,
@@ -138,11 +138,10 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
     async def go():  # noqa: ANN202
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             org_id = await _org_id(session, org_code)
-            return {
-                name: await call_stats(session, CLI_ACTOR, period, hours, dimension=dim,
-                                       organization_id=org_id, level2_queues=level2_queues(settings))
-                for name, dim in CALL_SECTIONS.items()
-            }
+            by_dim = await call_sections(session, CLI_ACTOR, period, hours,
+                                         list(CALL_SECTIONS.values()), organization_id=org_id,
+                                         level2_queues=level2_queues(settings))
+            return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
 
     sections = run_async(go())
     if _format(out, fmt) == "csv":

@@ -3,7 +3,10 @@
 Which moments are working hours is not the journal's knowledge: the caller passes the
 operator intervals of each line for the period (`HoursInterval`, from the line's schedule and
 the production calendar). They are loaded into a temporary table and joined, so the whole
-report stays in SQL.
+report stays in SQL. Each call's facts (its keys, in or out of working hours, transferred to
+level 2, how soon it was called back) are gathered once per report into a second temporary
+table; every section (total, line, organization, operator, hour, weekday) is one GROUP BY
+over it.
 
 Definitions (incoming calls whose `started_at` falls in the period; a call that spans
 midnight or the end of the period counts once, on the day and hour it started):
@@ -35,8 +38,11 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     ColumnElement,
+    Float,
     Integer,
     MetaData,
     String,
@@ -49,6 +55,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +64,7 @@ from journal.access import report_scope
 from journal.actors import Actor
 from journal.models import Call, CallbackStatus, CallbackTask, CallTransfer
 from journal.reports.period import Period
-from journal.reports.sql import without_jit
+from journal.reports.sql import tune_for_report
 from journal.types import UTCDateTime
 
 
@@ -189,15 +196,6 @@ def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN20
     )
 
 
-def _in_hours(hours: Table) -> ColumnElement:
-    """The call started inside an operator interval of its line."""
-    return exists().where(
-        hours.c.line_number == Call.line_number,
-        hours.c.start_at <= Call.started_at,
-        hours.c.end_at > Call.started_at,
-    )
-
-
 def _in_report(period: Period, org_id: int | None) -> list[ColumnElement]:
     """The incoming calls of the period (of one organization when `org_id` is given)."""
     conditions = [Call.direction == "in", Call.started_at >= period.start,
@@ -207,8 +205,64 @@ def _in_report(period: Period, org_id: int | None) -> list[ColumnElement]:
     return conditions
 
 
-def _p90_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
-               dialect: str):  # noqa: ANN202
+def _facts_table() -> Table:
+    """One row per call of the report with every key and figure the sections group by.
+
+    The expensive parts of a call's facts (is it in working hours, was it transferred to
+    level 2, how soon was it called back) are computed once per report, not once per section.
+    """
+    return Table(
+        f"tmp_report_calls_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("line_number", String(20)),
+        Column("organization_id", BigInteger),
+        Column("operator_id", BigInteger),
+        Column("hour", Integer),
+        Column("weekday", Integer),
+        Column("in_hours", Boolean),
+        Column("outcome", String(16)),
+        Column("wait", Integer),
+        Column("talk", Integer),
+        Column("to_level2", Integer),
+        Column("callback_delay", Float),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _facts_query(hours: Table, period: Period, org_id: int | None,
+                 level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+    to_level2 = exists().where(CallTransfer.call_id == Call.id,
+                               CallTransfer.to_queue.in_(list(level2_queues)))
+    delays = _callback_delays(hours, period, dialect)
+    # The operator interval the call started in, if any: a line's intervals never overlap
+    # (hotline.schedule merges them), so a call joins at most one.
+    interval = hours.alias("interval")
+    return (
+        select(
+            Call.line_number, Call.organization_id, Call.answered_by_id,
+            _dimension(Dimension.HOUR, period, dialect), _dimension(Dimension.WEEKDAY, period, dialect),
+            interval.c.line_number.is_not(None), Call.outcome, Call.queue_wait_seconds,
+            Call.talk_seconds, case((to_level2, 1), else_=0), delays.c.seconds,
+        )
+        .outerjoin(interval, and_(interval.c.line_number == Call.line_number,
+                                  interval.c.start_at <= Call.started_at,
+                                  interval.c.end_at > Call.started_at))
+        .outerjoin(delays, delays.c.call_id == Call.id)
+        .where(*_in_report(period, org_id))
+    )
+
+
+FACT_KEYS = {
+    Dimension.LINE: "line_number", Dimension.ORGANIZATION: "organization_id",
+    Dimension.OPERATOR: "operator_id", Dimension.HOUR: "hour", Dimension.WEEKDAY: "weekday",
+}
+
+
+def _key(facts: Table, dim: Dimension) -> ColumnElement:
+    return literal("all") if dim == Dimension.TOTAL else facts.c[FACT_KEYS[dim]]
+
+
+def _p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
     Position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers, floor(p) is
@@ -217,11 +271,8 @@ def _p90_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
     row_number over the sorted group; the second is missing when p is the last row.
     """
     base = (
-        select(_dimension(dim, period, dialect).label("key"),
-               case((_in_hours(hours), True), else_=False).label("in_hours"),
-               Call.queue_wait_seconds.label("wait"))
-        .where(*_in_report(period, org_id), Call.outcome == "answered",
-               Call.queue_wait_seconds.is_not(None))
+        select(_key(facts, dim).label("key"), facts.c.in_hours, facts.c.wait)
+        .where(facts.c.outcome == "answered", facts.c.wait.is_not(None))
         .subquery("answered")
     )
     group = (base.c.key, base.c.in_hours)
@@ -241,11 +292,10 @@ def _p90_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
     )
 
 
-def _stats_query(hours: Table, dim: Dimension, period: Period, org_id: int | None,
-                 level2_queues: Sequence[str], dialect: str, native_p90: bool):  # noqa: ANN202
-    answered = Call.outcome == "answered"
-    abandoned = Call.outcome == "abandoned"
-    wait = Call.queue_wait_seconds
+def _stats_query(facts: Table, dim: Dimension, native_p90: bool):  # noqa: ANN202
+    f = facts.c
+    answered = f.outcome == "answered"
+    abandoned = f.outcome == "abandoned"
 
     def n(cond: ColumnElement) -> ColumnElement:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
@@ -253,33 +303,87 @@ def _stats_query(hours: Table, dim: Dimension, period: Period, org_id: int | Non
     def avg_if(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
         return func.avg(case((cond, value)))
 
-    in_hours = _in_hours(hours)
-    to_level2 = exists().where(CallTransfer.call_id == Call.id,
-                               CallTransfer.to_queue.in_(list(level2_queues)))
     if native_p90:
-        p90 = func.percentile_cont(0.9).within_group(case((answered, wait)))
+        p90 = func.percentile_cont(0.9).within_group(case((answered, f.wait)))
     else:
         p90 = literal(None)  # filled from _p90_query
-    delays = _callback_delays(hours, period, dialect)
-    key = _dimension(dim, period, dialect).label("key")
-    flag = case((in_hours, True), else_=False).label("in_hours")
-    stmt = (
+    key = _key(facts, dim).label("key")
+    return (
         select(
-            key, flag, func.count(Call.id), n(answered), n(abandoned), avg_if(abandoned, wait),
-            n(and_(answered, wait <= 20)), n(and_(answered, wait <= 60)),
-            avg_if(answered, wait), p90, avg_if(answered, Call.talk_seconds), n(to_level2),
-            n(Call.outcome == "secretary"), func.count(delays.c.call_id), func.avg(delays.c.seconds),
+            key, f.in_hours, func.count(), n(answered), n(abandoned), avg_if(abandoned, f.wait),
+            n(and_(answered, f.wait <= 20)), n(and_(answered, f.wait <= 60)),
+            avg_if(answered, f.wait), p90, avg_if(answered, f.talk), func.sum(f.to_level2),
+            n(f.outcome == "secretary"), func.count(f.callback_delay), func.avg(f.callback_delay),
         )
-        .outerjoin(delays, delays.c.call_id == Call.id)
-        .where(*_in_report(period, org_id))
-        .group_by(key, flag)
-        .order_by(key, flag.desc())
+        .group_by(key, f.in_hours)
+        .order_by(key, f.in_hours.desc())
     )
-    return stmt
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
+
+
+async def call_sections(
+    session: AsyncSession,
+    actor: Actor,
+    period: Period,
+    hours: Sequence[HoursInterval],
+    dimensions: Sequence[Dimension],
+    *,
+    organization_id: int | None = None,
+    level2_queues: Sequence[str] = (),
+    portable_p90: bool | None = None,
+) -> dict[Dimension, list[CallStats]]:
+    """The call figures of the period by each of `dimensions`, split by in/out of working hours.
+
+    The calls' facts are gathered once into a temporary table; each section is one GROUP BY
+    over it. `portable_p90`: compute the 90th-percentile wait with window functions even where
+    the database has percentile_cont (None: percentile_cont on PostgreSQL, windows elsewhere).
+    """
+    scope = report_scope(actor, organization_id)
+    dialect = session.bind.dialect.name
+    native_p90 = dialect == "postgresql" if portable_p90 is None else not portable_p90
+    hours_table, facts = _hours_table(), _facts_table()
+    conn = await session.connection()
+    await tune_for_report(conn)
+    await conn.run_sync(hours_table.create)
+    await conn.run_sync(facts.create)
+    sections: dict[Dimension, list[CallStats]] = {}
+    try:
+        if hours:
+            await conn.execute(hours_table.insert(), [
+                {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
+            ])
+        await conn.execute(facts.insert().from_select(
+            [c.name for c in facts.columns],
+            _facts_query(hours_table, period, scope, level2_queues, dialect)))
+        if dialect == "postgresql":
+            await conn.execute(text(f"ANALYZE {facts.name}"))  # temporary tables get no autovacuum
+        for dim in map(Dimension, dimensions):
+            rows = (await conn.execute(_stats_query(facts, dim, native_p90))).all()
+            p90s: dict[tuple[Any, bool], Any] = {}
+            if not native_p90:
+                p90_rows = await conn.execute(_p90_query(facts, dim))
+                p90s = {(key, bool(flag)): value for key, flag, value in p90_rows.all()}
+            sections[dim] = [_stats(r, r[9] if native_p90 else p90s.get((r[0], bool(r[1]))))
+                             for r in rows]
+    finally:
+        await conn.run_sync(facts.drop)
+        await conn.run_sync(hours_table.drop)
+    await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
+        "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
+    return sections
+
+
+def _stats(r: Any, p90: Any) -> CallStats:
+    return CallStats(
+        key=r[0], in_hours=bool(r[1]), offered=int(r[2]), answered=int(r[3]),
+        abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
+        answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(p90),
+        talk_avg=_float(r[10]), transferred_l2=int(r[11] or 0), secretary=int(r[12]),
+        called_back=int(r[13]), callback_delay_avg=_float(r[14]),
+    )
 
 
 async def call_stats(
@@ -293,42 +397,8 @@ async def call_stats(
     level2_queues: Sequence[str] = (),
     portable_p90: bool | None = None,
 ) -> list[CallStats]:
-    """The call figures of the period by `dimension`, split by in/out of working hours.
-
-    `portable_p90`: compute the 90th-percentile wait with window functions even where the
-    database has percentile_cont (None: percentile_cont on PostgreSQL, windows elsewhere).
-    """
-    scope = report_scope(actor, organization_id)
-    dialect = session.bind.dialect.name
-    native_p90 = dialect == "postgresql" if portable_p90 is None else not portable_p90
-    table = _hours_table()
-    conn = await session.connection()
-    await without_jit(conn)
-    await conn.run_sync(table.create)
-    try:
-        if hours:
-            await conn.execute(table.insert(), [
-                {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
-            ])
-        dim = Dimension(dimension)
-        stmt = _stats_query(table, dim, period, scope, level2_queues, dialect, native_p90)
-        rows = (await conn.execute(stmt)).all()
-        p90s: dict[tuple[Any, bool], Any] = {}
-        if not native_p90:
-            p90_rows = await conn.execute(_p90_query(table, dim, period, scope, dialect))
-            p90s = {(key, bool(flag)): value for key, flag, value in p90_rows.all()}
-    finally:
-        await conn.run_sync(table.drop)
-    await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls",
-                       {"period": period.label, "organization_id": scope, "by": str(dimension)})
-    return [
-        CallStats(
-            key=r[0], in_hours=bool(r[1]), offered=int(r[2]), answered=int(r[3]),
-            abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
-            answered_60s=int(r[7]), wait_avg=_float(r[8]),
-            wait_p90=_float(r[9] if native_p90 else p90s.get((r[0], bool(r[1])))),
-            talk_avg=_float(r[10]), transferred_l2=int(r[11]), secretary=int(r[12]),
-            called_back=int(r[13]), callback_delay_avg=_float(r[14]),
-        )
-        for r in rows
-    ]
+    """The call figures of the period by one `dimension` (see `call_sections`)."""
+    sections = await call_sections(
+        session, actor, period, hours, [dimension], organization_id=organization_id,
+        level2_queues=level2_queues, portable_p90=portable_p90)
+    return sections[Dimension(dimension)]

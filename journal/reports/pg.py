@@ -37,7 +37,7 @@ from journal.models import (
     TopicKind,
 )
 from journal.reports.period import Period
-from journal.reports.sql import without_jit
+from journal.reports.sql import tune_for_report
 
 TOTAL = "1"  # table 1.1, row 1: all appeals (types are rows 2-5)
 NOT_APPEALS = (CardStatus.DRAFT, CardStatus.CANCELLED)
@@ -218,7 +218,7 @@ async def pg_report(
 ) -> PgReport:
     """Form ПГ tables 1.1 and 1.2 for the period, as the actor may see them (audited)."""
     scope = report_scope(actor, organization_id)
-    await without_jit(session)
+    await tune_for_report(session)
     titles_11 = [(TOTAL, "Всего обращений", -1), *await _titles(session, TopicKind.TOPIC, period)]
     titles_12 = await _titles(session, TopicKind.COMPLAINT_REASON, period)
     report = PgReport(

@@ -31,7 +31,7 @@ from journal.access import report_scope
 from journal.actors import Actor
 from journal.models import Evaluation, EvaluationScore, Organization, User
 from journal.reports.period import Period
-from journal.reports.sql import without_jit
+from journal.reports.sql import tune_for_report
 
 TOTAL = None  # the criterion key of the sheet's total
 ALL = None  # the operator key of every operator together, and the bucket key of the period
@@ -140,7 +140,7 @@ async def quality_report(
 ) -> QualityReport:
     """Evaluation counts and average scores of the period, as the actor may see them (audited)."""
     scope = report_scope(actor, organization_id)
-    await without_jit(session)
+    await tune_for_report(session)
     bucket = Bucket(bucket)
     expr = _bucket_expr(bucket, period, session.bind.dialect.name)
     scores: dict[tuple[date | None, int | None, str | None], Score] = {}
