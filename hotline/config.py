@@ -124,6 +124,15 @@ class SurveySettings(_Strict):
     interval_seconds: float = Field(default=60.0, gt=0)
 
 
+class ReportSettings(_Strict):
+    """The morning deadline digest (hotline.reports.digest)."""
+
+    # Built at this local time (service.timezone) on each working day of the production calendar.
+    digest_time: time = time(8, 0)
+    # Open cards due within this many days are listed with the overdue ones.
+    digest_within_days: int = Field(default=3, ge=0, le=60)
+
+
 class AsteriskSettings(_Strict):
     """What config/asterisk/ is rendered from besides organizations and lines."""
 
@@ -236,6 +245,7 @@ class Settings(_Strict):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"

@@ -44,6 +44,8 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/callbacks"): "Обратные звонки",
     ("POST", "/api/v1/callbacks"): "Отложенный ответ: создать обратный звонок",
     ("POST", "/api/v1/callbacks/{id}/dial"): "Набрать обратный звонок через АТС",
+    ("GET", "/api/v1/reports/digest"): "Утренняя сводка сроков: просроченные и истекающие обращения, "
+                                       "обратные звонки (по своей организации)",
     ("GET", "/api/v1/openapi.json"): "Это описание API",
 }
 ERROR_SCHEMA = {

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
+from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
 from hotline.web.errors import error_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
@@ -33,6 +33,7 @@ def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> 
     api_calls.add_routes(app)
     api_misc.add_routes(app)
     api_agent.add_routes(app)
+    api_reports.add_routes(app)
     app.router.add_get("/api/v1/ws", ws.websocket)
     openapi.add_routes(app)
 
