@@ -33,7 +33,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -231,8 +231,12 @@ def _facts_table() -> Table:
 
 def _facts_query(hours: Table, period: Period, org_id: int | None,
                  level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+    # A transfer happens after its call started: only the period's transfers (and a day
+    # after, for a call still going at the end) can be one of the period's calls'.
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
-                               CallTransfer.to_queue.in_(list(level2_queues)))
+                               CallTransfer.to_queue.in_(list(level2_queues)),
+                               CallTransfer.at >= period.start,
+                               CallTransfer.at < period.end + timedelta(days=1))
     delays = _callback_delays(hours, period, dialect)
     # The operator interval the call started in, if any: a line's intervals never overlap
     # (hotline.schedule merges them), so a call joins at most one.
