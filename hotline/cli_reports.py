@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Settings
+from hotline.reports.runs import CALL_SECTIONS
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization
-from journal.reports.calls import Dimension, call_sections
+from journal.reports.calls import call_sections
 from journal.reports.deadlines import deadlines
 from journal.reports.export import (
     calls_workbook,
@@ -37,10 +38,6 @@ from journal.reports.surveys import SCORES, survey_report
 from journal.reports.period import Period, parse_period
 
 CLI_ACTOR = Actor.system("cli")
-CALL_SECTIONS = {
-    "итого": Dimension.TOTAL, "линии": Dimension.LINE, "организации": Dimension.ORGANIZATION,
-    "операторы": Dimension.OPERATOR, "часы": Dimension.HOUR, "дни недели": Dimension.WEEKDAY,
-}
 
 
 def _period(settings: Settings, quarter: str | None, month: str | None, year: str | None) -> Period:
