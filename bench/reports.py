@@ -6,7 +6,8 @@ year of the example region of config/hotline.toml: 1,000,000 cards and 3,000,000
 hours, the insurers' around the clock but mostly by day), appeal types and ПГ topic codes,
 complaint reasons, statuses, queue waits and talk times, operators, transfers to level 2,
 callbacks, survey ratings and operators' evaluations. The rows are made by the server itself
-(`INSERT ... SELECT generate_series`, seeded `random()`), so filling takes minutes, not hours.
+(`INSERT ... SELECT generate_series`, seeded `random()`), so filling takes minutes, not hours;
+they are stored in time order, as the service writes them.
 
 Then it runs each report as the service does (the journal's report functions, with the
 administrator's reach, on a fresh session each time) and prints the median and the slowest of
@@ -95,6 +96,7 @@ FROM (
               FROM generate_series(1, :n) AS g) AS seed
     ) AS base
 ) AS card
+ORDER BY received  -- stored in the order the journal receives them
 """
 FILL_REASONS = """
 INSERT INTO card_complaint_reasons (card_id, code)
@@ -139,6 +141,7 @@ FROM (
     JOIN cards AS c ON c.id = s.card_id
     CROSS JOIN LATERAL (SELECT c.received_at + s.later AS started) AS t
 ) AS call
+ORDER BY started  -- stored in the order the journal writer records them
 """
 FILL_TRANSFERS = """
 INSERT INTO call_transfers (call_id, at, kind, from_interface, to_queue)

@@ -4,16 +4,16 @@
   calls; without it every transfer ever made is read (a hashed subplan over the whole table).
 - evaluations.at: the operator quality report takes the evaluations of a period.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 
 """
 from typing import Sequence, Union
 
 from alembic import op
 
-revision: str = '0004'
-down_revision: Union[str, Sequence[str], None] = '0003'
+revision: str = '0006'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
