@@ -20,6 +20,7 @@ from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
 from hotline.surveys import SurveyDialer
 from hotline.web import health
+from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
 from hotline.web.keys import (
@@ -54,6 +55,7 @@ def create_app(
             app.cleanup_ctx.append(_ivr(scripts))
     health.add_routes(app)
     setup_api(app)
+    setup_pages(app)
     return app
 
 

@@ -209,8 +209,8 @@ async def list_cards(
     """The journal: visible cards matching the filters, newest received first.
 
     The page is written to the audit log (filters and the ids shown) in the caller's
-    transaction. Free text is case-insensitive for Cyrillic only on PostgreSQL (SQLite's
-    LOWER folds ASCII only).
+    transaction. Free text is case-insensitive, Cyrillic included, on both backends (SQLite
+    gets a Unicode LOWER from `journal.db`).
     """
     _deny_role(actor)
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:

@@ -97,7 +97,7 @@ async def audio(request: web.Request) -> web.StreamResponse:
         size = await asyncio.to_thread(_size, stream)
         start, stop = _byte_range(request, size)
         async with unit_of_work(request.app[SESSIONS]) as db:
-            await audit_playback(db, actor, recording, download=download)
+            await audit_playback(db, actor, recording, download=download, seek=start > 0)
         return await _send(request, stream, recording, start, stop, size, download=download)
     finally:
         stream.close()

@@ -20,6 +20,7 @@ from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
 from journal.actors import Actor
 from journal.cards import CardRules
+from journal.dictionaries import dictionaries as journal_dictionaries
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Card, CardHistory
@@ -187,7 +188,15 @@ forward = _operation("forward")
 extend = _operation("extend")
 
 
+async def dictionaries(request: web.Request) -> web.Response:
+    """What a card form offers: types, channels, topics valid today, organizations, titles."""
+    async with request.app[SESSIONS]() as db:
+        out = await journal_dictionaries(db, request.app[CARD_RULES].today())
+    return web.json_response(out)
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/dictionaries", dictionaries)
     app.router.add_get("/api/v1/cards", list_)
     app.router.add_post("/api/v1/cards", create)
     app.router.add_get("/api/v1/cards/{id}", read)

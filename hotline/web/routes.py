@@ -18,11 +18,10 @@ from hotline.web.sessions import SessionStore
 from journal.calendar import load_calendar_dir
 
 
-def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> None:
+def setup_api(app: web.Application) -> None:
     """Add the API to the app: errors outermost, then authentication and CSRF, then routes."""
     app.middlewares.append(error_middleware)
     app.middlewares.append(auth.auth_middleware)
-    app[WEB_SESSIONS] = sessions or SessionStore()
     app[HUB] = Hub()
     app.cleanup_ctx.append(_web_state)
     app.cleanup_ctx.append(_live)
@@ -39,8 +38,10 @@ def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> 
 
 
 async def _web_state(app: web.Application) -> AsyncIterator[None]:
-    """The production calendar and card rules the API applies (read once at start-up)."""
+    """The sign-in sessions (in the journal's database), the production calendar and the card
+    rules the API applies (read once at start-up)."""
     settings = app[SETTINGS]
+    app[WEB_SESSIONS] = SessionStore(app[SESSIONS])
     calendar = load_calendar_dir(settings.service.calendar_dir)
     app[CALENDAR] = calendar
     app[CARD_RULES] = card_rules(settings, calendar)
