@@ -18,9 +18,9 @@ midnight or the end of the period counts once, on the day and hour it started):
 - wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
   waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
   at position p = 0.9 * (n - 1) (counting from 0), interpolated linearly between the waits at
-  floor(p) and floor(p) + 1. PostgreSQL computes it with percentile_cont; SQLite, which has no
-  percentile, with window functions (row_number and count per group) picking those two waits,
-  so both backends give the same number.
+  floor(p) and floor(p) + 1. Both backends compute it the same portable way, from a histogram
+  of the waits (whole seconds) with window sums (`_p90_query`): the same number as
+  percentile_cont (a test checks it on PostgreSQL), without sorting every call of the period.
 - transferred_l2: calls with a transfer to one of the level-2 queues given.
 - called_back: secretary messages whose card got a done callback; callback_delay_avg: the
   working-hours seconds (of the line's operator intervals) from the message to the callback.
@@ -269,30 +269,35 @@ def _key(facts: Table, dim: Dimension) -> ColumnElement:
 def _p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
-    Position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers, floor(p) is
-    9 * (n - 1) // 10 and its fraction (9 * (n - 1) % 10) / 10, so nothing is lost to floats.
-    The waits at floor(p) and floor(p) + 1 (row numbers from 1: lo + 1, lo + 2) are picked by
-    row_number over the sorted group; the second is missing when p is the last row.
+    Waits are whole seconds, so each group's waits are first counted per value (a histogram
+    of a few hundred rows, however many calls) and running totals taken over it in order.
+    With n waits, position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers,
+    floor(p) is lo = 9 * (n - 1) // 10 and its fraction (9 * (n - 1) % 10) / 10, so nothing is
+    lost to floats. The wait at index i is the smallest whose running total exceeds i; the
+    p90 is the wait at lo plus the fraction of the step to the wait at lo + 1 (none past the
+    last wait: then the wait at lo itself).
     """
-    base = (
-        select(_key(facts, dim).label("key"), facts.c.in_hours, facts.c.wait)
+    key = _key(facts, dim).label("key")
+    histogram = (
+        select(key, facts.c.in_hours, facts.c.wait, func.count().label("n"))
         .where(facts.c.outcome == "answered", facts.c.wait.is_not(None))
-        .subquery("answered")
+        .group_by(key, facts.c.in_hours, facts.c.wait)
+        .subquery("histogram")
     )
-    group = (base.c.key, base.c.in_hours)
-    ranked = select(
-        base.c.key, base.c.in_hours, base.c.wait,
-        func.row_number().over(partition_by=group, order_by=base.c.wait).label("rn"),
-        func.count().over(partition_by=group).label("n"),
-    ).subquery("ranked")
-    lo = (ranked.c.n - 1) * 9 // 10
-    frac = ((ranked.c.n - 1) * 9 % 10) / literal(10.0)
-    low = func.max(case((ranked.c.rn == lo + 1, ranked.c.wait)))
-    high = func.coalesce(func.max(case((ranked.c.rn == lo + 2, ranked.c.wait))), low)
+    group = (histogram.c.key, histogram.c.in_hours)
+    running = select(
+        histogram.c.key, histogram.c.in_hours, histogram.c.wait,
+        func.sum(histogram.c.n).over(partition_by=group, order_by=histogram.c.wait).label("upto"),
+        func.sum(histogram.c.n).over(partition_by=group).label("total"),
+    ).subquery("running")
+    total = cast(running.c.total, Integer)
+    lo = (total - 1) * 9 // 10
+    frac = ((total - 1) * 9 % 10) / literal(10.0)
+    low = func.min(case((running.c.upto >= lo + 1, running.c.wait)))
+    high = func.coalesce(func.min(case((running.c.upto >= lo + 2, running.c.wait))), low)
     return (
-        select(ranked.c.key, ranked.c.in_hours, low + func.max(frac) * (high - low))
-        .where(ranked.c.rn.in_([lo + 1, lo + 2]))
-        .group_by(ranked.c.key, ranked.c.in_hours)
+        select(running.c.key, running.c.in_hours, low + func.max(frac) * (high - low))
+        .group_by(running.c.key, running.c.in_hours)
     )
 
 
@@ -337,17 +342,17 @@ async def call_sections(
     *,
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
-    portable_p90: bool | None = None,
+    portable_p90: bool = True,
 ) -> dict[Dimension, list[CallStats]]:
     """The call figures of the period by each of `dimensions`, split by in/out of working hours.
 
     The calls' facts are gathered once into a temporary table; each section is one GROUP BY
-    over it. `portable_p90`: compute the 90th-percentile wait with window functions even where
-    the database has percentile_cont (None: percentile_cont on PostgreSQL, windows elsewhere).
+    over it. `portable_p90=False` computes the 90th-percentile wait with PostgreSQL's own
+    percentile_cont instead of the portable histogram (to check one against the other).
     """
     scope = report_scope(actor, organization_id)
     dialect = session.bind.dialect.name
-    native_p90 = dialect == "postgresql" if portable_p90 is None else not portable_p90
+    native_p90 = portable_p90 is False
     hours_table, facts = _hours_table(), _facts_table()
     conn = await session.connection()
     await tune_for_report(conn)
@@ -399,7 +404,7 @@ async def call_stats(
     dimension: Dimension = Dimension.TOTAL,
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
-    portable_p90: bool | None = None,
+    portable_p90: bool = True,
 ) -> list[CallStats]:
     """The call figures of the period by one `dimension` (see `call_sections`)."""
     sections = await call_sections(
