@@ -78,9 +78,11 @@ FROM (
            CASE WHEN kind = 'complaint' THEN random() < 0.4 END AS justified,
            CASE WHEN random() < 0.85 THEN 'oral' ELSE 'written' END AS form,
            CASE WHEN random() < 0.85 THEN 'hotline' ELSE 'post' END AS channel,
+           -- most appeals are answered within days: open cards are mostly recent ones
            CASE WHEN r_status < 0.02 THEN 'cancelled'
-                WHEN received > :today - interval '45 days' AND r_status < 0.5 THEN 'in_work'
-                WHEN received > :today - interval '45 days' AND r_status < 0.55 THEN 'draft'
+                WHEN received > :today - interval '10 days' AND r_status < 0.55 THEN 'in_work'
+                WHEN received > :today - interval '10 days' AND r_status < 0.6 THEN 'draft'
+                WHEN received > :today - interval '30 days' AND r_status < 0.12 THEN 'in_work'
                 WHEN r_status < 0.022 THEN 'in_work'
                 WHEN r_status < 0.7 THEN 'closed' ELSE 'done' END AS status
     FROM (
