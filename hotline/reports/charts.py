@@ -123,7 +123,7 @@ def column_chart(title: str, categories: Sequence[str], series: Sequence[Series]
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
     peak = max(totals, default=0) or 1
     step = plot_w / max(len(categories), 1)
-    bar_w = step * 0.7
+    bar_w = min(step * 0.7, 80.0)  # a few categories still read as columns
     body = _legend(series, left, 30)
     base_y = top + plot_h
     body.append(f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" stroke="#000000"/>')

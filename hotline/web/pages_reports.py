@@ -124,13 +124,14 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     lines = {ln.number: f"{ln.number} ({ln.organization})" for ln in ctx.settings.lines}
     ops = await _operator_names(request, {s.key for s in sections["операторы"]})
     names = {"линии": lines, "организации": org_names, "операторы": ops}
+    rows = _call_rows(sections, names)
     return {
-        "call_rows": _call_rows(sections, names), "call_headers": CALL_HEADERS,
+        "call_rows": rows, "call_headers": CALL_HEADERS,
         "charts": [
             _svg(figures.calls_by_line(sections["линии"], period.title, lines)),
             _svg(figures.calls_by_hour(sections["часы"], period.title)),
             _svg(figures.calls_by_weekday(sections["дни недели"], period.title)),
-        ],
+        ] if rows else [],
     }
 
 
