@@ -4,9 +4,9 @@ Which moments are working hours is not the journal's knowledge: the caller passe
 operator intervals of each line for the period (`HoursInterval`, from the line's schedule and
 the production calendar). They are loaded into a temporary table and joined, so the whole
 report stays in SQL. Each call's facts (its keys, in or out of working hours, transferred to
-level 2, how soon it was called back) are gathered once per report and counted into a second
-temporary table by every key, outcome and wait; every section (total, line, organization,
-operator, hour, weekday) is one GROUP BY over those counts.
+level 2, how soon it was called back) are gathered once per report into a second temporary
+table; every section (total, line, organization, operator, hour, weekday) is one GROUP BY
+over it.
 
 Definitions (incoming calls whose `started_at` falls in the period; a call that spans
 midnight or the end of the period counts once, on the day and hour it started):
@@ -205,14 +205,11 @@ def _in_report(period: Period, org_id: int | None) -> list[ColumnElement]:
     return conditions
 
 
-def _cube_table() -> Table:
-    """The period's calls counted by every key the sections group by, and by outcome and wait.
+def _facts_table() -> Table:
+    """One row per call of the report with every key and figure the sections group by.
 
     The expensive parts of a call's facts (is it in working hours, was it transferred to
-    level 2, how soon was it called back) are computed once per report, not once per section,
-    and the calls are counted per distinct combination: a few hundred thousand calls become
-    far fewer rows, which every section then sums. The wait stays a key (whole seconds), so
-    the averages and the 90th percentile are exact.
+    level 2, how soon was it called back) are computed once per report, not once per section.
     """
     return Table(
         f"tmp_report_calls_{uuid.uuid4().hex[:10]}",
@@ -225,22 +222,15 @@ def _cube_table() -> Table:
         Column("in_hours", Boolean),
         Column("outcome", String(16)),
         Column("wait", Integer),
-        Column("n", Integer),  # calls
-        Column("talk_sum", BigInteger),
-        Column("talk_n", Integer),  # calls with a talk time
-        Column("to_level2", Integer),  # calls transferred to level 2
-        Column("delay_sum", Float),
-        Column("delay_n", Integer),  # secretary messages called back
+        Column("talk", Integer),
+        Column("to_level2", Integer),
+        Column("callback_delay", Float),
         prefixes=["TEMPORARY"],
     )
 
 
-CUBE_KEYS = ("line_number", "organization_id", "operator_id", "hour", "weekday", "in_hours",
-             "outcome", "wait")
-
-
-def _cube_query(hours: Table, period: Period, org_id: int | None,
-                level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+def _facts_query(hours: Table, period: Period, org_id: int | None,
+                 level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
     # A transfer happens after its call started: only the period's transfers (and a day
     # after, for a call still going at the end) can be one of the period's calls'.
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
@@ -251,28 +241,18 @@ def _cube_query(hours: Table, period: Period, org_id: int | None,
     # The operator interval the call started in, if any: a line's intervals never overlap
     # (hotline.schedule merges them), so a call joins at most one.
     interval = hours.alias("interval")
-    calls = (
+    return (
         select(
-            Call.line_number.label("line_number"), Call.organization_id.label("organization_id"),
-            Call.answered_by_id.label("operator_id"),
-            _dimension(Dimension.HOUR, period, dialect).label("hour"),
-            _dimension(Dimension.WEEKDAY, period, dialect).label("weekday"),
-            interval.c.line_number.is_not(None).label("in_hours"), Call.outcome.label("outcome"),
-            Call.queue_wait_seconds.label("wait"), Call.talk_seconds.label("talk"),
-            case((to_level2, 1), else_=0).label("to_level2"), delays.c.seconds.label("delay"),
+            Call.line_number, Call.organization_id, Call.answered_by_id,
+            _dimension(Dimension.HOUR, period, dialect), _dimension(Dimension.WEEKDAY, period, dialect),
+            interval.c.line_number.is_not(None), Call.outcome, Call.queue_wait_seconds,
+            Call.talk_seconds, case((to_level2, 1), else_=0), delays.c.seconds,
         )
         .outerjoin(interval, and_(interval.c.line_number == Call.line_number,
                                   interval.c.start_at <= Call.started_at,
                                   interval.c.end_at > Call.started_at))
         .outerjoin(delays, delays.c.call_id == Call.id)
         .where(*_in_report(period, org_id))
-        .subquery("calls")
-    )
-    keys = [calls.c[k] for k in CUBE_KEYS]
-    return (
-        select(*keys, func.count(), func.sum(calls.c.talk), func.count(calls.c.talk),
-               func.sum(calls.c.to_level2), func.sum(calls.c.delay), func.count(calls.c.delay))
-        .group_by(*keys)
     )
 
 
@@ -282,26 +262,26 @@ FACT_KEYS = {
 }
 
 
-def _key(cube: Table, dim: Dimension) -> ColumnElement:
-    return literal("all") if dim == Dimension.TOTAL else cube.c[FACT_KEYS[dim]]
+def _key(facts: Table, dim: Dimension) -> ColumnElement:
+    return literal("all") if dim == Dimension.TOTAL else facts.c[FACT_KEYS[dim]]
 
 
-def _p90_query(cube: Table, dim: Dimension):  # noqa: ANN202
+def _p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
-    Waits are whole seconds, so each group's waits are counted per value (a histogram of a
-    few hundred rows, however many calls) and running totals taken over it in order.
+    Waits are whole seconds, so each group's waits are first counted per value (a histogram
+    of a few hundred rows, however many calls) and running totals taken over it in order.
     With n waits, position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers,
     floor(p) is lo = 9 * (n - 1) // 10 and its fraction (9 * (n - 1) % 10) / 10, so nothing is
     lost to floats. The wait at index i is the smallest whose running total exceeds i; the
     p90 is the wait at lo plus the fraction of the step to the wait at lo + 1 (none past the
     last wait: then the wait at lo itself).
     """
-    key = _key(cube, dim).label("key")
+    key = _key(facts, dim).label("key")
     histogram = (
-        select(key, cube.c.in_hours, cube.c.wait, func.sum(cube.c.n).label("n"))
-        .where(cube.c.outcome == "answered", cube.c.wait.is_not(None))
-        .group_by(key, cube.c.in_hours, cube.c.wait)
+        select(key, facts.c.in_hours, facts.c.wait, func.count().label("n"))
+        .where(facts.c.outcome == "answered", facts.c.wait.is_not(None))
+        .group_by(key, facts.c.in_hours, facts.c.wait)
         .subquery("histogram")
     )
     group = (histogram.c.key, histogram.c.in_hours)
@@ -321,36 +301,31 @@ def _p90_query(cube: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _stats_query(cube: Table, dim: Dimension):  # noqa: ANN202
-    """The figures of one section: sums over the cube's counted rows."""
-    c = cube.c
-    answered = c.outcome == "answered"
-    abandoned = c.outcome == "abandoned"
+def _stats_query(facts: Table, dim: Dimension, native_p90: bool):  # noqa: ANN202
+    f = facts.c
+    answered = f.outcome == "answered"
+    abandoned = f.outcome == "abandoned"
 
-    def calls(cond: ColumnElement) -> ColumnElement:
-        return func.coalesce(func.sum(case((cond, c.n), else_=0)), 0)
+    def n(cond: ColumnElement) -> ColumnElement:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    def mean(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
-        """An average from sums (None for none), in floating point on every backend."""
-        return cast(numerator, Float) / func.nullif(denominator, 0)
+    def avg_if(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+        return func.avg(case((cond, value)))
 
-    def wait_avg(cond: ColumnElement) -> ColumnElement:
-        counted = and_(cond, c.wait.is_not(None))
-        return mean(func.sum(case((counted, c.wait * c.n), else_=0)), calls(counted))
-
-    key = _key(cube, dim).label("key")
+    if native_p90:
+        p90 = func.percentile_cont(0.9).within_group(case((answered, f.wait)))
+    else:
+        p90 = literal(None)  # filled from _p90_query
+    key = _key(facts, dim).label("key")
     return (
         select(
-            key, c.in_hours, func.sum(c.n), calls(answered), calls(abandoned), wait_avg(abandoned),
-            calls(and_(answered, c.wait <= 20)), calls(and_(answered, c.wait <= 60)),
-            wait_avg(answered), literal(None),
-            mean(func.sum(case((answered, c.talk_sum), else_=0)),
-                 func.sum(case((answered, c.talk_n), else_=0))),
-            func.sum(c.to_level2), calls(c.outcome == "secretary"), func.sum(c.delay_n),
-            mean(func.sum(c.delay_sum), func.sum(c.delay_n)),
+            key, f.in_hours, func.count(), n(answered), n(abandoned), avg_if(abandoned, f.wait),
+            n(and_(answered, f.wait <= 20)), n(and_(answered, f.wait <= 60)),
+            avg_if(answered, f.wait), p90, avg_if(answered, f.talk), func.sum(f.to_level2),
+            n(f.outcome == "secretary"), func.count(f.callback_delay), func.avg(f.callback_delay),
         )
-        .group_by(key, c.in_hours)
-        .order_by(key, c.in_hours.desc())
+        .group_by(key, f.in_hours)
+        .order_by(key, f.in_hours.desc())
     )
 
 
@@ -367,37 +342,43 @@ async def call_sections(
     *,
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
+    portable_p90: bool = True,
 ) -> dict[Dimension, list[CallStats]]:
     """The call figures of the period by each of `dimensions`, split by in/out of working hours.
 
-    The calls are counted once into a temporary table by every key (`_cube_table`); each
-    section is one GROUP BY over it, and one more for its 90th-percentile waits.
+    The calls' facts are gathered once into a temporary table; each section is one GROUP BY
+    over it. `portable_p90=False` computes the 90th-percentile wait with PostgreSQL's own
+    percentile_cont instead of the portable histogram (to check one against the other).
     """
     scope = report_scope(actor, organization_id)
     dialect = session.bind.dialect.name
-    hours_table, cube = _hours_table(), _cube_table()
+    native_p90 = portable_p90 is False
+    hours_table, facts = _hours_table(), _facts_table()
     conn = await session.connection()
     await tune_for_report(conn)
     await conn.run_sync(hours_table.create)
-    await conn.run_sync(cube.create)
+    await conn.run_sync(facts.create)
     sections: dict[Dimension, list[CallStats]] = {}
     try:
         if hours:
             await conn.execute(hours_table.insert(), [
                 {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
             ])
-        await conn.execute(cube.insert().from_select(
-            [c.name for c in cube.columns],
-            _cube_query(hours_table, period, scope, level2_queues, dialect)))
+        await conn.execute(facts.insert().from_select(
+            [c.name for c in facts.columns],
+            _facts_query(hours_table, period, scope, level2_queues, dialect)))
         if dialect == "postgresql":
-            await conn.execute(text(f"ANALYZE {cube.name}"))  # temporary tables get no autovacuum
+            await conn.execute(text(f"ANALYZE {facts.name}"))  # temporary tables get no autovacuum
         for dim in map(Dimension, dimensions):
-            rows = (await conn.execute(_stats_query(cube, dim))).all()
-            p90s = {(key, bool(flag)): value
-                    for key, flag, value in (await conn.execute(_p90_query(cube, dim))).all()}
-            sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
+            rows = (await conn.execute(_stats_query(facts, dim, native_p90))).all()
+            p90s: dict[tuple[Any, bool], Any] = {}
+            if not native_p90:
+                p90_rows = await conn.execute(_p90_query(facts, dim))
+                p90s = {(key, bool(flag)): value for key, flag, value in p90_rows.all()}
+            sections[dim] = [_stats(r, r[9] if native_p90 else p90s.get((r[0], bool(r[1]))))
+                             for r in rows]
     finally:
-        await conn.run_sync(cube.drop)
+        await conn.run_sync(facts.drop)
         await conn.run_sync(hours_table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
         "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
@@ -410,7 +391,7 @@ def _stats(r: Any, p90: Any) -> CallStats:
         abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
         answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(p90),
         talk_avg=_float(r[10]), transferred_l2=int(r[11] or 0), secretary=int(r[12]),
-        called_back=int(r[13] or 0), callback_delay_avg=_float(r[14]),
+        called_back=int(r[13]), callback_delay_avg=_float(r[14]),
     )
 
 
@@ -423,9 +404,10 @@ async def call_stats(
     dimension: Dimension = Dimension.TOTAL,
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
+    portable_p90: bool = True,
 ) -> list[CallStats]:
     """The call figures of the period by one `dimension` (see `call_sections`)."""
     sections = await call_sections(
         session, actor, period, hours, [dimension], organization_id=organization_id,
-        level2_queues=level2_queues)
+        level2_queues=level2_queues, portable_p90=portable_p90)
     return sections[Dimension(dimension)]

@@ -7,7 +7,6 @@ import random
 import statistics
 
 import pytest
-from sqlalchemy import text
 
 from hotline.reports.hours import operator_hours
 from journal.calendar import load_calendar_dir
@@ -25,20 +24,12 @@ def calendar():  # noqa: ANN201
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def p90_by_line(sessions, people, settings, calendar) -> dict:  # noqa: ANN001
+async def p90_by_line(sessions, people, settings, calendar, portable=True) -> dict:  # noqa: ANN001
     hours = operator_hours(settings, calendar, NOV)
     async with unit_of_work(sessions) as s:
-        rows = await call_stats(s, people.admin, NOV, hours, dimension=Dimension.LINE)
+        rows = await call_stats(s, people.admin, NOV, hours, dimension=Dimension.LINE,
+                                portable_p90=portable)
     return {r.key: r.wait_p90 for r in rows}
-
-
-async def percentile_cont_by_line(sessions) -> dict:  # noqa: ANN001
-    """PostgreSQL's own percentile_cont over the same calls, for comparison."""
-    async with unit_of_work(sessions) as s:
-        rows = await s.execute(text(
-            "SELECT line_number, percentile_cont(0.9) WITHIN GROUP (ORDER BY queue_wait_seconds)"
-            " FROM calls WHERE outcome = 'answered' GROUP BY line_number"))
-        return {line: round(float(value), 2) for line, value in rows.all()}
 
 
 async def test_hand_counted_percentiles_on_both_backends(sessions, people, settings, calendar) -> None:
@@ -61,7 +52,7 @@ async def test_hand_counted_percentiles_on_both_backends(sessions, people, setti
     got = await p90_by_line(sessions, people, settings, calendar)
     assert got == {SOGAZ: 40.0, KAPITAL: 90.0, ALFA: 90.0}
     if sessions.kw["bind"].dialect.name == "postgresql":
-        assert await percentile_cont_by_line(sessions) == got
+        assert await p90_by_line(sessions, people, settings, calendar, portable=False) == got
 
 
 async def test_windows_agree_with_percentile_cont(sessions, people, settings, calendar) -> None:
@@ -77,7 +68,8 @@ async def test_windows_agree_with_percentile_cont(sessions, people, settings, ca
             for i, wait in enumerate(waits):
                 await add_call(s, orgs, org, line, local(2026, 11, 12, 9 + i // 60, i % 60),
                                "answered", queue_wait_seconds=wait, talk_seconds=30)
-    portable = await p90_by_line(sessions, people, settings, calendar)
+    portable = await p90_by_line(sessions, people, settings, calendar, portable=True)
     assert portable == pytest.approx(expected, abs=0.01)
     if sessions.kw["bind"].dialect.name == "postgresql":
-        assert await percentile_cont_by_line(sessions) == pytest.approx(portable, abs=0.01)
+        native = await p90_by_line(sessions, people, settings, calendar, portable=False)
+        assert native == pytest.approx(portable, abs=0.01)
