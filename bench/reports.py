@@ -54,7 +54,6 @@ REPO = Path(__file__).resolve().parents[1]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 OPERATORS_PER_ORG = 12
 TODAY = date(2026, 12, 21)  # "today" of the deadlines report: the journal ends the day before
-CRITERIA = ("приветствие", "выявление_вопроса", "точность_ответа", "вежливость", "заполнение_ркк")
 
 # Every statement runs on the server; `:name` parameters are filled from the organizations.
 FILL_CARDS = """
@@ -176,14 +175,16 @@ SELECT row_number() OVER (ORDER BY c.id), c.id, c.answered_by_id, :admin,
        c.ended_at + interval '2 days', 0, NULL
 FROM calls AS c WHERE c.outcome = 'answered' AND c.id % 97 = 0
 """
+# The evaluation sheet's criteria of config/hotline.toml, scored 0..max_score; the sheet's
+# total is the share of the maximum in percent (journal.evaluations).
 FILL_SCORES = """
 INSERT INTO evaluation_scores (evaluation_id, criterion, score)
-SELECT e.id, k.criterion, 1 + floor(random() * 5)::int
-FROM evaluations AS e CROSS JOIN unnest(:criteria::text[]) AS k(criterion)
+SELECT e.id, k.criterion, floor(random() * (k.top + 1))::int
+FROM evaluations AS e CROSS JOIN unnest(:criteria::text[], :tops::int[]) AS k(criterion, top)
 """
 SET_TOTALS = """
-UPDATE evaluations AS e SET total = s.avg
-FROM (SELECT evaluation_id, avg(score) AS avg FROM evaluation_scores GROUP BY evaluation_id) AS s
+UPDATE evaluations AS e SET total = round(100.0 * s.points / :max_total, 1)
+FROM (SELECT evaluation_id, sum(score) AS points FROM evaluation_scores GROUP BY evaluation_id) AS s
 WHERE s.evaluation_id = e.id
 """
 
@@ -196,7 +197,7 @@ def _sql(template: str, params: dict[str, str]) -> str:
 
 
 def _array(values: list, kind: str) -> str:
-    items = ", ".join(str(v) if kind == "bigint" else "'" + str(v).replace("'", "''") + "'"
+    items = ", ".join(str(v) if kind in ("bigint", "int") else "'" + str(v).replace("'", "''") + "'"
                       for v in values)
     return f"ARRAY[{items}]::{kind}[]"
 
@@ -235,7 +236,9 @@ async def fill(dsn: str, settings: Settings, cards: int, calls: int) -> None:
             "orgs": _array(orgs, "bigint"), "lines": _array(lines, "text"),
             "queues": _array(queues, "text"), "ops": _array(ops, "bigint"),
             "per_org": str(OPERATORS_PER_ORG), "admin": str(admin), "cards": str(cards),
-            "criteria": _array(list(CRITERIA), "text"),
+            "criteria": _array([c.code for c in settings.evaluation.criteria], "text"),
+            "tops": _array([c.max_score for c in settings.evaluation.criteria], "int"),
+            "max_total": str(sum(c.max_score for c in settings.evaluation.criteria)),
             "today": f"timestamptz '{today.isoformat()}'",
         }
         await conn.execute("SELECT setseed(0.2026)")

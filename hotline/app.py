@@ -20,7 +20,6 @@ from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
 from hotline.surveys import SurveyDialer
 from hotline.web import health
-from hotline.web import pages_reports
 from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
@@ -57,7 +56,6 @@ def create_app(
     health.add_routes(app)
     setup_api(app)
     setup_pages(app)
-    pages_reports.add_routes(app)
     return app
 
 

@@ -223,6 +223,7 @@ def report_quality(ctx: Context, quarter: str | None, month: str | None, year: s
     if _format(out, fmt) == "csv":
         _write_csv(out, lambda fh: write_quality_csv(result, fh))
     else:
-        quality_workbook(result).save(out)
+        titles = {c.code: c.title for c in settings.evaluation.criteria}
+        quality_workbook(result, titles).save(out)
     if out != "-":
         click.echo(f"Оценки качества за {period.title}: {out}")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from journal.evaluations import DEFAULT_CRITERIA
+
 DEFAULT_CONFIG_PATH = Path("config/hotline.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -133,6 +135,34 @@ class ReportSettings(_Strict):
     digest_within_days: int = Field(default=3, ge=0, le=60)
 
 
+class EvaluationCriterion(_Strict):
+    """One line of the operator evaluation sheet: a stable code, its Russian title, the top
+    score (scores run 0..max_score)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    title: str = Field(min_length=1, max_length=300)
+    max_score: int = Field(default=2, ge=1, le=100)
+
+
+def _default_criteria() -> tuple[EvaluationCriterion, ...]:
+    return tuple(EvaluationCriterion(code=c.code, title=c.title, max_score=c.max_score)
+                 for c in DEFAULT_CRITERIA)
+
+
+class EvaluationSettings(_Strict):
+    """The operator evaluation sheet's criteria (journal.evaluations); codes are kept on each
+    stored score, so renaming a title is safe and a removed code stays in old sheets."""
+
+    criteria: tuple[EvaluationCriterion, ...] = Field(default_factory=_default_criteria,
+                                                      min_length=1)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique(cls, value: tuple[EvaluationCriterion, ...]) -> tuple[EvaluationCriterion, ...]:
+        _no_repeats([c.code for c in value], "evaluation.criteria", "code")
+        return value
+
+
 class AsteriskSettings(_Strict):
     """What config/asterisk/ is rendered from besides organizations and lines."""
 
@@ -246,6 +276,7 @@ class Settings(_Strict):
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"

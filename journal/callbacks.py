@@ -26,9 +26,13 @@ def _visible(actor: Actor):  # noqa: ANN202 - a SELECT of CallbackTask
 
 async def list_callbacks(
     session: AsyncSession, actor: Actor, *, status: str | None = CallbackStatus.PENDING,
-    limit: int = 200,
+    limit: int = 200, assigned_user_id: int | None = None,
 ) -> list[CallbackTask]:
-    """Visible callback tasks, soonest due first; `status=None` means every status."""
+    """Visible callback tasks, soonest due first; `status=None` means every status.
+
+    `assigned_user_id` narrows the list to one operator's tasks ("мои обратные звонки"); it
+    can only narrow what the actor sees, never widen it.
+    """
     if status is not None and status not in set(CallbackStatus):
         raise InvalidInput(f"Неизвестный статус обратного звонка «{status}»", field="status")
     if not 1 <= limit <= MAX_CALLBACKS:
@@ -36,9 +40,12 @@ async def list_callbacks(
     stmt = _visible(actor)
     if status is not None:
         stmt = stmt.where(CallbackTask.status == status)
+    if assigned_user_id is not None:
+        stmt = stmt.where(CallbackTask.assigned_user_id == assigned_user_id)
     rows = list(await session.scalars(stmt.order_by(CallbackTask.due_at, CallbackTask.id).limit(limit)))
     await audit.record(session, actor, audit.AuditAction.LIST, "callback", None,
-                       {"status": status, "callback_ids": [r.id for r in rows]})
+                       {"status": status, "assigned_user_id": assigned_user_id,
+                        "callback_ids": [r.id for r in rows]})
     return rows
 
 

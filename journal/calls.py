@@ -48,9 +48,13 @@ async def list_calls(
     phone: str | None = None,
     limit: int = 200,
     offset: int = 0,
+    card_id: int | None = None,
 ) -> list[CallView]:
-    """Calls newest first, filtered by start time and the citizen's number (digits match)."""
+    """Calls newest first, filtered by start time, the citizen's number (digits match) and
+    the card they belong to."""
     stmt = visible_calls(actor)
+    if card_id is not None:
+        stmt = stmt.where(Call.card_id == card_id)
     if since is not None:
         stmt = stmt.where(Call.started_at >= since)
     if until is not None:

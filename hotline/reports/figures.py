@@ -86,13 +86,12 @@ def deadlines_chart(orgs: Sequence[OrgDeadlines], names: Mapping[str, str]) -> s
 
 
 def quality_chart(report: QualityReport) -> str:
-    """The average total score per month or week: every operator together, then the
+    """The average total of the sheets per month or week: every operator together, then the
     operators with the most evaluations."""
     buckets = report.buckets
     ranked = sorted(report.operators, key=lambda o: -report.score(ALL, o.id).count)[: MAX_LINES - 1]
     series = [Series("Все операторы", [report.score(b).average for b in buckets])]
     series += [Series(o.name, [report.score(b, o.id).average for b in buckets]) for o in ranked]
-    values = [v for s in series for v in s.values if v is not None]
-    return line_chart(f"Средний балл оценки по периодам, {report.period.title}",
-                      [bucket_title(report.bucket, b) for b in buckets], series,
-                      y_max=5 if values and max(values) <= 5 else None)  # a five-point sheet
+    # The sheet's total is the share of the maximum in percent (journal.evaluations).
+    return line_chart(f"Итог листа оценки, % от максимума, {report.period.title}",
+                      [bucket_title(report.bucket, b) for b in buckets], series, y_max=100)

@@ -1,6 +1,7 @@
 """The operator's telephony from the workspace: queue membership (agent state) and transfers.
 
-- `GET  /api/v1/agent`          the operator's queue state as this service last set it;
+- `GET  /api/v1/agent`          the operator's queue state as this service last set it,
+                                and the PBX link's state (`pbx`);
 - `POST /api/v1/agent/join`     QueueAdd to their organization's queue of their level
                                 (level 1 → `level1_queue`, level 2 → `level2_queue`);
 - `POST /api/v1/agent/pause`    {"reason"}: QueuePause (перерыв) in every queue;
@@ -26,6 +27,7 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
+from hotline.pbx.actions import PbxActionFailed
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import LIVE, SESSIONS, SETTINGS, TELEPHONY
@@ -40,6 +42,7 @@ log = structlog.get_logger(__name__)
 L2_CONTEXT = "hotline-l2"
 MAX_REASON = 80
 TRANSFER_TARGETS = frozenset({"level2"})
+ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in the queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +85,16 @@ def _telephony(request: web.Request):  # noqa: ANN202 - Telephony, optional in t
 
 
 async def agent(request: web.Request) -> web.Response:
-    """The operator's queue and state (`unknown` until they joined or left from here)."""
+    """The operator's queue and state (`unknown` until they joined or left from here), and
+    the PBX link's state (`connected`, `disconnected`, ... or `disabled`) for the workspace."""
     operator = await _operator(request)
     live = request.app.get(LIVE)
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)
     body = state.as_json()
     body["queue"] = body["queue"] or operator.queue
-    return web.json_response({"agent": body})
+    telephony = request.app.get(TELEPHONY)
+    pbx = telephony.connection.state if telephony is not None else "disabled"
+    return web.json_response({"agent": body, "pbx": pbx})
 
 
 async def _changed(request: web.Request, operator: Operator, state: str, action: str,
@@ -106,9 +112,16 @@ async def _changed(request: web.Request, operator: Operator, state: str, action:
 
 
 async def join(request: web.Request) -> web.Response:
+    """Join the queue; a member already there (a static member of queues.conf, or one who
+    joined before this service restarted) is simply made ready: joining means "I take calls"."""
     operator = await _operator(request)
-    await _telephony(request).actions.queue_add(operator.queue, operator.interface,
-                                                operator.full_name)
+    actions = _telephony(request).actions
+    try:
+        await actions.queue_add(operator.queue, operator.interface, operator.full_name)
+    except PbxActionFailed as exc:
+        if ALREADY_MEMBER not in exc.detail:
+            raise
+        await actions.queue_pause(operator.interface, False)
     return await _changed(request, operator, "ready", "agent_join")
 
 

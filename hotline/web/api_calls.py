@@ -50,13 +50,14 @@ def call_json(view: CallView) -> dict[str, Any]:
 
 
 async def list_(request: web.Request) -> web.Response:
-    """Calls newest first; filters `since`, `until` (ISO 8601 with zone), `phone`."""
+    """Calls newest first; filters `since`, `until` (ISO 8601 with zone), `phone`, `card_id`."""
     query = request.query
     since = datetime_param(query.get("since"), "since")
     until = datetime_param(query.get("until"), "until")
     phone = query.get("phone") or None
     limit = int_param(query.get("limit"), "limit", default=100)
     offset = int_param(query.get("offset"), "offset", default=0)
+    card_id = int_param(query.get("card_id"), "card_id")
     if not 1 <= limit <= MAX_CALLS or offset < 0:
         raise InvalidInput(f"Размер страницы от 1 до {MAX_CALLS}", field="limit")
     if phone is not None and len(phone) > 32:
@@ -64,9 +65,10 @@ async def list_(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         views = await list_calls(db, actor, since=since, until=until, phone=phone,
-                                 limit=limit, offset=offset)
+                                 limit=limit, offset=offset, card_id=card_id)
         await audit.record(db, actor, AuditAction.LIST, "call", None, {
-            "filters": {k: v for k, v in query.items() if k in ("since", "until", "phone")},
+            "filters": {k: v for k, v in query.items()
+                        if k in ("since", "until", "phone", "card_id")},
             "call_ids": [v.call.id for v in views],
         })
         items = [call_json(v) for v in views]

@@ -94,7 +94,21 @@ async def create(request: web.Request) -> web.Response:
             fields=fields, rules=request.app[CARD_RULES],
         )
         out = card_json(card)
+    out["deadlines"] = deadlines_json(card, request.app[CARD_RULES])
     return web.json_response(out, status=201)
+
+
+def deadlines_json(card: Card, rules: CardRules) -> dict[str, str]:
+    """The 59-ФЗ dates of a new appeal: register by, forward by (if another body is
+    competent), answer by (stored on the card)."""
+    zone = rules.deadlines.zone
+    registered_on = card.registered_at.astimezone(zone).date()
+    return {
+        "registration_due": rules.deadlines.registration_due(
+            card.received_at.astimezone(zone).date()).isoformat(),
+        "forwarding_due": rules.deadlines.forwarding_due(registered_on).isoformat(),
+        "answer_due": (card.due_date or rules.deadlines.answer_due(registered_on)).isoformat(),
+    }
 
 
 async def read(request: web.Request) -> web.Response:

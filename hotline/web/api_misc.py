@@ -80,13 +80,23 @@ def callback_json(task: CallbackTask) -> dict[str, Any]:
 
 
 async def callbacks(request: web.Request) -> web.Response:
-    """Visible callback tasks, soonest first; `status` (default pending, `all` for any)."""
+    """Visible callback tasks, soonest first; `status` (default pending, `all` for any);
+    `assigned=me` for the signed-in operator's own. Each item names its card's number."""
     status = request.query.get("status", "pending")
     limit = int_param(request.query.get("limit"), "limit", default=200)
+    assigned = request.query.get("assigned")
+    if assigned not in (None, "", "me"):
+        raise InvalidInput("«assigned»: поддерживается только «me»", field="assigned")
+    actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        rows = await list_callbacks(db, actor_of(request), status=None if status == "all" else status,
-                                    limit=limit)
-        items = [callback_json(r) for r in rows]
+        rows = await list_callbacks(db, actor, status=None if status == "all" else status,
+                                    limit=limit,
+                                    assigned_user_id=actor.user_id if assigned == "me" else None)
+        found = await db.execute(
+            select(Card.id, Card.number).where(Card.id.in_({r.card_id for r in rows}))
+        ) if rows else []
+        numbers = {card_id: number for card_id, number in found}
+        items = [callback_json(r) | {"card_number": numbers.get(r.card_id)} for r in rows]
     return web.json_response({"items": items})
 
 

@@ -210,7 +210,8 @@ async def quality(request: web.Request) -> web.Response:
         raise InvalidInput("«by»: month или week", field="by")
     period, report = await _run(request, run_quality, bucket=Bucket(by))
     if fmt == "xlsx":
-        return xlsx_response(quality_workbook(report), f"quality-{period.label}.xlsx")
+        titles = {c.code: c.title for c in request.app[SETTINGS].evaluation.criteria}
+        return xlsx_response(quality_workbook(report, titles), f"quality-{period.label}.xlsx")
     if fmt == "csv":
         return csv_response(lambda out: write_quality_csv(report, out), f"quality-{period.label}.csv")
     return web.json_response(quality_json(report))

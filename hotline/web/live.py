@@ -304,6 +304,7 @@ class LiveFeed:
             "waiting": sum(1 for c in live if c.state == "queued"),
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,
+            "agents": [a.as_json() for a in self.agents.values()],
             "pbx": telephony.connection.state if telephony else "disabled",
         }
 

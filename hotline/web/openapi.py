@@ -30,7 +30,7 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cards/{id}/cancel"): "Аннулирование с причиной",
     ("POST", "/api/v1/cards/{id}/forward"): "Пересылка в другую организацию",
     ("POST", "/api/v1/cards/{id}/extend"): "Продление срока рассмотрения",
-    ("GET", "/api/v1/calls"): "Звонки: since, until, phone",
+    ("GET", "/api/v1/calls"): "Звонки: since, until, phone, card_id",
     ("GET", "/api/v1/calls/{id}"): "Звонок с операторами, переводами и записями",
     ("GET", "/api/v1/recordings/{id}/audio"): "Звук записи (Range; каждое прослушивание в журнале)",
     ("POST", "/api/v1/calls/{id}/transfer"): "Перевод звонка оператора на 2 уровень (карточка следует)",
@@ -52,6 +52,12 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/digest"): "Утренняя сводка сроков: просроченные и истекающие обращения, "
                                        "обратные звонки (по своей организации)",
     ("GET", "/api/v1/openapi.json"): "Это описание API",
+    ("GET", "/api/v1/scripts"): "Скрипты ответов: поиск по ключевым словам (q)",
+    ("POST", "/api/v1/scripts"): "Новый скрипт ответа (администратор)",
+    ("PATCH", "/api/v1/scripts/{id}"): "Изменение скрипта ответа (администратор)",
+    ("POST", "/api/v1/calls/{id}/evaluations"): "Лист оценки оператора по звонку (администратор)",
+    ("GET", "/api/v1/evaluations"): "Листы оценки: operator_id, call_id; критерии оценки",
+    ("GET", "/api/v1/staff"): "Сотрудники: имена, роли, уровни, телефоны (в пределах доступа)",
 }
 ERROR_SCHEMA = {
     "type": "object",

@@ -151,7 +151,9 @@ async def _quality_context(request: web.Request, db: Any, actor: Actor, ctx: Rep
     report: QualityReport = await run_quality(db, actor, ctx, period, org_id, bucket=bucket)
     who = [(o.id, o.name, o.organization_code) for o in report.operators] + [(ALL, ALL_OPERATORS, "")]
     columns = [(bucket_title(report.bucket, b), b) for b in report.buckets] + [("За период", ALL)]
+    titles = {c.code: c.title for c in ctx.settings.evaluation.criteria}
     return {"quality": report, "who": who, "columns": columns, "total_criterion": TOTAL_CRITERION,
+            "criterion_titles": titles,
             "by": bucket.value,
             "charts": [_svg(figures.quality_chart(report))] if report.buckets else []}
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hotline.bootstrap import card_rules
 from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
+from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
@@ -33,6 +34,9 @@ def setup_api(app: web.Application) -> None:
     api_misc.add_routes(app)
     api_agent.add_routes(app)
     api_reports.add_routes(app)
+    api_scripts.add_routes(app)
+    api_evaluations.add_routes(app)
+    api_staff.add_routes(app)
     app.router.add_get("/api/v1/ws", ws.websocket)
     openapi.add_routes(app)
 

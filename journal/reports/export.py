@@ -160,7 +160,7 @@ def write_deadlines_csv(orgs: Sequence[OrgDeadlines], out: IO[str]) -> None:
 
 
 
-TOTAL_CRITERION = "Итоговая оценка"
+TOTAL_CRITERION = "Итог листа оценки"
 ALL_OPERATORS = "Все операторы"
 
 
@@ -181,8 +181,14 @@ def _quality_lines(report: QualityReport) -> list[tuple[int | None, str, str, st
             for op, name, org in who for criterion in (TOTAL, *report.criteria)]
 
 
-def quality_workbook(report: QualityReport) -> Workbook:
-    """One sheet: an operator's total and criteria on rows, months or weeks in column pairs."""
+def quality_workbook(report: QualityReport,
+                     criterion_titles: Mapping[str, str] | None = None) -> Workbook:
+    """One sheet: an operator's total and criteria on rows, months or weeks in column pairs.
+
+    Criteria are stored by code; `criterion_titles` gives their Russian titles (the sheet's
+    configuration), a code without one is shown as it is.
+    """
+    titles = criterion_titles or {}
     wb = Workbook()
     ws = wb.active
     ws.title = "Качество"
@@ -197,11 +203,11 @@ def quality_workbook(report: QualityReport) -> Workbook:
         ws.cell(HEADER_ROW, col, bucket_title(report.bucket, start)).font = bold
         ws.merge_cells(start_row=HEADER_ROW, start_column=col, end_row=HEADER_ROW, end_column=col + 1)
         ws.cell(HEADER_ROW + 1, col, "оценок")
-        ws.cell(HEADER_ROW + 1, col + 1, "средний балл")
+        ws.cell(HEADER_ROW + 1, col + 1, "в среднем")
     for r, (op, name, org, criterion) in enumerate(_quality_lines(report), start=FIRST_DATA_ROW):
         ws.cell(r, 1, name)
         ws.cell(r, 2, org)
-        ws.cell(r, 3, TOTAL_CRITERION if criterion is TOTAL else criterion)
+        ws.cell(r, 3, TOTAL_CRITERION if criterion is TOTAL else titles.get(criterion, criterion))
         if criterion is TOTAL:
             ws.cell(r, 1).font = ws.cell(r, 3).font = bold
         for i, start in enumerate(columns):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.app import create_app
 from hotline.config import Settings
+from hotline.mode_store import add_override
 from hotline.pbx.simulator import PbxSimulator
-from hotline.web.keys import SESSIONS
+from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.users import add_user
 from tests.test_service_with_pbx import FUND_LINE, running, service_settings
@@ -31,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=ru-RU",
 ]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 PASSWORD = "correct-horse-battery"
@@ -101,7 +103,13 @@ async def pbx_service(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncI
     })
     app = create_app(config)
     async with running(app) as client:
-        sim.set_mode(FUND_LINE, "operator")
+        # An ordinary override, as the demo sets it: stored (so the service's periodic
+        # re-read keeps it) and applied now (the PBX and the board say "operator" at once).
+        now, until = datetime.now(UTC), datetime.now(UTC) + timedelta(hours=2)
+        await add_override(app[SESSIONS], line=FUND_LINE, mode="operator", until=until,
+                           now=now, set_by="admin", reason="browser tests")
+        await app[TELEPHONY].modes.set_override(FUND_LINE, "operator", until, by="admin",
+                                                reason="browser tests")
         await _add_users(app)
         yield client
 
@@ -123,7 +131,8 @@ async def open_as(chromium) -> AsyncIterator[Callable[..., Awaitable[object]]]:
         page = await context.new_page()
         await page.goto(f"/login?next={path}")
         await sign_in(page, login)
-        await page.wait_for_url(f"**{path}*")
+        # The sign-in page's own address holds `next=PATH`: wait until it is left.
+        await page.wait_for_url(lambda url: "/login" not in url)
         return page
 
     yield open_

@@ -81,7 +81,7 @@ async def test_quality_from_the_command_line(tmp_path: Path) -> None:
     ws = load_workbook(out)["Качество"]
     assert ws["D4"].value == "август 2026"
     assert [ws.cell(6, c).value for c in range(1, 6)] == [
-        "Иванова И. И.", "sogaz", "Итоговая оценка", 1, 4.5]
+        "Иванова И. И.", "sogaz", "Итог листа оценки", 1, 4.5]
     weekly = hotline("report", "quality", "--quarter", "2026Q3", "--by", "week", "--out", "-", env=env)
     assert weekly.returncode == 0, weekly.stderr
     assert f"2026-08-03,{op.id},Иванова И. И.,sogaz,точность ответа,1,4.0" in weekly.stdout.splitlines()

@@ -101,16 +101,16 @@ async def test_staff_see_their_own_operators(sessions, people: People) -> None:
 async def test_xlsx_and_csv(sessions, people: People) -> None:
     await seed(sessions, people)
     report = await build(sessions, people.admin)
-    ws = quality_workbook(report)["Качество"]
+    ws = quality_workbook(report, {"accuracy": "Правильность и полнота ответа"})["Качество"]
     assert [ws.cell(HEADER_ROW, c).value for c in (4, 6, 8)] == ["июль 2026", "август 2026",
                                                                   "За период"]
     first = FIRST_DATA_ROW  # sg1: total, accuracy, greeting; then tf1; then everyone
     assert [ws.cell(first, c).value for c in range(1, 10)] == [
-        "sg1", "sogaz", "Итоговая оценка", 2, 3.0, 0, None, 2, 3.0]
+        "sg1", "sogaz", "Итог листа оценки", 2, 3.0, 0, None, 2, 3.0]
     assert [ws.cell(first + 4, c).value for c in (1, 3, 4, 5, 8, 9)] == [
-        "tf1", "accuracy", 2, 2.5, 3, 3.33]
+        "tf1", "Правильность и полнота ответа", 2, 2.5, 3, 3.33]
     assert [ws.cell(first + 6, c).value for c in (1, 3, 8, 9)] == [
-        "Все операторы", "Итоговая оценка", 5, 3.6]
+        "Все операторы", "Итог листа оценки", 5, 3.6]
     out = io.StringIO()
     write_quality_csv(report, out)
     lines = out.getvalue().splitlines()

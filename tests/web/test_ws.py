@@ -282,3 +282,17 @@ async def test_signing_out_closes_the_live_socket(client, browsers, monkeypatch)
     async with asyncio.timeout(3):
         message = await sock.receive()
     assert message.type == aiohttp.WSMsgType.CLOSE and message.data == ws_module.CLOSE_SESSION_ENDED
+
+
+async def test_joining_when_already_in_the_queue_makes_the_operator_ready(client, sim, browsers) -> None:
+    """op101 is a static member of l1-tfoms (queues.conf): QueueAdd says "Already there", so
+    joining only unpauses, and the workspace shows the operator ready instead of an error."""
+    op101 = await browsers["op101"].login("op101")
+    await op101.post("/api/v1/agent/pause", {"reason": "обед"})
+    member = sim.pbx.state.queues["l1-tfoms"].member("PJSIP/op101")
+    assert member is not None and member.paused
+    joined = await op101.post("/api/v1/agent/join")
+    assert joined["agent"]["state"] == "ready"
+    assert not member.paused
+    body = await op101.get("/api/v1/agent")
+    assert body["agent"]["state"] == "ready" and body["pbx"] == "connected"

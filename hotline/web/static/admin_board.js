@@ -1,0 +1,119 @@
+/* The live board: `board` messages of /api/v1/ws (calls in progress and waiting, lines' modes,
+   operators' queue states) with wait and talk times ticking every second, and each line's
+   next switch from GET /api/v1/modes (refreshed every minute). */
+"use strict";
+
+(() => {
+  const { h, fmt } = Hotline;
+  const STATES = {
+    ivr: "приветствие / секретарь", dialing: "набор номера", queued: "ждёт ответа",
+    ringing: "звонит оператору", talking: "разговор", ended: "завершён",
+  };
+  const AGENT_STATES = { ready: "готов", paused: "перерыв", out: "не в очереди", unknown: "нет данных" };
+  const MODES = { operator: "операторы", secretary: "электронный секретарь" };
+  const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
+  let board = null, modes = {}, staff = null, dict = null;
+
+  function since(iso) {
+    if (!iso) return "—";
+    return fmt.duration(Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000));
+  }
+
+  function callRow(call) {
+    const waiting = call.state === "queued" || call.state === "ringing" || !call.answered_at;
+    return h("tr", { class: waiting ? "waiting" : "", "data-testid": "board-call", "data-state": call.state },
+      h("td", {}, STATES[call.state] || call.state),
+      h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
+        waiting ? since(call.started_at) : since(call.answered_at)),
+      h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${call.organization}`) : null),
+      h("td", {}, call.caller_number || "скрыт"),
+      h("td", {}, call.queue || "—"),
+      h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"));
+  }
+
+  function lineRows() {
+    const lines = board && board.lines.length ? board.lines
+      : Object.values(modes).map((m) => ({ number: m.line, organization: m.organization, mode: m.mode }));
+    return lines.map((line) => {
+      const m = modes[line.number];
+      const next = m && m.next_switch
+        ? `${fmt.dateTime(m.next_switch.at)} → ${MODES[m.next_switch.mode] || m.next_switch.mode} (${m.next_switch.reason.text})`
+        : "—";
+      const mode = line.mode || (m && m.mode);
+      const org = dict && dict.organizations.find((o) => o.code === line.organization);
+      return h("tr", { "data-testid": "board-line", "data-line": line.number },
+        h("td", {}, line.number, h("div", { class: "muted small" }, org ? org.name : line.organization)),
+        h("td", {}, h("span", { class: `badge mode-${mode}` }, MODES[mode] || mode || "—"),
+          m && m.reason ? h("div", { class: "muted small" }, m.reason.text) : null),
+        h("td", { class: "small" }, next));
+    });
+  }
+
+  function operatorRows() {
+    const agents = Object.fromEntries(((board && board.agents) || []).map((a) => [a.interface, a]));
+    const talking = new Map();
+    for (const call of (board && board.calls) || []) {
+      if (call.current_operator) talking.set(call.current_operator, call.state);
+    }
+    const operators = staff.items.filter((u) => u.role === "operator" && u.interface && u.active);
+    return operators.map((u) => {
+      const agent = agents[u.interface];
+      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : AGENT_STATES.unknown;
+      if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
+      const call = talking.get(u.interface);
+      if (call) state = call === "ringing" ? "звонит телефон" : "на звонке";
+      return h("tr", { "data-testid": "board-operator", class: call ? "busy" : "" },
+        h("td", {}, u.full_name, u.level ? h("span", { class: "muted small" }, ` ${u.level} ур.`) : null),
+        h("td", {}, u.interface.replace(/^PJSIP\//, "")),
+        h("td", {}, state));
+    });
+  }
+
+  function render() {
+    if (board) {
+      // A call whose operator's phone is still ringing waits for an answer too.
+      const waiting = board.calls.filter((c) => c.state === "queued" || c.state === "ringing").length;
+      document.getElementById("count-waiting").textContent = String(waiting);
+      document.getElementById("count-talking").textContent = String(board.talking);
+      document.getElementById("count-pbx").textContent = PBX[board.pbx] || board.pbx;
+      const body = document.querySelector("#board-calls tbody");
+      body.replaceChildren(...board.calls.map(callRow));
+      if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "Сейчас звонков нет")));
+    }
+    document.querySelector("#board-lines tbody").replaceChildren(...lineRows());
+    if (staff) document.querySelector("#board-operators tbody").replaceChildren(...operatorRows());
+  }
+
+  async function loadModes() {
+    try {
+      const result = await Hotline.api("GET", "/api/v1/modes");
+      modes = Object.fromEntries(result.items.map((m) => [m.line, m]));
+      render();
+    } catch (err) {
+      Hotline.fail(err);
+    }
+  }
+
+  function tick() {
+    for (const cell of document.querySelectorAll("td.ticking")) {
+      cell.textContent = since(cell.dataset.since);
+    }
+  }
+
+  Promise.all([Admin.staff(), Admin.dictionaries()]).then(([s, d]) => {
+    staff = s;
+    dict = d;
+    render();
+    loadModes();
+    setInterval(loadModes, 60000);
+    setInterval(tick, 1000);
+    const status = document.getElementById("live-status");
+    Hotline.live({
+      board: (msg) => { board = msg; render(); },
+      status: (up) => {
+        status.textContent = up ? "в реальном времени" : "нет связи — переподключение";
+        status.className = up ? "badge ok" : "badge bad";
+      },
+    });
+  }).catch(Hotline.fail);
+})();
