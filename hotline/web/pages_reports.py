@@ -110,8 +110,10 @@ async def _pg_context(request: web.Request, db: Any, actor: Actor, ctx: ReportCo
     report = await run_pg(db, actor, ctx, period, org_id)
     groups = ([("Всего", None)] if len(report.organizations) != 1 else []) + [
         (o.name, o.id) for o in report.organizations]
+    appeals = report.row("1.1", "1").all.total
     return {"pg": report, "groups": groups,
-            "charts": [_svg(figures.pg_types(report)), _svg(figures.pg_topics(report))]}
+            "charts": [_svg(figures.pg_types(report)), _svg(figures.pg_topics(report))]
+            if appeals else []}
 
 
 async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: ReportContext,
