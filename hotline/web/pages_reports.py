@@ -84,13 +84,13 @@ async def _actor(request: web.Request, user: PageUser) -> Actor:
     return Actor.of(row, request.remote)
 
 
-async def _operator_names(request: web.Request, ids: set[Any]) -> dict[Any, str]:
+async def _operator_names(db: Any, ids: set[Any]) -> dict[Any, str]:
+    """Operators' full names by user id (the call statistics key them by id)."""
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    async with request.app[SESSIONS]() as db:
-        rows = await db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
-        return dict(rows.all())
+    rows = await db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+    return dict(rows.all())
 
 
 def _call_rows(sections: dict[str, list[CallStats]], names: dict[str, dict[Any, str]]) -> list[dict]:
@@ -124,7 +124,7 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     for org_db_id, code in (await db.execute(select(Organization.id, Organization.code))).all():
         org_names[org_db_id] = orgs.get(code, code)
     lines = {ln.number: f"{ln.number} ({ln.organization})" for ln in ctx.settings.lines}
-    ops = await _operator_names(request, {s.key for s in sections["операторы"]})
+    ops = await _operator_names(db, {s.key for s in sections["операторы"]})
     names = {"линии": lines, "организации": org_names, "операторы": ops}
     rows = _call_rows(sections, names)
     return {
