@@ -129,6 +129,15 @@ class SurveySettings(_Strict):
     interval_seconds: float = Field(default=60.0, gt=0)
 
 
+class ReportSettings(_Strict):
+    """The morning deadline digest (hotline.reports.digest)."""
+
+    # Built at this local time (service.timezone) on each working day of the production calendar.
+    digest_time: time = time(8, 0)
+    # Open cards due within this many days are listed with the overdue ones.
+    digest_within_days: int = Field(default=3, ge=0, le=60)
+
+
 class EvaluationCriterion(_Strict):
     """One line of the operator evaluation sheet: a stable code, its Russian title, the top
     score (scores run 0..max_score)."""
@@ -269,6 +278,7 @@ class Settings(_Strict):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
+from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
 from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
 from hotline.web.guard import denied_audit_middleware, input_middleware
@@ -37,6 +37,7 @@ def setup_api(app: web.Application) -> None:
     api_calls.add_routes(app)
     api_misc.add_routes(app)
     api_agent.add_routes(app)
+    api_reports.add_routes(app)
     api_scripts.add_routes(app)
     api_evaluations.add_routes(app)
     api_staff.add_routes(app)

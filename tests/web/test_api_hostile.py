@@ -53,6 +53,16 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "/api/v1/audit": ("user_id", "login", "action", "object_type", "object_id", "since", "until",
                       "offset", "limit"),
 }
+# The reports (admin and organization staff): their parameters, and what each needs to run.
+REPORTS: dict[str, tuple[str, ...]] = {
+    "/api/v1/reports/pg": ("period", "org", "format"),
+    "/api/v1/reports/calls": ("period", "org", "format"),
+    "/api/v1/reports/quality": ("period", "org", "by", "format"),
+    "/api/v1/reports/deadlines": ("within", "org", "format"),
+    "/api/v1/reports/digest": (),
+}
+REPORT_BASE = {"/api/v1/reports/pg": {"period": "2026"}, "/api/v1/reports/calls": {"period": "2026"},
+               "/api/v1/reports/quality": {"period": "2026"}}
 # GET routes without an id that take no filters.
 PLAIN_GETS = {"/api/v1/me", "/api/v1/agent", "/api/v1/modes", "/api/v1/openapi.json",
               "/api/v1/dictionaries", "/api/v1/staff"}
@@ -244,7 +254,7 @@ async def test_lists_never_show_another_organizations_objects(api: Api, fund: Fu
     for method, path in routes(api):
         if method != "GET" or "{id}" in path:
             continue
-        resp = await api.client.get(path)
+        resp = await api.client.get(path, params=REPORT_BASE.get(path, {}))
         text = await resp.text()
         assert resp.status in (200, 403), (path, resp.status, text)
         for secret in (FUND_NAME, FUND_PHONE, fund.card.number, FUND_SCRIPT):
@@ -256,7 +266,7 @@ async def test_lists_never_show_another_organizations_objects(api: Api, fund: Fu
 async def test_every_get_route_is_covered(api: Api) -> None:
     """A new GET endpoint must declare its filters (FILTERS) or that it has none."""
     gets = {path for method, path in routes(api) if method == "GET" and "{id}" not in path}
-    assert gets == set(FILTERS) | PLAIN_GETS
+    assert gets == set(FILTERS) | PLAIN_GETS | set(REPORTS)
 
 
 # ------------------------------------------------------------------ path traversal
@@ -438,3 +448,17 @@ async def test_injection_strings_in_every_filter_find_nothing_and_break_nothing(
     listed = await api.call("GET", "/api/v1/cards")
     assert [c["id"] for c in listed["items"]] == [fund.card.id]
     assert date.fromisoformat(listed["items"][0]["due_date"]) == fund.card.due_date
+
+
+async def test_report_parameters_refuse_injections_clearly(api: Api, fund: Fund) -> None:
+    """Every report parameter given SQL-injection strings answers 422 `invalid_input` (or
+    404 for an organization that does not exist), never a server error or a report."""
+    await api.login("admin")
+    for path, params in REPORTS.items():
+        for param in params:
+            for value in INJECTIONS:
+                query = {**REPORT_BASE.get(path, {}), param: value}
+                resp = await api.client.get(path, params=query)
+                body = await resp.json()
+                assert resp.status in (404, 422), (path, param, value, resp.status)
+                assert body["error"]["code"] in ("invalid_input", "not_found"), (path, param, value)
