@@ -79,17 +79,7 @@
     }
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const params = Admin.formParams(form);
-    history.pushState(null, "", `${location.pathname}${params.toString() ? `?${params}` : ""}`);
-    load();
-  });
-  document.getElementById("reset-filters").addEventListener("click", () => {
-    history.pushState(null, "", location.pathname);
-    load();
-  });
-  window.addEventListener("popstate", load);
+  Admin.bindFilterForm(form, load);
   Admin.fill(form.elements.action, Object.entries(Admin.AUDIT_ACTIONS));
   Admin.fill(form.elements.object_type, Object.entries(Admin.OBJECT_TYPES));
   load();

@@ -224,13 +224,30 @@ const Admin = (() => {
     }
   }
 
+  /** A filter form whose values live in the page's address: «Найти» and «Сбросить» push
+      them into the history (shareable, kept on reload) and `load` runs; Back runs it too. */
+  function bindFilterForm(form, load) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const params = formParams(form);
+      history.pushState(null, "", `${location.pathname}${params.toString() ? `?${params}` : ""}`);
+      load();
+    });
+    document.getElementById("reset-filters").addEventListener("click", () => {
+      history.pushState(null, "", location.pathname);
+      load();
+    });
+    window.addEventListener("popstate", load);
+  }
+
   function statusBadge(status, title) {
     return h("span", { class: `badge status-${status}` }, title || status);
   }
 
   return {
     page, dictionaries, staff, userName, operatorName, fill, topicPairs, dayStart, nextDay,
-    localMoment, nowLocalValue, yesNo, pager, confirmDialog, formParams, fillForm, statusBadge,
+    localMoment, nowLocalValue, yesNo, pager, confirmDialog, formParams, fillForm, bindFilterForm,
+    statusBadge,
     FIELD_TITLES, AUDIT_ACTIONS, OBJECT_TYPES, ROLE_TITLES, DETAIL_KEYS,
   };
 })();

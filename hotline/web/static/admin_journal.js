@@ -78,17 +78,7 @@
     load();
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const params = Admin.formParams(form);
-    history.pushState(null, "", `${location.pathname}${params.toString() ? `?${params}` : ""}`);
-    load();
-  });
-  document.getElementById("reset-filters").addEventListener("click", () => {
-    history.pushState(null, "", location.pathname);
-    load();
-  });
-  window.addEventListener("popstate", load);
+  Admin.bindFilterForm(form, load);
 
   Promise.all([Admin.dictionaries(), Admin.staff()]).then(([d, staff]) => {
     dict = d;
