@@ -293,6 +293,30 @@ class PbxSimulator:
             return False
         return self.engine.send(found, HangupChannel(found, cause))
 
+    def _members(self, interface: str) -> list[tuple[Queue, Member]]:
+        queues = self.pbx.state.queues.values()
+        return [(q, m) for q in queues if (m := q.member(interface)) is not None]
+
+    def pause_from_phone(self, interface: str, paused: bool, reason: str = "") -> bool:
+        """The operator presses the phone's pause key (PauseQueueMember / UnpauseQueueMember
+        in every queue of that phone): the same QueueMemberPause events as a QueuePause.
+        False when the phone is in no queue."""
+        found = self._members(interface)
+        for queue, member in found:
+            self.pbx.pause_member(queue, member, paused, reason)
+        if found and not paused:
+            self.engine.member_freed()
+        return bool(found)
+
+    def set_reachable(self, interface: str, reachable: bool) -> bool:
+        """The phone loses (False) or regains (True) its SIP registration."""
+        found = self._members(interface)
+        if found:
+            self.pbx.set_reachable(found, interface, reachable)
+            if reachable:
+                self.engine.member_freed()
+        return bool(found)
+
     def set_mode(self, line: str, mode: str) -> None:
         """Put `hotline/mode/<line>` into AstDB (what the service does with DBPut)."""
         self.pbx.state.astdb[f"hotline/mode/{line}"] = mode
