@@ -97,12 +97,13 @@ def parse_member(message: Mapping[str, Any]) -> Membership | None:
 
 
 def fold(interface: str, memberships: Iterable[Membership], previous: AgentSnapshot | None,
-         at: datetime) -> AgentSnapshot:
+         at: datetime, latest: Membership | None = None) -> AgentSnapshot:
     """One interface's memberships as the operator's state.
 
     `out`: in no queue; `unavailable`: the phone is unreachable (not registered, invalid);
     `paused`: paused in every queue it is in; `ready` otherwise. Calls taken are summed over
-    the queues. `since` is when the state (or the pause reason) last changed, `device_since`
+    the queues. The phone's device state is the one of `latest` (the last member message
+    about it), since one device change is reported queue by queue. `since` is when the state (or the pause reason) last changed, `device_since`
     when the phone's device state did; a first sighting of a pause takes the PBX's LastPause.
     """
     members = sorted(memberships, key=lambda m: m.queue)
@@ -110,7 +111,7 @@ def fold(interface: str, memberships: Iterable[Membership], previous: AgentSnaps
         state: AgentStateName = "out"
         device: DeviceName = previous.device if previous else "unknown"
     else:
-        device = members[0].device
+        device = (latest if latest in members else members[0]).device
         if device in UNREACHABLE:
             state = "unavailable"
         elif all(m.paused for m in members):
@@ -147,6 +148,7 @@ class AgentRoster:
     def __init__(self) -> None:
         self._members: dict[tuple[str, str], Membership] = {}
         self._agents: dict[str, AgentSnapshot] = {}
+        self._latest: dict[str, Membership] = {}
 
     # ------------------------------------------------------------ input
 
@@ -162,6 +164,7 @@ class AgentRoster:
             self._members.pop(key, None)
         else:
             self._members[key] = member
+            self._latest[_key(member.interface)] = member
         return self._refresh({_key(member.interface): member.interface}, at)
 
     def resync(self, entries: Iterable[Mapping[str, Any]], at: datetime) -> list[AgentChanged]:
@@ -178,6 +181,7 @@ class AgentRoster:
         touched = {_key(m.interface): m.interface for m in self._members.values()}
         touched.update({_key(m.interface): m.interface for m in fresh.values()})
         self._members = fresh
+        self._latest = {}
         return self._refresh(touched, at)
 
     # ------------------------------------------------------------ output
@@ -198,7 +202,7 @@ class AgentRoster:
             if not members and previous is None:
                 continue
             name = previous.interface if previous else interface
-            snapshot = fold(name, members, previous, at)
+            snapshot = fold(name, members, previous, at, self._latest.get(key))
             if snapshot == previous:
                 continue
             self._agents[key] = snapshot

@@ -187,6 +187,9 @@ def test_paused_in_one_of_two_queues_is_still_ready() -> None:
     assert agent is not None and agent.state == "ready" and agent.queues == ("l1-sogaz", "l1-tfoms")
     [both] = roster.feed(_like(template, "QueueMemberPause", Queue="l1-sogaz", Paused="1"), EPOCH)
     assert both.agent.state == "paused"
+    # One device change comes queue by queue: the phone is as the latest report says.
+    [talking] = roster.feed(_like(template, "QueueMemberStatus", Queue="l1-tfoms", Paused="1", Status="2"), EPOCH)
+    assert talking.agent.device == "in_use"
 
 
 def test_other_messages_and_broken_members_are_ignored() -> None:
