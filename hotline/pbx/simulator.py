@@ -4,7 +4,8 @@ It backs `hotline demo`, operator training, the integration tests and the benchm
 asyncio TCP server with per-client AMI sessions, a small in-memory PBX (channels, bridges,
 queues with members, AstDB) configured from `config/hotline.toml`, call scenarios played from
 templates derived from the real transcripts, the actions the service sends, a control API to
-drive calls from Python, a load helper and fault injection.
+drive calls from Python (and the operators' phones: `pause_from_phone`, `set_reachable`, with
+the same queue-member events Asterisk sends), a load helper and fault injection.
 
     async with PbxSimulator(settings, time_scale=0.01) as sim:
         call = sim.place_call("88007758565", "79161234567", "Иванов Иван Петрович")
