@@ -30,7 +30,8 @@ changes: by the agent API (see `hotline.web.api_agent`) or as the PBX reports it
 ringing, talking, calls counted; every operator at each login). The board carries them all.
 
 Call state: `{"type": "call_state", ...}` (see `hotline.web.call_states`) to the operator
-whose phone is on a call, as that leg rings, is answered, is transferred away or ends.
+whose phone is on a call, as that leg rings, is answered, is transferred away or ends; on
+connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at their phone.
 """
 
 from __future__ import annotations
@@ -354,8 +355,11 @@ class LiveFeed:
         if subscriber.interface and subscriber.interface in self.agents:
             subscriber.put(self.agent_message(self.agents[subscriber.interface]))
         if subscriber.interface:
-            for leg in self.call_states.live_at(subscriber.interface):
-                subscriber.put(leg.as_message(self._call_rows.get(leg.pbx_call_id)))
+            # What rings or talks at this phone now: a reloaded workspace learns whether the
+            # call it remembers is still on (and a call missing here is over).
+            legs = self.call_states.live_at(subscriber.interface)
+            subscriber.put({"type": "call_legs", "legs": [
+                leg.as_message(self._call_rows.get(leg.pbx_call_id)) for leg in legs]})
 
     async def _board_loop(self) -> None:
         while True:

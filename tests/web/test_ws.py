@@ -379,6 +379,14 @@ async def test_the_operator_follows_their_call_from_ringing_to_the_end(client, s
     assert talking["answered_at"] is not None
     assert talking["id"] == rang["pop"]["call"]["id"]
     assert talking["pbx_call_id"] == rang["call"]["pbx_call_id"]
+    # A workspace reloaded mid-call learns the call is still on.
+    reloaded = Browser(client)
+    try:
+        await (await reloaded.login("op101")).connect()
+        [leg] = (await reloaded.next_of("call_legs", timeout=2))["legs"]
+        assert (leg["pbx_call_id"], leg["state"]) == (talking["pbx_call_id"], "talking")
+    finally:
+        await reloaded.close()
 
     assert sim.hangup("PJSIP/op101")
     over = await op101.collect(
@@ -387,3 +395,9 @@ async def test_the_operator_follows_their_call_from_ringing_to_the_end(client, s
     )
     assert over["call"]["ended_at"] >= over["call"]["answered_at"]
     assert over["phone"]["calls_taken"] == 1
+    after = Browser(client)
+    try:
+        await (await after.login("op101")).connect()
+        assert (await after.next_of("call_legs", timeout=2))["legs"] == []
+    finally:
+        await after.close()

@@ -164,15 +164,28 @@
     const leg = context.leg;
     const state = context.transferred && (!leg || leg.state !== "ended") ? "transferred" : leg ? leg.state : "ringing";
     el.dataset.state = state;
-    const talked = leg && leg.answered_at
-      ? fmt.duration(Math.max(0, ((leg.ended_at ? new Date(leg.ended_at) : new Date()) - new Date(leg.answered_at)) / 1000))
-      : null;
+    const end = leg && leg.ended_at ? new Date(leg.ended_at) : state === "talking" ? new Date() : null;
+    const talked = leg && leg.answered_at && end
+      ? fmt.duration(Math.max(0, (end - new Date(leg.answered_at)) / 1000)) : null;
     if (state === "talking") el.textContent = `${leg.consultation ? "Консультация" : "Разговор"} ${talked}`;
     else if (state === "transferred") el.textContent = "Переведён на 2 уровень";
     else if (state === "ended") {
       el.textContent = leg.reason === "no_answer" ? "Звонок не принят"
         : talked ? `Звонок завершён · разговор ${talked}` : "Звонок завершён";
     } else el.textContent = "Звонит…";
+  }
+
+  /** On (re)connecting: the calls live at this phone now. The popped call, if it was still
+      ringing or talking and is not among them, ended while the page was away. */
+  function onCallLegs(msg) {
+    const live = new Set(msg.legs.map((leg) => legKey(leg.pbx_call_id, leg.interface)));
+    for (const leg of msg.legs) onCallState(leg);
+    const call = context.call, leg = context.leg;
+    if (call && !context.transferred && (!leg || leg.state === "ringing" || leg.state === "talking")
+        && !live.has(legKey(call.pbx_call_id, call.interface))) {
+      onCallState({ ...(leg || {}), pbx_call_id: call.pbx_call_id, interface: call.interface,
+        state: "ended", ended_at: null, reason: "" });
+    }
   }
 
   function onCallState(msg) {
@@ -576,6 +589,7 @@
       screen_pop: onPop,
       agent_state: renderAgent,
       call_state: onCallState,
+      call_legs: onCallLegs,
     });
     setInterval(() => { if (context.leg && context.leg.state === "talking") renderProgress(); }, 1000);
     refreshAgent();
