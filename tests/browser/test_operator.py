@@ -393,3 +393,31 @@ async def test_the_workspace_is_for_operators_only(web_service) -> None:
     refused = await web_service.get("/operator", allow_redirects=False)
     assert refused.status == 403
     assert "Эта страница недоступна для вашей роли." in await refused.text()
+
+
+async def test_a_call_that_ended_while_the_page_was_away_shows_as_ended(
+    pbx_service, sim, open_as
+) -> None:
+    """op101 talks, leaves the workspace, the citizen hangs up; back on the workspace the
+    remembered call says «Звонок завершён» and offers no transfer (no stale talk timer)."""
+    page = await open_as(pbx_service, "op101", "/operator")
+    await _live(page)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    await page.locator("[data-testid=card-number]").wait_for(state="visible")
+    assert sim.answer("PJSIP/op101")
+    await page.wait_for_selector("[data-testid=call-progress][data-state=talking]")
+    await page.goto("/api/v1/me")
+    card = await _card_of_call(pbx_service, CITIZEN)
+    assert sim.hangup("PJSIP/op101")
+    tracker = pbx_service.server.app[TELEPHONY].tracker
+    pbx_call_id = await _pbx_call_id(pbx_service, card.id)
+    async with asyncio.timeout(10):
+        while tracker.snapshot(pbx_call_id) is not None and tracker.snapshot(pbx_call_id).state != "ended":
+            await asyncio.sleep(0.02)
+    await page.goto("/operator")
+    await _live(page)
+    await page.wait_for_selector("[data-testid=call-progress][data-state=ended]")
+    assert await page.inner_text("[data-testid=call-progress]") == "Звонок завершён"
+    assert await page.inner_text("[data-testid=caller-number]") == CITIZEN_SHOWN
+    assert await page.locator("[data-testid=card-transfer]").is_disabled()
