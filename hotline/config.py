@@ -115,6 +115,9 @@ class RecordingsSettings(_Strict):
     # A file in the PBX spool with no recording in the journal is an orphan after this long.
     orphan_grace_minutes: float = Field(default=10.0, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
+    # A recording that could not be stored (full disk, corrupt file) is tried again after
+    # this many seconds, doubling each time up to an hour.
+    retry_seconds: float = Field(default=30.0, gt=0)
 
 
 class SurveySettings(_Strict):
@@ -124,6 +127,15 @@ class SurveySettings(_Strict):
     retry_minutes: float = Field(default=60.0, gt=0)
     # How often the survey queue is looked at (schedule new tasks, dial the due ones).
     interval_seconds: float = Field(default=60.0, gt=0)
+
+
+class ReportSettings(_Strict):
+    """The morning deadline digest (hotline.reports.digest)."""
+
+    # Built at this local time (service.timezone) on each working day of the production calendar.
+    digest_time: time = time(8, 0)
+    # Open cards due within this many days are listed with the overdue ones.
+    digest_within_days: int = Field(default=3, ge=0, le=60)
 
 
 class EvaluationCriterion(_Strict):
@@ -266,6 +278,7 @@ class Settings(_Strict):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)

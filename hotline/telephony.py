@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 import structlog
 from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
@@ -49,6 +51,31 @@ OVERRIDE_CHECK_INTERVAL = 5.0
 def mode_key(line: str) -> str:
     """The AstDB key the dialplan reads for a line: hotline/mode/<line>."""
     return f"mode/{line}"
+
+
+class TrackerMetrics(Collector):
+    """The call tracker's counters as Prometheus counters, read when scraped (the tracker is
+    pure: it only counts). `hotline_tracker_events_skipped_total{reason}`: AMI events it could
+    not use — unknown event names, events about channels never seen (orphan) or already
+    gone (late, e.g. out of order), malformed ones, and its own bugs caught (internal_error)."""
+
+    REASONS = {"unknown": "unknown", "orphan": "orphans", "late": "late",
+               "malformed": "malformed", "internal_error": "internal_errors"}
+
+    def __init__(self, tracker: CallTracker) -> None:
+        self.tracker = tracker
+
+    def collect(self):  # noqa: ANN201 - prometheus_client's interface
+        stats = self.tracker.stats
+        skipped = CounterMetricFamily(
+            "hotline_tracker_events_skipped", "AMI events the call tracker could not use",
+            labels=["reason"])
+        for reason, attribute in self.REASONS.items():
+            skipped.add_metric([reason], getattr(stats, attribute))
+        yield skipped
+        yield CounterMetricFamily(
+            "hotline_tracker_domain_events", "Domain events the call tracker reported",
+            value=stats.emitted)
 
 
 class Telephony:
@@ -96,6 +123,7 @@ class Telephony:
         self.connection.on_connected(self._on_connected)
         Gauge("hotline_calls_live", "Calls the tracker follows now", registry=self.registry
               ).set_function(lambda: len(self.tracker.calls()))
+        self.registry.register(TrackerMetrics(self.tracker))
         Gauge("hotline_journal_pending_events", "Call events not yet in the database",
               registry=self.registry).set_function(lambda: self.writer.pending)
 

@@ -59,6 +59,7 @@ class AuditAction(StrEnum):
     EVALUATE = "evaluate"  # an operator's evaluation sheet on a call stored
     SCRIPT_CREATE = "script_create"  # an answer script added
     SCRIPT_UPDATE = "script_update"  # an answer script changed (or withdrawn)
+    DENIED = "denied"  # an object or an action refused: another organization's, or the role's
 
 
 async def record(

@@ -359,6 +359,9 @@ class CallTransfer(Base):
     to_queue: Mapped[str | None] = mapped_column(String(64))
     to_interface: Mapped[str | None] = mapped_column(String(80))
 
+    # Call statistics: the transfers of a period's calls (journal.reports.calls).
+    __table_args__ = (Index("ix_call_transfers_at", "at"),)
+
 
 class Recording(Base):
     """An audio file of a call (or a secretary message), immutable once stored."""
@@ -484,6 +487,9 @@ class Evaluation(Base):
     scores: Mapped[list[EvaluationScore]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
     )
+
+    # The quality report: the evaluations of a period (journal.reports.quality).
+    __table_args__ = (Index("ix_evaluations_at", "at"),)
 
 
 class EvaluationScore(Base):

@@ -167,7 +167,7 @@ async def list_scripts(
     limit: int = 200,
 ) -> list[AnswerScript]:
     """Visible scripts by title; `q`: every word must occur in the title, keywords or text
-    (case-insensitive for Cyrillic on PostgreSQL only)."""
+    (case-insensitive, Cyrillic included)."""
     if not 1 <= limit <= MAX_LIST:
         raise InvalidInput(f"Размер страницы от 1 до {MAX_LIST}", field="limit")
     stmt = visible_scripts(actor)

@@ -154,7 +154,8 @@ async def transfer(request: web.Request) -> web.Response:
     """Send the citizen on this call from the operator to their organization's level 2."""
     call_row_id = path_id(request)
     body = await json_body(request)
-    if body.get("to") not in TRANSFER_TARGETS:
+    target = body.get("to")
+    if not isinstance(target, str) or target not in TRANSFER_TARGETS:
         raise ApiError(422, "invalid_input", "«to»: поддерживается только \"level2\"", field="to")
     operator = await _operator(request)
     telephony = _telephony(request)

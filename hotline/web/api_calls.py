@@ -32,8 +32,24 @@ RECORDING_FIELDS = ("id", "kind", "format", "duration_seconds", "size_bytes", "s
                     "created_at")
 
 
+# The recording's status as the operator reads it; `problem` says why in words.
+RECORDING_STATUS_TITLES = {
+    "pending": "ожидает обработки",
+    "stored": "сохранена",
+    "missing": "файл не найден",
+    "empty": "пустая запись",
+    "silent": "тишина",
+    "truncated": "запись оборвана",
+    "corrupt": "файл повреждён",
+    "failed": "не сохранена, повтор позже",
+    "mismatch": "контрольная сумма не совпадает",
+    "destroyed": "уничтожена по сроку хранения",
+}
+
+
 def recording_json(rec: Recording) -> dict[str, Any]:
     body = {k: v for k, v in row_json(rec).items() if k in RECORDING_FIELDS}
+    body["status_title"] = RECORDING_STATUS_TITLES.get(rec.status, rec.status)
     body["audio_url"] = f"/api/v1/recordings/{rec.id}/audio"
     return body
 

@@ -30,6 +30,10 @@ TEXT_FILTERS = {
     "phone": "phone", "q": "text",
 }
 MAX_FILTER_TEXT = 200
+# Operators work at levels 1-3; no journal has a million pages (and page * per_page must fit
+# the database's OFFSET).
+MAX_LEVEL = 3
+MAX_PAGE = 1_000_000
 
 
 def card_json(card: Card) -> dict[str, Any]:
@@ -58,7 +62,7 @@ def card_filter(query: MultiMapping[str]) -> CardFilter:
         received_from=datetime_param(query.get("received_from"), "received_from"),
         received_to=datetime_param(query.get("received_to"), "received_to"),
         operator_id=int_param(query.get("operator_id"), "operator_id"),
-        level=int_param(query.get("level"), "level"),
+        level=int_param(query.get("level"), "level", minimum=1, maximum=MAX_LEVEL),
         **texts,
     )
 
@@ -66,7 +70,7 @@ def card_filter(query: MultiMapping[str]) -> CardFilter:
 async def list_(request: web.Request) -> web.Response:
     """A page of the journal: visible cards matching the filters, newest first."""
     flt = card_filter(request.query)
-    page = int_param(request.query.get("page"), "page", default=1)
+    page = int_param(request.query.get("page"), "page", default=1, minimum=1, maximum=MAX_PAGE)
     per_page = int_param(request.query.get("per_page"), "per_page", default=50)
     async with unit_of_work(request.app[SESSIONS]) as db:
         result = await list_cards(db, actor_of(request), flt, page=page, per_page=per_page)

@@ -14,9 +14,9 @@ from hotline.schedule import Override, mode_at, next_switch
 from hotline.web.common import actor_of, datetime_param, int_param, iso, json_body, path_id, row_json
 from hotline.web.errors import ApiError
 from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
-from journal import audit, cards
+from journal import cards
 from journal.audit import AuditFilter, query_audit
-from journal.callbacks import get_callback_for, list_callbacks
+from journal.callbacks import get_callback_for, list_callbacks, note_attempt
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Call, CallbackTask, Card, Organization, User
@@ -127,11 +127,9 @@ async def dial(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         task = await get_callback_for(db, actor, path_id(request))
-        if task.status != "pending":
-            raise ApiError(409, "invalid_transition", "Этот обратный звонок уже не ожидает набора")
         interface = await _interface(db, actor.user_id)
         line = await _line_for(db, request, task)
-        await audit.record(db, actor, "callback_dial", "callback", task.id, {"card_id": task.card_id})
+        await note_attempt(db, actor, task)
     try:
         await telephony.actions.place_callback(
             card_id=task.card_id, interface=interface, number=task.contact_phone, line=line

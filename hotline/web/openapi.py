@@ -45,6 +45,12 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/callbacks"): "Обратные звонки",
     ("POST", "/api/v1/callbacks"): "Отложенный ответ: создать обратный звонок",
     ("POST", "/api/v1/callbacks/{id}/dial"): "Набрать обратный звонок через АТС",
+    ("GET", "/api/v1/reports/pg"): "Форма ПГ, таблицы 1.1 и 1.2: period, org, format=json|xlsx|csv",
+    ("GET", "/api/v1/reports/calls"): "Статистика звонков по рабочему календарю линий: period, org, format",
+    ("GET", "/api/v1/reports/quality"): "Оценки качества операторов: period, org, by=month|week, format",
+    ("GET", "/api/v1/reports/deadlines"): "Сроки рассмотрения: within, org, format=json|csv",
+    ("GET", "/api/v1/reports/digest"): "Утренняя сводка сроков: просроченные и истекающие обращения, "
+                                       "обратные звонки (по своей организации)",
     ("GET", "/api/v1/openapi.json"): "Это описание API",
     ("GET", "/api/v1/scripts"): "Скрипты ответов: поиск по ключевым словам (q)",
     ("POST", "/api/v1/scripts"): "Новый скрипт ответа (администратор)",

@@ -93,10 +93,11 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.router.add_get("/login", login_page)
     app.router.add_get("/", start_page)
-    from hotline.web import pages_admin, pages_operator  # the feature pages import this module
+    from hotline.web import pages_admin, pages_operator, pages_reports  # they import this module
 
     pages_admin.add_routes(app)
     pages_operator.add_routes(app)
+    pages_reports.add_routes(app)
 
 
 def add_nav(app: web.Application, path: str, title: str, roles: Iterable[str]) -> None:

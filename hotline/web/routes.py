@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
+from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
 from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
+from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
     CALENDAR, CARD_RULES, HUB, LIVE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
@@ -20,9 +21,12 @@ from journal.calendar import load_calendar_dir
 
 
 def setup_api(app: web.Application) -> None:
-    """Add the API to the app: errors outermost, then authentication and CSRF, then routes."""
+    """Add the API to the app: errors outermost, then the input limits, authentication and
+    CSRF, the audit of refused access, then the routes."""
     app.middlewares.append(error_middleware)
+    app.middlewares.append(input_middleware)
     app.middlewares.append(auth.auth_middleware)
+    app.middlewares.append(denied_audit_middleware)
     app[HUB] = Hub()
     app.cleanup_ctx.append(_web_state)
     app.cleanup_ctx.append(_live)
@@ -33,6 +37,7 @@ def setup_api(app: web.Application) -> None:
     api_calls.add_routes(app)
     api_misc.add_routes(app)
     api_agent.add_routes(app)
+    api_reports.add_routes(app)
     api_scripts.add_routes(app)
     api_evaluations.add_routes(app)
     api_staff.add_routes(app)

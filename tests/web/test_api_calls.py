@@ -43,7 +43,9 @@ async def add_call_with_recording(api: Api, org: str, line: str, caller: str, tm
 async def playback_audits(api: Api) -> list[AuditEntry]:
     async with api.app[SESSIONS]() as session:
         return list(await session.scalars(
-            select(AuditEntry).where(AuditEntry.object_type == "recording").order_by(AuditEntry.id)
+            select(AuditEntry).where(AuditEntry.object_type == "recording",
+                                     AuditEntry.action.in_(("play", "download")))
+            .order_by(AuditEntry.id)
         ))
 
 
@@ -91,6 +93,10 @@ async def test_another_organizations_call_and_recording_are_not_found(api: Api, 
         assert body["error"]["code"] == "not_found"
     assert (await api.call("GET", "/api/v1/calls"))["items"] == []
     assert await playback_audits(api) == []
+    async with api.app[SESSIONS]() as session:
+        denied = (await session.execute(select(AuditEntry.object_type, AuditEntry.object_id)
+                                        .where(AuditEntry.action == "denied"))).all()
+    assert sorted(denied) == [("call", str(call)), ("recording", str(rec))]
     await api.login("admin")
     detail = await api.call("GET", f"/api/v1/calls/{call}")
     assert detail["caller_number"] == "79130000002"

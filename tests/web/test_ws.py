@@ -21,9 +21,10 @@ from hotline.pbx.simulator import PbxSimulator
 from hotline.web import ws as ws_module
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
-from journal.models import Call
+from journal.actors import Actor
+from journal.models import Call, CallbackTask
 from journal.users import add_user
-from tests.test_service_with_pbx import FUND_LINE, running, service_settings
+from tests.test_service_with_pbx import FUND_LINE, running, service_settings, settle
 
 PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
@@ -401,3 +402,34 @@ async def test_the_operator_follows_their_call_from_ringing_to_the_end(client, s
         assert (await after.next_of("call_legs", timeout=2))["legs"] == []
     finally:
         await after.close()
+
+
+async def test_a_callback_that_reaches_the_citizen_fulfils_the_deferred_answer(
+    client, sim, browsers
+) -> None:
+    """«Позвонить» counts an attempt; when the PBX has connected the operator and the citizen,
+    the task is done with that call as its result and leaves the pending list."""
+    from journal.cards import create_written
+
+    app = client.server.app
+    async with unit_of_work(app[SESSIONS]) as session:
+        card = await create_written(
+            session, Actor.system("test"), channel="post", organization_id=1,
+            received_at=datetime.now(UTC) - timedelta(days=1),
+            fields={"applicant_name": "Белова Нина Петровна", "applicant_phone": "79140000007"},
+        )
+    op201 = await browsers["op201"].login("op201")
+    task = await op201.post("/api/v1/callbacks", {
+        "card_id": card.id, "contact_phone": "+7 914 000-00-07",
+        "callback_due_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }, expect=201)
+    await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=202)
+    twice = await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=409)
+    assert twice["error"]["message"].startswith("Обратный звонок уже набирается")
+    await settle(sim, app[TELEPHONY])
+    async with app[SESSIONS]() as session:
+        done = await session.get(CallbackTask, task["id"])
+        call = await session.get(Call, done.result_call_id) if done.result_call_id else None
+    assert (done.status, done.attempts) == ("done", 1)
+    assert call is not None and (call.direction, call.card_id) == ("out", card.id)
+    assert [t["id"] for t in (await op201.get("/api/v1/callbacks"))["items"]] == []
