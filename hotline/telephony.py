@@ -97,6 +97,8 @@ class Telephony:
         self.actions = PbxActions(self.connection)
         self.tracker = CallTracker()
         self.agents = AgentRoster()
+        # True once a complete QueueStatus was read: a phone missing from it is in no queue.
+        self.roster_complete = False
         spool_dir = settings.service.spool_dir
         self.writer = CallJournalWriter(
             sessions,
@@ -204,6 +206,7 @@ class Telephony:
         if not any(error.startswith("QueueStatus") for error in result.errors):
             # A complete member list: whoever is missing from it left the queues meanwhile.
             self.publish_agents(self.agents.resync(result.queue_members, result.connected_at))
+            self.roster_complete = True
         log.info("pbx resynchronised", session=result.session, restarted=result.restarted,
                  live_calls=len(self.tracker.calls()), complete=result.complete)
         if self.modes is not None:

@@ -346,14 +346,15 @@ class LiveFeed:
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,
             "agents": [a.as_json() for a in self.agents.values()],
+            "roster_complete": self._roster_complete(),
             "pbx": telephony.connection.state if telephony else "disabled",
         }
 
     def _greet(self, subscriber: Subscriber) -> None:
         if subscriber.is_admin:
             subscriber.put(self.board())
-        if subscriber.interface and subscriber.interface in self.agents:
-            subscriber.put(self.agent_message(self.agents[subscriber.interface]))
+        if subscriber.interface and (subscriber.interface in self.agents or self._roster_complete()):
+            subscriber.put(self.agent_message(self.agent_state(subscriber.interface)))
         if subscriber.interface:
             # What rings or talks at this phone now: a reloaded workspace learns whether the
             # call it remembers is still on (and a call missing here is over).
@@ -379,7 +380,14 @@ class LiveFeed:
     # ------------------------------------------------------------ agents
 
     def agent_state(self, interface: str) -> AgentState:
-        return self.agents.get(interface) or AgentState(interface)
+        """The operator's state; a phone the PBX's complete member list lacks is `out`."""
+        known = self.agents.get(interface)
+        if known is not None:
+            return known
+        return AgentState(interface, state="out" if self._roster_complete() else "unknown")
+
+    def _roster_complete(self) -> bool:
+        return self.telephony is not None and self.telephony.roster_complete
 
     def set_agent(self, user_id: int, state: AgentState) -> None:
         """Remember the queue state an agent action left and tell the operator's browsers.

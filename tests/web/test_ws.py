@@ -232,11 +232,14 @@ async def test_agent_join_pause_leave_drive_the_pbx_queue(client, sim, browsers)
     queue = sim.pbx.state.queues["l1-tfoms"]
     assert (await op150.get("/api/v1/agent"))["agent"]["queue"] == "l1-tfoms"
 
+    # A phone the PBX lists in no queue is out of the queues, also on the socket.
+    assert (await op150.get("/api/v1/agent"))["agent"]["state"] == "out"
+    assert (await op150.next_of("agent_state", timeout=2))["state"] == "out"
     joined = await op150.post("/api/v1/agent/join")
     assert joined["agent"]["state"] == "ready"
     member = queue.member("PJSIP/op150")
     assert member is not None and not member.paused
-    assert (await op150.next_of("agent_state", timeout=2))["state"] == "ready"
+    await op150.next_matching("agent_state", timeout=2, state="ready")
 
     await op150.post("/api/v1/agent/pause", {"reason": "обед"})
     assert member.paused and member.paused_reason == "обед"

@@ -76,7 +76,9 @@
     return operators.map((u) => {
       const agent = agents[u.interface];
       const known = agent && agent.state !== "unknown";
-      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : AGENT_STATES.unknown;
+      // Once the PBX listed every queue member, a phone it did not list is in no queue.
+      const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
+      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
       if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
       // The phone as the PBX reports it; before its first report, what the calls tell.
       const call = talking.get(u.interface);
