@@ -109,6 +109,14 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     assert await op101.inner_text("[data-testid=agent-state]") == "Перерыв: обед"
     await op101.click("[data-testid=agent-unpause]")
     await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    # The phone loses its registration (unplugged): the workspace says so, then recovers.
+    assert sim.set_reachable("PJSIP/op101", False)
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=unavailable]")
+    assert await op101.inner_text("[data-testid=agent-state]") == "Телефон недоступен"
+    assert "телефон недоступен" in await op101.inner_text("[data-testid=agent-phone]")
+    await shot(op101, "operator-phone-unavailable")
+    assert sim.set_reachable("PJSIP/op101", True)
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
 
     op201 = await open_as(pbx_service, "op201", "/operator")
     await _live(op201)
