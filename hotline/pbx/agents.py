@@ -146,7 +146,7 @@ class AgentRoster:
     """Queue memberships in, operators' snapshots and `AgentChanged` events out (pure)."""
 
     def __init__(self) -> None:
-        self._members: dict[tuple[str, str], Membership] = {}
+        self._members: dict[str, dict[str, Membership]] = {}  # interface -> queue -> membership
         self._agents: dict[str, AgentSnapshot] = {}
         self._latest: dict[str, Membership] = {}
 
@@ -159,13 +159,14 @@ class AgentRoster:
         member = parse_member(message)
         if member is None:
             return []
-        key = (member.queue, _key(member.interface))
+        key = _key(member.interface)
+        queues = self._members.setdefault(key, {})
         if message.get("Event") == "QueueMemberRemoved":
-            self._members.pop(key, None)
+            queues.pop(member.queue, None)
         else:
-            self._members[key] = member
-            self._latest[_key(member.interface)] = member
-        return self._refresh({_key(member.interface): member.interface}, at)
+            queues[member.queue] = member
+            self._latest[key] = member
+        return self._refresh({key: member.interface}, at)
 
     def resync(self, entries: Iterable[Mapping[str, Any]], at: datetime) -> list[AgentChanged]:
         """The `QueueMember` entries of a complete QueueStatus answer: the whole picture.
@@ -173,13 +174,13 @@ class AgentRoster:
         Memberships missing from it are gone (removed while we were away, or Asterisk
         restarted without them); their interfaces become `out`.
         """
-        fresh: dict[tuple[str, str], Membership] = {}
+        fresh: dict[str, dict[str, Membership]] = {}
+        touched = {key: agent.interface for key, agent in self._agents.items()}
         for entry in entries:
             member = parse_member(entry)
             if member is not None:
-                fresh[(member.queue, _key(member.interface))] = member
-        touched = {_key(m.interface): m.interface for m in self._members.values()}
-        touched.update({_key(m.interface): m.interface for m in fresh.values()})
+                fresh.setdefault(_key(member.interface), {})[member.queue] = member
+                touched[_key(member.interface)] = member.interface
         self._members = fresh
         self._latest = {}
         return self._refresh(touched, at)
@@ -198,7 +199,7 @@ class AgentRoster:
         out: list[AgentChanged] = []
         for key, interface in sorted(interfaces.items()):
             previous = self._agents.get(key)
-            members = [m for (_, k), m in self._members.items() if k == key]
+            members = list(self._members.get(key, {}).values())
             if not members and previous is None:
                 continue
             name = previous.interface if previous else interface
