@@ -13,8 +13,10 @@
   Queue(l2-tfoms)). The call keeps its PBX call id, so the card follows it and the level-2
   operator's screen pops the same card.
 
-The state is what the last successful action left (kept in memory by `LiveFeed`, pushed to
-the operator's sockets as `agent_state`); the PBX is the authority and a static queue member
+The state is kept in memory by `LiveFeed` and pushed to the operator's sockets as
+`agent_state`: what the PBX reports (its queue-member events, and the QueueStatus member list
+at every login, through `hotline.pbx.agents`), and what the last successful action here left
+(the PBX's own event for it agrees). The PBX is the authority; a static queue member
 (config/asterisk/queues.conf) cannot be removed by QueueRemove. A refused action answers
 502 `pbx_refused` with the PBX's reason.
 """
@@ -85,8 +87,8 @@ def _telephony(request: web.Request):  # noqa: ANN202 - Telephony, optional in t
 
 
 async def agent(request: web.Request) -> web.Response:
-    """The operator's queue and state (`unknown` until they joined or left from here), and
-    the PBX link's state (`connected`, `disconnected`, ... or `disabled`) for the workspace."""
+    """The operator's queue and state (`unknown` until the PBX reported the phone or the
+    operator joined or left from here), and the PBX link's state (`connected`, `disconnected`, ... or `disabled`) for the workspace."""
     operator = await _operator(request)
     live = request.app.get(LIVE)
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)

@@ -334,10 +334,20 @@ async def test_registering_a_written_appeal_shows_its_number_and_due_dates(web_s
 async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     pbx_service, sim, open_as
 ) -> None:
-    """A ringing call appears on the board at once; each line shows its mode."""
+    """A ringing call appears on the board at once; each line shows its mode; every
+    operator's queue state and phone come from the PBX without anyone pressing a button,
+    including a pause made with the phone's own key."""
     page = await signed_in(open_as, pbx_service, "admin", "/admin/board")
     await page.locator("[data-testid=board-line]").first.wait_for()
     assert await page.locator("[data-testid=board-operator]").count() == 3
+    op101 = page.locator("[data-testid=board-operator][data-interface='PJSIP/op101']")
+    await page.locator("[data-testid=board-operator][data-interface='PJSIP/op101'][data-state=ready]").wait_for()
+    cells = await op101.locator("td").all_inner_texts()
+    assert cells[2:] == ["готов", cells[3], "свободен", "0"] and cells[3] != "—"
+    assert sim.pause_from_phone("PJSIP/op201", True, "обучение")
+    op201 = page.locator("[data-testid=board-operator][data-interface='PJSIP/op201'][data-state=paused]")
+    await op201.wait_for()
+    assert "перерыв: обучение" in await op201.inner_text()
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
                    auto_answer=False, timing=LONG_TALK)
     call = page.locator("[data-testid=board-call][data-state=ringing]")
@@ -349,8 +359,9 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     assert "→" in await fund_line.nth(2).inner_text()  # the next switch: when, to what, why
     await shot(page, "admin-board")
     sim.answer("PJSIP/op101")
-    await page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=board-operator]')].some(r => r.textContent.includes('на звонке'))")
+    await page.locator("[data-testid=board-operator][data-interface='PJSIP/op101'][data-device=in_use]").wait_for()
+    assert "разговаривает" in await op101.inner_text()
+    await shot(page, "admin-board-talking")
 
 
 async def test_answer_scripts_are_added_edited_and_found_by_keyword(web_service, open_as) -> None:

@@ -83,22 +83,39 @@ async def _live(page) -> None:  # noqa: ANN001
 async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     pbx_service, sim, open_as
 ) -> None:
-    """op101 joins the queue; the phone rings and the card pops with the caller's number;
-    saving turns it yellow (in work, also in the journal); a reload mid-typing restores the
-    draft; the transfer moves the call and op201's workspace pops the same card with the
-    notes; op201 defers the answer and the callback appears in their list."""
+    """op101's workspace knows from the PBX that op101 is ready, and sees a pause made with
+    the phone's own key; the phone rings and the card pops with the caller's number, the
+    transfer waiting until op101 answers (then a talk timer runs); saving turns the card
+    yellow (in work, also in the journal); a reload mid-typing restores the draft; the
+    transfer moves the call and op201's workspace pops the same card with the notes; op201
+    defers the answer, the call ends, and the callback appears in their list."""
     op101 = await open_as(pbx_service, "op101", "/operator")
     await _live(op101)
     assert await op101.title() == "Рабочее место оператора — Горячая линия ОМС"
-    await op101.click("[data-testid=agent-join]")
+    # Nobody pressed anything: the PBX's queue status says op101 takes calls.
     await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
     assert await op101.inner_text("[data-testid=agent-state]") == "Готов принимать звонки"
+    assert "телефон свободен" in await op101.inner_text("[data-testid=agent-phone]")
+    assert await op101.is_hidden("[data-testid=agent-join]")
     assert await op101.inner_text("[data-testid=conn-pbx]") == "АТС: на связи"
+    assert sim.pause_from_phone("PJSIP/op101", True, "совещание")
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=paused]")
+    assert await op101.inner_text("[data-testid=agent-state]") == "Перерыв: совещание"
+    await op101.click("[data-testid=agent-unpause]")
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
     await op101.select_option("[data-testid=pause-reason]", "обед")
     await op101.click("[data-testid=agent-pause]")
     await op101.wait_for_selector("[data-testid=agent-state][data-state=paused]")
     assert await op101.inner_text("[data-testid=agent-state]") == "Перерыв: обед"
     await op101.click("[data-testid=agent-unpause]")
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    # The phone loses its registration (unplugged): the workspace says so, then recovers.
+    assert sim.set_reachable("PJSIP/op101", False)
+    await op101.wait_for_selector("[data-testid=agent-state][data-state=unavailable]")
+    assert await op101.inner_text("[data-testid=agent-state]") == "Телефон недоступен"
+    assert "телефон недоступен" in await op101.inner_text("[data-testid=agent-phone]")
+    await shot(op101, "operator-phone-unavailable")
+    assert sim.set_reachable("PJSIP/op101", True)
     await op101.wait_for_selector("[data-testid=agent-state][data-state=ready]")
 
     op201 = await open_as(pbx_service, "op201", "/operator")
@@ -127,10 +144,19 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     assert await scripts.count() == 0
     assert "ничего не найдено" in await op101.inner_text("[data-testid=scripts-empty]")
     await op101.fill("[data-testid=script-search]", "смена СМО")
+    # Still ringing: the PBX would refuse a transfer, so the button waits.
+    transfer = op101.locator("[data-testid=card-transfer]")
+    assert await op101.inner_text("[data-testid=call-progress]") == "Звонит…"
+    assert await transfer.is_visible() and await transfer.is_disabled()
+    assert await transfer.get_attribute("title") == "Перевести можно во время разговора"
     await shot(op101, "operator-screen-pop")
 
     assert sim.answer("PJSIP/op101")
     await _talking(pbx_service, await _pbx_call_id(pbx_service, card.id), "PJSIP/op101")
+    await op101.wait_for_selector("[data-testid=call-progress][data-state=talking]")
+    assert (await op101.inner_text("[data-testid=call-progress]")).startswith("Разговор 0:")
+    assert await transfer.is_enabled()
+    assert "разговаривает" in await op101.inner_text("[data-testid=agent-phone]")
 
     await op101.select_option("[data-testid=f-appeal_type]", "consultation")
     await op101.select_option("[data-testid=f-topic_code]", "4.4")
@@ -157,15 +183,22 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     draft_keys = await op101.evaluate("Object.keys(localStorage).filter(k => k.startsWith('hotline.draft.'))")
     op101_id = await _user_id(pbx_service, "op101")
     assert draft_keys == [f"hotline.draft.{op101_id}.{card.id}.{stored.version}"]
+    await op101.wait_for_selector("[data-testid=call-progress][data-state=talking]")
+    assert await transfer.is_enabled()  # still talking after the reload
     await shot(op101, "operator-workspace")
 
     # Transfer: the notes are saved first, then the call goes to level 2 and op201 pops it.
     await op101.click("[data-testid=card-transfer]")
     await op101.locator("[data-testid=toast-ok]", has_text="переведён на 2 уровень").wait_for()
     assert await op101.evaluate("Object.keys(localStorage).filter(k => k.startsWith('hotline.draft.'))") == []
+    await op101.wait_for_selector("[data-testid=call-progress][data-state=transferred]")
+    assert await op101.inner_text("[data-testid=call-progress]") == "Переведён на 2 уровень"
+    assert await transfer.is_disabled()
     level2_number = op201.locator("[data-testid=card-number]")
     await level2_number.wait_for(state="visible")
     assert await level2_number.inner_text() == f"РКК {card.number}"
+    assert await op201.inner_text("[data-testid=call-progress]") == "Звонит…"
+    assert sim.answer("PJSIP/op201")
     assert await op201.inner_text("[data-testid=caller-number]") == CITIZEN_SHOWN
     await op201.wait_for_function(
         "() => document.querySelector('[data-testid=f-applicant_address]').value !== ''")
@@ -191,7 +224,13 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
         assert (await session.get(Card, card.id)).responsible_user_id == op201_id
     mine = op201.locator(f"[data-testid=cards-body] tr[data-id='{card.id}']")
     await mine.wait_for()
+    await op201.wait_for_selector("[data-testid=call-progress][data-state=talking]")
     await shot(op201, "operator-level2")
+    # The citizen hangs up: level 2's workspace says the call is over and how long it took.
+    assert sim.hangup("PJSIP/op201")
+    await op201.wait_for_selector("[data-testid=call-progress][data-state=ended]")
+    assert (await op201.inner_text("[data-testid=call-progress]")).startswith("Звонок завершён · разговор ")
+    await shot(op201, "operator-call-ended")
 
     # "Позвонить": the PBX rings op201's phone first, then dials the citizen.
     await callback.get_by_role("button", name="Позвонить").click()
@@ -362,3 +401,31 @@ async def test_the_workspace_is_for_operators_only(web_service) -> None:
     refused = await web_service.get("/operator", allow_redirects=False)
     assert refused.status == 403
     assert "Эта страница недоступна для вашей роли." in await refused.text()
+
+
+async def test_a_call_that_ended_while_the_page_was_away_shows_as_ended(
+    pbx_service, sim, open_as
+) -> None:
+    """op101 talks, leaves the workspace, the citizen hangs up; back on the workspace the
+    remembered call says «Звонок завершён» and offers no transfer (no stale talk timer)."""
+    page = await open_as(pbx_service, "op101", "/operator")
+    await _live(page)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    await page.locator("[data-testid=card-number]").wait_for(state="visible")
+    assert sim.answer("PJSIP/op101")
+    await page.wait_for_selector("[data-testid=call-progress][data-state=talking]")
+    await page.goto("/api/v1/me")
+    card = await _card_of_call(pbx_service, CITIZEN)
+    assert sim.hangup("PJSIP/op101")
+    tracker = pbx_service.server.app[TELEPHONY].tracker
+    pbx_call_id = await _pbx_call_id(pbx_service, card.id)
+    async with asyncio.timeout(10):
+        while tracker.snapshot(pbx_call_id) is not None and tracker.snapshot(pbx_call_id).state != "ended":
+            await asyncio.sleep(0.02)
+    await page.goto("/operator")
+    await _live(page)
+    await page.wait_for_selector("[data-testid=call-progress][data-state=ended]")
+    assert await page.inner_text("[data-testid=call-progress]") == "Звонок завершён"
+    assert await page.inner_text("[data-testid=caller-number]") == CITIZEN_SHOWN
+    assert await page.locator("[data-testid=card-transfer]").is_disabled()

@@ -1,6 +1,7 @@
 /* The live board: `board` messages of /api/v1/ws (calls in progress and waiting, lines' modes,
-   operators' queue states) with wait and talk times ticking every second, and each line's
-   next switch from GET /api/v1/modes (refreshed every minute). */
+   operators' queue states and phones as the PBX reports them) with wait and talk times and
+   each operator's time in their state ticking every second, and each line's next switch from
+   GET /api/v1/modes (refreshed every minute). */
 "use strict";
 
 (() => {
@@ -9,7 +10,15 @@
     ivr: "приветствие / секретарь", dialing: "набор номера", queued: "ждёт ответа",
     ringing: "звонит оператору", talking: "разговор", ended: "завершён",
   };
-  const AGENT_STATES = { ready: "готов", paused: "перерыв", out: "не в очереди", unknown: "нет данных" };
+  const AGENT_STATES = {
+    ready: "готов", paused: "перерыв", out: "не в очереди", unavailable: "телефон недоступен",
+    unknown: "нет данных",
+  };
+  const DEVICES = {
+    free: "свободен", in_use: "разговаривает", busy: "занят", ringing: "звонит",
+    ringing_in_use: "звонит, идёт разговор", on_hold: "на удержании", unavailable: "недоступен",
+    invalid: "недоступен", unknown: "неизвестно",
+  };
   const MODES = { operator: "операторы", secretary: "электронный секретарь" };
   const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
   let board = null, modes = {}, staff = null, dict = null;
@@ -17,6 +26,14 @@
   function since(iso) {
     if (!iso) return "—";
     return fmt.duration(Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000));
+  }
+
+  /** How long an operator has been in their state: "4:05", past an hour "2 ч 05 мин". */
+  function elapsed(iso) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 3600) return fmt.duration(seconds);
+    const minutes = Math.floor(seconds / 60);
+    return `${Math.floor(minutes / 60)} ч ${String(minutes % 60).padStart(2, "0")} мин`;
   }
 
   function callRow(call) {
@@ -58,14 +75,30 @@
     const operators = staff.items.filter((u) => u.role === "operator" && u.interface && u.active);
     return operators.map((u) => {
       const agent = agents[u.interface];
-      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : AGENT_STATES.unknown;
+      const known = agent && agent.state !== "unknown";
+      // Once the PBX listed every queue member, a phone it did not list is in no queue.
+      const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
+      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
       if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
+      // The phone as the PBX reports it; before its first report, what the calls tell.
       const call = talking.get(u.interface);
-      if (call) state = call === "ringing" ? "звонит телефон" : "на звонке";
-      return h("tr", { "data-testid": "board-operator", class: call ? "busy" : "" },
+      let device = agent && agent.device ? (DEVICES[agent.device] || agent.device) : "—";
+      if ((!agent || !agent.device) && call) device = call === "ringing" ? "звонит" : "на звонке";
+      const busy = call || (agent && ["in_use", "ringing", "ringing_in_use", "busy", "on_hold"].includes(agent.device));
+      const since = known ? agent.changed_at : null;
+      return h("tr", {
+        "data-testid": "board-operator", "data-interface": u.interface,
+        "data-state": agent ? agent.state : "unknown", "data-device": (agent && agent.device) || "",
+        class: [busy ? "busy" : "", agent && agent.state === "unavailable" ? "unavailable" : ""].join(" ").trim(),
+      },
         h("td", {}, u.full_name, u.level ? h("span", { class: "muted small" }, ` ${u.level} ур.`) : null),
         h("td", {}, u.interface.replace(/^PJSIP\//, "")),
-        h("td", {}, state));
+        h("td", {}, state),
+        h("td", { class: "small" }, since ? fmt.time(since) : "—",
+          since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
+        h("td", {}, device),
+        h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
+          ? String(agent.calls_taken) : "—"));
     });
   }
 
@@ -97,6 +130,9 @@
   function tick() {
     for (const cell of document.querySelectorAll("td.ticking")) {
       cell.textContent = since(cell.dataset.since);
+    }
+    for (const span of document.querySelectorAll(".ticking-agent")) {
+      span.textContent = ` (${elapsed(span.dataset.since)})`;
     }
   }
 

@@ -1,6 +1,7 @@
-/* The operator's workspace: the agent state bar, the live channel (screen-pops, agent state),
-   the ringing call with the caller's earlier cards and the answer scripts, the transfer to
-   level 2, the deferred answer, and the operator's own callbacks and cards.
+/* The operator's workspace: the agent state bar, the live channel (screen-pops, agent state,
+   call state), the ringing call with the caller's earlier cards and the answer scripts, the
+   transfer to level 2 (only while talking), the deferred answer, and the operator's own
+   callbacks and cards.
    The card form itself is CardEditor (operator-card.js). Every value shown is put in with
    textContent (Hotline.h), never parsed as HTML. */
 "use strict";
@@ -13,7 +14,13 @@
   const CONTEXT_KEY = `hotline.workspace.${me.id}`;
   const AGENT_TITLES = {
     ready: "Готов принимать звонки", paused: "Перерыв", out: "Не в очереди",
-    unknown: "Состояние неизвестно",
+    unavailable: "Телефон недоступен", unknown: "Состояние неизвестно",
+  };
+  // The phone's device state as the PBX reports it (QueueMemberStatus).
+  const DEVICE_TITLES = {
+    free: "свободен", in_use: "разговаривает", busy: "занят", ringing: "звонит",
+    ringing_in_use: "звонит, идёт разговор", on_hold: "на удержании", unavailable: "недоступен",
+    invalid: "недоступен", unknown: "состояние неизвестно",
   };
   const PBX_TITLES = {
     connected: "АТС: на связи", disabled: "АТС: не подключена к службе",
@@ -27,7 +34,9 @@
 
   let dict = null;
   // What the workspace shows: the call (from the pop) and the scripts it came with.
-  let context = { call: null, card_id: null, earlier: [], scripts: [], transferred: false };
+  let context = { call: null, card_id: null, earlier: [], scripts: [], transferred: false, leg: null };
+  // call_state messages by call and phone: one may come before its call's screen-pop.
+  const legs = new Map();
   let cardsPage = 1;
 
   // ------------------------------------------------------------------ agent state
@@ -41,7 +50,12 @@
       ? `${AGENT_TITLES.paused}: ${agent.paused_reason}` : AGENT_TITLES[state] || state;
     $("agent-queue").textContent = agent.queue
       ? `очередь ${agent.queue}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
-    $("agent-join").hidden = state === "ready" || state === "paused";
+    const phone = [];
+    if (agent.device) phone.push(`телефон ${DEVICE_TITLES[agent.device] || agent.device}`);
+    if (agent.calls_taken !== null && agent.calls_taken !== undefined) phone.push(`принято звонков: ${agent.calls_taken}`);
+    $("agent-phone").textContent = phone.length ? `· ${phone.join(" · ")}` : "";
+    $("agent-phone").dataset.device = agent.device || "";
+    $("agent-join").hidden = state === "ready" || state === "paused" || state === "unavailable";
     $("agent-unpause").hidden = state !== "paused";
     for (const el of document.querySelectorAll(".pause-group")) el.hidden = state !== "ready";
     $("agent-leave").hidden = state === "out";
@@ -113,7 +127,11 @@
     const card = CardEditor.current();
     const button = $("card-transfer");
     button.hidden = me.level === 2 || !context.call || !context.call.id || !card || card.id !== context.card_id;
-    button.disabled = context.transferred;
+    // The PBX transfers only a call being talked on: not while the phone rings, nor after.
+    const leg = context.leg;
+    const talking = Boolean(leg && leg.state === "talking" && !leg.consultation);
+    button.disabled = context.transferred || !talking;
+    button.title = talking || context.transferred ? "" : "Перевести можно во время разговора";
     $("back-to-call").hidden = !context.card_id || (card && card.id === context.card_id);
   }
 
@@ -134,6 +152,51 @@
     $("call-org").textContent = orgName(call.organization);
     $("call-queue").textContent = call.queue || "—";
     $("call-time").textContent = fmt.time(call.ringing_at || call.started_at);
+    renderProgress();
+  }
+
+  function legKey(pbxCallId, iface) { return `${pbxCallId}|${(iface || "").toLowerCase()}`; }
+
+  /** Where this operator's leg of the popped call is: ringing, talking (a ticking timer),
+      transferred or ended. Re-run every second while talking. */
+  function renderProgress() {
+    const el = $("call-progress");
+    const leg = context.leg;
+    const state = context.transferred && (!leg || leg.state !== "ended") ? "transferred" : leg ? leg.state : "ringing";
+    el.dataset.state = state;
+    const end = leg && leg.ended_at ? new Date(leg.ended_at) : state === "talking" ? new Date() : null;
+    const talked = leg && leg.answered_at && end
+      ? fmt.duration(Math.max(0, (end - new Date(leg.answered_at)) / 1000)) : null;
+    if (state === "talking") el.textContent = `${leg.consultation ? "Консультация" : "Разговор"} ${talked}`;
+    else if (state === "transferred") el.textContent = "Переведён на 2 уровень";
+    else if (state === "ended") {
+      el.textContent = leg.reason === "no_answer" ? "Звонок не принят"
+        : talked ? `Звонок завершён · разговор ${talked}` : "Звонок завершён";
+    } else el.textContent = "Звонит…";
+  }
+
+  /** On (re)connecting: the calls live at this phone now. The popped call, if it was still
+      ringing or talking and is not among them, ended while the page was away. */
+  function onCallLegs(msg) {
+    const live = new Set(msg.legs.map((leg) => legKey(leg.pbx_call_id, leg.interface)));
+    for (const leg of msg.legs) onCallState(leg);
+    const call = context.call, leg = context.leg;
+    if (call && !context.transferred && (!leg || leg.state === "ringing" || leg.state === "talking")
+        && !live.has(legKey(call.pbx_call_id, call.interface))) {
+      onCallState({ ...(leg || {}), pbx_call_id: call.pbx_call_id, interface: call.interface,
+        state: "ended", ended_at: null, reason: "" });
+    }
+  }
+
+  function onCallState(msg) {
+    legs.set(legKey(msg.pbx_call_id, msg.interface), msg);
+    const call = context.call;
+    if (!call || legKey(call.pbx_call_id, call.interface) !== legKey(msg.pbx_call_id, msg.interface)) return;
+    context.leg = msg;
+    if (msg.id && !call.id) call.id = msg.id;
+    if (msg.state === "ended" || msg.state === "transferred") calmDown();
+    renderCall();
+    saveContext();
   }
 
   function formatPhone(number) {
@@ -236,6 +299,8 @@
       earlier: msg.earlier_cards && msg.earlier_cards.length ? msg.earlier_cards : (sameCall ? context.earlier : []),
       scripts: msg.scripts && msg.scripts.length ? msg.scripts : context.scripts,
       transferred: false,
+      leg: legs.get(legKey(msg.call.pbx_call_id, msg.call.interface))
+        || (sameCall ? context.leg : null),
     };
     renderCall();
     renderEarlier();
@@ -465,6 +530,7 @@
     context = {
       call: saved.call, card_id: saved.card_id || null, earlier: saved.earlier || [],
       scripts: saved.scripts || [], transferred: Boolean(saved.transferred),
+      leg: saved.leg || null,
     };
     renderCall();
     renderEarlier();
@@ -492,7 +558,7 @@
     CardEditor.on("opened", () => { renderTransfer(); saveContext(); });
     CardEditor.on("closed", (closedId) => {
       if (context.card_id && closedId !== context.card_id) { openCard(context.card_id, { scroll: false }); return; }
-      context = { call: null, card_id: null, earlier: [], scripts: context.scripts, transferred: false };
+      context = { call: null, card_id: null, earlier: [], scripts: context.scripts, transferred: false, leg: null };
       renderCall();
       renderEarlier();
       renderScripts();
@@ -522,7 +588,10 @@
       status: setLive,
       screen_pop: onPop,
       agent_state: renderAgent,
+      call_state: onCallState,
+      call_legs: onCallLegs,
     });
+    setInterval(() => { if (context.leg && context.leg.state === "talking") renderProgress(); }, 1000);
     refreshAgent();
     refreshCallbacks();
     refreshCards();
