@@ -45,6 +45,10 @@ L2_CONTEXT = "hotline-l2"
 MAX_REASON = 80
 TRANSFER_TARGETS = frozenset({"level2"})
 ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in the queue
+NOT_DYNAMIC = "Member not dynamic"  # its QueueRemove refusal for a member of queues.conf
+# A static member cannot leave its queue (it answers calls while this service is down), so
+# "leave" pauses it with this reason: the queue stops ringing the phone all the same.
+STATIC_LEAVE_REASON = "вне очереди"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +149,16 @@ async def unpause(request: web.Request) -> web.Response:
 
 
 async def leave(request: web.Request) -> web.Response:
+    """Leave the queue; a static member (queues.conf) is paused as «вне очереди» instead."""
     operator = await _operator(request)
-    await _telephony(request).actions.queue_remove(operator.queue, operator.interface)
+    actions = _telephony(request).actions
+    try:
+        await actions.queue_remove(operator.queue, operator.interface)
+    except PbxActionFailed as exc:
+        if NOT_DYNAMIC not in exc.detail:
+            raise
+        await actions.queue_pause(operator.interface, True, STATIC_LEAVE_REASON)
+        return await _changed(request, operator, "paused", "agent_leave", STATIC_LEAVE_REASON)
     return await _changed(request, operator, "out", "agent_leave")
 
 
