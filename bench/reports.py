@@ -43,7 +43,7 @@ from hotline.reports.hours import level2_queues, operator_hours  # noqa: E402
 from journal.actors import Actor  # noqa: E402
 from journal.calendar import load_calendar_dir  # noqa: E402
 from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async  # noqa: E402
-from journal.reports.calls import Dimension, call_sections  # noqa: E402
+from journal.reports.calls import Dimension, call_sections, roll_up_calls  # noqa: E402
 from journal.reports.deadlines import deadlines  # noqa: E402
 from journal.reports.period import parse_period  # noqa: E402
 from journal.reports.pg import pg_report  # noqa: E402
@@ -282,14 +282,25 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
     actor = Actor.system("bench")
     queues = level2_queues(settings)
     results = []
+    now = datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=zone).astimezone(UTC)
 
-    def calls_report(label: str):  # noqa: ANN202
+    # What the service's nightly job has done by `now`: every past day of the year rolled up.
+    year = parse_period(str(TODAY.year), zone)
+    t0 = time.perf_counter()
+    async with unit_of_work(sessions) as s:
+        built = await roll_up_calls(s, year, operator_hours(settings, calendar, year),
+                                    level2_queues=queues, now=now)
+    print(f"  roll-up of the past days: {built} days built in {time.perf_counter() - t0:.1f} s",
+          flush=True)
+
+    def calls_report(label: str, rollup: bool = True):  # noqa: ANN202
         period = parse_period(label, zone)
         hours = operator_hours(settings, calendar, period)
 
         async def go() -> None:
             async with unit_of_work(sessions) as s:
-                await call_sections(s, actor, period, hours, list(Dimension), level2_queues=queues)
+                await call_sections(s, actor, period, hours, list(Dimension), level2_queues=queues,
+                                    rollup=rollup, now=now)
         return go
 
     def simple(func, label: str, **kwargs):  # noqa: ANN001, ANN202
@@ -310,6 +321,9 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
         ("pg --year 2026", simple(pg_report, "2026")),
         ("calls --month 2026-10 (6 sections)", calls_report("2026-10")),
         ("calls --quarter 2026Q3 (6 sections)", calls_report("2026Q3")),
+        ("calls --year 2026 (6 sections)", calls_report("2026")),
+        ("calls --quarter 2026Q3, no roll-up", calls_report("2026Q3", rollup=False)),
+        ("calls --month 2026-12 (today raw)", calls_report("2026-12")),
         ("deadlines --within 3", deadlines_report),
         ("surveys --quarter 2026Q3", simple(survey_report, "2026Q3")),
         ("quality --quarter 2026Q3 (by month)", simple(quality_report, "2026Q3")),

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -361,6 +362,84 @@ class CallTransfer(Base):
 
     # Call statistics: the transfers of a period's calls (journal.reports.calls).
     __table_args__ = (Index("ix_call_transfers_at", "at"),)
+
+
+class CallRollupDay(Base):
+    """A local day of calls rolled up for the call statistics (journal.reports.rollup).
+
+    `fingerprint` is the hash of what the roll-up depended on besides the calls (the lines'
+    operator intervals of the day, the level-2 queues, the zone): a report with other inputs
+    does not use it. `start_at`/`end_at` are the day's bounds, UTC.
+    """
+
+    __tablename__ = "call_rollup_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime]
+
+
+class CallRollup(Base):
+    """One day's incoming calls counted per report key (line, organization, operator, local
+    hour and weekday, in or out of working hours): the sums the call statistics add up."""
+
+    __tablename__ = "call_rollup"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    abandoned_wait_sum: Mapped[int] = mapped_column(BigInteger)
+    abandoned_wait_n: Mapped[int] = mapped_column(Integer)
+    answered_20s: Mapped[int] = mapped_column(Integer)
+    answered_60s: Mapped[int] = mapped_column(Integer)
+    wait_sum: Mapped[int] = mapped_column(BigInteger)
+    wait_n: Mapped[int] = mapped_column(Integer)
+    talk_sum: Mapped[int] = mapped_column(BigInteger)
+    talk_n: Mapped[int] = mapped_column(Integer)
+    transferred_l2: Mapped[int] = mapped_column(Integer)
+    secretary: Mapped[int] = mapped_column(Integer)
+
+
+class CallRollupWait(Base):
+    """One day's answered waits counted per second and per key of one report section
+    (`dimension`), per organization: what the exact 90th percentile needs. `key` is the
+    operator, hour or weekday; the line and the organization have their own columns."""
+
+    __tablename__ = "call_rollup_waits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    key: Mapped[int | None] = mapped_column(BigInteger)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    wait: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_call_rollup_waits_day_dimension", "day", "dimension"),)
+
+
+class CallRollupMark(Base):
+    """A change to a call (or its transfers) that started at `started_at`, written by database
+    triggers (migration 0007) whatever wrote it: a rolled-up day with a mark is stale. Building
+    a day deletes its marks before reading its calls, so a change committed meanwhile leaves
+    its mark behind."""
+
+    __tablename__ = "call_rollup_marks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Recording(Base):

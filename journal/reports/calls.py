@@ -30,18 +30,21 @@ used (Russian zones keep no daylight saving time).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     ColumnElement,
+    Date,
     Float,
     Integer,
     MetaData,
@@ -50,22 +53,37 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    delete,
     exists,
     extract,
     func,
+    insert,
     literal,
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from journal import audit
 from journal.access import report_scope
 from journal.actors import Actor
-from journal.models import Call, CallbackStatus, CallbackTask, CallTransfer
+from journal.models import (
+    Call,
+    CallbackStatus,
+    CallbackTask,
+    CallRollup,
+    CallRollupDay,
+    CallRollupMark,
+    CallRollupWait,
+    CallTransfer,
+)
 from journal.reports.period import Period
 from journal.reports.sql import tune_for_report
 from journal.types import UTCDateTime
+
+
+# pg_advisory_xact_lock(ROLLUP_LOCK, day) keeps two builders of one day's roll-up apart.
+ROLLUP_LOCK = 7007
 
 
 class HoursInterval(NamedTuple):
@@ -143,25 +161,6 @@ def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) ->
     return (cast(func.strftime("%w", shifted), Integer) + 6) % 7 + 1
 
 
-def _dimension(dim: Dimension, period: Period, dialect: str) -> ColumnElement:
-    offset = period.start.astimezone(period.zone).utcoffset()
-    hours = offset.total_seconds() / 3600 if offset is not None else 0.0
-    match dim:
-        case Dimension.TOTAL:
-            return literal("all")
-        case Dimension.LINE:
-            return Call.line_number
-        case Dimension.ORGANIZATION:
-            return Call.organization_id
-        case Dimension.OPERATOR:
-            return Call.answered_by_id
-        case Dimension.HOUR:
-            return _local_part("hour", period.zone.key, hours, dialect)
-        case Dimension.WEEKDAY:
-            return _local_part("weekday", period.zone.key, hours, dialect)
-    raise ValueError(f"unknown dimension {dim!r}")
-
-
 def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN202 - a subquery
     """Per secretary call of the period: working-hours seconds from the message to the first
     done callback of its card.
@@ -196,64 +195,198 @@ def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN20
     )
 
 
-def _in_report(period: Period, org_id: int | None) -> list[ColumnElement]:
-    """The incoming calls of the period (of one organization when `org_id` is given)."""
-    conditions = [Call.direction == "in", Call.started_at >= period.start,
-                  Call.started_at < period.end]
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A stretch of calls gathered from the raw table: UTC bounds and the local clock's offset
+    there (what SQLite uses for the local hour and weekday)."""
+
+    start: datetime
+    end: datetime
+    zone: ZoneInfo
+
+    @property
+    def offset_hours(self) -> float:
+        offset = self.start.astimezone(self.zone).utcoffset()
+        return offset.total_seconds() / 3600 if offset is not None else 0.0
+
+
+def _in_span(span: _Span, org_id: int | None) -> list[ColumnElement]:
+    """The incoming calls that started in the span (of one organization when `org_id` is given)."""
+    conditions = [Call.direction == "in", Call.started_at >= span.start, Call.started_at < span.end]
     if org_id is not None:
         conditions.append(Call.organization_id == org_id)
     return conditions
 
 
 def _facts_table() -> Table:
-    """One row per call of the report with every key and figure the sections group by.
+    """One row per call of the raw part of a report (or of a day being rolled up) with every
+    key and figure the sections group by.
 
     The expensive parts of a call's facts (is it in working hours, was it transferred to
-    level 2, how soon was it called back) are computed once per report, not once per section.
+    level 2) are computed once, not once per section.
     """
     return Table(
         f"tmp_report_calls_{uuid.uuid4().hex[:10]}",
         MetaData(),
-        Column("line_number", String(20)),
-        Column("organization_id", BigInteger),
-        Column("operator_id", BigInteger),
-        Column("hour", Integer),
-        Column("weekday", Integer),
-        Column("in_hours", Boolean),
+        *[Column(name, type_) for name, type_ in _KEY_COLUMNS],
         Column("outcome", String(16)),
         Column("wait", Integer),
         Column("talk", Integer),
         Column("to_level2", Integer),
-        Column("callback_delay", Float),
         prefixes=["TEMPORARY"],
     )
 
 
-def _facts_query(hours: Table, period: Period, org_id: int | None,
+_KEY_COLUMNS = (
+    ("line_number", String(20)), ("organization_id", BigInteger), ("operator_id", BigInteger),
+    ("hour", Integer), ("weekday", Integer), ("in_hours", Boolean),
+)
+KEYS = tuple(name for name, _ in _KEY_COLUMNS)
+# The sums of the roll-up (journal.models.CallRollup), in order.
+SUMS = (
+    "offered", "answered", "abandoned", "abandoned_wait_sum", "abandoned_wait_n", "answered_20s",
+    "answered_60s", "wait_sum", "wait_n", "talk_sum", "talk_n", "transferred_l2", "secretary",
+)
+
+
+def _sums_table() -> Table:
+    """The report's sums per key: from the roll-up for rolled-up days, from the raw calls for
+    the rest, and the callbacks of the whole period in rows of their own."""
+    return Table(
+        f"tmp_report_sums_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        *[Column(name, type_) for name, type_ in _KEY_COLUMNS],
+        *[Column(name, BigInteger) for name in SUMS],
+        Column("called_back", Integer),
+        Column("callback_delay_sum", Float),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _waits_table() -> Table:
+    """The answered waits counted per second, per section's key (like CallRollupWait)."""
+    return Table(
+        f"tmp_report_waits_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("dimension", String(16)),
+        Column("organization_id", BigInteger),
+        Column("line_number", String(20)),
+        Column("key", BigInteger),
+        Column("in_hours", Boolean),
+        Column("wait", Integer),
+        Column("n", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _call_keys(interval: Any, span: _Span, dialect: str) -> list[ColumnElement]:
+    """A call's report keys, in the order of KEYS."""
+    hours = span.offset_hours
+    return [
+        Call.line_number, Call.organization_id, Call.answered_by_id,
+        _local_part("hour", span.zone.key, hours, dialect),
+        _local_part("weekday", span.zone.key, hours, dialect),
+        interval.c.line_number.is_not(None),
+    ]
+
+
+def _interval_join(hours: Table) -> tuple[Any, ColumnElement]:
+    """The operator interval the call started in, if any: a line's intervals never overlap
+    (hotline.schedule merges them), so a call joins at most one."""
+    interval = hours.alias("interval")
+    return interval, and_(interval.c.line_number == Call.line_number,
+                          interval.c.start_at <= Call.started_at,
+                          interval.c.end_at > Call.started_at)
+
+
+def _facts_query(hours: Table, span: _Span, org_id: int | None,
                  level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
-    # A transfer happens after its call started: only the period's transfers (and a day
-    # after, for a call still going at the end) can be one of the period's calls'.
+    # A transfer happens after its call started: only the span's transfers (and a day after,
+    # for a call still going at its end) can be one of the span's calls'.
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
                                CallTransfer.to_queue.in_(list(level2_queues)),
-                               CallTransfer.at >= period.start,
-                               CallTransfer.at < period.end + timedelta(days=1))
-    delays = _callback_delays(hours, period, dialect)
-    # The operator interval the call started in, if any: a line's intervals never overlap
-    # (hotline.schedule merges them), so a call joins at most one.
-    interval = hours.alias("interval")
+                               CallTransfer.at >= span.start,
+                               CallTransfer.at < span.end + timedelta(days=1))
+    interval, on = _interval_join(hours)
     return (
-        select(
-            Call.line_number, Call.organization_id, Call.answered_by_id,
-            _dimension(Dimension.HOUR, period, dialect), _dimension(Dimension.WEEKDAY, period, dialect),
-            interval.c.line_number.is_not(None), Call.outcome, Call.queue_wait_seconds,
-            Call.talk_seconds, case((to_level2, 1), else_=0), delays.c.seconds,
-        )
-        .outerjoin(interval, and_(interval.c.line_number == Call.line_number,
-                                  interval.c.start_at <= Call.started_at,
-                                  interval.c.end_at > Call.started_at))
-        .outerjoin(delays, delays.c.call_id == Call.id)
-        .where(*_in_report(period, org_id))
+        select(*_call_keys(interval, span, dialect), Call.outcome, Call.queue_wait_seconds,
+               Call.talk_seconds, case((to_level2, 1), else_=0))
+        .outerjoin(interval, on)
+        .where(*_in_span(span, org_id))
     )
+
+
+def _callbacks_query(hours: Table, period: Period, org_id: int | None, dialect: str):  # noqa: ANN202
+    """The period's called-back secretary messages per key: how many, and their delays' sum.
+
+    Always from the raw calls: a callback is made after its day has passed, and its delay
+    counts the working hours of the report's own period.
+    """
+    delays = _callback_delays(hours, period, dialect)
+    interval, on = _interval_join(hours)
+    keys = _call_keys(interval, _Span(period.start, period.end, period.zone), dialect)
+    return (
+        select(*keys, func.count(), func.sum(delays.c.seconds))
+        .join(delays, delays.c.call_id == Call.id)
+        .outerjoin(interval, on)
+        .where(*_in_span(_Span(period.start, period.end, period.zone), org_id))
+        .group_by(*keys)
+    )
+
+
+def _sums_query(facts: Table):  # noqa: ANN202
+    """The sums of SUMS per key over per-call facts (a rolled-up day, or a report's raw part)."""
+    f = facts.c
+    answered, abandoned = f.outcome == "answered", f.outcome == "abandoned"
+
+    def n(cond: ColumnElement) -> ColumnElement:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    def total(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+        return func.coalesce(func.sum(case((cond, value))), 0)
+
+    def counted(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+        return func.count(case((cond, value)))
+
+    keys = [f[name] for name in KEYS]
+    return select(
+        *keys, func.count(), n(answered), n(abandoned), total(abandoned, f.wait),
+        counted(abandoned, f.wait), n(and_(answered, f.wait <= 20)), n(and_(answered, f.wait <= 60)),
+        total(answered, f.wait), counted(answered, f.wait), total(answered, f.talk),
+        counted(answered, f.talk), func.coalesce(func.sum(f.to_level2), 0),
+        n(f.outcome == "secretary"),
+    ).group_by(*keys)
+
+
+# Which columns of a wait histogram row carry each section's key.
+_WAIT_KEY = {
+    Dimension.TOTAL: None, Dimension.LINE: None, Dimension.ORGANIZATION: None,
+    Dimension.OPERATOR: "operator_id", Dimension.HOUR: "hour", Dimension.WEEKDAY: "weekday",
+}
+
+
+def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
+    """The answered waits per second for one section, per organization (for the staff's reach)."""
+    f = facts.c
+    line = f.line_number if dim == Dimension.LINE else None
+    key = f[_WAIT_KEY[dim]] if _WAIT_KEY[dim] else None
+    grouped = [c for c in (f.organization_id, line, key, f.in_hours, f.wait) if c is not None]
+    return (
+        select(literal(str(dim), String(16)), f.organization_id,
+               literal(None, String(20)) if line is None else line,
+               literal(None, BigInteger) if key is None else key, f.in_hours, f.wait, func.count())
+        .where(f.outcome == "answered", f.wait.is_not(None))
+        .group_by(*grouped)
+    )
+
+
+def _section_key(table: Table, dim: Dimension) -> ColumnElement:
+    """The key of a section in the sums table (by KEYS) or the waits table (by _WAIT_KEY)."""
+    if dim == Dimension.TOTAL:
+        return literal("all")
+    if dim in (Dimension.LINE, Dimension.ORGANIZATION):
+        return table.c[FACT_KEYS[dim]]
+    return table.c[FACT_KEYS[dim]] if "key" not in table.c else table.c.key
 
 
 FACT_KEYS = {
@@ -262,26 +395,22 @@ FACT_KEYS = {
 }
 
 
-def _key(facts: Table, dim: Dimension) -> ColumnElement:
-    return literal("all") if dim == Dimension.TOTAL else facts.c[FACT_KEYS[dim]]
-
-
-def _p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
+def _p90_query(waits: Table, dim: Dimension):  # noqa: ANN202
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
-    Waits are whole seconds, so each group's waits are first counted per value (a histogram
-    of a few hundred rows, however many calls) and running totals taken over it in order.
-    With n waits, position p = 0.9 * (n - 1) from 0, i.e. 9 * (n - 1) / 10: in integers,
-    floor(p) is lo = 9 * (n - 1) // 10 and its fraction (9 * (n - 1) % 10) / 10, so nothing is
-    lost to floats. The wait at index i is the smallest whose running total exceeds i; the
-    p90 is the wait at lo plus the fraction of the step to the wait at lo + 1 (none past the
-    last wait: then the wait at lo itself).
+    Waits are whole seconds, so each group's waits are counted per value (a histogram of a
+    few hundred rows, however many calls: the roll-up keeps it per day) and running totals
+    taken over it in order. With n waits, position p = 0.9 * (n - 1) from 0, i.e.
+    9 * (n - 1) / 10: in integers, floor(p) is lo = 9 * (n - 1) // 10 and its fraction
+    (9 * (n - 1) % 10) / 10, so nothing is lost to floats. The wait at index i is the smallest
+    whose running total exceeds i; the p90 is the wait at lo plus the fraction of the step to
+    the wait at lo + 1 (none past the last wait: then the wait at lo itself).
     """
-    key = _key(facts, dim).label("key")
+    key = _section_key(waits, dim).label("key")
     histogram = (
-        select(key, facts.c.in_hours, facts.c.wait, func.count().label("n"))
-        .where(facts.c.outcome == "answered", facts.c.wait.is_not(None))
-        .group_by(key, facts.c.in_hours, facts.c.wait)
+        select(key, waits.c.in_hours, waits.c.wait, func.sum(waits.c.n).label("n"))
+        .where(waits.c.dimension == str(dim))
+        .group_by(key, waits.c.in_hours, waits.c.wait)
         .subquery("histogram")
     )
     group = (histogram.c.key, histogram.c.in_hours)
@@ -301,36 +430,169 @@ def _p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _stats_query(facts: Table, dim: Dimension, native_p90: bool):  # noqa: ANN202
+def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
+    """PostgreSQL's own percentile_cont over the per-call facts (to check the portable form)."""
     f = facts.c
-    answered = f.outcome == "answered"
-    abandoned = f.outcome == "abandoned"
+    key = literal("all") if dim == Dimension.TOTAL else f[FACT_KEYS[dim]]
+    return (
+        select(key, f.in_hours, func.percentile_cont(0.9).within_group(f.wait))
+        .where(f.outcome == "answered", f.wait.is_not(None))
+        .group_by(key, f.in_hours)
+    )
 
-    def n(cond: ColumnElement) -> ColumnElement:
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    def avg_if(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
-        return func.avg(case((cond, value)))
+def _stats_query(sums: Table, dim: Dimension):  # noqa: ANN202
+    s = sums.c
 
-    if native_p90:
-        p90 = func.percentile_cont(0.9).within_group(case((answered, f.wait)))
-    else:
-        p90 = literal(None)  # filled from _p90_query
-    key = _key(facts, dim).label("key")
+    def n(column: ColumnElement) -> ColumnElement:
+        return func.coalesce(func.sum(column), 0)
+
+    def avg(total: ColumnElement, count: ColumnElement) -> ColumnElement:
+        return func.sum(total) * literal(1.0) / func.nullif(func.sum(count), 0)
+
+    key = _section_key(sums, dim).label("key")
     return (
         select(
-            key, f.in_hours, func.count(), n(answered), n(abandoned), avg_if(abandoned, f.wait),
-            n(and_(answered, f.wait <= 20)), n(and_(answered, f.wait <= 60)),
-            avg_if(answered, f.wait), p90, avg_if(answered, f.talk), func.sum(f.to_level2),
-            n(f.outcome == "secretary"), func.count(f.callback_delay), func.avg(f.callback_delay),
+            key, s.in_hours, n(s.offered), n(s.answered), n(s.abandoned),
+            avg(s.abandoned_wait_sum, s.abandoned_wait_n), n(s.answered_20s),
+            n(s.answered_60s), avg(s.wait_sum, s.wait_n), literal(None),
+            avg(s.talk_sum, s.talk_n), n(s.transferred_l2), n(s.secretary), n(s.called_back),
+            func.sum(s.callback_delay_sum) / func.nullif(func.sum(s.called_back), 0),
         )
-        .group_by(key, f.in_hours)
-        .order_by(key, f.in_hours.desc())
+        .group_by(key, s.in_hours)
+        .order_by(key, s.in_hours.desc())
     )
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
+
+
+def day_span(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local day's bounds, UTC."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def fingerprint(day: date, zone: ZoneInfo, hours: Sequence[HoursInterval],
+                level2_queues: Sequence[str]) -> str:
+    """What a day's roll-up depends on besides its calls: the lines' operator intervals within
+    the day, the level-2 queues and the zone. A report given other working hours (a changed
+    schedule or calendar) does not use a roll-up built with the old ones."""
+    start, end = day_span(day, zone)
+    within = sorted(
+        (h.line, max(h.start, start).isoformat(), min(h.end, end).isoformat())
+        for h in hours if h.start < end and h.end > start
+    )
+    text_ = repr((zone.key, within, sorted(level2_queues)))
+    return hashlib.sha256(text_.encode()).hexdigest()
+
+
+def _days(first: date, after: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((after - first).days)]
+
+
+async def _stale_days(conn: AsyncConnection, days: Sequence[date], prints: dict[date, str]) -> list[date]:
+    """The days with no roll-up, one built with other inputs, or a change since (a mark)."""
+    if not days:
+        return []
+    marked = exists().where(CallRollupMark.started_at >= CallRollupDay.start_at,
+                            CallRollupMark.started_at < CallRollupDay.end_at)
+    rows = await conn.execute(
+        select(CallRollupDay.day, CallRollupDay.fingerprint)
+        .where(CallRollupDay.day >= days[0], CallRollupDay.day <= days[-1], ~marked))
+    good = {day for day, print_ in rows.all() if prints.get(day) == print_}
+    return [day for day in days if day not in good]
+
+
+async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: str,
+                     hours: Table, facts: Table, level2_queues: Sequence[str]) -> bool:
+    """Roll up one day (all organizations) unless another report or the job just did.
+
+    The day's marks are deleted before its calls are read (a later statement, so a later
+    snapshot): a change committed after the delete keeps its mark and the day stays stale
+    until built again; one committed before it is read. On PostgreSQL an advisory lock per day
+    keeps two builders of the same day apart; SQLite writes one transaction at a time anyway.
+    """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK, day.toordinal())))
+    if not await _stale_days(conn, [day], {day: print_}):
+        return False
+    start, end = day_span(day, zone)
+    await conn.execute(delete(CallRollupMark).where(CallRollupMark.started_at >= start,
+                                                    CallRollupMark.started_at < end))
+    for model in (CallRollup, CallRollupWait, CallRollupDay):
+        await conn.execute(delete(model).where(model.day == day))
+    await conn.execute(delete(facts))
+    await conn.execute(facts.insert().from_select(
+        [c.name for c in facts.columns],
+        _facts_query(hours, _Span(start, end, zone), None, level2_queues, dialect)))
+    sums = _sums_query(facts).subquery()
+    await conn.execute(insert(CallRollup).from_select(
+        ["day", *KEYS, *SUMS], select(literal(day, Date), *sums.c)))
+    for dim in Dimension:
+        waits = _waits_query(facts, dim).subquery()
+        await conn.execute(insert(CallRollupWait).from_select(
+            ["day", "dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"],
+            select(literal(day, Date), *waits.c)))
+    await conn.execute(insert(CallRollupDay).values(
+        day=day, start_at=start, end_at=end, fingerprint=print_, built_at=datetime.now(UTC)))
+    return True
+
+
+async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[HoursInterval]) -> None:
+    if hours:
+        await conn.execute(table.insert(), [
+            {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
+        ])
+
+
+def _past_days(period: Period, now: datetime | None) -> date:
+    """The first day of the period that has not fully passed at `now` (the roll-up's end)."""
+    today = (now or datetime.now(UTC)).astimezone(period.zone).date()
+    return max(period.first, min(period.after, today))
+
+
+async def roll_up_calls(
+    session: AsyncSession,
+    period: Period,
+    hours: Sequence[HoursInterval],
+    *,
+    level2_queues: Sequence[str] = (),
+    now: datetime | None = None,
+) -> int:
+    """Roll up every day of the period that has fully passed at `now` and has no valid roll-up
+    (missing, built with other working hours, or changed since); return how many were built.
+
+    Idempotent: the service's nightly job calls it for the last days, a report for its period.
+    `hours` must cover the period (the lines' operator intervals, as for `call_sections`).
+    """
+    conn = await session.connection()
+    hours_table, facts = _hours_table(), _facts_table()
+    await tune_for_report(conn)
+    await conn.run_sync(hours_table.create)
+    await conn.run_sync(facts.create)
+    try:
+        await _insert_hours(conn, hours_table, hours)
+        return await _roll_up(conn, period, _past_days(period, now), hours, hours_table, facts,
+                              level2_queues)
+    finally:
+        await conn.run_sync(facts.drop)
+        await conn.run_sync(hours_table.drop)
+
+
+async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
+                   hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
+                   level2_queues: Sequence[str]) -> int:
+    days = _days(period.first, cut)
+    prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
+    built = 0
+    for day in await _stale_days(conn, days, prints):
+        built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
+                                  level2_queues)
+    return built
 
 
 async def call_sections(
@@ -343,46 +605,77 @@ async def call_sections(
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
     portable_p90: bool = True,
+    rollup: bool = True,
+    now: datetime | None = None,
 ) -> dict[Dimension, list[CallStats]]:
     """The call figures of the period by each of `dimensions`, split by in/out of working hours.
 
-    The calls' facts are gathered once into a temporary table; each section is one GROUP BY
-    over it. `portable_p90=False` computes the 90th-percentile wait with PostgreSQL's own
-    percentile_cont instead of the portable histogram (to check one against the other).
+    Days of the period that have fully passed at `now` come from the daily roll-up (built
+    first for any day missing or stale); the rest (today) from the raw calls, gathered once
+    into a temporary table. Every section is one GROUP BY over the sums of both.
+    `rollup=False` reads every day raw; `portable_p90=False` computes the 90th-percentile wait
+    with PostgreSQL's own percentile_cont over the raw calls (to check one against the other;
+    it implies `rollup=False`).
     """
     scope = report_scope(actor, organization_id)
     dialect = session.bind.dialect.name
     native_p90 = portable_p90 is False
-    hours_table, facts = _hours_table(), _facts_table()
+    cut = _past_days(period, now) if rollup and not native_p90 else period.first
+    hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
     conn = await session.connection()
     await tune_for_report(conn)
-    await conn.run_sync(hours_table.create)
-    await conn.run_sync(facts.create)
+    for table in (hours_table, facts, sums, waits):
+        await conn.run_sync(table.create)
     sections: dict[Dimension, list[CallStats]] = {}
     try:
-        if hours:
-            await conn.execute(hours_table.insert(), [
-                {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
-            ])
-        await conn.execute(facts.insert().from_select(
-            [c.name for c in facts.columns],
-            _facts_query(hours_table, period, scope, level2_queues, dialect)))
+        await _insert_hours(conn, hours_table, hours)
+        await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
+        if cut > period.first:
+            await _read_rollup(conn, period.first, cut, scope, sums, waits)
+        if cut < period.after:
+            await conn.execute(delete(facts))
+            raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
+            await conn.execute(facts.insert().from_select(
+                [c.name for c in facts.columns],
+                _facts_query(hours_table, raw, scope, level2_queues, dialect)))
+            if dialect == "postgresql":
+                await conn.execute(text(f"ANALYZE {facts.name}"))  # no autovacuum for temporary tables
+            await conn.execute(sums.insert().from_select([*KEYS, *SUMS], _sums_query(facts)))
+            for dim in map(Dimension, dimensions):
+                await conn.execute(waits.insert().from_select(
+                    [c.name for c in waits.columns], _waits_query(facts, dim)))
+        await conn.execute(sums.insert().from_select(
+            [*KEYS, "called_back", "callback_delay_sum"],
+            _callbacks_query(hours_table, period, scope, dialect)))
         if dialect == "postgresql":
-            await conn.execute(text(f"ANALYZE {facts.name}"))  # temporary tables get no autovacuum
+            await conn.execute(text(f"ANALYZE {sums.name}, {waits.name}"))
         for dim in map(Dimension, dimensions):
-            rows = (await conn.execute(_stats_query(facts, dim, native_p90))).all()
-            p90s: dict[tuple[Any, bool], Any] = {}
-            if not native_p90:
-                p90_rows = await conn.execute(_p90_query(facts, dim))
-                p90s = {(key, bool(flag)): value for key, flag, value in p90_rows.all()}
-            sections[dim] = [_stats(r, r[9] if native_p90 else p90s.get((r[0], bool(r[1]))))
-                             for r in rows]
+            rows = (await conn.execute(_stats_query(sums, dim))).all()
+            query = _native_p90_query(facts, dim) if native_p90 else _p90_query(waits, dim)
+            p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
+            sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
     finally:
-        await conn.run_sync(facts.drop)
-        await conn.run_sync(hours_table.drop)
+        for table in (waits, sums, facts, hours_table):
+            await conn.run_sync(table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
         "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
     return sections
+
+
+async def _read_rollup(conn: AsyncConnection, first: date, cut: date, org_id: int | None,
+                       sums: Table, waits: Table) -> None:
+    """The rolled-up days [first, cut) into the report's sums and waits."""
+    in_days = [CallRollup.day >= first, CallRollup.day < cut]
+    if org_id is not None:
+        in_days.append(CallRollup.organization_id == org_id)
+    await conn.execute(sums.insert().from_select(
+        [*KEYS, *SUMS], select(*[CallRollup.__table__.c[name] for name in (*KEYS, *SUMS)]).where(*in_days)))
+    w = CallRollupWait.__table__.c
+    in_days = [w.day >= first, w.day < cut]
+    if org_id is not None:
+        in_days.append(w.organization_id == org_id)
+    cols = ["dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"]
+    await conn.execute(waits.insert().from_select(cols, select(*[w[c] for c in cols]).where(*in_days)))
 
 
 def _stats(r: Any, p90: Any) -> CallStats:
@@ -405,9 +698,11 @@ async def call_stats(
     organization_id: int | None = None,
     level2_queues: Sequence[str] = (),
     portable_p90: bool = True,
+    rollup: bool = True,
+    now: datetime | None = None,
 ) -> list[CallStats]:
     """The call figures of the period by one `dimension` (see `call_sections`)."""
     sections = await call_sections(
         session, actor, period, hours, [dimension], organization_id=organization_id,
-        level2_queues=level2_queues, portable_p90=portable_p90)
+        level2_queues=level2_queues, portable_p90=portable_p90, rollup=rollup, now=now)
     return sections[Dimension(dimension)]
