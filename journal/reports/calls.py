@@ -61,6 +61,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -159,40 +160,6 @@ def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) ->
     if part == "hour":
         return cast(func.strftime("%H", shifted), Integer)
     return (cast(func.strftime("%w", shifted), Integer) + 6) % 7 + 1
-
-
-def _callback_delays(hours: Table, period: Period, dialect: str):  # noqa: ANN202 - a subquery
-    """Per secretary call of the period: working-hours seconds from the message to the first
-    done callback of its card.
-
-    The first done callback is looked up for the period's secretary calls only (through the
-    callback tasks' card index), not for every callback ever made.
-    """
-    first_done = (
-        select(Call.id.label("call_id"), Call.line_number.label("line_number"),
-               Call.started_at.label("started_at"), func.min(CallbackTask.done_at).label("done_at"))
-        .join(CallbackTask, CallbackTask.card_id == Call.card_id)
-        .where(Call.outcome == "secretary", Call.started_at >= period.start,
-               Call.started_at < period.end, CallbackTask.status == CallbackStatus.DONE,
-               CallbackTask.done_at.is_not(None))
-        .group_by(Call.id, Call.line_number, Call.started_at)
-        .subquery("first_done")
-    )
-    overlap = _seconds(
-        _least(hours.c.end_at, first_done.c.done_at, dialect),
-        _greatest(hours.c.start_at, first_done.c.started_at, dialect),
-        dialect,
-    )
-    return (
-        select(first_done.c.call_id, func.coalesce(func.sum(overlap), 0).label("seconds"))
-        .outerjoin(hours, and_(
-            hours.c.line_number == first_done.c.line_number,
-            hours.c.start_at < first_done.c.done_at,
-            hours.c.end_at > first_done.c.started_at,
-        ))
-        .group_by(first_done.c.call_id)
-        .subquery("delays")
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,21 +284,46 @@ def _facts_query(hours: Table, span: _Span, org_id: int | None,
 
 
 def _callbacks_query(hours: Table, period: Period, org_id: int | None, dialect: str):  # noqa: ANN202
-    """The period's called-back secretary messages per key: how many, and their delays' sum.
+    """The period's called-back secretary messages per key: how many, and their delays' sum
+    (the working-hours seconds of the line's operator intervals from the message to the first
+    done callback of its card).
 
     Always from the raw calls: a callback is made after its day has passed, and its delay
-    counts the working hours of the report's own period.
+    counts the working hours of the report's own period. Only the period's secretary calls
+    are read (by outcome), and their callbacks through the callback tasks' card index.
     """
-    delays = _callback_delays(hours, period, dialect)
+    span = _Span(period.start, period.end, period.zone)
     interval, on = _interval_join(hours)
-    keys = _call_keys(interval, _Span(period.start, period.end, period.zone), dialect)
-    return (
-        select(*keys, func.count(), func.sum(delays.c.seconds))
-        .join(delays, delays.c.call_id == Call.id)
+    keys = [k.label(name) for k, name in zip(_call_keys(interval, span, dialect), KEYS, strict=True)]
+    first_done = (
+        select(Call.id.label("call_id"), Call.line_number.label("line"),
+               Call.started_at.label("started_at"), *keys,
+               func.min(CallbackTask.done_at).label("done_at"))
+        .join(CallbackTask, CallbackTask.card_id == Call.card_id)
         .outerjoin(interval, on)
-        .where(*_in_span(_Span(period.start, period.end, period.zone), org_id))
-        .group_by(*keys)
+        .where(Call.outcome == "secretary", *_in_span(span, org_id),
+               CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
+        .group_by(Call.id, Call.line_number, Call.started_at, *[k.element for k in keys])
+        .subquery("first_done")
     )
+    overlap = _seconds(
+        _least(hours.c.end_at, first_done.c.done_at, dialect),
+        _greatest(hours.c.start_at, first_done.c.started_at, dialect),
+        dialect,
+    )
+    key_cols = [first_done.c[name] for name in KEYS]
+    delays = (
+        select(*key_cols, func.coalesce(func.sum(overlap), 0).label("seconds"))
+        .outerjoin(hours, and_(
+            hours.c.line_number == first_done.c.line,
+            hours.c.start_at < first_done.c.done_at,
+            hours.c.end_at > first_done.c.started_at,
+        ))
+        .group_by(first_done.c.call_id, *key_cols)
+        .subquery("delays")
+    )
+    d_keys = [delays.c[name] for name in KEYS]
+    return select(*d_keys, func.count(), func.sum(delays.c.seconds)).group_by(*d_keys)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -380,7 +372,7 @@ def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _section_key(table: Table, dim: Dimension) -> ColumnElement:
+def _section_key(table: Any, dim: Dimension) -> ColumnElement:
     """The key of a section in the sums table (by KEYS) or the waits table (by _WAIT_KEY)."""
     if dim == Dimension.TOTAL:
         return literal("all")
@@ -395,7 +387,7 @@ FACT_KEYS = {
 }
 
 
-def _p90_query(waits: Table, dim: Dimension):  # noqa: ANN202
+def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
     Waits are whole seconds, so each group's waits are counted per value (a histogram of a
@@ -441,7 +433,7 @@ def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _stats_query(sums: Table, dim: Dimension):  # noqa: ANN202
+def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
     s = sums.c
 
     def n(column: ColumnElement) -> ColumnElement:
@@ -525,7 +517,7 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
                                                     CallRollupMark.started_at < end))
     for model in (CallRollup, CallRollupWait, CallRollupDay):
         await conn.execute(delete(model).where(model.day == day))
-    await conn.execute(delete(facts))
+    await _clear(conn, facts)
     await conn.execute(facts.insert().from_select(
         [c.name for c in facts.columns],
         _facts_query(hours, _Span(start, end, zone), None, level2_queues, dialect)))
@@ -540,6 +532,15 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
     await conn.execute(insert(CallRollupDay).values(
         day=day, start_at=start, end_at=end, fingerprint=print_, built_at=datetime.now(UTC)))
     return True
+
+
+async def _clear(conn: AsyncConnection, table: Table) -> None:
+    """Empty a temporary table for its next use: TRUNCATE on PostgreSQL, where a DELETE
+    would leave every row dead in it for the next day's scans (a year of days grew quadratic)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"TRUNCATE {table.name}"))
+    else:
+        await conn.execute(delete(table))
 
 
 async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[HoursInterval]) -> None:
@@ -630,10 +631,8 @@ async def call_sections(
     try:
         await _insert_hours(conn, hours_table, hours)
         await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
-        if cut > period.first:
-            await _read_rollup(conn, period.first, cut, scope, sums, waits)
         if cut < period.after:
-            await conn.execute(delete(facts))
+            await _clear(conn, facts)
             raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
             await conn.execute(facts.insert().from_select(
                 [c.name for c in facts.columns],
@@ -650,8 +649,10 @@ async def call_sections(
         if dialect == "postgresql":
             await conn.execute(text(f"ANALYZE {sums.name}, {waits.name}"))
         for dim in map(Dimension, dimensions):
-            rows = (await conn.execute(_stats_query(sums, dim))).all()
-            query = _native_p90_query(facts, dim) if native_p90 else _p90_query(waits, dim)
+            rows = (await conn.execute(
+                _stats_query(_with_rollup_sums(sums, period.first, cut, scope), dim))).all()
+            query = (_native_p90_query(facts, dim) if native_p90 else
+                     _p90_query(_with_rollup_waits(waits, dim, period.first, cut, scope), dim))
             p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
             sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
     finally:
@@ -662,20 +663,32 @@ async def call_sections(
     return sections
 
 
-async def _read_rollup(conn: AsyncConnection, first: date, cut: date, org_id: int | None,
-                       sums: Table, waits: Table) -> None:
-    """The rolled-up days [first, cut) into the report's sums and waits."""
-    in_days = [CallRollup.day >= first, CallRollup.day < cut]
+def _with_rollup_sums(sums: Table, first: date, cut: date, org_id: int | None):  # noqa: ANN202
+    """The report's own sums (raw days, callbacks) and the roll-up's of the days [first, cut),
+    read in place (an index range on the day), not copied."""
+    rolled = CallRollup.__table__.c
+    conditions = [rolled.day >= first, rolled.day < cut]
     if org_id is not None:
-        in_days.append(CallRollup.organization_id == org_id)
-    await conn.execute(sums.insert().from_select(
-        [*KEYS, *SUMS], select(*[CallRollup.__table__.c[name] for name in (*KEYS, *SUMS)]).where(*in_days)))
-    w = CallRollupWait.__table__.c
-    in_days = [w.day >= first, w.day < cut]
+        conditions.append(rolled.organization_id == org_id)
+    nothing = [literal(None, Integer).label("called_back"), literal(None, Float).label("callback_delay_sum")]
+    return union_all(
+        select(*[sums.c[name] for name in (*KEYS, *SUMS, "called_back", "callback_delay_sum")]),
+        select(*[rolled[name] for name in (*KEYS, *SUMS)], *nothing).where(*conditions),
+    ).subquery("sums")
+
+
+def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
+                       org_id: int | None):  # noqa: ANN202
+    """The report's own wait histogram rows of one section and the roll-up's of [first, cut)."""
+    rolled = CallRollupWait.__table__.c
+    conditions = [rolled.day >= first, rolled.day < cut, rolled.dimension == str(dim)]
     if org_id is not None:
-        in_days.append(w.organization_id == org_id)
-    cols = ["dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"]
-    await conn.execute(waits.insert().from_select(cols, select(*[w[c] for c in cols]).where(*in_days)))
+        conditions.append(rolled.organization_id == org_id)
+    cols = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n")
+    return union_all(
+        select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim)),
+        select(*[rolled[c] for c in cols]).where(*conditions),
+    ).subquery("waits")
 
 
 def _stats(r: Any, p90: Any) -> CallStats:
