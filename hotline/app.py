@@ -18,6 +18,7 @@ from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
+from hotline.reports.rollup import RollupJob
 from hotline.surveys import SurveyDialer
 from hotline.web import health
 from hotline.web.pages import setup_pages
@@ -45,6 +46,7 @@ def create_app(
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
     app.cleanup_ctx.append(_digest)
+    app.cleanup_ctx.append(_rollup)
     if telephony:
         app.cleanup_ctx.append(_telephony)
         app.cleanup_ctx.append(_recordings)
@@ -80,6 +82,15 @@ async def _digest(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     job = DigestJob(settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir))
     app[DIGEST] = job
+    await job.start()
+    yield
+    await job.stop()
+
+
+async def _rollup(app: web.Application) -> AsyncIterator[None]:
+    """The nightly roll-up of the call statistics' past days (no PBX needed)."""
+    settings = app[SETTINGS]
+    job = RollupJob(settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir))
     await job.start()
     yield
     await job.stop()

@@ -1,0 +1,106 @@
+"""The nightly roll-up of the call statistics (journal.reports.calls.roll_up_calls).
+
+`RollupJob` runs in the service: shortly after each local midnight (`ROLLUP_TIME`) it rolls up
+every day of the last `ROLLUP_DAYS` that has fully passed and has no valid roll-up yet (after
+a restart, an outage, a late call or a changed schedule), one day per transaction so that the
+journal writer never waits long. It also runs once `CATCH_UP_AFTER` the service started (the
+days missed while it was down; not at once, so that a start stays quick). Days older than that are rolled
+up by the first report that asks for them. A failing run is logged and the next still runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hotline.config import Settings
+from hotline.reports.hours import level2_queues, operator_hours
+from journal.calendar import ProductionCalendar
+from journal.db import unit_of_work
+from journal.reports.calls import roll_up_calls
+from journal.reports.period import Period
+
+log = structlog.get_logger(__name__)
+JOB_ID = "call-rollup"
+ROLLUP_DAYS = 100  # the last quarter, whatever day of it today is
+ROLLUP_TIME = time(0, 20)  # local: calls still going at midnight have mostly ended
+CATCH_UP_AFTER = timedelta(minutes=5)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def roll_up_recent(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    calendar: ProductionCalendar,
+    *,
+    days: int = ROLLUP_DAYS,
+    now: datetime | None = None,
+) -> int:
+    """Roll up each of the last `days` passed days that needs it; return how many were built."""
+    zone = ZoneInfo(settings.service.timezone)
+    now = now or utc_now()
+    today = now.astimezone(zone).date()
+    built = 0
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        period = Period(day.isoformat(), day, day + timedelta(days=1), zone)
+        async with unit_of_work(sessions) as session:
+            built += await roll_up_calls(session, period, operator_hours(settings, calendar, period),
+                                         level2_queues=level2_queues(settings), now=now)
+    if built:
+        log.info("call_rollup.built", days=built)
+    return built
+
+
+class RollupJob:
+    """Rolls up the past days of the call statistics at start and after each local midnight."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        calendar: ProductionCalendar,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        scheduler: AsyncIOScheduler | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.calendar = calendar
+        self.clock = clock
+        self._owns_scheduler = scheduler is None
+        self._scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
+
+    async def start(self, *, paused: bool = False) -> None:
+        if self._owns_scheduler and not self._scheduler.running:
+            self._scheduler.start(paused=paused)
+        zone = ZoneInfo(self.settings.service.timezone)
+        trigger = CronTrigger(hour=ROLLUP_TIME.hour, minute=ROLLUP_TIME.minute, timezone=zone)
+        self._scheduler.add_job(self.run, trigger=trigger, id=JOB_ID, replace_existing=True,
+                                misfire_grace_time=3600, coalesce=True)
+        self._scheduler.add_job(self.run, trigger=DateTrigger(run_date=self.clock() + CATCH_UP_AFTER),
+                                id=f"{JOB_ID}-start", replace_existing=True, misfire_grace_time=3600)
+
+    async def stop(self) -> None:
+        for job_id in (JOB_ID, f"{JOB_ID}-start"):
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
+        if self._owns_scheduler and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def run(self) -> int:
+        try:
+            return await roll_up_recent(self.sessions, self.settings, self.calendar, now=self.clock())
+        except Exception:
+            log.exception("call_rollup.failed")
+            return 0

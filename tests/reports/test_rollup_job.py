@@ -1,0 +1,42 @@
+"""The service's roll-up job: the last days that have passed are rolled up, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from hotline.reports.rollup import RollupJob, roll_up_recent
+from journal.calendar import load_calendar_dir
+from journal.models import CallRollupDay
+from tests.conftest import REPO
+from tests.reports.conftest import add_call, local, unit_of_work
+
+SOGAZ = "88002009204"
+
+
+async def test_the_last_days_are_rolled_up_once(sessions, people, settings) -> None:
+    calendar = load_calendar_dir(REPO / "config" / "calendar")
+    async with unit_of_work(sessions) as s:
+        await add_call(s, people.orgs, "sogaz", SOGAZ, local(2026, 11, 9, 10, 0), "answered",
+                       queue_wait_seconds=5, talk_seconds=50)
+    now = local(2026, 11, 11, 0, 20)
+    assert await roll_up_recent(sessions, settings, calendar, days=3, now=now) == 3  # 8-10 Nov
+    assert await roll_up_recent(sessions, settings, calendar, days=3, now=now) == 0
+    async with unit_of_work(sessions) as s:
+        days = (await s.scalars(select(CallRollupDay.day).order_by(CallRollupDay.day))).all()
+        assert [d.day for d in days] == [8, 9, 10]
+        assert await s.scalar(select(func.count()).select_from(CallRollupDay)) == 3
+
+
+async def test_the_job_runs_after_midnight_and_catches_up_after_a_start(sessions, settings) -> None:
+    calendar = load_calendar_dir(REPO / "config" / "calendar")
+    job = RollupJob(settings, sessions, calendar, clock=lambda: datetime(2026, 11, 11, 3, tzinfo=UTC))
+    await job.start(paused=True)
+    try:
+        nightly = job._scheduler.get_job("call-rollup")
+        catch_up = job._scheduler.get_job("call-rollup-start")
+        assert (nightly.trigger.fields[5].expressions[0].first, str(catch_up.trigger.run_date)) == (
+            0, "2026-11-11 03:05:00+00:00")
+    finally:
+        await job.stop()
