@@ -3,10 +3,25 @@
 Which moments are working hours is not the journal's knowledge: the caller passes the
 operator intervals of each line for the period (`HoursInterval`, from the line's schedule and
 the production calendar). They are loaded into a temporary table and joined, so the whole
-report stays in SQL. Each call's facts (its keys, in or out of working hours, transferred to
-level 2, how soon it was called back) are gathered once per report into a second temporary
-table; every section (total, line, organization, operator, hour, weekday) is one GROUP BY
-over it.
+report stays in SQL.
+
+A quarter has some 750,000 calls, and reading each of them took about 5 s, so the days that
+have fully passed come from a daily roll-up (`call_rollup`: the sums of each report key per
+local day; `call_rollup_waits`: the answered waits counted per second, per section's key and
+organization, what the exact 90th percentile needs). `roll_up_calls` builds a day from the
+same per-call facts the report gathers for the rest of the period (today), so both give the
+same numbers; the service rolls up each night (hotline.reports.rollup) and a report builds any
+passed day of its period still missing first. A day's roll-up is used only while it is valid:
+its `fingerprint` matches the report's working hours, level-2 queues and zone, and no call of
+the day (or transfer of one) changed since it was built. Database triggers (migration 0007)
+write a mark with the `started_at` of every such change, whoever made it (the writer replaying
+its spool, a call across midnight ended the next day, a script); building a day deletes its
+marks before reading its calls. The callbacks are always counted from the raw calls: they are
+made after their day, and their delay counts the report period's working hours.
+
+Every section (total, line, organization, operator, hour, weekday) is one GROUP BY over the
+roll-up's sums (read in place) and the report's own (a temporary table: today's calls, the
+callbacks).
 
 Definitions (incoming calls whose `started_at` falls in the period; a call that spans
 midnight or the end of the period counts once, on the day and hour it started):
@@ -46,6 +61,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -126,15 +142,47 @@ class CallStats:
 
 
 def _hours_table() -> Table:
-    """A temporary table of a unique name (one per report, dropped afterwards)."""
+    """A temporary table of a unique name (one per report, dropped afterwards).
+
+    `worked_before` is the line's working seconds in the intervals given before this one's
+    start. A line's intervals never overlap (hotline.schedule merges them), so the interval a
+    moment falls in, if any, is the line's last one starting at or before it: one probe of
+    the index, however many intervals a year has (a range join compared every call with every
+    interval of its line: 4 s of a year's report).
+    """
+    name = f"tmp_report_hours_{uuid.uuid4().hex[:10]}"
     return Table(
-        f"tmp_report_hours_{uuid.uuid4().hex[:10]}",
+        name,
         MetaData(),
         Column("line_number", String(20)),
         Column("start_at", UTCDateTime()),
         Column("end_at", UTCDateTime()),
+        Column("worked_before", Float),
+        Index(f"{name}_line_start", "line_number", "start_at"),
         prefixes=["TEMPORARY"],
     )
+
+
+def _last_interval(hours: Table, line: ColumnElement, at: ColumnElement, *columns: ColumnElement):  # noqa: ANN202
+    """A scalar subquery over the line's last operator interval starting at or before `at`."""
+    return (
+        select(*columns)
+        .where(hours.c.line_number == line, hours.c.start_at <= at)
+        .order_by(hours.c.start_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnElement:
+    """Whether `at` falls inside one of the line's operator intervals."""
+    return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
+
+
+def _worked_until(hours: Table, line: ColumnElement, at: ColumnElement, dialect: str) -> ColumnElement:
+    """The line's working seconds in the intervals given, up to `at`."""
+    within = _seconds(_least(hours.c.end_at, at, dialect), hours.c.start_at, dialect)
+    return func.coalesce(_last_interval(hours, line, at, hours.c.worked_before + within), 0)
 
 
 def _seconds(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
@@ -246,24 +294,15 @@ def _waits_table() -> Table:
     )
 
 
-def _call_keys(interval: Any, span: _Span, dialect: str) -> list[ColumnElement]:
+def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
     """A call's report keys, in the order of KEYS."""
-    hours = span.offset_hours
+    offset = span.offset_hours
     return [
         Call.line_number, Call.organization_id, Call.answered_by_id,
-        _local_part("hour", span.zone.key, hours, dialect),
-        _local_part("weekday", span.zone.key, hours, dialect),
-        interval.c.line_number.is_not(None),
+        _local_part("hour", span.zone.key, offset, dialect),
+        _local_part("weekday", span.zone.key, offset, dialect),
+        _in_hours(hours, Call.line_number, Call.started_at),
     ]
-
-
-def _interval_join(hours: Table) -> tuple[Any, ColumnElement]:
-    """The operator interval the call started in, if any: a line's intervals never overlap
-    (hotline.schedule merges them), so a call joins at most one."""
-    interval = hours.alias("interval")
-    return interval, and_(interval.c.line_number == Call.line_number,
-                          interval.c.start_at <= Call.started_at,
-                          interval.c.end_at > Call.started_at)
 
 
 def _facts_query(hours: Table, span: _Span, org_id: int | None,
@@ -274,56 +313,38 @@ def _facts_query(hours: Table, span: _Span, org_id: int | None,
                                CallTransfer.to_queue.in_(list(level2_queues)),
                                CallTransfer.at >= span.start,
                                CallTransfer.at < span.end + timedelta(days=1))
-    interval, on = _interval_join(hours)
     return (
-        select(*_call_keys(interval, span, dialect), Call.outcome, Call.queue_wait_seconds,
+        select(*_call_keys(hours, span, dialect), Call.outcome, Call.queue_wait_seconds,
                Call.talk_seconds, case((to_level2, 1), else_=0))
-        .outerjoin(interval, on)
         .where(*_in_span(span, org_id))
     )
 
 
 def _callbacks_query(hours: Table, period: Period, org_id: int | None, dialect: str):  # noqa: ANN202
     """The period's called-back secretary messages per key: how many, and their delays' sum
-    (the working-hours seconds of the line's operator intervals from the message to the first
-    done callback of its card).
+    (the working-hours seconds of the line's operator intervals given, from the message to
+    the first done callback of its card).
 
     Always from the raw calls: a callback is made after its day has passed, and its delay
     counts the working hours of the report's own period. Only the period's secretary calls
-    are read (by outcome), and their callbacks through the callback tasks' card index.
+    are read, and their callbacks through the callback tasks' card index.
     """
     span = _Span(period.start, period.end, period.zone)
-    interval, on = _interval_join(hours)
-    keys = [k.label(name) for k, name in zip(_call_keys(interval, span, dialect), KEYS, strict=True)]
+    keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
     first_done = (
-        select(Call.id.label("call_id"), Call.line_number.label("line"),
-               Call.started_at.label("started_at"), *keys,
+        select(Call.line_number.label("line"), Call.started_at.label("started_at"), *keys,
                func.min(CallbackTask.done_at).label("done_at"))
         .join(CallbackTask, CallbackTask.card_id == Call.card_id)
-        .outerjoin(interval, on)
         .where(Call.outcome == "secretary", *_in_span(span, org_id),
                CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
         .group_by(Call.id, Call.line_number, Call.started_at, *[k.element for k in keys])
         .subquery("first_done")
     )
-    overlap = _seconds(
-        _least(hours.c.end_at, first_done.c.done_at, dialect),
-        _greatest(hours.c.start_at, first_done.c.started_at, dialect),
-        dialect,
-    )
-    key_cols = [first_done.c[name] for name in KEYS]
-    delays = (
-        select(*key_cols, func.coalesce(func.sum(overlap), 0).label("seconds"))
-        .outerjoin(hours, and_(
-            hours.c.line_number == first_done.c.line,
-            hours.c.start_at < first_done.c.done_at,
-            hours.c.end_at > first_done.c.started_at,
-        ))
-        .group_by(first_done.c.call_id, *key_cols)
-        .subquery("delays")
-    )
-    d_keys = [delays.c[name] for name in KEYS]
-    return select(*d_keys, func.count(), func.sum(delays.c.seconds)).group_by(*d_keys)
+    c = first_done.c
+    delay = (_worked_until(hours, c.line, c.done_at, dialect)
+             - _worked_until(hours, c.line, c.started_at, dialect))
+    key_cols = [c[name] for name in KEYS]
+    return select(*key_cols, func.count(), func.sum(delay)).group_by(*key_cols)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -544,10 +565,17 @@ async def _clear(conn: AsyncConnection, table: Table) -> None:
 
 
 async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[HoursInterval]) -> None:
-    if hours:
-        await conn.execute(table.insert(), [
-            {"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours
-        ])
+    """The intervals, each with the working seconds of its line before it (see _hours_table)."""
+    rows, worked = [], dict[str, float]()
+    for h in sorted(hours, key=lambda h: (h.line, h.start)):
+        before = worked.get(h.line, 0.0)
+        rows.append({"line_number": h.line, "start_at": h.start, "end_at": h.end,
+                     "worked_before": before})
+        worked[h.line] = before + (h.end - h.start).total_seconds()
+    if rows:
+        await conn.execute(table.insert(), rows)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"ANALYZE {table.name}"))
 
 
 def _past_days(period: Period, now: datetime | None) -> date:
