@@ -430,6 +430,25 @@ class CallRollupWait(Base):
     __table_args__ = (Index("ix_call_rollup_waits_day_dimension", "day", "dimension"),)
 
 
+class CallRollupMessage(Base):
+    """A secretary message of a rolled-up day with its report keys: the callbacks are counted
+    at report time (they come after the day), from these rows instead of a scan of the calls."""
+
+    __tablename__ = "call_rollup_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    call_id: Mapped[int] = mapped_column(BigInteger)
+    card_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    started_at: Mapped[datetime]
+
+
 class CallRollupMark(Base):
     """A change to a call (or its transfers) that started at `started_at`, written by database
     triggers (migration 0007) whatever wrote it: a rolled-up day with a mark is stale. Building

@@ -91,6 +91,7 @@ from journal.models import (
     CallRollup,
     CallRollupDay,
     CallRollupMark,
+    CallRollupMessage,
     CallRollupWait,
     CallTransfer,
 )
@@ -320,31 +321,53 @@ def _facts_query(hours: Table, span: _Span, org_id: int | None,
     )
 
 
-def _callbacks_query(hours: Table, period: Period, org_id: int | None, dialect: str):  # noqa: ANN202
+MESSAGE_COLUMNS = ("call_id", "card_id", *KEYS, "started_at")
+
+
+def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+    """The secretary messages of the span with their report keys (MESSAGE_COLUMNS)."""
+    keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
+    return select(Call.id.label("call_id"), Call.card_id.label("card_id"), *keys,
+                  Call.started_at.label("started_at")).where(Call.outcome == "secretary",
+                                                             *_in_span(span, org_id))
+
+
+def _callbacks_query(hours: Table, period: Period, cut: date, org_id: int | None,
+                     dialect: str):  # noqa: ANN202
     """The period's called-back secretary messages per key: how many, and their delays' sum
     (the working-hours seconds of the line's operator intervals given, from the message to
     the first done callback of its card).
 
-    Always from the raw calls: a callback is made after its day has passed, and its delay
-    counts the working hours of the report's own period. Only the period's secretary calls
-    are read, and their callbacks through the callback tasks' card index.
+    Counted at report time: a callback is made after its day has passed, and its delay counts
+    the working hours of the report's own period. The messages of the rolled-up days [first,
+    cut) come from the roll-up, the rest from the calls; their callbacks through the callback
+    tasks' card index.
     """
-    span = _Span(period.start, period.end, period.zone)
-    keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
+    parts = []
+    if cut > period.first:
+        rolled = CallRollupMessage.__table__.c
+        conditions = [rolled.day >= period.first, rolled.day < cut]
+        if org_id is not None:
+            conditions.append(rolled.organization_id == org_id)
+        parts.append(select(*[rolled[c] for c in MESSAGE_COLUMNS]).where(*conditions))
+    if cut < period.after:
+        raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
+        parts.append(_messages_query(hours, raw, org_id, dialect))
+    messages = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("messages")
+    m = messages.c
+    key_cols = [m[name] for name in KEYS]
     first_done = (
-        select(Call.line_number.label("line"), Call.started_at.label("started_at"), *keys,
-               func.min(CallbackTask.done_at).label("done_at"))
-        .join(CallbackTask, CallbackTask.card_id == Call.card_id)
-        .where(Call.outcome == "secretary", *_in_span(span, org_id),
-               CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
-        .group_by(Call.id, Call.line_number, Call.started_at, *[k.element for k in keys])
+        select(*key_cols, m.started_at, func.min(CallbackTask.done_at).label("done_at"))
+        .join(CallbackTask, CallbackTask.card_id == m.card_id)
+        .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
+        .group_by(m.call_id, *key_cols, m.started_at)
         .subquery("first_done")
     )
     c = first_done.c
-    delay = (_worked_until(hours, c.line, c.done_at, dialect)
-             - _worked_until(hours, c.line, c.started_at, dialect))
-    key_cols = [c[name] for name in KEYS]
-    return select(*key_cols, func.count(), func.sum(delay)).group_by(*key_cols)
+    delay = (_worked_until(hours, c.line_number, c.done_at, dialect)
+             - _worked_until(hours, c.line_number, c.started_at, dialect))
+    keys = [c[name] for name in KEYS]
+    return select(*keys, func.count(), func.sum(delay)).group_by(*keys)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -536,7 +559,7 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
     start, end = day_span(day, zone)
     await conn.execute(delete(CallRollupMark).where(CallRollupMark.started_at >= start,
                                                     CallRollupMark.started_at < end))
-    for model in (CallRollup, CallRollupWait, CallRollupDay):
+    for model in (CallRollup, CallRollupWait, CallRollupMessage, CallRollupDay):
         await conn.execute(delete(model).where(model.day == day))
     await _clear(conn, facts)
     await conn.execute(facts.insert().from_select(
@@ -550,6 +573,10 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
         await conn.execute(insert(CallRollupWait).from_select(
             ["day", "dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"],
             select(literal(day, Date), *waits.c)))
+    await conn.execute(insert(CallRollupMessage).from_select(
+        ["day", *MESSAGE_COLUMNS],
+        select(literal(day, Date), *_messages_query(hours, _Span(start, end, zone), None,
+                                                    dialect).subquery().c)))
     await conn.execute(insert(CallRollupDay).values(
         day=day, start_at=start, end_at=end, fingerprint=print_, built_at=datetime.now(UTC)))
     return True
@@ -673,7 +700,7 @@ async def call_sections(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
-            _callbacks_query(hours_table, period, scope, dialect)))
+            _callbacks_query(hours_table, period, cut, scope, dialect)))
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
                 [*KEYS, *SUMS], _rollup_sums(period.first, cut, scope)))

@@ -179,3 +179,24 @@ async def test_today_is_read_raw(sessions, people, settings, calendar) -> None:
     assert got[Dimension.LINE][SOGAZ, True].offered == 1
     async with unit_of_work(sessions) as s:
         assert await s.scalar(select(func.count()).select_from(CallRollupDay)) == 6
+
+
+async def test_a_message_whose_card_comes_after_its_day_was_rolled_up(
+    sessions, people, settings, calendar
+) -> None:
+    """A secretary message on Monday 2 November 18:00 (after hours) rolled up before the
+    journal linked its card; the card and its callback on Tuesday 3rd 9:00 come later: the
+    callback counts, 30 working minutes (8:30-9:00)."""
+    orgs = people.orgs
+    async with unit_of_work(sessions) as s:
+        call = await add_call(s, orgs, "tfoms", FUND, local(2026, 11, 2, 18, 0), "secretary")
+    await roll_up(sessions, settings, calendar)
+    async with unit_of_work(sessions) as s:
+        card = await add_card(s, orgs, "tfoms", received=local(2026, 11, 2, 18, 0),
+                              appeal_type="consultation", topic="4.2", status="in_work")
+        await s.execute(update(Call).where(Call.id == call.id).values(card_id=card.id))
+        await add_callback(s, card, due=local(2026, 11, 3, 17, 0), status="done",
+                           done=local(2026, 11, 3, 9, 0))
+    got = await both(sessions, people.admin, settings, calendar)
+    out = got[Dimension.TOTAL]["all", False]
+    assert (out.secretary, out.called_back, out.callback_delay_avg) == (1, 1, 1800.0)

@@ -26,7 +26,7 @@ depends_on: Union[str, Sequence[str], None] = None
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 # Only a change of what the report reads makes a day stale (not ended_at, end_cause...).
 REPORTED = ("started_at, direction, line_number, organization_id, answered_by_id, outcome, "
-            "queue_wait_seconds, talk_seconds")
+            "queue_wait_seconds, talk_seconds, card_id")
 
 PG_FUNCTION = """
 CREATE FUNCTION hotline_call_rollup_mark() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -112,6 +112,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('call_rollup_waits', schema=None) as batch_op:
         batch_op.create_index('ix_call_rollup_waits_day_dimension', ['day', 'dimension'], unique=False)
+    op.create_table('call_rollup_messages',
+    sa.Column('id', BIG_ID, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('call_id', sa.BigInteger(), nullable=False),
+    sa.Column('card_id', sa.BigInteger(), nullable=True),
+    sa.Column('line_number', sa.String(length=20), nullable=True),
+    sa.Column('organization_id', sa.BigInteger(), nullable=True),
+    sa.Column('operator_id', sa.BigInteger(), nullable=True),
+    sa.Column('hour', sa.Integer(), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('in_hours', sa.Boolean(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_call_rollup_messages'))
+    )
+    with op.batch_alter_table('call_rollup_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_call_rollup_messages_day'), ['day'], unique=False)
     op.create_table('call_rollup_marks',
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
@@ -140,6 +156,7 @@ def downgrade() -> None:
                      'call_transfers_rollup_delete'):
             op.execute(f"DROP TRIGGER {name}")
     op.drop_table('call_rollup_marks')
+    op.drop_table('call_rollup_messages')
     op.drop_table('call_rollup_waits')
     op.drop_table('call_rollup')
     op.drop_table('call_rollup_days')
