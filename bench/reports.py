@@ -9,9 +9,12 @@ callbacks, survey ratings and operators' evaluations. The rows are made by the s
 (`INSERT ... SELECT generate_series`, seeded `random()`), so filling takes minutes, not hours;
 they are stored in time order, as the service writes them.
 
-Then it runs each report as the service does (the journal's report functions, with the
-administrator's reach, on a fresh session each time) and prints the median and the slowest of
-`--repeat` runs:
+Then it rolls up the call statistics of every past day, as the service's nightly job has done
+by "today" (timed: what the first report of a year would pay once, or a restart after a
+migration), and runs each report as the service does (the journal's report functions, with
+the administrator's reach, on a fresh session each time, "today" being 21 December 2026) and
+prints the median and the slowest of `--repeat` runs; the calls of a quarter are also timed
+without the roll-up, and those of December (from the 21st on read raw):
 
     python bench/reports.py [--cards 1000000] [--calls 3000000] [--repeat 3] [--keep]
     python bench/reports.py --reuse hotline_bench_ab12cd34    # time again on a kept database
