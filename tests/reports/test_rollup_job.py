@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from hotline.reports.hours import level2_queues, operator_hours
 from hotline.reports.rollup import RollupJob, roll_up_recent
 from journal.calendar import load_calendar_dir
 from journal.models import CallRollupDay
+from journal.reports.calls import roll_up_calls
+from journal.reports.period import parse_period
 from tests.conftest import REPO
-from tests.reports.conftest import add_call, local, unit_of_work
+from tests.reports.conftest import ZONE, add_call, local, unit_of_work
 
 SOGAZ = "88002009204"
 
@@ -27,6 +30,12 @@ async def test_the_last_days_are_rolled_up_once(sessions, people, settings) -> N
         days = (await s.scalars(select(CallRollupDay.day).order_by(CallRollupDay.day))).all()
         assert [d.day for d in days] == [8, 9, 10]
         assert await s.scalar(select(func.count()).select_from(CallRollupDay)) == 3
+    # A report's working hours of the whole month agree with the job's of each day: the
+    # month's roll-up builds the other 7 days it has had by then, not those 3 again.
+    nov = parse_period("2026-11", ZONE)
+    async with unit_of_work(sessions) as s:
+        assert await roll_up_calls(s, nov, operator_hours(settings, calendar, nov),
+                                   level2_queues=level2_queues(settings), now=now) == 7
 
 
 async def test_the_job_runs_after_midnight_and_catches_up_after_a_start(sessions, settings) -> None:
