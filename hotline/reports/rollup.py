@@ -24,12 +24,12 @@ from hotline.config import Settings
 from hotline.reports.hours import level2_queues, operator_hours
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
-from journal.reports.calls import roll_up_calls
+from journal.reports.calls import roll_up_calls, stale_call_days
 from journal.reports.period import Period
 
 log = structlog.get_logger(__name__)
 JOB_ID = "call-rollup"
-ROLLUP_DAYS = 100  # the last quarter, whatever day of it today is
+ROLLUP_DAYS = 400  # a year's report, whatever day of the next year it is made
 ROLLUP_TIME = time(0, 20)  # local: calls still going at midnight have mostly ended
 CATCH_UP_AFTER = timedelta(minutes=5)
 
@@ -46,17 +46,24 @@ async def roll_up_recent(
     days: int = ROLLUP_DAYS,
     now: datetime | None = None,
 ) -> int:
-    """Roll up each of the last `days` passed days that needs it; return how many were built."""
+    """Roll up each of the last `days` passed days that needs it; return how many were built.
+
+    One query finds them; each is then built in a transaction of its own.
+    """
     zone = ZoneInfo(settings.service.timezone)
     now = now or utc_now()
     today = now.astimezone(zone).date()
+    queues = level2_queues(settings)
+    recent = Period("recent", today - timedelta(days=days), today, zone)
+    async with unit_of_work(sessions) as session:
+        stale = await stale_call_days(session, recent, operator_hours(settings, calendar, recent),
+                                      level2_queues=queues, now=now)
     built = 0
-    for back in range(days, 0, -1):
-        day = today - timedelta(days=back)
+    for day in stale:
         period = Period(day.isoformat(), day, day + timedelta(days=1), zone)
         async with unit_of_work(sessions) as session:
             built += await roll_up_calls(session, period, operator_hours(settings, calendar, period),
-                                         level2_queues=level2_queues(settings), now=now)
+                                         level2_queues=queues, now=now)
     if built:
         log.info("call_rollup.built", days=built)
     return built

@@ -639,6 +639,20 @@ async def roll_up_calls(
         await conn.run_sync(hours_table.drop)
 
 
+async def stale_call_days(
+    session: AsyncSession,
+    period: Period,
+    hours: Sequence[HoursInterval],
+    *,
+    level2_queues: Sequence[str] = (),
+    now: datetime | None = None,
+) -> list[date]:
+    """The days of the period that have passed at `now` and need rolling up (one query)."""
+    days = _days(period.first, _past_days(period, now))
+    prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
+    return await _stale_days(await session.connection(), days, prints)
+
+
 async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
                    hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
                    level2_queues: Sequence[str]) -> int:
