@@ -26,6 +26,8 @@ from hotline.spool import DurableSpool, SpoolError
 log = structlog.get_logger(__name__)
 
 Record = dict[str, Any]
+# The record that creates a call's row and its card (`CallArrived`).
+ARRIVAL = "call_arrived"
 ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[None]]
 # What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -74,6 +76,10 @@ class CallJournalWriter:
         self.spool = spool
         self.rejects = rejects
         self._queue: deque[Record] = deque()
+        # Calls whose arrival (the record that creates the call row and its card) is queued
+        # and not yet committed: the screen-pop waits on these instead of polling the
+        # database. An entry lives only while its record is in memory, so this never grows.
+        self._arrivals: dict[str, asyncio.Future[bool]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -92,14 +98,32 @@ class CallJournalWriter:
         """Queue events for writing; never blocks and never raises for the caller."""
         if not events:
             return
-        self._queue.extend(to_record(e) for e in events)
-        self._idle.clear()
-        self._wakeup.set()
+        self.submit_records([to_record(e) for e in events])
 
     def submit_records(self, records: Sequence[Record]) -> None:
         self._queue.extend(records)
+        for record in records:
+            if record.get("event") == ARRIVAL and record.get("call_id"):
+                if record["call_id"] not in self._arrivals:
+                    self._arrivals[record["call_id"]] = asyncio.get_running_loop().create_future()
         self._idle.clear()
         self._wakeup.set()
+
+    def arrival(self, call_id: str) -> asyncio.Future[bool] | None:
+        """The call's arrival record while it waits to be written: a future that becomes True
+        once it is committed (the call row and its card exist) or False when it went to the
+        spool or was refused. None when no arrival of that call is waiting (already written,
+        or never seen): read the database."""
+        return self._arrivals.get(call_id)
+
+    def _settle(self, records: Sequence[Record], written: bool) -> None:
+        if not self._arrivals:
+            return
+        for record in records:
+            if record.get("event") == ARRIVAL:
+                future = self._arrivals.pop(record.get("call_id"), None)  # type: ignore[arg-type]
+                if future is not None and not future.done():
+                    future.set_result(written)
 
     async def flushed(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is in the database (tests, shutdown)."""
@@ -165,6 +189,7 @@ class CallJournalWriter:
             async with self._sessions() as session, session.begin():
                 await self._apply(session, records)
         self.written += len(records)
+        self._settle(records, True)
 
     async def _write_one_by_one(self, records: Sequence[Record]) -> None:
         """A batch failed for its content: find the bad record(s), set them aside."""
@@ -180,6 +205,7 @@ class CallJournalWriter:
 
     def _reject(self, record: Record, exc: BaseException) -> None:
         self.rejected += 1
+        self._settle([record], False)
         log.error("record refused by the journal, set aside", call_event=record.get("event"),
                   call_id=record.get("call_id"), error=repr(exc)[:500])
         try:
@@ -198,6 +224,7 @@ class CallJournalWriter:
         in-memory queue (order kept) and say so."""
         try:
             self.spool.append(records)
+            self._settle(records, False)
             return True
         except SpoolError as exc:
             self.last_error = f"spool: {exc}"
