@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 Record = dict[str, Any]
 PBX = Actor.system("pbx")
+ARRIVAL = "call_arrived"
 # Fields already stored in their own columns of the timeline row.
 _ENVELOPE = {"event", "call_id", "at"}
 
@@ -68,6 +69,8 @@ class _Batch:
         self.seen: set[tuple[str, str]] = set()
         # (call row id, PBX file) of the recordings in the database or in this batch.
         self.recordings: set[tuple[int, str]] = set()
+        # PBX call ids whose rows this batch inserted (so its transaction holds them).
+        self.inserted: set[str] = set()
         # Held so that the session's (weak) identity map keeps them for `session.get`.
         self.organizations: list[Organization] = []
 
@@ -110,20 +113,41 @@ class _Batch:
         self.line_orgs = {number: org_id for number, org_id in numbers}
         return self.line_orgs
 
-    def call(self, record: Record) -> Call:
-        """The call of this record (preloaded), created if it is new."""
-        key = record["call_id"]
-        call = self.calls.get(key)
-        if call is None:
+    async def insert_new_calls(self, records: Sequence[Record]) -> None:
+        """Insert every call of the batch not yet in the journal, in one statement.
+
+        A call is made from its first record here; when that is its arrival, the row gets the
+        line, caller and organization at once (no UPDATE right after the INSERT). The batch's
+        transaction holds these rows, which `create_for_call` is told (`locked_call`).
+        """
+        new: dict[str, Call] = {}
+        for record in records:
+            key = record.get("call_id")
+            if not key or key in self.calls or key in new or record.get("event") not in _HANDLERS:
+                continue
             call = Call(
                 pbx_call_id=key,
                 direction=record.get("direction") or "in",
                 started_at=when(record),
                 outcome="in_progress",
             )
-            self.session.add(call)
-            self.calls[key] = call
-        return call
+            if record["event"] == ARRIVAL:
+                call.line_number = record.get("line")
+                call.caller_number = record.get("caller_number")
+                call.caller_name = record.get("caller_name")
+                call.organization_id = await self.organization_id(
+                    record.get("line"), record.get("organization")
+                )
+            new[key] = call
+        if new:
+            self.session.add_all(new.values())
+            await self.session.flush()
+            self.calls.update(new)
+            self.inserted.update(new)
+
+    def call(self, record: Record) -> Call:
+        """The call of this record (loaded or inserted by the batch)."""
+        return self.calls[record["call_id"]]
 
     async def user_id(self, interface: str | None) -> int | None:
         if not interface:
@@ -156,6 +180,7 @@ async def apply_records(
     """
     batch = _Batch(session, rules, messages)
     await batch.preload(records)
+    await batch.insert_new_calls(records)
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
@@ -166,8 +191,6 @@ async def apply_records(
             continue
         batch.seen.add((record["call_id"], key))
         call = batch.call(record)
-        if call.id is None:
-            await session.flush()  # a new call: handlers and its timeline rows need the id
         await handler(batch, call, record)
         session.add(
             CallEvent(
@@ -210,6 +233,7 @@ async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
         caller_name=call.caller_name,
         received_at=when(r),
         rules=batch.rules,
+        locked_call=call if call.pbx_call_id in batch.inserted else None,
     )
 
 
