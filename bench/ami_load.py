@@ -31,6 +31,8 @@ import asyncio
 import logging
 import multiprocessing as mp
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -453,6 +455,7 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
     service = ctx.Process(target=service_process, name="hotline-service",
                          args=(child, url, tuple(hello["address"]), str(var), opts["profile"]))
     service.start()
+    spy = _py_spy(service.pid, opts["py_spy"])
     loop = asyncio.get_running_loop()
     client = None
     try:
@@ -467,6 +470,9 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
         state = await ask(parent, "state")
         await asyncio.sleep(1.0)  # late pops (the fallback with the card) for the count
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+            spy.wait(30)
         if client is not None:
             await client.close()
         if service.is_alive():
@@ -479,6 +485,15 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
                 process.kill()
     return {"played": played, "done_at": done_at, "counts": counts, "state": state,
             "baseline": baseline, "pops": pops, "operators": len(sockets)}
+
+
+def _py_spy(pid: int | None, out: str | None) -> subprocess.Popen[bytes] | None:
+    """Sample the service with py-spy (collapsed stacks in `out`), if asked."""
+    if not out or pid is None:
+        return None
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw",
+                             "--rate", "200", "--output", out, "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def _wait_persisted(
@@ -579,10 +594,12 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the service into FILE")
+    parser.add_argument("--py-spy", metavar="FILE",
+                        help="sample the service with py-spy into FILE (collapsed stacks)")
     args = parser.parse_args(argv)
     return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
-            "profile": args.profile}
+            "profile": args.profile, "py_spy": args.py_spy}
 
 
 if __name__ == "__main__":

@@ -173,10 +173,11 @@ async def apply_records(
     *,
     rules: CardRules = DEFAULT_RULES,
     messages: MessagePolicy | None = None,
-) -> None:
+) -> dict[str, tuple[int, int | None]]:
     """Write a batch of records in the caller's transaction.
 
     With `messages`, a secretary message also gets its morning callback task on the card.
+    Returns each call's row id and card id by PBX call id (valid once committed).
     """
     batch = _Batch(session, rules, messages)
     await batch.preload(records)
@@ -203,6 +204,7 @@ async def apply_records(
             )
         )
     await session.flush()
+    return {key: (call.id, call.card_id) for key, call in batch.calls.items()}
 
 
 # ------------------------------------------------------------------ handlers

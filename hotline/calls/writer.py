@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -28,7 +28,9 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 # The record that creates a call's row and its card (`CallArrived`).
 ARRIVAL = "call_arrived"
-ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[None]]
+# The call row id and card id of each call in a batch: where a screen-pop finds the card.
+Written = Mapping[str, tuple[int, int | None]]
+ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[Written | None]]
 # What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -79,7 +81,7 @@ class CallJournalWriter:
         # Calls whose arrival (the record that creates the call row and its card) is queued
         # and not yet committed: the screen-pop waits on these instead of polling the
         # database. An entry lives only while its record is in memory, so this never grows.
-        self._arrivals: dict[str, asyncio.Future[bool]] = {}
+        self._arrivals: dict[str, asyncio.Future[tuple[int, int | None] | None]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -109,21 +111,21 @@ class CallJournalWriter:
         self._idle.clear()
         self._wakeup.set()
 
-    def arrival(self, call_id: str) -> asyncio.Future[bool] | None:
-        """The call's arrival record while it waits to be written: a future that becomes True
-        once it is committed (the call row and its card exist) or False when it went to the
-        spool or was refused. None when no arrival of that call is waiting (already written,
-        or never seen): read the database."""
+    def arrival(self, call_id: str) -> asyncio.Future[tuple[int, int | None] | None] | None:
+        """The call's arrival record while it waits to be written: a future that becomes
+        (call row id, card id) once it is committed, or None when it went to the spool or was
+        refused (or the apply function does not say). None when no arrival of that call is
+        waiting (already written, or never seen): read the database."""
         return self._arrivals.get(call_id)
 
-    def _settle(self, records: Sequence[Record], written: bool) -> None:
+    def _settle(self, records: Sequence[Record], written: Written | None) -> None:
         if not self._arrivals:
             return
         for record in records:
             if record.get("event") == ARRIVAL:
                 future = self._arrivals.pop(record.get("call_id"), None)  # type: ignore[arg-type]
                 if future is not None and not future.done():
-                    future.set_result(written)
+                    future.set_result(written.get(record["call_id"]) if written else None)
 
     async def flushed(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is in the database (tests, shutdown)."""
@@ -187,9 +189,9 @@ class CallJournalWriter:
     async def _write(self, records: Sequence[Record]) -> None:
         async with asyncio.timeout(self._write_timeout):
             async with self._sessions() as session, session.begin():
-                await self._apply(session, records)
+                written = await self._apply(session, records)
         self.written += len(records)
-        self._settle(records, True)
+        self._settle(records, written or {})
 
     async def _write_one_by_one(self, records: Sequence[Record]) -> None:
         """A batch failed for its content: find the bad record(s), set them aside."""
@@ -205,7 +207,7 @@ class CallJournalWriter:
 
     def _reject(self, record: Record, exc: BaseException) -> None:
         self.rejected += 1
-        self._settle([record], False)
+        self._settle([record], None)
         log.error("record refused by the journal, set aside", call_event=record.get("event"),
                   call_id=record.get("call_id"), error=repr(exc)[:500])
         try:
@@ -224,7 +226,7 @@ class CallJournalWriter:
         in-memory queue (order kept) and say so."""
         try:
             self.spool.append(records)
-            self._settle(records, False)
+            self._settle(records, None)
             return True
         except SpoolError as exc:
             self.last_error = f"spool: {exc}"

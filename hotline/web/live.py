@@ -232,8 +232,8 @@ class LiveFeed:
     async def _card_of(self, pbx_call_id: str, wait: float) -> tuple[int | None, int | None]:
         """(call row id, card id) of a PBX call, waiting up to `wait` s for the writer.
 
-        The journal writer says when the call's arrival is committed, so a pop reads the
-        database once instead of polling it (hundreds of pops polling at once would take
+        The journal writer says when the call's arrival is committed and with which card, so
+        a pop does not poll the database (hundreds of pops polling at once would take
         the connections the writer needs); polling is left for a card written later, from
         the spool after an outage.
         """
@@ -243,7 +243,9 @@ class LiveFeed:
         if pending is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
-                    await asyncio.shield(pending)
+                    written = await asyncio.shield(pending)
+                if written is not None and written[1] is not None:
+                    return written  # committed: the writer says where the card is
         delay = CARD_POLL
         while True:
             try:
