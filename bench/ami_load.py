@@ -221,6 +221,17 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     telephony = app[TELEPHONY]
+    batches: list[tuple[int, float]] = []
+    inner = telephony.writer._apply
+
+    async def timed_apply(session: Any, records: Any) -> Any:
+        # How big and how long the writer's batches are (inside their transaction).
+        started = time.perf_counter()
+        written = await inner(session, records)
+        batches.append((len(records), time.perf_counter() - started))
+        return written
+
+    telephony.writer._apply = timed_apply
     await telephony.wait_resynced(1, timeout=30)
     conn.send({"port": runner.addresses[0][1]})
     peak = {"rss": 0, "calls": 0}
@@ -246,6 +257,10 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
                 "writer": telephony.writer.health(),
                 "ami_events": telephony.connection.metrics.events._value.get(),
                 "live_tasks": len(app[LIVE]._tasks),
+                "batches": len(batches),
+                "batch_records": sum(n for n, _ in batches) / max(1, len(batches)),
+                "batch_ms": 1000 * sum(t for _, t in batches) / max(1, len(batches)),
+                "batch_ms_max": 1000 * max((t for _, t in batches), default=0),
             })
         elif command == "stop":
             break
@@ -563,7 +578,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
     if lat["ms_card"]:
         print(f"  ... until the pop carrying the card: p50 {percentile(lat['ms_card'], .5):.1f} ms,"
               f" p99 {percentile(lat['ms_card'], .99):.1f} ms, max {max(lat['ms_card']):.1f} ms")
-    print(f"calls lost: {lost}; journal writer {state['writer']}")
+    print(f"calls lost: {lost}; journal writer: {state['batches']} batches of "
+          f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
+          f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records")
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")

@@ -69,6 +69,7 @@ class CallJournalWriter:
         rejects: DurableSpool,
         *,
         batch_size: int = 500,
+        batch_arrivals: int = 20,
         retry_min: float = 0.2,
         retry_max: float = 10.0,
         write_timeout: float = 15.0,
@@ -86,6 +87,10 @@ class CallJournalWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch_size = batch_size
+        # A new call's card costs a handful of statements; a burst of hundreds of arrivals in
+        # one transaction would hold every screen-pop until all of them commit. Cards go
+        # out in small groups instead, the first ones within a few tens of milliseconds.
+        self._batch_arrivals = batch_arrivals
         self._retry_min = retry_min
         self._retry_max = retry_max
         self._write_timeout = write_timeout
@@ -161,7 +166,7 @@ class CallJournalWriter:
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
-                batch = self._take(self._batch_size)
+                batch = self._take(self._batch_size, self._batch_arrivals)
                 await self._write_batch(batch)
             except Exception:
                 # A bug of ours must stop neither the writer nor lose the batch.
@@ -182,9 +187,19 @@ class CallJournalWriter:
             else:
                 await asyncio.sleep(self._retry_max)
 
-    def _take(self, limit: int) -> list[Record]:
-        count = min(limit, len(self._queue))
-        return [self._queue.popleft() for _ in range(count)]
+    def _take(self, limit: int, arrivals: int | None = None) -> list[Record]:
+        """Up to `limit` records from the head of the queue, in order, ending the batch after
+        its `arrivals`-th call arrival (None: no such limit)."""
+        batch: list[Record] = []
+        queue = self._queue
+        while queue and len(batch) < limit:
+            record = queue.popleft()
+            batch.append(record)
+            if arrivals is not None and record.get("event") == ARRIVAL:
+                arrivals -= 1
+                if arrivals <= 0:
+                    break
+        return batch
 
     async def _write(self, records: Sequence[Record]) -> None:
         async with asyncio.timeout(self._write_timeout):
