@@ -88,6 +88,8 @@ async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
         base_settings(), time_scale=opts["time_scale"], seed=opts["seed"],
         agents_per_queue=opts["agents"], auth_failure_delay=0,
     )
+    for line in sim.settings.lines:  # what the service writes too: every line open
+        sim.set_mode(line.number, "operator")
     await sim.start()
     roster = {queue: [p.interface for p in phones] for queue, phones in sim.dialplan.roster.items()}
     conn.send({"address": sim.address, "roster": roster})
@@ -96,6 +98,11 @@ async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
         command = await loop.run_in_executor(None, conn.recv)
         if command[0] == "stop":
             break
+        if command[0] == "warmup":
+            await sim.run_load(opts["warmup"], opts["warmup"], opts["mix"], timeout=300)
+            sim.engine.completed.clear()
+            conn.send("warm")
+            continue
         conn.send(await _play(sim, opts))
     await sim.stop()
 
@@ -115,10 +122,9 @@ async def _play(sim: Any, opts: dict[str, Any]) -> dict[str, Any]:
             fields = dict(headers)
             stamps[(fields["Uniqueid"], fields["Interface"])].append(now)
 
-    for line in sim.settings.lines:  # what the service writes: every line open
-        sim.set_mode(line.number, "operator")
     sim.add_listener(listener)
-    report = await sim.run_load(opts["calls"], opts["concurrency"], opts["mix"], timeout=900)
+    report = await sim.run_load(opts["calls"], opts["concurrency"], opts["mix"], timeout=900,
+                                ramp=opts["ramp"])
     sim.remove_listener(listener)
     await asyncio.sleep(0.05)  # let the last writes leave
     return {
@@ -163,9 +169,10 @@ async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: st
     while not manager.authenticated:
         await asyncio.sleep(0.01)
     conn.send("ready")
-    await loop.run_in_executor(None, conn.recv)  # the load is over: report
-    seen["count"] -= 1 if seen["count"] else 0  # FullyBooted of the login is not load
-    conn.send(dict(seen))
+    while await loop.run_in_executor(None, conn.recv) == "reset":  # the warm-up is over
+        seen.update(count=0, first=0.0, last=0.0)
+        conn.send("reset")
+    conn.send(dict(seen))  # the load is over: report
     manager.close()
 
 
@@ -235,11 +242,16 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     await telephony.wait_resynced(1, timeout=30)
     conn.send({"port": runner.addresses[0][1]})
     peak = {"rss": 0, "calls": 0}
+    lags: list[float] = []
 
     async def sample() -> None:
         while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(0)
+            lags.append(time.perf_counter() - asked)  # one turn of the event loop
             peak["rss"] = max(peak["rss"], _rss())
-            peak["calls"] = max(peak["calls"], len(telephony.tracker.calls()))
+            # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
+            peak["calls"] = max(peak["calls"], len(telephony.tracker._calls))
             await asyncio.sleep(SAMPLE_EVERY)
 
     sampler: asyncio.Task[None] | None = None
@@ -249,7 +261,8 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
         if command == "baseline":
             peak.update(rss=_rss(), calls=0)
             sampler = asyncio.create_task(sample())
-            conn.send({"rss": peak["rss"]})
+            conn.send({"rss": peak["rss"],
+                       "ami_events": telephony.connection.metrics.events._value.get()})
         elif command == "state":
             conn.send({
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
@@ -257,6 +270,8 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
                 "writer": telephony.writer.health(),
                 "ami_events": telephony.connection.metrics.events._value.get(),
                 "live_tasks": len(app[LIVE]._tasks),
+                "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
+                "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,
                 "batches": len(batches),
                 "batch_records": sum(n for n, _ in batches) / max(1, len(batches)),
                 "batch_ms": 1000 * sum(t for _, t in batches) / max(1, len(batches)),
@@ -449,6 +464,10 @@ async def raw_phase(ctx: Any, opts: dict[str, Any]) -> dict[str, Any]:
     try:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, parent.recv)  # logged in
+        if opts["warmup"]:  # the same calls as the service's run, so the same stream
+            await ask(sim_conn, ("warmup",))
+            await asyncio.sleep(0.5)
+        await ask(parent, "reset")
         played = await ask(sim_conn, ("load",))
         await asyncio.sleep(0.5)  # the last bytes cross the socket
         counted = await ask(parent, "report")
@@ -479,6 +498,11 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
         pops = Pops()
         client, sockets = await open_operators(base_url, logins, pops)
         await asyncio.sleep(0.5)
+        if opts["warmup"]:
+            # A service that has run a while: statements compiled, pool open, caches full.
+            await ask(sim_conn, ("warmup",))
+            await asyncio.sleep(2.0)
+        pops.got.clear()
         baseline = await ask(parent, "baseline")
         played = await ask(sim_conn, ("load",))
         done_at, counts = await _wait_persisted(url, played["call_ids"], parent)
@@ -562,15 +586,17 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
     per_call = (state["peak_rss"] - run["baseline"]["rss"]) / peak_calls
     ratio = rate / raw["rate"]
     p99 = percentile(lat["ms"], 0.99) if lat["ms"] else float("inf")
-    print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']}, time scale "
-          f"{opts['time_scale']}, {run['operators']} operators signed in with a WebSocket); "
+    print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']} reached over "
+          f"{opts['ramp']:g} s, time scale {opts['time_scale']}, {run['operators']} operators signed in with a WebSocket); "
           f"outcomes {played['outcomes']}")
-    print(f"AMI events: {played['events']} emitted, {state['ami_events']:.0f} received by the "
+    received = state["ami_events"] - run["baseline"]["ami_events"]
+    print(f"AMI events: {played['events']} emitted, {received:.0f} received by the "
           f"service; simulator played them in {played['last_event'] - played['first_event']:.2f} s")
     print(f"ingested with every call, timeline and card persisted: {rate:,.0f} events/s "
           f"({seconds:.2f} s; {counts['timeline_rows']} timeline rows, {counts['cards']} cards)")
     print(f"bare panoramisk on the same stream: {raw['rate']:,.0f} events/s "
-          f"({raw['events']} of {raw['emitted']} counted); ours = {ratio:.2f} of it")
+          f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s); "
+          f"ours = {ratio:.2f} of it")
     if lat["ms"]:
         print(f"screen-pop latency AgentCalled -> WebSocket: p50 {percentile(lat['ms'], .5):.1f} ms,"
               f" p99 {p99:.1f} ms, max {max(lat['ms']):.1f} ms "
@@ -580,7 +606,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
               f" p99 {percentile(lat['ms_card'], .99):.1f} ms, max {max(lat['ms_card']):.1f} ms")
     print(f"calls lost: {lost}; journal writer: {state['batches']} batches of "
           f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
-          f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records")
+          f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
+          f"service event loop turn p50 {state['loop_turn_ms']:.1f} ms, "
+          f"p99 {state['loop_turn_ms_p99']:.1f} ms")
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
@@ -609,12 +637,19 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--time-scale", type=float, default=0.1,
                         help="simulated seconds per real second (0.1: ten times faster)")
     parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
+    parser.add_argument("--ramp", type=float, default=None,
+                        help="real seconds over which the first calls start "
+                             "(default: 20 simulated seconds)")
+    parser.add_argument("--warmup", type=int, default=50,
+                        help="calls played (and not measured) before the run")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the service into FILE")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="sample the service with py-spy into FILE (collapsed stacks)")
     args = parser.parse_args(argv)
+    ramp = args.ramp if args.ramp is not None else 20 * args.time_scale
     return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
+            "ramp": ramp, "warmup": args.warmup,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
             "profile": args.profile, "py_spy": args.py_spy}
 

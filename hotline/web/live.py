@@ -63,7 +63,7 @@ CARD_POLL = 0.02
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
 MAX_SCRIPTS = 20
-POP_DB_SLOTS = 4
+POP_DB_SLOTS = 8
 # Answer scripts change rarely (an administrator edits them); a pop reuses them this long.
 SCRIPTS_TTL = 10.0
 EARLIER_LIMIT = 10
