@@ -17,11 +17,15 @@ from hotline.config import Settings
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
+from hotline.reports.digest import DigestJob
 from hotline.surveys import SurveyDialer
 from hotline.web import health
+from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
-from hotline.web.keys import ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY
+from hotline.web.keys import (
+    DIGEST, ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY,
+)
 from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
@@ -40,6 +44,7 @@ def create_app(
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
+    app.cleanup_ctx.append(_digest)
     if telephony:
         app.cleanup_ctx.append(_telephony)
         app.cleanup_ctx.append(_recordings)
@@ -50,6 +55,7 @@ def create_app(
             app.cleanup_ctx.append(_ivr(scripts))
     health.add_routes(app)
     setup_api(app)
+    setup_pages(app)
     return app
 
 
@@ -67,6 +73,16 @@ def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp c
         await engine.dispose()
 
     return ctx
+
+
+async def _digest(app: web.Application) -> AsyncIterator[None]:
+    """The morning deadline digest: a job at the start of each working day (no PBX needed)."""
+    settings = app[SETTINGS]
+    job = DigestJob(settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir))
+    app[DIGEST] = job
+    await job.start()
+    yield
+    await job.stop()
 
 
 async def _telephony(app: web.Application) -> AsyncIterator[None]:

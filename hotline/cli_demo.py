@@ -33,6 +33,22 @@ DEMO_DB = "demo.sqlite3"
 PBX_SPOOL = "demo-pbx-spool"
 OVERRIDE_HOURS = 12
 DEMO_MIX = {"answered": 6.0, "abandoned": 1.0, "blind": 2.0, "attended": 1.0, "secretary": 1.0}
+# Answer scripts for the operators to search in the demo (title, ПГ topic, keywords, text);
+# added to an empty journal only, so an administrator's edits survive the next run.
+DEMO_SCRIPTS = (
+    ("Замена страховой медицинской организации", "4.4", "смена СМО, замена страховой, переезд",
+     "Сменить СМО можно один раз в календарном году (до 1 ноября) или чаще при переезде. "
+     "Обратитесь в офис выбранной СМО с паспортом; полис прежней СМО действует до получения нового."),
+    ("Полис ОМС для иностранного гражданина", "4.1.1", "иностранец, беженец, полис, ВНЖ",
+     "Полис оформляется иностранцам с разрешением на временное проживание или видом на "
+     "жительство, беженцам — со свидетельством; трудящимся мигрантам из ЕАЭС — при договоре."),
+    ("Выбор или смена поликлиники", "4.2", "прикрепление, поликлиника, выбор МО",
+     "Медицинскую организацию выбирают не чаще раза в год (кроме переезда): заявление подаётся "
+     "в выбранную поликлинику, открепляться от прежней не нужно."),
+    ("Взимание денег за помощь по полису ОМС", "4.12", "платно, деньги, касса, оплатили",
+     "Помощь по программе ОМС бесплатна. Сохраните чек и договор; мы проверим обоснованность "
+     "оплаты и при необходимости добьёмся возврата. Предложите оформить жалобу."),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +111,7 @@ async def prepare_journal(settings: Settings, users: list[DemoUser]) -> None:
     from hotline.mode_store import add_override
     from journal.calendar import load_calendar_dir
     from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
-    from journal.models import User
+    from journal.models import AnswerScript, User
     from journal.users import add_user, hash_password
 
     url = settings.service.database_url
@@ -118,6 +134,11 @@ async def prepare_journal(settings: Settings, users: list[DemoUser]) -> None:
                                organization_code=u.organization, level=u.level,
                                interface=u.interface)
         now = datetime.now(UTC)
+        async with unit_of_work(sessions) as session:
+            if await session.scalar(select(AnswerScript.id).limit(1)) is None:
+                session.add_all(AnswerScript(title=title, topic_code=topic, keywords=keywords,
+                                             body=body, updated_at=now)
+                                for title, topic, keywords, body in DEMO_SCRIPTS)
         for line in settings.lines:
             if not line.around_the_clock:
                 await add_override(sessions, line=line.number, mode="operator",

@@ -1,4 +1,4 @@
-"""`hotline report pg|calls|deadlines|surveys`: form ПГ, call statistics and deadlines to XLSX/CSV.
+"""`hotline report pg|calls|deadlines|surveys|quality`: the journal's reports to XLSX/CSV.
 
 The CLI runs on the server with the administrator's reach (`Actor.system("cli")`): it sees
 every organization, or the one given with --org. Each report is audited as an export.
@@ -17,27 +17,27 @@ from sqlalchemy import select
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Settings
+from hotline.reports.runs import CALL_SECTIONS
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization
-from journal.reports.calls import Dimension, call_stats
+from journal.reports.calls import call_sections
 from journal.reports.deadlines import deadlines
 from journal.reports.export import (
     calls_workbook,
     pg_workbook,
+    quality_workbook,
     write_calls_csv,
     write_deadlines_csv,
     write_pg_csv,
+    write_quality_csv,
 )
 from journal.reports.pg import pg_report
+from journal.reports.quality import Bucket, quality_report
 from journal.reports.surveys import SCORES, survey_report
 from journal.reports.period import Period, parse_period
 
 CLI_ACTOR = Actor.system("cli")
-CALL_SECTIONS = {
-    "итого": Dimension.TOTAL, "линии": Dimension.LINE, "организации": Dimension.ORGANIZATION,
-    "операторы": Dimension.OPERATOR, "часы": Dimension.HOUR, "дни недели": Dimension.WEEKDAY,
-}
 
 
 def _period(settings: Settings, quarter: str | None, month: str | None, year: str | None) -> Period:
@@ -88,7 +88,7 @@ def _write_csv(out: str, write) -> None:  # noqa: ANN001
 
 @click.group("report")
 def report() -> None:
-    """Отчёты: форма ПГ, статистика звонков, сроки рассмотрения, опросы."""
+    """Отчёты: форма ПГ, статистика звонков, сроки рассмотрения, опросы, качество."""
 
 
 @report.command("pg")
@@ -135,11 +135,10 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
     async def go():  # noqa: ANN202
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             org_id = await _org_id(session, org_code)
-            return {
-                name: await call_stats(session, CLI_ACTOR, period, hours, dimension=dim,
-                                       organization_id=org_id, level2_queues=level2_queues(settings))
-                for name, dim in CALL_SECTIONS.items()
-            }
+            by_dim = await call_sections(session, CLI_ACTOR, period, hours,
+                                         list(CALL_SECTIONS.values()), organization_id=org_id,
+                                         level2_queues=level2_queues(settings))
+            return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
 
     sections = run_async(go())
     if _format(out, fmt) == "csv":
@@ -199,3 +198,32 @@ def report_surveys(ctx: Context, quarter: str | None, month: str | None, year: s
             writer.writerow([row.name, *(row.counts[s] for s in SCORES), row.total, average])
 
     _write_csv(out, write)
+
+
+@report.command("quality")
+@period_options
+@click.option("--org", "org_code", help="Только операторы одной организации (код из конфигурации).")
+@click.option("--by", "bucket", type=click.Choice([b.value for b in Bucket]), default="month",
+              show_default=True, help="Разбивка периода: по месяцам или неделям.")
+@_output_options
+@pass_context
+@fail_cleanly
+def report_quality(ctx: Context, quarter: str | None, month: str | None, year: str | None,
+                   org_code: str | None, bucket: str, out: str, fmt: str | None) -> None:
+    """Оценки качества работы операторов по месяцам или неделям: по операторам и критериям."""
+    settings = ctx.settings
+    period = _period(settings, quarter, month, year)
+
+    async def go():  # noqa: ANN202
+        async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
+            return await quality_report(session, CLI_ACTOR, period,
+                                        await _org_id(session, org_code), bucket=Bucket(bucket))
+
+    result = run_async(go())
+    if _format(out, fmt) == "csv":
+        _write_csv(out, lambda fh: write_quality_csv(result, fh))
+    else:
+        titles = {c.code: c.title for c in settings.evaluation.criteria}
+        quality_workbook(result, titles).save(out)
+    if out != "-":
+        click.echo(f"Оценки качества за {period.title}: {out}")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from journal.evaluations import DEFAULT_CRITERIA
+
 DEFAULT_CONFIG_PATH = Path("config/hotline.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -113,6 +115,9 @@ class RecordingsSettings(_Strict):
     # A file in the PBX spool with no recording in the journal is an orphan after this long.
     orphan_grace_minutes: float = Field(default=10.0, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
+    # A recording that could not be stored (full disk, corrupt file) is tried again after
+    # this many seconds, doubling each time up to an hour.
+    retry_seconds: float = Field(default=30.0, gt=0)
 
 
 class SurveySettings(_Strict):
@@ -122,6 +127,43 @@ class SurveySettings(_Strict):
     retry_minutes: float = Field(default=60.0, gt=0)
     # How often the survey queue is looked at (schedule new tasks, dial the due ones).
     interval_seconds: float = Field(default=60.0, gt=0)
+
+
+class ReportSettings(_Strict):
+    """The morning deadline digest (hotline.reports.digest)."""
+
+    # Built at this local time (service.timezone) on each working day of the production calendar.
+    digest_time: time = time(8, 0)
+    # Open cards due within this many days are listed with the overdue ones.
+    digest_within_days: int = Field(default=3, ge=0, le=60)
+
+
+class EvaluationCriterion(_Strict):
+    """One line of the operator evaluation sheet: a stable code, its Russian title, the top
+    score (scores run 0..max_score)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    title: str = Field(min_length=1, max_length=300)
+    max_score: int = Field(default=2, ge=1, le=100)
+
+
+def _default_criteria() -> tuple[EvaluationCriterion, ...]:
+    return tuple(EvaluationCriterion(code=c.code, title=c.title, max_score=c.max_score)
+                 for c in DEFAULT_CRITERIA)
+
+
+class EvaluationSettings(_Strict):
+    """The operator evaluation sheet's criteria (journal.evaluations); codes are kept on each
+    stored score, so renaming a title is safe and a removed code stays in old sheets."""
+
+    criteria: tuple[EvaluationCriterion, ...] = Field(default_factory=_default_criteria,
+                                                      min_length=1)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique(cls, value: tuple[EvaluationCriterion, ...]) -> tuple[EvaluationCriterion, ...]:
+        _no_repeats([c.code for c in value], "evaluation.criteria", "code")
+        return value
 
 
 class AsteriskSettings(_Strict):
@@ -236,6 +278,8 @@ class Settings(_Strict):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"

@@ -2,7 +2,9 @@
 
 AMI events go through the pure tracker; the domain events it returns are written to the
 journal by the writer (which survives database outages) and handed to listeners (the web's
-screen-pop). After every (re)connect the PBX snapshot is fed to the tracker, calls that are
+screen-pop). Queue-member events go to the pure agent roster instead (operators' queue
+states: ready, paused, out, phone unavailable), whose `AgentChanged` events go to the agent
+listeners only (they are not call events: the journal never sees them). After every (re)connect the PBX snapshot is fed to the tracker, calls that are
 gone are closed, and every line's mode is written again. Overrides set by an administrator
 live in the database and are picked up from there.
 """
@@ -18,6 +20,8 @@ from datetime import UTC, datetime
 import structlog
 from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
@@ -27,8 +31,9 @@ from hotline.config import Settings
 from hotline.mode_store import active_overrides, overrides_version, store_switch
 from hotline.modes import ModeScheduler
 from hotline.pbx.actions import PbxActions
+from hotline.pbx.agents import AgentRoster, is_member_message
 from hotline.pbx.connection import AmiConnection, AmiError
-from hotline.pbx.events import DomainEvent
+from hotline.pbx.events import AgentChanged, DomainEvent
 from hotline.pbx.resync import ResyncResult
 from hotline.pbx.tracker import CallTracker
 from hotline.schedule import Mode
@@ -38,6 +43,7 @@ from journal.calendar import ProductionCalendar
 log = structlog.get_logger(__name__)
 
 Listener = Callable[[Sequence[DomainEvent]], None]
+AgentListener = Callable[[Sequence[AgentChanged]], None]
 ASTDB_FAMILY = "hotline"
 OVERRIDE_CHECK_INTERVAL = 5.0
 
@@ -45,6 +51,31 @@ OVERRIDE_CHECK_INTERVAL = 5.0
 def mode_key(line: str) -> str:
     """The AstDB key the dialplan reads for a line: hotline/mode/<line>."""
     return f"mode/{line}"
+
+
+class TrackerMetrics(Collector):
+    """The call tracker's counters as Prometheus counters, read when scraped (the tracker is
+    pure: it only counts). `hotline_tracker_events_skipped_total{reason}`: AMI events it could
+    not use — unknown event names, events about channels never seen (orphan) or already
+    gone (late, e.g. out of order), malformed ones, and its own bugs caught (internal_error)."""
+
+    REASONS = {"unknown": "unknown", "orphan": "orphans", "late": "late",
+               "malformed": "malformed", "internal_error": "internal_errors"}
+
+    def __init__(self, tracker: CallTracker) -> None:
+        self.tracker = tracker
+
+    def collect(self):  # noqa: ANN201 - prometheus_client's interface
+        stats = self.tracker.stats
+        skipped = CounterMetricFamily(
+            "hotline_tracker_events_skipped", "AMI events the call tracker could not use",
+            labels=["reason"])
+        for reason, attribute in self.REASONS.items():
+            skipped.add_metric([reason], getattr(stats, attribute))
+        yield skipped
+        yield CounterMetricFamily(
+            "hotline_tracker_domain_events", "Domain events the call tracker reported",
+            value=stats.emitted)
 
 
 class Telephony:
@@ -65,6 +96,9 @@ class Telephony:
         self.connection = AmiConnection(settings.ami, registry=self.registry)
         self.actions = PbxActions(self.connection)
         self.tracker = CallTracker()
+        self.agents = AgentRoster()
+        # True once a complete QueueStatus was read: a phone missing from it is in no queue.
+        self.roster_complete = False
         spool_dir = settings.service.spool_dir
         self.writer = CallJournalWriter(
             sessions,
@@ -80,6 +114,7 @@ class Telephony:
         # Built in start(): it needs the overrides stored in the database.
         self.modes: ModeScheduler | None = None
         self.listeners: list[Listener] = []
+        self.agent_listeners: list[AgentListener] = []
         self._override_check_interval = override_check_interval
         self._overrides_seen: tuple[object, ...] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,6 +125,7 @@ class Telephony:
         self.connection.on_connected(self._on_connected)
         Gauge("hotline_calls_live", "Calls the tracker follows now", registry=self.registry
               ).set_function(lambda: len(self.tracker.calls()))
+        self.registry.register(TrackerMetrics(self.tracker))
         Gauge("hotline_journal_pending_events", "Call events not yet in the database",
               registry=self.registry).set_function(lambda: self.writer.pending)
 
@@ -140,9 +176,21 @@ class Telephony:
             except Exception:
                 log.exception("call event listener failed", listener=repr(listener))
 
+    def publish_agents(self, events: Sequence[AgentChanged]) -> None:
+        """Send operators' queue-state changes to every agent listener."""
+        if not events:
+            return
+        for listener in self.agent_listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("agent event listener failed", listener=repr(listener))
+
     def _on_event(self, message: Message, received_at: datetime) -> None:
         self.publish(self.tracker.feed(message, received_at))
         self._log_problems()
+        if is_member_message(message):
+            self.publish_agents(self.agents.feed(message, received_at))
 
     async def _on_connected(self, result: ResyncResult) -> None:
         """Rebuild the picture after a login: snapshot in, vanished calls out, modes again."""
@@ -155,6 +203,10 @@ class Telephony:
             )
         self.publish(events)
         self._log_problems()
+        if not any(error.startswith("QueueStatus") for error in result.errors):
+            # A complete member list: whoever is missing from it left the queues meanwhile.
+            self.publish_agents(self.agents.resync(result.queue_members, result.connected_at))
+            self.roster_complete = True
         log.info("pbx resynchronised", session=result.session, restarted=result.restarted,
                  live_calls=len(self.tracker.calls()), complete=result.complete)
         if self.modes is not None:

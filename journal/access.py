@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journal import audit
 from journal.actors import Actor
 from journal.errors import Forbidden, InvalidInput, NotFound
-from journal.models import Call, Card, Role
+from journal.models import AnswerScript, Call, Card, Evaluation, Role, User
 
 MAX_PER_PAGE = 200
 MIN_PHONE_DIGITS = 4
@@ -50,6 +50,53 @@ def sees_every_card(actor: Actor) -> bool:
 def can_close(actor: Actor) -> bool:
     """Only the administrator of the contact center closes cards."""
     return actor.is_admin
+
+
+def can_evaluate(actor: Actor) -> bool:
+    """Only the administrator of the contact center fills operators' evaluation sheets."""
+    return actor.is_admin
+
+
+def can_edit_scripts(actor: Actor) -> bool:
+    """Answer scripts are approved texts: the administrator writes them, operators read them."""
+    return actor.is_admin
+
+
+def visible_evaluations(actor: Actor) -> Select[tuple[Evaluation]]:
+    """The evaluation sheets the actor may read: the administrator every sheet, an operator
+    only the sheets about them, anyone else none."""
+    stmt = select(Evaluation)
+    if actor.is_admin:
+        return stmt
+    if actor.role == Role.OPERATOR and actor.user_id is not None:
+        return stmt.where(Evaluation.operator_id == actor.user_id)
+    return stmt.where(false())
+
+
+def visible_scripts(actor: Actor) -> Select[tuple[AnswerScript]]:
+    """Answer scripts the actor reads: the administrator every one (inactive too), an operator
+    the active common scripts and those of their own organization."""
+    stmt = select(AnswerScript)
+    if actor.is_admin or actor.is_system:
+        return stmt
+    if actor.role != Role.OPERATOR or actor.organization_id is None:
+        return stmt.where(false())
+    return stmt.where(
+        AnswerScript.active.is_(True),
+        or_(AnswerScript.organization_id.is_(None),
+            AnswerScript.organization_id == actor.organization_id),
+    )
+
+
+def visible_staff(actor: Actor) -> Select[tuple[User]]:
+    """Users whose names and phones the actor may list: everyone for the administrator and
+    the system administrator, one's own organization's colleagues otherwise."""
+    stmt = select(User)
+    if actor.is_admin or actor.is_system or actor.role == Role.SYSADMIN:
+        return stmt
+    if actor.organization_id is None:
+        return stmt.where(false())
+    return stmt.where(User.organization_id == actor.organization_id)
 
 
 def _deny_role(actor: Actor) -> None:
@@ -209,8 +256,8 @@ async def list_cards(
     """The journal: visible cards matching the filters, newest received first.
 
     The page is written to the audit log (filters and the ids shown) in the caller's
-    transaction. Free text is case-insensitive for Cyrillic only on PostgreSQL (SQLite's
-    LOWER folds ASCII only).
+    transaction. Free text is case-insensitive, Cyrillic included, on both backends (SQLite
+    gets a Unicode LOWER from `journal.db`).
     """
     _deny_role(actor)
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:

@@ -56,6 +56,10 @@ class AuditAction(StrEnum):
     DESTROY = "destroy"  # a call recording destroyed by a retention rule
     EXPORT = "export"  # a report built or exported (form ПГ, call statistics, deadlines)
     SURVEY = "survey"  # a citizen's rating of the result stored on the card (issue #6)
+    EVALUATE = "evaluate"  # an operator's evaluation sheet on a call stored
+    SCRIPT_CREATE = "script_create"  # an answer script added
+    SCRIPT_UPDATE = "script_update"  # an answer script changed (or withdrawn)
+    DENIED = "denied"  # an object or an action refused: another organization's, or the role's
 
 
 async def record(

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from journal.access import reads_cards, visible_cards
+from journal.access import MIN_PHONE_DIGITS, reads_cards, visible_cards
 from journal.actors import Actor
 from journal.errors import NotFound
 from journal.models import Call, CallEvent, CallTransfer, Card, Recording
@@ -48,16 +48,24 @@ async def list_calls(
     phone: str | None = None,
     limit: int = 200,
     offset: int = 0,
+    card_id: int | None = None,
 ) -> list[CallView]:
-    """Calls newest first, filtered by start time and the citizen's number (digits match)."""
+    """Calls newest first, filtered by start time, the citizen's number (digits match) and
+    the card they belong to."""
     stmt = visible_calls(actor)
+    if card_id is not None:
+        stmt = stmt.where(Call.card_id == card_id)
     if since is not None:
         stmt = stmt.where(Call.started_at >= since)
     if until is not None:
         stmt = stmt.where(Call.started_at < until)
     if phone:
+        # A number is matched by its digits (at least MIN_PHONE_DIGITS of them, as for
+        # cards); anything else only as literal text: `%` and `_` are no LIKE wildcards,
+        # and "1; DROP ..." does not become "any number with a 1".
         digits = "".join(ch for ch in phone if ch.isdigit())
-        stmt = stmt.where(Call.caller_number.contains(digits[-10:] or phone))
+        needle = digits[-10:] if len(digits) >= MIN_PHONE_DIGITS else phone
+        stmt = stmt.where(Call.caller_number.contains(needle, autoescape=True))
     stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit).offset(offset)
     calls = list((await session.scalars(stmt)).all())
     return await _views(session, calls)

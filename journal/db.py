@@ -29,7 +29,15 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # SQLite's own LOWER folds ASCII only: "Иванова" would never match "иванова".
+    dbapi_connection.create_function(  # type: ignore[attr-defined]
+        "lower", 1, _unicode_lower, deterministic=True
+    )
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

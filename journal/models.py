@@ -172,6 +172,20 @@ class User(Base):
     __table_args__ = (CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),)
 
 
+class WebSessionRow(Base):
+    """A signed-in browser session. Kept in the database so that every service instance
+    behind one address knows it and a restart signs nobody out; the cookie's token is stored
+    only as its SHA-256, so a copy of this table opens no session."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(index=True)
+
+
 class Card(Base):
     """A registration-control card (РКК): one citizen's appeal."""
 
@@ -345,6 +359,9 @@ class CallTransfer(Base):
     to_queue: Mapped[str | None] = mapped_column(String(64))
     to_interface: Mapped[str | None] = mapped_column(String(80))
 
+    # Call statistics: the transfers of a period's calls (journal.reports.calls).
+    __table_args__ = (Index("ix_call_transfers_at", "at"),)
+
 
 class Recording(Base):
     """An audio file of a call (or a secretary message), immutable once stored."""
@@ -470,6 +487,9 @@ class Evaluation(Base):
     scores: Mapped[list[EvaluationScore]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
     )
+
+    # The quality report: the evaluations of a period (journal.reports.quality).
+    __table_args__ = (Index("ix_evaluations_at", "at"),)
 
 
 class EvaluationScore(Base):

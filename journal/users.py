@@ -10,6 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journal.access import visible_staff
+from journal.actors import Actor
 from journal.errors import Conflict, InvalidInput
 from journal.models import Role, User
 from journal.organizations import organization_by_code
@@ -79,3 +81,12 @@ async def add_user(
     session.add(user)
     await session.flush()
     return user
+
+
+async def list_staff(session: AsyncSession, actor: Actor) -> list[User]:
+    """Users the actor may see listed (names, roles, levels, phones; never password data),
+    by organization and name: see `journal.access.visible_staff`."""
+    rows = await session.scalars(
+        visible_staff(actor).order_by(User.organization_id, User.full_name, User.id)
+    )
+    return list(rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +20,7 @@ from hotline.bootstrap import sync_region
 from hotline.config import Settings, load_settings
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 from journal.models import Base
+from tests.private_pg import PrivatePostgres, why_unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -112,3 +113,41 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 async def region(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     await sync_region(sessions, settings)
+
+
+@pytest.fixture(scope="session")
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of this test session alone (see tests/private_pg.py), for tests
+    that stop or restart the database; skipped only when the server binaries are missing."""
+    reason = why_unavailable()
+    if reason is not None:
+        pytest.skip(f"no private PostgreSQL server: {reason}")
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+async def private_pg_url(private_pg: PrivatePostgres) -> AsyncIterator[str]:
+    """A fresh, migrated database on the private server (running again if a test stopped it)."""
+    if not private_pg.is_running():
+        private_pg.start()
+    name = f"hotline_private_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(private_pg.admin_dsn, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = private_pg.url(name)
+    await upgrade_async(url)
+    yield url
+    if not private_pg.is_running():
+        private_pg.start()
+    admin = await asyncpg.connect(private_pg.admin_dsn, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

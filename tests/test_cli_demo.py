@@ -34,6 +34,10 @@ async def test_demo_starts_the_service_on_sqlite_with_its_users(settings, tmp_pa
                 assert resp.status == 200, await resp.text()
                 me = (await resp.json())["user"]
         assert me["interface"] == "PJSIP/op101" and me["organization"]["code"] == "tfoms"
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(f"{demo.url}api/v1/scripts?q=СМО") as resp:
+                titles = [s["title"] for s in (await resp.json())["items"]]
+        assert "Замена страховой медицинской организации" in titles
         fund_lines = [line for line in settings.lines if not line.around_the_clock]
         sim = demo._sim
         for line in fund_lines:

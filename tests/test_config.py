@@ -78,3 +78,23 @@ def test_missing_and_unparsable_files(tmp_path: Path) -> None:
     bad.write_text("[service\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad, environ={})
+
+
+def test_evaluation_criteria_are_data_with_unique_codes(tmp_path: Path) -> None:
+    """The evaluation sheet's criteria come from `[evaluation]`; a repeated code or a score
+    range of zero stops start-up; without the section the built-in sheet is used."""
+    settings = load_settings(EXAMPLE, environ={})
+    assert [c.code for c in settings.evaluation.criteria][:2] == ["greeting", "listening"]
+    repeated = _broken(tmp_path, '{ code = "listening"', '{ code = "greeting"')
+    with pytest.raises(ConfigError, match="code 'greeting' appears twice") as info:
+        load_settings(repeated, environ={})
+    assert info.value.key == "evaluation.criteria"
+    zero = _broken(tmp_path, 'title = "Завершение разговора", max_score = 2',
+                   'title = "Завершение разговора", max_score = 0')
+    with pytest.raises(ConfigError, match="greater than or equal to 1"):
+        load_settings(zero, environ={})
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("[evaluation]")
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text[:start] + text[text.index("[[organizations]]"):], encoding="utf-8")
+    assert len(load_settings(bare, environ={}).evaluation.criteria) == 7

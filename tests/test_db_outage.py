@@ -1,15 +1,13 @@
 """The database goes away mid-call: events are spooled on disk and written when it is back.
 
-One test really stops the local PostgreSQL cluster in the middle of a call and starts it
-again; the others point the writer at a database that does not answer.
+These tests point the writer at a database that does not answer; the ones that really stop
+and restart a PostgreSQL server (a private one) are in tests/test_db_restart.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,23 +21,6 @@ from journal.models import Call, CallEvent, Card
 from tests.test_call_journal import records_of
 
 pytestmark = pytest.mark.usefixtures("region")
-
-
-def cluster_version() -> str:
-    return sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-
-
-def pg_ctl(action: str) -> None:
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster_version(), "main", action,
-         *(["-m", "fast"] if action == "stop" else [])],
-        check=True, capture_output=True, timeout=60,
-    )
-
-
-def pg_is_up() -> bool:
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],
-                          timeout=10).returncode == 0
 
 
 async def wait_until(predicate, timeout: float = 30.0) -> None:
@@ -63,40 +44,6 @@ async def call_state(sessions) -> tuple[int, int, str | None, int]:
         outcome = await session.scalar(select(Call.outcome))
         events = await session.scalar(select(func.count(CallEvent.id)))
     return calls, cards, outcome, events
-
-
-@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="needs the local cluster tools")
-async def test_postgres_stopped_mid_call_loses_nothing(engine, pg_url, tmp_path) -> None:
-    """Stop the real server after the call arrived; finish the call; start it; all is there."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("stops the PostgreSQL server; the SQLite file cannot go away like that")
-    engine = make_engine(pg_url)
-    sessions = make_sessionmaker(engine)
-    writer = writer_for(sessions, tmp_path)
-    task = asyncio.create_task(writer.run())
-    records = records_of("operator_answered")
-    first, rest = records[:2], records[2:]
-    try:
-        writer.submit_records(first)
-        await writer.flushed()
-        assert (await call_state(sessions))[:3] == (1, 1, "in_progress")
-        pg_ctl("stop")
-        writer.submit_records(rest)
-        await wait_until(lambda: len(writer.spool) == len(rest))
-        assert writer.state == "spooling"
-        assert writer.spool.path.exists(), "the events wait on disk, not only in memory"
-        await asyncio.sleep(0.5)  # a few failed retries while the server is down
-        pg_ctl("start")
-        await writer.flushed(timeout=60)
-    finally:
-        if not pg_is_up():
-            pg_ctl("start")
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    assert writer.state == "direct" and len(writer.spool) == 0
-    assert not writer.spool.path.exists()
-    assert await call_state(sessions) == (1, 1, "answered", len(records))
-    await engine.dispose()
 
 
 async def test_spool_survives_a_restart_of_the_service(sessions, tmp_path) -> None:

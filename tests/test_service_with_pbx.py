@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 
 from hotline.app import create_app
 from hotline.config import Settings
+from hotline.pbx.sim.calls import Timing
 from hotline.pbx.simulator import PbxSimulator
 from hotline.telephony import Telephony
 from hotline.web.keys import SESSIONS, TELEPHONY
-from journal.models import Call, CallTransfer, Card, LineMode
+from journal.models import Call, CallEvent, CallTransfer, Card, LineMode
 
 REPO = Path(__file__).resolve().parents[1]
 INSURER_LINE = "88002009204"  # staffed around the clock: always in operator mode
@@ -134,34 +135,157 @@ async def test_an_override_sends_the_next_call_to_the_secretary(service, sim) ->
     assert call.outcome == "secretary" and call.card_id is not None
 
 
-async def test_a_dropped_link_mid_call_leaves_a_complete_call(service, sim) -> None:
-    telephony = service[TELEPHONY]
-    placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered")
-    await asyncio.sleep(0.03)
+OPERATOR = "PJSIP/op1100"  # the insurer's first level-1 phone
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+class EmittedEvents:
+    """What the simulated Asterisk sent (to any client, or to nobody during an outage)."""
+
+    def __init__(self, sim: PbxSimulator) -> None:
+        self.events: list[dict[str, str]] = []
+        sim.add_listener(lambda headers: self.events.append(dict(headers)))
+
+    @property
+    def names(self) -> list[str]:
+        return [event.get("Event", "") for event in self.events]
+
+
+@asynccontextmanager
+async def link_down(sim: PbxSimulator, telephony: Telephony) -> AsyncIterator[None]:
+    """The AMI link is cut and stays down (logins refused) until the block ends; then the
+    service logs in again and resynchronises. Events of the PBX meanwhile reach nobody."""
+    resyncs, secret = telephony.resyncs, sim.secret
+    sim.secret = "not-the-secret"
     sim.drop_connections()
+    try:
+        await until(lambda: telephony.connection.state != "connected")
+        yield
+    finally:
+        sim.secret = secret
+    await telephony.wait_resynced(resyncs + 1)
+
+
+async def timeline(app: web.Application, call_id: int) -> list[str]:
+    """The call's story in the journal, in order (the recording's start left out)."""
+    async with app[SESSIONS]() as session:
+        kinds = await session.scalars(
+            select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.at, CallEvent.id)
+        )
+        return [kind for kind in kinds if kind != "recording_started"]
+
+
+async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(service, sim) -> None:
+    """The link dies while the operator's phone rings; the operator answers during the outage
+    (AMI keeps no replay: that AgentConnect is lost). After the resync the call is found
+    bridged to the operator, so the journal has arrived, queued, ringing, answered and ended,
+    the outcome is "answered" and the card is there."""
+    telephony, emitted = service[TELEPHONY], EmittedEvents(sim)
+    placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered",
+                            agent=OPERATOR, auto_answer=False)
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["ringing"])
+    async with link_down(sim, telephony):
+        assert sim.answer(OPERATOR)
+        await until(lambda: "AgentConnect" in emitted.names)
     await placed.finished()
-    await telephony.wait_resynced(2)
     await settle(sim, telephony)
     call = (await calls_by_caller(service))["79130000010"]
-    assert call.card_id is not None
-    assert call.ended_at is not None
-    assert call.outcome in ("answered", "interrupted")
+    assert (call.outcome, call.answered_at is not None) == ("answered", True)
+    assert await timeline(service, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert call.answered_interface == OPERATOR
+    async with service[SESSIONS]() as session:
+        card = await session.get(Card, call.card_id)
+    assert card is not None and card.number.startswith("SOGAZ-")
+
+
+async def test_a_call_waiting_in_the_queue_through_a_link_cut_has_its_whole_timeline(
+    service, sim
+) -> None:
+    """The only operator is busy; a second citizen waits in the queue when the link dies and
+    still waits when it is back (the snapshot shows the caller in the queue: not queued a
+    second time). The operator frees up, the second call rings and is answered with the link
+    up: its timeline is whole and in order, once."""
+    telephony = service[TELEPHONY]
+    sim.place_call(INSURER_LINE, "79130000017", "Белова Нина", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    waiting = sim.place_call(INSURER_LINE, "79130000018", "Котова Вера", "answered", agent=OPERATOR)
+    await until(lambda: sorted(c.state for c in telephony.tracker.calls()) == ["queued", "talking"])
+    async with link_down(sim, telephony):
+        assert sim.active_calls == 2  # both citizens are still on the PBX meanwhile
+    first = next(c for c in sim.pbx.state.channels.values()
+                 if c.name.startswith("PJSIP/trunk") and c.caller_num == "79130000017")
+    assert sim.hangup(first.uniqueid)
+    await waiting.finished()
+    await settle(sim, telephony)
+    calls = await calls_by_caller(service)
+    second = calls["79130000018"]
+    assert (second.outcome, second.answered_interface) == ("answered", OPERATOR)
+    assert second.card_id is not None
+    assert await timeline(service, second.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert calls["79130000017"].outcome == "answered"
+
+
+async def test_a_call_that_ended_while_the_link_was_down_is_closed_after_the_resync(
+    service, sim
+) -> None:
+    """The link dies while the citizen talks to the operator; the citizen hangs up during
+    the outage. The resync finds the channels gone: the call is ended (interrupted, since
+    nobody saw how), keeping its answer and the whole timeline before it, and its card."""
+    telephony = service[TELEPHONY]
+    sim.place_call(INSURER_LINE, "79130000013", "Фролова Нина", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    async with link_down(sim, telephony):
+        caller = next(c for c in sim.pbx.state.channels.values() if c.name.startswith("PJSIP/trunk"))
+        assert sim.hangup(caller.uniqueid)
+        await sim.wait_idle(timeout=10)
+    await telephony.writer.flushed(timeout=20)
+    call = (await calls_by_caller(service))["79130000013"]
+    assert call.outcome == "interrupted" and call.ended_at is not None
+    assert call.answered_at is not None and call.card_id is not None
+    assert await timeline(service, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert telephony.tracker.calls() == []
 
 
 async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(service, sim) -> None:
+    """Asterisk restarts while one citizen talks and another waits for an operator: after the
+    reconnect FullyBooted reports a small uptime, so both calls are closed as interrupted
+    (their channels died with the PBX, no Hangup ever comes), their cards stay, and every
+    line's mode is written to AstDB again (even if AstDB had lost it)."""
     telephony = service[TELEPHONY]
-    sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered")
-    async with asyncio.timeout(10):
-        while not telephony.tracker.calls():
-            await asyncio.sleep(0.01)
+    sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered",
+                   agent=OPERATOR, timing=Timing(talk=3600.0))
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    sim.place_call(INSURER_LINE, "79130000014", "Седова Анна", "answered",
+                   agent=OPERATOR, auto_answer=False)
+    await until(lambda: len(telephony.tracker.calls()) == 2)
+    await telephony.writer.flushed()
     sim.pbx.state.astdb.clear()
     await sim.restart(uptime=1.0)
     await telephony.wait_resynced(2)
     await telephony.writer.flushed()
-    call = (await calls_by_caller(service))["79130000011"]
-    assert call.outcome == "interrupted" and call.ended_at is not None
-    assert sim.pbx.state.astdb[f"hotline/mode/{FUND_LINE}"] in ("operator", "secretary")
+    assert telephony.connection.last_resync.restarted
+    assert telephony.tracker.calls() == []
+    calls = await calls_by_caller(service)
+    assert {n: calls[n].outcome for n in ("79130000011", "79130000014")} == {
+        "79130000011": "interrupted", "79130000014": "interrupted"}
+    assert calls["79130000011"].answered_at is not None
+    for call in calls.values():
+        assert call.ended_at is not None and call.card_id is not None
+        assert (await timeline(service, call.id))[-1] == "call_ended"
     assert set(sim.pbx.state.astdb) == {f"hotline/mode/{ln.number}" for ln in telephony.settings.lines}
+    for line in telephony.settings.lines:
+        expected = telephony.modes.current(line.number).mode
+        assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == expected
 
 
 async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
@@ -198,3 +322,68 @@ async def test_a_secretary_call_ends_as_a_card_with_a_message_and_a_morning_call
     # A 24/7 line: operators are on duty, so within the hour (not the next morning).
     assert tasks[0].due_at <= datetime.now(UTC) + timedelta(minutes=61)
     assert card.status == "in_work" and card.content == "Сообщение автосекретарю"
+
+
+def inject(sim: PbxSimulator, data: bytes) -> None:
+    """Raw bytes to every logged-in AMI client, as a broken or hostile PBX would send them."""
+    sessions = [session for session in sim.server.sessions if session.authenticated]
+    assert sessions, "the service is logged in"
+    for session in sessions:
+        session.send_raw(data)
+
+
+async def metric(client: TestClient, name: str, **labels: str) -> float:
+    """One sample of /metrics (0 when absent), read as Prometheus would."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = await (await client.get("/metrics")).text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client, sim) -> None:
+    """The PBX link carries garbage: binary, a 1 MB value, an ambiguous message (two Events),
+    an unknown event, a Hangup of a channel never announced and an event about a channel
+    already gone (out of order), and a message cut by a dropped link. Each is counted in
+    /metrics by reason and skipped; the link is never dropped for them, and the next
+    citizen's call still reaches the journal whole, with its card."""
+    app = client.server.app
+    telephony, emitted = app[TELEPHONY], EmittedEvents(sim)
+    sim.place_call(INSURER_LINE, "79130000015", "Ершова Ирина", "answered")
+    await settle(sim, telephony)
+    gone = next(e["Uniqueid"] for e in emitted.events if e.get("Event") == "Hangup")
+    skipped = "hotline_tracker_events_skipped_total"
+    before = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    inject(sim, b"".join([
+        b"\xff\xfe\x00\x80\xc3binary\r\n\r\n",
+        b"Event: UserEvent\r\nUserEvent: HotlineMessage\r\nFile: " + b"x" * (1 << 20) + b"\r\n\r\n",
+        b"Event: UserEvent\r\nUniqueid: 1795000000.7\r\nEvent: Hangup\r\n\r\n",
+        b"Event: Hangup\r\nChannel: PJSIP/trunk-0000ffff\r\nUniqueid: 1795000000.9\r\n"
+        b"Linkedid: 1795000000.9\r\nCause: 16\r\n\r\n",
+        f"Event: VarSet\r\nChannel: PJSIP/x\r\nUniqueid: {gone}\r\nVariable: X\r\nValue: \r\n\r\n".encode(),
+        b"Event: FancyNewEvent2030\r\nPrivilege: call,all\r\n\r\n",
+    ]))
+    await until(lambda: telephony.tracker.stats.unknown > 0)
+    assert telephony.connection.state == "connected" and telephony.resyncs == 1
+    ami = "hotline_ami_malformed_total"
+    assert [await metric(client, ami, reason=r) for r in ("not_utf8", "oversized", "repeated_key")] \
+        == [1, 1, 1]
+    after = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    assert {r: after[r] - before[r] for r in after} == {"unknown": 1, "orphan": 1, "late": 1}
+
+    inject(sim, b"Event: Newchannel\r\nChannel: PJSIP/trunk-0000fffe\r\nUniqueid: 17")
+    await until(lambda: telephony.connection.protocol.framer.buffered > 0)
+    sim.drop_connections()
+    await telephony.wait_resynced(2)
+    assert await metric(client, ami, reason="truncated") == 1
+
+    sim.place_call(INSURER_LINE, "79130000016", "Ершова Ирина", "answered")
+    await settle(sim, telephony)
+    call = (await calls_by_caller(app))["79130000016"]
+    assert call.outcome == "answered" and call.card_id is not None
+    assert await timeline(app, call.id) == [
+        "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
+    assert telephony.tracker.stats.internal_errors == 0

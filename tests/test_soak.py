@@ -183,6 +183,8 @@ def tracked_state(app: Any) -> dict[str, int]:
         "writer queue": writer.pending,
         "writer arrivals": len(writer._arrivals),
         "live pops": len(live._tasks),
+        "live call rows": len(live._call_rows),
+        "live call states": len(live.call_states._calls),
     }
 
 

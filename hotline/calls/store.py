@@ -21,6 +21,7 @@ from hotline.config import Line as LineSettings
 from hotline.ivr.messages import ensure_callback
 from journal.actors import Actor
 from journal.calendar import ProductionCalendar
+from journal.callbacks import complete_by_call
 from journal.cards import DEFAULT_RULES, CardRules, attach_call, create_for_call
 from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
@@ -340,6 +341,11 @@ async def _ended(batch: _Batch, call: Call, r: Record) -> None:
         call.end_cause = f"{r['cause']} {r.get('cause_text') or ''}".strip()[:64]
     if call.answered_at is not None:
         call.talk_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+        if call.direction == "out" and call.card_id is not None:
+            # A callback that reached the citizen fulfils the card's deferred answer.
+            await batch.session.flush()
+            await complete_by_call(batch.session, card_id=call.card_id, call_id=call.id,
+                                   at=call.ended_at)
 
 
 async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: datetime) -> None:

@@ -41,21 +41,46 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# asyncpg's own errors for a dropped connection or a server going down or coming up.
+_OUTAGE_NAMES = frozenset({
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "ConnectionFailureError",
+    "TooManyConnectionsError",
+    "InterfaceError",
+    "ConnectionRefusedError",
+})
+# The same by SQLSTATE: class 08 (connection exceptions), 57P01-57P03 (the server shuts down,
+# crashed, or is still starting up after a restart), 53300 (too many connections).
+_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The error, the driver error SQLAlchemy wraps (`orig`) and their causes."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 8:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__]
+    return seen
+
+
 def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if isinstance(exc, OUTAGE_ERRORS):
-        return True
-    # asyncpg raises its own errors for a dropped connection or a server shutting down.
-    name = type(getattr(exc, "orig", exc)).__name__
-    return name in {
-        "ConnectionDoesNotExistError",
-        "CannotConnectNowError",
-        "AdminShutdownError",
-        "ConnectionFailureError",
-        "InterfaceError",
-        "ConnectionRefusedError",
-    } or "connection" in str(exc).lower() and "closed" in str(exc).lower()
+    for error in _chain(exc):
+        if isinstance(error, OUTAGE_ERRORS) or type(error).__name__ in _OUTAGE_NAMES:
+            return True
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES):
+            return True
+    # SQLAlchemy/aiosqlite say so in words only.
+    return "connection" in str(exc).lower() and "closed" in str(exc).lower()
 
 
 class CallJournalWriter:

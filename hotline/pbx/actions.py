@@ -61,12 +61,12 @@ class PbxActions:
         try:
             reply = await self.connection.send_action(action)
         except AmiError as exc:
-            raise PbxActionFailed(f"АТС недоступна: {what} не выполнено", str(exc)) from exc
+            raise PbxActionFailed(f"АТС недоступна: операция «{what}» не выполнена", str(exc)) from exc
         message = reply[0] if isinstance(reply, list) else reply
         if not message.success:
             detail = str(message.get("Message", ""))
             log.warning("pbx refused an action", action=action.get("Action"), detail=detail)
-            raise PbxActionFailed(f"АТС отказала: {what} не выполнено ({detail})", detail)
+            raise PbxActionFailed(f"АТС отказала: операция «{what}» не выполнена ({detail})", detail)
 
     async def place_callback(self, *, card_id: int, interface: str, number: str, line: str) -> None:
         """Ring the operator's phone; when answered, the PBX dials the citizen and records.

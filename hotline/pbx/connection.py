@@ -214,8 +214,7 @@ class AmiProtocol(asyncio.Protocol):
         self.fully_booted: asyncio.Future[Message] = loop.create_future()
         self.logged_in = False
         self.log = manager.log.bind(session=session)
-        self._malformed_seen = 0
-        self._oversized_seen = 0
+        self._rejected_seen: dict[str, int] = {}
 
     @property
     def version(self) -> str | None:
@@ -243,6 +242,8 @@ class AmiProtocol(asyncio.Protocol):
             self._route(message, received_at)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.framer.close()
+        self._count_framing_errors()
         pending, self.pending = self.pending, {}
         for action in pending.values():
             got = f" after {len(action.messages)} list messages" if action.messages else ""
@@ -306,14 +307,11 @@ class AmiProtocol(asyncio.Protocol):
         self.log.info("ami unmatched reply", action_id=action_id, response=message.get("Response"))
 
     def _count_framing_errors(self) -> None:
-        stats = self.framer.stats
-        malformed = stats.malformed - self._malformed_seen
-        oversized = stats.oversized - self._oversized_seen
-        if malformed:
-            self.manager.metrics.malformed.labels(reason="malformed").inc(malformed)
-        if oversized:
-            self.manager.metrics.malformed.labels(reason="oversized").inc(oversized)
-        self._malformed_seen, self._oversized_seen = stats.malformed, stats.oversized
+        for reason, count in self.framer.stats.rejected.items():
+            new = count - self._rejected_seen.get(reason, 0)
+            if new:
+                self.manager.metrics.malformed.labels(reason=reason).inc(new)
+                self._rejected_seen[reason] = count
         for error in self.framer.drain_errors():
             self.log.warning("ami message skipped", error=error)
 
@@ -346,7 +344,8 @@ class AmiMetrics:
         )
         self.malformed = Counter(
             "hotline_ami_malformed",
-            "AMI messages skipped as malformed or oversized",
+            "AMI messages skipped, by reason: not_utf8, no_event, repeated_key, oversized, "
+            "truncated (the connection ended inside a message)",
             ["reason"],
             registry=registry,
         )

@@ -253,3 +253,48 @@ class CallSnapshot:
     ended_at: datetime | None
     outcome: Outcome | None
     resumed: bool
+
+
+# ---------------------------------------------------------------------------- operators
+
+AgentStateName: TypeAlias = Literal["ready", "paused", "out", "unavailable"]
+"""An operator's place in their queues: taking calls (готов), on a break (перерыв), in no
+queue (не в очереди), or their phone is unreachable (телефон недоступен)."""
+
+DeviceName: TypeAlias = Literal[
+    "unknown", "free", "in_use", "busy", "invalid", "unavailable", "ringing",
+    "ringing_in_use", "on_hold",
+]
+"""The operator's phone as Asterisk's device state sees it (QueueMemberStatus `Status`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSnapshot:
+    """An operator's phone (`interface`, e.g. "PJSIP/op101") in its queues, at one moment.
+
+    `queues` are the queues it is a member of; `calls_taken` is summed over them (Asterisk
+    counts a call when it completes); `since` is when `state` or `paused_reason` last
+    changed, `device_since` when `device` did.
+    """
+
+    interface: str
+    member_name: str | None
+    queues: tuple[str, ...]
+    state: AgentStateName
+    paused_reason: str
+    device: DeviceName
+    in_call: bool
+    calls_taken: int
+    last_call: datetime | None
+    since: datetime
+    device_since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentChanged:
+    """The PBX reported a change of an operator's queue state or phone (not a call event:
+    the journal writer never sees it). `previous` is None on the first sighting."""
+
+    at: datetime
+    agent: AgentSnapshot
+    previous: AgentSnapshot | None

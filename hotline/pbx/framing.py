@@ -26,17 +26,48 @@ MAX_KEPT_ERRORS = 100
 _PREVIEW_BYTES = 200
 
 
+# Why a message was skipped (the `reason` label of the connection's metric).
+NOT_UTF8 = "not_utf8"
+NO_TYPE = "no_event"  # neither Event nor Response
+REPEATED_KEY = "repeated_key"  # Event, Response or ActionID given twice, differently
+OVERSIZED = "oversized"
+TRUNCATED = "truncated"  # the connection ended in the middle of a message
+REJECT_REASONS = (NOT_UTF8, NO_TYPE, REPEATED_KEY, OVERSIZED, TRUNCATED)
+# Keys that say what a message is and whose reply it is: two different values are ambiguous
+# (a forged UserEvent body, a message cut and glued to the next one).
+IDENTITY_KEYS = ("Event", "Response", "ActionID")
+
+
 class FramingError(ValueError):
     """One message could not be understood; the stream itself goes on."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(text)
+        self.reason = reason
 
 
 @dataclass
 class FrameStats:
-    """Counters since the framer was created (one framer per TCP connection)."""
+    """Counters since the framer was created (one framer per TCP connection).
+
+    `malformed` counts the messages refused for their content (not UTF-8, no Event or
+    Response, conflicting identity keys); `rejected` counts every skipped message by reason.
+    """
 
     messages: int = 0
     malformed: int = 0
     oversized: int = 0
+    truncated: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        if reason == OVERSIZED:
+            self.oversized += 1
+        elif reason == TRUNCATED:
+            self.truncated += 1
+        else:
+            self.malformed += 1
 
 
 def parse_message(raw: bytes) -> Message:
@@ -44,14 +75,17 @@ def parse_message(raw: bytes) -> Message:
 
     Repeated keys (`ChanVariable`, `Variable`, `Output`) become lists, as panoramisk does.
     Values keep trailing spaces but lose the one space after the colon; an empty value stays
-    an empty string. Raises FramingError on a message that is not UTF-8 or has no
-    `Event`/`Response` header.
+    an empty string. Raises FramingError on a message that is not UTF-8, has no
+    `Event`/`Response` header, or gives `Event`, `Response` or `ActionID` two different values.
     """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FramingError(f"not UTF-8 at byte {exc.start}") from None
+        raise FramingError(NOT_UTF8, f"not UTF-8 at byte {exc.start}") from None
     headers: dict[str, str | list[str]] = {}
+    # Header names are case-insensitive (Asterisk compares them so, and panoramisk's Message
+    # is a case-insensitive dict): `EVENT` repeats `Event`, it must not silently replace it.
+    spelling: dict[str, str] = {}
     content_lines: list[str] = []
     for line in text.split("\r\n"):
         if not line:
@@ -63,6 +97,7 @@ def parse_message(raw: bytes) -> Message:
             continue
         if value.startswith(" "):
             value = value[1:]
+        key = spelling.setdefault(key.lower(), key)
         previous = headers.get(key)
         if previous is None:
             headers[key] = value
@@ -70,13 +105,15 @@ def parse_message(raw: bytes) -> Message:
             previous.append(value)
         else:
             headers[key] = [previous, value]
-    if "Event" not in headers and "Response" not in headers:
-        raise FramingError("neither Event nor Response in message")
-    for must_be_single in ("Event", "Response", "ActionID"):
-        repeated = headers.get(must_be_single)
+    if "event" not in spelling and "response" not in spelling:
+        raise FramingError(NO_TYPE, "neither Event nor Response in message")
+    for must_be_single in IDENTITY_KEYS:
+        key = spelling.get(must_be_single.lower(), must_be_single)
+        repeated = headers.get(key)
         if isinstance(repeated, list):
-            # A repeated identity key is ambiguous; the first one is what Asterisk means.
-            headers[must_be_single] = repeated[0]
+            if len(set(repeated)) > 1:
+                raise FramingError(REPEATED_KEY, f"{must_be_single} given {len(repeated)} times, differently")
+            headers[key] = repeated[0]
     return make_message(headers, "\n".join(content_lines))
 
 
@@ -156,11 +193,21 @@ class AmiFramer:
             try:
                 message = parse_message(raw)
             except FramingError as exc:
-                self.stats.malformed += 1
+                self.stats.reject(exc.reason)
                 self._error(f"{exc}: {raw[:_PREVIEW_BYTES]!r}")
                 continue
             self.stats.messages += 1
             messages.append(message)
+
+    def close(self) -> None:
+        """The stream ended: a message begun and never finished is counted as truncated."""
+        # The tail of an oversized message being skipped was counted as oversized already.
+        if not self._skipping and self._buffer.strip(b"\r\n"):
+            self.stats.reject(TRUNCATED)
+            self._error(f"stream ended inside a message: {bytes(self._buffer[:_PREVIEW_BYTES])!r}")
+        self._buffer.clear()
+        self._skipping = False
+        self._scanned = 0
 
     @property
     def buffered(self) -> int:
@@ -173,7 +220,7 @@ class AmiFramer:
         return errors
 
     def _oversized(self, preview: bytes) -> None:
-        self.stats.oversized += 1
+        self.stats.reject(OVERSIZED)
         self._error(f"message over {self.max_message_bytes} bytes skipped: {preview!r}")
 
     def _error(self, text: str) -> None:

@@ -4,7 +4,8 @@ It backs `hotline demo`, operator training, the integration tests and the benchm
 asyncio TCP server with per-client AMI sessions, a small in-memory PBX (channels, bridges,
 queues with members, AstDB) configured from `config/hotline.toml`, call scenarios played from
 templates derived from the real transcripts, the actions the service sends, a control API to
-drive calls from Python, a load helper and fault injection.
+drive calls from Python (and the operators' phones: `pause_from_phone`, `set_reachable`, with
+the same queue-member events Asterisk sends), a load helper and fault injection.
 
     async with PbxSimulator(settings, time_scale=0.01) as sim:
         call = sim.place_call("88007758565", "79161234567", "Иванов Иван Петрович")
@@ -292,6 +293,30 @@ class PbxSimulator:
         if found is None:
             return False
         return self.engine.send(found, HangupChannel(found, cause))
+
+    def _members(self, interface: str) -> list[tuple[Queue, Member]]:
+        queues = self.pbx.state.queues.values()
+        return [(q, m) for q in queues if (m := q.member(interface)) is not None]
+
+    def pause_from_phone(self, interface: str, paused: bool, reason: str = "") -> bool:
+        """The operator presses the phone's pause key (PauseQueueMember / UnpauseQueueMember
+        in every queue of that phone): the same QueueMemberPause events as a QueuePause.
+        False when the phone is in no queue."""
+        found = self._members(interface)
+        for queue, member in found:
+            self.pbx.pause_member(queue, member, paused, reason)
+        if found and not paused:
+            self.engine.member_freed()
+        return bool(found)
+
+    def set_reachable(self, interface: str, reachable: bool) -> bool:
+        """The phone loses (False) or regains (True) its SIP registration."""
+        found = self._members(interface)
+        if found:
+            self.pbx.set_reachable(found, interface, reachable)
+            if reachable:
+                self.engine.member_freed()
+        return bool(found)
 
     def set_mode(self, line: str, mode: str) -> None:
         """Put `hotline/mode/<line>` into AstDB (what the service does with DBPut)."""

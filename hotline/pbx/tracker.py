@@ -1056,11 +1056,16 @@ class CallTracker:
             self._join_queue(channel, queue, _int(_value(headers, "position")), at, out)
 
     def _resync_operators(self, call: _Call, at: datetime, out: Out) -> None:
-        if not call.resumed or call.direction != "in":
+        """What the snapshot shows of an inbound call the events did not: the citizen bridged
+        with an operator who answered while the AMI link was down (the call may be one the
+        tracker followed before the outage, so not only resumed calls), or, for a call first
+        seen in the snapshot, still waiting in its queue."""
+        if call.direction != "in":
             return
         citizen = self._pick_primary(call)
         if not citizen.bridge_id:
-            if citizen.last_queue and citizen.waiting_in is None and call.current_operator is None:
+            if (call.resumed and citizen.last_queue and citizen.waiting_in is None
+                    and call.current_operator is None):
                 self._join_queue(citizen, citizen.last_queue, None, at, out)
             return
         for leg in list(call.channels.values()):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.recordings.storage import RecordingStorage
 from journal.actors import Actor
 from journal.audit import AuditAction, record
-from journal.models import Recording
+from journal.models import AuditEntry, Recording
 
 _CHUNK = 1 << 20
+# Range requests of one user for one recording within this time are one listen.
+LISTEN_WINDOW = timedelta(minutes=15)
 
 
 class RecordingUnavailable(Exception):
@@ -47,9 +51,26 @@ def open_verified(storage: RecordingStorage, recording: Recording) -> BinaryIO:
 
 
 async def audit_playback(
-    session: AsyncSession, actor: Actor, recording: Recording, *, download: bool = False
+    session: AsyncSession, actor: Actor, recording: Recording, *, download: bool = False,
+    seek: bool = False, now: datetime | None = None,
 ) -> None:
-    """Log one listen or download in the caller's transaction (152-ФЗ: who heard what)."""
+    """Log one listen or download in the caller's transaction (152-ФЗ: who heard what).
+
+    A player fetches one listen in several byte ranges (a seek is a new request): a request
+    that starts past the first byte (`seek`) continues the listen this user began within
+    `LISTEN_WINDOW` and is not logged again; a request from the start is a new listen.
+    """
+    if seek and not download:
+        since = (now or datetime.now(UTC)) - LISTEN_WINDOW
+        recent = await session.scalar(
+            select(AuditEntry.id).where(
+                AuditEntry.action == AuditAction.PLAY, AuditEntry.object_type == "recording",
+                AuditEntry.object_id == str(recording.id), AuditEntry.user_id == actor.user_id,
+                AuditEntry.at >= since,
+            ).limit(1)
+        )
+        if recent is not None:
+            return
     await record(
         session, actor, AuditAction.DOWNLOAD if download else AuditAction.PLAY, "recording",
         recording.id, {"call_id": recording.call_id, "card_id": recording.card_id,

@@ -38,7 +38,7 @@ class Recordings:
         *,
         storage: RecordingStorage | None = None,
         sweep_interval: float = 60.0,
-        retry_base: float = 30.0,
+        retry_base: float | None = None,
         before_sweep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
@@ -48,7 +48,9 @@ class Recordings:
             sessions, self.storage, settings.recordings,
             timezone=settings.service.timezone,
             work_dir=settings.service.spool_dir / "recordings-work",
-            sweep_interval=sweep_interval, retry_base=retry_base, before_sweep=before_sweep,
+            sweep_interval=sweep_interval,
+            retry_base=settings.recordings.retry_seconds if retry_base is None else retry_base,
+            before_sweep=before_sweep,
         )
         self.reconciler = Reconciler(sessions, self.storage, settings.recordings)
         self.last_faults: list[Fault] = []
@@ -91,4 +93,4 @@ class Recordings:
             return []
 
     def health(self) -> dict[str, object]:
-        return {"state": "ok", **self.worker.health(), "faults": len(self.last_faults)}
+        return {**self.worker.health(), "faults": len(self.last_faults)}

@@ -57,9 +57,14 @@ def storage_stem(recording: Recording, zone: ZoneInfo) -> str:
     return f"{day:%Y/%m/%d}/{recording.id:08d}-{PurePosixPath(recording.pbx_file).stem}"
 
 
-def _storage_problem(exc: OSError) -> AudioProblem:
+class StorageProblem(AudioProblem):
+    """The storage refused the copy (full disk, no permission): the service's trouble, not the
+    file's, so it is also shown in the service's health until a recording is stored again."""
+
+
+def _storage_problem(exc: OSError) -> StorageProblem:
     reason = "нет места на диске" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    return AudioProblem("failed", f"хранилище записей: {reason}; исходный файл сохранён")
+    return StorageProblem("failed", f"хранилище записей: {reason}; исходный файл сохранён")
 
 
 class RecordingWorker:
@@ -93,6 +98,8 @@ class RecordingWorker:
         self._retries: dict[int, tuple[int, float]] = {}
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
+        # The storage's last refusal (Russian, as on the recording); None once one is stored.
+        self.storage_error: str | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -115,7 +122,13 @@ class RecordingWorker:
         self._wake.set()
 
     def health(self) -> dict[str, object]:
-        return {"processed": self.processed, "retrying": len(self._retries)}
+        """"error" while the storage refuses recordings (they wait in the PBX's spool)."""
+        return {
+            "state": "error" if self.storage_error else "ok",
+            "processed": self.processed,
+            "retrying": len(self._retries),
+            "storage_error": self.storage_error,
+        }
 
     async def run(self) -> None:
         while True:
@@ -176,6 +189,8 @@ class RecordingWorker:
             status, problem = "stored", self._note(stored.prepared)
         except AudioProblem as exc:
             status, problem = exc.kind, exc.message
+            if isinstance(exc, StorageProblem):
+                self.storage_error = exc.message
         async with unit_of_work(self.sessions) as session:
             row = await session.get(Recording, recording_id)
             if row is None:
@@ -197,6 +212,7 @@ class RecordingWorker:
             return status
         self._retries.pop(recording_id, None)
         self.processed += 1
+        self.storage_error = None
         await asyncio.to_thread(self._remove_source, source)
         bound.info("recording stored", key=stored.key, seconds=stored.prepared.facts.duration_seconds)
         return status

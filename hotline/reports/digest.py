@@ -1,24 +1,51 @@
 """The morning digest: per organization, cards overdue or due soon and callbacks not made.
 
-`morning_digest` is an APScheduler job function (e.g. a cron trigger at 08:00 in the region's
-zone); it logs one event per organization and returns the lists, so a mailer can be added.
+`DigestJob` runs in the service: one APScheduler `DateTrigger` job, set at the start of the next
+working day of the production calendar (`[reports] digest_time` in the region's time zone,
+`[service] timezone`), so a holiday or a moved day off gets no digest and a working Saturday
+gets one. When it fires, the deadlines of every organization are collected
+(`journal.reports.deadlines`), logged with one structlog event per organization, kept as the
+latest digest for the web (`GET /api/v1/reports/digest`), and the job is set again at the next
+working day's start. A failing run is logged and the next one is still scheduled.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
+from apscheduler.job import Job
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
 from journal.actors import Actor
+from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
 from journal.reports.deadlines import OrgDeadlines, deadlines
 
 log = structlog.get_logger(__name__)
 DEFAULT_WITHIN_DAYS = 3
+JOB_ID = "deadline-digest"
+MAX_DAYS_AHEAD = 60  # longer than any run of days off in a production calendar
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One morning's digest: when it was built, for which local day, and its lists."""
+
+    built_at: datetime
+    day: date
+    within_days: int
+    organizations: tuple[OrgDeadlines, ...]
 
 
 async def morning_digest(
@@ -37,10 +64,92 @@ async def morning_digest(
         log.info(
             "deadline_digest",
             organization=org.organization_code,
+            day=today.isoformat(),
             cards_due=len(org.cards),
             cards_overdue=org.overdue_cards,
             callbacks_pending=len(org.callbacks),
             callbacks_overdue=org.overdue_callbacks,
             card_numbers=[c.number for c in org.cards],
         )
+    if not orgs:
+        log.info("deadline_digest.empty", day=today.isoformat())
     return orgs
+
+
+def next_digest_at(calendar: ProductionCalendar, zone: ZoneInfo, at: time, after: datetime) -> datetime:
+    """The first start of a working day (`at`, local) strictly after `after`, in UTC."""
+    day = after.astimezone(zone).date()
+    for _ in range(MAX_DAYS_AHEAD):
+        start = datetime.combine(day, at, tzinfo=zone)
+        if calendar.is_working_day(day) and start > after:
+            return start.astimezone(UTC)
+        day += timedelta(days=1)
+    raise ValueError(f"no working day within {MAX_DAYS_AHEAD} days after {after.isoformat()}")
+
+
+class DigestJob:
+    """Builds the digest at the start of every working day and keeps the latest one."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        calendar: ProductionCalendar,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        scheduler: AsyncIOScheduler | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.calendar = calendar
+        self.clock = clock
+        self.latest: Digest | None = None
+        self._owns_scheduler = scheduler is None
+        self._scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.service.timezone)
+
+    @property
+    def job(self) -> Job | None:
+        """The scheduled APScheduler job (for inspection)."""
+        return self._scheduler.get_job(JOB_ID)
+
+    def next_run(self, after: datetime) -> datetime:
+        return next_digest_at(self.calendar, self.zone, self.settings.reports.digest_time, after)
+
+    async def start(self, *, paused: bool = False) -> None:
+        """Schedule the next morning's run (`paused`: an own scheduler that runs no job)."""
+        if self._owns_scheduler and not self._scheduler.running:
+            self._scheduler.start(paused=paused)
+        self._schedule(self.clock())
+
+    async def stop(self) -> None:
+        if self.job is not None:
+            self._scheduler.remove_job(JOB_ID)
+        if self._owns_scheduler and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def build(self) -> Digest:
+        """Collect, log and keep the digest now."""
+        now = self.clock()
+        within = self.settings.reports.digest_within_days
+        orgs = await morning_digest(self.sessions, self.settings, within_days=within, now=now)
+        self.latest = Digest(now, now.astimezone(self.zone).date(), within, tuple(orgs))
+        return self.latest
+
+    async def run(self) -> None:
+        """The job: build the digest, then set the job at the next working day's start."""
+        try:
+            await self.build()
+        except Exception:
+            log.exception("deadline_digest.failed")
+        finally:
+            self._schedule(self.clock())
+
+    def _schedule(self, after: datetime) -> None:
+        run_at = self.next_run(after)
+        self._scheduler.add_job(self.run, trigger=DateTrigger(run_date=run_at), id=JOB_ID,
+                                replace_existing=True, misfire_grace_time=3600)
+        log.info("deadline_digest.scheduled", at=run_at.isoformat())

@@ -1,6 +1,7 @@
 """The operator's telephony from the workspace: queue membership (agent state) and transfers.
 
-- `GET  /api/v1/agent`          the operator's queue state as this service last set it;
+- `GET  /api/v1/agent`          the operator's queue state as this service last set it,
+                                and the PBX link's state (`pbx`);
 - `POST /api/v1/agent/join`     QueueAdd to their organization's queue of their level
                                 (level 1 → `level1_queue`, level 2 → `level2_queue`);
 - `POST /api/v1/agent/pause`    {"reason"}: QueuePause (перерыв) in every queue;
@@ -12,8 +13,10 @@
   Queue(l2-tfoms)). The call keeps its PBX call id, so the card follows it and the level-2
   operator's screen pops the same card.
 
-The state is what the last successful action left (kept in memory by `LiveFeed`, pushed to
-the operator's sockets as `agent_state`); the PBX is the authority and a static queue member
+The state is kept in memory by `LiveFeed` and pushed to the operator's sockets as
+`agent_state`: what the PBX reports (its queue-member events, and the QueueStatus member list
+at every login, through `hotline.pbx.agents`), and what the last successful action here left
+(the PBX's own event for it agrees). The PBX is the authority; a static queue member
 (config/asterisk/queues.conf) cannot be removed by QueueRemove. A refused action answers
 502 `pbx_refused` with the PBX's reason.
 """
@@ -26,6 +29,7 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
+from hotline.pbx.actions import PbxActionFailed
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import LIVE, SESSIONS, SETTINGS, TELEPHONY
@@ -40,6 +44,11 @@ log = structlog.get_logger(__name__)
 L2_CONTEXT = "hotline-l2"
 MAX_REASON = 80
 TRANSFER_TARGETS = frozenset({"level2"})
+ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in the queue
+NOT_DYNAMIC = "Member not dynamic"  # its QueueRemove refusal for a member of queues.conf
+# A static member cannot leave its queue (it answers calls while this service is down), so
+# "leave" pauses it with this reason: the queue stops ringing the phone all the same.
+STATIC_LEAVE_REASON = "вне очереди"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +91,16 @@ def _telephony(request: web.Request):  # noqa: ANN202 - Telephony, optional in t
 
 
 async def agent(request: web.Request) -> web.Response:
-    """The operator's queue and state (`unknown` until they joined or left from here)."""
+    """The operator's queue and state (`unknown` until the PBX reported the phone or the
+    operator joined or left from here), and the PBX link's state (`connected`, `disconnected`, ... or `disabled`) for the workspace."""
     operator = await _operator(request)
     live = request.app.get(LIVE)
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)
     body = state.as_json()
     body["queue"] = body["queue"] or operator.queue
-    return web.json_response({"agent": body})
+    telephony = request.app.get(TELEPHONY)
+    pbx = telephony.connection.state if telephony is not None else "disabled"
+    return web.json_response({"agent": body, "pbx": pbx})
 
 
 async def _changed(request: web.Request, operator: Operator, state: str, action: str,
@@ -106,9 +118,16 @@ async def _changed(request: web.Request, operator: Operator, state: str, action:
 
 
 async def join(request: web.Request) -> web.Response:
+    """Join the queue; a member already there (a static member of queues.conf, or one who
+    joined before this service restarted) is simply made ready: joining means "I take calls"."""
     operator = await _operator(request)
-    await _telephony(request).actions.queue_add(operator.queue, operator.interface,
-                                                operator.full_name)
+    actions = _telephony(request).actions
+    try:
+        await actions.queue_add(operator.queue, operator.interface, operator.full_name)
+    except PbxActionFailed as exc:
+        if ALREADY_MEMBER not in exc.detail:
+            raise
+        await actions.queue_pause(operator.interface, False)
     return await _changed(request, operator, "ready", "agent_join")
 
 
@@ -130,8 +149,16 @@ async def unpause(request: web.Request) -> web.Response:
 
 
 async def leave(request: web.Request) -> web.Response:
+    """Leave the queue; a static member (queues.conf) is paused as «вне очереди» instead."""
     operator = await _operator(request)
-    await _telephony(request).actions.queue_remove(operator.queue, operator.interface)
+    actions = _telephony(request).actions
+    try:
+        await actions.queue_remove(operator.queue, operator.interface)
+    except PbxActionFailed as exc:
+        if NOT_DYNAMIC not in exc.detail:
+            raise
+        await actions.queue_pause(operator.interface, True, STATIC_LEAVE_REASON)
+        return await _changed(request, operator, "paused", "agent_leave", STATIC_LEAVE_REASON)
     return await _changed(request, operator, "out", "agent_leave")
 
 
@@ -139,7 +166,8 @@ async def transfer(request: web.Request) -> web.Response:
     """Send the citizen on this call from the operator to their organization's level 2."""
     call_row_id = path_id(request)
     body = await json_body(request)
-    if body.get("to") not in TRANSFER_TARGETS:
+    target = body.get("to")
+    if not isinstance(target, str) or target not in TRANSFER_TARGETS:
         raise ApiError(422, "invalid_input", "«to»: поддерживается только \"level2\"", field="to")
     operator = await _operator(request)
     telephony = _telephony(request)

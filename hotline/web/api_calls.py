@@ -32,8 +32,24 @@ RECORDING_FIELDS = ("id", "kind", "format", "duration_seconds", "size_bytes", "s
                     "created_at")
 
 
+# The recording's status as the operator reads it; `problem` says why in words.
+RECORDING_STATUS_TITLES = {
+    "pending": "ожидает обработки",
+    "stored": "сохранена",
+    "missing": "файл не найден",
+    "empty": "пустая запись",
+    "silent": "тишина",
+    "truncated": "запись оборвана",
+    "corrupt": "файл повреждён",
+    "failed": "не сохранена, повтор позже",
+    "mismatch": "контрольная сумма не совпадает",
+    "destroyed": "уничтожена по сроку хранения",
+}
+
+
 def recording_json(rec: Recording) -> dict[str, Any]:
     body = {k: v for k, v in row_json(rec).items() if k in RECORDING_FIELDS}
+    body["status_title"] = RECORDING_STATUS_TITLES.get(rec.status, rec.status)
     body["audio_url"] = f"/api/v1/recordings/{rec.id}/audio"
     return body
 
@@ -50,13 +66,14 @@ def call_json(view: CallView) -> dict[str, Any]:
 
 
 async def list_(request: web.Request) -> web.Response:
-    """Calls newest first; filters `since`, `until` (ISO 8601 with zone), `phone`."""
+    """Calls newest first; filters `since`, `until` (ISO 8601 with zone), `phone`, `card_id`."""
     query = request.query
     since = datetime_param(query.get("since"), "since")
     until = datetime_param(query.get("until"), "until")
     phone = query.get("phone") or None
     limit = int_param(query.get("limit"), "limit", default=100)
     offset = int_param(query.get("offset"), "offset", default=0)
+    card_id = int_param(query.get("card_id"), "card_id")
     if not 1 <= limit <= MAX_CALLS or offset < 0:
         raise InvalidInput(f"Размер страницы от 1 до {MAX_CALLS}", field="limit")
     if phone is not None and len(phone) > 32:
@@ -64,9 +81,10 @@ async def list_(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         views = await list_calls(db, actor, since=since, until=until, phone=phone,
-                                 limit=limit, offset=offset)
+                                 limit=limit, offset=offset, card_id=card_id)
         await audit.record(db, actor, AuditAction.LIST, "call", None, {
-            "filters": {k: v for k, v in query.items() if k in ("since", "until", "phone")},
+            "filters": {k: v for k, v in query.items()
+                        if k in ("since", "until", "phone", "card_id")},
             "call_ids": [v.call.id for v in views],
         })
         items = [call_json(v) for v in views]
@@ -97,7 +115,7 @@ async def audio(request: web.Request) -> web.StreamResponse:
         size = await asyncio.to_thread(_size, stream)
         start, stop = _byte_range(request, size)
         async with unit_of_work(request.app[SESSIONS]) as db:
-            await audit_playback(db, actor, recording, download=download)
+            await audit_playback(db, actor, recording, download=download, seek=start > 0)
         return await _send(request, stream, recording, start, stop, size, download=download)
     finally:
         stream.close()

@@ -20,6 +20,7 @@ from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
 from journal.actors import Actor
 from journal.cards import CardRules
+from journal.dictionaries import dictionaries as journal_dictionaries
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Card, CardHistory
@@ -29,6 +30,10 @@ TEXT_FILTERS = {
     "phone": "phone", "q": "text",
 }
 MAX_FILTER_TEXT = 200
+# Operators work at levels 1-3; no journal has a million pages (and page * per_page must fit
+# the database's OFFSET).
+MAX_LEVEL = 3
+MAX_PAGE = 1_000_000
 
 
 def card_json(card: Card) -> dict[str, Any]:
@@ -57,7 +62,7 @@ def card_filter(query: MultiMapping[str]) -> CardFilter:
         received_from=datetime_param(query.get("received_from"), "received_from"),
         received_to=datetime_param(query.get("received_to"), "received_to"),
         operator_id=int_param(query.get("operator_id"), "operator_id"),
-        level=int_param(query.get("level"), "level"),
+        level=int_param(query.get("level"), "level", minimum=1, maximum=MAX_LEVEL),
         **texts,
     )
 
@@ -65,7 +70,7 @@ def card_filter(query: MultiMapping[str]) -> CardFilter:
 async def list_(request: web.Request) -> web.Response:
     """A page of the journal: visible cards matching the filters, newest first."""
     flt = card_filter(request.query)
-    page = int_param(request.query.get("page"), "page", default=1)
+    page = int_param(request.query.get("page"), "page", default=1, minimum=1, maximum=MAX_PAGE)
     per_page = int_param(request.query.get("per_page"), "per_page", default=50)
     async with unit_of_work(request.app[SESSIONS]) as db:
         result = await list_cards(db, actor_of(request), flt, page=page, per_page=per_page)
@@ -93,7 +98,21 @@ async def create(request: web.Request) -> web.Response:
             fields=fields, rules=request.app[CARD_RULES],
         )
         out = card_json(card)
+    out["deadlines"] = deadlines_json(card, request.app[CARD_RULES])
     return web.json_response(out, status=201)
+
+
+def deadlines_json(card: Card, rules: CardRules) -> dict[str, str]:
+    """The 59-ФЗ dates of a new appeal: register by, forward by (if another body is
+    competent), answer by (stored on the card)."""
+    zone = rules.deadlines.zone
+    registered_on = card.registered_at.astimezone(zone).date()
+    return {
+        "registration_due": rules.deadlines.registration_due(
+            card.received_at.astimezone(zone).date()).isoformat(),
+        "forwarding_due": rules.deadlines.forwarding_due(registered_on).isoformat(),
+        "answer_due": (card.due_date or rules.deadlines.answer_due(registered_on)).isoformat(),
+    }
 
 
 async def read(request: web.Request) -> web.Response:
@@ -187,7 +206,15 @@ forward = _operation("forward")
 extend = _operation("extend")
 
 
+async def dictionaries(request: web.Request) -> web.Response:
+    """What a card form offers: types, channels, topics valid today, organizations, titles."""
+    async with request.app[SESSIONS]() as db:
+        out = await journal_dictionaries(db, request.app[CARD_RULES].today())
+    return web.json_response(out)
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/dictionaries", dictionaries)
     app.router.add_get("/api/v1/cards", list_)
     app.router.add_post("/api/v1/cards", create)
     app.router.add_get("/api/v1/cards/{id}", read)

@@ -14,9 +14,9 @@ from hotline.schedule import Override, mode_at, next_switch
 from hotline.web.common import actor_of, datetime_param, int_param, iso, json_body, path_id, row_json
 from hotline.web.errors import ApiError
 from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
-from journal import audit, cards
+from journal import cards
 from journal.audit import AuditFilter, query_audit
-from journal.callbacks import get_callback_for, list_callbacks
+from journal.callbacks import get_callback_for, list_callbacks, note_attempt
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Call, CallbackTask, Card, Organization, User
@@ -80,13 +80,23 @@ def callback_json(task: CallbackTask) -> dict[str, Any]:
 
 
 async def callbacks(request: web.Request) -> web.Response:
-    """Visible callback tasks, soonest first; `status` (default pending, `all` for any)."""
+    """Visible callback tasks, soonest first; `status` (default pending, `all` for any);
+    `assigned=me` for the signed-in operator's own. Each item names its card's number."""
     status = request.query.get("status", "pending")
     limit = int_param(request.query.get("limit"), "limit", default=200)
+    assigned = request.query.get("assigned")
+    if assigned not in (None, "", "me"):
+        raise InvalidInput("«assigned»: поддерживается только «me»", field="assigned")
+    actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        rows = await list_callbacks(db, actor_of(request), status=None if status == "all" else status,
-                                    limit=limit)
-        items = [callback_json(r) for r in rows]
+        rows = await list_callbacks(db, actor, status=None if status == "all" else status,
+                                    limit=limit,
+                                    assigned_user_id=actor.user_id if assigned == "me" else None)
+        found = await db.execute(
+            select(Card.id, Card.number).where(Card.id.in_({r.card_id for r in rows}))
+        ) if rows else []
+        numbers = {card_id: number for card_id, number in found}
+        items = [callback_json(r) | {"card_number": numbers.get(r.card_id)} for r in rows]
     return web.json_response({"items": items})
 
 
@@ -117,11 +127,9 @@ async def dial(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         task = await get_callback_for(db, actor, path_id(request))
-        if task.status != "pending":
-            raise ApiError(409, "invalid_transition", "Этот обратный звонок уже не ожидает набора")
         interface = await _interface(db, actor.user_id)
         line = await _line_for(db, request, task)
-        await audit.record(db, actor, "callback_dial", "callback", task.id, {"card_id": task.card_id})
+        await note_attempt(db, actor, task)
     try:
         await telephony.actions.place_callback(
             card_id=task.card_id, interface=interface, number=task.contact_phone, line=line

@@ -61,7 +61,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if not request.path.startswith(API_V1) or request.path in PUBLIC_PATHS:
         return await handler(request)
     store = request.app[WEB_SESSIONS]
-    session = store.get(request.cookies.get(COOKIE))
+    session = await store.get(request.cookies.get(COOKIE))
     if session is None:
         raise unauthenticated()
     if request.method in UNSAFE_METHODS and not _csrf_ok(request, session):
@@ -71,7 +71,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, session.user_id)
     if user is None or not user.active:
-        store.drop(session.token)
+        await store.drop(session.token)
         raise unauthenticated()
     request[WEB_SESSION] = session
     request[ACTOR] = Actor.of(user, request.remote)
@@ -115,8 +115,8 @@ async def login(request: web.Request) -> web.Response:
     if not password_ok:
         raise _locked(now + LOCKOUT) if locked else ApiError(401, "bad_credentials", BAD_CREDENTIALS)
     store = request.app[WEB_SESSIONS]
-    store.drop(request.cookies.get(COOKIE))
-    session = store.create(user.id)
+    await store.drop(request.cookies.get(COOKIE))
+    session = await store.create(user.id)
     log.info("login", login=user.login, user_id=user.id)
     response = web.json_response({"user": me, "csrf_token": session.csrf})
     response.set_cookie(
@@ -148,7 +148,7 @@ def _locked(until: datetime) -> ApiError:
 
 async def logout(request: web.Request) -> web.Response:
     session = request[WEB_SESSION]
-    request.app[WEB_SESSIONS].drop(session.token)
+    await request.app[WEB_SESSIONS].drop(session.token)
     async with unit_of_work(request.app[SESSIONS]) as db:
         await audit.record(db, actor_of(request), "logout", "user", session.user_id)
     response = web.json_response({"ok": True})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
@@ -16,20 +17,48 @@ from journal.models import Base
 
 ACTOR = web.RequestKey("actor", Actor)
 MAX_ID = 2**63 - 1
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+# No endpoint takes more than an object of objects; anything deeper is an attack.
+MAX_JSON_DEPTH = 16
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; 400 for malformed JSON or anything but an object."""
+    """The request's JSON object; 400 for malformed JSON, anything but an object, or nesting
+    deeper than any endpoint needs; 422 for a NUL character in any text."""
     raw = await request.read()  # 413 past client_max_size
     if not raw:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "bad_json", "Тело запроса не является корректным JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "Тело запроса должно быть JSON-объектом")
+    depth, nul = _shape(body)
+    if depth > MAX_JSON_DEPTH:
+        raise ApiError(400, "bad_json", "Слишком глубокая вложенность JSON в теле запроса")
+    if nul:
+        # No text in the journal may hold one (PostgreSQL refuses it): a clear 422, not a 500.
+        raise InvalidInput("Недопустимый символ NUL в данных запроса")
     return body
+
+
+def _shape(value: Any) -> tuple[int, bool]:
+    """How deep a JSON value nests, and whether any text in it holds a NUL. Iterative: a
+    hostile body must not exhaust the stack of whoever walks it."""
+    deepest, nul = 0, False
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+        elif isinstance(item, dict):
+            todo.extend((key, depth) for key in item)
+            todo.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            todo.extend((child, depth + 1) for child in item)
+    return deepest, nul
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
@@ -45,9 +74,11 @@ def actor_of(request: web.Request) -> Actor:
 
 
 def int_param(
-    value: Any, field: str, *, required: bool = False, default: int | None = None
+    value: Any, field: str, *, required: bool = False, default: int | None = None,
+    minimum: int = -MAX_ID, maximum: int = MAX_ID,
 ) -> int | None:
-    """An integer from a query string or a body (`default` when absent); 422 otherwise."""
+    """An integer from a query string or a body (`default` when absent) within
+    [minimum, maximum]; 422 otherwise."""
     if value is None or value == "":
         if required:
             raise InvalidInput(f"Укажите «{field}»", field=field)
@@ -56,17 +87,20 @@ def int_param(
         raise InvalidInput(f"«{field}»: нужно целое число", field=field)
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.isascii():
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value)
     else:
         raise InvalidInput(f"«{field}»: нужно целое число", field=field)
-    if abs(number) > MAX_ID:
-        raise InvalidInput(f"«{field}»: слишком большое число", field=field)
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"«{field}»: число вне допустимых пределов ({minimum}…{maximum})",
+                           field=field)
     return number
 
 
 def datetime_param(value: Any, field: str) -> datetime | None:
-    """An ISO 8601 moment with its time zone (a date alone means its midnight UTC is wrong)."""
+    """An ISO 8601 moment with its time zone (a date alone means its midnight UTC is wrong);
+    a moment outside the years 1-9999 once in UTC is invalid input, not a 500 from the
+    database driver."""
     if value is None or value == "":
         return None
     try:
@@ -75,6 +109,10 @@ def datetime_param(value: Any, field: str) -> datetime | None:
         raise InvalidInput(f"«{field}»: нужны дата и время ISO 8601", field=field) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"«{field}»: укажите часовой пояс", field=field)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"«{field}»: дата вне допустимых пределов", field=field) from None
     return moment
 
 

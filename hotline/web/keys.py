@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
 from hotline.recordings.service import Recordings
+from hotline.reports.digest import DigestJob
 from hotline.telephony import Telephony
 from hotline.web.hub import Hub
 from hotline.web.live import LiveFeed
@@ -25,6 +26,8 @@ METRICS = web.AppKey("metrics", CollectorRegistry)
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Any])
 TELEPHONY = web.AppKey("telephony", Telephony)
 RECORDINGS = web.AppKey("recordings", Recordings)
+# The morning deadline digest: the scheduled job and the latest digest it built.
+DIGEST = web.AppKey("digest", DigestJob)
 # The web: signed-in sessions (in memory, see hotline.web.sessions), the production calendar
 # and the card rules (deadlines) the API applies.
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)

@@ -27,8 +27,14 @@ Live board (administrators): `{"type": "board", "calls": [...], "waiting": n, "l
 sent on subscribing, at most every `BOARD_INTERVAL` seconds while calls change, and every
 `BOARD_REFRESH` seconds anyway (a line's mode changes on the clock, not on a call event).
 
-Agent state: `{"type": "agent_state", ...}` to the operator whenever the agent API changes
-their queue membership (see `hotline.web.api_agent`).
+Agent state: `{"type": "agent_state", ...}` to the operator whenever their queue state
+changes: by the agent API (see `hotline.web.api_agent`) or as the PBX reports it (the pure
+`hotline.pbx.agents` roster: a pause from the phone's keys, a phone that became unreachable,
+ringing, talking, calls counted; every operator at each login). The board carries them all.
+
+Call state: `{"type": "call_state", ...}` (see `hotline.web.call_states`) to the operator
+whose phone is on a call, as that leg rings, is answered, is transferred away or ends; on
+connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at their phone.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,8 +51,9 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.pbx.events import CallSnapshot, DomainEvent, OperatorRinging
+from hotline.pbx.events import AgentChanged, CallEnded, CallSnapshot, DomainEvent, OperatorRinging
 from hotline.telephony import Telephony
+from hotline.web.call_states import CallLeg, CallStates
 from hotline.web.hub import Hub, Message, Subscriber
 from journal.access import earlier_cards_for_phone, get_card_for
 from journal.actors import Actor
@@ -64,8 +71,6 @@ BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
 MAX_SCRIPTS = 20
 POP_DB_SLOTS = 8
-# Answer scripts change rarely (an administrator edits them); a pop reuses them this long.
-SCRIPTS_TTL = 10.0
 EARLIER_LIMIT = 10
 CARD_FIELDS = (
     "id", "number", "status", "organization_id", "received_at", "channel", "form",
@@ -131,19 +136,46 @@ def board_call_json(snapshot: CallSnapshot) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class AgentState:
-    """An operator's membership of their queue, as the last agent action left it."""
+    """An operator's membership of their queue, as the PBX reported it or the last agent
+    action left it. The phone's fields (`device`: free, in_use, ringing, unavailable, ...;
+    `calls_taken`) come from the PBX only and are None until it reported this phone."""
 
     interface: str
     queue: str | None = None
-    state: str = "unknown"  # unknown | out | ready | paused
+    state: str = "unknown"  # unknown | out | ready | paused | unavailable
     paused_reason: str = ""
     changed_at: datetime = field(default_factory=_now)
+    member_name: str | None = None
+    device: str | None = None
+    device_since: datetime | None = None
+    in_call: bool = False
+    calls_taken: int | None = None
+
+    @classmethod
+    def of(cls, event: AgentChanged, old: AgentState | None) -> AgentState:
+        agent = event.agent
+        queue = agent.queues[0] if agent.queues else (old.queue if old else None)
+        return cls(agent.interface, queue, agent.state, agent.paused_reason, agent.since,
+                   agent.member_name, agent.device, agent.device_since, agent.in_call,
+                   agent.calls_taken)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "interface": self.interface, "queue": self.queue, "state": self.state,
             "paused_reason": self.paused_reason, "changed_at": self.changed_at.isoformat(),
+            "member_name": self.member_name, "device": self.device,
+            "device_since": self.device_since.isoformat() if self.device_since else None,
+            "in_call": self.in_call, "calls_taken": self.calls_taken,
         }
+
+    def same_as(self, other: AgentState | None) -> bool:
+        """Nothing a person would notice differs (times of equal states aside)."""
+        if other is None:
+            return False
+        mine, theirs = self.as_json(), other.as_json()
+        for volatile in ("changed_at", "device_since"):
+            mine.pop(volatile), theirs.pop(volatile)
+        return mine == theirs
 
 
 class LiveFeed:
@@ -164,9 +196,10 @@ class LiveFeed:
         self.card_wait = card_wait
         self.card_late = card_late
         self.agents: dict[str, AgentState] = {}
+        self.call_states = CallStates()
+        self._call_rows: dict[str, int] = {}  # PBX call id -> journal call id, from the pops
         self._tasks: set[asyncio.Task[None]] = set()
         self._db_slots = asyncio.Semaphore(POP_DB_SLOTS)
-        self._scripts: dict[int | None, tuple[float, list[dict[str, Any]]]] = {}
         self._board_dirty = asyncio.Event()
         self._board_task: asyncio.Task[None] | None = None
         hub.on_subscribe.append(self._greet)
@@ -176,11 +209,14 @@ class LiveFeed:
     def start(self) -> None:
         if self.telephony is not None:
             self.telephony.listeners.append(self.on_events)
+            self.telephony.agent_listeners.append(self.on_agents)
             self._board_task = asyncio.create_task(self._board_loop(), name="live-board")
 
     async def stop(self) -> None:
         if self.telephony is not None and self.on_events in self.telephony.listeners:
             self.telephony.listeners.remove(self.on_events)
+        if self.telephony is not None and self.on_agents in self.telephony.agent_listeners:
+            self.telephony.agent_listeners.remove(self.on_agents)
         tasks = list(self._tasks)
         if self._board_task is not None:
             tasks.append(self._board_task)
@@ -204,6 +240,7 @@ class LiveFeed:
                 targets = self.hub.at_interface(event.interface)
                 if targets:
                     self._spawn(self._pop(event, targets), f"screen-pop-{event.call_id}")
+        self._send_call_states(events)
 
     async def _pop(self, event: OperatorRinging, targets: list[Subscriber]) -> None:
         bound = log.bind(call_id=event.call_id, interface=event.interface)
@@ -211,6 +248,7 @@ class LiveFeed:
             snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
             started = time.monotonic()
             call_id, card_id = await self._card_of(event.call_id, self.card_wait)
+            self._remember_row(event.call_id, call_id)
             for subscriber in targets:
                 message = await self._pop_message(subscriber, event, snapshot, call_id, card_id)
                 if message is not None:
@@ -302,20 +340,10 @@ class LiveFeed:
                         message["earlier_cards"] = [
                             card_json(c, EARLIER_FIELDS) for c in earlier if c.id != card.id
                         ][:EARLIER_LIMIT]
-                message["scripts"] = await self._scripts_of(session, user.organization_id)
+                message["scripts"] = await _scripts(session, user.organization_id)
         except Exception as exc:  # the call still rings: send what we know
             log.warning("screen pop without journal data", error=repr(exc)[:200])
         return message
-
-    async def _scripts_of(
-        self, session: AsyncSession, organization_id: int | None
-    ) -> list[dict[str, Any]]:
-        cached = self._scripts.get(organization_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        scripts = await _scripts(session, organization_id)
-        self._scripts[organization_id] = (time.monotonic() + SCRIPTS_TTL, scripts)
-        return scripts
 
     # ------------------------------------------------------------ board
 
@@ -337,14 +365,22 @@ class LiveFeed:
             "waiting": sum(1 for c in live if c.state == "queued"),
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,
+            "agents": [a.as_json() for a in self.agents.values()],
+            "roster_complete": self._roster_complete(),
             "pbx": telephony.connection.state if telephony else "disabled",
         }
 
     def _greet(self, subscriber: Subscriber) -> None:
         if subscriber.is_admin:
             subscriber.put(self.board())
-        if subscriber.interface and subscriber.interface in self.agents:
-            subscriber.put(self.agent_message(self.agents[subscriber.interface]))
+        if subscriber.interface and (subscriber.interface in self.agents or self._roster_complete()):
+            subscriber.put(self.agent_message(self.agent_state(subscriber.interface)))
+        if subscriber.interface:
+            # What rings or talks at this phone now: a reloaded workspace learns whether the
+            # call it remembers is still on (and a call missing here is over).
+            legs = self.call_states.live_at(subscriber.interface)
+            subscriber.put({"type": "call_legs", "legs": [
+                leg.as_message(self._call_rows.get(leg.pbx_call_id)) for leg in legs]})
 
     async def _board_loop(self) -> None:
         while True:
@@ -364,12 +400,67 @@ class LiveFeed:
     # ------------------------------------------------------------ agents
 
     def agent_state(self, interface: str) -> AgentState:
-        return self.agents.get(interface) or AgentState(interface)
+        """The operator's state; a phone the PBX's complete member list lacks is `out`."""
+        known = self.agents.get(interface)
+        if known is not None:
+            return known
+        return AgentState(interface, state="out" if self._roster_complete() else "unknown")
+
+    def _roster_complete(self) -> bool:
+        return self.telephony is not None and self.telephony.roster_complete
 
     def set_agent(self, user_id: int, state: AgentState) -> None:
-        """Remember an operator's new queue state and tell their browsers."""
+        """Remember the queue state an agent action left and tell the operator's browsers.
+
+        The phone's own facts (device, calls taken) stay as the PBX last reported them, and a
+        phone the PBX reports unreachable stays `unavailable` although the operator joined.
+        """
+        old = self.agents.get(state.interface)
+        if old is not None and old.device is not None:
+            state = replace(state, member_name=old.member_name, device=old.device,
+                            device_since=old.device_since, in_call=old.in_call,
+                            calls_taken=old.calls_taken)
+            if old.state == "unavailable" and state.state == "ready":
+                state.state = "unavailable"
+        if state.same_as(old):
+            return  # the PBX's own event said it first: keep its time
         self.agents[state.interface] = state
         self.hub.to_user(user_id, self.agent_message(state))
+        self._board_dirty.set()
+
+    def on_agents(self, events: Sequence[AgentChanged]) -> None:
+        """A Telephony agent listener: the PBX reported operators' queue states."""
+        for event in events:
+            old = self.agents.get(event.agent.interface)
+            state = AgentState.of(event, old)
+            self.agents[state.interface] = state
+            if state.same_as(old):
+                continue
+            message = self.agent_message(state)
+            for subscriber in self.hub.at_interface(state.interface):
+                subscriber.put(message)
+        self._board_dirty.set()
+
+    # ------------------------------------------------------------ call states
+
+    def _remember_row(self, pbx_call_id: str, call_row_id: int | None) -> None:
+        if call_row_id is not None and self.call_states.knows(pbx_call_id):
+            self._call_rows[pbx_call_id] = call_row_id
+
+    def _send_call_states(self, events: Sequence[DomainEvent]) -> None:
+        """Tell each operator whose phone is on a call how their leg of it goes."""
+        for leg in self.call_states.feed(events):
+            self._send_leg(leg)
+        for event in events:
+            if isinstance(event, CallEnded):
+                self._call_rows.pop(event.call_id, None)
+
+    def _send_leg(self, leg: CallLeg) -> None:
+        targets = self.hub.at_interface(leg.interface)
+        if targets:
+            message = leg.as_message(self._call_rows.get(leg.pbx_call_id))
+            for subscriber in targets:
+                subscriber.put(message)
 
     @staticmethod
     def agent_message(state: AgentState) -> Message:

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_agent, api_calls, api_cards, api_misc, auth, openapi, ws
+from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
+from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
+from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
     CALENDAR, CARD_RULES, HUB, LIVE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
@@ -18,11 +20,13 @@ from hotline.web.sessions import SessionStore
 from journal.calendar import load_calendar_dir
 
 
-def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> None:
-    """Add the API to the app: errors outermost, then authentication and CSRF, then routes."""
+def setup_api(app: web.Application) -> None:
+    """Add the API to the app: errors outermost, then the input limits, authentication and
+    CSRF, the audit of refused access, then the routes."""
     app.middlewares.append(error_middleware)
+    app.middlewares.append(input_middleware)
     app.middlewares.append(auth.auth_middleware)
-    app[WEB_SESSIONS] = sessions or SessionStore()
+    app.middlewares.append(denied_audit_middleware)
     app[HUB] = Hub()
     app.cleanup_ctx.append(_web_state)
     app.cleanup_ctx.append(_live)
@@ -33,13 +37,19 @@ def setup_api(app: web.Application, *, sessions: SessionStore | None = None) -> 
     api_calls.add_routes(app)
     api_misc.add_routes(app)
     api_agent.add_routes(app)
+    api_reports.add_routes(app)
+    api_scripts.add_routes(app)
+    api_evaluations.add_routes(app)
+    api_staff.add_routes(app)
     app.router.add_get("/api/v1/ws", ws.websocket)
     openapi.add_routes(app)
 
 
 async def _web_state(app: web.Application) -> AsyncIterator[None]:
-    """The production calendar and card rules the API applies (read once at start-up)."""
+    """The sign-in sessions (in the journal's database), the production calendar and the card
+    rules the API applies (read once at start-up)."""
     settings = app[SETTINGS]
+    app[WEB_SESSIONS] = SessionStore(app[SESSIONS])
     calendar = load_calendar_dir(settings.service.calendar_dir)
     app[CALENDAR] = calendar
     app[CARD_RULES] = card_rules(settings, calendar)

@@ -1,27 +1,38 @@
-"""Signed-in browser sessions, kept on the server and keyed by a random token.
+"""Signed-in browser sessions, kept in the journal's database and keyed by a random token.
 
-The cookie carries only the token; the user, the CSRF token and the times live here. A
-session ends after `IDLE` without requests or `ABSOLUTE` after sign-in, whichever comes first.
-
-This store is in memory, per process: a restart signs everyone out and two service instances
-do not share sessions. A later change moves it to a `web_sessions` table in the journal's
-database (same interface) so several instances behind one load balancer can share it.
+The cookie carries only the token; the table keeps its SHA-256 (a copy of the table opens no
+session), the user, the CSRF token and the times. Every service instance on the same database
+knows every session, and a restart of the service signs nobody out. A session ends after
+`IDLE` without requests or `ABSOLUTE` after sign-in, whichever comes first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, or_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from journal.models import WebSessionRow
+
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
+# `last_seen` is written at most this often: not one write per request, and the idle limit
+# is still kept to within this much.
+TOUCH_EVERY = timedelta(seconds=30)
 TOKEN_BYTES = 32
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -36,21 +47,22 @@ class WebSession:
 
 
 class SessionStore:
-    """Sessions by token, with idle and absolute expiry; expired ones are dropped on sight."""
+    """Sessions by token, with idle and absolute expiry; expired ones are deleted on sight."""
 
     def __init__(
         self,
+        sessions: async_sessionmaker[AsyncSession],
         *,
         idle: timedelta = IDLE,
         absolute: timedelta = ABSOLUTE,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        self.sessions = sessions
         self.idle = idle
         self.absolute = absolute
         self.clock = clock
-        self._sessions: dict[str, WebSession] = {}
 
-    def create(self, user_id: int) -> WebSession:
+    async def create(self, user_id: int) -> WebSession:
         """A new session with fresh random tokens (a new id at every sign-in: no fixation)."""
         now = self.clock()
         session = WebSession(
@@ -60,39 +72,42 @@ class SessionStore:
             created_at=now,
             last_seen=now,
         )
-        self._sessions[session.token] = session
-        self._sweep(now)
+        async with self.sessions.begin() as db:
+            await db.execute(delete(WebSessionRow).where(self._expired(now)))
+            db.add(WebSessionRow(token_hash=_digest(session.token), csrf=session.csrf,
+                                 user_id=user_id, created_at=now, last_seen=now))
         return session
 
-    def get(self, token: str | None) -> WebSession | None:
+    async def get(self, token: str | None) -> WebSession | None:
         """The live session of `token` (its idle clock restarts), or None."""
-        if not token:
-            return None
-        session = self._sessions.get(token)
-        if session is None:
+        if not token or len(token) > 128:
             return None
         now = self.clock()
-        if self._expired(session, now):
-            del self._sessions[token]
-            return None
-        session.last_seen = now
-        return session
+        key = _digest(token)
+        async with self.sessions.begin() as db:
+            row = await db.get(WebSessionRow, key)
+            if row is None:
+                return None
+            if self._is_expired(row, now):
+                await db.delete(row)
+                return None
+            if now - row.last_seen >= TOUCH_EVERY:
+                row.last_seen = now
+            return WebSession(token, row.csrf, row.user_id, row.created_at, row.last_seen)
 
-    def drop(self, token: str | None) -> None:
+    async def drop(self, token: str | None) -> None:
         if token:
-            self._sessions.pop(token, None)
+            async with self.sessions.begin() as db:
+                await db.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == _digest(token)))
 
-    def drop_user(self, user_id: int) -> None:
+    async def drop_user(self, user_id: int) -> None:
         """Sign a user out everywhere (e.g. when the account is disabled)."""
-        for token in [t for t, s in self._sessions.items() if s.user_id == user_id]:
-            del self._sessions[token]
+        async with self.sessions.begin() as db:
+            await db.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
 
-    def __len__(self) -> int:
-        return len(self._sessions)
+    def _expired(self, now: datetime):  # noqa: ANN202 - a SQL condition
+        return or_(WebSessionRow.last_seen <= now - self.idle,
+                   WebSessionRow.created_at <= now - self.absolute)
 
-    def _expired(self, session: WebSession, now: datetime) -> bool:
-        return now - session.last_seen >= self.idle or now - session.created_at >= self.absolute
-
-    def _sweep(self, now: datetime) -> None:
-        for token in [t for t, s in self._sessions.items() if self._expired(s, now)]:
-            del self._sessions[token]
+    def _is_expired(self, row: WebSessionRow, now: datetime) -> bool:
+        return now - row.last_seen >= self.idle or now - row.created_at >= self.absolute

@@ -114,6 +114,6 @@ async def _watch_session(
     while True:
         await asyncio.sleep(SESSION_CHECK)
         # A look-up keeps the session alive: an open workspace counts as activity.
-        if store.get(subscriber.session_token) is None:
+        if await store.get(subscriber.session_token) is None:
             await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
             return

@@ -17,6 +17,7 @@ from journal import audit
 from journal.access import report_scope
 from journal.actors import Actor
 from journal.models import CallbackStatus, CallbackTask, Card, CardStatus, Organization
+from journal.reports.sql import tune_for_report
 
 OPEN_STATUSES = (CardStatus.DRAFT, CardStatus.IN_WORK)
 NOT_CALLED_BACK = (CallbackStatus.PENDING, CallbackStatus.DIALING, CallbackStatus.FAILED)
@@ -70,6 +71,7 @@ async def deadlines(
 ) -> list[OrgDeadlines]:
     """Per organization: open cards due by `today + within_days` and callbacks not yet made."""
     scope = report_scope(actor, organization_id)
+    await tune_for_report(session)
     limit = today + timedelta(days=within_days)
     cards = (
         select(Card.organization_id, Organization.code, Card.id, Card.number, Card.appeal_type,

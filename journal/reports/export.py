@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +18,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from journal.reports.calls import CallStats
 from journal.reports.deadlines import OrgDeadlines
+from journal.reports.period import MONTH_NAMES
 from journal.reports.pg import Cell, PgReport, PgRow, ReportOrg
+from journal.reports.quality import ALL, TOTAL, Bucket, QualityReport
 
 HEADER_ROW = 4  # the organization (column group) names; sub-columns on the next row
 FIRST_DATA_ROW = 6
@@ -155,3 +158,81 @@ def write_deadlines_csv(orgs: Sequence[OrgDeadlines], out: IO[str]) -> None:
                              cb.due_at.isoformat(), cb.status, int(cb.overdue)])
 
 
+
+
+TOTAL_CRITERION = "Итог листа оценки"
+ALL_OPERATORS = "Все операторы"
+
+
+def bucket_title(bucket: Bucket, start: date | None) -> str:
+    """A column of the quality report: "июль 2026", "нед. с 06.07.2026" or the whole period."""
+    if start is None:
+        return "За период"
+    if bucket == Bucket.MONTH:
+        return f"{MONTH_NAMES[start.month - 1]} {start.year}"
+    return f"нед. с {start:%d.%m.%Y}"
+
+
+def _quality_lines(report: QualityReport) -> list[tuple[int | None, str, str, str | None]]:
+    """(operator id or ALL, operator, organization, criterion or TOTAL) in the sheet's order."""
+    who = [(o.id, o.name, o.organization_code) for o in report.operators]
+    who.append((ALL, ALL_OPERATORS, ""))
+    return [(op, name, org, criterion)
+            for op, name, org in who for criterion in (TOTAL, *report.criteria)]
+
+
+def quality_workbook(report: QualityReport,
+                     criterion_titles: Mapping[str, str] | None = None) -> Workbook:
+    """One sheet: an operator's total and criteria on rows, months or weeks in column pairs.
+
+    Criteria are stored by code; `criterion_titles` gives their Russian titles (the sheet's
+    configuration), a code without one is shown as it is.
+    """
+    titles = criterion_titles or {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Качество"
+    bold = Font(bold=True)
+    ws.cell(1, 1, f"Оценки качества работы операторов за {report.period.title}").font = bold
+    for col, title in enumerate(("Оператор", "Организация", "Критерий"), start=1):
+        ws.cell(HEADER_ROW, col, title).font = bold
+        ws.merge_cells(start_row=HEADER_ROW, start_column=col, end_row=HEADER_ROW + 1, end_column=col)
+    columns = [*report.buckets, ALL]
+    for i, start in enumerate(columns):
+        col = 4 + 2 * i
+        ws.cell(HEADER_ROW, col, bucket_title(report.bucket, start)).font = bold
+        ws.merge_cells(start_row=HEADER_ROW, start_column=col, end_row=HEADER_ROW, end_column=col + 1)
+        ws.cell(HEADER_ROW + 1, col, "оценок")
+        ws.cell(HEADER_ROW + 1, col + 1, "в среднем")
+    for r, (op, name, org, criterion) in enumerate(_quality_lines(report), start=FIRST_DATA_ROW):
+        ws.cell(r, 1, name)
+        ws.cell(r, 2, org)
+        ws.cell(r, 3, TOTAL_CRITERION if criterion is TOTAL else titles.get(criterion, criterion))
+        if criterion is TOTAL:
+            ws.cell(r, 1).font = ws.cell(r, 3).font = bold
+        for i, start in enumerate(columns):
+            score = report.score(start, op, criterion)
+            ws.cell(r, 4 + 2 * i, score.count)
+            ws.cell(r, 5 + 2 * i, score.average)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 12
+    ws.column_dimensions["C"].width = 24
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 4)
+    return wb
+
+
+def write_quality_csv(report: QualityReport, out: IO[str]) -> None:
+    """Long format: one line per period (ISO first day, "period" for the whole), operator
+    ("all" for every operator) and criterion ("total" for the sheet's total)."""
+    writer = csv.writer(out)
+    writer.writerow(["period", "operator_id", "operator", "organization", "criterion",
+                     "evaluations", "average"])
+    for start in (*report.buckets, ALL):
+        for op, name, org, criterion in _quality_lines(report):
+            score = report.score(start, op, criterion)
+            if score.count:
+                writer.writerow([
+                    "period" if start is None else start.isoformat(),
+                    "all" if op is None else op, name, org,
+                    "total" if criterion is None else criterion, score.count, score.average,
+                ])

@@ -37,6 +37,7 @@ from journal.models import (
     TopicKind,
 )
 from journal.reports.period import Period
+from journal.reports.sql import tune_for_report
 
 TOTAL = "1"  # table 1.1, row 1: all appeals (types are rows 2-5)
 NOT_APPEALS = (CardStatus.DRAFT, CardStatus.CANCELLED)
@@ -124,38 +125,69 @@ def _justified_count(card_id_col):  # noqa: ANN001, ANN202
 
 
 async def _table_1_1(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple]:
-    topics = _topics(TopicKind.TOPIC, period).subquery("t")
+    """Counts per row code, organization and form.
+
+    The cards are first counted per (organization, form, type, topic code): a few hundred
+    groups, whatever the size of the journal. Only those groups are matched with the rows of
+    the dictionary (a card matches a row once, so the groups' counts add up). The dictionary's
+    rows are made distinct first: two editions valid in one period must not count a card twice.
+    """
+    topics = (
+        select(Topic.code, Topic.appeal_type, Topic.parent_code.is_(None).label("is_type"))
+        .where(Topic.kind == TopicKind.TOPIC, Topic.valid_from < period.after,
+               or_(Topic.valid_to.is_(None), Topic.valid_to >= period.first))
+        .distinct()
+        .subquery("t")
+    )
+    justified = and_(Card.appeal_type == AppealType.COMPLAINT, Card.justified.is_(True))
+    groups = (
+        select(Card.receiving_organization_id.label("org"), Card.form.label("form"),
+               Card.appeal_type.label("appeal_type"), Card.topic_code.label("topic_code"),
+               func.count().label("n"), func.sum(case((justified, 1), else_=0)).label("j"))
+        .where(*_appeals(period, org_id))
+        .group_by(Card.receiving_organization_id, Card.form, Card.appeal_type, Card.topic_code)
+        .cte("g")  # used twice: by the rows and by the total, computed once
+    )
     matches = or_(
-        and_(topics.c.parent_code.is_(None), Card.appeal_type == topics.c.appeal_type),
-        _covers(topics.c.code, Card.topic_code),
+        and_(topics.c.is_type, groups.c.appeal_type == topics.c.appeal_type),
+        _covers(topics.c.code, groups.c.topic_code),
     )
     by_topic = (
-        select(topics.c.code, Card.receiving_organization_id, Card.form,
-               func.count(distinct(Card.id)), _justified_count(Card.id))
+        select(topics.c.code, groups.c.org, groups.c.form, func.sum(groups.c.n), func.sum(groups.c.j))
         .select_from(topics)
-        .join(Card, matches)
-        .where(*_appeals(period, org_id))
-        .group_by(topics.c.code, Card.receiving_organization_id, Card.form)
+        .join(groups, matches)
+        .group_by(topics.c.code, groups.c.org, groups.c.form)
     )
     total = (
-        select(literal(TOTAL), Card.receiving_organization_id, Card.form,
-               func.count(Card.id), _justified_count(Card.id))
-        .where(*_appeals(period, org_id))
-        .group_by(Card.receiving_organization_id, Card.form)
+        select(literal(TOTAL), groups.c.org, groups.c.form, func.sum(groups.c.n), func.sum(groups.c.j))
+        .group_by(groups.c.org, groups.c.form)
     )
     return [tuple(r) for r in (await session.execute(by_topic.union_all(total))).all()]
 
 
 async def _table_1_2(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple]:
+    """Complaints per reason row, organization and form (a complaint once per row).
+
+    The rows of the dictionary are matched with the few distinct reason codes in use first
+    (`rows`: row code → reason code it covers), so the complaints' reasons join it by
+    equality instead of testing every reason against every row.
+    """
     topics = _topics(TopicKind.COMPLAINT_REASON, period).subquery("t")
+    used = select(CardComplaintReason.code).distinct().subquery("used")
+    rows = (
+        select(topics.c.code.label("row"), used.c.code.label("reason"))
+        .join(used, _covers(topics.c.code, used.c.code))
+        .distinct()
+        .subquery("rows")
+    )
     stmt = (
-        select(topics.c.code, Card.receiving_organization_id, Card.form,
+        select(rows.c.row, Card.receiving_organization_id, Card.form,
                func.count(distinct(Card.id)), _justified_count(Card.id))
-        .select_from(topics)
-        .join(CardComplaintReason, _covers(topics.c.code, CardComplaintReason.code))
+        .select_from(rows)
+        .join(CardComplaintReason, CardComplaintReason.code == rows.c.reason)
         .join(Card, Card.id == CardComplaintReason.card_id)
         .where(*_appeals(period, org_id), Card.appeal_type == AppealType.COMPLAINT)
-        .group_by(topics.c.code, Card.receiving_organization_id, Card.form)
+        .group_by(rows.c.row, Card.receiving_organization_id, Card.form)
     )
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
@@ -199,6 +231,7 @@ async def pg_report(
 ) -> PgReport:
     """Form ПГ tables 1.1 and 1.2 for the period, as the actor may see them (audited)."""
     scope = report_scope(actor, organization_id)
+    await tune_for_report(session)
     titles_11 = [(TOTAL, "Всего обращений", -1), *await _titles(session, TopicKind.TOPIC, period)]
     titles_12 = await _titles(session, TopicKind.COMPLAINT_REASON, period)
     report = PgReport(

@@ -16,6 +16,7 @@ from journal.access import report_scope
 from journal.actors import Actor
 from journal.models import Organization, SurveyStatus, SurveyTask
 from journal.reports.period import Period
+from journal.reports.sql import tune_for_report
 
 SCORES = (1, 2, 3, 4, 5)
 
@@ -44,6 +45,7 @@ async def survey_report(
     """Ratings received in the period by organization and score (organizations without any
     rating are listed with zeros)."""
     scope = report_scope(actor, organization_id)
+    await tune_for_report(session)
     orgs = select(Organization.id, Organization.code, Organization.name).order_by(Organization.id)
     if scope is not None:
         orgs = orgs.where(Organization.id == scope)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from journal import audit, cards
 from journal.audit import AppendOnlyError, AuditFilter, query_audit
@@ -144,3 +145,23 @@ async def test_audit_and_history_rows_cannot_be_rewritten(
     [created] = await history_rows(sessions, card.id)
     assert created.comment is None
     assert [e.login for e in await audit_rows(sessions, card.id)] == ["system:pbx"]
+
+
+@pytest.mark.parametrize("backend_engine", ["pg"], indirect=True)
+async def test_the_database_itself_refuses_to_rewrite_audit_and_history(
+    engine, people: People, call_card: MakeCard
+) -> None:
+    """Past the ORM (plain SQL, as a console session would do it) PostgreSQL refuses any
+    UPDATE or DELETE of the audit log and the card history; inserting still works."""
+    await call_card("sogaz")
+    for statement in ("UPDATE audit_log SET login = 'someone-else'",
+                      "DELETE FROM audit_log",
+                      "UPDATE card_history SET comment = 'подправлено'",
+                      "DELETE FROM card_history"):
+        with pytest.raises(DBAPIError, match="append-only table"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
+    async with engine.connect() as conn:
+        logins = (await conn.execute(text("SELECT login FROM audit_log"))).scalars().all()
+        comments = (await conn.execute(text("SELECT comment FROM card_history"))).scalars().all()
+    assert logins == ["system:pbx"] and comments == [None]

@@ -21,7 +21,7 @@ from hotline.pbx.connection import (
     backoff_delay,
     encode_action,
 )
-from hotline.pbx.framing import frame_stream
+from hotline.pbx.framing import REJECT_REASONS, frame_stream
 from hotline.pbx.resync import ResyncResult
 from tests.pbx.ami_peer import BANNER, AmiPeer, load_transcript, transcript_names
 
@@ -89,6 +89,11 @@ def sample(conn: AmiConnection, name: str, **labels: str) -> float:
     return conn.registry.get_sample_value(name, labels) or 0.0
 
 
+def rejected(conn: AmiConnection) -> float:
+    """AMI messages skipped so far, whatever the reason."""
+    return sum(sample(conn, "hotline_ami_malformed_total", reason=r) for r in REJECT_REASONS)
+
+
 def as_dicts(messages: list[Message]) -> list[dict[str, Any]]:
     return [dict(m.items()) for m in messages]
 
@@ -131,7 +136,7 @@ async def test_transcript_replayed_over_tcp_in_random_cuts(
     await until(lambda: len(recorder.events) >= len(expected))
     assert writes >= len(data) // max_cut  # many reads, not one
     assert as_dicts(recorder.events) == as_dicts(expected)
-    assert sample(conn, "hotline_ami_malformed_total", reason="malformed") == 0
+    assert rejected(conn) == 0
     if NAME.encode() in data:
         names = {m.get("CallerIDName") for m in recorder.events}
         names |= {m.get("ConnectedLineName") for m in recorder.events}
@@ -300,6 +305,8 @@ async def test_restart_detected_through_corestatus_without_fully_booted(
 async def test_malformed_binary_and_huge_frames_are_counted_and_skipped(
     make_peer: Factory, make_connection: Factory
 ) -> None:
+    """Binary, header-less, ambiguous (two different Events) and 1 MB messages are each
+    counted by reason and skipped; the link stays up and the next event arrives intact."""
     peer = await make_peer()
     conn = await make_connection(peer)
     recorder = Recorder(conn)
@@ -307,16 +314,39 @@ async def test_malformed_binary_and_huge_frames_are_counted_and_skipped(
     junk = (
         b"\x00\xff\xfe\x89PNG binary\r\n\r\n"
         b"Nonsense without a colon\r\n\r\n"
+        b"Event: UserEvent\r\nUniqueid: 9.1\r\nEvent: Hangup\r\n\r\n"
         b"Event: UserEvent\r\nBody: " + b"x" * (1 << 20) + b"\r\n\r\n"
     )
     tail = f"Event: Newchannel\r\nUniqueid: 9.9\r\nCallerIDName: {NAME}\r\n\r\n".encode()
     await peer.send_raw(junk + tail)
     await until(lambda: len(recorder.events) == 1)
     assert recorder.events[0]["CallerIDName"] == NAME
-    assert sample(conn, "hotline_ami_malformed_total", reason="malformed") == 2
+    assert sample(conn, "hotline_ami_malformed_total", reason="not_utf8") == 1
+    assert sample(conn, "hotline_ami_malformed_total", reason="no_event") == 1
+    assert sample(conn, "hotline_ami_malformed_total", reason="repeated_key") == 1
     assert sample(conn, "hotline_ami_malformed_total", reason="oversized") == 1
     assert (await conn.send_action({"Action": "Ping"})).success
     assert conn.state == "connected" and len(peer.connections) == 1
+
+
+async def test_a_message_cut_by_a_disconnect_is_counted_as_truncated(
+    make_peer: Factory, make_connection: Factory
+) -> None:
+    """The PBX dies in the middle of a message: the half is never delivered as an event, it
+    is counted (`truncated`), and the next session starts with a clean framer."""
+    peer = await make_peer()
+    conn = await make_connection(peer)
+    recorder = Recorder(conn)
+    await conn.wait_connected(5)
+    await peer.send_raw(f"Event: Newchannel\r\nUniqueid: 9.9\r\nCallerIDName: {NAME[:5]}".encode())
+    await until(lambda: conn.protocol is not None and conn.protocol.framer.buffered > 0)
+    peer.drop()
+    await until(lambda: len(recorder.results) == 2)
+    assert sample(conn, "hotline_ami_malformed_total", reason="truncated") == 1
+    await peer.send_raw(b"Event: Hangup\r\nUniqueid: 9.9\r\n\r\n")
+    await until(lambda: any(m["Event"] == "Hangup" for m in recorder.events))
+    assert [m["Event"] for m in recorder.events] == ["FullyBooted", "Hangup"]
+    assert rejected(conn) == 1
 
 
 async def test_pending_list_action_fails_cleanly_on_disconnect(

@@ -108,14 +108,62 @@ def test_empty_values_in_real_varsets() -> None:
 
 
 def test_repeated_keys_become_lists_and_identity_keys_stay_single() -> None:
-    """`Variable:` repeated is a list; a repeated ActionID keeps its first value."""
+    """`Variable:` repeated is a list; an ActionID repeated with the same value is one."""
     raw = (
         b"Event: Status\r\nVariable: HOTLINE_ID=42\r\nVariable: HOTLINE_LINE=88007758565\r\n"
-        b"ActionID: a-1\r\nActionID: a-2\r\n\r\n"
+        b"ActionID: a-1\r\nActionID: a-1\r\n\r\n"
     )
     message = parse_message(raw[:-4])
     assert message["Variable"] == ["HOTLINE_ID=42", "HOTLINE_LINE=88007758565"]
     assert message["ActionID"] == "a-1"
+
+
+@pytest.mark.parametrize("key, again, values", [
+    ("Event", "Event", ("UserEvent", "Hangup")),
+    ("Event", "EVENT", ("UserEvent", "Hangup")),
+    ("ActionID", "actionid", ("a-1", "a-2")),
+    ("Response", "Response", ("Success", "Error")),
+])
+def test_conflicting_identity_keys_are_counted_and_skipped(
+    key: str, again: str, values: tuple[str, str]
+) -> None:
+    """A message that says twice, differently, what it is or whose reply it is (a forged
+    UserEvent body, two messages glued by a lost blank line) is ambiguous, however the key
+    is spelt the second time: counted under `repeated_key` and skipped; the next message
+    comes through."""
+    first, second = values
+    base = "Event: Newstate\r\n" if key != "Event" else ""
+    raw = f"{base}{key}: {first}\r\nUniqueid: 1.1\r\n{again}: {second}\r\n\r\n"
+    framer = AmiFramer(banner="")
+    out = framer.feed(raw.encode() + b"Event: Hangup\r\nUniqueid: 1.2\r\n\r\n")
+    assert [m["Uniqueid"] for m in out] == ["1.2"]
+    assert framer.stats.rejected == {"repeated_key": 1} and framer.stats.malformed == 1
+    assert "differently" in framer.drain_errors()[0]
+
+
+def test_keys_differing_in_case_are_one_key() -> None:
+    """`uniqueid` after `Uniqueid` is a repetition (a list under the first spelling), never
+    a silent replacement of the first value."""
+    (message,) = AmiFramer(banner="").feed(
+        b"Event: Newchannel\r\nUniqueid: 1.1\r\nuniqueid: 2.2\r\nchanvariable: A=1\r\n"
+        b"ChanVariable: B=2\r\n\r\n")
+    assert message["Uniqueid"] == ["1.1", "2.2"]
+    assert message["ChanVariable"] == ["A=1", "B=2"]
+    assert list(message.keys())[:2] == ["Event", "Uniqueid"]
+
+
+def test_a_stream_ending_inside_a_message_counts_it_as_truncated() -> None:
+    """The PBX's socket closes after half a message: nothing half-read is delivered, and the
+    loss is counted (a trailing blank line alone is no message)."""
+    framer = AmiFramer(banner="")
+    assert framer.feed(b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\nEvent: Newchannel\r\nUniq") != []
+    framer.close()
+    assert framer.stats.rejected == {"truncated": 1} and framer.buffered == 0
+    assert "ended inside a message" in framer.drain_errors()[0]
+    clean = AmiFramer(banner="")
+    clean.feed(b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n\r\n")
+    clean.close()
+    assert clean.stats.rejected == {}
 
 
 def test_banner_is_read_and_not_a_message() -> None:
@@ -153,6 +201,7 @@ def test_malformed_and_binary_messages_are_counted_and_skipped() -> None:
     out = framer.feed(garbage)
     assert [m["Event"] for m in out] == ["Hangup"]
     assert framer.stats.malformed == 2
+    assert framer.stats.rejected == {"not_utf8": 1, "no_event": 1}
     assert len(framer.drain_errors()) == 2
     assert framer.drain_errors() == []
 
@@ -193,3 +242,79 @@ def test_make_message_builds_what_panoramisk_builds(headers: dict) -> None:
     assert fast._store == slow._store
     assert list(fast.items()) == list(slow.items()) and fast.manager is slow.manager is None
     assert (fast.event, fast.success, fast.content) == (slow.event, slow.success, slow.content)
+
+
+# ------------------------------------------------------------------ properties (hypothesis)
+
+EOM = b"\r\n\r\n"
+_key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1,
+               max_size=16).filter(lambda k: k.lower() not in ("event", "response", "actionid"))
+# Any text Asterisk could put in a value: Cyrillic, colons, spaces, NUL; never a line end.
+_value = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=40)
+_message = st.tuples(
+    st.sampled_from(["Newchannel", "Hangup", "VarSet", "UserEvent", "Событие"]) | _value,
+    st.lists(st.tuples(_key, _value), max_size=8),
+)
+
+
+def _encode(event: str, pairs: list[tuple[str, str]]) -> bytes:
+    lines = [f"Event: {event}", *(f"{k}: {v}" for k, v in pairs)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def _expected(event: str, pairs: list[tuple[str, str]]) -> dict[str, object]:
+    """What the framer must give back: repeated keys (any case) as a list under the first
+    spelling, in order."""
+    headers: dict[str, object] = {"Event": event}
+    spelling: dict[str, str] = {}
+    for key, value in pairs:
+        key = spelling.setdefault(key.lower(), key)
+        previous = headers.get(key)
+        if previous is None:
+            headers[key] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            headers[key] = [previous, value]
+    return headers
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(data)) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(messages=st.lists(_message, min_size=1, max_size=6),
+       cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=30))
+def test_valid_messages_round_trip_whatever_the_chunking(
+    messages: list[tuple[str, list[tuple[str, str]]]], cuts: list[int]
+) -> None:
+    """Any well-formed messages, cut into any reads, come out exactly as written: every value
+    (empty, Cyrillic, with colons and spaces) and every repetition, nothing more."""
+    data = b"".join(_encode(event, pairs) for event, pairs in messages)
+    framer = AmiFramer(banner="")
+    out = [m for chunk in _chunks(data, cuts) for m in framer.feed(chunk)]
+    assert [{k: v for k, v in m.items() if k != "content"} for m in out] == [
+        _expected(event, pairs) for event, pairs in messages]
+    assert framer.stats.rejected == {} and framer.buffered == 0
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(garbage=st.binary(max_size=3000), cuts=st.lists(st.integers(min_value=0, max_value=3100),
+                                                         max_size=30))
+def test_arbitrary_bytes_never_break_the_framer(garbage: bytes, cuts: list[int]) -> None:
+    """Any bytes in any reads: no exception, only Messages with an Event or a Response come
+    out, memory stays bounded, and after a blank line the next real message is framed
+    intact (the stream resynchronises)."""
+    framer = AmiFramer(banner="", max_message_bytes=1024)
+    tail = "Event: Hangup\r\nUniqueid: 1.1\r\nCallerIDName: Иванов\r\n\r\n".encode()
+    data = garbage + EOM + tail
+    out = []
+    for chunk in _chunks(data, cuts):
+        out += framer.feed(chunk)
+        assert framer.buffered <= 1024 + len(chunk)
+    assert all("Event" in m or "Response" in m for m in out)
+    assert dict(out[-1].items()) == {"Event": "Hangup", "Uniqueid": "1.1", "CallerIDName": "Иванов",
+                                     "content": ""}
+    assert framer.buffered == 0

@@ -598,3 +598,90 @@ def _tracked(tracker: Any, messages: list[Message]) -> list[str]:
     return kinds
 
 
+
+
+# -- queue members, value for value ----------------------------------------------------------
+
+# Values that depend on the PBX's history and clock, not on what happened in the call.
+MEMBER_HISTORY = ("CallsTaken", "LastCall", "LastPause", "LoginTime")
+
+
+def _member_story(pairs: list[tuple[Message, str]]) -> list[tuple[str, ...]]:
+    """Each QueueMemberStatus as what it says: its text up to the history fields, the device
+    state, pause, whether a call was counted since the previous one of the same phone."""
+    out, taken = [], {}
+    for message, text in pairs:
+        if message.get("Event") != "QueueMemberStatus":
+            continue
+        head = text.split("\r\nMembership:")[0]
+        counted = int(message["CallsTaken"]) - taken.get(message["Interface"], int(message["CallsTaken"]))
+        taken[message["Interface"]] = int(message["CallsTaken"])
+        out.append((head, message["Membership"], message["Penalty"], message["Status"],
+                    message["Paused"], message["PausedReason"], message["Wrapuptime"], str(counted)))
+    return out
+
+
+@pytest.mark.parametrize("scenario", sorted(a for a in AGENT if a != "secretary_message"))
+async def test_member_status_values_match_the_recording(sim: PbxSimulator, client: AmiClient, scenario: str) -> None:
+    """QueueMemberStatus of the operators' phones: same Privilege, queue, names, device states,
+    pause and counted calls, in the same order as Asterisk sent them (Ringinuse aside: the
+    recording's PBX rang members in use, ours has `ringinuse=no` in queues.conf)."""
+    data = await _play(sim, client, scenario)
+    assert _member_story(_wire_messages(data)) == _member_story(_transcript_messages(scenario))
+    for message, _ in _wire_messages(data):
+        if message.get("Event") == "QueueMemberStatus":
+            assert message["Ringinuse"] == "0"
+            assert all(message[k].isdigit() for k in MEMBER_HISTORY)
+
+
+async def test_member_status_at_answer_counts_when_the_call_ends(sim: PbxSimulator, client: AmiClient) -> None:
+    """Ringing (6, not in call), in use (2, InCall 1), free (1) with one more call taken."""
+    data = await _play(sim, client, "operator_answered")
+    states = [(m["Status"], m["InCall"], m["CallsTaken"]) for m, _ in _wire_messages(data)
+              if m.get("Event") == "QueueMemberStatus"]
+    real = [(m["Status"], m["InCall"], m["CallsTaken"]) for m, _ in _transcript_messages("operator_answered")
+            if m.get("Event") == "QueueMemberStatus"]
+    first = int(states[0][2])
+    assert [(s, c, int(n) - first) for s, c, n in states] == [(s, c, int(n) - int(real[0][2])) for s, c, n in real]
+
+
+async def test_pause_from_the_phone_and_unpause_with_a_reason(sim: PbxSimulator, client: AmiClient) -> None:
+    """The phone's pause key: QueueMemberPause shaped like every member event, Privilege
+    `agent,all`, LastPause set; an unpause with a reason shows it once (as app_queue does)."""
+    real = next(t for m, t in _transcript_messages("operator_answered") if m.get("Event") == "QueueMemberStatus")
+    start = len(client.raw)
+    assert sim.pause_from_phone("PJSIP/op101", True, "обед")
+    pause = await client.event("QueueMemberPause")
+    device = await client.event("DeviceStateChange", Device="Queue:l1-tfoms_pause_PJSIP/op101")
+    assert device["State"] == "INUSE"
+    text = next(t for m, t in _wire_messages(bytes(client.raw[start:])) if m.get("Event") == "QueueMemberPause")
+    assert _keys_of(text)[1:] == _keys_of(real)[1:]
+    assert text.split("\r\n")[1] == "Privilege: agent,all"
+    assert (pause["Interface"], pause["Paused"], pause["PausedReason"]) == ("PJSIP/op101", "1", "обед")
+    assert int(pause["LastPause"]) > 0 and pause["Status"] == "1"
+    assert sim.pbx.state.queues["l1-tfoms"].member("PJSIP/op101").paused  # type: ignore[union-attr]
+    sent = client.send("QueuePause", Interface="PJSIP/op101", Paused="false", Reason="вернулась")
+    await client.reply(sent)
+    back = await client.event("QueueMemberPause", Paused="0")
+    assert back["PausedReason"] == "вернулась"
+    status_id = client.send("QueueStatus", Queue="l1-tfoms", Member="PJSIP/op101")
+    member = await client.event("QueueMember", ActionID=status_id)
+    assert (member["Paused"], member["PausedReason"]) == ("0", "")
+    assert not sim.pause_from_phone("PJSIP/op999", True)
+
+
+async def test_unreachable_phone_is_reported_and_skipped(sim: PbxSimulator, client: AmiClient) -> None:
+    """A phone that lost its registration: QueueMemberStatus 5 and DeviceStateChange
+    UNAVAILABLE, QueueStatus says 5, the queue rings the other phone; back again: 1."""
+    assert sim.set_reachable("PJSIP/op101", False)
+    lost = await client.event("QueueMemberStatus", Interface="PJSIP/op101")
+    assert (lost["Status"], lost["Paused"]) == ("5", "0")
+    assert (await client.event("DeviceStateChange", Device="PJSIP/op101"))["State"] == "UNAVAILABLE"
+    status_id = client.send("QueueStatus", Queue="l1-tfoms", Member="PJSIP/op101")
+    assert (await client.event("QueueMember", ActionID=status_id))["Status"] == "5"
+    call = sim.place_call(LINE, CITIZEN, CITIZEN_NAME, "answered")
+    assert (await client.event("AgentCalled"))["Interface"] == "PJSIP/op102"
+    await asyncio.wait_for(call.finished(), 10)
+    assert sim.set_reachable("PJSIP/op101", True)
+    back = await client.event("QueueMemberStatus", Interface="PJSIP/op101", Status="1")
+    assert back["InCall"] == "0"

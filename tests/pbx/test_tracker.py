@@ -508,6 +508,35 @@ def test_reconcile_keeps_calls_whose_channels_live() -> None:
     assert isinstance(ended, CallEnded) and ended.outcome == "interrupted"
 
 
+def test_resync_finds_the_operator_who_answered_while_the_link_was_down() -> None:
+    """The tracker followed the call up to op102's phone ringing; the AgentConnect was lost
+    with the link. The snapshot after the reconnect shows the citizen bridged with op102:
+    that is the answer, reported once (not again for the Status answers), and the call
+    later ends as answered, not abandoned."""
+    tracker = CallTracker()
+    messages, times = load("operator_answered")
+    ringing = next(i for i, m in enumerate(messages) if m.get("Event") == "AgentCalled")
+    for message, at in zip(messages[: ringing + 1], times[: ringing + 1], strict=True):
+        tracker.feed(message, at)
+    assert [c.state for c in tracker.calls()] == ["ringing"]
+    at = EPOCH + timedelta(seconds=30)
+    trunk = _snapshot_headers("PJSIP/trunk-00000002", "1795444523.2", "1795444523.2",
+                              Application="Queue", ApplicationData="l1-tfoms", BridgeId="b-1")
+    agent = _snapshot_headers("PJSIP/op102-00000003", "1795444523.3", "1795444523.2",
+                              Application="AppQueue", BridgeId="b-1")
+    events = []
+    for name in ("CoreShowChannel", "Status"):
+        for headers in (trunk, agent):
+            events += tracker.feed(_event(name, **headers), at)
+    assert tracker.reconcile({"1795444523.2", "1795444523.3"}, at, restarted=False) == []
+    assert [(type(e).__name__, e.interface) for e in events] == [("OperatorAnswered", "PJSIP/op102")]
+    (snapshot,) = tracker.calls()
+    assert (snapshot.state, snapshot.current_operator) == ("talking", "PJSIP/op102")
+    for headers in (agent, trunk):
+        events += tracker.feed(_event("Hangup", **headers, Cause="16"), at + timedelta(seconds=9))
+    assert isinstance(events[-1], CallEnded) and events[-1].outcome == "answered"
+
+
 def test_reconcile_after_restart_keeps_calls_found_by_resync() -> None:
     """Calls created from the resync answers after a restart are live, not interrupted."""
     messages, times = load("resync_snapshot")
@@ -635,3 +664,68 @@ def test_ring_no_answer_and_blind_transfer_out_of_the_queues() -> None:
         to_queue=None, to_interface=None, to_context="survey", to_extension="s",
     )
     assert (ended.cause, ended.outcome) == (16, "answered")
+
+
+def _perturbed(data: st.DataObject, message: Message, pool: list[str]) -> dict[str, Any]:
+    """One real message, damaged the ways a broken link or PBX damages them: a header lost,
+    a value swapped for another value of the same session (another channel's Uniqueid, a
+    stale Linkedid), a key repeated with two values, or a value emptied."""
+    headers: dict[str, Any] = {k: v for k, v in message.items() if k != "content"}
+    keys = sorted(headers)
+    for _ in range(data.draw(st.integers(min_value=0, max_value=2), label="damages")):
+        key = data.draw(st.sampled_from(keys), label="key")
+        how = data.draw(st.sampled_from(["drop", "swap", "repeat", "empty"]), label="how")
+        if how == "drop":
+            headers.pop(key, None)
+        elif how == "swap":
+            headers[key] = data.draw(st.sampled_from(pool), label="value")
+        elif how == "repeat":
+            headers[key] = [headers.get(key, ""), data.draw(st.sampled_from(pool), label="value")]
+        else:
+            headers[key] = ""
+    return headers
+
+
+@settings(max_examples=60, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data(), names=st.lists(st.sampled_from(sorted(EXPECTED)), min_size=1, max_size=3),
+       restarted=st.booleans())
+def test_perturbed_replays_keep_every_call_story_whole(
+    data: st.DataObject, names: list[str], restarted: bool
+) -> None:
+    """Real sessions, one after the other, each message kept, dropped, repeated, moved or
+    damaged: the tracker never raises, and each call's reported story stays well-formed —
+    it starts with its one CallArrived, nothing follows its CallEnded, and after the final
+    reconcile every call that arrived has ended exactly once."""
+    sessions = [load(name) for name in names]
+    messages = [m for session, _ in sessions for m in session]
+    pool = sorted({v for m in messages for v in m.values() if isinstance(v, str) and v})
+    tracker = CallTracker()
+    at = EPOCH
+    events: list[CallEvent] = []
+    queue = list(range(len(messages)))
+    while queue:
+        index = queue.pop(0)
+        fate = data.draw(st.sampled_from(["keep", "keep", "keep", "drop", "again", "later", "damage"]),
+                         label="fate")
+        if fate == "drop":
+            continue
+        if fate == "later" and queue:
+            queue.insert(data.draw(st.integers(1, len(queue)), label="to"), index)
+            continue
+        message: Any = messages[index]
+        if fate == "damage":
+            message = _perturbed(data, message, pool)
+        for _ in range(2 if fate == "again" else 1):
+            events.extend(tracker.feed(message, at))
+            at += timedelta(milliseconds=5)
+    events.extend(tracker.reconcile(set(), at, restarted=restarted))
+    assert tracker.stats.internal_errors == 0, tracker.drain_problems()
+    stories: dict[str, list[CallEvent]] = {}
+    for event in events:
+        stories.setdefault(event.call_id, []).append(event)
+    for call_id, story in stories.items():
+        kinds = [type(e).__name__ for e in story]
+        assert kinds[0] == "CallArrived" and kinds.count("CallArrived") == 1, (call_id, kinds)
+        assert kinds.count("CallEnded") == 1 and kinds[-1] == "CallEnded", (call_id, kinds)
+    assert tracker.calls() == []

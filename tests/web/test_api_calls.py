@@ -43,7 +43,9 @@ async def add_call_with_recording(api: Api, org: str, line: str, caller: str, tm
 async def playback_audits(api: Api) -> list[AuditEntry]:
     async with api.app[SESSIONS]() as session:
         return list(await session.scalars(
-            select(AuditEntry).where(AuditEntry.object_type == "recording").order_by(AuditEntry.id)
+            select(AuditEntry).where(AuditEntry.object_type == "recording",
+                                     AuditEntry.action.in_(("play", "download")))
+            .order_by(AuditEntry.id)
         ))
 
 
@@ -65,6 +67,24 @@ async def test_a_range_request_plays_part_of_the_recording_and_is_audited(api: A
     assert beyond.status == 416
 
 
+async def test_one_listen_in_several_ranges_is_one_audited_play(api: Api, tmp_path: Path) -> None:
+    """A player's seeks within one listen are not logged as new plays; starting the recording
+    again is a new listen, logged again; another user's listen is their own."""
+    _call, rec = await add_call_with_recording(api, "sogaz", "88002009204", "79130000003", tmp_path)
+    await api.add_user("sogaz-op2", "sogaz")
+    url = f"/api/v1/recordings/{rec}/audio"
+    await api.login("sogaz-op")
+    for rng in ("bytes=0-", "bytes=300-", "bytes=50-99"):
+        assert (await api.client.get(url, headers={"Range": rng})).status in (200, 206)
+    assert [(a.action, a.login) for a in await playback_audits(api)] == [("play", "sogaz-op")]
+    assert (await api.client.get(url)).status == 200  # from the start again: a new listen
+    await api.login("sogaz-op2")
+    assert (await api.client.get(url, headers={"Range": "bytes=300-"})).status == 206
+    assert [(a.action, a.login) for a in await playback_audits(api)] == [
+        ("play", "sogaz-op"), ("play", "sogaz-op"), ("play", "sogaz-op2"),
+    ]
+
+
 async def test_another_organizations_call_and_recording_are_not_found(api: Api, tmp_path: Path) -> None:
     call, rec = await add_call_with_recording(api, "tfoms", "88007758565", "79130000002", tmp_path)
     await api.login("sogaz-op")
@@ -73,6 +93,10 @@ async def test_another_organizations_call_and_recording_are_not_found(api: Api, 
         assert body["error"]["code"] == "not_found"
     assert (await api.call("GET", "/api/v1/calls"))["items"] == []
     assert await playback_audits(api) == []
+    async with api.app[SESSIONS]() as session:
+        denied = (await session.execute(select(AuditEntry.object_type, AuditEntry.object_id)
+                                        .where(AuditEntry.action == "denied"))).all()
+    assert sorted(denied) == [("call", str(call)), ("recording", str(rec))]
     await api.login("admin")
     detail = await api.call("GET", f"/api/v1/calls/{call}")
     assert detail["caller_number"] == "79130000002"

@@ -145,3 +145,17 @@ async def test_extend_forward_and_cancel_through_the_api(api: Api) -> None:
     await api.login("kapital-op")
     cancelled = await api.call("POST", f"{base}/cancel", json={"reason": "дубликат"})
     assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == "дубликат"
+
+
+async def test_dictionaries_offer_the_form_pg_topics_and_russian_titles(api: Api) -> None:
+    """A card form gets the topic codes valid today and every choice named in Russian."""
+    await api.login("fund-op")
+    body = await api.call("GET", "/api/v1/dictionaries")
+    topics = {t["code"]: t for t in body["topics"]}
+    assert topics["3.2.2"]["title"] == "О замене СМО"
+    assert topics["3.2.2"]["parent_code"] == "3.2"
+    assert {r["code"] for r in body["complaint_reasons"]} >= {"11", "17.1"}
+    assert {"value": "complaint", "title": "жалоба"} in body["appeal_types"]
+    assert {"value": "in_work", "title": "в работе"} in body["statuses"]
+    assert {o["code"] for o in body["organizations"]} >= {"tfoms", "sogaz"}
+    assert body["fields"]["applicant_policy"] == "ЕНП"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hotline.web.keys import SESSIONS
 from hotline.web.openapi import SUMMARIES, api_routes
-from tests.web.conftest import Api
+from journal.db import unit_of_work
+from journal.users import add_user
+from tests.web.conftest import PASSWORD, Api
 
 
 async def test_openapi_lists_every_route_with_a_summary(api: Api) -> None:
@@ -59,3 +62,37 @@ async def test_only_the_admin_reads_the_audit_log(api: Api) -> None:
     log = await api.call("GET", "/api/v1/audit", params={"object_type": "card", "action": "view"})
     assert [(e["login"], e["object_id"]) for e in log["items"]] == [("sogaz-op", str(card.id))]
     assert log["items"][0]["remote_addr"] == "127.0.0.1"
+
+
+async def test_my_callbacks_are_the_ones_i_deferred_and_name_their_card(api: Api) -> None:
+    """`assigned=me` narrows the organization's callbacks to the operator's own; each item
+    carries its card's number for the list."""
+    await api.add_user("fund-op2", "tfoms")
+    mine = await api.written_card("fund-op")
+    theirs = await api.written_card("fund-op2")
+    due = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    await api.login("fund-op2")
+    other = await api.call("POST", "/api/v1/callbacks", expect=201, json={
+        "card_id": theirs.id, "contact_phone": "+79131234567", "callback_due_at": due,
+    })
+    await api.login("fund-op")
+    task = await api.call("POST", "/api/v1/callbacks", expect=201, json={
+        "card_id": mine.id, "contact_phone": "+79131234568", "callback_due_at": due,
+    })
+    everyone = (await api.call("GET", "/api/v1/callbacks"))["items"]
+    assert {t["id"] for t in everyone} == {task["id"], other["id"]}
+    own = (await api.call("GET", "/api/v1/callbacks?assigned=me&status=all"))["items"]
+    assert [(t["id"], t["card_number"]) for t in own] == [(task["id"], mine.number)]
+    refused = await api.call("GET", "/api/v1/callbacks?assigned=someone", expect=422)
+    assert refused["error"]["code"] == "invalid_input"
+
+
+async def test_the_agent_state_tells_the_pbx_link_state(api: Api) -> None:
+    """Without a PBX the workspace learns it from `GET /api/v1/agent` (`pbx: disabled`)."""
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        await add_user(session, login="phone-op", password=PASSWORD, full_name="Phone Op",
+                       role="operator", organization_code="tfoms", level=1,
+                       interface="PJSIP/op150")
+    await api.login("phone-op")
+    body = await api.call("GET", "/api/v1/agent")
+    assert body["pbx"] == "disabled" and body["agent"]["queue"] == "l1-tfoms"

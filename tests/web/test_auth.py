@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from hotline.app import create_app
 from hotline.web.auth import COOKIE
 from hotline.web.keys import SESSIONS, WEB_SESSIONS
-from journal.models import AuditEntry, Card, User
-from tests.web.conftest import PASSWORD, Api
+from journal.models import AuditEntry, Card, User, WebSessionRow
+from tests.web.conftest import PASSWORD, Api, web_settings
 
 
 async def test_login_opens_a_session_with_a_hardened_cookie(api: Api) -> None:
@@ -73,10 +75,10 @@ async def test_login_rotates_the_session_id_and_logout_ends_it(api: Api) -> None
     first = api.client.session.cookie_jar.filter_cookies(api.client.make_url("/"))[COOKIE].value
     resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": PASSWORD})
     second = resp.cookies[COOKIE].value
-    assert first != second and api.app[WEB_SESSIONS].get(first) is None
+    assert first != second and await api.app[WEB_SESSIONS].get(first) is None
     api.csrf = (await resp.json())["csrf_token"]
     await api.call("POST", "/api/v1/logout")
-    assert api.app[WEB_SESSIONS].get(second) is None
+    assert await api.app[WEB_SESSIONS].get(second) is None
     await api.call("GET", "/api/v1/me", expect=401)
 
 
@@ -101,3 +103,23 @@ async def test_an_unauthenticated_request_gets_401_json(api: Api) -> None:
     body = await api.call("GET", "/api/v1/cards", expect=401)
     assert body["error"]["code"] == "unauthenticated"
     await api.call("POST", "/api/v1/logout", expect=401)
+
+
+async def test_a_session_is_known_to_another_instance_and_survives_a_restart(
+    api: Api, settings, pg_url, tmp_path
+) -> None:
+    """Two service instances on one database (or the service after a restart) share the
+    sign-in: the same cookie works on both, the token itself is not stored, and sign-out on
+    one ends it on the other."""
+    await api.login("sogaz-op")
+    token = api.client.session.cookie_jar.filter_cookies(api.client.make_url("/"))[COOKIE].value
+    async with api.app[SESSIONS]() as session:
+        stored = list(await session.scalars(select(WebSessionRow.token_hash)))
+    assert stored and token not in stored
+    other = create_app(web_settings(settings, pg_url, tmp_path), migrate=False, telephony=False)
+    async with TestClient(TestServer(other)) as second:
+        resp = await second.get("/api/v1/me", cookies={COOKIE: token})
+        assert resp.status == 200 and (await resp.json())["user"]["login"] == "sogaz-op"
+        await api.call("POST", "/api/v1/logout")
+        resp = await second.get("/api/v1/me", cookies={COOKIE: token})
+        assert resp.status == 401

@@ -21,9 +21,10 @@ from hotline.pbx.simulator import PbxSimulator
 from hotline.web import ws as ws_module
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
-from journal.models import Call
+from journal.actors import Actor
+from journal.models import Call, CallbackTask
 from journal.users import add_user
-from tests.test_service_with_pbx import FUND_LINE, running, service_settings
+from tests.test_service_with_pbx import FUND_LINE, running, service_settings, settle
 
 PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
@@ -97,6 +98,27 @@ class Browser:
                 message = await self.ws.receive_json()
                 if message["type"] == kind:
                     return message
+
+    async def next_matching(self, kind: str, timeout: float, **match: Any) -> dict[str, Any]:
+        """The next message of `kind` whose fields equal `match` (earlier states skipped)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.next_of(kind, timeout)
+                if all(message.get(k) == v for k, v in match.items()):
+                    return message
+
+    async def collect(self, timeout: float, **wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Read messages until each of `wanted` (name → fields to match, `type` included) has
+        matched one, in whatever order they come; the first match of each, by name."""
+        assert self.ws is not None
+        found: dict[str, dict[str, Any]] = {}
+        async with asyncio.timeout(timeout):
+            while len(found) < len(wanted):
+                message = await self.ws.receive_json()
+                for name, fields in wanted.items():
+                    if name not in found and all(message.get(k) == v for k, v in fields.items()):
+                        found[name] = message
+        return found
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -210,16 +232,20 @@ async def test_agent_join_pause_leave_drive_the_pbx_queue(client, sim, browsers)
     queue = sim.pbx.state.queues["l1-tfoms"]
     assert (await op150.get("/api/v1/agent"))["agent"]["queue"] == "l1-tfoms"
 
+    # A phone the PBX lists in no queue is out of the queues, also on the socket.
+    assert (await op150.get("/api/v1/agent"))["agent"]["state"] == "out"
+    assert (await op150.next_of("agent_state", timeout=2))["state"] == "out"
     joined = await op150.post("/api/v1/agent/join")
     assert joined["agent"]["state"] == "ready"
     member = queue.member("PJSIP/op150")
     assert member is not None and not member.paused
-    assert (await op150.next_of("agent_state", timeout=2))["state"] == "ready"
+    await op150.next_matching("agent_state", timeout=2, state="ready")
 
     await op150.post("/api/v1/agent/pause", {"reason": "обед"})
     assert member.paused and member.paused_reason == "обед"
-    pushed = await op150.next_of("agent_state", timeout=2)
-    assert pushed["state"] == "paused" and pushed["paused_reason"] == "обед"
+    # The action's result and the PBX's own QueueMemberPause agree; either may come first.
+    pushed = await op150.next_matching("agent_state", timeout=2, state="paused")
+    assert pushed["paused_reason"] == "обед"
 
     await op150.post("/api/v1/agent/unpause")
     assert not member.paused
@@ -281,4 +307,147 @@ async def test_signing_out_closes_the_live_socket(client, browsers, monkeypatch)
     await op101.post("/api/v1/logout")
     async with asyncio.timeout(3):
         message = await sock.receive()
+        while message.type == aiohttp.WSMsgType.TEXT:  # e.g. the greeting's agent_state
+            message = await sock.receive()
     assert message.type == aiohttp.WSMsgType.CLOSE and message.data == ws_module.CLOSE_SESSION_ENDED
+
+
+async def test_joining_when_already_in_the_queue_makes_the_operator_ready(client, sim, browsers) -> None:
+    """op101 is a static member of l1-tfoms (queues.conf): QueueAdd says "Already there", so
+    joining only unpauses, and the workspace shows the operator ready instead of an error."""
+    op101 = await browsers["op101"].login("op101")
+    await op101.post("/api/v1/agent/pause", {"reason": "обед"})
+    member = sim.pbx.state.queues["l1-tfoms"].member("PJSIP/op101")
+    assert member is not None and member.paused
+    joined = await op101.post("/api/v1/agent/join")
+    assert joined["agent"]["state"] == "ready"
+    assert not member.paused
+    body = await op101.get("/api/v1/agent")
+    assert body["agent"]["state"] == "ready" and body["pbx"] == "connected"
+
+
+async def test_the_pbx_tells_the_operator_their_queue_state(client, sim, browsers) -> None:
+    """Nobody pressed a button: at connect the workspace already knows op101 is ready (from
+    the login's QueueStatus); a pause from the phone's own key and a phone that loses its
+    registration reach op101's socket as agent_state, and the administrators' board."""
+    op101 = await browsers["op101"].login("op101")
+    admin = await browsers["admin"].login("admin")
+    await op101.connect()
+    await admin.connect()
+    greeted = await op101.next_of("agent_state", timeout=2)
+    assert (greeted["state"], greeted["queue"], greeted["device"]) == ("ready", "l1-tfoms", "free")
+    assert greeted["calls_taken"] == 0
+
+    assert sim.pause_from_phone("PJSIP/op101", True, "обед")
+    paused = await op101.next_matching("agent_state", timeout=5, state="paused")
+    assert paused["paused_reason"] == "обед" and paused["interface"] == "PJSIP/op101"
+    assert (await op101.get("/api/v1/agent"))["agent"]["state"] == "paused"
+    async with asyncio.timeout(5):
+        while True:
+            board = await admin.next_of("board", timeout=7)
+            agents = {a["interface"]: a for a in board["agents"]}
+            if agents.get("PJSIP/op101", {}).get("state") == "paused":
+                break
+    assert agents["PJSIP/op201"]["state"] == "ready"  # the whole roster, not only op101
+
+    assert sim.pause_from_phone("PJSIP/op101", False)
+    await op101.next_matching("agent_state", timeout=5, state="ready")
+    assert sim.set_reachable("PJSIP/op101", False)
+    lost = await op101.next_matching("agent_state", timeout=5, state="unavailable")
+    assert lost["device"] == "unavailable"
+    assert sim.set_reachable("PJSIP/op101", True)
+    await op101.next_matching("agent_state", timeout=5, state="ready", device="free")
+
+
+async def test_the_operator_follows_their_call_from_ringing_to_the_end(client, sim, browsers) -> None:
+    """call_state to op101 for op101's leg: ringing, talking (answered_at), ended; the
+    phone's device state follows in agent_state, with the call counted at the end."""
+    op101 = await browsers["op101"].login("op101")
+    await op101.connect()
+    await op101.next_of("agent_state", timeout=2)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    rang = await op101.collect(
+        5, call={"type": "call_state", "state": "ringing"}, pop={"type": "screen_pop"},
+        phone={"type": "agent_state", "device": "ringing"},
+    )
+    assert rang["call"]["interface"] == "PJSIP/op101" and rang["call"]["answered_at"] is None
+    assert rang["pop"]["call"]["pbx_call_id"] == rang["call"]["pbx_call_id"]
+
+    assert sim.answer("PJSIP/op101")
+    talked = await op101.collect(
+        5, call={"type": "call_state", "state": "talking"},
+        phone={"type": "agent_state", "device": "in_use"},
+    )
+    talking = talked["call"]
+    assert talking["answered_at"] is not None
+    assert talking["id"] == rang["pop"]["call"]["id"]
+    assert talking["pbx_call_id"] == rang["call"]["pbx_call_id"]
+    # A workspace reloaded mid-call learns the call is still on.
+    reloaded = Browser(client)
+    try:
+        await (await reloaded.login("op101")).connect()
+        [leg] = (await reloaded.next_of("call_legs", timeout=2))["legs"]
+        assert (leg["pbx_call_id"], leg["state"]) == (talking["pbx_call_id"], "talking")
+    finally:
+        await reloaded.close()
+
+    assert sim.hangup("PJSIP/op101")
+    over = await op101.collect(
+        5, call={"type": "call_state", "state": "ended"},
+        phone={"type": "agent_state", "device": "free"},
+    )
+    assert over["call"]["ended_at"] >= over["call"]["answered_at"]
+    assert over["phone"]["calls_taken"] == 1
+    after = Browser(client)
+    try:
+        await (await after.login("op101")).connect()
+        assert (await after.next_of("call_legs", timeout=2))["legs"] == []
+    finally:
+        await after.close()
+
+
+async def test_a_callback_that_reaches_the_citizen_fulfils_the_deferred_answer(
+    client, sim, browsers
+) -> None:
+    """«Позвонить» counts an attempt; when the PBX has connected the operator and the citizen,
+    the task is done with that call as its result and leaves the pending list."""
+    from journal.cards import create_written
+
+    app = client.server.app
+    async with unit_of_work(app[SESSIONS]) as session:
+        card = await create_written(
+            session, Actor.system("test"), channel="post", organization_id=1,
+            received_at=datetime.now(UTC) - timedelta(days=1),
+            fields={"applicant_name": "Белова Нина Петровна", "applicant_phone": "79140000007"},
+        )
+    op201 = await browsers["op201"].login("op201")
+    task = await op201.post("/api/v1/callbacks", {
+        "card_id": card.id, "contact_phone": "+7 914 000-00-07",
+        "callback_due_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }, expect=201)
+    await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=202)
+    twice = await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=409)
+    assert twice["error"]["message"].startswith("Обратный звонок уже набирается")
+    await settle(sim, app[TELEPHONY])
+    async with app[SESSIONS]() as session:
+        done = await session.get(CallbackTask, task["id"])
+        call = await session.get(Call, done.result_call_id) if done.result_call_id else None
+    assert (done.status, done.attempts) == ("done", 1)
+    assert call is not None and (call.direction, call.card_id) == ("out", card.id)
+    assert [t["id"] for t in (await op201.get("/api/v1/callbacks"))["items"]] == []
+
+
+async def test_leaving_a_static_queue_membership_pauses_the_phone(client, sim, browsers) -> None:
+    """op101's phone is a static member of its queue (it answers while the service is down):
+    «Выйти из очереди» cannot remove it, so the phone is paused «вне очереди» and the queue
+    stops ringing it; «Встать в очередь» makes it ready again."""
+    op101 = await browsers["op101"].login("op101")
+    member = sim.pbx.state.queues["l1-tfoms"].member("PJSIP/op101")
+    assert member is not None and not member.paused
+    left = await op101.post("/api/v1/agent/leave")
+    assert (left["agent"]["state"], left["agent"]["paused_reason"]) == ("paused", "вне очереди")
+    assert sim.pbx.state.queues["l1-tfoms"].member("PJSIP/op101") is member
+    assert member.paused and member.paused_reason == "вне очереди"
+    await op101.post("/api/v1/agent/join")
+    assert not member.paused

@@ -390,10 +390,7 @@ class Actions:
         done = "Interface paused successfully" if paused else "Interface unpaused successfully"
         session.reply("Success", action, done)
         for queue, member in found:
-            member.paused = paused
-            member.paused_reason = (action.get("Reason") or "") if paused else ""
-            member.last_pause = int(self.pbx.clock.now()) if paused else member.last_pause
-            self.pbx.member_event("QueueMemberPause", queue, member)
+            self.pbx.pause_member(queue, member, paused, action.get("Reason") or "")
         if not paused:
             self.sim.engine.member_freed()
 

@@ -13,7 +13,7 @@ STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up"}
 DOWN, RING, RINGING, UP = 0, 4, 5, 6
 
 # Queue member device states as AMI numbers them (QueueMemberStatus `Status`).
-DEVICE_NOT_INUSE, DEVICE_INUSE, DEVICE_RINGING = 1, 2, 6
+DEVICE_NOT_INUSE, DEVICE_INUSE, DEVICE_UNAVAILABLE, DEVICE_RINGING = 1, 2, 5, 6
 
 
 class SimClock:
@@ -98,16 +98,20 @@ class Member:
     ringing: bool = False
     ringinuse: bool = False
     wrapuptime: int = 0
+    # The phone lost its registration (PJSIP contact gone): app_queue skips it.
+    unreachable: bool = False
 
     @property
     def device_status(self) -> int:
+        if self.unreachable:
+            return DEVICE_UNAVAILABLE
         if self.ringing:
             return DEVICE_RINGING
         return DEVICE_INUSE if self.in_call else DEVICE_NOT_INUSE
 
     @property
     def available(self) -> bool:
-        return not (self.paused or self.in_call or self.ringing)
+        return not (self.paused or self.in_call or self.ringing or self.unreachable)
 
 
 @dataclass(eq=False)

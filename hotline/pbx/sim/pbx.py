@@ -335,6 +335,34 @@ class Pbx:
         """QueueMemberStatus, QueueMemberAdded, QueueMemberRemoved, QueueMemberPause."""
         self.emit(event(name, "agent", render.member_block(queue, member)))
 
+    def pause_member(self, queue: Queue, member: Member, paused: bool, reason: str) -> None:
+        """app_queue's set_queue_member_pause (QueuePause, PauseQueueMember from a phone key).
+
+        LastPause moves on every pause; an unpause with a reason shows that reason in its
+        QueueMemberPause only, then clears it. The member's pause is also a custom device
+        `Queue:<queue>_pause_<interface>` (INUSE while paused), changed only on a change.
+        """
+        changed = member.paused != paused
+        member.paused = paused
+        if paused:
+            member.last_pause = int(self.clock.now())
+        member.paused_reason = reason
+        self.member_event("QueueMemberPause", queue, member)
+        if not paused:
+            member.paused_reason = ""
+        if changed:
+            state = "INUSE" if paused else "NOT_INUSE"
+            self.device_state(f"Queue:{queue.name}_pause_{member.interface}", state)
+
+    def set_reachable(self, members: list[tuple[Queue, Member]], interface: str,
+                      reachable: bool) -> None:
+        """A phone registers again or loses its registration: QueueMemberStatus in each of
+        its queues (Status 5 = unavailable, 1 = not in use) and its DeviceStateChange."""
+        for queue, member in members:
+            member.unreachable = not reachable
+            self.member_event("QueueMemberStatus", queue, member)
+        self.device_state(interface, "NOT_INUSE" if reachable else "UNAVAILABLE")
+
     # -- bridges ------------------------------------------------------------------------
 
     def _bridge_event(self, name: str, bridge: Bridge, channel: Channel | None = None) -> None:

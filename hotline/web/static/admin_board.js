@@ -1,0 +1,155 @@
+/* The live board: `board` messages of /api/v1/ws (calls in progress and waiting, lines' modes,
+   operators' queue states and phones as the PBX reports them) with wait and talk times and
+   each operator's time in their state ticking every second, and each line's next switch from
+   GET /api/v1/modes (refreshed every minute). */
+"use strict";
+
+(() => {
+  const { h, fmt } = Hotline;
+  const STATES = {
+    ivr: "приветствие / секретарь", dialing: "набор номера", queued: "ждёт ответа",
+    ringing: "звонит оператору", talking: "разговор", ended: "завершён",
+  };
+  const AGENT_STATES = {
+    ready: "готов", paused: "перерыв", out: "не в очереди", unavailable: "телефон недоступен",
+    unknown: "нет данных",
+  };
+  const DEVICES = {
+    free: "свободен", in_use: "разговаривает", busy: "занят", ringing: "звонит",
+    ringing_in_use: "звонит, идёт разговор", on_hold: "на удержании", unavailable: "недоступен",
+    invalid: "недоступен", unknown: "неизвестно",
+  };
+  const MODES = { operator: "операторы", secretary: "электронный секретарь" };
+  const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
+  let board = null, modes = {}, staff = null, dict = null;
+
+  function since(iso) {
+    if (!iso) return "—";
+    return fmt.duration(Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000));
+  }
+
+  /** How long an operator has been in their state: "4:05", past an hour "2 ч 05 мин". */
+  function elapsed(iso) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 3600) return fmt.duration(seconds);
+    const minutes = Math.floor(seconds / 60);
+    return `${Math.floor(minutes / 60)} ч ${String(minutes % 60).padStart(2, "0")} мин`;
+  }
+
+  function callRow(call) {
+    const waiting = call.state === "queued" || call.state === "ringing" || !call.answered_at;
+    return h("tr", { class: waiting ? "waiting" : "", "data-testid": "board-call", "data-state": call.state },
+      h("td", {}, STATES[call.state] || call.state),
+      h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
+        waiting ? since(call.started_at) : since(call.answered_at)),
+      h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${call.organization}`) : null),
+      h("td", {}, call.caller_number || "скрыт"),
+      h("td", {}, call.queue || "—"),
+      h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"));
+  }
+
+  function lineRows() {
+    const lines = board && board.lines.length ? board.lines
+      : Object.values(modes).map((m) => ({ number: m.line, organization: m.organization, mode: m.mode }));
+    return lines.map((line) => {
+      const m = modes[line.number];
+      const next = m && m.next_switch
+        ? `${fmt.dateTime(m.next_switch.at)} → ${MODES[m.next_switch.mode] || m.next_switch.mode} (${m.next_switch.reason.text})`
+        : "—";
+      const mode = line.mode || (m && m.mode);
+      const org = dict && dict.organizations.find((o) => o.code === line.organization);
+      return h("tr", { "data-testid": "board-line", "data-line": line.number },
+        h("td", {}, line.number, h("div", { class: "muted small" }, org ? org.name : line.organization)),
+        h("td", {}, h("span", { class: `badge mode-${mode}` }, MODES[mode] || mode || "—"),
+          m && m.reason ? h("div", { class: "muted small" }, m.reason.text) : null),
+        h("td", { class: "small" }, next));
+    });
+  }
+
+  function operatorRows() {
+    const agents = Object.fromEntries(((board && board.agents) || []).map((a) => [a.interface, a]));
+    const talking = new Map();
+    for (const call of (board && board.calls) || []) {
+      if (call.current_operator) talking.set(call.current_operator, call.state);
+    }
+    const operators = staff.items.filter((u) => u.role === "operator" && u.interface && u.active);
+    return operators.map((u) => {
+      const agent = agents[u.interface];
+      const known = agent && agent.state !== "unknown";
+      // Once the PBX listed every queue member, a phone it did not list is in no queue.
+      const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
+      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
+      if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
+      // The phone as the PBX reports it; before its first report, what the calls tell.
+      const call = talking.get(u.interface);
+      let device = agent && agent.device ? (DEVICES[agent.device] || agent.device) : "—";
+      if ((!agent || !agent.device) && call) device = call === "ringing" ? "звонит" : "на звонке";
+      const busy = call || (agent && ["in_use", "ringing", "ringing_in_use", "busy", "on_hold"].includes(agent.device));
+      const since = known ? agent.changed_at : null;
+      return h("tr", {
+        "data-testid": "board-operator", "data-interface": u.interface,
+        "data-state": agent ? agent.state : "unknown", "data-device": (agent && agent.device) || "",
+        class: [busy ? "busy" : "", agent && agent.state === "unavailable" ? "unavailable" : ""].join(" ").trim(),
+      },
+        h("td", {}, u.full_name, u.level ? h("span", { class: "muted small" }, ` ${u.level} ур.`) : null),
+        h("td", {}, u.interface.replace(/^PJSIP\//, "")),
+        h("td", {}, state),
+        h("td", { class: "small" }, since ? fmt.time(since) : "—",
+          since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
+        h("td", {}, device),
+        h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
+          ? String(agent.calls_taken) : "—"));
+    });
+  }
+
+  function render() {
+    if (board) {
+      // A call whose operator's phone is still ringing waits for an answer too.
+      const waiting = board.calls.filter((c) => c.state === "queued" || c.state === "ringing").length;
+      document.getElementById("count-waiting").textContent = String(waiting);
+      document.getElementById("count-talking").textContent = String(board.talking);
+      document.getElementById("count-pbx").textContent = PBX[board.pbx] || board.pbx;
+      const body = document.querySelector("#board-calls tbody");
+      body.replaceChildren(...board.calls.map(callRow));
+      if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "Сейчас звонков нет")));
+    }
+    document.querySelector("#board-lines tbody").replaceChildren(...lineRows());
+    if (staff) document.querySelector("#board-operators tbody").replaceChildren(...operatorRows());
+  }
+
+  async function loadModes() {
+    try {
+      const result = await Hotline.api("GET", "/api/v1/modes");
+      modes = Object.fromEntries(result.items.map((m) => [m.line, m]));
+      render();
+    } catch (err) {
+      Hotline.fail(err);
+    }
+  }
+
+  function tick() {
+    for (const cell of document.querySelectorAll("td.ticking")) {
+      cell.textContent = since(cell.dataset.since);
+    }
+    for (const span of document.querySelectorAll(".ticking-agent")) {
+      span.textContent = ` (${elapsed(span.dataset.since)})`;
+    }
+  }
+
+  Promise.all([Admin.staff(), Admin.dictionaries()]).then(([s, d]) => {
+    staff = s;
+    dict = d;
+    render();
+    loadModes();
+    setInterval(loadModes, 60000);
+    setInterval(tick, 1000);
+    const status = document.getElementById("live-status");
+    Hotline.live({
+      board: (msg) => { board = msg; render(); },
+      status: (up) => {
+        status.textContent = up ? "в реальном времени" : "нет связи — переподключение";
+        status.className = up ? "badge ok" : "badge bad";
+      },
+    });
+  }).catch(Hotline.fail);
+})();

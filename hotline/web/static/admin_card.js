@@ -1,0 +1,390 @@
+/* One card (РКК) for the administrator: every field with its Russian title, the full history,
+   the calls with operators, transfers and recordings (player and download, each audited by the
+   server), the operator evaluation sheet per call, and the steps close / forward / extend /
+   cancel, each confirmed in a dialog that shows the API's Russian refusal. A closed card is
+   read-only: no steps are offered. */
+"use strict";
+
+(() => {
+  const { h, fmt } = Hotline;
+  const page = Admin.page;
+  const cardId = page.card_id;
+  const OUTCOMES = {
+    answered: "отвечен", abandoned: "не дождался ответа", secretary: "электронный секретарь",
+    callback: "обратный звонок", unanswered: "без ответа", interrupted: "прерван", in_progress: "идёт",
+  };
+  const REC_STATUS = {
+    pending: "обрабатывается", stored: "сохранена", missing: "файл не найден", empty: "пустая",
+    truncated: "обрезана", corrupt: "повреждена", failed: "ошибка обработки", destroyed: "уничтожена по сроку хранения",
+  };
+  const REC_KIND = { call: "разговор", message: "сообщение секретарю", callback: "обратный звонок" };
+  const HISTORY_ACTIONS = { ...Admin.AUDIT_ACTIONS, create: "Регистрация" };
+  const GROUPS = {
+    registration: ["number", "status", "received_at", "registered_at", "registered_by_id",
+      "receiving_organization_id", "organization_id", "channel", "form", "forwarded_from_body",
+      "forwarded_letter_number", "forwarded_letter_date", "forwarded_at"],
+    applicant: ["applicant_name", "applicant_birth_date", "applicant_policy", "applicant_address",
+      "applicant_phone", "applicant_email", "anonymous", "representative"],
+    subject: ["insurer_concerned_id", "medical_org_concerned", "appeal_type", "topic_code",
+      "complaint_reasons", "content"],
+    result: ["responsible_user_id", "responsible_level", "due_date", "extended_at", "extended_by_id",
+      "extension_old_due", "extension_reason", "deferred_contact", "callback_due_at", "measures_taken",
+      "justified", "satisfied", "compensation_source", "compensation_sum", "answered_on", "oral_outcome",
+      "cancel_reason", "closed_at", "closed_by_id"],
+  };
+  const DATE_FIELDS = new Set(["applicant_birth_date", "forwarded_letter_date", "due_date",
+    "extension_old_due", "answered_on"]);
+  const MOMENT_FIELDS = new Set(["received_at", "registered_at", "extended_at", "callback_due_at",
+    "forwarded_at", "closed_at", "created_at", "updated_at"]);
+  const USER_FIELDS = new Set(["registered_by_id", "responsible_user_id", "extended_by_id", "closed_by_id"]);
+  const ORG_FIELDS = new Set(["receiving_organization_id", "organization_id", "insurer_concerned_id"]);
+  const BOOL_FIELDS = new Set(["anonymous", "justified", "satisfied"]);
+
+  let dict, staff, card, criteria = [];
+
+  function title(field) {
+    return Admin.FIELD_TITLES[field] || dict.fields[field] || field;
+  }
+
+  /** A stored value as a person reads it. */
+  function show(field, value) {
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return "—";
+    if (DATE_FIELDS.has(field)) return fmt.date(value);
+    if (MOMENT_FIELDS.has(field)) return fmt.dateTime(value);
+    if (USER_FIELDS.has(field)) return Admin.userName(staff, value);
+    if (ORG_FIELDS.has(field)) return dict.byOrg[value] || `организация №${value}`;
+    if (BOOL_FIELDS.has(field)) return Admin.yesNo(value);
+    if (field === "status") return dict.byStatus[value] || value;
+    if (field === "channel") return dict.byChannel[value] || value;
+    if (field === "form") return dict.byForm[value] || value;
+    if (field === "appeal_type") return dict.byType[value] || value;
+    if (field === "oral_outcome") return dict.byOutcome[value] || value;
+    if (field === "topic_code") return dict.byTopic[value] ? `${value} ${dict.byTopic[value]}` : value;
+    if (field === "complaint_reasons") return value.map((c) => (dict.byReason[c] ? `${c} ${dict.byReason[c]}` : c)).join("; ");
+    if (field === "compensation_sum") return `${value} ₽`;
+    return String(value);
+  }
+
+  /** Every field an operator fills is shown, "—" when empty (the administrator sees what is
+      missing); processing marks (extension, closing...) only once they happened. */
+  function shownEvenEmpty(name) {
+    if (name.startsWith("forwarded_letter") || name === "forwarded_from_body") return card.channel === "forwarded";
+    if (name === "complaint_reasons" || name === "justified") return card.appeal_type === "complaint";
+    if (name === "oral_outcome") return card.form === "oral";
+    if (["compensation_source", "compensation_sum", "responsible_user_id", "deferred_contact"].includes(name)) return false;
+    return ["number", "status", "received_at", "registered_at", "organization_id", "channel", "form",
+      "due_date"].includes(name) || name in dict.fields;
+  }
+
+  function renderFields() {
+    for (const [group, names] of Object.entries(GROUPS)) {
+      const dl = document.getElementById(`fields-${group}`);
+      const items = [];
+      for (const name of names) {
+        const value = card[name];
+        if (!shownEvenEmpty(name) && (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length))) continue;
+        const cls = ["content", "measures_taken", "applicant_address"].includes(name) ? "long" : null;
+        items.push(h("div", { class: cls ? `field ${cls}` : "field", "data-field": name },
+          h("dt", {}, title(name)), h("dd", {}, show(name, value))));
+      }
+      dl.replaceChildren(...items);
+    }
+  }
+
+  function renderHead() {
+    document.getElementById("card-number").textContent = `Карточка ${card.number}`;
+    const badge = document.getElementById("card-status");
+    badge.className = `badge status-${card.status}`;
+    badge.textContent = dict.byStatus[card.status] || card.status;
+    document.getElementById("card-summary").textContent =
+      `${dict.byChannel[card.channel] || card.channel}, ${dict.byForm[card.form] || card.form}; ` +
+      `поступило ${fmt.dateTime(card.received_at)}; срок ответа ${fmt.date(card.due_date)}; ` +
+      `на рассмотрении: ${dict.byOrg[card.organization_id] || "—"}`;
+    const readOnly = document.getElementById("read-only");
+    if (card.status === "closed") {
+      readOnly.textContent = `Карточка закрыта ${fmt.dateTime(card.closed_at)} (${Admin.userName(staff, card.closed_by_id)}): только просмотр, изменения невозможны.`;
+      readOnly.hidden = false;
+    } else if (!page.is_admin) {
+      readOnly.textContent = "Просмотр карточки. Изменяйте её на рабочем месте оператора.";
+      readOnly.hidden = false;
+    } else {
+      readOnly.hidden = true;
+    }
+    renderActions();
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  async function step(name, body) {
+    card = await Hotline.api("POST", `/api/v1/cards/${cardId}/${name}`, { version: card.version, ...body });
+    return card;
+  }
+
+  function renderActions() {
+    const box = document.getElementById("card-actions");
+    box.replaceChildren();
+    if (!page.is_admin || card.status === "closed") return;
+    const open = ["draft", "in_work"].includes(card.status);
+    if (["done", "cancelled"].includes(card.status)) {
+      box.append(h("button", { type: "button", class: "primary", "data-testid": "action-close", onclick: doClose }, "Закрыть карточку"));
+    }
+    if (open) {
+      box.append(h("button", { type: "button", "data-testid": "action-forward", onclick: doForward }, "Переслать"));
+      if (!card.extended_at) {
+        box.append(h("button", { type: "button", "data-testid": "action-extend", onclick: doExtend }, "Продлить срок"));
+      }
+    }
+    if (open || card.status === "done") {
+      box.append(h("button", { type: "button", class: "danger", "data-testid": "action-cancel", onclick: doCancel }, "Аннулировать"));
+    }
+  }
+
+  async function afterStep(message) {
+    Hotline.toast(message, "ok");
+    await reload();
+  }
+
+  async function doClose() {
+    const done = await Admin.confirmDialog({
+      title: `Закрыть карточку ${card.number}?`,
+      text: "Закрытая карточка больше не изменяется никем, в том числе администратором.",
+      confirm: "Закрыть", run: () => step("close", {}),
+    });
+    if (done) await afterStep("Карточка закрыта");
+  }
+
+  async function doForward() {
+    const others = dict.organizations.filter((o) => o.id !== card.organization_id);
+    const done = await Admin.confirmDialog({
+      title: `Переслать карточку ${card.number}`,
+      text: "Карточка перейдёт в другую организацию и исчезнет из списка текущей; история сохранится.",
+      confirm: "Переслать",
+      fields: [
+        { label: "Организация", name: "to", type: "select", required: true,
+          options: [["", "— выберите —"], ...others.map((o) => [String(o.id), o.name])] },
+        { label: "Причина пересылки", name: "reason", type: "textarea", required: true },
+      ],
+      run: (v) => step("forward", { to_organization: Number(v.to), reason: v.reason }),
+    });
+    if (done) await afterStep("Карточка переслана");
+  }
+
+  async function doExtend() {
+    const due = card.due_date;
+    const limit = due ? Admin.nextDay(due) : "";
+    let max = "";
+    if (due) {
+      const d = new Date(`${due}T12:00:00Z`);
+      d.setUTCDate(d.getUTCDate() + 30);
+      max = d.toISOString().slice(0, 10);
+    }
+    const done = await Admin.confirmDialog({
+      title: `Продлить срок по карточке ${card.number}`,
+      text: `Текущий срок ответа: ${fmt.date(due)}. Срок продлевается один раз, не более чем на 30 дней (59-ФЗ); заявителя нужно уведомить.`,
+      confirm: "Продлить",
+      fields: [
+        { label: "Новый срок", name: "new_due", type: "date", required: true, min: limit, max },
+        { label: "Причина продления", name: "reason", type: "textarea", required: true },
+      ],
+      run: (v) => step("extend", { new_due: v.new_due, reason: v.reason }),
+    });
+    if (done) await afterStep("Срок продлён");
+  }
+
+  async function doCancel() {
+    const done = await Admin.confirmDialog({
+      title: `Аннулировать карточку ${card.number}?`,
+      text: "Карточка не удаляется: она остаётся в журнале с причиной аннулирования.",
+      confirm: "Аннулировать", danger: true,
+      fields: [{ label: "Причина аннулирования", name: "reason", type: "textarea", required: true }],
+      run: (v) => step("cancel", { reason: v.reason }),
+    });
+    if (done) await afterStep("Карточка аннулирована");
+  }
+
+  // ---------------------------------------------------------------- history
+
+  function changeText(field, pair) {
+    const [oldValue, newValue] = Array.isArray(pair) ? pair : [null, pair];
+    return h("li", {}, h("span", { class: "change-field" }, `${title(field)}: `),
+      h("span", { class: "old" }, show(field, oldValue)), " → ", h("span", { class: "new" }, show(field, newValue)));
+  }
+
+  async function renderHistory() {
+    const body = document.querySelector("#history tbody");
+    const { items } = await Hotline.api("GET", `/api/v1/cards/${cardId}/history`);
+    body.replaceChildren(...items.slice().reverse().map((row) => h("tr", { "data-testid": "history-row" },
+      h("td", { class: "nowrap" }, fmt.dateTime(row.at)),
+      h("td", {}, row.user_id ? Admin.userName(staff, row.user_id) : "система (АТС)"),
+      h("td", {}, HISTORY_ACTIONS[row.action] || row.action),
+      h("td", {}, h("ul", { class: "changes" }, ...Object.entries(row.changes || {}).map(([f, p]) => changeText(f, p)))),
+      h("td", {}, row.comment || ""))));
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  function recordingItem(rec) {
+    const label = `${REC_KIND[rec.kind] || rec.kind}, ${fmt.duration(rec.duration_seconds)}`;
+    if (rec.status !== "stored") {
+      return h("div", { class: "recording" }, h("span", {}, label), " ",
+        h("span", { class: "badge bad" }, REC_STATUS[rec.status] || rec.status),
+        rec.problem ? h("span", { class: "muted small" }, ` ${rec.problem}`) : null);
+    }
+    return h("div", { class: "recording", "data-testid": "recording" },
+      h("div", { class: "recording-head" }, h("span", {}, label),
+        h("a", { href: `${rec.audio_url}?download=1`, download: "", "data-testid": "download" }, "Скачать")),
+      h("audio", { controls: true, preload: "none", src: rec.audio_url, "data-recording-id": rec.id }),
+      h("p", { class: "muted small" }, "Прослушивание и скачивание записываются в журнал доступа."));
+  }
+
+  function transferItem(t) {
+    const kind = t.kind === "attended" ? "перевод с консультацией" : "перевод без консультации";
+    const to = t.to_interface ? Admin.operatorName(staff, t.to_interface) : (t.to_queue ? `очередь ${t.to_queue}` : "—");
+    return h("li", {}, `${fmt.time(t.at)} ${kind}: ${Admin.operatorName(staff, t.from_interface)} → ${to}`);
+  }
+
+  function callOperators(call) {
+    const found = new Map();
+    if (call.answered_by_id && staff.byId[String(call.answered_by_id)]) {
+      found.set(call.answered_by_id, staff.byId[String(call.answered_by_id)]);
+    }
+    for (const iface of call.operators) {
+      const user = staff.byInterface[iface];
+      if (user) found.set(user.id, user);
+    }
+    return [...found.values()];
+  }
+
+  function renderCall(call) {
+    const box = h("article", { class: "call", id: `call-${call.id}`, "data-testid": "call", "data-call-id": call.id });
+    const direction = call.direction === "out" ? "исходящий" : "входящий";
+    box.append(
+      h("h3", {}, `${fmt.dateTime(call.started_at)} — ${direction}, ${OUTCOMES[call.outcome] || call.outcome}`),
+      h("dl", { class: "fields compact" },
+        h("div", { class: "field" }, h("dt", {}, "Линия"), h("dd", {}, call.line_number || "—")),
+        h("div", { class: "field" }, h("dt", {}, "Абонент"), h("dd", {}, [call.caller_number, call.caller_name].filter(Boolean).join(", ") || "—")),
+        h("div", { class: "field" }, h("dt", {}, "Ожидание"), h("dd", {}, fmt.duration(call.queue_wait_seconds))),
+        h("div", { class: "field" }, h("dt", {}, "Разговор"), h("dd", {}, fmt.duration(call.talk_seconds))),
+        h("div", { class: "field" }, h("dt", {}, "Операторы"), h("dd", { "data-testid": "call-operators" },
+          call.operators.length ? call.operators.map((i) => Admin.operatorName(staff, i)).join(", ") : "—"))));
+    if (call.transfers.length) {
+      box.append(h("h4", {}, "Переводы"), h("ul", { class: "transfers" }, ...call.transfers.map(transferItem)));
+    }
+    box.append(h("h4", {}, "Записи"));
+    box.append(call.recordings.length ? h("div", {}, ...call.recordings.map(recordingItem))
+      : h("p", { class: "muted" }, "Записей нет"));
+    const operators = callOperators(call);
+    if (page.is_admin && operators.length) {
+      const sheet = h("section", { class: "evaluation", "data-testid": "evaluation" });
+      box.append(sheet);
+      renderEvaluations(call, operators, sheet);
+    }
+    return box;
+  }
+
+  async function renderCalls() {
+    const holder = document.getElementById("calls");
+    const { items } = await Hotline.api("GET", `/api/v1/calls?card_id=${cardId}&limit=50`);
+    if (!items.length) {
+      holder.replaceChildren(h("p", { class: "muted" }, "Звонков по этой карточке нет (письменное обращение или звонок ещё не записан)."));
+      return;
+    }
+    holder.replaceChildren(...items.map(renderCall));
+    if (location.hash) {
+      const target = document.querySelector(location.hash);
+      if (target) target.scrollIntoView();
+    }
+  }
+
+  // ---------------------------------------------------------------- evaluation sheet
+
+  function evaluationItem(ev) {
+    const scores = criteria.map((c) => h("li", {}, `${c.title}: ${ev.scores[c.code] ?? "—"} из ${c.max_score}`));
+    return h("div", { class: "evaluation-item", "data-testid": "evaluation-item" },
+      h("div", {}, h("strong", { "data-testid": "evaluation-total" }, `${ev.total}%`), " — ",
+        `${Admin.userName(staff, ev.operator_id)}; оценил ${Admin.userName(staff, ev.evaluator_id)} ${fmt.dateTime(ev.at)}`),
+      ev.comment ? h("p", { class: "small" }, ev.comment) : null,
+      h("details", {}, h("summary", {}, "Баллы по критериям"), h("ul", { class: "small" }, ...scores)));
+  }
+
+  async function renderEvaluations(call, operators, sheet) {
+    let result;
+    try {
+      result = await Hotline.api("GET", `/api/v1/evaluations?call_id=${call.id}`);
+    } catch (err) {
+      sheet.replaceChildren(h("p", { class: "form-error" }, err.message));
+      return;
+    }
+    criteria = result.criteria;
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    const rows = criteria.map((c) => h("tr", {},
+      h("td", {}, c.title),
+      h("td", {}, h("select", { name: `score-${c.code}`, "data-criterion": c.code, "aria-label": c.title },
+        h("option", { value: "" }, "—"),
+        ...Array.from({ length: c.max_score + 1 }, (_, n) => h("option", { value: String(n) }, String(n)))))));
+    const operatorSelect = h("select", { name: "operator_id" },
+      ...operators.map((u) => h("option", { value: String(u.id), selected: u.id === call.answered_by_id || null }, u.full_name)));
+    const comment = h("textarea", { name: "comment", rows: 2, maxlength: 4000 });
+    const save = h("button", { type: "submit", class: "primary", "data-testid": "save-evaluation" }, "Сохранить оценку");
+    const form = h("form", { class: "evaluation-form", novalidate: true },
+      h("label", {}, "Оператор", operatorSelect),
+      h("table", { class: "criteria" }, h("thead", {}, h("tr", {}, h("th", {}, "Критерий"), h("th", {}, "Балл"))), h("tbody", {}, ...rows)),
+      h("label", {}, "Комментарий", comment), error, h("div", { class: "actions" }, save));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const scores = {};
+      for (const c of criteria) {
+        const value = form.elements[`score-${c.code}`].value;
+        if (value === "") {
+          error.textContent = `Оцените: «${c.title}»`;
+          error.hidden = false;
+          return;
+        }
+        scores[c.code] = Number(value);
+      }
+      save.disabled = true;
+      try {
+        const ev = await Hotline.api("POST", `/api/v1/calls/${call.id}/evaluations`, {
+          operator_id: Number(operatorSelect.value), scores, comment: comment.value,
+        });
+        Hotline.toast(`Оценка сохранена: ${ev.total}%`, "ok");
+        await renderEvaluations(call, operators, sheet);
+      } catch (err) {
+        error.textContent = err.message;
+        error.hidden = false;
+        save.disabled = false;
+      }
+    });
+    sheet.replaceChildren(
+      h("h4", {}, "Оценка работы оператора"),
+      result.items.length ? h("div", { class: "evaluations" }, ...result.items.map(evaluationItem))
+        : h("p", { class: "muted small" }, "Оценок по этому звонку ещё нет."),
+      h("details", { class: "evaluation-sheet", open: result.items.length ? null : true },
+        h("summary", {}, "Лист оценки"), form));
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  async function reload() {
+    card = await Hotline.api("GET", `/api/v1/cards/${cardId}`);
+    renderHead();
+    renderFields();
+    await renderHistory();
+  }
+
+  (async () => {
+    try {
+      [dict, staff] = await Promise.all([Admin.dictionaries(), Admin.staff()]);
+      await reload();
+      await renderCalls();
+    } catch (err) {
+      if (err.code === "not_found") {
+        document.querySelector("main").replaceChildren(h("section", { class: "panel error-page" },
+          h("h1", {}, "Не найдено"), h("p", {}, err.message)));
+      } else {
+        Hotline.fail(err);
+      }
+    }
+  })();
+})();

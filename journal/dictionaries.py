@@ -1,0 +1,79 @@
+"""The dictionaries a card form needs, with their Russian names: appeal types, channels, forms,
+oral outcomes, statuses, field names, organizations and the form ПГ topics valid on a day.
+
+Topics are dated data (migration 0002); the enums' titles live here once so every page and
+export names them alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journal.card_fields import TITLES as FIELD_TITLES
+from journal.cards import STATUS_TITLES
+from journal.models import (
+    AppealForm, AppealType, Channel, OralOutcome, Organization, Topic, TopicKind,
+)
+
+APPEAL_TYPE_TITLES = {
+    AppealType.COMPLAINT: "жалоба",
+    AppealType.STATEMENT: "заявление",
+    AppealType.CONSULTATION: "консультация (разъяснение)",
+    AppealType.PROPOSAL: "предложение",
+}
+CHANNEL_TITLES = {
+    Channel.HOTLINE: "горячая линия",
+    Channel.SECRETARY: "электронный секретарь",
+    Channel.RECEPTION: "личный приём",
+    Channel.POST: "почта",
+    Channel.EMAIL: "электронная почта",
+    Channel.WEBSITE: "сайт",
+    Channel.GOSUSLUGI: "Госуслуги",
+    Channel.FORWARDED: "перенаправлено из другого органа",
+}
+FORM_TITLES = {AppealForm.ORAL: "устное", AppealForm.WRITTEN: "письменное"}
+ORAL_OUTCOME_TITLES = {
+    OralOutcome.ON_THE_SPOT: "дан ответ сразу (типовой вопрос)",
+    OralOutcome.BY_LEVEL2: "ответ дан на 2-м уровне",
+    OralOutcome.BY_CALLBACK: "отложенный ответ обратным звонком",
+    OralOutcome.ADVISED_TO_WRITE: "рекомендовано письменное обращение",
+    OralOutcome.REDIRECTED: "разъяснено, куда обратиться",
+}
+
+
+def _choices(titles: dict[Any, str]) -> list[dict[str, str]]:
+    return [{"value": str(key), "title": value} for key, value in titles.items()]
+
+
+async def dictionaries(session: AsyncSession, on: date) -> dict[str, Any]:
+    """Everything a card form offers, as plain JSON-ready values."""
+    topics = (await session.scalars(
+        select(Topic)
+        .where(Topic.valid_from <= on, or_(Topic.valid_to.is_(None), Topic.valid_to >= on))
+        .order_by(Topic.kind, Topic.id)
+    )).all()
+    organizations = (await session.scalars(select(Organization).order_by(Organization.id))).all()
+    return {
+        "appeal_types": _choices(APPEAL_TYPE_TITLES),
+        "channels": _choices(CHANNEL_TITLES),
+        "forms": _choices(FORM_TITLES),
+        "oral_outcomes": _choices(ORAL_OUTCOME_TITLES),
+        "statuses": _choices(STATUS_TITLES),
+        "fields": dict(FIELD_TITLES),
+        "topics": [
+            {"code": t.code, "parent_code": t.parent_code, "appeal_type": t.appeal_type,
+             "title": t.title}
+            for t in topics if t.kind == TopicKind.TOPIC
+        ],
+        "complaint_reasons": [
+            {"code": t.code, "parent_code": t.parent_code, "title": t.title}
+            for t in topics if t.kind == TopicKind.COMPLAINT_REASON
+        ],
+        "organizations": [
+            {"id": o.id, "code": o.code, "name": o.name, "kind": o.kind} for o in organizations
+        ],
+    }
