@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,10 +62,9 @@ async def take_card_number(session: AsyncSession, organization_id: int, year: in
     Must run inside the transaction that inserts the card: committing the card commits the
     number, rolling it back returns the number.
     """
-    code = await session.scalar(
-        select(Organization.code).where(Organization.id == organization_id)
-    )
-    if code is None:
+    # `get` answers from the session when the organization is loaded already (no query).
+    organization = await session.get(Organization, organization_id)
+    if organization is None:
         raise NotFound("Организация не найдена", organization_id=organization_id)
     sequence = await next_sequence(session, organization_id, year)
-    return CardNumber(format_card_number(code, year, sequence), year, sequence)
+    return CardNumber(format_card_number(organization.code, year, sequence), year, sequence)

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 Record = dict[str, Any]
 PBX = Actor.system("pbx")
+ARRIVAL = "call_arrived"
 # Fields already stored in their own columns of the timeline row.
 _ENVELOPE = {"event", "call_id", "at"}
 
@@ -52,7 +53,8 @@ class MessagePolicy:
 
 
 class _Batch:
-    """Caches of one transaction: calls by PBX key, users by phone, lines by number."""
+    """Caches of one transaction: calls by PBX key, users by phone, lines by number, the
+    recordings and timeline keys already stored; each filled by one query per batch."""
 
     def __init__(
         self, session: AsyncSession, rules: CardRules, messages: MessagePolicy | None
@@ -62,25 +64,91 @@ class _Batch:
         self.messages = messages
         self.calls: dict[str, Call] = {}
         self.users: dict[str, int | None] = {}
-        self.lines: dict[str, int | None] = {}
+        self.line_orgs: dict[str, int | None] | None = None
+        self.codes: dict[str, int] = {}
+        # (PBX call id, dedup key) of every timeline row in the database or in this batch.
+        self.seen: set[tuple[str, str]] = set()
+        # (call row id, PBX file) of the recordings in the database or in this batch.
+        self.recordings: set[tuple[int, str]] = set()
+        # PBX call ids whose rows this batch inserted (so its transaction holds them).
+        self.inserted: set[str] = set()
+        # Held so that the session's (weak) identity map keeps them for `session.get`.
+        self.organizations: list[Organization] = []
 
-    async def call(self, record: Record) -> tuple[Call, bool]:
-        """The call of this record, created if it is new; and whether it was created."""
-        key = record["call_id"]
-        call = self.calls.get(key)
-        if call is None:
-            call = await self.session.scalar(select(Call).where(Call.pbx_call_id == key))
-        created = call is None
-        if call is None:
+    async def preload(self, records: Sequence[Record]) -> None:
+        """Read the batch's known calls and their timeline keys in two queries, not two per
+        record: a batch of hundreds of records is one transaction of a few round trips."""
+        keys = {r["call_id"] for r in records if r.get("call_id")}
+        if not keys:
+            return
+        found = await self.session.scalars(select(Call).where(Call.pbx_call_id.in_(keys)))
+        for call in found:
+            self.calls[call.pbx_call_id] = call
+        rows = await self.session.execute(
+            select(Call.pbx_call_id, CallEvent.dedup_key)
+            .join(CallEvent, CallEvent.call_id == Call.id)
+            .where(Call.pbx_call_id.in_(keys))
+        )
+        self.seen.update((key, dedup) for key, dedup in rows)
+        ids = [call.id for call in self.calls.values()]
+        if ids:
+            stored = await self.session.execute(
+                select(Recording.call_id, Recording.pbx_file).where(Recording.call_id.in_(ids))
+            )
+            self.recordings.update((call_id, file) for call_id, file in stored)
+        interfaces = {r["interface"] for r in records if r.get("interface")}
+        if interfaces:
+            self.users.update({name: None for name in interfaces})
+            found_users = await self.session.execute(
+                select(User.interface, User.id).where(User.interface.in_(interfaces))
+            )
+            self.users.update({name: user_id for name, user_id in found_users if name})
+        if any(r.get("event") == "call_arrived" for r in records):
+            await self._load_region()
+
+    async def _load_region(self) -> dict[str, int | None]:
+        """Both tables are tiny (the region's organizations and lines): read them whole."""
+        self.organizations = list(await self.session.scalars(select(Organization)))
+        self.codes = {org.code: org.id for org in self.organizations}
+        numbers = await self.session.execute(select(Line.number, Line.organization_id))
+        self.line_orgs = {number: org_id for number, org_id in numbers}
+        return self.line_orgs
+
+    async def insert_new_calls(self, records: Sequence[Record]) -> None:
+        """Insert every call of the batch not yet in the journal, in one statement.
+
+        A call is made from its first record here; when that is its arrival, the row gets the
+        line, caller and organization at once (no UPDATE right after the INSERT). The batch's
+        transaction holds these rows, which `create_for_call` is told (`locked_call`).
+        """
+        new: dict[str, Call] = {}
+        for record in records:
+            key = record.get("call_id")
+            if not key or key in self.calls or key in new or record.get("event") not in _HANDLERS:
+                continue
             call = Call(
                 pbx_call_id=key,
                 direction=record.get("direction") or "in",
                 started_at=when(record),
                 outcome="in_progress",
             )
-            self.session.add(call)
-        self.calls[key] = call
-        return call, created
+            if record["event"] == ARRIVAL:
+                call.line_number = record.get("line")
+                call.caller_number = record.get("caller_number")
+                call.caller_name = record.get("caller_name")
+                call.organization_id = await self.organization_id(
+                    record.get("line"), record.get("organization")
+                )
+            new[key] = call
+        if new:
+            self.session.add_all(new.values())
+            await self.session.flush()
+            self.calls.update(new)
+            self.inserted.update(new)
+
+    def call(self, record: Record) -> Call:
+        """The call of this record (loaded or inserted by the batch)."""
+        return self.calls[record["call_id"]]
 
     async def user_id(self, interface: str | None) -> int | None:
         if not interface:
@@ -92,19 +160,12 @@ class _Batch:
         return self.users[interface]
 
     async def organization_id(self, line: str | None, code: str | None) -> int | None:
-        cache_key = f"{line}|{code}"
-        if cache_key not in self.lines:
-            org_id = None
-            if line:
-                org_id = await self.session.scalar(
-                    select(Line.organization_id).where(Line.number == line)
-                )
-            if org_id is None and code:
-                org_id = await self.session.scalar(
-                    select(Organization.id).where(Organization.code == code)
-                )
-            self.lines[cache_key] = org_id
-        return self.lines[cache_key]
+        """The organization of the dialed line, else the one the dialplan tagged."""
+        line_orgs = self.line_orgs if self.line_orgs is not None else await self._load_region()
+        org_id = line_orgs.get(line) if line else None
+        if org_id is None and code:
+            org_id = self.codes.get(code)
+        return org_id
 
 
 async def apply_records(
@@ -113,23 +174,26 @@ async def apply_records(
     *,
     rules: CardRules = DEFAULT_RULES,
     messages: MessagePolicy | None = None,
-) -> None:
+) -> dict[str, tuple[int, int | None]]:
     """Write a batch of records in the caller's transaction.
 
     With `messages`, a secretary message also gets its morning callback task on the card.
+    Returns each call's row id and card id by PBX call id (valid once committed).
     """
     batch = _Batch(session, rules, messages)
+    await batch.preload(records)
+    await batch.insert_new_calls(records)
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
             log.warning("unknown call record skipped", call_event=record.get("event"))
             continue
-        call, created = await batch.call(record)
         key = dedup_key(record)
-        if not created and call.id is not None and await _seen(session, call.id, key):
+        if (record["call_id"], key) in batch.seen:
             continue
+        batch.seen.add((record["call_id"], key))
+        call = batch.call(record)
         await handler(batch, call, record)
-        await session.flush()
         session.add(
             CallEvent(
                 call_id=call.id,
@@ -141,13 +205,7 @@ async def apply_records(
             )
         )
     await session.flush()
-
-
-async def _seen(session: AsyncSession, call_id: int, key: str) -> bool:
-    found = await session.scalar(
-        select(CallEvent.id).where(CallEvent.call_id == call_id, CallEvent.dedup_key == key)
-    )
-    return found is not None
+    return {key: (call.id, call.card_id) for key, call in batch.calls.items()}
 
 
 # ------------------------------------------------------------------ handlers
@@ -178,6 +236,7 @@ async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
         caller_name=call.caller_name,
         received_at=when(r),
         rules=batch.rules,
+        locked_call=call if call.pbx_call_id in batch.inserted else None,
     )
 
 
@@ -196,7 +255,6 @@ async def _answered(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _transferred(batch: _Batch, call: Call, r: Record) -> None:
-    await batch.session.flush()
     batch.session.add(
         CallTransfer(
             call_id=call.id,
@@ -291,21 +349,19 @@ async def _ended(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: datetime) -> None:
-    await batch.session.flush()
-    exists = await batch.session.scalar(
-        select(Recording.id).where(Recording.call_id == call.id, Recording.pbx_file == file)
-    )
-    if exists is None:
-        batch.session.add(
-            Recording(
-                call_id=call.id,
-                card_id=call.card_id,
-                kind=kind,
-                pbx_file=file,
-                status="pending",
-                created_at=at,
-            )
+    if (call.id, file) in batch.recordings:
+        return
+    batch.recordings.add((call.id, file))
+    batch.session.add(
+        Recording(
+            call_id=call.id,
+            card_id=call.card_id,
+            kind=kind,
+            pbx_file=file,
+            status="pending",
+            created_at=at,
         )
+    )
 
 
 _HANDLERS: dict[str, Handler] = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -26,7 +26,11 @@ from hotline.spool import DurableSpool, SpoolError
 log = structlog.get_logger(__name__)
 
 Record = dict[str, Any]
-ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[None]]
+# The record that creates a call's row and its card (`CallArrived`).
+ARRIVAL = "call_arrived"
+# The call row id and card id of each call in a batch: where a screen-pop finds the card.
+Written = Mapping[str, tuple[int, int | None]]
+ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[Written | None]]
 # What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -90,6 +94,7 @@ class CallJournalWriter:
         rejects: DurableSpool,
         *,
         batch_size: int = 500,
+        batch_arrivals: int = 20,
         retry_min: float = 0.2,
         retry_max: float = 10.0,
         write_timeout: float = 15.0,
@@ -99,10 +104,18 @@ class CallJournalWriter:
         self.spool = spool
         self.rejects = rejects
         self._queue: deque[Record] = deque()
+        # Calls whose arrival (the record that creates the call row and its card) is queued
+        # and not yet committed: the screen-pop waits on these instead of polling the
+        # database. An entry lives only while its record is in memory, so this never grows.
+        self._arrivals: dict[str, asyncio.Future[tuple[int, int | None] | None]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch_size = batch_size
+        # A new call's card costs a handful of statements; a burst of hundreds of arrivals in
+        # one transaction would hold every screen-pop until all of them commit. Cards go
+        # out in small groups instead, the first ones within a few tens of milliseconds.
+        self._batch_arrivals = batch_arrivals
         self._retry_min = retry_min
         self._retry_max = retry_max
         self._write_timeout = write_timeout
@@ -117,14 +130,32 @@ class CallJournalWriter:
         """Queue events for writing; never blocks and never raises for the caller."""
         if not events:
             return
-        self._queue.extend(to_record(e) for e in events)
-        self._idle.clear()
-        self._wakeup.set()
+        self.submit_records([to_record(e) for e in events])
 
     def submit_records(self, records: Sequence[Record]) -> None:
         self._queue.extend(records)
+        for record in records:
+            if record.get("event") == ARRIVAL and record.get("call_id"):
+                if record["call_id"] not in self._arrivals:
+                    self._arrivals[record["call_id"]] = asyncio.get_running_loop().create_future()
         self._idle.clear()
         self._wakeup.set()
+
+    def arrival(self, call_id: str) -> asyncio.Future[tuple[int, int | None] | None] | None:
+        """The call's arrival record while it waits to be written: a future that becomes
+        (call row id, card id) once it is committed, or None when it went to the spool or was
+        refused (or the apply function does not say). None when no arrival of that call is
+        waiting (already written, or never seen): read the database."""
+        return self._arrivals.get(call_id)
+
+    def _settle(self, records: Sequence[Record], written: Written | None) -> None:
+        if not self._arrivals:
+            return
+        for record in records:
+            if record.get("event") == ARRIVAL:
+                future = self._arrivals.pop(record.get("call_id"), None)  # type: ignore[arg-type]
+                if future is not None and not future.done():
+                    future.set_result(written.get(record["call_id"]) if written else None)
 
     async def flushed(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is in the database (tests, shutdown)."""
@@ -160,7 +191,7 @@ class CallJournalWriter:
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
-                batch = self._take(self._batch_size)
+                batch = self._take(self._batch_size, self._batch_arrivals)
                 await self._write_batch(batch)
             except Exception:
                 # A bug of ours must stop neither the writer nor lose the batch.
@@ -181,15 +212,26 @@ class CallJournalWriter:
             else:
                 await asyncio.sleep(self._retry_max)
 
-    def _take(self, limit: int) -> list[Record]:
-        count = min(limit, len(self._queue))
-        return [self._queue.popleft() for _ in range(count)]
+    def _take(self, limit: int, arrivals: int | None = None) -> list[Record]:
+        """Up to `limit` records from the head of the queue, in order, ending the batch after
+        its `arrivals`-th call arrival (None: no such limit)."""
+        batch: list[Record] = []
+        queue = self._queue
+        while queue and len(batch) < limit:
+            record = queue.popleft()
+            batch.append(record)
+            if arrivals is not None and record.get("event") == ARRIVAL:
+                arrivals -= 1
+                if arrivals <= 0:
+                    break
+        return batch
 
     async def _write(self, records: Sequence[Record]) -> None:
         async with asyncio.timeout(self._write_timeout):
             async with self._sessions() as session, session.begin():
-                await self._apply(session, records)
+                written = await self._apply(session, records)
         self.written += len(records)
+        self._settle(records, written or {})
 
     async def _write_one_by_one(self, records: Sequence[Record]) -> None:
         """A batch failed for its content: find the bad record(s), set them aside."""
@@ -205,6 +247,7 @@ class CallJournalWriter:
 
     def _reject(self, record: Record, exc: BaseException) -> None:
         self.rejected += 1
+        self._settle([record], None)
         log.error("record refused by the journal, set aside", call_event=record.get("event"),
                   call_id=record.get("call_id"), error=repr(exc)[:500])
         try:
@@ -223,6 +266,7 @@ class CallJournalWriter:
         in-memory queue (order kept) and say so."""
         try:
             self.spool.append(records)
+            self._settle(records, None)
             return True
         except SpoolError as exc:
             self.last_error = f"spool: {exc}"

@@ -56,6 +56,8 @@ DEFAULT_STATUS_VARIABLES = ("HOTLINE_ID", "HOTLINE_LINE", "HOTLINE_ORG")
 # Event headers worth having in a log line about a failed handler.
 _CALL_CONTEXT_KEYS = ("Uniqueid", "Linkedid", "Channel", "Queue", "ActionID")
 _CLOSE_WAIT = 1.0
+# Longest stretch of event delivery before the consumer lets other tasks run.
+CONSUMER_SLICE = 0.002
 
 
 class AmiError(Exception):
@@ -631,7 +633,15 @@ class AmiConnection(Manager):
         return [h.pattern for h in self._handlers if h.regexp.match(name)]
 
     async def _consume(self) -> None:
+        # `Queue.get()` does not suspend while items are queued, so a backlog of thousands
+        # of events would be delivered in one go, and the journal writer and the screen-pops
+        # (each database round trip resumes on a later turn of the loop) would wait for all of
+        # it. Give the loop a turn every `CONSUMER_SLICE` seconds of delivering instead.
+        slice_end = time.monotonic() + CONSUMER_SLICE
         while True:
+            if time.monotonic() > slice_end:
+                await asyncio.sleep(0)
+                slice_end = time.monotonic() + CONSUMER_SLICE
             item = await self._queue.get()
             try:
                 if isinstance(item, _HookCall):

@@ -114,7 +114,24 @@ def parse_message(raw: bytes) -> Message:
             if len(set(repeated)) > 1:
                 raise FramingError(REPEATED_KEY, f"{must_be_single} given {len(repeated)} times, differently")
             headers[key] = repeated[0]
-    return Message(headers, content="\n".join(content_lines))
+    return make_message(headers, "\n".join(content_lines))
+
+
+def make_message(headers: dict[str, str | list[str]], content: str = "") -> Message:
+    """`Message(headers, content=content)`, built in one step.
+
+    panoramisk's constructor sets every header through `CaseInsensitiveDict.__setitem__`
+    one by one, which was a fifth of the cost of an event at ten thousand events a second.
+    This fills its store (lowercased key -> (key, value), `content` last, a later key
+    winning over an earlier one of another case) exactly as that constructor does; panoramisk
+    is pinned, and a test compares both ways of building.
+    """
+    message = Message.__new__(Message)
+    store = {key.lower(): (key, value) for key, value in headers.items()}
+    store["content"] = ("content", content)
+    message._store = store
+    message.manager = None
+    return message
 
 
 @dataclass

@@ -340,11 +340,14 @@ class PbxSimulator:
         mix: Mapping[str, float] | None = None,
         lines: Sequence[str] | None = None,
         timeout: float = 300.0,
+        ramp: float = 0.0,
     ) -> LoadReport:
         """Place `n_calls` calls, at most `concurrency` at a time, scenarios drawn from `mix`.
 
         `mix` maps scenario names (or aliases) to weights; by default every call is answered.
         Callbacks in the mix originate from a level-2 phone as the service would.
+        `ramp` spreads the first `concurrency` calls evenly over that many real seconds
+        (citizens do not all dial in the same millisecond); 0 starts them at once.
         """
         weights = {scenario_name(k): v for k, v in (mix or {"operator_answered": 1.0}).items()}
         numbers = list(lines or [line.number for line in self.settings.lines])
@@ -353,6 +356,8 @@ class PbxSimulator:
         started, events_before = time.monotonic(), self.events_emitted
 
         async def one(index: int) -> None:
+            if ramp > 0 and index < concurrency:
+                await asyncio.sleep(ramp * index / concurrency)
             async with gate:
                 scenario = self.rng.choices(list(weights), list(weights.values()))[0]
                 call = self._load_call(scenario, numbers[index % len(numbers)])

@@ -363,7 +363,12 @@ class CallTracker:
     # ----------------------------------------------------------------- dispatch
 
     def _dispatch(self, message: Mapping[str, Any], at: datetime, out: Out) -> None:
-        headers: Headers = {str(key).lower(): value for key, value in message.items()}
+        store = getattr(message, "_store", None)
+        if isinstance(store, dict):
+            # A panoramisk Message keeps lowercased keys already: skip its slow item view.
+            headers: Headers = {key: pair[1] for key, pair in store.items()}
+        else:
+            headers = {str(key).lower(): value for key, value in message.items()}
         name = _text(headers, "event").strip()
         if not name:
             if _text(headers, "response"):

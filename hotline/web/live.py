@@ -11,12 +11,15 @@ The card (РКК) is created by the journal writer when the call arrives, keyed 
 id, so the card exists before any phone rings. We do not create it here: a second writer of
 the same call row would race the journal writer's own insert (its batch would then be refused
 and set aside). Nor do we wait for `writer.flushed()`: that waits for the whole queue to go
-idle, which under load or during a database outage may take long. Instead the pop polls the
-call row for its `card_id` for up to `CARD_WAIT` seconds (the writer normally commits within
-tens of milliseconds, since `CallArrived` was queued before the ringing); if the card is still
-not there (database outage, writer spooling), the pop goes out without the card and with
-`card_pending: true`, and a second `screen_pop` with the card follows when it appears (up to
-`CARD_LATE` seconds). The card, the earlier cards of the same phone and everything else is
+idle, which under load or during a database outage may take long. Instead the pop waits up to
+`CARD_WAIT` seconds for the writer to say that the call's arrival is committed (it normally
+is within tens of milliseconds, since `CallArrived` was queued before the ringing), then reads
+the call row's `card_id`; if the card is still not there (database outage, writer spooling),
+the pop goes out without the card and with `card_pending: true`, and a second `screen_pop`
+with the card follows when it appears (polled, up to `CARD_LATE` seconds). At most
+`POP_DB_SLOTS` pops read the journal at once, so a burst of ringing phones never takes the
+connections the journal writer needs (a pop waits for the writer; a starved writer would make
+every pop late). The card, the earlier cards of the same phone and everything else is
 read through `journal.access` as the ringing user: an operator never receives another
 organization's card (it is simply null).
 
@@ -37,6 +40,7 @@ connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -66,6 +70,7 @@ CARD_POLL = 0.02
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
 MAX_SCRIPTS = 20
+POP_DB_SLOTS = 8
 EARLIER_LIMIT = 10
 CARD_FIELDS = (
     "id", "number", "status", "organization_id", "received_at", "channel", "form",
@@ -194,6 +199,7 @@ class LiveFeed:
         self.call_states = CallStates()
         self._call_rows: dict[str, int] = {}  # PBX call id -> journal call id, from the pops
         self._tasks: set[asyncio.Task[None]] = set()
+        self._db_slots = asyncio.Semaphore(POP_DB_SLOTS)
         self._board_dirty = asyncio.Event()
         self._board_task: asyncio.Task[None] | None = None
         hub.on_subscribe.append(self._greet)
@@ -262,12 +268,26 @@ class LiveFeed:
             bound.exception("screen pop failed")
 
     async def _card_of(self, pbx_call_id: str, wait: float) -> tuple[int | None, int | None]:
-        """(call row id, card id) of a PBX call, waiting up to `wait` s for the writer."""
+        """(call row id, card id) of a PBX call, waiting up to `wait` s for the writer.
+
+        The journal writer says when the call's arrival is committed and with which card, so
+        a pop does not poll the database (hundreds of pops polling at once would take
+        the connections the writer needs); polling is left for a card written later, from
+        the spool after an outage.
+        """
         deadline = time.monotonic() + wait
+        writer = getattr(self.telephony, "writer", None)
+        pending = writer.arrival(pbx_call_id) if writer is not None else None
+        if pending is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    written = await asyncio.shield(pending)
+                if written is not None and written[1] is not None:
+                    return written  # committed: the writer says where the card is
         delay = CARD_POLL
         while True:
             try:
-                async with self.sessions() as session:
+                async with self._db_slots, self.sessions() as session:
                     row = (await session.execute(
                         select(Call.id, Call.card_id).where(Call.pbx_call_id == pbx_call_id)
                     )).first()
@@ -299,7 +319,7 @@ class LiveFeed:
             "scripts": [],
         }
         try:
-            async with unit_of_work(self.sessions) as session:
+            async with self._db_slots, unit_of_work(self.sessions) as session:
                 user = await session.get(User, subscriber.user_id)
                 if user is None or not user.active:
                     return None

@@ -1,0 +1,658 @@
+"""AMI load benchmark: the whole service under N concurrent simulated calls.
+
+The PBX simulator runs in its own process and plays calls over real TCP AMI (the exact
+Asterisk 22 wire format) into the real service (`hotline.app.create_app`, its own process)
+on a throwaway PostgreSQL database (`hotline_bench_<random>` on 127.0.0.1:5432, dropped at the
+end). Every operator phone of the simulator has a user, signed in through `POST
+/api/v1/login`, with a real WebSocket open on `/api/v1/ws` in this process.
+
+Printed figures:
+
+* AMI events/s ingested: the simulator's events of the run divided by the time from its
+  first event leaving the simulator until every call has its row, its whole timeline (ended)
+  and its card in PostgreSQL and the journal writer is idle;
+* panoramisk's raw rate: a bare panoramisk `Manager` (own process) counting the same stream
+  (the same calls: same seed, scale and concurrency, played by a fresh simulator) — and ours
+  as a ratio of it;
+* screen-pop latency: from the simulator writing `AgentCalled` to the socket (wall clock,
+  kept on the simulator's side and sent back over a pipe keyed by call and phone: the AMI
+  wire stays Asterisk's) to the `screen_pop` arriving on that operator's WebSocket;
+* calls lost (a call of the simulator without its call row, end or card in the journal);
+* memory per tracked call: the service's RSS growth over its idle baseline divided by the
+  most calls its tracker followed at once.
+
+    python bench/ami_load.py [--calls 2000] [--concurrency 500] [--time-scale 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+REPO = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench-password-1"
+DEFAULT_MIX = {"answered": 6.0, "abandoned": 1.0, "blind": 2.0, "attended": 1.0, "secretary": 1.0}
+SAMPLE_EVERY = 0.05
+
+
+def quiet_logging(level: int = logging.WARNING) -> None:
+    """Service logs go to stderr at WARNING: the figures are what this script prints."""
+    import structlog
+
+    warnings.simplefilter("ignore")
+    logging.basicConfig(level=level, stream=sys.stderr)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def base_settings() -> Any:
+    from hotline.config import load_settings
+
+    return load_settings(REPO / "config" / "hotline.toml", environ={})
+
+
+# ---------------------------------------------------------------- the simulator's process
+
+
+def simulator_process(conn: Connection, opts: dict[str, Any]) -> None:
+    """Own process: the simulated Asterisk. Commands over `conn`: ("load",) and ("stop",)."""
+    quiet_logging()
+    asyncio.run(_simulator(conn, opts))
+
+
+async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
+    from hotline.pbx.simulator import PbxSimulator
+
+    sim = PbxSimulator(
+        base_settings(), time_scale=opts["time_scale"], seed=opts["seed"],
+        agents_per_queue=opts["agents"], auth_failure_delay=0,
+    )
+    for line in sim.settings.lines:  # what the service writes too: every line open
+        sim.set_mode(line.number, "operator")
+    await sim.start()
+    roster = {queue: [p.interface for p in phones] for queue, phones in sim.dialplan.roster.items()}
+    conn.send({"address": sim.address, "roster": roster})
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command[0] == "stop":
+            break
+        if command[0] == "warmup":
+            await sim.run_load(opts["warmup"], opts["warmup"], opts["mix"], timeout=300)
+            sim.engine.completed.clear()
+            conn.send("warm")
+            continue
+        conn.send(await _play(sim, opts))
+    await sim.stop()
+
+
+async def _play(sim: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """Run the load; stamp each AgentCalled the moment it has been written to the sockets."""
+    stamps: dict[tuple[str, str], list[float]] = defaultdict(list)
+    window = [0.0, 0.0]
+
+    def listener(headers: list[tuple[str, str]]) -> None:
+        # `_emit` calls listeners right after the broadcast: the bytes are with the kernel.
+        now = time.time()
+        if not window[0]:
+            window[0] = now
+        window[1] = now
+        if headers[0][1] == "AgentCalled":
+            fields = dict(headers)
+            stamps[(fields["Uniqueid"], fields["Interface"])].append(now)
+
+    sim.add_listener(listener)
+    report = await sim.run_load(opts["calls"], opts["concurrency"], opts["mix"], timeout=900,
+                                ramp=opts["ramp"])
+    sim.remove_listener(listener)
+    await asyncio.sleep(0.05)  # let the last writes leave
+    return {
+        "events": report.events,
+        "outcomes": report.outcomes,
+        "failed": report.failed,
+        "seconds": report.seconds,
+        "first_event": window[0],
+        "last_event": window[1],
+        "stamps": dict(stamps),
+        # The tracker keys a call by HOTLINE_ID, the caller channel's uniqueid.
+        "call_ids": [c.uniqueid for c in sim.engine.completed if c.uniqueid],
+    }
+
+
+# ---------------------------------------------------------------- bare panoramisk
+
+
+def raw_process(conn: Connection, address: tuple[str, int], user: str, secret: str) -> None:
+    """Own process: a stock panoramisk Manager that only counts events."""
+    quiet_logging()
+    asyncio.run(_raw(conn, address, user, secret))
+
+
+async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: str) -> None:
+    from panoramisk import Manager
+
+    seen = {"count": 0, "first": 0.0, "last": 0.0}
+
+    def count(manager: Any, message: Any) -> None:  # noqa: ARG001 - panoramisk's signature
+        now = time.time()
+        if not seen["count"]:
+            seen["first"] = now
+        seen["count"] += 1
+        seen["last"] = now
+
+    loop = asyncio.get_running_loop()
+    manager = Manager(loop=loop, host=address[0], port=address[1], username=user, secret=secret,
+                      ping_delay=3600, ping_interval=3600)
+    manager.register_event("*", count)
+    await manager.connect()
+    while not manager.authenticated:
+        await asyncio.sleep(0.01)
+    conn.send("ready")
+    while await loop.run_in_executor(None, conn.recv) == "reset":  # the warm-up is over
+        seen.update(count=0, first=0.0, last=0.0)
+        conn.send("reset")
+    conn.send(dict(seen))  # the load is over: report
+    manager.close()
+
+
+# ---------------------------------------------------------------- the service's process
+
+
+def service_process(
+    conn: Connection, db_url: str, ami: tuple[str, int], var: str, profile: str | None
+) -> None:
+    """Own process: the real service (create_app) on PostgreSQL, pointed at the simulator.
+
+    With `profile`, the whole process runs under cProfile and its stats go to that file.
+    """
+    quiet_logging()
+    if not profile:
+        asyncio.run(_service(conn, db_url, ami, Path(var)))
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(_service(conn, db_url, ami, Path(var)))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Path) -> None:
+    from aiohttp import web
+
+    from hotline.app import create_app
+    from hotline.web.keys import LIVE, TELEPHONY
+
+    base = base_settings()
+    settings = base.model_copy(update={
+        "service": base.service.model_copy(update={
+            "database_url": db_url, "spool_dir": var / "spool",
+            "recordings_dir": var / "recordings", "calendar_dir": REPO / "config" / "calendar",
+        }),
+        "ami": base.ami.model_copy(update={"host": ami[0], "port": ami[1]}),
+        "recordings": base.recordings.model_copy(update={"pbx_dir": var / "pbx-spool"}),
+        "asterisk": base.asterisk.model_copy(update={"agi_serve": False}),
+    })
+    app = create_app(settings, migrate=False)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    telephony = app[TELEPHONY]
+    batches: list[tuple[int, float]] = []
+    inner = telephony.writer._apply
+
+    async def timed_apply(session: Any, records: Any) -> Any:
+        # How big and how long the writer's batches are (inside their transaction).
+        started = time.perf_counter()
+        written = await inner(session, records)
+        batches.append((len(records), time.perf_counter() - started))
+        return written
+
+    telephony.writer._apply = timed_apply
+    await telephony.wait_resynced(1, timeout=30)
+    conn.send({"port": runner.addresses[0][1]})
+    peak = {"rss": 0, "calls": 0}
+    lags: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(0)
+            lags.append(time.perf_counter() - asked)  # one turn of the event loop
+            peak["rss"] = max(peak["rss"], _rss())
+            # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
+            peak["calls"] = max(peak["calls"], len(telephony.tracker._calls))
+            await asyncio.sleep(SAMPLE_EVERY)
+
+    sampler: asyncio.Task[None] | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command == "baseline":
+            peak.update(rss=_rss(), calls=0)
+            sampler = asyncio.create_task(sample())
+            conn.send({"rss": peak["rss"],
+                       "ami_events": telephony.connection.metrics.events._value.get()})
+        elif command == "state":
+            conn.send({
+                "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
+                "tracked": len(telephony.tracker.calls()),
+                "writer": telephony.writer.health(),
+                "ami_events": telephony.connection.metrics.events._value.get(),
+                "live_tasks": len(app[LIVE]._tasks),
+                "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
+                "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,
+                "batches": len(batches),
+                "batch_records": sum(n for n, _ in batches) / max(1, len(batches)),
+                "batch_ms": 1000 * sum(t for _, t in batches) / max(1, len(batches)),
+                "batch_ms_max": 1000 * max((t for _, t in batches), default=0),
+            })
+        elif command == "stop":
+            break
+    if sampler is not None:
+        sampler.cancel()
+    await runner.cleanup()
+    conn.send("stopped")
+
+
+# ---------------------------------------------------------------- journal set-up
+
+
+async def create_database() -> str:
+    import asyncpg
+
+    name = f"hotline_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+async def drop_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def prepare_journal(url: str, roster: dict[str, list[str]]) -> list[str]:
+    """Migrate, sync the region, one operator per phone of the simulator, every line open.
+
+    Users get a cheap argon2 hash (the login is not what is measured; hundreds of
+    default-cost verifications would take a minute of CPU). Returns the logins.
+    """
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from hotline.bootstrap import sync_region
+    from hotline.mode_store import add_override
+    from journal.calendar import load_calendar_dir
+    from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
+    from journal.models import Organization, User
+
+    settings = base_settings()
+    queues = {}
+    for org in settings.organizations:
+        queues[org.level1_queue] = (org.code, 1)
+        queues[org.level2_queue] = (org.code, 2)
+    await upgrade_async(url)
+    engine = make_engine(url)
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    logins = []
+    try:
+        sessions = make_sessionmaker(engine)
+        await sync_region(sessions, settings, load_calendar_dir(REPO / "config" / "calendar"))
+        async with unit_of_work(sessions) as session:
+            orgs = dict((await session.execute(select(Organization.code, Organization.id))).all())
+            for queue, interfaces in roster.items():
+                code, level = queues[queue]
+                for interface in interfaces:
+                    login = interface.split("/", 1)[1].lower()
+                    session.add(User(
+                        login=login, password_hash=cheap, full_name=f"Оператор {login}",
+                        role="operator", level=level, organization_id=orgs[code],
+                        interface=interface, active=True, failed_logins=0,
+                        created_at=datetime.now(UTC),
+                    ))
+                    logins.append(login)
+        now = datetime.now(UTC)
+        for line in settings.lines:
+            if not line.around_the_clock:
+                await add_override(sessions, line=line.number, mode="operator",
+                                   until=now + timedelta(hours=2), now=now, set_by="bench")
+    finally:
+        await engine.dispose()
+    return logins
+
+
+async def journal_counts(url: str, call_ids: list[str]) -> dict[str, int]:
+    """How many of the simulator's calls are complete in the journal, and the timeline rows."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        row = await conn.fetchrow(
+            """SELECT count(*) AS calls,
+                      count(*) FILTER (WHERE card_id IS NOT NULL) AS with_card,
+                      count(*) FILTER (WHERE ended_at IS NOT NULL) AS ended
+               FROM calls WHERE pbx_call_id = ANY($1::text[])""",
+            call_ids,
+        )
+        events = await conn.fetchval("SELECT count(*) FROM call_events")
+        cards = await conn.fetchval("SELECT count(*) FROM cards")
+    finally:
+        await conn.close()
+    return {**dict(row), "timeline_rows": events, "cards": cards}
+
+
+# ---------------------------------------------------------------- operators' browsers
+
+
+@dataclass
+class Pops:
+    """Screen-pops received: (arrival wall time, call id, interface, with a card)."""
+
+    got: list[tuple[float, str, str, bool]] = field(default_factory=list)
+
+
+async def open_operators(base_url: str, logins: list[str], pops: Pops) -> tuple[Any, list[Any]]:
+    """Sign every operator in and keep their WebSocket open, reading screen-pops."""
+    import aiohttp
+
+    session = aiohttp.ClientSession(
+        cookie_jar=aiohttp.DummyCookieJar(),
+        connector=aiohttp.TCPConnector(limit=0),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+    gate = asyncio.Semaphore(32)
+
+    async def one(login: str) -> Any:
+        async with gate:
+            reply = await session.post(f"{base_url}/api/v1/login",
+                                       json={"login": login, "password": PASSWORD})
+            if reply.status != 200:
+                raise RuntimeError(f"login {login}: {reply.status} {await reply.text()}")
+            cookie = reply.cookies["hotline_session"].value
+            return await session.ws_connect(f"{base_url}/api/v1/ws",
+                                            headers={"Cookie": f"hotline_session={cookie}"})
+
+    sockets = await asyncio.gather(*(one(login) for login in logins))
+    for ws in sockets:
+        asyncio.get_running_loop().create_task(_read(ws, pops))
+    return session, sockets
+
+
+async def _read(ws: Any, pops: Pops) -> None:
+    import aiohttp
+
+    async for msg in ws:
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            break
+        now = time.time()
+        body = msg.json()
+        if body.get("type") == "screen_pop":
+            call = body["call"]
+            pops.got.append((now, call["pbx_call_id"], call["interface"], body["card"] is not None))
+
+
+# ---------------------------------------------------------------- the run
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def start_simulator(ctx: Any, opts: dict[str, Any]) -> tuple[Any, Connection, dict[str, Any]]:
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=simulator_process, args=(child, opts), name="pbx-simulator")
+    process.start()
+    return process, parent, parent.recv()
+
+
+async def ask(conn: Connection, message: Any) -> Any:
+    conn.send(message)
+    return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+
+async def raw_phase(ctx: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """A fresh simulator plays the same calls to a bare panoramisk Manager."""
+    settings = base_settings()
+    sim, sim_conn, hello = start_simulator(ctx, opts)
+    parent, child = ctx.Pipe()
+    raw = ctx.Process(target=raw_process, name="bare-panoramisk",
+                      args=(child, tuple(hello["address"]), settings.ami.user, settings.ami.secret))
+    raw.start()
+    try:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, parent.recv)  # logged in
+        if opts["warmup"]:  # the same calls as the service's run, so the same stream
+            await ask(sim_conn, ("warmup",))
+            await asyncio.sleep(0.5)
+        await ask(parent, "reset")
+        played = await ask(sim_conn, ("load",))
+        await asyncio.sleep(0.5)  # the last bytes cross the socket
+        counted = await ask(parent, "report")
+    finally:
+        sim_conn.send(("stop",))
+        for process in (raw, sim):
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    seconds = max(counted["last"] - played["first_event"], 1e-9)
+    return {"events": counted["count"], "emitted": played["events"],
+            "rate": counted["count"] / seconds, "seconds": seconds}
+
+
+async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> dict[str, Any]:
+    sim, sim_conn, hello = start_simulator(ctx, opts)
+    logins = await prepare_journal(url, hello["roster"])
+    parent, child = ctx.Pipe()
+    service = ctx.Process(target=service_process, name="hotline-service",
+                         args=(child, url, tuple(hello["address"]), str(var), opts["profile"]))
+    service.start()
+    spy = _py_spy(service.pid, opts["py_spy"])
+    loop = asyncio.get_running_loop()
+    client = None
+    try:
+        ready = await loop.run_in_executor(None, parent.recv)
+        base_url = f"http://127.0.0.1:{ready['port']}"
+        pops = Pops()
+        client, sockets = await open_operators(base_url, logins, pops)
+        await asyncio.sleep(0.5)
+        if opts["warmup"]:
+            # A service that has run a while: statements compiled, pool open, caches full.
+            await ask(sim_conn, ("warmup",))
+            await asyncio.sleep(2.0)
+        pops.got.clear()
+        baseline = await ask(parent, "baseline")
+        played = await ask(sim_conn, ("load",))
+        done_at, counts = await _wait_persisted(url, played["call_ids"], parent)
+        state = await ask(parent, "state")
+        await asyncio.sleep(1.0)  # late pops (the fallback with the card) for the count
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+            spy.wait(30)
+        if client is not None:
+            await client.close()
+        if service.is_alive():
+            parent.send("stop")
+            service.join(30)
+        sim_conn.send(("stop",))
+        for process in (service, sim):
+            process.join(20)
+            if process.is_alive():
+                process.kill()
+    return {"played": played, "done_at": done_at, "counts": counts, "state": state,
+            "baseline": baseline, "pops": pops, "operators": len(sockets)}
+
+
+def _py_spy(pid: int | None, out: str | None) -> subprocess.Popen[bytes] | None:
+    """Sample the service with py-spy (collapsed stacks in `out`), if asked."""
+    if not out or pid is None:
+        return None
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw",
+                             "--rate", "200", "--output", out, "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _wait_persisted(
+    url: str, call_ids: list[str], service: Connection, timeout: float = 600
+) -> tuple[float, dict[str, int]]:
+    """Wall time when every call is in the journal, ended, with its card, writer idle."""
+    deadline = time.monotonic() + timeout
+    want = len(call_ids)
+    while True:
+        counts = await journal_counts(url, call_ids)
+        now = time.time()
+        if counts["calls"] == counts["with_card"] == counts["ended"] == want:
+            state = await ask(service, "state")
+            if state["writer"]["queued"] == 0 and state["writer"]["spooled"] == 0:
+                return now, counts
+        if time.monotonic() > deadline:
+            return now, counts
+        await asyncio.sleep(0.05)
+
+
+def latencies(played: dict[str, Any], pops: Pops) -> dict[str, Any]:
+    """Each first pop of a (call, phone) against the simulator's stamp of its AgentCalled."""
+    stamps = played["stamps"]
+    first: dict[tuple[str, str], tuple[float, bool]] = {}
+    with_card: dict[tuple[str, str], float] = {}
+    for arrived, call_id, interface, card in sorted(pops.got):
+        key = (call_id, interface)
+        first.setdefault(key, (arrived, card))
+        if card:
+            with_card.setdefault(key, arrived)
+    ms = []
+    ms_card = []
+    for key, (arrived, _) in first.items():
+        sent = [t for t in stamps.get(key, []) if t <= arrived]
+        if sent:
+            ms.append((arrived - sent[-1]) * 1000)
+            if key in with_card:
+                ms_card.append((with_card[key] - sent[-1]) * 1000)
+    return {"rings": sum(len(v) for v in stamps.values()), "pops": len(first),
+            "without_card": sum(1 for _, card in first.values() if not card),
+            "ms": ms, "ms_card": ms_card}
+
+
+def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bool:
+    played, counts, state = run["played"], run["counts"], run["state"]
+    seconds = run["done_at"] - played["first_event"]
+    rate = played["events"] / seconds
+    lost = len(played["call_ids"]) - min(counts["calls"], counts["with_card"], counts["ended"])
+    lat = latencies(played, run["pops"])
+    peak_calls = max(state["peak_calls"], 1)
+    per_call = (state["peak_rss"] - run["baseline"]["rss"]) / peak_calls
+    ratio = rate / raw["rate"]
+    p99 = percentile(lat["ms"], 0.99) if lat["ms"] else float("inf")
+    print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']} reached over "
+          f"{opts['ramp']:g} s, time scale {opts['time_scale']}, {run['operators']} operators signed in with a WebSocket); "
+          f"outcomes {played['outcomes']}")
+    received = state["ami_events"] - run["baseline"]["ami_events"]
+    print(f"AMI events: {played['events']} emitted, {received:.0f} received by the "
+          f"service; simulator played them in {played['last_event'] - played['first_event']:.2f} s")
+    print(f"ingested with every call, timeline and card persisted: {rate:,.0f} events/s "
+          f"({seconds:.2f} s; {counts['timeline_rows']} timeline rows, {counts['cards']} cards)")
+    print(f"bare panoramisk on the same stream: {raw['rate']:,.0f} events/s "
+          f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s); "
+          f"ours = {ratio:.2f} of it")
+    if lat["ms"]:
+        print(f"screen-pop latency AgentCalled -> WebSocket: p50 {percentile(lat['ms'], .5):.1f} ms,"
+              f" p99 {p99:.1f} ms, max {max(lat['ms']):.1f} ms "
+              f"({lat['pops']} pops for {lat['rings']} rings, {lat['without_card']} without card)")
+    if lat["ms_card"]:
+        print(f"  ... until the pop carrying the card: p50 {percentile(lat['ms_card'], .5):.1f} ms,"
+              f" p99 {percentile(lat['ms_card'], .99):.1f} ms, max {max(lat['ms_card']):.1f} ms")
+    print(f"calls lost: {lost}; journal writer: {state['batches']} batches of "
+          f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
+          f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
+          f"service event loop turn p50 {state['loop_turn_ms']:.1f} ms, "
+          f"p99 {state['loop_turn_ms_p99']:.1f} ms")
+    print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
+          f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
+          f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
+    met = rate >= 10_000 and ratio >= 0.5 and p99 < 100 and lost == 0
+    print("targets (>= 10,000 events/s, >= 0.5 of raw, p99 < 100 ms, 0 lost):",
+          "met" if met else "NOT met")
+    return met
+
+
+async def main(opts: dict[str, Any]) -> int:
+    ctx = mp.get_context("spawn")
+    raw = await raw_phase(ctx, opts)
+    url = await create_database()
+    try:
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as var:
+            run = await service_phase(ctx, opts, url, Path(var))
+    finally:
+        await drop_database(url)
+    return 0 if report(opts, raw, run) else 1
+
+
+def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls in all")
+    parser.add_argument("--concurrency", type=int, default=500, help="calls at once")
+    parser.add_argument("--time-scale", type=float, default=0.1,
+                        help="simulated seconds per real second (0.1: ten times faster)")
+    parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
+    parser.add_argument("--ramp", type=float, default=None,
+                        help="real seconds over which the first calls start "
+                             "(default: 20 simulated seconds)")
+    parser.add_argument("--warmup", type=int, default=50,
+                        help="calls played (and not measured) before the run")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the service into FILE")
+    parser.add_argument("--py-spy", metavar="FILE",
+                        help="sample the service with py-spy into FILE (collapsed stacks)")
+    args = parser.parse_args(argv)
+    ramp = args.ramp if args.ramp is not None else 20 * args.time_scale
+    return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
+            "ramp": ramp, "warmup": args.warmup,
+            "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
+            "profile": args.profile, "py_spy": args.py_spy}
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args())))
