@@ -78,11 +78,16 @@ class Hub:
 
     def __init__(self) -> None:
         self._subscribers: dict[int, Subscriber] = {}
+        # Every ringing phone and every call state asks "who sits at this phone": an index,
+        # not a scan of every open socket (hundreds of them in a busy contact center).
+        self._by_interface: dict[str, dict[int, Subscriber]] = {}
         # Called with a new subscriber (e.g. to send administrators the board at once).
         self.on_subscribe: list[Callable[[Subscriber], None]] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers[subscriber.id] = subscriber
+        if subscriber.interface:
+            self._by_interface.setdefault(subscriber.interface.lower(), {})[subscriber.id] = subscriber
         log.info("live subscriber joined", user_id=subscriber.user_id, count=len(self))
         for hook in self.on_subscribe:
             try:
@@ -92,6 +97,11 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.pop(subscriber.id, None)
+        if subscriber.interface:
+            at_phone = self._by_interface.get(subscriber.interface.lower(), {})
+            at_phone.pop(subscriber.id, None)
+            if not at_phone:
+                self._by_interface.pop(subscriber.interface.lower(), None)
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -101,8 +111,7 @@ class Hub:
 
     def at_interface(self, interface: str) -> list[Subscriber]:
         """Subscribers whose phone is `interface` (Asterisk device names compare caselessly)."""
-        wanted = interface.lower()
-        return [s for s in self if s.interface and s.interface.lower() == wanted]
+        return list(self._by_interface.get(interface.lower(), {}).values())
 
     def admins(self) -> list[Subscriber]:
         return [s for s in self if s.is_admin]

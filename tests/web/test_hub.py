@@ -31,6 +31,21 @@ def test_messages_reach_the_phone_the_user_and_the_admins() -> None:
     assert hub.at_interface("PJSIP/op101") == []
 
 
+def test_two_tabs_at_one_phone_both_pop_until_each_closes() -> None:
+    """An operator with the workspace open in two tabs gets the pop in both; closing one
+    leaves the other, closing both leaves nobody at the phone."""
+    hub = Hub()
+    first, second = _sub(1, interface="PJSIP/op101"), _sub(1, interface="PJSIP/op101")
+    hub.subscribe(first)
+    hub.subscribe(second)
+    assert hub.at_interface("PJSIP/op101") == [first, second]
+    hub.unsubscribe(first)
+    hub.unsubscribe(first)  # a second close of the same socket changes nothing
+    assert hub.at_interface("PJSIP/op101") == [second]
+    hub.unsubscribe(second)
+    assert hub.at_interface("PJSIP/op101") == [] and len(hub) == 0
+
+
 def test_a_browser_too_slow_to_read_is_closed_not_waited_for() -> None:
     sub = _sub(1)
     for n in range(OUTBOX_SIZE + 5):
