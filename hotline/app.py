@@ -7,9 +7,11 @@ cancels and awaits what start-up began.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC
 
 import structlog
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 
 from hotline.bootstrap import card_rules, sync_region
@@ -25,7 +27,7 @@ from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
 from hotline.telephony import Telephony
 from hotline.web.keys import (
-    DIGEST, ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SESSIONS, SETTINGS, TELEPHONY,
+    CALENDAR, DIGEST, ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SCHEDULER, SESSIONS, SETTINGS, TELEPHONY,
 )
 from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
@@ -45,6 +47,7 @@ def create_app(
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
+    app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_digest)
     app.cleanup_ctx.append(_rollup)
     if telephony:
@@ -69,7 +72,9 @@ def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp c
         engine = make_engine(url)
         app[ENGINE] = engine
         app[SESSIONS] = make_sessionmaker(engine)
-        await sync_region(app[SESSIONS], settings, load_calendar_dir(settings.service.calendar_dir))
+        # The production calendar is read once here; every part of the service shares it.
+        app[CALENDAR] = load_calendar_dir(settings.service.calendar_dir)
+        await sync_region(app[SESSIONS], settings, app[CALENDAR])
         log.info("database ready", backend=engine.dialect.name)
         yield
         await engine.dispose()
@@ -77,10 +82,18 @@ def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp c
     return ctx
 
 
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    """One APScheduler for the service's periodic journal jobs (digest, roll-up)."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    app[SCHEDULER] = scheduler
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
+
+
 async def _digest(app: web.Application) -> AsyncIterator[None]:
     """The morning deadline digest: a job at the start of each working day (no PBX needed)."""
-    settings = app[SETTINGS]
-    job = DigestJob(settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir))
+    job = DigestJob(app[SETTINGS], app[SESSIONS], app[CALENDAR], scheduler=app[SCHEDULER])
     app[DIGEST] = job
     await job.start()
     yield
@@ -89,17 +102,14 @@ async def _digest(app: web.Application) -> AsyncIterator[None]:
 
 async def _rollup(app: web.Application) -> AsyncIterator[None]:
     """The nightly roll-up of the call statistics' past days (no PBX needed)."""
-    settings = app[SETTINGS]
-    job = RollupJob(settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir))
+    job = RollupJob(app[SETTINGS], app[SESSIONS], app[CALENDAR], scheduler=app[SCHEDULER])
     await job.start()
     yield
     await job.stop()
 
 
 async def _telephony(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    calendar = load_calendar_dir(settings.service.calendar_dir)
-    telephony = Telephony(settings, app[SESSIONS], calendar, registry=app[METRICS])
+    telephony = Telephony(app[SETTINGS], app[SESSIONS], app[CALENDAR], registry=app[METRICS])
     app[TELEPHONY] = telephony
     app[HEALTH_PROBES]["pbx"] = telephony.health
     await telephony.start()
@@ -133,8 +143,7 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
         return telephony.modes.overrides if telephony.modes is not None else ()
 
     dialer = SurveyDialer(
-        settings, app[SESSIONS], load_calendar_dir(settings.service.calendar_dir),
-        telephony.actions, overrides=overrides,  # type: ignore[arg-type]
+        settings, app[SESSIONS], app[CALENDAR], telephony.actions, overrides=overrides,  # type: ignore[arg-type]
     )
     await dialer.start()
     yield
@@ -145,8 +154,7 @@ def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
     """The electronic secretary's FastAGI server (`[asterisk] agi_serve`)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        calendar = load_calendar_dir(settings.service.calendar_dir)
+        settings, calendar = app[SETTINGS], app[CALENDAR]
         service = IvrService(
             settings, scripts, calendar, app[SESSIONS], card_rules(settings, calendar)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +33,8 @@ DIGEST = web.AppKey("digest", DigestJob)
 # and the card rules (deadlines) the API applies.
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
 CALENDAR = web.AppKey("calendar", ProductionCalendar)
+# The periodic journal jobs' shared scheduler (the digest, the call statistics' roll-up).
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 CARD_RULES = web.AppKey("card_rules", CardRules)
 # Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
 HUB = web.AppKey("hub", Hub)

@@ -17,7 +17,6 @@ from hotline.web.keys import (
 )
 from hotline.web.live import LiveFeed
 from hotline.web.sessions import SessionStore
-from journal.calendar import load_calendar_dir
 
 
 def setup_api(app: web.Application) -> None:
@@ -46,13 +45,10 @@ def setup_api(app: web.Application) -> None:
 
 
 async def _web_state(app: web.Application) -> AsyncIterator[None]:
-    """The sign-in sessions (in the journal's database), the production calendar and the card
-    rules the API applies (read once at start-up)."""
-    settings = app[SETTINGS]
+    """The sign-in sessions (in the journal's database) and the card rules the API applies
+    (on the production calendar the composition root read once)."""
     app[WEB_SESSIONS] = SessionStore(app[SESSIONS])
-    calendar = load_calendar_dir(settings.service.calendar_dir)
-    app[CALENDAR] = calendar
-    app[CARD_RULES] = card_rules(settings, calendar)
+    app[CARD_RULES] = card_rules(app[SETTINGS], app[CALENDAR])
     yield
 
 
