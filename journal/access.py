@@ -47,6 +47,13 @@ def sees_every_card(actor: Actor) -> bool:
     return actor.is_admin or actor.is_system
 
 
+def may_see_card_of(actor: Actor, organization_id: int | None) -> bool:
+    """`visible_cards` for one card already in memory (the screen-pop's cached cards)."""
+    if sees_every_card(actor):
+        return True
+    return reads_cards(actor) and organization_id == actor.organization_id
+
+
 def can_close(actor: Actor) -> bool:
     """Only the administrator of the contact center closes cards."""
     return actor.is_admin

@@ -26,6 +26,11 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A connection past the pool's size is closed when returned, and the next one costs a
+    # new login (and TLS negotiation, and asyncpg's prepared statements anew): keep enough
+    # for the journal writer, the screen-pops' reads and the API's requests of a busy hour.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     return create_async_engine(url, **kwargs)
 
 

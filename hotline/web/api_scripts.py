@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.web.common import actor_of, int_param, json_body, path_id, row_json
-from hotline.web.keys import SESSIONS
+from hotline.web.keys import LIVE, SESSIONS
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import AnswerScript
@@ -52,6 +52,7 @@ async def create(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         script = await create_script(db, actor_of(request), body)
         out = script_json(script)
+    _scripts_changed(request)
     return web.json_response(out, status=201)
 
 
@@ -60,7 +61,15 @@ async def update(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         script = await update_script(db, actor_of(request), path_id(request), body)
         out = script_json(script)
+    _scripts_changed(request)
     return web.json_response(out)
+
+
+def _scripts_changed(request: web.Request) -> None:
+    """The next screen-pop shows the edit (other instances within the cache's lifetime)."""
+    live = request.app.get(LIVE)
+    if live is not None:
+        live.scripts.invalidate()
 
 
 def add_routes(app: web.Application) -> None:

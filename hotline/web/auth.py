@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from hotline.web.common import ACTOR, actor_of, json_body
 from hotline.web.errors import ApiError, Handler, error_response
-from hotline.web.keys import SESSIONS, SETTINGS, WEB_SESSIONS
+from hotline.web.keys import HUB, SESSIONS, SETTINGS, WEB_SESSIONS
 from hotline.web.sessions import WebSession
 from journal import audit
 from journal.actors import Actor
@@ -149,6 +149,7 @@ def _locked(until: datetime) -> ApiError:
 async def logout(request: web.Request) -> web.Response:
     session = request[WEB_SESSION]
     await request.app[WEB_SESSIONS].drop(session.token)
+    request.app[HUB].close_session(session.token)  # its live sockets end with it
     async with unit_of_work(request.app[SESSIONS]) as db:
         await audit.record(db, actor_of(request), "logout", "user", session.user_id)
     response = web.json_response({"ok": True})

@@ -23,12 +23,15 @@ from typing import Any
 
 import structlog
 
+from journal.actors import Actor
+
 log = structlog.get_logger(__name__)
 
 Message = dict[str, Any]
 OUTBOX_SIZE = 256
 CLOSE_GOING_AWAY = 1001
 CLOSE_TOO_SLOW = 4408
+CLOSE_SESSION_ENDED = 4401
 _ids = itertools.count(1)
 
 
@@ -53,6 +56,12 @@ class Subscriber:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def actor(self) -> Actor:
+        """Who reads through this socket, as the journal's access rules know them (the
+        session sweep closes the socket when the session or the account ends)."""
+        return Actor(self.user_id, self.login, self.role, self.organization_id)
 
     def put(self, message: Message) -> None:
         """Queue a message; a full outbox marks the subscriber for disconnection."""
@@ -127,6 +136,13 @@ class Hub:
         targets = self.admins()
         for subscriber in targets:
             subscriber.put(message)
+        return len(targets)
+
+    def close_session(self, token: str, code: int = CLOSE_SESSION_ENDED) -> int:
+        """Close the sockets opened with a session (its sign-out); how many."""
+        targets = [s for s in self if s.session_token == token]
+        for subscriber in targets:
+            subscriber.close(code)
         return len(targets)
 
     def close_all(self) -> None:

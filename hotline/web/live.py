@@ -9,19 +9,16 @@ or the consultation leg of an attended transfer), that user's sockets get
 
 The card (РКК) is created by the journal writer when the call arrives, keyed by the PBX call
 id, so the card exists before any phone rings. We do not create it here: a second writer of
-the same call row would race the journal writer's own insert (its batch would then be refused
-and set aside). Nor do we wait for `writer.flushed()`: that waits for the whole queue to go
-idle, which under load or during a database outage may take long. Instead the pop waits up to
-`CARD_WAIT` seconds for the writer to say that the call's arrival is committed (it normally
-is within tens of milliseconds, since `CallArrived` was queued before the ringing), then reads
-the call row's `card_id`; if the card is still not there (database outage, writer spooling),
-the pop goes out without the card and with `card_pending: true`, and a second `screen_pop`
-with the card follows when it appears (polled, up to `CARD_LATE` seconds). At most
-`POP_DB_SLOTS` pops read the journal at once, so a burst of ringing phones never takes the
-connections the journal writer needs (a pop waits for the writer; a starved writer would make
-every pop late). The card, the earlier cards of the same phone and everything else is
-read through `journal.access` as the ringing user: an operator never receives another
-organization's card (it is simply null).
+the same call row would race the journal writer's own insert. What a pop shows is gathered
+once per call from its arrival (`hotline.web.screen_pop`: the card as the writer committed it,
+the caller's earlier cards, the scripts), so a ringing phone costs no read of the journal and
+a burst of rings does not queue behind the database. The pop waits up to `CARD_WAIT` seconds
+for that; if the card is still not there (database outage, writer spooling, a burst of
+arrivals), the pop goes out without it and with `card_pending: true`, and a second
+`screen_pop` with the card follows when it appears (up to `CARD_LATE` seconds). Each user's
+pop holds only what `journal.access` lets that user see: an operator never receives another
+organization's card (it is simply null). The cards a pop showed are audited as a list (152-ФЗ)
+through the journal writer (`screen_pop_shown` records), batched and kept through outages.
 
 Live board (administrators): `{"type": "board", "calls": [...], "waiting": n, "lines": [...]}`,
 sent on subscribing, at most every `BOARD_INTERVAL` seconds while calls change, and every
@@ -40,7 +37,6 @@ connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -48,28 +44,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.pbx.events import AgentChanged, CallEnded, CallSnapshot, DomainEvent, OperatorRinging
+from hotline.pbx.events import (
+    AgentChanged, CallArrived, CallEnded, CallSnapshot, DomainEvent, OperatorAnswered,
+    OperatorRinging,
+)
 from hotline.telephony import Telephony
 from hotline.web.call_states import CallLeg, CallStates
 from hotline.web.hub import Hub, Message, Subscriber
-from journal.access import earlier_cards_for_phone, get_card_for
-from journal.actors import Actor
+from hotline.web.screen_pop import CallCard, CallCards, CardValues, ScriptsCache
+from journal.access import may_see_card_of
 from journal.cards import STATUS_TITLES, json_value
-from journal.db import unit_of_work
-from journal.errors import NotFound
-from journal.models import AnswerScript, Call, Card, CardStatus, User
+from journal.models import CardStatus
 
 log = structlog.get_logger(__name__)
 
 CARD_WAIT = 0.6
 CARD_LATE = 15.0
-CARD_POLL = 0.02
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
-MAX_SCRIPTS = 20
 POP_DB_SLOTS = 8
 EARLIER_LIMIT = 10
 CARD_FIELDS = (
@@ -86,10 +80,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def card_json(card: Card, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
-    body = {name: json_value(getattr(card, name)) for name in fields}
-    body["status_title"] = STATUS_TITLES.get(CardStatus(card.status), card.status)
-    body["url"] = f"/api/v1/cards/{card.id}"
+def _no_arrival(_pbx_call_id: str) -> None:
+    """Without telephony there is no writer to ask: read the journal."""
+    return None
+
+
+def card_json(card: CardValues, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
+    body = {name: json_value(card[name]) for name in fields}
+    body["status_title"] = STATUS_TITLES.get(CardStatus(card["status"]), card["status"])
+    body["url"] = f"/api/v1/cards/{card['id']}"
     return body
 
 
@@ -197,9 +196,15 @@ class LiveFeed:
         self.card_late = card_late
         self.agents: dict[str, AgentState] = {}
         self.call_states = CallStates()
-        self._call_rows: dict[str, int] = {}  # PBX call id -> journal call id, from the pops
         self._tasks: set[asyncio.Task[None]] = set()
-        self._db_slots = asyncio.Semaphore(POP_DB_SLOTS)
+        # At most this many pop reads of the journal at once, so a burst of arriving calls
+        # never takes the connections the journal writer needs (a starved writer would make
+        # every pop late).
+        db_slots = asyncio.Semaphore(POP_DB_SLOTS)
+        writer = getattr(telephony, "writer", None)
+        self.cards = CallCards(sessions, writer.arrival if writer is not None else _no_arrival,
+                               db_slots, card_late=card_late)
+        self.scripts = ScriptsCache(sessions)
         self._board_dirty = asyncio.Event()
         self._board_task: asyncio.Task[None] | None = None
         hub.on_subscribe.append(self._greet)
@@ -223,6 +228,7 @@ class LiveFeed:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.cards.close()
         self.hub.close_all()
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -236,114 +242,102 @@ class LiveFeed:
         """A Telephony listener: runs on the PBX event path, so it only schedules work."""
         self._board_dirty.set()
         for event in events:
-            if isinstance(event, OperatorRinging):
+            if isinstance(event, CallArrived):
+                self.cards.prepare(event.call_id)  # before any phone rings
+            elif isinstance(event, OperatorRinging):
                 targets = self.hub.at_interface(event.interface)
                 if targets:
                     self._spawn(self._pop(event, targets), f"screen-pop-{event.call_id}")
+            elif isinstance(event, OperatorAnswered):
+                self.cards.answered(event.call_id)
         self._send_call_states(events)
+        for event in events:
+            if isinstance(event, CallEnded):
+                self.cards.forget(event.call_id)
 
     async def _pop(self, event: OperatorRinging, targets: list[Subscriber]) -> None:
         bound = log.bind(call_id=event.call_id, interface=event.interface)
         try:
             snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
             started = time.monotonic()
-            call_id, card_id = await self._card_of(event.call_id, self.card_wait)
-            self._remember_row(event.call_id, call_id)
-            for subscriber in targets:
-                message = await self._pop_message(subscriber, event, snapshot, call_id, card_id)
-                if message is not None:
-                    subscriber.put(message)
-            bound.info("screen pop sent", card_id=card_id, users=[s.user_id for s in targets],
+            entry = self.cards.prepare(event.call_id)
+            ready = await entry.wait(self.card_wait)
+            await self._send_pops(event, snapshot, entry, targets)
+            bound.info("screen pop sent", card_id=entry.card["id"] if entry.card else None,
+                       users=[s.user_id for s in targets],
                        ms=int((time.monotonic() - started) * 1000))
-            if card_id is None:
-                call_id, card_id = await self._card_of(event.call_id, self.card_late)
-                if card_id is None:
-                    bound.warning("screen pop without a card: the journal has none yet")
-                    return
-                for subscriber in targets:
-                    message = await self._pop_message(subscriber, event, snapshot, call_id, card_id)
-                    if message is not None:
-                        subscriber.put(message)
+            if ready:
+                if entry.card is None:
+                    bound.warning("screen pop without a card: the journal has none")
+                return
+            # The card follows in a second pop as soon as the journal has it.
+            if await entry.wait(self.card_late) and entry.card is not None:
+                await self._send_pops(event, snapshot, entry, targets)
+            else:
+                bound.warning("screen pop without a card: the journal has none yet")
         except Exception:
             bound.exception("screen pop failed")
 
-    async def _card_of(self, pbx_call_id: str, wait: float) -> tuple[int | None, int | None]:
-        """(call row id, card id) of a PBX call, waiting up to `wait` s for the writer.
-
-        The journal writer says when the call's arrival is committed and with which card, so
-        a pop does not poll the database (hundreds of pops polling at once would take
-        the connections the writer needs); polling is left for a card written later, from
-        the spool after an outage.
-        """
-        deadline = time.monotonic() + wait
+    async def _send_pops(
+        self,
+        event: OperatorRinging,
+        snapshot: CallSnapshot | None,
+        entry: CallCard,
+        targets: list[Subscriber],
+    ) -> None:
+        """One pop per socket, each showing only what its user may see; the cards shown are
+        audited (personal data) through the journal writer, batched and spooled."""
+        card = await self.cards.current_card(entry) if entry.ready.is_set() else None
+        shown: list[dict[str, Any]] = []
+        for subscriber in targets:
+            message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card)
+            subscriber.put(message)
+            if card_ids:
+                shown.append({
+                    "event": "screen_pop_shown", "call_id": event.call_id,
+                    "at": _now().isoformat(), "user_id": subscriber.user_id,
+                    "login": subscriber.login, "interface": event.interface,
+                    "card_ids": card_ids,
+                })
         writer = getattr(self.telephony, "writer", None)
-        pending = writer.arrival(pbx_call_id) if writer is not None else None
-        if pending is not None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    written = await asyncio.shield(pending)
-                if written is not None and written[1] is not None:
-                    return written  # committed: the writer says where the card is
-        delay = CARD_POLL
-        while True:
-            try:
-                async with self._db_slots, self.sessions() as session:
-                    row = (await session.execute(
-                        select(Call.id, Call.card_id).where(Call.pbx_call_id == pbx_call_id)
-                    )).first()
-            except Exception as exc:  # the database may be away: the pop goes without a card
-                log.warning("screen pop cannot read the journal", error=repr(exc)[:200])
-                row = None
-            if row is not None and row.card_id is not None:
-                return row.id, row.card_id
-            if time.monotonic() + delay > deadline:
-                return (row.id if row is not None else None), None
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
+        if shown and writer is not None:
+            writer.submit_records(shown)
 
     async def _pop_message(
         self,
         subscriber: Subscriber,
         event: OperatorRinging,
         snapshot: CallSnapshot | None,
-        call_id: int | None,
-        card_id: int | None,
-    ) -> Message | None:
-        """The pop for one user, every card read as that user (None: the user is gone)."""
+        entry: CallCard,
+        card: CardValues | None,
+    ) -> tuple[Message, list[int]]:
+        """The pop for one user, from memory: the card and the earlier cards that user may
+        see, and their organization's scripts; with the ids of the cards it shows."""
+        actor = subscriber.actor
         message: Message = {
             "type": "screen_pop",
-            "call": call_json(snapshot, event, call_id),
+            "call": call_json(snapshot, event, entry.call_row_id),
             "card": None,
-            "card_pending": card_id is None,
+            "card_pending": not entry.ready.is_set(),
             "earlier_cards": [],
             "scripts": [],
         }
+        shown: list[int] = []
+        if card is not None:
+            if may_see_card_of(actor, card["organization_id"]):
+                message["card"] = card_json(card)
+                shown.append(card["id"])
+            else:
+                log.warning("screen pop of a card the user may not see",
+                            user_id=subscriber.user_id, card_id=card["id"])
+        earlier = [c for c in entry.earlier if may_see_card_of(actor, c["organization_id"])]
+        message["earlier_cards"] = [card_json(c, EARLIER_FIELDS) for c in earlier[:EARLIER_LIMIT]]
+        shown += [c["id"] for c in earlier[:EARLIER_LIMIT]]
         try:
-            async with self._db_slots, unit_of_work(self.sessions) as session:
-                user = await session.get(User, subscriber.user_id)
-                if user is None or not user.active:
-                    return None
-                actor = Actor.of(user)
-                card = None
-                if card_id is not None:
-                    try:
-                        card = await get_card_for(session, actor, card_id)
-                    except NotFound:
-                        log.warning("screen pop of a card the user may not see",
-                                    user_id=user.id, card_id=card_id)
-                if card is not None:
-                    message["card"] = card_json(card)
-                    if card.applicant_phone:
-                        earlier = await earlier_cards_for_phone(
-                            session, actor, card.applicant_phone, limit=EARLIER_LIMIT + 1
-                        )
-                        message["earlier_cards"] = [
-                            card_json(c, EARLIER_FIELDS) for c in earlier if c.id != card.id
-                        ][:EARLIER_LIMIT]
-                message["scripts"] = await _scripts(session, user.organization_id)
+            message["scripts"] = await self.scripts.for_organization(subscriber.organization_id)
         except Exception as exc:  # the call still rings: send what we know
-            log.warning("screen pop without journal data", error=repr(exc)[:200])
-        return message
+            log.warning("screen pop without answer scripts", error=repr(exc)[:200])
+        return message, shown
 
     # ------------------------------------------------------------ board
 
@@ -380,7 +374,7 @@ class LiveFeed:
             # call it remembers is still on (and a call missing here is over).
             legs = self.call_states.live_at(subscriber.interface)
             subscriber.put({"type": "call_legs", "legs": [
-                leg.as_message(self._call_rows.get(leg.pbx_call_id)) for leg in legs]})
+                leg.as_message(self.cards.call_row_id(leg.pbx_call_id)) for leg in legs]})
 
     async def _board_loop(self) -> None:
         while True:
@@ -443,42 +437,18 @@ class LiveFeed:
 
     # ------------------------------------------------------------ call states
 
-    def _remember_row(self, pbx_call_id: str, call_row_id: int | None) -> None:
-        if call_row_id is not None and self.call_states.knows(pbx_call_id):
-            self._call_rows[pbx_call_id] = call_row_id
-
     def _send_call_states(self, events: Sequence[DomainEvent]) -> None:
         """Tell each operator whose phone is on a call how their leg of it goes."""
         for leg in self.call_states.feed(events):
             self._send_leg(leg)
-        for event in events:
-            if isinstance(event, CallEnded):
-                self._call_rows.pop(event.call_id, None)
 
     def _send_leg(self, leg: CallLeg) -> None:
         targets = self.hub.at_interface(leg.interface)
         if targets:
-            message = leg.as_message(self._call_rows.get(leg.pbx_call_id))
+            message = leg.as_message(self.cards.call_row_id(leg.pbx_call_id))
             for subscriber in targets:
                 subscriber.put(message)
 
     @staticmethod
     def agent_message(state: AgentState) -> Message:
         return {"type": "agent_state", **state.as_json()}
-
-
-async def _scripts(session: AsyncSession, organization_id: int | None) -> list[dict[str, Any]]:
-    """Answer scripts (скрипты ответов) of the user's organization and the common ones."""
-    rows = await session.scalars(
-        select(AnswerScript)
-        .where(AnswerScript.active.is_(True),
-               or_(AnswerScript.organization_id.is_(None),
-                   AnswerScript.organization_id == organization_id))
-        .order_by(AnswerScript.title)
-        .limit(MAX_SCRIPTS)
-    )
-    return [
-        {"id": s.id, "title": s.title, "keywords": s.keywords, "body": s.body,
-         "topic_code": s.topic_code}
-        for s in rows
-    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -58,5 +60,9 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     live = LiveFeed(app[HUB], app[SESSIONS], app.get(TELEPHONY))
     app[LIVE] = live
     live.start()
+    sweep = asyncio.create_task(ws.sweep_sessions(app[HUB], app[WEB_SESSIONS]),
+                                name="ws-session-sweep")
     yield
+    sweep.cancel()
+    await asyncio.gather(sweep, return_exceptions=True)
     await live.stop()

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from journal.models import WebSessionRow
+from journal.models import User, WebSessionRow
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -95,6 +96,28 @@ class SessionStore:
                 row.last_seen = now
             return WebSession(token, row.csrf, row.user_id, row.created_at, row.last_seen)
 
+    async def alive(self, tokens: Collection[str]) -> set[str]:
+        """Which of `tokens` still open a session of an active account; their idle clocks
+        restart (an open workspace counts as activity). One query for all of them: the live
+        sockets of a whole contact center are checked together."""
+        now = self.clock()
+        by_hash = {_digest(token): token for token in tokens if token and len(token) <= 128}
+        if not by_hash:
+            return set()
+        async with self.sessions.begin() as db:
+            rows = (await db.execute(
+                select(WebSessionRow.token_hash, WebSessionRow.created_at, WebSessionRow.last_seen)
+                .join(User, User.id == WebSessionRow.user_id)
+                .where(WebSessionRow.token_hash.in_(by_hash), User.active.is_(True))
+            )).all()
+            live = [row for row in rows if not self._is_expired(row, now)]
+            touch = [row.token_hash for row in live if now - row.last_seen >= TOUCH_EVERY]
+            if touch:
+                await db.execute(update(WebSessionRow)
+                                 .where(WebSessionRow.token_hash.in_(touch))
+                                 .values(last_seen=now))
+        return {by_hash[row.token_hash] for row in live}
+
     async def drop(self, token: str | None) -> None:
         if token:
             async with self.sessions.begin() as db:
@@ -109,5 +132,5 @@ class SessionStore:
         return or_(WebSessionRow.last_seen <= now - self.idle,
                    WebSessionRow.created_at <= now - self.absolute)
 
-    def _is_expired(self, row: WebSessionRow, now: datetime) -> bool:
+    def _is_expired(self, row: WebSessionRow | Any, now: datetime) -> bool:
         return now - row.last_seen >= self.idle or now - row.created_at >= self.absolute

@@ -6,8 +6,9 @@ SameSite does not cover every case, so the `Origin` must name this very service
 (cross-site WebSocket hijacking); clients that send no Origin (not browsers) are let in.
 
 Messages go server → browser only; the browser may send `{"type": "ping"}` and gets
-`{"type": "pong"}`. When the session ends (sign-out, expiry) the socket is closed with code
-4401 at the next check; a browser too slow to read is closed with 4408.
+`{"type": "pong"}`. When the session ends the socket is closed with code 4401: at once for a
+sign-out here, at the next sweep for an expiry, a disabled account or a sign-out on another
+instance. A browser too slow to read is closed with 4408.
 """
 
 from __future__ import annotations
@@ -23,15 +24,15 @@ from aiohttp import WSMsgType, web
 from hotline.web.auth import WEB_SESSION
 from hotline.web.common import actor_of
 from hotline.web.errors import ApiError
-from hotline.web.hub import CLOSE_TOO_SLOW, Subscriber
-from hotline.web.keys import HUB, SESSIONS, WEB_SESSIONS
+from hotline.web.hub import CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, Hub, Subscriber
+from hotline.web.keys import HUB, SESSIONS
+from hotline.web.sessions import SessionStore
 from journal.models import User
 
 log = structlog.get_logger(__name__)
 
 SESSION_CHECK = 15.0
 HEARTBEAT = 25.0
-CLOSE_SESSION_ENDED = 4401
 
 
 def same_origin(request: web.Request) -> bool:
@@ -66,16 +67,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     hub.subscribe(subscriber)
     sender = asyncio.create_task(_send(ws, subscriber), name=f"ws-send-{user.login}")
-    watcher = asyncio.create_task(_watch_session(request, ws, subscriber), name="ws-session")
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and _is_ping(msg.data):
                 subscriber.put({"type": "pong"})
     finally:
         hub.unsubscribe(subscriber)
-        for task in (sender, watcher):
-            task.cancel()
-        await asyncio.gather(sender, watcher, return_exceptions=True)
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
         if not ws.closed:
             await ws.close()
         log.info("live subscriber left", user_id=user.id)
@@ -106,14 +105,23 @@ async def _send(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
             return
 
 
-async def _watch_session(
-    request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber
-) -> None:
-    """Close the socket when its session ends (sign-out, expiry, account disabled)."""
-    store = request.app[WEB_SESSIONS]
+async def sweep_sessions(hub: Hub, store: SessionStore) -> None:
+    """Close the sockets whose session ended (sign-out, expiry, account disabled).
+
+    One query every `SESSION_CHECK` seconds for every open socket of this process, not a
+    task and a transaction per socket: hundreds of workspaces stay open all day.
+    """
     while True:
         await asyncio.sleep(SESSION_CHECK)
-        # A look-up keeps the session alive: an open workspace counts as activity.
-        if await store.get(subscriber.session_token) is None:
-            await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
-            return
+        subscribers = list(hub)
+        if not subscribers:
+            continue
+        try:
+            alive = await store.alive({s.session_token for s in subscribers})
+        except Exception as exc:  # the database is away: keep the sockets, ask again later
+            log.warning("live sessions not checked", error=repr(exc)[:200])
+            continue
+        for subscriber in subscribers:
+            if subscriber.session_token not in alive:
+                log.info("live socket closed: session ended", user_id=subscriber.user_id)
+                subscriber.close(CLOSE_SESSION_ENDED)

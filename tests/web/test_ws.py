@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from hotline.app import create_app
 from hotline.config import Settings
@@ -22,9 +22,11 @@ from hotline.web import ws as ws_module
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.actors import Actor
-from journal.models import Call, CallbackTask
+from journal.models import Call, CallbackTask, User, WebSessionRow
 from journal.users import add_user
-from tests.test_service_with_pbx import FUND_LINE, running, service_settings, settle
+from tests.test_service_with_pbx import (
+    FUND_LINE, INSURER_LINE, running, service_settings, settle,
+)
 
 PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
@@ -83,6 +85,12 @@ class Browser:
                                     headers={"X-CSRF-Token": self.csrf})
         text = await resp.text()
         assert resp.status == expect, f"{path}: {resp.status} {text}"
+        return await resp.json()
+
+    async def patch(self, path: str, body: dict[str, Any]) -> Any:
+        resp = await self.http.patch(self.client.make_url(path), json=body,
+                                     headers={"X-CSRF-Token": self.csrf})
+        assert resp.status == 200, f"{path}: {resp.status} {await resp.text()}"
         return await resp.json()
 
     async def get(self, path: str) -> Any:
@@ -205,6 +213,63 @@ async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, 
     assert earlier == {first["card"]["id"]: "draft"}
 
 
+async def test_each_operator_sees_only_their_organizations_earlier_cards(client, sim, browsers) -> None:
+    """A citizen who called the insurer and then the fund: the fund's operator sees no
+    insurer's card among the earlier ones, the insurer's operator no fund's card."""
+    op101 = await browsers["op101"].login("op101")
+    sogaz = await browsers["sogaz-op"].login("sogaz-op")
+    await op101.connect()
+    await sogaz.connect()
+    await asyncio.sleep(0.05)
+    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100")
+    insurer_first = await sogaz.next_of("screen_pop", timeout=5)
+    await sim.wait_idle(timeout=20)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
+    fund_first = await op101.next_of("screen_pop", timeout=5)
+    await sim.wait_idle(timeout=20)
+    assert fund_first["card"]["number"].startswith("TFOMS") and fund_first["earlier_cards"] == []
+
+    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100")
+    insurer_second = await sogaz.next_of("screen_pop", timeout=5)
+    assert [c["id"] for c in insurer_second["earlier_cards"]] == [insurer_first["card"]["id"]]
+    await sim.wait_idle(timeout=20)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
+    fund_second = await op101.next_of("screen_pop", timeout=5)
+    assert [c["id"] for c in fund_second["earlier_cards"]] == [fund_first["card"]["id"]]
+
+
+async def test_level_two_sees_the_card_as_level_one_left_it_and_the_new_script(
+    client, sim, browsers
+) -> None:
+    """The pop is gathered when the call arrives, but once op101 has answered and written
+    the citizen's question, the level-2 pop shows the card as saved; a script the
+    administrator added meanwhile is in it too."""
+    op101 = await browsers["op101"].login("op101")
+    op201 = await browsers["op201"].login("op201")
+    admin = await browsers["admin"].login("admin")
+    await op101.connect()
+    await op201.connect()
+    await asyncio.sleep(0.05)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                   auto_answer=False, timing=LONG_TALK)
+    pop = await op101.next_of("screen_pop", timeout=5)
+    assert "Смена страховой" not in {s["title"] for s in pop["scripts"]}
+    assert sim.answer("PJSIP/op101")
+    await _talking(client, pop["call"]["pbx_call_id"], "PJSIP/op101")
+    card = await op101.get(f"/api/v1/cards/{pop['card']['id']}")
+    await op101.patch(f"/api/v1/cards/{card['id']}", {
+        "version": card["version"], "changes": {"content": "Как сменить страховую компанию"}})
+    await admin.post("/api/v1/scripts", {
+        "title": "Смена страховой", "body": "Раз в год до 1 ноября или при переезде."}, expect=201)
+
+    await op101.post(f"/api/v1/calls/{pop['call']['id']}/transfer", {"to": "level2"}, expect=202)
+    second = await op201.next_of("screen_pop", timeout=5)
+    assert second["card"]["id"] == card["id"]
+    assert second["card"]["content"] == "Как сменить страховую компанию"
+    assert second["card"]["status"] == "in_work"
+    assert "Смена страховой" in {s["title"] for s in second["scripts"]}
+
+
 async def test_websocket_needs_a_session_and_the_same_origin(client, browsers) -> None:
     """No session → 401 before the upgrade; a foreign Origin → 403 (cross-site hijacking)."""
     anonymous = Browser(client)
@@ -299,17 +364,59 @@ async def test_consultation_of_an_attended_transfer_pops_the_same_card(client, s
     assert consult["call"]["pbx_call_id"] == first["call"]["pbx_call_id"]
 
 
-async def test_signing_out_closes_the_live_socket(client, browsers, monkeypatch) -> None:
-    """The socket lives no longer than its session."""
-    monkeypatch.setattr(ws_module, "SESSION_CHECK", 0.05)
-    op101 = await browsers["op101"].login("op101")
-    sock = await op101.connect()
-    await op101.post("/api/v1/logout")
-    async with asyncio.timeout(3):
+async def _closed_with(sock: aiohttp.ClientWebSocketResponse, timeout: float) -> int:
+    """The close code the socket ends with (text messages before it skipped)."""
+    async with asyncio.timeout(timeout):
         message = await sock.receive()
         while message.type == aiohttp.WSMsgType.TEXT:  # e.g. the greeting's agent_state
             message = await sock.receive()
-    assert message.type == aiohttp.WSMsgType.CLOSE and message.data == ws_module.CLOSE_SESSION_ENDED
+    assert message.type == aiohttp.WSMsgType.CLOSE, message
+    return message.data
+
+
+async def test_signing_out_closes_the_live_socket_at_once(client, browsers) -> None:
+    """The socket lives no longer than its session: the sign-out closes it, no sweep needed."""
+    op101 = await browsers["op101"].login("op101")
+    sock = await op101.connect()
+    await op101.post("/api/v1/logout")
+    assert await _closed_with(sock, timeout=1) == ws_module.CLOSE_SESSION_ENDED
+
+
+@pytest.fixture
+def fast_sweep(monkeypatch) -> None:
+    """Sessions of open sockets checked every 50 ms (set before the service starts)."""
+    monkeypatch.setattr(ws_module, "SESSION_CHECK", 0.05)
+
+
+async def test_the_sweep_closes_sockets_of_ended_sessions_and_disabled_accounts(
+    fast_sweep, client, browsers
+) -> None:
+    """A session ended elsewhere (another instance's sign-out: its row is gone) and an account
+    disabled by the administrator close their sockets at the next sweep; a live session's
+    socket stays open and its idle clock restarts."""
+    op101 = await browsers["op101"].login("op101")
+    op201 = await browsers["op201"].login("op201")
+    op150 = await browsers["op150"].login("op150")
+    sockets = {name: await b.connect() for name, b in
+               (("op101", op101), ("op201", op201), ("op150", op150))}
+    app = client.server.app
+
+    def user_id(login: str) -> Any:
+        return select(User.id).where(User.login == login).scalar_subquery()
+
+    async with unit_of_work(app[SESSIONS]) as session:
+        await session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id("op101")))
+        await session.execute(update(User).where(User.login == "op201").values(active=False))
+        await session.execute(update(WebSessionRow).where(WebSessionRow.user_id == user_id("op150"))
+                              .values(last_seen=datetime.now(UTC) - timedelta(minutes=5)))
+    assert await _closed_with(sockets["op101"], timeout=2) == ws_module.CLOSE_SESSION_ENDED
+    assert await _closed_with(sockets["op201"], timeout=2) == ws_module.CLOSE_SESSION_ENDED
+    await asyncio.sleep(0.2)
+    assert not sockets["op150"].closed
+    async with app[SESSIONS]() as session:
+        seen = await session.scalar(select(WebSessionRow.last_seen)
+                                    .where(WebSessionRow.user_id == user_id("op150")))
+    assert datetime.now(UTC) - seen < timedelta(seconds=30)
 
 
 async def test_joining_when_already_in_the_queue_makes_the_operator_ready(client, sim, browsers) -> None:

@@ -1,0 +1,268 @@
+"""What a screen-pop shows, gathered once per call before any phone rings.
+
+A pop must reach the operator while the phone rings, and in a busy hour hundreds of phones
+ring at once: reading the journal per pop (the user, the card, the caller's earlier cards,
+the scripts, an audit row) made every pop wait for the database behind every other one. So:
+
+* `CallCards` keeps, per PBX call, the call's card and the caller's earlier cards, loaded
+  ONCE as the call arrives (the greeting and the queue give it time before the first ring).
+  The card comes from the journal writer, which says when the call's arrival is committed and
+  hands over the new card's columns (no read at all); a call the writer did not create here
+  (one that began before the service started, a callback, a card written from the spool after
+  an outage) is read from the journal instead, polled until its card appears. The earlier
+  cards are one query by the caller's phone across all organizations; each pop filters them
+  for its user with the journal's own visibility rule (`journal.access.may_see_card_of`).
+  Once the call is answered the operator may edit the card, so a later pop (level 2, a
+  consultation) reads the card again.
+* `ScriptsCache` keeps the active answer scripts, read at most every `SCRIPTS_TTL` seconds
+  (and at once after an edit in this process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from journal.models import AnswerScript, Call, Card
+
+log = structlog.get_logger(__name__)
+
+CardValues = Mapping[str, Any]
+# How the journal writer answers "is this call's arrival committed, with which card?".
+ArrivalLookup = Callable[[str], "asyncio.Future[Any] | None"]
+
+CARD_POLL = 0.02
+# Earlier cards read per call, all organizations together; each user sees their own share.
+EARLIER_SCAN = 50
+SCRIPTS_TTL = 30.0
+MAX_SCRIPTS = 20
+# Calls remembered at once; a call is forgotten when it ends, this only bounds a leak.
+MAX_CALLS = 20_000
+
+_CARD_COLUMNS = tuple(attr.key for attr in inspect(Card).column_attrs)
+
+
+def card_values(card: Card) -> dict[str, Any]:
+    """A card's columns as plain values (what the writer hands over for a new card)."""
+    return {name: getattr(card, name) for name in _CARD_COLUMNS}
+
+
+@dataclass(eq=False, slots=True)
+class CallCard:
+    """One call's card and its caller's earlier cards, as every pop of the call shows them."""
+
+    pbx_call_id: str
+    call_row_id: int | None = None
+    card: CardValues | None = None
+    earlier: list[CardValues] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: bool = False  # since then the card may have been edited: read it again
+    task: asyncio.Task[None] | None = None
+
+    async def wait(self, timeout: float) -> bool:
+        """Whether loading finished within `timeout` seconds."""
+        if not self.ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self.ready.wait()
+        return self.ready.is_set()
+
+
+class CallCards:
+    """Per PBX call, its `CallCard`, loaded in the background from the call's arrival."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        arrival: ArrivalLookup,
+        db_slots: asyncio.Semaphore,
+        *,
+        card_late: float,
+    ) -> None:
+        self.sessions = sessions
+        self.arrival = arrival
+        self.db_slots = db_slots
+        self.card_late = card_late
+        self._calls: dict[str, CallCard] = {}
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def prepare(self, pbx_call_id: str) -> CallCard:
+        """The call's entry, its loading started if this is the first word of the call."""
+        entry = self._calls.get(pbx_call_id)
+        if entry is None:
+            while len(self._calls) >= MAX_CALLS:
+                self.forget(next(iter(self._calls)))
+            entry = self._calls[pbx_call_id] = CallCard(pbx_call_id)
+            entry.task = asyncio.create_task(self._load(entry), name=f"pop-card-{pbx_call_id}")
+        return entry
+
+    def call_row_id(self, pbx_call_id: str) -> int | None:
+        """The journal's id of the call, once loaded (call states carry it to the browser)."""
+        entry = self._calls.get(pbx_call_id)
+        return entry.call_row_id if entry is not None else None
+
+    def answered(self, pbx_call_id: str) -> None:
+        entry = self._calls.get(pbx_call_id)
+        if entry is not None:
+            entry.answered = True
+
+    def forget(self, pbx_call_id: str) -> None:
+        entry = self._calls.pop(pbx_call_id, None)
+        if entry is not None and entry.task is not None and not entry.task.done():
+            entry.task.cancel()
+
+    async def close(self) -> None:
+        tasks = [e.task for e in self._calls.values() if e.task is not None]
+        self._calls.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def current_card(self, entry: CallCard) -> CardValues | None:
+        """The card as a pop shows it now: as loaded, or read again once the call was answered."""
+        if not entry.answered or entry.card is None:
+            return entry.card
+        try:
+            async with self.db_slots, self.sessions() as session:
+                card = await session.get(Card, entry.card["id"])
+        except Exception as exc:  # the database may be away: show the card as it was
+            log.warning("screen pop shows the card as loaded", error=repr(exc)[:200])
+            return entry.card
+        if card is not None:
+            entry.card = card_values(card)
+        return entry.card
+
+    # ------------------------------------------------------------ loading
+
+    async def _load(self, entry: CallCard) -> None:
+        try:
+            written = await self._from_writer(entry.pbx_call_id)
+            if isinstance(written, tuple):  # TEMP until WrittenCall lands
+                from types import SimpleNamespace
+                written = SimpleNamespace(call_id=written[0], card_id=written[1], card=None)
+            if written is not None:
+                entry.call_row_id = written.call_id
+                entry.card = written.card
+                card_id = written.card_id
+            else:
+                entry.call_row_id, card_id = await self._poll_journal(entry.pbx_call_id)
+            if entry.card is None and card_id is not None:
+                entry.card = await self._read_card(card_id)
+            phone = entry.card.get("applicant_phone") if entry.card else None
+            if phone:
+                entry.earlier = await self._earlier(phone, entry.card["id"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be away: pops go without the card
+            log.warning("screen pop cannot read the journal", call_id=entry.pbx_call_id,
+                        error=repr(exc)[:200])
+        finally:
+            entry.ready.set()
+
+    async def _from_writer(self, pbx_call_id: str) -> Any:
+        """The writer's `WrittenCall` once the arrival commits; None if it is not the
+        writer's to say (not queued here, spooled, refused, or later than `card_late`)."""
+        pending = self.arrival(pbx_call_id)
+        if pending is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.card_late):
+                return await asyncio.shield(pending)
+        return None
+
+    async def _poll_journal(self, pbx_call_id: str) -> tuple[int | None, int | None]:
+        """(call row id, card id), polled until the card appears or `card_late` passes."""
+        deadline = time.monotonic() + self.card_late
+        delay = CARD_POLL
+        while True:
+            try:
+                async with self.db_slots, self.sessions() as session:
+                    row = (await session.execute(
+                        select(Call.id, Call.card_id).where(Call.pbx_call_id == pbx_call_id)
+                    )).first()
+            except Exception as exc:
+                log.warning("screen pop cannot read the journal", error=repr(exc)[:200])
+                row = None
+            if row is not None and row.card_id is not None:
+                return row.id, row.card_id
+            if time.monotonic() + delay > deadline:
+                return (row.id if row is not None else None), None
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    async def _read_card(self, card_id: int) -> CardValues | None:
+        async with self.db_slots, self.sessions() as session:
+            card = await session.get(Card, card_id)
+            return card_values(card) if card is not None else None
+
+    async def _earlier(self, phone: str, card_id: int) -> list[CardValues]:
+        async with self.db_slots, self.sessions() as session:
+            rows = await session.scalars(
+                select(Card)
+                .where(Card.applicant_phone == phone, Card.id != card_id)
+                .order_by(Card.received_at.desc(), Card.id.desc())
+                .limit(EARLIER_SCAN)
+            )
+            return [card_values(card) for card in rows]
+
+
+class ScriptsCache:
+    """The active answer scripts, read at most every `ttl` seconds, shared by every pop."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = SCRIPTS_TTL) -> None:
+        self.sessions = sessions
+        self.ttl = ttl
+        self._scripts: list[dict[str, Any]] | None = None
+        self._read_at = 0.0
+        self._reading: asyncio.Task[list[dict[str, Any]]] | None = None
+
+    def invalidate(self) -> None:
+        self._scripts = None
+
+    async def for_organization(self, organization_id: int | None) -> list[dict[str, Any]]:
+        """The organization's scripts and the common ones, by title (at most `MAX_SCRIPTS`)."""
+        scripts = await self._all()
+        mine = [s for s in scripts
+                if s["organization_id"] is None or s["organization_id"] == organization_id]
+        return [{k: v for k, v in s.items() if k != "organization_id"} for s in mine[:MAX_SCRIPTS]]
+
+    async def _all(self) -> list[dict[str, Any]]:
+        if self._scripts is not None and time.monotonic() - self._read_at < self.ttl:
+            return self._scripts
+        if self._reading is None:  # one read however many pops ask at once
+            self._reading = asyncio.create_task(self._read(), name="pop-scripts")
+        reading = self._reading
+        try:
+            self._scripts = await asyncio.shield(reading)
+            self._read_at = time.monotonic()
+        except Exception as exc:
+            if self._scripts is None:
+                raise
+            log.warning("answer scripts not read again, shown as before", error=repr(exc)[:200])
+        finally:
+            if self._reading is reading and reading.done():
+                self._reading = None
+        return self._scripts
+
+    async def _read(self) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(AnswerScript)
+                .where(AnswerScript.active.is_(True))
+                .order_by(AnswerScript.title)
+            )
+            return [
+                {"id": s.id, "title": s.title, "keywords": s.keywords, "body": s.body,
+                 "topic_code": s.topic_code, "organization_id": s.organization_id}
+                for s in rows
+            ]
