@@ -14,6 +14,7 @@ import asyncio
 import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -28,8 +29,21 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 # The record that creates a call's row and its card (`CallArrived`).
 ARRIVAL = "call_arrived"
-# The call row id and card id of each call in a batch: where a screen-pop finds the card.
-Written = Mapping[str, tuple[int, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenCall:
+    """A call as its batch left it in the journal: where a screen-pop finds its card."""
+
+    call_id: int  # the journal's call row id
+    card_id: int | None  # the call's card, if any
+    # The card's columns (attribute name -> Python value, as committed) when this batch
+    # created the card, so the screen-pop shows a new card without reading it back; else None.
+    card: Mapping[str, Any] | None = None
+
+
+# Each call of a batch by PBX call id.
+Written = Mapping[str, WrittenCall]
 ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[Written | None]]
 # What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -107,7 +121,7 @@ class CallJournalWriter:
         # Calls whose arrival (the record that creates the call row and its card) is queued
         # and not yet committed: the screen-pop waits on these instead of polling the
         # database. An entry lives only while its record is in memory, so this never grows.
-        self._arrivals: dict[str, asyncio.Future[tuple[int, int | None] | None]] = {}
+        self._arrivals: dict[str, asyncio.Future[WrittenCall | None]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -141,11 +155,11 @@ class CallJournalWriter:
         self._idle.clear()
         self._wakeup.set()
 
-    def arrival(self, call_id: str) -> asyncio.Future[tuple[int, int | None] | None] | None:
-        """The call's arrival record while it waits to be written: a future that becomes
-        (call row id, card id) once it is committed, or None when it went to the spool or was
-        refused (or the apply function does not say). None when no arrival of that call is
-        waiting (already written, or never seen): read the database."""
+    def arrival(self, call_id: str) -> asyncio.Future[WrittenCall | None] | None:
+        """The call's arrival record while it waits to be written: a future that becomes the
+        `WrittenCall` once it is committed, or None when it went to the spool or was refused
+        (or the apply function does not say). None when no arrival of that call is waiting
+        (already written, or never seen): read the database."""
         return self._arrivals.get(call_id)
 
     def _settle(self, records: Sequence[Record], written: Written | None) -> None:
