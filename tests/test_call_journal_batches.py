@@ -1,5 +1,5 @@
-"""Batches of many calls through `apply_records`: cards registered together, and the
-writer's `WrittenCall`.
+"""Batches of many calls through `apply_records`: cards registered together, the writer's
+`WrittenCall`, and the live feed's screen-pop records (audited access to personal data).
 
 Runs on PostgreSQL and SQLite, except the statement count, which is PostgreSQL's: SQLite
 inserts row by row (its RETURNING order is not guaranteed), in-process and without round trips.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from hotline.calls.writer import CallJournalWriter, WrittenCall
 from hotline.config import Settings
 from hotline.spool import DurableSpool
 from journal.db import make_sessionmaker, unit_of_work
-from journal.models import AuditEntry, Call, Card, CardHistory
+from journal.models import AuditEntry, Call, CallEvent, Card, CardHistory
+from tests.journal.conftest import make_people
 from tests.test_call_journal import _replaced, records_of
 
 LINES = {"tfoms": "88007758565", "sogaz": "88002009204"}
@@ -146,3 +148,60 @@ async def test_a_call_written_before_has_no_card_columns(sessions) -> None:
     later = await write(sessions, records[1:])
     [(key, written)] = later.items()
     assert key == TEMPLATE_CALL and written.card_id is not None and written.card is None
+
+
+# ------------------------------------------------------------------ screen-pops
+
+
+def pop(call_id: str, user_id: int, login: str, at: datetime, card_ids: list[int]) -> dict:
+    return {"event": "screen_pop_shown", "call_id": call_id, "at": at.isoformat(),
+            "user_id": user_id, "login": login, "interface": "PJSIP/op102", "card_ids": card_ids}
+
+
+async def _pops(sessions) -> tuple[list[AuditEntry], list[tuple[str, str | None]]]:
+    async with sessions() as session:
+        audit = list(await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "list").order_by(AuditEntry.id)))
+        timeline = (await session.execute(
+            select(CallEvent.kind, CallEvent.interface)
+            .where(CallEvent.kind == "screen_pop_shown"))).all()
+    return audit, [tuple(row) for row in timeline]
+
+
+@pytest.mark.usefixtures("region")
+async def test_screen_pops_are_audited_for_each_user_once(sessions) -> None:
+    """Two operators shown the same call's cards at the same moment: two audit entries with
+    each one's user and the cards, two timeline rows; a replayed batch adds nothing."""
+    people = await make_people(sessions)
+    written = await write(sessions, records_of(TEMPLATE)[:1])
+    card_id = written[TEMPLATE_CALL].card_id
+    at = datetime(2026, 11, 23, 14, 35, 24, tzinfo=UTC)
+    pops = [pop(TEMPLATE_CALL, people.tfoms_op.user_id, "tf1", at, [card_id, 7]),
+            pop(TEMPLATE_CALL, people.admin.user_id, "admin", at, [card_id])]
+    for _ in range(2):
+        await write(sessions, pops)
+    audit, timeline = await _pops(sessions)
+    assert [(a.user_id, a.login, a.object_type, a.object_id, a.details, a.at) for a in audit] == [
+        (people.tfoms_op.user_id, "tf1", "card", None,
+         {"screen_pop": TEMPLATE_CALL, "card_ids": [card_id, 7]}, at),
+        (people.admin.user_id, "admin", "card", None,
+         {"screen_pop": TEMPLATE_CALL, "card_ids": [card_id]}, at),
+    ]
+    assert timeline == [("screen_pop_shown", "PJSIP/op102")] * 2
+
+
+@pytest.mark.usefixtures("region")
+async def test_a_pop_before_its_call_is_in_the_journal(sessions) -> None:
+    """The pop's record comes first: it makes the call's row, and the arrival written later
+    still gives the call its card. An unknown user's pop is kept under the login sent."""
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    await write(sessions, [pop(TEMPLATE_CALL, 999_999, "ghost", at, [])])
+    await write(sessions, records_of(TEMPLATE))
+    async with sessions() as session:
+        call = await session.scalar(select(Call))
+        cards = await session.scalar(select(func.count(Card.id)))
+    assert call.card_id is not None and cards == 1
+    assert (call.line_number, call.outcome) == (LINES["tfoms"], "answered")
+    audit, timeline = await _pops(sessions)
+    assert [(a.user_id, a.login) for a in audit] == [(None, "ghost")]
+    assert timeline == [("screen_pop_shown", "PJSIP/op102")]

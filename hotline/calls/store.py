@@ -1,5 +1,9 @@
 """Applies call records (serialised domain events) to the journal: calls, timeline, cards.
 
+Besides the PBX's events, the live feed writes here (`screen_pop_shown`) when a screen-pop
+showed cards to an operator: that access to personal data is audited (152-ФЗ), and the
+writer makes it batched and durable like the rest.
+
 Idempotent: each record leaves one timeline row keyed by (call, dedup key); a record whose
 row is already there is skipped, so a batch written twice (a crash between the database
 commit and the spool's commit) changes nothing the second time.
@@ -21,7 +25,9 @@ from hotline.calls.records import when
 from hotline.calls.writer import WrittenCall
 from hotline.config import Line as LineSettings
 from hotline.ivr.messages import ensure_callback
+from journal import audit
 from journal.actors import Actor
+from journal.audit import AuditAction
 from journal.calendar import ProductionCalendar
 from journal.callbacks import complete_by_call
 from journal.cards import DEFAULT_RULES, ArrivedCall, CardRules, attach_call, create_for_calls
@@ -33,6 +39,7 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 PBX = Actor.system("pbx")
 ARRIVAL = "call_arrived"
+SCREEN_POP = "screen_pop_shown"
 # Fields already stored in their own columns of the timeline row.
 _ENVELOPE = {"event", "call_id", "at"}
 # What `WrittenCall.card` carries: every column of a new card.
@@ -41,7 +48,8 @@ _CARD_COLUMNS = inspect(Card).column_attrs
 
 def dedup_key(record: Record) -> str:
     parts = [record["event"], record["at"]]
-    for name in ("interface", "queue", "file", "kind"):
+    # user_id: two operators shown the same call's cards at the same moment are two accesses.
+    for name in ("interface", "queue", "file", "kind", "user_id"):
         if record.get(name):
             parts.append(str(record[name]))
     return "|".join(parts)[:200]
@@ -80,6 +88,8 @@ class _Batch:
         self.organizations: list[Organization] = []
         # The cards this batch's arrivals got, by PBX call id (held for `session.get` too).
         self.cards: dict[str, Card] = {}
+        # The users of the batch's screen-pops, as the actors of their audit entries.
+        self.people: dict[int, Actor] = {}
 
     async def preload(self, records: Sequence[Record]) -> None:
         """Read the batch's known calls and their timeline keys in two queries, not two per
@@ -111,6 +121,21 @@ class _Batch:
             self.users.update({name: user_id for name, user_id in found_users if name})
         if any(r.get("event") == ARRIVAL for r in records):
             await self._load_region()
+        await self._load_people(records)
+
+    async def _load_people(self, records: Sequence[Record]) -> None:
+        """The users of the batch's screen-pops, in one query."""
+        ids = {r["user_id"] for r in records if r.get("event") == SCREEN_POP and r.get("user_id")}
+        if not ids:
+            return
+        rows = await self.session.execute(
+            select(User.id, User.login, User.role, User.organization_id, User.level)
+            .where(User.id.in_(ids))
+        )
+        self.people = {
+            row.id: Actor(row.id, row.login, row.role, row.organization_id, row.level)
+            for row in rows
+        }
 
     async def _load_region(self) -> dict[str, int | None]:
         """Both tables are tiny (the region's organizations and lines): read them whole."""
@@ -210,6 +235,15 @@ class _Batch:
             await self.session.refresh(card)
         # Read-only: every waiter of the call's arrival gets this same mapping.
         return MappingProxyType({attr.key: getattr(card, attr.key) for attr in _CARD_COLUMNS})
+
+    def actor(self, record: Record) -> Actor:
+        """The user a screen-pop record names, as read by `preload`."""
+        user_id = record.get("user_id")
+        if user_id in self.people:
+            return self.people[user_id]
+        # The access happened whoever it was: keep the entry with the login the feed sent.
+        log.warning("screen pop by an unknown user", user_id=user_id, login=record.get("login"))
+        return Actor(None, str(record.get("login") or "unknown")[:64], "unknown", None)
 
     def call(self, record: Record) -> Call:
         """The call of this record (loaded or inserted by the batch)."""
@@ -399,6 +433,15 @@ async def _ended(batch: _Batch, call: Call, r: Record) -> None:
                                    at=call.ended_at)
 
 
+async def _screen_pop(batch: _Batch, call: Call, r: Record) -> None:
+    """Cards shown to an operator by a screen-pop: an access to personal data (152-ФЗ)."""
+    await audit.record(
+        batch.session, batch.actor(r), AuditAction.LIST, "card", None,
+        {"screen_pop": call.pbx_call_id, "card_ids": list(r.get("card_ids") or [])},
+        at=when(r),
+    )
+
+
 async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: datetime) -> None:
     if (call.id, file) in batch.recordings:
         return
@@ -428,4 +471,5 @@ _HANDLERS: dict[str, Handler] = {
     "callback_answered": _callback_answered,
     "recording_started": _recording,
     "call_ended": _ended,
+    SCREEN_POP: _screen_pop,
 }
