@@ -108,7 +108,7 @@ class CallJournalWriter:
         rejects: DurableSpool,
         *,
         batch_size: int = 500,
-        batch_arrivals: int = 20,
+        batch_arrivals: int = 100,
         retry_min: float = 0.2,
         retry_max: float = 10.0,
         write_timeout: float = 15.0,
@@ -126,9 +126,10 @@ class CallJournalWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch_size = batch_size
-        # A new call's card costs a handful of statements; a burst of hundreds of arrivals in
-        # one transaction would hold every screen-pop until all of them commit. Cards go
-        # out in small groups instead, the first ones within a few tens of milliseconds.
+        # A batch's arrivals get their cards in a dozen statements however many they are,
+        # but each still costs about a millisecond of ORM work: from ~50 arrivals on a bigger
+        # batch is no cheaper per card, and it holds every screen-pop of the batch until all
+        # of them commit. 100 arrivals commit in about 100 ms on PostgreSQL.
         self._batch_arrivals = batch_arrivals
         self._retry_min = retry_min
         self._retry_max = retry_max
