@@ -12,7 +12,8 @@ inside `journal.db.unit_of_work`. Concurrent edits are caught by the card's vers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -44,7 +45,7 @@ from journal.models import (
     Channel,
     Organization,
 )
-from journal.numbering import take_card_number
+from journal.numbering import CardNumber, take_card_numbers
 from journal.organizations import organization_by_code, organization_for_line
 
 ORAL_CHANNELS = frozenset({Channel.HOTLINE, Channel.SECRETARY})
@@ -262,6 +263,30 @@ async def _flush(session: AsyncSession) -> None:
         raise Conflict(CONFLICT_MESSAGE) from exc
 
 
+async def _add_change(
+    session: AsyncSession,
+    actor: Actor,
+    card: Card,
+    action: AuditAction,
+    diff: dict[str, list[Any]],
+    *,
+    now: datetime,
+    comment: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Add the history row and the audit entry of one operation (written by the next flush)."""
+    session.add(
+        CardHistory(
+            card_id=card.id, at=now, user_id=actor.user_id, action=str(action),
+            changes=diff, comment=comment,
+        )
+    )
+    await audit.record(
+        session, actor, action, "card", card.id,
+        {"number": card.number, "fields": sorted(diff), **(details or {})}, at=now,
+    )
+
+
 async def _record_change(
     session: AsyncSession,
     actor: Actor,
@@ -277,15 +302,8 @@ async def _record_change(
     """Write the history row and the audit entry of one operation, then flush."""
     if touch:
         card.updated_at = now  # also moves the version: a save cannot overwrite this
-    session.add(
-        CardHistory(
-            card_id=card.id, at=now, user_id=actor.user_id, action=str(action),
-            changes=diff, comment=comment,
-        )
-    )
-    await audit.record(
-        session, actor, action, "card", card.id,
-        {"number": card.number, "fields": sorted(diff), **(details or {})}, at=now,
+    await _add_change(
+        session, actor, card, action, diff, now=now, comment=comment, details=details
     )
     await _flush(session)
 
@@ -309,44 +327,85 @@ def _check_received_at(received_at: datetime, now: datetime) -> None:
         raise InvalidInput("Дата поступления не может быть в будущем", field="received_at")
 
 
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """One card to register: where and how the appeal came, and the fields known at once."""
+
+    organization_id: int
+    channel: str
+    form: str
+    received_at: datetime
+    values: Mapping[str, Any]
+    extra_history: Mapping[str, list[Any]] | None = None
+
+
 async def _register(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    organization_id: int,
-    channel: str,
-    form: str,
-    received_at: datetime,
-    values: dict[str, Any],
-    rules: CardRules,
-    extra_history: Mapping[str, list[Any]] | None = None,
-) -> Card:
-    """Number and insert a draft card with its "create" history and audit entry."""
+    session: AsyncSession, actor: Actor, drafts: Sequence[_Draft], rules: CardRules
+) -> list[Card]:
+    """Number and insert draft cards, in order, with their "create" history and audit entry.
+
+    The statements do not grow with the cards: one counter upsert per organization and one
+    INSERT of all the cards. The history rows and audit entries are only added: the caller's
+    next flush writes them, together with whatever it links to the new cards.
+    """
     now = rules.now()
-    _check_received_at(received_at, now)
     registered_on = local_date(now, rules.deadlines.zone)
-    await _validate(
-        session, _state(None, values), set(values),
-        organization_id=organization_id, registered_on=registered_on, channel=channel,
+    for draft in drafts:
+        _check_received_at(draft.received_at, now)
+        await _validate(
+            session, _state(None, draft.values), set(draft.values),
+            organization_id=draft.organization_id, registered_on=registered_on,
+            channel=draft.channel,
+        )
+    # Taken last: the counters stay locked until this transaction ends.
+    numbers = await _take_numbers(
+        session, [draft.organization_id for draft in drafts], registered_on.year
     )
-    # Taken last: the counter stays locked until this transaction ends.
-    number = await take_card_number(session, organization_id, registered_on.year)
+    made = [
+        _draft_card(actor, draft, number, now=now, rules=rules, registered_on=registered_on)
+        for draft, number in zip(drafts, numbers, strict=True)
+    ]
+    session.add_all(card for card, _diff in made)
+    await session.flush()  # one INSERT for all of them: the history rows need their ids
+    for card, diff in made:
+        await _add_change(session, actor, card, AuditAction.CREATE, diff, now=now)
+    return [card for card, _diff in made]
+
+
+async def _take_numbers(
+    session: AsyncSession, organization_ids: Sequence[int], year: int
+) -> list[CardNumber]:
+    """A number for each card of these organizations, in the order given.
+
+    One upsert per organization, in id order: two batches that both register cards of two
+    organizations then lock the counters in the same order and cannot deadlock.
+    """
+    wanted = Counter(organization_ids)
+    taken = {
+        org_id: iter(await take_card_numbers(session, org_id, year, wanted[org_id]))
+        for org_id in sorted(wanted)
+    }
+    return [next(taken[org_id]) for org_id in organization_ids]
+
+
+def _draft_card(
+    actor: Actor, draft: _Draft, number: CardNumber, *, now: datetime, rules: CardRules,
+    registered_on: date,
+) -> tuple[Card, dict[str, list[Any]]]:
+    """A new draft card (not yet in the session) and the diff of its "create" history row."""
     card = Card(
         number=number.number, year=number.year, sequence=number.sequence,
-        receiving_organization_id=organization_id, organization_id=organization_id,
-        received_at=received_at, registered_at=now, registered_by_id=actor.user_id,
-        channel=str(channel), form=str(form), status=CardStatus.DRAFT.value, anonymous=False,
-        due_date=rules.deadlines.answer_due(registered_on), created_at=now, updated_at=now,
-        complaint_reasons=[],
+        receiving_organization_id=draft.organization_id, organization_id=draft.organization_id,
+        received_at=draft.received_at, registered_at=now, registered_by_id=actor.user_id,
+        channel=str(draft.channel), form=str(draft.form), status=CardStatus.DRAFT.value,
+        anonymous=False, due_date=rules.deadlines.answer_due(registered_on), created_at=now,
+        updated_at=now, complaint_reasons=[],
     )
-    session.add(card)
     diff = {name: [None, json_value(getattr(card, name))] for name in _REGISTRATION_FIELDS}
-    filled = _apply_values(card, values)
+    filled = _apply_values(card, draft.values)
     diff |= {k: [None, new] for k, (_old, new) in filled.items() if new not in (None, [])}
-    diff |= dict(extra_history or {})
-    await session.flush()
-    await _record_change(session, actor, card, AuditAction.CREATE, diff, now=now, touch=False)
-    return card
+    diff |= dict(draft.extra_history or {})
+    return card, diff
 
 
 _REGISTRATION_FIELDS = (
@@ -374,30 +433,24 @@ async def _organization_id(
     raise InvalidInput("Не указана организация или линия звонка", field="organization_id")
 
 
-async def _lock_call(
-    session: AsyncSession, pbx_call_id: str, defaults: Mapping[str, Any]
-) -> Call:
-    """The call row, inserted if missing, locked until the transaction ends.
+@dataclass(frozen=True, slots=True)
+class ArrivedCall:
+    """One call (or secretary message) whose card `create_for_calls` registers.
 
-    The insert-if-missing waits on a concurrent insert of the same call, and the row lock
-    makes a second creator wait until the first has committed its card, then see it.
+    The organization is given by id, by code or by the dialed line. `locked_call` is the
+    call row when the caller's own transaction has just inserted it: it holds the row until
+    commit, so nobody else can have given it a card, and the row is not read again.
     """
-    table = Call.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(table)
-        .values(pbx_call_id=pbx_call_id, **defaults)
-        .on_conflict_do_nothing(index_elements=[table.c.pbx_call_id])
-    )
-    call = await session.scalar(
-        select(Call)
-        .where(Call.pbx_call_id == pbx_call_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if call is None:  # inserted above or already there, and calls are never deleted
-        raise RuntimeError(f"call {pbx_call_id!r} vanished while being locked")
-    return call
+
+    pbx_call_id: str
+    received_at: datetime
+    organization_id: int | None = None
+    organization_code: str | None = None
+    line: str | None = None
+    caller_number: str | None = None
+    caller_name: str | None = None
+    channel: str = Channel.HOTLINE
+    locked_call: Call | None = None
 
 
 async def create_for_call(
@@ -420,41 +473,141 @@ async def create_for_call(
     Idempotent: if the call already has a card, that card is returned, also when another
     task is creating it at the same moment. The call row is inserted if the call tracker
     has not written it yet. The caller's number is copied to the applicant's phone; the
-    caller-id name stays on the call (it names a line, not a person).
-
-    `locked_call` is the call row when the caller's own transaction has just inserted it (so
-    it holds the row until commit and nobody else can have given it a card): the upsert and
-    the locking read are then skipped, which the journal writer needs at hundreds of calls a
-    second.
+    caller-id name stays on the call (it names a line, not a person). `locked_call`: see
+    `ArrivedCall`. One call of `create_for_calls`.
     """
-    if not isinstance(pbx_call_id, str) or not 0 < len(pbx_call_id) <= 64:
-        raise InvalidInput("Неверный идентификатор звонка", field="pbx_call_id")
-    if channel not in ORAL_CHANNELS:
-        raise InvalidInput(f"Канал «{channel}» не телефонный", field="channel")
-    org_id = await _organization_id(session, organization_id, organization_code, line)
-    _require_creator(actor, org_id)
-    _check_received_at(received_at, rules.now())
-    if locked_call is not None and locked_call.pbx_call_id == pbx_call_id:
-        call = locked_call
-    else:
-        call = await _lock_call(session, pbx_call_id, {
-            "direction": "in", "line_number": line, "organization_id": org_id,
-            "caller_number": caller_number, "caller_name": caller_name,
-            "started_at": received_at, "outcome": "in_progress",
-        })
-    if call.card_id is not None:
-        return await get_card_for(session, actor, call.card_id)
-    phone = _caller_phone(caller_number, rules)
-    card = await _register(
-        session, actor, organization_id=org_id, channel=channel, form=AppealForm.ORAL,
-        received_at=received_at, values={"applicant_phone": phone} if phone else {},
-        rules=rules, extra_history={"call": [None, pbx_call_id]},
+    call = ArrivedCall(
+        pbx_call_id=pbx_call_id, received_at=received_at, organization_id=organization_id,
+        organization_code=organization_code, line=line, caller_number=caller_number,
+        caller_name=caller_name, channel=channel, locked_call=locked_call,
     )
+    [card] = await create_for_calls(session, actor, [call], rules=rules)
+    return card
+
+
+async def create_for_calls(
+    session: AsyncSession,
+    actor: Actor,
+    calls: Sequence[ArrivedCall],
+    *,
+    rules: CardRules = DEFAULT_RULES,
+) -> list[Card]:
+    """The draft card of each call, in the order given; see `create_for_call`.
+
+    The journal writer registers the cards of a whole batch of arrivals with this, in a
+    number of statements that does not grow with the calls: the call rows it did not insert
+    itself upserted and locked in two, one number upsert per organization, one INSERT of the
+    cards, then one flush of their history rows, audit entries and the calls' links. A call
+    that has a card already keeps it (one read each). Any refused call refuses them all.
+    """
+    now = rules.now()
+    org_ids = await _checked_organizations(session, actor, calls, now)
+    rows = await _call_rows(session, calls, org_ids)
+    cards = {
+        key: await get_card_for(session, actor, row.card_id)
+        for key, row in rows.items() if row.card_id is not None
+    }
+    new = {
+        call.pbx_call_id: _Draft(
+            organization_id=org_id, channel=call.channel, form=AppealForm.ORAL,
+            received_at=call.received_at, values=_phone_values(call.caller_number, rules),
+            extra_history={"call": [None, call.pbx_call_id]},
+        )
+        for call, org_id in zip(calls, org_ids, strict=True) if call.pbx_call_id not in cards
+    }
+    if new:
+        made = await _register(session, actor, list(new.values()), rules)
+        for (key, draft), card in zip(new.items(), made, strict=True):
+            _link(rows[key], card, draft.organization_id)
+            cards[key] = card
+        await session.flush()
+    return [cards[call.pbx_call_id] for call in calls]
+
+
+def _check_call(call: ArrivedCall) -> None:
+    if not isinstance(call.pbx_call_id, str) or not 0 < len(call.pbx_call_id) <= 64:
+        raise InvalidInput("Неверный идентификатор звонка", field="pbx_call_id")
+    if call.channel not in ORAL_CHANNELS:
+        raise InvalidInput(f"Канал «{call.channel}» не телефонный", field="channel")
+
+
+async def _checked_organizations(
+    session: AsyncSession, actor: Actor, calls: Sequence[ArrivedCall], now: datetime
+) -> list[int]:
+    """Each call's organization, once every call has passed the checks of a new card."""
+    found: dict[tuple[int | None, str | None, str | None], int] = {}
+    org_ids = []
+    for call in calls:
+        _check_call(call)
+        where = (call.organization_id, call.organization_code, call.line)
+        if where not in found:  # a batch has few distinct lines: resolve each once
+            found[where] = await _organization_id(session, *where)
+        _require_creator(actor, found[where])
+        _check_received_at(call.received_at, now)
+        org_ids.append(found[where])
+    return org_ids
+
+
+async def _call_rows(
+    session: AsyncSession, calls: Sequence[ArrivedCall], org_ids: Sequence[int]
+) -> dict[str, Call]:
+    """The call row of each PBX call id: the caller's own when given, else locked here."""
+    rows = {
+        call.pbx_call_id: call.locked_call for call in calls
+        if call.locked_call is not None and call.locked_call.pbx_call_id == call.pbx_call_id
+    }
+    missing = {
+        call.pbx_call_id: {
+            "direction": "in", "line_number": call.line, "organization_id": org_id,
+            "caller_number": call.caller_number, "caller_name": call.caller_name,
+            "started_at": call.received_at, "outcome": "in_progress",
+        }
+        for call, org_id in zip(calls, org_ids, strict=True) if call.pbx_call_id not in rows
+    }
+    if missing:
+        rows |= await _lock_calls(session, missing)
+    return rows
+
+
+async def _lock_calls(
+    session: AsyncSession, defaults: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Call]:
+    """The call rows, inserted if missing, locked until the transaction ends.
+
+    The insert-if-missing waits on a concurrent insert of the same call, and the row lock
+    makes a second creator wait until the first has committed its card, then see it. Rows
+    are taken in key order, so two creators of the same calls cannot deadlock.
+    """
+    keys = sorted(defaults)
+    table = Call.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(table)
+        .values([{"pbx_call_id": key, **defaults[key]} for key in keys])
+        .on_conflict_do_nothing(index_elements=[table.c.pbx_call_id])
+    )
+    found = await session.scalars(
+        select(Call)
+        .where(Call.pbx_call_id.in_(keys))
+        .order_by(Call.pbx_call_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    rows = {call.pbx_call_id: call for call in found}
+    if len(rows) != len(keys):  # inserted above or already there, and calls are never deleted
+        raise RuntimeError(f"calls {sorted(set(keys) - set(rows))!r} vanished while locked")
+    return rows
+
+
+def _link(call: Call, card: Card, organization_id: int) -> None:
     call.card_id = card.id
     if call.organization_id is None:
-        call.organization_id = org_id
-    await session.flush()
-    return card
+        call.organization_id = organization_id
+
+
+def _phone_values(caller_number: str | None, rules: CardRules) -> dict[str, Any]:
+    phone = _caller_phone(caller_number, rules)
+    return {"applicant_phone": phone} if phone else {}
 
 
 def _caller_phone(caller_number: str | None, rules: CardRules) -> str | None:
@@ -502,10 +655,13 @@ async def create_written(
         _check_forwarded_letter(values)
     if await session.get(Organization, org_id) is None:
         raise NotFound("Организация не найдена", organization_id=org_id)
-    return await _register(
-        session, actor, organization_id=org_id, channel=channel, form=AppealForm.WRITTEN,
-        received_at=received_at, values=values, rules=rules,
+    draft = _Draft(
+        organization_id=org_id, channel=channel, form=AppealForm.WRITTEN,
+        received_at=received_at, values=values,
     )
+    [card] = await _register(session, actor, [draft], rules)
+    await session.flush()
+    return card
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Applies call records (serialised domain events) to the journal: calls, timeline, cards.
 
+Besides the PBX's events, the live feed writes here (`screen_pop_shown`) when a screen-pop
+showed cards to an operator: that access to personal data is audited (152-ФЗ), and the
+writer makes it batched and durable like the rest.
+
 Idempotent: each record leaves one timeline row keyed by (call, dedup key); a record whose
 row is already there is skipped, so a batch written twice (a crash between the database
 commit and the spool's commit) changes nothing the second time.
@@ -10,19 +14,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.calls.records import when
+from hotline.calls.writer import WrittenCall
 from hotline.config import Line as LineSettings
 from hotline.ivr.messages import ensure_callback
+from journal import audit
 from journal.actors import Actor
+from journal.audit import AuditAction
 from journal.calendar import ProductionCalendar
 from journal.callbacks import complete_by_call
-from journal.cards import DEFAULT_RULES, CardRules, attach_call, create_for_call
+from journal.cards import DEFAULT_RULES, ArrivedCall, CardRules, attach_call, create_for_calls
 from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
 
@@ -31,13 +39,17 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 PBX = Actor.system("pbx")
 ARRIVAL = "call_arrived"
+SCREEN_POP = "screen_pop_shown"
 # Fields already stored in their own columns of the timeline row.
 _ENVELOPE = {"event", "call_id", "at"}
+# What `WrittenCall.card` carries: every column of a new card.
+_CARD_COLUMNS = inspect(Card).column_attrs
 
 
 def dedup_key(record: Record) -> str:
     parts = [record["event"], record["at"]]
-    for name in ("interface", "queue", "file", "kind"):
+    # user_id: two operators shown the same call's cards at the same moment are two accesses.
+    for name in ("interface", "queue", "file", "kind", "user_id"):
         if record.get(name):
             parts.append(str(record[name]))
     return "|".join(parts)[:200]
@@ -74,6 +86,10 @@ class _Batch:
         self.inserted: set[str] = set()
         # Held so that the session's (weak) identity map keeps them for `session.get`.
         self.organizations: list[Organization] = []
+        # The cards this batch's arrivals got, by PBX call id (held for `session.get` too).
+        self.cards: dict[str, Card] = {}
+        # The users of the batch's screen-pops, as the actors of their audit entries.
+        self.people: dict[int, Actor] = {}
 
     async def preload(self, records: Sequence[Record]) -> None:
         """Read the batch's known calls and their timeline keys in two queries, not two per
@@ -103,8 +119,23 @@ class _Batch:
                 select(User.interface, User.id).where(User.interface.in_(interfaces))
             )
             self.users.update({name: user_id for name, user_id in found_users if name})
-        if any(r.get("event") == "call_arrived" for r in records):
+        if any(r.get("event") == ARRIVAL for r in records):
             await self._load_region()
+        await self._load_people(records)
+
+    async def _load_people(self, records: Sequence[Record]) -> None:
+        """The users of the batch's screen-pops, in one query."""
+        ids = {r["user_id"] for r in records if r.get("event") == SCREEN_POP and r.get("user_id")}
+        if not ids:
+            return
+        rows = await self.session.execute(
+            select(User.id, User.login, User.role, User.organization_id, User.level)
+            .where(User.id.in_(ids))
+        )
+        self.people = {
+            row.id: Actor(row.id, row.login, row.role, row.organization_id, row.level)
+            for row in rows
+        }
 
     async def _load_region(self) -> dict[str, int | None]:
         """Both tables are tiny (the region's organizations and lines): read them whole."""
@@ -119,7 +150,7 @@ class _Batch:
 
         A call is made from its first record here; when that is its arrival, the row gets the
         line, caller and organization at once (no UPDATE right after the INSERT). The batch's
-        transaction holds these rows, which `create_for_call` is told (`locked_call`).
+        transaction holds these rows, which `create_for_calls` is told (`locked_call`).
         """
         new: dict[str, Call] = {}
         for record in records:
@@ -145,6 +176,74 @@ class _Batch:
             await self.session.flush()
             self.calls.update(new)
             self.inserted.update(new)
+
+    async def create_cards(self, records: Sequence[Record]) -> None:
+        """The cards of all the batch's inbound arrivals that need one, registered together.
+
+        Every inbound call gets its card the moment it arrives, before anyone answers, so an
+        abandoned call or a secretary message is never without one. Done before any handler
+        runs, so a later record of the same batch (a secretary message) finds the card.
+        """
+        arrivals: dict[str, ArrivedCall] = {}
+        for record in records:
+            arrival = await self._arrival(record)
+            if arrival is not None and arrival.pbx_call_id not in arrivals:
+                arrivals[arrival.pbx_call_id] = arrival
+        if arrivals:
+            cards = await create_for_calls(
+                self.session, PBX, list(arrivals.values()), rules=self.rules
+            )
+            self.cards = dict(zip(arrivals, cards, strict=True))
+
+    async def _arrival(self, record: Record) -> ArrivedCall | None:
+        """The call of an arrival record, if it needs a card: inbound, none yet, its
+        organization known, and the record not written before (its handler is skipped)."""
+        if record.get("event") != ARRIVAL or record.get("direction") != "in":
+            return None
+        if (record["call_id"], dedup_key(record)) in self.seen:
+            return None
+        call = self.call(record)
+        org_id = call.organization_id or await self.organization_id(
+            record.get("line"), record.get("organization")
+        )
+        if call.card_id is not None or org_id is None:
+            return None
+        return ArrivedCall(
+            pbx_call_id=call.pbx_call_id,
+            received_at=when(record),
+            organization_id=org_id,
+            line=call.line_number or record.get("line"),
+            caller_number=call.caller_number or record.get("caller_number"),
+            caller_name=call.caller_name or record.get("caller_name"),
+            locked_call=call if call.pbx_call_id in self.inserted else None,
+        )
+
+    async def written(self) -> dict[str, WrittenCall]:
+        """Each call of the batch, with the columns of the card it got here (after the last
+        flush, so they are what commits)."""
+        return {
+            key: WrittenCall(
+                call.id, call.card_id,
+                await self._columns(self.cards[key]) if key in self.cards else None,
+            )
+            for key, call in self.calls.items()
+        }
+
+    async def _columns(self, card: Card) -> Mapping[str, Any]:
+        if inspect(card).expired_attributes:
+            # A secretary message's savepoint rolled back and took the card's changes along.
+            await self.session.refresh(card)
+        # Read-only: every waiter of the call's arrival gets this same mapping.
+        return MappingProxyType({attr.key: getattr(card, attr.key) for attr in _CARD_COLUMNS})
+
+    def actor(self, record: Record) -> Actor:
+        """The user a screen-pop record names, as read by `preload`."""
+        user_id = record.get("user_id")
+        if user_id in self.people:
+            return self.people[user_id]
+        # The access happened whoever it was: keep the entry with the login the feed sent.
+        log.warning("screen pop by an unknown user", user_id=user_id, login=record.get("login"))
+        return Actor(None, str(record.get("login") or "unknown")[:64], "unknown", None)
 
     def call(self, record: Record) -> Call:
         """The call of this record (loaded or inserted by the batch)."""
@@ -174,15 +273,17 @@ async def apply_records(
     *,
     rules: CardRules = DEFAULT_RULES,
     messages: MessagePolicy | None = None,
-) -> dict[str, tuple[int, int | None]]:
+) -> dict[str, WrittenCall]:
     """Write a batch of records in the caller's transaction.
 
     With `messages`, a secretary message also gets its morning callback task on the card.
-    Returns each call's row id and card id by PBX call id (valid once committed).
+    Returns each call by PBX call id (valid once committed): its row id, its card id, and
+    the columns of the card its arrival got in this batch.
     """
     batch = _Batch(session, rules, messages)
     await batch.preload(records)
     await batch.insert_new_calls(records)
+    await batch.create_cards(records)
     for record in records:
         handler = _HANDLERS.get(record.get("event", ""))
         if handler is None:
@@ -205,7 +306,7 @@ async def apply_records(
             )
         )
     await session.flush()
-    return {key: (call.id, call.card_id) for key, call in batch.calls.items()}
+    return await batch.written()
 
 
 # ------------------------------------------------------------------ handlers
@@ -214,29 +315,13 @@ Handler = Callable[[_Batch, Call, Record], Awaitable[None]]
 
 
 async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
+    """The call's own fields; its card came with the batch's other arrivals (`create_cards`)."""
     call.direction = r["direction"]
     call.line_number = call.line_number or r.get("line")
     call.caller_number = call.caller_number or r.get("caller_number")
     call.caller_name = call.caller_name or r.get("caller_name")
     call.organization_id = call.organization_id or await batch.organization_id(
         r.get("line"), r.get("organization")
-    )
-    if r["direction"] != "in" or call.card_id is not None or call.organization_id is None:
-        return
-    await batch.session.flush()
-    # Every inbound call gets its card the moment it arrives, before anyone answers, so an
-    # abandoned call or a secretary message is never without one.
-    await create_for_call(
-        batch.session,
-        PBX,
-        pbx_call_id=call.pbx_call_id,
-        organization_id=call.organization_id,
-        line=call.line_number,
-        caller_number=call.caller_number,
-        caller_name=call.caller_name,
-        received_at=when(r),
-        rules=batch.rules,
-        locked_call=call if call.pbx_call_id in batch.inserted else None,
     )
 
 
@@ -348,6 +433,15 @@ async def _ended(batch: _Batch, call: Call, r: Record) -> None:
                                    at=call.ended_at)
 
 
+async def _screen_pop(batch: _Batch, call: Call, r: Record) -> None:
+    """Cards shown to an operator by a screen-pop: an access to personal data (152-ФЗ)."""
+    await audit.record(
+        batch.session, batch.actor(r), AuditAction.LIST, "card", None,
+        {"screen_pop": call.pbx_call_id, "card_ids": list(r.get("card_ids") or [])},
+        at=when(r),
+    )
+
+
 async def _add_recording(batch: _Batch, call: Call, file: str, kind: str, at: datetime) -> None:
     if (call.id, file) in batch.recordings:
         return
@@ -377,4 +471,5 @@ _HANDLERS: dict[str, Handler] = {
     "callback_answered": _callback_answered,
     "recording_started": _recording,
     "call_ended": _ended,
+    SCREEN_POP: _screen_pop,
 }

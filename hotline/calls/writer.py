@@ -14,6 +14,7 @@ import asyncio
 import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -28,8 +29,21 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 # The record that creates a call's row and its card (`CallArrived`).
 ARRIVAL = "call_arrived"
-# The call row id and card id of each call in a batch: where a screen-pop finds the card.
-Written = Mapping[str, tuple[int, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenCall:
+    """A call as its batch left it in the journal: where a screen-pop finds its card."""
+
+    call_id: int  # the journal's call row id
+    card_id: int | None  # the call's card, if any
+    # The card's columns (attribute name -> Python value, as committed) when this batch
+    # created the card, so the screen-pop shows a new card without reading it back; else None.
+    card: Mapping[str, Any] | None = None
+
+
+# Each call of a batch by PBX call id.
+Written = Mapping[str, WrittenCall]
 ApplyFn = Callable[[AsyncSession, Sequence[Record]], Awaitable[Written | None]]
 # What an outage looks like from SQLAlchemy/asyncpg/aiosqlite: retry later, keep the data.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -94,7 +108,7 @@ class CallJournalWriter:
         rejects: DurableSpool,
         *,
         batch_size: int = 500,
-        batch_arrivals: int = 20,
+        batch_arrivals: int = 100,
         retry_min: float = 0.2,
         retry_max: float = 10.0,
         write_timeout: float = 15.0,
@@ -107,14 +121,15 @@ class CallJournalWriter:
         # Calls whose arrival (the record that creates the call row and its card) is queued
         # and not yet committed: the screen-pop waits on these instead of polling the
         # database. An entry lives only while its record is in memory, so this never grows.
-        self._arrivals: dict[str, asyncio.Future[tuple[int, int | None] | None]] = {}
+        self._arrivals: dict[str, asyncio.Future[WrittenCall | None]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch_size = batch_size
-        # A new call's card costs a handful of statements; a burst of hundreds of arrivals in
-        # one transaction would hold every screen-pop until all of them commit. Cards go
-        # out in small groups instead, the first ones within a few tens of milliseconds.
+        # A batch's arrivals get their cards in a dozen statements however many they are,
+        # but each still costs about a millisecond of ORM work: from ~50 arrivals on a bigger
+        # batch is no cheaper per card, and it holds every screen-pop of the batch until all
+        # of them commit. 100 arrivals commit in about 100 ms on PostgreSQL.
         self._batch_arrivals = batch_arrivals
         self._retry_min = retry_min
         self._retry_max = retry_max
@@ -141,11 +156,11 @@ class CallJournalWriter:
         self._idle.clear()
         self._wakeup.set()
 
-    def arrival(self, call_id: str) -> asyncio.Future[tuple[int, int | None] | None] | None:
-        """The call's arrival record while it waits to be written: a future that becomes
-        (call row id, card id) once it is committed, or None when it went to the spool or was
-        refused (or the apply function does not say). None when no arrival of that call is
-        waiting (already written, or never seen): read the database."""
+    def arrival(self, call_id: str) -> asyncio.Future[WrittenCall | None] | None:
+        """The call's arrival record while it waits to be written: a future that becomes the
+        `WrittenCall` once it is committed, or None when it went to the spool or was refused
+        (or the apply function does not say). None when no arrival of that call is waiting
+        (already written, or never seen): read the database."""
         return self._arrivals.get(call_id)
 
     def _settle(self, records: Sequence[Record], written: Written | None) -> None:

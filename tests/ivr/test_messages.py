@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.calls.store import apply_records
+from hotline.calls.store import MessagePolicy, apply_records
 from hotline.config import Settings
 from hotline.ivr.engine import MessageTaken
 from hotline.ivr.fastagi import FastAgiServer
@@ -133,6 +133,69 @@ async def test_tracker_card_and_recording_are_reused(
     assert card.channel == "hotline" and card.content == SECRETARY_CONTENT
     [recording] = recordings
     assert recording.card_id == card.id and recording.kind == "message"
+
+
+async def test_a_message_in_the_same_batch_as_its_arrival_gets_its_callback(
+    sessions: async_sessionmaker[AsyncSession], region: None, settings: Settings,
+    calendar: ProductionCalendar,
+) -> None:
+    """The plain-dialplan secretary with the service's writer behind: the call's arrival and
+    its message are written together, the card registered with the batch's arrivals is found
+    by the message, which gets its callback task; the writer reports the card as committed
+    (in work, with the message's content); a replayed batch adds nothing."""
+    now = _local(2026, 11, 27, 18, 0)
+    rules = _rules(now)
+    at = now.astimezone(UTC).isoformat()
+    records = [
+        {"event": "call_arrived", "call_id": "5.5", "at": at, "direction": "in",
+         "line": FUND, "organization": "tfoms", "caller_number": "89131234567"},
+        {"event": "secretary_message", "call_id": "5.5", "at": at,
+         "file": "hotline/20261127/msg-5.5.wav", "line": FUND, "caller_number": "89131234567",
+         "duration": 30},
+    ]
+    policy = MessagePolicy({FUND: settings.line(FUND)}, calendar, within=HOUR)
+    results = []
+    for _ in range(2):
+        async with unit_of_work(sessions) as session:
+            results.append(await apply_records(session, records, rules=rules, messages=policy))
+    [task] = await _tasks(sessions)
+    assert task.due_at.astimezone(BARNAUL) == _local(2026, 11, 30, 8, 30)
+    async with sessions() as session:
+        [card] = (await session.scalars(select(Card))).all()
+        [recording] = (await session.scalars(select(Recording))).all()
+    assert task.card_id == card.id == recording.card_id
+    assert (card.status, card.content) == ("in_work", SECRETARY_CONTENT)
+    first, replay = (result["5.5"] for result in results)
+    assert first.card is not None and replay.card is None
+    assert (first.card["status"], first.card["content"], first.card["version"]) == (
+        card.status, card.content, card.version)
+
+
+async def test_a_message_whose_callback_fails_leaves_the_card_as_registered(
+    sessions: async_sessionmaker[AsyncSession], region: None, settings: Settings,
+    calendar: ProductionCalendar,
+) -> None:
+    """A number the journal refuses for the callback: the message's savepoint rolls back its
+    change of the card too, and the writer reports the card as it commits (a draft)."""
+    now = _local(2026, 11, 27, 18, 0)
+    at = now.astimezone(UTC).isoformat()
+    records = [
+        {"event": "call_arrived", "call_id": "6.6", "at": at, "direction": "in",
+         "line": FUND, "organization": "tfoms", "caller_number": "89131234567"},
+        {"event": "secretary_message", "call_id": "6.6", "at": at,
+         "file": "hotline/20261127/msg-6.6.wav", "line": FUND, "caller_number": "12"},
+    ]
+    policy = MessagePolicy({FUND: settings.line(FUND)}, calendar, within=HOUR)
+    async with unit_of_work(sessions) as session:
+        written = await apply_records(session, records, rules=_rules(now), messages=policy)
+    assert await _tasks(sessions) == []
+    async with sessions() as session:
+        [card] = (await session.scalars(select(Card))).all()
+    snapshot = written["6.6"].card
+    assert snapshot is not None
+    assert (card.status, card.content) == ("draft", None)
+    assert (snapshot["status"], snapshot["content"], snapshot["version"]) == (
+        card.status, card.content, card.version)
 
 
 async def test_no_usable_number_no_task(

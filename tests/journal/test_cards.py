@@ -79,6 +79,52 @@ async def test_creating_for_the_same_call_again_returns_the_same_card(sessions, 
     assert card.applicant_phone is None  # no usable number: the call still gets its card
 
 
+async def test_cards_of_many_calls_come_in_one_go_in_the_order_given(
+    sessions, people: People
+) -> None:
+    """Numbers per organization in the order of the calls, a call that has a card keeps it,
+    each new card has its create history row and audit entry, every call row is linked."""
+    async with unit_of_work(sessions) as session:
+        first = await cards.create_for_call(
+            session, people.system, pbx_call_id="m-0", organization_code="sogaz",
+            received_at=FIXED_NOW, rules=FIXED,
+        )
+    calls = [
+        cards.ArrivedCall("m-1", FIXED_NOW, line="88002009204", caller_number="+79131111111"),
+        cards.ArrivedCall("m-2", FIXED_NOW, organization_code="tfoms", caller_number="anonymous"),
+        cards.ArrivedCall("m-0", FIXED_NOW, organization_code="sogaz"),
+        cards.ArrivedCall("m-3", FIXED_NOW, organization_id=people.orgs["sogaz"],
+                          channel="secretary"),
+    ]
+    async with unit_of_work(sessions) as session:
+        made = await cards.create_for_calls(session, people.system, calls, rules=FIXED)
+    assert [c.number for c in made] == [
+        "SOGAZ-2026-000002", "TFOMS-2026-000001", "SOGAZ-2026-000001", "SOGAZ-2026-000003"]
+    assert made[2].id == first.id
+    assert [c.applicant_phone for c in made] == ["+79131111111", None, None, None]
+    assert [c.channel for c in made] == ["hotline", "hotline", "hotline", "secretary"]
+    async with sessions() as session:
+        linked = dict((await session.execute(select(Call.pbx_call_id, Call.card_id))).all())
+    assert linked == {call.pbx_call_id: card.id for call, card in zip(calls, made, strict=True)}
+    for call, card in zip(calls, made, strict=True):
+        [created] = await history_rows(sessions, card.id)
+        assert created.changes["call"] == [None, call.pbx_call_id]
+        assert created.changes["number"] == [None, card.number]
+        [entry] = await audit_rows(sessions, card.id)
+        assert (entry.action, entry.details["number"]) == ("create", card.number)
+
+
+async def test_one_refused_call_refuses_the_whole_bulk(sessions, people: People) -> None:
+    calls = [
+        cards.ArrivedCall("r-1", recently(), organization_code="sogaz"),
+        cards.ArrivedCall("r-2", recently(), organization_code="tfoms"),
+    ]
+    async with sessions() as session:
+        with pytest.raises(Forbidden):
+            await cards.create_for_calls(session, people.sogaz_op, calls)
+    assert await count(sessions, Card) == 0
+
+
 async def test_a_call_row_written_by_the_tracker_is_linked_not_duplicated(sessions, people: People) -> None:
     async with unit_of_work(sessions) as session:
         session.add(Call(pbx_call_id="tracked", direction="in", line_number="88007758565",

@@ -15,7 +15,7 @@ from journal.cards import CardRules
 from journal.db import unit_of_work
 from journal.deadlines import DeadlinePolicy
 from journal.models import Card, CardNumberCounter
-from journal.numbering import format_card_number, take_card_number
+from journal.numbering import format_card_number, take_card_number, take_card_numbers
 from tests.journal.conftest import People, recently
 
 
@@ -40,6 +40,49 @@ async def test_numbers_run_per_organization_and_restart_each_year(sessions, peop
         "SOGAZ-2026-000001", "SOGAZ-2026-000002", "TFOMS-2026-000001", "SOGAZ-2027-000001",
     ]
     assert (taken[1].year, taken[1].sequence) == (2026, 2)
+
+
+async def test_a_bulk_takes_consecutive_numbers_after_the_existing_ones(
+    sessions, people: People
+) -> None:
+    """Five numbers in one upsert follow the ones taken singly, in order, and the next single
+    one follows them."""
+    sogaz = people.orgs["sogaz"]
+    async with unit_of_work(sessions) as session:
+        singles = [await take_card_number(session, sogaz, 2026) for _ in range(2)]
+        bulk = await take_card_numbers(session, sogaz, 2026, 5)
+        after = await take_card_number(session, sogaz, 2026)
+    assert [n.sequence for n in singles + bulk + [after]] == list(range(1, 9))
+    assert [n.number for n in bulk] == [f"SOGAZ-2026-00000{i}" for i in range(3, 8)]
+    assert {n.year for n in bulk} == {2026}
+
+
+async def test_a_first_bulk_of_a_year_starts_at_one(sessions, people: People) -> None:
+    async with unit_of_work(sessions) as session:
+        bulk = await take_card_numbers(session, people.orgs["tfoms"], 2027, 3)
+    assert [n.number for n in bulk] == [f"TFOMS-2027-00000{i}" for i in (1, 2, 3)]
+
+
+async def test_a_rolled_back_bulk_gives_its_numbers_back(sessions, people: People) -> None:
+    sogaz = people.orgs["sogaz"]
+    async with unit_of_work(sessions) as session:
+        await take_card_numbers(session, sogaz, 2026, 2)
+    with pytest.raises(Boom):
+        async with unit_of_work(sessions) as session:
+            await take_card_numbers(session, sogaz, 2026, 5)
+            raise Boom
+    async with unit_of_work(sessions) as session:
+        again = await take_card_numbers(session, sogaz, 2026, 5)
+    assert [n.sequence for n in again] == [3, 4, 5, 6, 7]
+    async with sessions() as session:
+        counter = await session.scalar(select(CardNumberCounter))
+    assert counter.last == 7
+
+
+async def test_taking_no_numbers_is_a_programming_error(sessions, people: People) -> None:
+    async with sessions() as session:
+        with pytest.raises(ValueError):
+            await take_card_numbers(session, people.orgs["sogaz"], 2026, 0)
 
 
 async def test_a_rolled_back_card_gives_its_number_back(sessions, people: People) -> None:
