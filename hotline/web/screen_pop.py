@@ -31,13 +31,14 @@ import structlog
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.calls.writer import WrittenCall
 from journal.models import AnswerScript, Call, Card
 
 log = structlog.get_logger(__name__)
 
 CardValues = Mapping[str, Any]
 # How the journal writer answers "is this call's arrival committed, with which card?".
-ArrivalLookup = Callable[[str], "asyncio.Future[Any] | None"]
+ArrivalLookup = Callable[[str], "asyncio.Future[WrittenCall | None] | None"]
 
 CARD_POLL = 0.02
 # Earlier cards read per call, all organizations together; each user sees their own share.
@@ -147,9 +148,6 @@ class CallCards:
     async def _load(self, entry: CallCard) -> None:
         try:
             written = await self._from_writer(entry.pbx_call_id)
-            if isinstance(written, tuple):  # TEMP until WrittenCall lands
-                from types import SimpleNamespace
-                written = SimpleNamespace(call_id=written[0], card_id=written[1], card=None)
             if written is not None:
                 entry.call_row_id = written.call_id
                 entry.card = written.card
@@ -169,7 +167,7 @@ class CallCards:
         finally:
             entry.ready.set()
 
-    async def _from_writer(self, pbx_call_id: str) -> Any:
+    async def _from_writer(self, pbx_call_id: str) -> WrittenCall | None:
         """The writer's `WrittenCall` once the arrival commits; None if it is not the
         writer's to say (not queued here, spooled, refused, or later than `card_late`)."""
         pending = self.arrival(pbx_call_id)

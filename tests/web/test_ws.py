@@ -22,7 +22,7 @@ from hotline.web import ws as ws_module
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.actors import Actor
-from journal.models import Call, CallbackTask, User, WebSessionRow
+from journal.models import AuditEntry, Call, CallbackTask, User, WebSessionRow
 from journal.users import add_user
 from tests.test_service_with_pbx import (
     FUND_LINE, INSURER_LINE, running, service_settings, settle,
@@ -268,6 +268,19 @@ async def test_level_two_sees_the_card_as_level_one_left_it_and_the_new_script(
     assert second["card"]["content"] == "Как сменить страховую компанию"
     assert second["card"]["status"] == "in_work"
     assert "Смена страховой" in {s["title"] for s in second["scripts"]}
+
+    # Who was shown the citizen's card is in the audit log (personal data, 152-ФЗ).
+    app = client.server.app
+    await app[TELEPHONY].writer.flushed()
+    async with app[SESSIONS]() as session:
+        shown = (await session.execute(
+            select(AuditEntry.login, AuditEntry.details)
+            .where(AuditEntry.action == "list", AuditEntry.object_type == "card")
+            .order_by(AuditEntry.id)
+        )).all()
+    pops = [(login, d["card_ids"]) for login, d in shown
+            if d.get("screen_pop") == pop["call"]["pbx_call_id"]]
+    assert pops == [("op101", [card["id"]]), ("op201", [card["id"]])]
 
 
 async def test_websocket_needs_a_session_and_the_same_origin(client, browsers) -> None:
