@@ -99,7 +99,8 @@ async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
         if command[0] == "stop":
             break
         if command[0] == "warmup":
-            await sim.run_load(opts["warmup"], opts["warmup"], opts["mix"], timeout=300)
+            await sim.run_load(opts["warmup"], opts["warmup"], opts["mix"], timeout=300,
+                               spread=opts["spread"])
             sim.engine.completed.clear()
             conn.send("warm")
             continue
@@ -124,7 +125,7 @@ async def _play(sim: Any, opts: dict[str, Any]) -> dict[str, Any]:
 
     sim.add_listener(listener)
     report = await sim.run_load(opts["calls"], opts["concurrency"], opts["mix"], timeout=900,
-                                ramp=opts["ramp"])
+                                ramp=opts["ramp"], spread=opts["spread"])
     sim.remove_listener(listener)
     await asyncio.sleep(0.05)  # let the last writes leave
     return {
@@ -185,8 +186,9 @@ def service_process(
     """Own process: the real service (create_app) on PostgreSQL, pointed at the simulator.
 
     With `profile`, the whole process runs under cProfile and its stats go to that file.
+    HOTLINE_BENCH_SERVICE_LOG=INFO shows the service's own log (each pop's wait, say).
     """
-    quiet_logging()
+    quiet_logging(logging.getLevelName(os.environ.get("HOTLINE_BENCH_SERVICE_LOG", "WARNING")))
     if not profile:
         asyncio.run(_service(conn, db_url, ami, Path(var)))
         return
@@ -241,7 +243,7 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     telephony.writer._apply = timed_apply
     await telephony.wait_resynced(1, timeout=30)
     conn.send({"port": runner.addresses[0][1]})
-    peak = {"rss": 0, "calls": 0}
+    peak = {"rss": 0, "calls": 0, "ami_queue": 0}
     lags: list[float] = []
 
     async def sample() -> None:
@@ -252,6 +254,7 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak["rss"] = max(peak["rss"], _rss())
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
             peak["calls"] = max(peak["calls"], len(telephony.tracker._calls))
+            peak["ami_queue"] = max(peak["ami_queue"], telephony.connection._queue.qsize())
             await asyncio.sleep(SAMPLE_EVERY)
 
     sampler: asyncio.Task[None] | None = None
@@ -259,13 +262,14 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     while True:
         command = await loop.run_in_executor(None, conn.recv)
         if command == "baseline":
-            peak.update(rss=_rss(), calls=0)
+            peak.update(rss=_rss(), calls=0, ami_queue=0)
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"],
                        "ami_events": telephony.connection.metrics.events._value.get()})
         elif command == "state":
             conn.send({
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
+                "peak_ami_queue": peak["ami_queue"],
                 "tracked": len(telephony.tracker.calls()),
                 "writer": telephony.writer.health(),
                 "ami_events": telephony.connection.metrics.events._value.get(),
@@ -587,7 +591,8 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
     ratio = rate / raw["rate"]
     p99 = percentile(lat["ms"], 0.99) if lat["ms"] else float("inf")
     print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']} reached over "
-          f"{opts['ramp']:g} s, time scale {opts['time_scale']}, {run['operators']} operators signed in with a WebSocket); "
+          f"{opts['ramp']:g} s, time scale {opts['time_scale']}, timing spread {opts['spread']:g}, "
+          f"{run['operators']} operators signed in with a WebSocket); "
           f"outcomes {played['outcomes']}")
     received = state["ami_events"] - run["baseline"]["ami_events"]
     print(f"AMI events: {played['events']} emitted, {received:.0f} received by the "
@@ -608,7 +613,8 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
           f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
           f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
           f"service event loop turn p50 {state['loop_turn_ms']:.1f} ms, "
-          f"p99 {state['loop_turn_ms_p99']:.1f} ms")
+          f"p99 {state['loop_turn_ms_p99']:.1f} ms; AMI events queued at most "
+          f"{state['peak_ami_queue']}")
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
@@ -642,6 +648,10 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
                              "(default: 20 simulated seconds)")
     parser.add_argument("--warmup", type=int, default=50,
                         help="calls played (and not measured) before the run")
+    parser.add_argument("--spread", type=float, default=0.5,
+                        help="each call's ringing, talk and patience vary by up to this share "
+                             "around the transcripts' values; 0: every call alike, in lockstep "
+                             "(hundreds of phones ring and hang up in the same instant)")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the service into FILE")
     parser.add_argument("--py-spy", metavar="FILE",
@@ -649,7 +659,7 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     ramp = args.ramp if args.ramp is not None else 20 * args.time_scale
     return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
-            "ramp": ramp, "warmup": args.warmup,
+            "ramp": ramp, "warmup": args.warmup, "spread": args.spread,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
             "profile": args.profile, "py_spy": args.py_spy}
 

@@ -259,6 +259,7 @@ class PbxSimulator:
         variables: Mapping[str, str] | None = None,
         auto_answer: bool | None = None,
         citizen_answers: bool = True,
+        timing: Timing | None = None,
     ) -> Call:
         """What an AMI Originate into `callback,<number>` does, without an AMI client."""
         if self.dialplan.phone(interface) is None:
@@ -266,7 +267,7 @@ class PbxSimulator:
         spec = CallSpec(
             scenario="callback_originate",
             agent=interface,
-            timing=self.timing,
+            timing=timing or self.timing,
             originate_exten=number,
             originate_callerid=callerid,
             originate_variables=dict(variables or {}),
@@ -341,6 +342,7 @@ class PbxSimulator:
         lines: Sequence[str] | None = None,
         timeout: float = 300.0,
         ramp: float = 0.0,
+        spread: float = 0.5,
     ) -> LoadReport:
         """Place `n_calls` calls, at most `concurrency` at a time, scenarios drawn from `mix`.
 
@@ -348,6 +350,8 @@ class PbxSimulator:
         Callbacks in the mix originate from a level-2 phone as the service would.
         `ramp` spreads the first `concurrency` calls evenly over that many real seconds
         (citizens do not all dial in the same millisecond); 0 starts them at once.
+        `spread` varies each call's ringing, talk and patience around the simulator's timing
+        (see `Timing.varied`); 0 plays every call alike, in lockstep: the worst bursts.
         """
         weights = {scenario_name(k): v for k, v in (mix or {"operator_answered": 1.0}).items()}
         numbers = list(lines or [line.number for line in self.settings.lines])
@@ -356,11 +360,14 @@ class PbxSimulator:
         started, events_before = time.monotonic(), self.events_emitted
 
         async def one(index: int) -> None:
-            if ramp > 0 and index < concurrency:
-                await asyncio.sleep(ramp * index / concurrency)
+            if ramp > 0:
+                # Calls past the first `concurrency` wait out the ramp too: else they would
+                # take the free places at once, all starting in the first instant.
+                await asyncio.sleep(ramp * min(index, concurrency) / concurrency)
             async with gate:
                 scenario = self.rng.choices(list(weights), list(weights.values()))[0]
-                call = self._load_call(scenario, numbers[index % len(numbers)])
+                timing = self.timing.varied(self.rng, spread)
+                call = self._load_call(scenario, numbers[index % len(numbers)], timing)
                 outcome = await call.finished() or "unknown"
                 report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
                 if outcome in ("failed", "cancelled"):
@@ -374,17 +381,17 @@ class PbxSimulator:
         log.info("sim_load_done", calls=n_calls, seconds=seconds, events=report.events)
         return report
 
-    def _load_call(self, scenario: Scenario, line: str) -> Call:
+    def _load_call(self, scenario: Scenario, line: str, timing: Timing) -> Call:
         if scenario != "callback_originate":
-            return self.place_call(line, scenario=scenario)
+            return self.place_call(line, scenario=scenario, timing=timing)
         org = self.settings.organization(self.settings.line(line).organization)
         phones = self.dialplan.roster.get(org.level2_queue) or []
         if not phones:
-            return self.place_call(line, scenario="operator_answered")
+            return self.place_call(line, scenario="operator_answered", timing=timing)
         number, _ = random_caller(self.rng)
         phone = self.rng.choice(phones)
         callerid = (line, f"Горячая линия {org.code}")
-        return self.originate_callback(phone.interface, number, callerid=callerid)
+        return self.originate_callback(phone.interface, number, callerid=callerid, timing=timing)
 
     # -- fault injection ---------------------------------------------------------------
 

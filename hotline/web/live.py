@@ -265,7 +265,8 @@ class LiveFeed:
             await self._send_pops(event, snapshot, entry, targets)
             bound.info("screen pop sent", card_id=entry.card["id"] if entry.card else None,
                        users=[s.user_id for s in targets],
-                       ms=int((time.monotonic() - started) * 1000))
+                       ms=int((time.monotonic() - started) * 1000),
+                       since_ring_ms=int((_now() - event.at).total_seconds() * 1000))
             if ready:
                 if entry.card is None:
                     bound.warning("screen pop without a card: the journal has none")

@@ -8,6 +8,7 @@ order and the order of their header keys, compared with what a real Asterisk sen
 from __future__ import annotations
 
 import asyncio
+import time
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -515,6 +516,30 @@ async def test_fifty_concurrent_calls_complete(settings: Settings) -> None:
             assert hangups >= 50
         finally:
             await ami.close()
+
+
+async def test_a_load_ramps_up_and_its_calls_differ_in_length(settings: Settings) -> None:
+    """The first `concurrency` calls start spread over the ramp, the later ones only after it
+    (they must not take the free places in the first instant); and with a spread the calls
+    last differently (no lockstep of hundreds of phones)."""
+    async with PbxSimulator(settings, time_scale=0.01, agents_per_queue=15, auth_failure_delay=0,
+                            seed=5) as sim:
+        started = time.monotonic()
+        seen: dict[str, list[float]] = {}  # trunk channel -> [Newchannel, Hangup] times
+
+        def listen(headers: list[tuple[str, str]]) -> None:
+            fields = dict(headers)
+            if "trunk" in fields.get("Channel", "") and fields["Event"] in ("Newchannel", "Hangup"):
+                seen.setdefault(fields["Channel"], []).append(time.monotonic() - started)
+
+        sim.add_listener(listen)
+        report = await sim.run_load(12, concurrency=4, ramp=0.4, spread=0.5)
+        assert report.failed == 0 and len(seen) == 12
+        arrivals = [times[0] for times in seen.values()]
+        assert sum(1 for t in arrivals if t < 0.05) == 1  # not 4 (nor 12) at once
+        assert sum(1 for t in arrivals if t < 0.35) <= 4
+        durations = [times[-1] - times[0] for times in seen.values()]
+    assert max(durations) > 1.3 * min(durations)
 
 
 # -- faults -------------------------------------------------------------------------------

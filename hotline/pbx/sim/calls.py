@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+import random
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Literal
 
 import structlog
 
@@ -89,6 +90,22 @@ class Timing:
     citizen_answer: float = 1.0
     queue_timeout: float = 60.0
     dtmf_gap: float = 0.05
+
+    # What people decide (how long a phone rings before it is picked up, a talk, a
+    # consultation, a caller's patience); prompts and queue timeouts are the PBX's own.
+    HUMAN: ClassVar[tuple[str, ...]] = (
+        "ring", "talk", "level2_talk", "consult", "patience", "citizen_answer",
+    )
+
+    def varied(self, rng: random.Random, spread: float) -> Timing:
+        """This timing with each human phase drawn from [1 - spread, 1 + spread] times its
+        value (the mean kept). Real calls differ: with identical ones, hundreds of phones
+        of a load run ring, answer and hang up in lockstep, every few seconds at once."""
+        if spread <= 0:
+            return self
+        return replace(self, **{
+            name: getattr(self, name) * rng.uniform(1 - spread, 1 + spread) for name in self.HUMAN
+        })
 
 
 # -- commands a call listens for -----------------------------------------------------------
