@@ -348,8 +348,10 @@ class PbxSimulator:
 
         `mix` maps scenario names (or aliases) to weights; by default every call is answered.
         Callbacks in the mix originate from a level-2 phone as the service would.
-        `ramp` spreads the first `concurrency` calls evenly over that many real seconds
-        (citizens do not all dial in the same millisecond); 0 starts them at once.
+        `ramp`: calls start at a steady pace, the first `concurrency` of them over that many
+        real seconds and the others at the same pace, each once one of the `concurrency`
+        places is free (citizens do not all dial in the same millisecond); 0 starts them as
+        fast as places free up.
         `spread` varies each call's ringing, talk and patience around the simulator's timing
         (see `Timing.varied`); 0 plays every call alike, in lockstep: the worst bursts.
         """
@@ -361,9 +363,9 @@ class PbxSimulator:
 
         async def one(index: int) -> None:
             if ramp > 0:
-                # Calls past the first `concurrency` wait out the ramp too: else they would
-                # take the free places at once, all starting in the first instant.
-                await asyncio.sleep(ramp * min(index, concurrency) / concurrency)
+                # Citizens keep dialling at the ramp's pace: calls waiting for a place would
+                # otherwise take every freed place at once, hundreds in the same instant.
+                await asyncio.sleep(ramp * index / concurrency)
             async with gate:
                 scenario = self.rng.choices(list(weights), list(weights.values()))[0]
                 timing = self.timing.varied(self.rng, spread)
