@@ -611,10 +611,14 @@ def _phone_values(caller_number: str | None, rules: CardRules) -> dict[str, Any]
 
 
 def _caller_phone(caller_number: str | None, rules: CardRules) -> str | None:
-    """The caller's number as the applicant's phone, unless the PBX sent no usable number
-    ("anonymous", "unknown"): a call always gets its card."""
+    return caller_phone(caller_number, rules.today())
+
+
+def caller_phone(caller_number: str | None, today: date) -> str | None:
+    """The caller's number as the applicant's phone of the call's card, unless the PBX sent
+    no usable number ("anonymous", "unknown"): a call always gets its card."""
     try:
-        return card_fields.clean_phone("applicant_phone", caller_number, rules.today())
+        return card_fields.clean_phone("applicant_phone", caller_number, today)
     except InvalidInput:
         return None
 

@@ -60,7 +60,9 @@ from journal.models import CardStatus
 
 log = structlog.get_logger(__name__)
 
-CARD_WAIT = 0.6
+# A ring does not wait longer than this for the card: the operator sees the call, the
+# caller's earlier appeals and the scripts at once, the new card follows in a second pop.
+CARD_WAIT = 0.05
 CARD_LATE = 15.0
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
@@ -242,8 +244,10 @@ class LiveFeed:
         """A Telephony listener: runs on the PBX event path, so it only schedules work."""
         self._board_dirty.set()
         for event in events:
-            if isinstance(event, CallArrived):
-                self.cards.prepare(event.call_id)  # before any phone rings
+            if isinstance(event, CallArrived):  # gathered before any phone rings
+                inbound = event.direction == "in"
+                self.cards.prepare(event.call_id, event.caller_number if inbound else None,
+                                   event.at)
             elif isinstance(event, OperatorRinging):
                 targets = self.hub.at_interface(event.interface)
                 if targets:
@@ -261,21 +265,19 @@ class LiveFeed:
             snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
             started = time.monotonic()
             entry = self.cards.prepare(event.call_id)
-            ready = await entry.wait(self.card_wait)
-            await self._send_pops(event, snapshot, entry, targets)
+            complete = await entry.wait(self.card_wait)
+            with_card = await self._send_pops(event, snapshot, entry, targets)
             bound.info("screen pop sent", card_id=entry.card["id"] if entry.card else None,
                        users=[s.user_id for s in targets],
                        ms=int((time.monotonic() - started) * 1000),
                        since_ring_ms=int((_now() - event.at).total_seconds() * 1000))
-            if ready:
-                if entry.card is None:
-                    bound.warning("screen pop without a card: the journal has none")
-                return
-            # The card follows in a second pop as soon as the journal has it.
-            if await entry.wait(self.card_late) and entry.card is not None:
-                await self._send_pops(event, snapshot, entry, targets)
-            else:
-                bound.warning("screen pop without a card: the journal has none yet")
+            if not complete:
+                # What the journal had not given yet follows in a second pop.
+                await entry.wait(self.card_late)
+                if entry.card is not None and (not with_card or entry.earlier):
+                    await self._send_pops(event, snapshot, entry, targets)
+            if entry.card is None:
+                bound.warning("screen pop without a card: the journal has none")
         except Exception:
             bound.exception("screen pop failed")
 
@@ -285,13 +287,16 @@ class LiveFeed:
         snapshot: CallSnapshot | None,
         entry: CallCard,
         targets: list[Subscriber],
-    ) -> None:
+    ) -> bool:
         """One pop per socket, each showing only what its user may see; the cards shown are
-        audited (personal data) through the journal writer, batched and spooled."""
-        card = await self.cards.current_card(entry) if entry.ready.is_set() else None
+        audited (personal data) through the journal writer, batched and spooled. Whether
+        the pops carried the call's card."""
+        loaded = entry.ready.is_set()
+        card = await self.cards.current_card(entry) if loaded else None
         shown: list[dict[str, Any]] = []
         for subscriber in targets:
-            message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card)
+            message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card,
+                                                        pending=not loaded)
             subscriber.put(message)
             if card_ids:
                 shown.append({
@@ -303,6 +308,7 @@ class LiveFeed:
         writer = getattr(self.telephony, "writer", None)
         if shown and writer is not None:
             writer.submit_records(shown)
+        return card is not None
 
     async def _pop_message(
         self,
@@ -311,6 +317,8 @@ class LiveFeed:
         snapshot: CallSnapshot | None,
         entry: CallCard,
         card: CardValues | None,
+        *,
+        pending: bool,
     ) -> tuple[Message, list[int]]:
         """The pop for one user, from memory: the card and the earlier cards that user may
         see, and their organization's scripts; with the ids of the cards it shows."""
@@ -319,7 +327,7 @@ class LiveFeed:
             "type": "screen_pop",
             "call": call_json(snapshot, event, entry.call_row_id),
             "card": None,
-            "card_pending": not entry.ready.is_set(),
+            "card_pending": pending,
             "earlier_cards": [],
             "scripts": [],
         }
@@ -331,7 +339,8 @@ class LiveFeed:
             else:
                 log.warning("screen pop of a card the user may not see",
                             user_id=subscriber.user_id, card_id=card["id"])
-        earlier = [c for c in entry.earlier if may_see_card_of(actor, c["organization_id"])]
+        earlier = [c for c in entry.earlier_than_this()
+                   if may_see_card_of(actor, c["organization_id"])]
         message["earlier_cards"] = [card_json(c, EARLIER_FIELDS) for c in earlier[:EARLIER_LIMIT]]
         shown += [c["id"] for c in earlier[:EARLIER_LIMIT]]
         try:

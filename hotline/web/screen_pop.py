@@ -5,13 +5,13 @@ ring at once: reading the journal per pop (the user, the card, the caller's earl
 the scripts, an audit row) made every pop wait for the database behind every other one. So:
 
 * `CallCards` keeps, per PBX call, the call's card and the caller's earlier cards, loaded
-  ONCE as the call arrives (the greeting and the queue give it time before the first ring).
-  The card comes from the journal writer, which says when the call's arrival is committed and
-  hands over the new card's columns (no read at all); a call the writer did not create here
-  (one that began before the service started, a callback, a card written from the spool after
-  an outage) is read from the journal instead, polled until its card appears. The earlier
-  cards are one query by the caller's phone across all organizations; each pop filters them
-  for its user with the journal's own visibility rule (`journal.access.may_see_card_of`).
+  ONCE from the call's arrival, both at once. The card comes from the journal writer, which
+  says when the call's arrival is committed and hands over the new card's columns (no read
+  at all); a call the writer did not create here (one that began before the service started,
+  a callback, a card written from the spool after an outage) is read from the journal
+  instead, polled until its card appears. The earlier cards are one query by the caller's
+  phone (as the card will have it) across all organizations; each pop filters them for its
+  user with the journal's own visibility rule (`journal.access.may_see_card_of`).
   Once the call is answered the operator may edit the card, so a later pop (level 2, a
   consultation) reads the card again.
 * `ScriptsCache` keeps the active answer scripts, read at most every `SCRIPTS_TTL` seconds
@@ -25,6 +25,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import structlog
@@ -32,6 +33,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.calls.writer import WrittenCall
+from journal.cards import caller_phone
 from journal.models import AnswerScript, Call, Card
 
 log = structlog.get_logger(__name__)
@@ -64,17 +66,28 @@ class CallCard:
     call_row_id: int | None = None
     card: CardValues | None = None
     earlier: list[CardValues] = field(default_factory=list)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # the card is loaded (or not to be had)
+    earlier_ready: asyncio.Event = field(default_factory=asyncio.Event)
     answered: bool = False  # since then the card may have been edited: read it again
-    task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def wait(self, timeout: float) -> bool:
-        """Whether loading finished within `timeout` seconds."""
-        if not self.ready.is_set():
+        """Whether the card and the earlier cards were loaded within `timeout` seconds."""
+        if not self.complete:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self.ready.wait()
-        return self.ready.is_set()
+                    await self.earlier_ready.wait()
+        return self.complete
+
+    @property
+    def complete(self) -> bool:
+        return self.ready.is_set() and self.earlier_ready.is_set()
+
+    def earlier_than_this(self) -> list[CardValues]:
+        """The caller's other cards (the call's own card, once known, left out)."""
+        own = self.card["id"] if self.card else None
+        return [c for c in self.earlier if c["id"] != own]
 
 
 class CallCards:
@@ -97,14 +110,26 @@ class CallCards:
     def __len__(self) -> int:
         return len(self._calls)
 
-    def prepare(self, pbx_call_id: str) -> CallCard:
-        """The call's entry, its loading started if this is the first word of the call."""
+    def prepare(
+        self, pbx_call_id: str, caller_number: str | None = None, arrived_at: datetime | None = None
+    ) -> CallCard:
+        """The call's entry, its loading started if this is the first word of the call.
+
+        With the caller's number (the call's arrival), the earlier cards are read at once,
+        beside the writer's work on the card; without it (a call met at its ringing), after
+        the card, by the card's phone.
+        """
         entry = self._calls.get(pbx_call_id)
         if entry is None:
             while len(self._calls) >= MAX_CALLS:
                 self.forget(next(iter(self._calls)))
             entry = self._calls[pbx_call_id] = CallCard(pbx_call_id)
-            entry.task = asyncio.create_task(self._load(entry), name=f"pop-card-{pbx_call_id}")
+            phone = caller_phone(caller_number, date.today()) if caller_number else None
+            entry.tasks.append(asyncio.create_task(
+                self._load(entry, by_card_phone=phone is None), name=f"pop-card-{pbx_call_id}"))
+            if phone is not None:
+                entry.tasks.append(asyncio.create_task(
+                    self._load_earlier(entry, phone, arrived_at), name=f"pop-earlier-{pbx_call_id}"))
         return entry
 
     def call_row_id(self, pbx_call_id: str) -> int | None:
@@ -119,11 +144,11 @@ class CallCards:
 
     def forget(self, pbx_call_id: str) -> None:
         entry = self._calls.pop(pbx_call_id, None)
-        if entry is not None and entry.task is not None and not entry.task.done():
-            entry.task.cancel()
+        for task in entry.tasks if entry is not None else ():
+            task.cancel()
 
     async def close(self) -> None:
-        tasks = [e.task for e in self._calls.values() if e.task is not None]
+        tasks = [task for entry in self._calls.values() for task in entry.tasks]
         self._calls.clear()
         for task in tasks:
             task.cancel()
@@ -145,7 +170,7 @@ class CallCards:
 
     # ------------------------------------------------------------ loading
 
-    async def _load(self, entry: CallCard) -> None:
+    async def _load(self, entry: CallCard, *, by_card_phone: bool) -> None:
         try:
             written = await self._from_writer(entry.pbx_call_id)
             if written is not None:
@@ -156,9 +181,6 @@ class CallCards:
                 entry.call_row_id, card_id = await self._poll_journal(entry.pbx_call_id)
             if entry.card is None and card_id is not None:
                 entry.card = await self._read_card(card_id)
-            phone = entry.card.get("applicant_phone") if entry.card else None
-            if phone:
-                entry.earlier = await self._earlier(phone, entry.card["id"])
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be away: pops go without the card
@@ -166,6 +188,23 @@ class CallCards:
                         error=repr(exc)[:200])
         finally:
             entry.ready.set()
+        if by_card_phone:
+            phone = entry.card.get("applicant_phone") if entry.card else None
+            await self._load_earlier(entry, phone, None)
+
+    async def _load_earlier(
+        self, entry: CallCard, phone: str | None, before: datetime | None
+    ) -> None:
+        try:
+            if phone:
+                entry.earlier = await self._earlier(phone, before)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("screen pop without the earlier cards", call_id=entry.pbx_call_id,
+                        error=repr(exc)[:200])
+        finally:
+            entry.earlier_ready.set()
 
     async def _from_writer(self, pbx_call_id: str) -> WrittenCall | None:
         """The writer's `WrittenCall` once the arrival commits; None if it is not the
@@ -203,13 +242,15 @@ class CallCards:
             card = await session.get(Card, card_id)
             return card_values(card) if card is not None else None
 
-    async def _earlier(self, phone: str, card_id: int) -> list[CardValues]:
+    async def _earlier(self, phone: str, before: datetime | None) -> list[CardValues]:
+        """The phone's cards of every organization, newest first (received before the call,
+        when its arrival time is known: the call's own card is not an earlier one)."""
+        stmt = select(Card).where(Card.applicant_phone == phone)
+        if before is not None:
+            stmt = stmt.where(Card.received_at < before)
         async with self.db_slots, self.sessions() as session:
             rows = await session.scalars(
-                select(Card)
-                .where(Card.applicant_phone == phone, Card.id != card_id)
-                .order_by(Card.received_at.desc(), Card.id.desc())
-                .limit(EARLIER_SCAN)
+                stmt.order_by(Card.received_at.desc(), Card.id.desc()).limit(EARLIER_SCAN)
             )
             return [card_values(card) for card in rows]
 

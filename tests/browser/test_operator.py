@@ -14,6 +14,7 @@ from sqlalchemy import select
 from hotline.pbx.sim.calls import Timing
 from hotline.web.keys import CARD_RULES, HUB, SESSIONS, TELEPHONY
 from hotline.web.live import EARLIER_FIELDS, card_json
+from hotline.web.screen_pop import card_values
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
@@ -354,8 +355,9 @@ async def test_a_pop_without_its_card_says_so_and_the_second_pop_brings_it(
                          earlier.version, rules=app[CARD_RULES])
         fresh = await session.get(Card, card.id)
         shown_earlier = await session.get(Card, earlier.id)
-        pop = {"type": "screen_pop", "call": call, "card": card_json(fresh), "card_pending": False,
-               "earlier_cards": [card_json(shown_earlier, EARLIER_FIELDS)], "scripts": []}
+        pop = {"type": "screen_pop", "call": call, "card": card_json(card_values(fresh)),
+               "card_pending": False, "scripts": [],
+               "earlier_cards": [card_json(card_values(shown_earlier), EARLIER_FIELDS)]}
     assert app[HUB].to_user(op101_id, pop)
     await page.locator("[data-testid=card-number]", has_text=card.number).wait_for()
     assert await page.is_hidden("[data-testid=card-pending]")
