@@ -644,8 +644,9 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
                         help="simulated seconds per real second (0.1: ten times faster)")
     parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
     parser.add_argument("--ramp", type=float, default=None,
-                        help="real seconds over which the first calls start "
-                             "(default: 20 simulated seconds)")
+                        help="real seconds over which the first calls start, the later ones "
+                             "at the same pace (default: 10 simulated seconds, about a call's "
+                             "length, so that the calls at once reach --concurrency)")
     parser.add_argument("--warmup", type=int, default=50,
                         help="calls played (and not measured) before the run")
     parser.add_argument("--spread", type=float, default=0.5,
@@ -657,7 +658,7 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--py-spy", metavar="FILE",
                         help="sample the service with py-spy into FILE (collapsed stacks)")
     args = parser.parse_args(argv)
-    ramp = args.ramp if args.ramp is not None else 20 * args.time_scale
+    ramp = args.ramp if args.ramp is not None else 10 * args.time_scale
     return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
             "ramp": ramp, "warmup": args.warmup, "spread": args.spread,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,

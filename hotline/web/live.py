@@ -292,7 +292,7 @@ class LiveFeed:
         audited (personal data) through the journal writer, batched and spooled. Whether
         the pops carried the call's card."""
         loaded = entry.ready.is_set()
-        card = await self.cards.current_card(entry) if loaded else None
+        card = await self.cards.current_card(entry, self.card_wait) if loaded else None
         shown: list[dict[str, Any]] = []
         for subscriber in targets:
             message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card,

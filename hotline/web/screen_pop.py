@@ -154,19 +154,29 @@ class CallCards:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def current_card(self, entry: CallCard) -> CardValues | None:
-        """The card as a pop shows it now: as loaded, or read again once the call was answered."""
+    async def current_card(self, entry: CallCard, wait: float) -> CardValues | None:
+        """The card as a pop shows it now: as loaded, or read again once the call was answered
+        (at most `wait` seconds: else as loaded, and the workspace reads it itself)."""
         if not entry.answered or entry.card is None:
             return entry.card
+        # Not cancelled on the timeout (a query cut short costs its connection): a late
+        # read still serves the next pop.
+        reading = asyncio.create_task(self._reread(entry), name=f"pop-reread-{entry.pbx_call_id}")
+        entry.tasks.append(reading)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await asyncio.shield(reading)
+        return entry.card
+
+    async def _reread(self, entry: CallCard) -> None:
         try:
             async with self.db_slots, self.sessions() as session:
-                card = await session.get(Card, entry.card["id"])
-        except Exception as exc:  # the database may be away: show the card as it was
+                card = await session.get(Card, entry.card["id"]) if entry.card else None
+        except Exception as exc:  # away: pops show the card as it was
             log.warning("screen pop shows the card as loaded", error=repr(exc)[:200])
-            return entry.card
+            return
         if card is not None:
             entry.card = card_values(card)
-        return entry.card
 
     # ------------------------------------------------------------ loading
 
