@@ -15,7 +15,8 @@ from multidict import MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
-from hotline.web.keys import CARD_RULES, SESSIONS
+from hotline.web.keys import CARD_RULES, LIVE, SESSIONS
+from hotline.web.screen_pop import card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
 from journal.actors import Actor
@@ -192,6 +193,10 @@ def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async with unit_of_work(request.app[SESSIONS]) as db:
             card = await step(db, actor_of(request), card_id, body, request.app[CARD_RULES])
             out = card_json(card)
+            values = card_values(card)
+        live = request.app.get(LIVE)
+        if live is not None:  # a later pop of the call (level 2, say) shows the card as now
+            live.cards.card_changed(values)
         return web.json_response(out)
 
     view.__name__ = name

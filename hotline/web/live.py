@@ -47,8 +47,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.pbx.events import (
-    AgentChanged, CallArrived, CallEnded, CallSnapshot, DomainEvent, OperatorAnswered,
-    OperatorRinging,
+    AgentChanged, CallArrived, CallEnded, CallSnapshot, DomainEvent, OperatorRinging,
 )
 from hotline.telephony import Telephony
 from hotline.web.call_states import CallLeg, CallStates
@@ -252,8 +251,6 @@ class LiveFeed:
                 targets = self.hub.at_interface(event.interface)
                 if targets:
                     self._spawn(self._pop(event, targets), f"screen-pop-{event.call_id}")
-            elif isinstance(event, OperatorAnswered):
-                self.cards.answered(event.call_id)
         self._send_call_states(events)
         for event in events:
             if isinstance(event, CallEnded):
@@ -292,7 +289,7 @@ class LiveFeed:
         audited (personal data) through the journal writer, batched and spooled. Whether
         the pops carried the call's card."""
         loaded = entry.ready.is_set()
-        card = await self.cards.current_card(entry, self.card_wait) if loaded else None
+        card = entry.card if loaded else None
         shown: list[dict[str, Any]] = []
         for subscriber in targets:
             message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card,

@@ -12,8 +12,9 @@ the scripts, an audit row) made every pop wait for the database behind every oth
   instead, polled until its card appears. The earlier cards are one query by the caller's
   phone (as the card will have it) across all organizations; each pop filters them for its
   user with the journal's own visibility rule (`journal.access.may_see_card_of`).
-  Once the call is answered the operator may edit the card, so a later pop (level 2, a
-  consultation) reads the card again.
+  Once the call is answered the operator may edit the card: a change made through this
+  instance's API updates the call's card at once, so a later pop (level 2, a consultation)
+  shows it as saved (and the workspace reads every popped card afresh anyway).
 * `ScriptsCache` keeps the active answer scripts, read at most every `SCRIPTS_TTL` seconds
   (and at once after an edit in this process).
 """
@@ -68,7 +69,6 @@ class CallCard:
     earlier: list[CardValues] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # the card is loaded (or not to be had)
     earlier_ready: asyncio.Event = field(default_factory=asyncio.Event)
-    answered: bool = False  # since then the card may have been edited: read it again
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def wait(self, timeout: float) -> bool:
@@ -137,10 +137,11 @@ class CallCards:
         entry = self._calls.get(pbx_call_id)
         return entry.call_row_id if entry is not None else None
 
-    def answered(self, pbx_call_id: str) -> None:
-        entry = self._calls.get(pbx_call_id)
-        if entry is not None:
-            entry.answered = True
+    def card_changed(self, card: CardValues) -> None:
+        """A card was changed through this instance: its calls' next pops show it so."""
+        for entry in self._calls.values():
+            if entry.card is not None and entry.card["id"] == card["id"]:
+                entry.card = card
 
     def forget(self, pbx_call_id: str) -> None:
         entry = self._calls.pop(pbx_call_id, None)
@@ -153,30 +154,6 @@ class CallCards:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def current_card(self, entry: CallCard, wait: float) -> CardValues | None:
-        """The card as a pop shows it now: as loaded, or read again once the call was answered
-        (at most `wait` seconds: else as loaded, and the workspace reads it itself)."""
-        if not entry.answered or entry.card is None:
-            return entry.card
-        # Not cancelled on the timeout (a query cut short costs its connection): a late
-        # read still serves the next pop.
-        reading = asyncio.create_task(self._reread(entry), name=f"pop-reread-{entry.pbx_call_id}")
-        entry.tasks.append(reading)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait):
-                await asyncio.shield(reading)
-        return entry.card
-
-    async def _reread(self, entry: CallCard) -> None:
-        try:
-            async with self.db_slots, self.sessions() as session:
-                card = await session.get(Card, entry.card["id"]) if entry.card else None
-        except Exception as exc:  # away: pops show the card as it was
-            log.warning("screen pop shows the card as loaded", error=repr(exc)[:200])
-            return
-        if card is not None:
-            entry.card = card_values(card)
 
     # ------------------------------------------------------------ loading
 
