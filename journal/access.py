@@ -294,11 +294,3 @@ async def search_cards(
 ) -> CardPage:
     """Free-text search over number, applicant, content and phone (see `list_cards`)."""
     return await list_cards(session, actor, CardFilter(text=text), page=page, per_page=per_page)
-
-
-async def earlier_cards_for_phone(
-    session: AsyncSession, actor: Actor, phone: str, *, limit: int = 10
-) -> list[Card]:
-    """The caller's earlier appeals the actor may see, for the screen-pop (audited as a list)."""
-    page = await list_cards(session, actor, CardFilter(phone=phone), per_page=limit)
-    return page.cards

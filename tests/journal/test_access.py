@@ -65,7 +65,10 @@ async def test_another_insurer_s_operator_cannot_reach_a_card_by_any_path(
             assert card.id not in await _ids(sessions, outsider, flt)
         async with unit_of_work(sessions) as session:
             assert (await access.search_cards(session, outsider, card.number)).total == 0
-            assert await access.earlier_cards_for_phone(session, outsider, "+79135550001") == []
+        # Nor through a screen-pop's cards in memory (the same rule, applied to a card).
+        assert not access.may_see_card_of(outsider, card.organization_id)
+    assert access.may_see_card_of(people.sogaz_op, card.organization_id)
+    assert access.may_see_card_of(people.admin, card.organization_id)
     async with sessions() as session:
         stored = await session.get(Card, card.id)
         free_call = await session.scalar(select(Call).where(Call.pbx_call_id == "free-call"))
