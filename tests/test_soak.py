@@ -183,7 +183,7 @@ def tracked_state(app: Any) -> dict[str, int]:
         "writer queue": writer.pending,
         "writer arrivals": len(writer._arrivals),
         "live pops": len(live._tasks),
-        "live call rows": len(live._call_rows),
+        "live calls gathered for pops": len(live.cards),
         "live call states": len(live.call_states._calls),
     }
 
