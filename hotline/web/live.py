@@ -65,7 +65,6 @@ CARD_WAIT = 0.05
 CARD_LATE = 15.0
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
-POP_DB_SLOTS = 8
 EARLIER_LIMIT = 10
 CARD_FIELDS = (
     "id", "number", "status", "organization_id", "received_at", "channel", "form",
@@ -191,20 +190,15 @@ class LiveFeed:
         card_late: float = CARD_LATE,
     ) -> None:
         self.hub = hub
-        self.sessions = sessions
         self.telephony = telephony
         self.card_wait = card_wait
         self.card_late = card_late
         self.agents: dict[str, AgentState] = {}
         self.call_states = CallStates()
         self._tasks: set[asyncio.Task[None]] = set()
-        # At most this many pop reads of the journal at once, so a burst of arriving calls
-        # never takes the connections the journal writer needs (a starved writer would make
-        # every pop late).
-        db_slots = asyncio.Semaphore(POP_DB_SLOTS)
         writer = getattr(telephony, "writer", None)
         self.cards = CallCards(sessions, writer.arrival if writer is not None else _no_arrival,
-                               db_slots, card_late=card_late)
+                               card_late=card_late)
         self.scripts = ScriptsCache(sessions)
         self._board_dirty = asyncio.Event()
         self._board_task: asyncio.Task[None] | None = None

@@ -47,6 +47,7 @@ CARD_POLL = 0.02
 # Earlier cards read per call, all organizations together; each user sees their own share.
 EARLIER_SCAN = 50
 SCRIPTS_TTL = 30.0
+DB_SLOTS = 8
 MAX_SCRIPTS = 20
 # Calls remembered at once; a call is forgotten when it ends, this only bounds a leak.
 MAX_CALLS = 20_000
@@ -97,13 +98,14 @@ class CallCards:
         self,
         sessions: async_sessionmaker[AsyncSession],
         arrival: ArrivalLookup,
-        db_slots: asyncio.Semaphore,
         *,
         card_late: float,
     ) -> None:
         self.sessions = sessions
         self.arrival = arrival
-        self.db_slots = db_slots
+        # At most this many reads at once, so a burst of arriving calls never takes the
+        # connections the journal writer needs (a starved writer would make every pop late).
+        self.db_slots = asyncio.Semaphore(DB_SLOTS)
         self.card_late = card_late
         self._calls: dict[str, CallCard] = {}
 

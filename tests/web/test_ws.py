@@ -159,6 +159,17 @@ async def browsers(client: TestClient) -> AsyncIterator[dict[str, Browser]]:
             await browser.close()
 
 
+async def _live(browsers: dict[str, Browser], *logins: str) -> list[Browser]:
+    """Sign these users in, open their live sockets, and let the hub register them."""
+    opened = []
+    for login in logins:
+        browser = await browsers[login].login(login)
+        await browser.connect()
+        opened.append(browser)
+    await asyncio.sleep(0.05)
+    return opened
+
+
 async def _talking(client: TestClient, pbx_call_id: str, interface: str) -> None:
     tracker = client.server.app[TELEPHONY].tracker
     async with asyncio.timeout(10):
@@ -173,12 +184,7 @@ async def test_ringing_phone_pops_its_card_to_that_operator_only(client, sim, br
     """op101's phone rings → op101 gets the call's card within a second; the insurer's
     operator (another organization) gets nothing; transfer to level 2 pops the same card
     to op201."""
-    op101 = await browsers["op101"].login("op101")
-    op201 = await browsers["op201"].login("op201")
-    sogaz = await browsers["sogaz-op"].login("sogaz-op")
-    for browser in (op101, op201, sogaz):
-        await browser.connect()
-    await asyncio.sleep(0.05)  # the sockets are registered in the hub
+    op101, op201, sogaz = await _live(browsers, "op101", "op201", "sogaz-op")
 
     rang = time.monotonic()
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
@@ -214,9 +220,7 @@ async def test_ringing_phone_pops_its_card_to_that_operator_only(client, sim, br
 
 async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, sim, browsers) -> None:
     """The screen-pop lists the caller's earlier appeals (with status), not the current one."""
-    op101 = await browsers["op101"].login("op101")
-    await op101.connect()
-    await asyncio.sleep(0.05)
+    [op101] = await _live(browsers, "op101")
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     first = await op101.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
@@ -230,9 +234,7 @@ async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, 
 async def test_a_slow_journal_does_not_hold_the_ringing_phones_pop(client, sim, browsers) -> None:
     """While the journal is slow to write the new call's card, the pop goes at once with the
     caller's number and earlier appeals (`card_pending`), and the card follows."""
-    op101 = await browsers["op101"].login("op101")
-    await op101.connect()
-    await asyncio.sleep(0.05)
+    [op101] = await _live(browsers, "op101")
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     first = await op101.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
@@ -260,11 +262,7 @@ async def test_a_slow_journal_does_not_hold_the_ringing_phones_pop(client, sim, 
 async def test_each_operator_sees_only_their_organizations_earlier_cards(client, sim, browsers) -> None:
     """A citizen who called the insurer and then the fund: the fund's operator sees no
     insurer's card among the earlier ones, the insurer's operator no fund's card."""
-    op101 = await browsers["op101"].login("op101")
-    sogaz = await browsers["sogaz-op"].login("sogaz-op")
-    await op101.connect()
-    await sogaz.connect()
-    await asyncio.sleep(0.05)
+    op101, sogaz = await _live(browsers, "op101", "sogaz-op")
     sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100")
     insurer_first = await sogaz.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
@@ -288,12 +286,7 @@ async def test_level_two_sees_the_card_as_level_one_left_it_and_the_new_script(
     """The pop is gathered when the call arrives, but once op101 has answered and written
     the citizen's question, the level-2 pop shows the card as saved; a script the
     administrator added meanwhile is in it too."""
-    op101 = await browsers["op101"].login("op101")
-    op201 = await browsers["op201"].login("op201")
-    admin = await browsers["admin"].login("admin")
-    await op101.connect()
-    await op201.connect()
-    await asyncio.sleep(0.05)
+    op101, op201, admin = await _live(browsers, "op101", "op201", "admin")
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
                    auto_answer=False, timing=LONG_TALK)
     pop = await op101.next_pop(timeout=5)
@@ -408,11 +401,7 @@ async def test_administrators_get_the_live_board(client, sim, browsers) -> None:
 async def test_consultation_of_an_attended_transfer_pops_the_same_card(client, sim, browsers) -> None:
     """op101 consults level 2 before transferring: op201's phone rings for the consultation
     leg, and op201 sees the citizen's card, not a card of the operator's internal call."""
-    op101 = await browsers["op101"].login("op101")
-    op201 = await browsers["op201"].login("op201")
-    await op101.connect()
-    await op201.connect()
-    await asyncio.sleep(0.05)
+    op101, op201 = await _live(browsers, "op101", "op201")
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "attended", agent="PJSIP/op101")
     first = await op101.next_pop(timeout=5)
     consult = await op201.next_pop(timeout=5)
