@@ -58,6 +58,8 @@ _CALL_CONTEXT_KEYS = ("Uniqueid", "Linkedid", "Channel", "Queue", "ActionID")
 _CLOSE_WAIT = 1.0
 # Longest stretch of event delivery before the consumer lets other tasks run.
 CONSUMER_SLICE = 0.002
+# Events parsed as they arrive even with no action waiting: what the connection itself awaits.
+_EAGER_EVENTS = (b"Event: FullyBooted", b"Event: Shutdown")
 
 
 class AmiError(Exception):
@@ -236,10 +238,17 @@ class AmiProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         received_at = datetime.now(UTC)
-        messages = self.framer.feed(data)
+        framer = self.framer
+        for raw in framer.split(data):
+            if self.pending or not raw.startswith(b"Event: ") or raw.startswith(_EAGER_EVENTS):
+                # A reply (or a list action's event) resolves its waiter now, not behind a
+                # backlog of events; so does the boot or shutdown news.
+                message = framer.parse(raw)
+                if message is not None:
+                    self._route(message, received_at)
+            else:
+                self.manager.dispatch_raw(raw, received_at, self)
         self._count_framing_errors()
-        for message in messages:
-            self._route(message, received_at)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.framer.close()
@@ -305,6 +314,13 @@ class AmiProtocol(asyncio.Protocol):
             return
         # A reply whose waiter timed out or was cancelled: nobody asks for it any more.
         self.log.info("ami unmatched reply", action_id=action_id, response=message.get("Response"))
+
+    def parse_queued(self, raw: bytes) -> Message | None:
+        """Parse an event body queued by `data_received` (malformed: counted, None)."""
+        message = self.framer.parse(raw)
+        if message is None:
+            self._count_framing_errors()
+        return message
 
     def _count_framing_errors(self) -> None:
         for reason, count in self.framer.stats.rejected.items():
@@ -420,7 +436,11 @@ class AmiConnection(Manager):
         self._action_ids = itertools.count(1)
         self._action_prefix = f"hotline-{uuid.uuid4().hex[:8]}"
         self._connected_callbacks: list[ConnectedCallback] = []
-        self._queue: asyncio.Queue[tuple[Message, datetime] | _HookCall] = asyncio.Queue()
+        # Events in wire order: parsed ones, bodies still to parse with their protocol's
+        # framer (see `AmiProtocol.data_received`), and resync hooks.
+        self._queue: asyncio.Queue[
+            tuple[Message, datetime] | tuple[bytes, datetime, AmiProtocol] | _HookCall
+        ] = asyncio.Queue()
         self.metrics.queue_depth.set_function(self._queue.qsize)
         self._state: State = "disconnected"
         self._connected_event = asyncio.Event()
@@ -632,6 +652,10 @@ class AmiConnection(Manager):
         name = str(event.get("Event", ""))
         return [h.pattern for h in self._handlers if h.regexp.match(name)]
 
+    def dispatch_raw(self, raw: bytes, received_at: datetime, protocol: AmiProtocol) -> None:
+        """Queue one event body, parsed by the consumer when its turn comes."""
+        self._queue.put_nowait((raw, received_at, protocol))
+
     async def _consume(self) -> None:
         # `Queue.get()` does not suspend while items are queued, so a backlog of thousands
         # of events would be delivered in one go, and the journal writer and the screen-pops
@@ -646,8 +670,15 @@ class AmiConnection(Manager):
             try:
                 if isinstance(item, _HookCall):
                     await self._run_hooks(item)
-                else:
+                elif len(item) == 2:
                     await self._deliver(*item)
+                else:
+                    raw, received_at, protocol = item
+                    message = protocol.parse_queued(raw)
+                    if message is not None:
+                        message.manager = self
+                        self.metrics.events.inc()
+                        await self._deliver(message, received_at)
             except Exception:  # noqa: BLE001 - the consumer must outlive any bug
                 self.log.exception("ami event delivery failed")
 

@@ -155,10 +155,25 @@ class AmiFramer:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add one chunk of the stream; return the messages it completed, in order."""
-        self._buffer += data
         messages: list[Message] = []
+        for raw in self.split(data):
+            message = self.parse(raw)
+            if message is not None:
+                messages.append(message)
+        return messages
+
+    def split(self, data: bytes) -> list[bytes]:
+        """Add one chunk of the stream; return the bodies of the messages it completed.
+
+        Only cuts the stream (an oversized message is counted and skipped here): each body
+        still goes through `parse()`. A connection under load cuts as bytes arrive and parses
+        when the event's turn comes, so that a backlog is held as compact bytes, not as
+        thousands of parsed messages.
+        """
+        self._buffer += data
+        bodies: list[bytes] = []
         if self.banner is None and not self._take_banner():
-            return messages
+            return bodies
         while True:
             end = self._buffer.find(EOM, max(0, self._scanned - (len(EOM) - 1)))
             if end < 0:
@@ -170,7 +185,7 @@ class AmiFramer:
                     # Keep only the tail that might hold the start of the terminator.
                     del self._buffer[: max(0, len(self._buffer) - (len(EOM) - 1))]
                     self._scanned = len(self._buffer)
-                    return messages
+                    return bodies
                 del self._buffer[: end + len(EOM)]
                 self._skipping = False
                 continue
@@ -179,7 +194,7 @@ class AmiFramer:
                     self._oversized(bytes(self._buffer[:_PREVIEW_BYTES]))
                     self._skipping = True
                     continue
-                return messages
+                return bodies
             if end > self.max_message_bytes:
                 self._oversized(bytes(self._buffer[:_PREVIEW_BYTES]))
                 del self._buffer[: end + len(EOM)]
@@ -187,17 +202,21 @@ class AmiFramer:
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + len(EOM)]
             # Stray line ends between messages are not messages.
-            raw = raw.lstrip(b"\r\n")
-            if not raw:
-                continue
-            try:
-                message = parse_message(raw)
-            except FramingError as exc:
-                self.stats.reject(exc.reason)
-                self._error(f"{exc}: {raw[:_PREVIEW_BYTES]!r}")
-                continue
-            self.stats.messages += 1
-            messages.append(message)
+            if raw[:1] in (b"\r", b"\n"):
+                raw = raw.lstrip(b"\r\n")
+            if raw:
+                bodies.append(raw)
+
+    def parse(self, raw: bytes) -> Message | None:
+        """One body from `split()` as a Message; None (counted, described) if malformed."""
+        try:
+            message = parse_message(raw)
+        except FramingError as exc:
+            self.stats.reject(exc.reason)
+            self._error(f"{exc}: {raw[:_PREVIEW_BYTES]!r}")
+            return None
+        self.stats.messages += 1
+        return message
 
     def close(self) -> None:
         """The stream ended: a message begun and never finished is counted as truncated."""
