@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import inspect
 import itertools
 import random
 import re
@@ -58,6 +59,7 @@ _CALL_CONTEXT_KEYS = ("Uniqueid", "Linkedid", "Channel", "Queue", "ActionID")
 _CLOSE_WAIT = 1.0
 # Longest stretch of event delivery before the consumer lets other tasks run.
 CONSUMER_SLICE = 0.002
+MAX_CACHED_EVENT_NAMES = 1000
 # Events parsed as they arrive even with no action waiting: what the connection itself awaits.
 _EAGER_EVENTS = (b"Event: FullyBooted", b"Event: Shutdown")
 
@@ -407,6 +409,9 @@ class AmiConnection(Manager):
         **manager_config: Any,
     ) -> None:
         self._handlers: list[_Handler] = []
+        # Event name -> its handlers, so that an event costs one lookup, not one regexp match
+        # per handler (bounded: a hostile peer may invent names).
+        self._handlers_by_event: dict[str, tuple[_Handler, ...]] = {}
         super().__init__(
             host=settings.host,
             port=settings.port,
@@ -539,6 +544,7 @@ class AmiConnection(Manager):
         regexp = re.compile(fnmatch.translate(pattern), re.IGNORECASE)
         name = getattr(callback, "__qualname__", repr(callback))
         self._handlers.append(_Handler(pattern, regexp, callback, name))
+        self._handlers_by_event.clear()
         return callback
 
     def register_event(self, pattern: str, callback: Any = None) -> Any:
@@ -661,35 +667,46 @@ class AmiConnection(Manager):
         # of events would be delivered in one go, and the journal writer and the screen-pops
         # (each database round trip resumes on a later turn of the loop) would wait for all of
         # it. Give the loop a turn every `CONSUMER_SLICE` seconds of delivering instead.
-        slice_end = time.monotonic() + CONSUMER_SLICE
+        queue = self._queue
         while True:
-            if time.monotonic() > slice_end:
-                await asyncio.sleep(0)
-                slice_end = time.monotonic() + CONSUMER_SLICE
-            item = await self._queue.get()
-            try:
-                if isinstance(item, _HookCall):
-                    await self._run_hooks(item)
-                elif len(item) == 2:
-                    await self._deliver(*item)
-                else:
-                    raw, received_at, protocol = item
-                    message = protocol.parse_queued(raw)
-                    if message is not None:
-                        message.manager = self
-                        self.metrics.events.inc()
-                        await self._deliver(message, received_at)
-            except Exception:  # noqa: BLE001 - the consumer must outlive any bug
-                self.log.exception("ami event delivery failed")
+            item = await queue.get()
+            slice_end = time.monotonic() + CONSUMER_SLICE
+            events = 0
+            while True:
+                try:
+                    if isinstance(item, _HookCall):
+                        await self._run_hooks(item)
+                    elif len(item) == 2:
+                        await self._deliver(*item)
+                    else:
+                        raw, received_at, protocol = item
+                        message = protocol.parse_queued(raw)
+                        if message is not None:
+                            message.manager = self
+                            events += 1
+                            await self._deliver(message, received_at)
+                except Exception:  # noqa: BLE001 - the consumer must outlive any bug
+                    self.log.exception("ami event delivery failed")
+                if queue.empty():
+                    break
+                if time.monotonic() > slice_end:
+                    await asyncio.sleep(0)
+                    slice_end = time.monotonic() + CONSUMER_SLICE
+                item = queue.get_nowait()
+            if events:
+                self.metrics.events.inc(events)
 
     async def _deliver(self, message: Message, received_at: datetime) -> None:
         name = str(message.get("Event", ""))
-        for handler in list(self._handlers):
-            if not handler.regexp.match(name):
-                continue
+        handlers = self._handlers_by_event.get(name)
+        if handlers is None:
+            handlers = tuple(h for h in self._handlers if h.regexp.match(name))
+            if len(self._handlers_by_event) < MAX_CACHED_EVENT_NAMES:
+                self._handlers_by_event[name] = handlers
+        for handler in handlers:
             try:
                 outcome = handler.callback(message, received_at)
-                if isinstance(outcome, Awaitable):
+                if outcome is not None and inspect.isawaitable(outcome):
                     async with asyncio.timeout(self.handler_timeout):
                         await outcome
             except Exception as exc:  # noqa: BLE001 - a handler's bug is logged, not fatal
