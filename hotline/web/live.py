@@ -267,7 +267,9 @@ class LiveFeed:
                 await entry.wait(self.card_late)
                 if entry.card is not None and (not with_card or entry.earlier):
                     await self._send_pops(event, snapshot, entry, targets)
-            if entry.card is None:
+            if entry.card is None and entry.ended:
+                bound.info("screen pop without a card: the call ended before it was written")
+            elif entry.card is None:
                 bound.warning("screen pop without a card: the journal has none")
         except Exception:
             bound.exception("screen pop failed")

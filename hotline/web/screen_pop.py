@@ -71,6 +71,8 @@ class CallCard:
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # the card is loaded (or not to be had)
     earlier_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    ended: bool = False  # the call ended (and was forgotten) before its loading finished
+
 
     async def wait(self, timeout: float) -> bool:
         """Whether the card and the earlier cards were loaded within `timeout` seconds."""
@@ -147,8 +149,15 @@ class CallCards:
 
     def forget(self, pbx_call_id: str) -> None:
         entry = self._calls.pop(pbx_call_id, None)
-        for task in entry.tasks if entry is not None else ():
+        if entry is None:
+            return
+        for task in entry.tasks:
             task.cancel()
+        if not entry.complete:
+            # A pop still waiting for the card stops waiting: the call is over.
+            entry.ended = True
+            entry.ready.set()
+            entry.earlier_ready.set()
 
     async def close(self) -> None:
         tasks = [task for entry in self._calls.values() for task in entry.tasks]

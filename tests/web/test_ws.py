@@ -13,13 +13,14 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import delete, select, update
+from structlog.testing import capture_logs
 
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.pbx.sim.calls import Timing
 from hotline.pbx.simulator import PbxSimulator
 from hotline.web import ws as ws_module
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import LIVE, SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.actors import Actor
 from journal.models import AuditEntry, Call, CallbackTask, User, WebSessionRow
@@ -257,6 +258,39 @@ async def test_a_slow_journal_does_not_hold_the_ringing_phones_pop(client, sim, 
     assert with_card["call"]["pbx_call_id"] == pending["call"]["pbx_call_id"]
     assert with_card["card_pending"] is False and with_card["card"]["id"] != first["card"]["id"]
     assert [c["id"] for c in with_card["earlier_cards"]] == [first["card"]["id"]]
+
+
+async def test_a_call_that_ends_before_its_card_is_written_stops_the_pops_wait(
+    client, sim, browsers
+) -> None:
+    """The citizen hangs up while the phone rings and the journal is slow: the pop went with
+    `card_pending`, its wait for the card ends with the call (not 15 s later, no warning that
+    the journal has no card), and the card is written all the same."""
+    [op101] = await _live(browsers, "op101")
+    writer = client.server.app[TELEPHONY].writer
+    apply = writer._apply
+
+    async def slow_apply(session: Any, records: Any) -> Any:
+        await asyncio.sleep(2.0)
+        return await apply(session, records)
+
+    writer._apply = slow_apply
+    live = client.server.app[LIVE]
+    with capture_logs() as logs:
+        sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "abandoned", agent="PJSIP/op101")
+        pending = await op101.next_of("screen_pop", timeout=5)
+        assert pending["card"] is None and pending["card_pending"] is True
+        await sim.wait_idle(timeout=10)
+        async with asyncio.timeout(1.5):  # before the slow batch commits
+            while any(t.get_name().startswith("screen-pop-") for t in live._tasks):
+                await asyncio.sleep(0.02)
+    assert not [e for e in logs if "journal has none" in e["event"]]
+    assert [e for e in logs if "call ended before it was written" in e["event"]]
+    await writer.flushed(timeout=10)
+    async with client.server.app[SESSIONS]() as session:
+        call = await session.scalar(
+            select(Call).where(Call.pbx_call_id == pending["call"]["pbx_call_id"]))
+    assert call is not None and call.card_id is not None and call.ended_at is not None
 
 
 async def test_each_operator_sees_only_their_organizations_earlier_cards(client, sim, browsers) -> None:
