@@ -21,7 +21,16 @@ Printed figures:
 * memory per tracked call: the service's RSS growth over its idle baseline divided by the
   most calls its tracker followed at once.
 
-    python bench/ami_load.py [--calls 2000] [--concurrency 500] [--time-scale 0.1]
+Two standard runs, each judged on its own targets (the issue's, for these 2-core machines):
+
+* `throughput`: 2000 calls, 500 at once, ten times faster than real time: the stream comes
+  faster than one Python process can take it, so the figure is the service's capacity.
+  Targets: at least 10,000 events/s, at least half of panoramisk's rate, no call lost.
+* `pop`: 1500 calls, 500 at once, in real time (the stream of a very busy hotline).
+  Targets: screen-pop p99 under 100 ms, no call lost. panoramisk is not measured (it only
+  ever sees the stream's own rate).
+
+    python bench/ami_load.py [--run all|throughput|pop] [--calls N] [--time-scale S] ...
 """
 
 from __future__ import annotations
@@ -60,10 +69,22 @@ def quiet_logging(level: int = logging.WARNING) -> None:
 
     warnings.simplefilter("ignore")
     logging.basicConfig(level=level, stream=sys.stderr)
+    structlog.reset_defaults()
     structlog.configure(
+        processors=[_no_audio_expected, *structlog.get_config()["processors"]],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
+
+
+def _no_audio_expected(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The simulator here writes no audio (it would take the CPU the figures are about), so
+    the recording worker finds no file for any call: that warning is expected, not news."""
+    import structlog
+
+    if event.get("event") == "recording not stored" and event.get("status") == "missing":
+        raise structlog.DropEvent
+    return event
 
 
 def base_settings() -> Any:
@@ -163,6 +184,13 @@ async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: st
         seen["last"] = now
 
     loop = asyncio.get_running_loop()
+
+    def quiet_teardown(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # panoramisk leaves a future failed with ConnectionError when the simulator stops.
+        if not isinstance(context.get("exception"), ConnectionError):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet_teardown)
     manager = Manager(loop=loop, host=address[0], port=address[1], username=user, secret=secret,
                       ping_delay=3600, ping_interval=3600)
     manager.register_event("*", count)
@@ -580,7 +608,33 @@ def latencies(played: dict[str, Any], pops: Pops) -> dict[str, Any]:
             "ms": ms, "ms_card": ms_card}
 
 
-def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bool:
+@dataclass(frozen=True)
+class StandardRun:
+    """A run of the benchmark and the targets it is judged on."""
+
+    title: str
+    calls: int
+    time_scale: float
+    raw: bool  # measure panoramisk on the same stream
+    targets: tuple[str, ...]
+
+
+RUNS = {
+    "throughput": StandardRun("capacity: 500 calls at once, 10x faster than real time",
+                              2000, 0.1, True, ("rate", "ratio", "lost")),
+    "pop": StandardRun("screen-pop: 500 calls at once, real time", 1500, 1.0, False,
+                       ("p99", "lost")),
+}
+TARGETS = {
+    "rate": ">= 10,000 events/s",
+    "ratio": ">= 0.5 of panoramisk",
+    "p99": "screen-pop p99 < 100 ms",
+    "lost": "0 calls lost",
+}
+
+
+def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any],
+           targets: tuple[str, ...]) -> bool:
     played, counts, state = run["played"], run["counts"], run["state"]
     seconds = run["done_at"] - played["first_event"]
     rate = played["events"] / seconds
@@ -588,7 +642,7 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
     lat = latencies(played, run["pops"])
     peak_calls = max(state["peak_calls"], 1)
     per_call = (state["peak_rss"] - run["baseline"]["rss"]) / peak_calls
-    ratio = rate / raw["rate"]
+    ratio = rate / raw["rate"] if raw else None
     p99 = percentile(lat["ms"], 0.99) if lat["ms"] else float("inf")
     print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']} reached over "
           f"{opts['ramp']:g} s, time scale {opts['time_scale']}, timing spread {opts['spread']:g}, "
@@ -599,9 +653,10 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
           f"service; simulator played them in {played['last_event'] - played['first_event']:.2f} s")
     print(f"ingested with every call, timeline and card persisted: {rate:,.0f} events/s "
           f"({seconds:.2f} s; {counts['timeline_rows']} timeline rows, {counts['cards']} cards)")
-    print(f"bare panoramisk on the same stream: {raw['rate']:,.0f} events/s "
-          f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s); "
-          f"ours = {ratio:.2f} of it")
+    if raw:
+        print(f"bare panoramisk on the same stream: {raw['rate']:,.0f} events/s "
+              f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s); "
+              f"ours = {ratio:.2f} of it")
     if lat["ms"]:
         print(f"screen-pop latency AgentCalled -> WebSocket: p50 {percentile(lat['ms'], .5):.1f} ms,"
               f" p99 {p99:.1f} ms, max {max(lat['ms']):.1f} ms "
@@ -618,30 +673,53 @@ def report(opts: dict[str, Any], raw: dict[str, Any], run: dict[str, Any]) -> bo
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
-    met = rate >= 10_000 and ratio >= 0.5 and p99 < 100 and lost == 0
-    print("targets (>= 10,000 events/s, >= 0.5 of raw, p99 < 100 ms, 0 lost):",
-          "met" if met else "NOT met")
-    return met
+    verdicts = {
+        "rate": rate >= 10_000,
+        "ratio": ratio is not None and ratio >= 0.5,
+        "p99": p99 < 100,
+        "lost": lost == 0,
+    }
+    print("targets:", "; ".join(f"{TARGETS[t]} {'met' if verdicts[t] else 'NOT met'}"
+                                for t in targets))
+    return all(verdicts[t] for t in targets)
 
 
 async def main(opts: dict[str, Any]) -> int:
     ctx = mp.get_context("spawn")
-    raw = await raw_phase(ctx, opts)
-    url = await create_database()
-    try:
-        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as var:
-            run = await service_phase(ctx, opts, url, Path(var))
-    finally:
-        await drop_database(url)
-    return 0 if report(opts, raw, run) else 1
+    met = []
+    for name in opts["runs"]:
+        standard = RUNS[name]
+        run_opts = {"calls": standard.calls, "time_scale": standard.time_scale, **opts}
+        for key in ("calls", "time_scale"):
+            if opts[key] is None:
+                run_opts[key] = getattr(standard, key)
+        if run_opts["ramp"] is None:
+            run_opts["ramp"] = 10 * run_opts["time_scale"]
+        print(f"== {name}: {standard.title}", flush=True)
+        raw = await raw_phase(ctx, run_opts) if standard.raw else None
+        url = await create_database()
+        try:
+            with tempfile.TemporaryDirectory(prefix="hotline-bench-") as var:
+                run = await service_phase(ctx, run_opts, url, Path(var))
+        finally:
+            await drop_database(url)
+        met.append(report(run_opts, raw, run, standard.targets))
+        print(flush=True)
+    return 0 if all(met) else 1
 
 
 def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls in all")
+    parser.add_argument("--run", choices=["all", *RUNS], default="all",
+                        help="which standard run: throughput (10x compressed, events/s and "
+                             "the share of panoramisk's rate), pop (real time, screen-pop "
+                             "latency) or both")
+    parser.add_argument("--calls", type=int, default=None,
+                        help="calls in all (default: 2000 for throughput, 1500 for pop)")
     parser.add_argument("--concurrency", type=int, default=500, help="calls at once")
-    parser.add_argument("--time-scale", type=float, default=0.1,
-                        help="simulated seconds per real second (0.1: ten times faster)")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="simulated seconds per real second (0.1: ten times faster; "
+                             "default: 0.1 for throughput, 1.0 for pop)")
     parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
     parser.add_argument("--ramp", type=float, default=None,
                         help="real seconds over which the first calls start, the later ones "
@@ -654,13 +732,18 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
                              "around the transcripts' values; 0: every call alike, in lockstep "
                              "(hundreds of phones ring and hang up in the same instant)")
     parser.add_argument("--seed", type=int, default=8)
-    parser.add_argument("--profile", metavar="FILE", help="cProfile the service into FILE")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the service into FILE (give one --run)")
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="sample the service with py-spy into FILE (collapsed stacks)")
+                        help="sample the service with py-spy into FILE, collapsed stacks "
+                             "(give one --run)")
     args = parser.parse_args(argv)
-    ramp = args.ramp if args.ramp is not None else 10 * args.time_scale
-    return {"calls": args.calls, "concurrency": args.concurrency, "time_scale": args.time_scale,
-            "ramp": ramp, "warmup": args.warmup, "spread": args.spread,
+    runs = list(RUNS) if args.run == "all" else [args.run]
+    if len(runs) > 1 and (args.profile or args.py_spy):
+        parser.error("--profile and --py-spy profile one run: add --run throughput or --run pop")
+    return {"runs": runs, "calls": args.calls, "concurrency": args.concurrency,
+            "time_scale": args.time_scale,
+            "ramp": args.ramp, "warmup": args.warmup, "spread": args.spread,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
             "profile": args.profile, "py_spy": args.py_spy}
 
