@@ -8,7 +8,11 @@ case-sensitively (P13). `AmiConnection` keeps the Manager surface (`send_action`
 `register_event`, `send_command`, `close`) and replaces what is underneath:
 
 * `AmiProtocol` frames on bytes (`framing.AmiFramer`), matches replies by ActionID and only
-  queues events: no user code ever runs inside `data_received`;
+  queues events: no user code ever runs inside `data_received`. An event is queued as its
+  bytes and parsed when the consumer reaches it, so that a burst the handlers cannot keep
+  up with waits as compact bytes rather than as parsed messages (a tenth of the memory, and
+  none of the collector's work on them); replies, and every message while an action waits,
+  are parsed at once;
 * one consumer task delivers events, in wire order, to the handlers; a handler that raises or
   hangs is logged with the call's context and skipped, the connection goes on;
 * every action has a timeout (a list action: between two of its messages); a lost connection

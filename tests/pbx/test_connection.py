@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -213,6 +214,53 @@ async def test_slow_handler_never_blocks_reading(make_peer: Factory, make_connec
     await until(lambda: len(recorder.events) == 2)
     assert [m["Event"] for m in recorder.events] == ["Hangup", "Newchannel"]
     assert sample(conn, "hotline_ami_handler_errors_total") == 1
+
+
+async def test_a_backlog_waits_as_bytes_and_is_delivered_in_order(
+    make_peer: Factory, make_connection: Factory
+) -> None:
+    """A burst the handlers cannot keep up with waits in the queue as its bytes (well under
+    a parsed message's ~5 KB each); replies are answered meanwhile; when the handler frees,
+    every event arrives in wire order, a malformed one among them counted and skipped."""
+    peer = await make_peer()
+    conn = await make_connection(peer, handler_timeout=60)
+    gate = asyncio.Event()
+    delivered: list[str] = []
+
+    async def slow(message: Message, _: datetime) -> None:
+        await gate.wait()
+        delivered.append(message["Uniqueid"])
+
+    conn.on_event(slow, "Newchannel")
+    await conn.wait_connected(5)
+    burst = 10_000
+    events = [
+        f"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/trunk-{i:08x}\r\n"
+        f"ChannelState: 4\r\nChannelStateDesc: Ring\r\nCallerIDNum: 79161234567\r\n"
+        f"CallerIDName: {NAME}\r\nConnectedLineNum: <unknown>\r\n"
+        f"ConnectedLineName: <unknown>\r\nLanguage: ru\r\nAccountCode: \r\n"
+        f"Context: from-trunk\r\nExten: 88007758565\r\nPriority: 1\r\n"
+        f"Uniqueid: 1795444523.{i}\r\nLinkedid: 1795444523.{i}\r\n\r\n".encode()
+        for i in range(burst)
+    ]
+    events.insert(burst // 2, b"Event: Newchannel\r\nUniqueid: \xff\xfe\r\n\r\n")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        await peer.send_raw(b"".join(events))
+        await until(lambda: sample(conn, "hotline_ami_event_queue_depth") >= burst - 1, timeout=20)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held / burst < 1500, f"{held / burst:.0f} bytes per waiting event"
+    started = time.monotonic()
+    assert (await conn.send_action({"Action": "Ping"}, timeout=1.0)).success
+    assert time.monotonic() - started < 1.0
+    gate.set()
+    await until(lambda: len(delivered) == burst, timeout=30)
+    assert delivered == [f"1795444523.{i}" for i in range(burst)]
+    assert sample(conn, "hotline_ami_malformed_total", reason="not_utf8") == 1
+    assert conn.state == "connected"
 
 
 async def test_action_without_reply_times_out_clearly(make_peer: Factory, make_connection: Factory) -> None:
