@@ -30,9 +30,9 @@ H, S, W, E, WW = (
 )
 
 
-def test_the_directory_holds_2025_and_2026() -> None:
-    """Both real years load from config/calendar/."""
-    assert CAL.years == (2025, 2026)
+def test_the_directory_holds_2025_to_2027() -> None:
+    """The real years load from config/calendar/."""
+    assert CAL.years == (2025, 2026, 2027)
 
 
 @pytest.mark.parametrize(
@@ -126,9 +126,9 @@ def test_2026_has_no_working_weekend_days() -> None:
         day += timedelta(days=1)
 
 
-@pytest.mark.parametrize("year", [2025, 2026])
+@pytest.mark.parametrize("year", [2025, 2026, 2027])
 def test_yearly_totals_match_the_official_norms(year: int) -> None:
-    """247 working days, 118 days off and 1972 hours (40-hour week) in both years."""
+    """247 working days, 118 days off and 1972 hours (40-hour week) in each year."""
     days = [date(year, 1, 1) + timedelta(days=n) for n in range(365)]
     working = [d for d in days if CAL.is_working_day(d)]
     shortened = [d for d in days if CAL.day_kind(d) is S]
@@ -138,13 +138,25 @@ def test_yearly_totals_match_the_official_norms(year: int) -> None:
 
 
 def test_a_year_without_data_falls_back_to_the_week_and_says_so() -> None:
-    """2027 has no file: Monday-Friday working, weekends off, flagged as not from data."""
-    info = CAL.day_info(date(2027, 1, 1))
+    """2028 has no file: Monday-Friday working, weekends off, flagged as not from data."""
+    info = CAL.day_info(date(2028, 1, 3))
     assert info.kind is W and not info.from_data
-    assert CAL.day_kind(date(2027, 1, 2)) is E
-    assert not CAL.covers(date(2027, 1, 1)) and CAL.covers(date(2026, 12, 31))
-    assert CAL.missing_years(date(2026, 12, 1), date(2028, 1, 1)) == (2027, 2028)
-    assert CAL.day_info(date(2026, 1, 1)).from_data
+    assert CAL.day_kind(date(2028, 1, 1)) is E
+    assert not CAL.covers(date(2028, 1, 1)) and CAL.covers(date(2027, 12, 31))
+    assert CAL.missing_years(date(2027, 12, 1), date(2029, 1, 1)) == (2028, 2029)
+    assert CAL.day_info(date(2027, 1, 1)).from_data
+
+
+def test_2027_new_year_break_and_its_moved_days() -> None:
+    """2027: 1-8 January off, 2 and 3 January moved to 5 November and 31 December, Saturday
+    20 February a shortened working day for Monday 22 February off."""
+    assert CAL.day_info(date(2027, 1, 1)).reason == "праздничный день: Новогодние каникулы"
+    assert CAL.next_working_day(date(2026, 12, 30)) == date(2027, 1, 11)
+    assert not CAL.is_working_day(date(2027, 11, 5)) and CAL.day_info(date(2027, 11, 5)).is_moved_day_off
+    assert not CAL.is_working_day(date(2027, 12, 31))
+    assert CAL.day_kind(date(2027, 2, 20)) is S and not CAL.is_working_day(date(2027, 2, 22))
+    assert [d for d in (date(2027, 5, 3), date(2027, 5, 10), date(2027, 6, 14))
+            if CAL.is_working_day(d)] == []
 
 
 def test_next_working_day_and_rolling_due_dates() -> None:
@@ -153,7 +165,7 @@ def test_next_working_day_and_rolling_due_dates() -> None:
     assert CAL.roll_to_working_day(date(2026, 5, 9)) == date(2026, 5, 12)
     assert CAL.roll_to_working_day(date(2026, 5, 8)) == date(2026, 5, 8)
     assert CAL.next_working_day(date(2025, 10, 31)) == date(2025, 11, 1)
-    assert CAL.next_working_day(date(2026, 12, 30)) == date(2027, 1, 1)
+    assert CAL.next_working_day(date(2027, 12, 30)) == date(2028, 1, 3)
 
 
 @given(st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)))

@@ -245,14 +245,14 @@ async def test_a_failed_pbx_write_is_logged_and_the_next_switch_still_scheduled(
 
 
 async def test_a_missing_calendar_year_is_warned_about_at_start() -> None:
-    """Late in 2026 the 2027 file is missing: a warning at start."""
-    pbx, clock = FakePbx(), FakeClock(local(2026, 12, 1, 10))
+    """Late in 2027 the 2028 file is missing: a warning at start."""
+    pbx, clock = FakePbx(), FakeClock(local(2027, 12, 1, 10))
     modes = make(pbx, clock, FUND)
     with capture_logs() as logs:
         await modes.start(paused=True)
         await modes.stop()
     warning = next(e for e in logs if e["event"] == "mode.calendar_missing")
-    assert warning["years"] == [2027]
+    assert warning["years"] == [2028]
 
 
 async def test_real_scheduler_switches_at_the_exact_boundary() -> None:
@@ -280,18 +280,18 @@ async def test_real_scheduler_switches_at_the_exact_boundary() -> None:
 
 
 async def test_the_missing_year_is_warned_about_once_while_running() -> None:
-    """Started on 30 October, it warns once when switches come within 60 days of 2027."""
-    pbx, clock = FakePbx(), FakeClock(local(2026, 10, 30, 10))
+    """Started on 30 October, it warns once when switches come within 60 days of 2028."""
+    pbx, clock = FakePbx(), FakeClock(local(2027, 10, 30, 10))
     modes = make(pbx, clock, FUND)
     with capture_logs() as logs:
         await modes.start(paused=True)
         try:
-            while clock.now < local(2026, 11, 3):
+            while clock.now < local(2027, 11, 3):
                 await fire(modes, clock, FUND.number)
         finally:
             await modes.stop()
     warnings = [e for e in logs if e["event"] == "mode.calendar_missing"]
-    assert [w["years"] for w in warnings] == [[2027]]
+    assert [w["years"] for w in warnings] == [[2028]]
 
 
 async def test_replace_overrides_applies_only_what_changed() -> None:

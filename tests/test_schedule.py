@@ -194,10 +194,12 @@ def test_naive_times_and_unknown_modes_are_refused() -> None:
 
 
 def test_a_year_without_calendar_uses_the_week_and_the_cli_warns() -> None:
-    """1 January 2027 has no data: a Friday with hours, and the table says so."""
-    assert mode_at(FUND, CAL, local(2027, 1, 1, 10)).mode == "operator"
-    text = format_calendar(FUND, CAL, local(2026, 12, 31).date(), local(2027, 1, 1).date())
-    assert "нет производственного календаря на 2027 год" in text
+    """3 January 2028 has no data: a Monday with hours, and the table says so; 1 January
+    2027, a Friday, is a holiday from its file."""
+    assert mode_at(FUND, CAL, local(2028, 1, 3, 10)).mode == "operator"
+    text = format_calendar(FUND, CAL, local(2027, 12, 31).date(), local(2028, 1, 3).date())
+    assert "нет производственного календаря на 2028 год" in text
+    assert mode_at(FUND, CAL, local(2027, 1, 1, 10)).mode == "secretary"
 
 
 def test_the_cli_table_for_the_may_holidays() -> None:
