@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -126,6 +127,42 @@ def user_add(
 
     user_id = run_async(go())
     click.echo(f"Пользователь {login} создан (id {user_id}).")
+
+
+def _set_active(settings: Any, login: str, active: bool) -> int:
+    from journal.actors import Actor
+    from journal.db import unit_of_work
+    from journal.users import set_active
+
+    async def go() -> int:
+        async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
+            return await set_active(session, login, active, Actor.system("cli"))
+
+    return run_async(go())
+
+
+@user.command("disable")
+@click.option("--login", required=True, help="Логин.")
+@pass_context
+@fail_cleanly
+def user_disable(ctx: Context, login: str) -> None:
+    """Отключить учётную запись: вход запрещён, все её сеансы завершаются сразу."""
+    from hotline.web.ws import SESSION_CHECK
+
+    ended = _set_active(ctx.settings, login, False)
+    click.echo(f"Учётная запись {login} отключена; завершено сеансов: {ended}. "
+               f"Открытые страницы перестанут работать сразу, живые уведомления — "
+               f"в течение {SESSION_CHECK:g} с.")
+
+
+@user.command("enable")
+@click.option("--login", required=True, help="Логин.")
+@pass_context
+@fail_cleanly
+def user_enable(ctx: Context, login: str) -> None:
+    """Снова разрешить вход отключённой учётной записи."""
+    _set_active(ctx.settings, login, True)
+    click.echo(f"Учётная запись {login} включена.")
 
 
 # ---------------------------------------------------------------- service

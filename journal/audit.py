@@ -59,6 +59,8 @@ class AuditAction(StrEnum):
     EVALUATE = "evaluate"  # an operator's evaluation sheet on a call stored
     SCRIPT_CREATE = "script_create"  # an answer script added
     SCRIPT_UPDATE = "script_update"  # an answer script changed (or withdrawn)
+    USER_DISABLE = "user_disable"  # an account disabled, its sessions ended
+    USER_ENABLE = "user_enable"  # a disabled account allowed to sign in again
     DENIED = "denied"  # an object or an action refused: another organization's, or the role's
 
 

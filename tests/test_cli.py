@@ -43,6 +43,14 @@ def test_upgrade_then_add_users(database_url: str) -> None:
                     "--level", "1", stdin="very-secret\n", env=env)
     assert again.returncode == 1
     assert again.stderr.strip() == f"hotline: ошибка: Пользователь «{login}» уже есть"
+    disabled = hotline("user", "disable", "--login", login, env=env)
+    assert disabled.returncode == 0, disabled.stderr
+    assert f"Учётная запись {login} отключена; завершено сеансов: 0." in disabled.stdout
+    enabled = hotline("user", "enable", "--login", login, env=env)
+    assert enabled.returncode == 0 and f"Учётная запись {login} включена." in enabled.stdout
+    unknown = hotline("user", "disable", "--login", "nobody", env=env)
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "hotline: ошибка: Пользователь «nobody» не найден"
 
 
 @pytest.mark.parametrize(

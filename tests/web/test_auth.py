@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from hotline.app import create_app
 from hotline.web.auth import COOKIE
 from hotline.web.keys import SESSIONS, WEB_SESSIONS
+from journal.actors import Actor
+from journal.db import unit_of_work
+from journal.errors import NotFound
 from journal.models import AuditEntry, Card, User, WebSessionRow
+from journal.users import set_active
 from tests.web.conftest import PASSWORD, Api, web_settings
 
 
@@ -123,3 +128,29 @@ async def test_a_session_is_known_to_another_instance_and_survives_a_restart(
         await api.call("POST", "/api/v1/logout")
         resp = await second.get("/api/v1/me", cookies={COOKIE: token})
         assert resp.status == 401
+
+
+async def test_disabling_an_account_ends_its_sessions_at_once_and_is_audited(api: Api) -> None:
+    """An operator who leaves: `hotline user disable` (journal.users.set_active) ends every
+    session of the account at once (the next request is 401), refuses a new sign-in, and
+    writes who did it to the access log; enabling lets the operator sign in again."""
+    await api.login("sogaz-op")
+    await api.call("GET", "/api/v1/me")
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        ended = await set_active(session, "sogaz-op", False, Actor.system("cli"))
+    assert ended == 1
+    body = await api.call("GET", "/api/v1/cards", expect=401)
+    assert body["error"]["code"] == "unauthenticated"
+    resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": PASSWORD})
+    assert resp.status == 401
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        assert await set_active(session, "sogaz-op", True, Actor.system("cli")) == 0
+        with pytest.raises(NotFound, match="«nobody» не найден"):
+            await set_active(session, "nobody", False, Actor.system("cli"))
+    await api.login("sogaz-op")
+    async with api.app[SESSIONS]() as session:
+        entries = list(await session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("user_disable", "user_enable")))
+            .order_by(AuditEntry.id)))
+    assert [(e.action, e.login, e.details["sessions_ended"]) for e in entries] == [
+        ("user_disable", "system:cli", 1), ("user_enable", "system:cli", 0)]

@@ -25,7 +25,8 @@ const Admin = (() => {
     destroy: "Уничтожение записи", export: "Выгрузка отчёта", survey: "Опрос заявителя",
     evaluate: "Оценка оператора", script_create: "Новый скрипт", script_update: "Изменение скрипта",
     login: "Вход", login_failed: "Неудачный вход", logout: "Выход", callback_dial: "Обратный звонок",
-    call_transfer: "Перевод звонка",
+    call_transfer: "Перевод звонка", user_disable: "Отключение учётной записи",
+    user_enable: "Включение учётной записи",
   };
   const OBJECT_TYPES = {
     card: "карточка", call: "звонок", recording: "запись", evaluation: "лист оценки",
@@ -37,6 +38,7 @@ const Admin = (() => {
     filters: "фильтр", card_ids: "карточки", call_ids: "звонки", page: "страница", fields: "поля",
     sha256: "SHA-256", to: "куда", title: "название", changes: "изменения", failed_logins: "неудачных попыток",
     locked: "заблокирован", rule: "правило", report: "отчёт", period: "период",
+    sessions_ended: "завершено сеансов",
   };
   const ROLE_TITLES = { admin: "администратор", operator: "оператор", sysadmin: "системный администратор" };
 
