@@ -141,8 +141,10 @@ class AmiServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._numbers = itertools.count(1)
+        self._stopping = False
 
     async def start(self) -> None:
+        self._stopping = False
         self._server = await asyncio.start_server(self._accept, self.host, self.port)
         sockname = self._server.sockets[0].getsockname()
         self.host, self.port = sockname[0], sockname[1]
@@ -151,6 +153,7 @@ class AmiServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        self._stopping = True
         self.drop_all()
         tasks = list(self._tasks)
         for task in tasks:
@@ -181,6 +184,11 @@ class AmiServer:
             await session.run()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Our own stop() ends the session: return normally, since on Python 3.11
+            # start_server logs a cancelled connection handler as an error.
+            if not self._stopping:
+                raise
         finally:
             self.sessions.discard(session)
             session.close()
