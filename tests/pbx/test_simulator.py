@@ -712,3 +712,19 @@ async def test_unreachable_phone_is_reported_and_skipped(sim: PbxSimulator, clie
     assert sim.set_reachable("PJSIP/op101", True)
     back = await client.event("QueueMemberStatus", Interface="PJSIP/op101", Status="1")
     assert back["InCall"] == "0"
+
+
+async def test_a_long_running_simulator_keeps_only_the_last_ended_calls(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo runs for weeks: the ended calls kept for checks are bounded, newest kept."""
+    import hotline.pbx.sim.calls as sim_calls
+
+    monkeypatch.setattr(sim_calls, "MAX_COMPLETED", 3)
+    async with PbxSimulator(settings, time_scale=SCALE, timing=FAST, auth_failure_delay=0) as sim:
+        line = settings.lines[0].number
+        placed = []
+        for _ in range(5):
+            placed.append(sim.place_call(line, scenario="abandoned"))
+            await sim.wait_idle(timeout=20)
+        assert list(sim.engine.completed) == placed[-3:]

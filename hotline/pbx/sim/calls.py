@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 import random
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,9 @@ ALIASES: dict[str, Scenario] = {
     "secretary": "secretary_message",
     "callback": "callback_originate",
 }
+# Ended calls kept for tests and the load benchmark to check against the journal; a demo that
+# runs for weeks keeps no more than these.
+MAX_COMPLETED = 10_000
 _QUEUE_TIMES = (
     "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS",
 )
@@ -260,7 +264,7 @@ class CallEngine:
         self.owners: dict[str, Call] = {}
         self.calls: set[Call] = set()
         self._member_freed = asyncio.Event()
-        self.completed: list[Call] = []
+        self.completed: deque[Call] = deque(maxlen=MAX_COMPLETED)
 
     # -- lifecycle ---------------------------------------------------------------------
 
