@@ -913,7 +913,10 @@ async def defer(
     expected_version: int | None = None,
     rules: CardRules = DEFAULT_RULES,
 ) -> CallbackTask:
-    """Defer the answer: record how to reach the citizen and create a callback task."""
+    """Defer the answer: record how to reach the citizen and create a callback task.
+
+    A card has at most one pending callback (a unique index says so): deferring it again
+    moves that callback (contact, time, note) instead of adding a second call to make."""
     card = await _load_for_change(
         session, actor, card_id, AuditAction.DEFER, OPEN, expected_version
     )
@@ -932,12 +935,17 @@ async def defer(
     if card.status == CardStatus.DRAFT:
         values["status"] = CardStatus.IN_WORK.value
     diff = _apply(card, values)
-    task = CallbackTask(
-        card_id=card.id, organization_id=card.organization_id, assigned_user_id=actor.user_id,
-        contact_phone=phone, contact_name=name, note=note_text, due_at=callback_due_at,
-        status=CallbackStatus.PENDING.value, attempts=0, created_at=now,
-    )
-    session.add(task)
+    task = await session.scalar(select(CallbackTask).where(
+        CallbackTask.card_id == card.id, CallbackTask.status == CallbackStatus.PENDING.value))
+    if task is None:
+        task = CallbackTask(
+            card_id=card.id, organization_id=card.organization_id, status=CallbackStatus.PENDING.value,
+            attempts=0, created_at=now,
+        )
+        session.add(task)
+    task.assigned_user_id = actor.user_id
+    task.contact_phone, task.contact_name, task.note = phone, name, note_text
+    task.due_at = callback_due_at
     await _record_change(session, actor, card, AuditAction.DEFER, diff, now=now, comment=note_text)
     return task
 

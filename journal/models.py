@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -540,8 +541,14 @@ class CallbackTask(Base):
     done_at: Mapped[datetime | None]
     result_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
 
-    # The morning digest: callbacks not yet made, by due time.
-    __table_args__ = (Index("ix_callback_tasks_status_due", "status", "due_at"),)
+    __table_args__ = (
+        # The morning digest: callbacks not yet made, by due time.
+        Index("ix_callback_tasks_status_due", "status", "due_at"),
+        # One pending callback per card, whoever makes it (the secretary's FastAGI and the
+        # journal writer may both register the same message at once).
+        Index("ux_callback_tasks_pending_card", "card_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
 
 
 class SurveyTask(Base):

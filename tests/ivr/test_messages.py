@@ -14,6 +14,7 @@ from hotline.calls.store import MessagePolicy, apply_records
 from hotline.config import Settings
 from hotline.ivr.engine import MessageTaken
 from hotline.ivr.fastagi import FastAgiServer
+from hotline.ivr import messages
 from hotline.ivr.loader import load_scripts
 from hotline.ivr.messages import SECRETARY_CONTENT, callback_due, register_message
 from hotline.ivr.service import IvrService
@@ -99,6 +100,30 @@ async def test_friday_evening_message_is_a_secretary_card_due_monday(
     assert card is not None
     assert card.channel == "secretary" and card.status == "in_work"
     assert card.callback_due_at is not None
+
+
+async def test_two_paths_registering_one_message_at_once_make_one_callback(
+    sessions: async_sessionmaker[AsyncSession], region: None, settings: Settings,
+    calendar: ProductionCalendar, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The FastAGI secretary and the journal writer register the same message at once: the
+    second looked for a pending callback just before the first committed. Its deferral finds
+    the first's task and moves it rather than adding a second: one callback to make. (Had
+    both written at the same instant, the card's version would make the later a conflict;
+    and the database refuses a second pending callback of a card in any case.)"""
+    now = _local(2026, 11, 27, 18, 0)
+    first = await register_message(sessions, settings.line(FUND), calendar, pbx_call_id="5.5",
+                                   message=_message(now), within=HOUR, rules=_rules(now))
+    assert first is not None
+
+    async def looked_too_early(_session: AsyncSession, _card_id: int) -> bool:
+        return False
+
+    monkeypatch.setattr(messages, "_has_callback", looked_too_early)
+    await register_message(sessions, settings.line(FUND), calendar, pbx_call_id="5.5",
+                           message=_message(now), within=HOUR, rules=_rules(now))
+    [task] = await _tasks(sessions)
+    assert (task.id, task.status, task.contact_phone) == (first.id, "pending", "89131234567")
 
 
 async def test_tracker_card_and_recording_are_reused(

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from journal import cards
 from journal.cards import CardRules
@@ -552,6 +553,34 @@ async def test_a_deferred_answer_creates_a_callback_task(sessions, people: Peopl
     assert stored.status == "in_work"
     assert stored.deferred_contact == "Иванова, +7 913 000-00-00"
     assert stored.callback_due_at == due
+
+
+async def test_deferring_again_moves_the_one_pending_callback(
+    sessions, people: People, call_card: MakeCard
+) -> None:
+    """A card has one pending callback: a second deferral changes its time and contact, it
+    does not add a second call to make; the database itself refuses a second pending one."""
+    card = await call_card("sogaz")
+    first_due = datetime.now(UTC) + timedelta(hours=3)
+    later_due = datetime.now(UTC) + timedelta(days=1)
+    async with unit_of_work(sessions) as session:
+        first = await cards.defer(session, people.sogaz_op2, card.id, contact_phone="+79130000000",
+                                  callback_due_at=first_due)
+    async with unit_of_work(sessions) as session:
+        again = await cards.defer(session, people.sogaz_op, card.id, contact_phone="+79130000099",
+                                  contact_name="Сын заявителя", callback_due_at=later_due)
+    assert again.id == first.id
+    async with sessions() as session:
+        tasks = list(await session.scalars(select(CallbackTask).where(CallbackTask.card_id == card.id)))
+        stored = await session.get(Card, card.id)
+    assert [(t.status, t.contact_phone, t.due_at, t.assigned_user_id) for t in tasks] == [
+        ("pending", "+79130000099", later_due, people.sogaz_op.user_id)]
+    assert stored.deferred_contact == "Сын заявителя, +79130000099"
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(sessions) as session:
+            session.add(CallbackTask(
+                card_id=card.id, organization_id=card.organization_id, contact_phone="+7913",
+                due_at=later_due, status="pending", attempts=0, created_at=datetime.now(UTC)))
 
 
 async def test_calls_are_attached_to_a_card_once(sessions, people: People, call_card: MakeCard) -> None:
