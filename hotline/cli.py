@@ -129,16 +129,37 @@ def user_add(
     click.echo(f"Пользователь {login} создан (id {user_id}).")
 
 
-def _set_active(settings: Any, login: str, active: bool) -> int:
+def _change_user(settings: Any, change: Any) -> int:
+    """Run `change(session, actor)` in one unit of work as the CLI; its result."""
     from journal.actors import Actor
     from journal.db import unit_of_work
-    from journal.users import set_active
 
     async def go() -> int:
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
-            return await set_active(session, login, active, Actor.system("cli"))
+            return await change(session, Actor.system("cli"))
 
     return run_async(go())
+
+
+def _set_active(settings: Any, login: str, active: bool) -> int:
+    from journal.users import set_active
+
+    return _change_user(settings, lambda session, actor: set_active(session, login, active, actor))
+
+
+@user.command("password")
+@click.option("--login", required=True, help="Логин.")
+@pass_context
+@fail_cleanly
+def user_password(ctx: Context, login: str) -> None:
+    """Задать новый пароль (из запроса или со стандартного входа): прежний пароль и все
+    сеансы перестают действовать сразу, блокировка после неверных паролей снимается."""
+    from journal.users import set_password
+
+    password = _read_password()
+    ended = _change_user(ctx.settings,
+                         lambda session, actor: set_password(session, login, password, actor))
+    click.echo(f"Пароль пользователя {login} изменён; завершено сеансов: {ended}.")
 
 
 @user.command("disable")

@@ -61,6 +61,7 @@ class AuditAction(StrEnum):
     SCRIPT_UPDATE = "script_update"  # an answer script changed (or withdrawn)
     USER_DISABLE = "user_disable"  # an account disabled, its sessions ended
     USER_ENABLE = "user_enable"  # a disabled account allowed to sign in again
+    USER_PASSWORD = "user_password"  # a password set by the administrator, sessions ended
     DENIED = "denied"  # an object or an action refused: another organization's, or the role's
 
 

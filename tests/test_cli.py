@@ -48,6 +48,12 @@ def test_upgrade_then_add_users(database_url: str) -> None:
     assert f"Учётная запись {login} отключена; завершено сеансов: 0." in disabled.stdout
     enabled = hotline("user", "enable", "--login", login, env=env)
     assert enabled.returncode == 0 and f"Учётная запись {login} включена." in enabled.stdout
+    changed = hotline("user", "password", "--login", login, stdin="another-secret\n", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert f"Пароль пользователя {login} изменён; завершено сеансов: 0." in changed.stdout
+    short = hotline("user", "password", "--login", login, stdin="short\n", env=env)
+    assert short.returncode == 1
+    assert short.stderr.strip() == "hotline: ошибка: Пароль должен быть не короче 8 символов"
     unknown = hotline("user", "disable", "--login", "nobody", env=env)
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "hotline: ошибка: Пользователь «nobody» не найден"

@@ -13,9 +13,9 @@ from hotline.web.auth import COOKIE
 from hotline.web.keys import SESSIONS, WEB_SESSIONS
 from journal.actors import Actor
 from journal.db import unit_of_work
-from journal.errors import NotFound
+from journal.errors import InvalidInput, NotFound
 from journal.models import AuditEntry, Card, User, WebSessionRow
-from journal.users import set_active
+from journal.users import set_active, set_password
 from tests.web.conftest import PASSWORD, Api, web_settings
 
 
@@ -154,3 +154,26 @@ async def test_disabling_an_account_ends_its_sessions_at_once_and_is_audited(api
             .order_by(AuditEntry.id)))
     assert [(e.action, e.login, e.details["sessions_ended"]) for e in entries] == [
         ("user_disable", "system:cli", 1), ("user_enable", "system:cli", 0)]
+
+
+async def test_a_password_set_by_the_administrator_ends_sessions_and_unlocks(api: Api) -> None:
+    """A forgotten or leaked password: `hotline user password` (journal.users.set_password)
+    makes the old one and every session stop working at once, lifts the lock-out, and logs
+    who did it (never the password)."""
+    await api.login("sogaz-op")
+    for _ in range(5):
+        await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": "bad"})
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        with pytest.raises(InvalidInput, match="не короче"):
+            await set_password(session, "sogaz-op", "short", Actor.system("cli"))
+    async with unit_of_work(api.app[SESSIONS]) as session:
+        assert await set_password(session, "sogaz-op", "brand-new-secret", Actor.system("cli")) == 1
+    await api.call("GET", "/api/v1/me", expect=401)
+    resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": PASSWORD})
+    assert resp.status == 401
+    resp = await api.client.post("/api/v1/login",
+                                 json={"login": "sogaz-op", "password": "brand-new-secret"})
+    assert resp.status == 200
+    async with api.app[SESSIONS]() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user_password"))
+    assert entry.login == "system:cli" and entry.details == {"login": "sogaz-op", "sessions_ended": 1}

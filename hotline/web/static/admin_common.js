@@ -26,7 +26,7 @@ const Admin = (() => {
     evaluate: "Оценка оператора", script_create: "Новый скрипт", script_update: "Изменение скрипта",
     login: "Вход", login_failed: "Неудачный вход", logout: "Выход", callback_dial: "Обратный звонок",
     call_transfer: "Перевод звонка", user_disable: "Отключение учётной записи",
-    user_enable: "Включение учётной записи",
+    user_enable: "Включение учётной записи", user_password: "Смена пароля",
   };
   const OBJECT_TYPES = {
     card: "карточка", call: "звонок", recording: "запись", evaluation: "лист оценки",
