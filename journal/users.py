@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journal import audit
 from journal.access import visible_staff
 from journal.actors import Actor
-from journal.errors import Conflict, InvalidInput, NotFound
+from journal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journal.models import Role, User, WebSessionRow
 from journal.organizations import organization_by_code
 
@@ -84,6 +84,25 @@ async def add_user(
     return user
 
 
+def can_manage_users(actor: Actor) -> bool:
+    """Accounts are the administrators' (and the server's command line), not the operators'."""
+    return actor.is_admin or actor.is_system or actor.role == Role.SYSADMIN
+
+
+def _deny_manager(actor: Actor) -> None:
+    if not can_manage_users(actor):
+        raise Forbidden("Учётными записями управляет администратор")
+
+
+async def login_of(session: AsyncSession, actor: Actor, user_id: int) -> str:
+    """The login behind an id, for someone who may manage accounts (else 403, first)."""
+    _deny_manager(actor)
+    login = await session.scalar(select(User.login).where(User.id == user_id))
+    if login is None:
+        raise NotFound("Пользователь не найден", user_id=user_id)
+    return login
+
+
 async def _user_by_login(session: AsyncSession, login: str) -> User:
     user = await session.scalar(select(User).where(User.login == login))
     if user is None:
@@ -100,6 +119,7 @@ async def set_password(session: AsyncSession, login: str, password: str, actor: 
     """A new password set by the administrator (a forgotten one, a suspected leak); how many
     sessions were ended. The old password and every session stop working at once, the
     lock-out after wrong passwords is lifted. Audited, without the password."""
+    _deny_manager(actor)
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"Пароль должен быть не короче {MIN_PASSWORD} символов", field="password")
     user = await _user_by_login(session, login)
@@ -119,7 +139,10 @@ async def set_active(session: AsyncSession, login: str, active: bool, actor: Act
     refuses its next request and its open live sockets close at their next sweep: an operator
     who leaves loses access to personal data that moment (152-ФЗ). Audited both ways.
     """
+    _deny_manager(actor)
     user = await _user_by_login(session, login)
+    if not active and user.id == actor.user_id:
+        raise Conflict("Свою учётную запись отключить нельзя", field="login")
     ended = await _end_sessions(session, user) if not active else 0
     user.active = active
     action = audit.AuditAction.USER_ENABLE if active else audit.AuditAction.USER_DISABLE

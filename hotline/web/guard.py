@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 API_PREFIX = "/api/"
 # The detail a journal refusal names its object by -> the audit log's object type.
 OBJECT_DETAILS = {"card_id": "card", "call_id": "call", "recording_id": "recording",
-                  "callback_id": "callback"}
+                  "callback_id": "callback", "user_id": "user"}
 
 
 @web.middleware

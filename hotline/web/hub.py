@@ -145,6 +145,13 @@ class Hub:
             subscriber.close(code)
         return len(targets)
 
+    def close_user(self, user_id: int, code: int = CLOSE_SESSION_ENDED) -> int:
+        """Close every socket of one user (account disabled, password changed); how many."""
+        targets = [s for s in self if s.user_id == user_id]
+        for subscriber in targets:
+            subscriber.close(code)
+        return len(targets)
+
     def close_all(self) -> None:
         """Ask every sender task to close its socket (shutdown)."""
         for subscriber in self:

@@ -36,6 +36,7 @@ NAV = (
     ("/admin/board", "Табло"),
     ("/admin/audit", "Журнал доступа"),
     ("/admin/scripts", "Скрипты ответов"),
+    ("/admin/staff", "Сотрудники"),
 )
 
 
@@ -48,6 +49,7 @@ def add_routes(app: web.Application) -> None:
     add_page(app, "/admin/written", written_page, ADMIN)
     add_page(app, "/admin/board", board_page, ADMIN)
     add_page(app, "/admin/scripts", scripts_page, ADMIN)
+    add_page(app, "/admin/staff", staff_page, ADMIN)
     for path, title in NAV:
         add_nav(app, path, title, ADMIN)
 
@@ -123,3 +125,7 @@ async def board_page(request: web.Request, user: PageUser) -> web.StreamResponse
 
 async def scripts_page(request: web.Request, user: PageUser) -> web.StreamResponse:
     return _page(request, "admin_scripts.html", user, "Скрипты ответов")
+
+
+async def staff_page(request: web.Request, user: PageUser) -> web.StreamResponse:
+    return _page(request, "admin_staff.html", user, "Сотрудники")

@@ -409,3 +409,39 @@ async def test_operators_do_not_get_the_console(web_service, open_as) -> None:
     assert response.status == 403
     assert "Доступ запрещён" in await page.locator("main").inner_text()
     assert base_url(web_service) in page.url and PASSWORD
+
+
+async def test_the_administrator_disables_an_operator_and_sets_a_new_password(
+    web_service, open_as
+) -> None:
+    """An operator leaves: on «Сотрудники» the administrator disables the account, and the
+    operator's open page loses its session at once; a new password for another operator
+    (typed twice, a mismatch refused in the dialog) replaces the old one."""
+    op = await signed_in(open_as, web_service, "op101", "/")
+    page = await signed_in(open_as, web_service, "admin", "/admin/staff")
+    row = page.locator("[data-testid=staff-row][data-login=op101]")
+    await row.locator("[data-testid=disable]").click()
+    await page.locator("[data-testid=dialog]").wait_for()
+    await page.click("[data-testid=confirm]")
+    await row.locator("[data-testid=enable]").wait_for()
+    assert await row.locator("[data-testid=state]").inner_text() == "отключена"
+    status = await op.evaluate("async () => (await fetch('/api/v1/me')).status")
+    assert status == 401
+    own = page.locator("[data-testid=staff-row][data-login=admin]")
+    assert await own.locator("[data-testid=disable]").count() == 0
+    await shot(page, "admin-staff")
+
+    other = page.locator("[data-testid=staff-row][data-login=op201]")
+    await other.locator("[data-testid=password]").click()
+    dialog = page.locator("[data-testid=dialog]")
+    await dialog.locator("input[name=password]").fill("fresh-password-1")
+    await dialog.locator("input[name=again]").fill("fresh-password-2")
+    await page.click("[data-testid=confirm]")
+    await dialog.locator("[role=alert]", has_text="Пароли не совпадают").wait_for()
+    await dialog.locator("input[name=again]").fill("fresh-password-1")
+    await page.click("[data-testid=confirm]")
+    await dialog.wait_for(state="detached")
+    resp = await web_service.post("/api/v1/login", json={"login": "op201", "password": PASSWORD})
+    assert resp.status == 401
+    resp = await web_service.post("/api/v1/login", json={"login": "op201", "password": "fresh-password-1"})
+    assert resp.status == 200

@@ -182,3 +182,42 @@ async def test_the_journal_pages_query_combines_every_filter(api: Api) -> None:
     found = await api.call("GET", "/api/v1/cards", params=query)
     assert [c["id"] for c in found["items"]] == [made[0].id] and found["total"] == 1
     assert (await api.call("GET", "/api/v1/cards", params=query | {"channel": "email"}))["total"] == 0
+
+
+async def test_the_administrator_disables_enables_and_resets_an_operators_account(api: Api) -> None:
+    """An operator leaves, another forgets a password: the administrator disables the first
+    (its session ends at once, sign-in refused, the directory shows it), enables it again,
+    sets a new password for the second (the old one stops working); not their own account;
+    each change is audited; an unknown id is 404 and audited as denied."""
+    await api.login("sogaz-op")
+    operator_csrf, operator_cookies = api.csrf, api.client.session.cookie_jar.filter_cookies(
+        api.client.make_url("/"))
+    operator = (await api.call("GET", "/api/v1/me"))["user"]["id"]
+    await api.login("admin")
+    admin = (await api.call("GET", "/api/v1/me"))["user"]["id"]
+    done = await api.call("POST", f"/api/v1/staff/{operator}/disable")
+    assert done == {"id": operator, "login": "sogaz-op", "active": False, "sessions_ended": 1}
+    resp = await api.client.get("/api/v1/me", cookies={k: v.value for k, v in operator_cookies.items()},
+                                headers={"X-CSRF-Token": operator_csrf})
+    assert resp.status == 401
+    listed = {u["id"]: u["active"] for u in (await api.call("GET", "/api/v1/staff"))["items"]}
+    assert listed[operator] is False
+    own = await api.call("POST", f"/api/v1/staff/{admin}/disable", expect=409)
+    assert own["error"]["message"] == "Свою учётную запись отключить нельзя"
+    missing = await api.call("POST", "/api/v1/staff/999999/enable", expect=404)
+    assert missing["error"]["code"] == "not_found"
+    await api.call("POST", f"/api/v1/staff/{operator}/enable")
+    short = await api.call("POST", f"/api/v1/staff/{operator}/password", expect=422,
+                           json={"password": "short"})
+    assert short["error"]["message"] == "Пароль должен быть не короче 8 символов"
+    await api.call("POST", f"/api/v1/staff/{operator}/password", expect=422, json={})
+    await api.call("POST", f"/api/v1/staff/{operator}/password", json={"password": "new-secret-1"})
+    resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": "new-secret-1"})
+    assert resp.status == 200
+    async with api.app[SESSIONS]() as session:
+        entries = list(await session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "user",
+                                     AuditEntry.action != "login").order_by(AuditEntry.id)))
+    assert [(e.action, e.login, e.object_id) for e in entries] == [
+        ("user_disable", "admin", str(operator)), ("denied", "admin", "999999"),
+        ("user_enable", "admin", str(operator)), ("user_password", "admin", str(operator))]

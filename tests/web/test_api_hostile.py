@@ -37,10 +37,12 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_HERE = {("GET", "/api/v1/ws")}
 # Which object the `{id}` of a path names, by the collection before it.
 OBJECT_OF = {"cards": "card", "calls": "call", "recordings": "recording", "callbacks": "callback",
-             "scripts": "script"}
+             "scripts": "script", "staff": "user"}
 # Changes only the administrator may make: an operator is refused for the role (403) before
 # any object is looked up, so the answer never tells whether the id exists.
-ROLE_REFUSED = {("PATCH", "/api/v1/scripts/{id}"), ("POST", "/api/v1/calls/{id}/evaluations")}
+ROLE_REFUSED = {("PATCH", "/api/v1/scripts/{id}"), ("POST", "/api/v1/calls/{id}/evaluations"),
+                ("POST", "/api/v1/staff/{id}/disable"), ("POST", "/api/v1/staff/{id}/enable"),
+                ("POST", "/api/v1/staff/{id}/password")}
 # The query parameters of every list; a list missing here fails test_every_list_is_declared.
 FILTERS: dict[str, tuple[str, ...]] = {
     "/api/v1/cards": ("organization_id", "status", "received_from", "received_to", "operator_id",
@@ -122,10 +124,11 @@ class Fund:
     recording: int
     callback: int
     script: int
+    operator: int  # the fund operator's account
 
     def id_of(self, kind: str) -> int:
         return {"card": self.card.id, "call": self.call, "recording": self.recording,
-                "callback": self.callback, "script": self.script}[kind]
+                "callback": self.callback, "script": self.script, "user": self.operator}[kind]
 
 
 @pytest.fixture
@@ -147,7 +150,8 @@ async def fund(api: Api, tmp_path: Path) -> Fund:
         card = await session.get(Card, card.id)
         script = await create_script(session, await api.user_actor("admin"), {
             "title": "Ответ фонда", "body": FUND_SCRIPT, "organization_id": card.organization_id})
-    return Fund(card, call, recording, task["id"], script.id)
+    operator = (await api.user_actor("fund-op")).user_id
+    return Fund(card, call, recording, task["id"], script.id, operator)
 
 
 def routes(api: Api) -> list[tuple[str, str]]:
