@@ -462,6 +462,22 @@ async def test_signing_out_closes_the_live_socket_at_once(client, browsers) -> N
     assert await _closed_with(sock, timeout=1) == ws_module.CLOSE_SESSION_ENDED
 
 
+async def test_disabling_an_account_or_a_new_password_closes_its_live_socket_at_once(
+    client, browsers
+) -> None:
+    """The administrator disables an operator (or sets a new password): the operator's live
+    socket on this instance closes at once, not at the next sweep."""
+    admin = await browsers["admin"].login("admin")
+    for change, body in (("disable", None), ("password", {"password": "new-password-1"})):
+        op101 = await browsers["op101"].login("op101")
+        sock = await op101.connect()
+        me = await op101.get("/api/v1/me")
+        await admin.post(f"/api/v1/staff/{me['user']['id']}/{change}", body)
+        assert await _closed_with(sock, timeout=1) == ws_module.CLOSE_SESSION_ENDED
+        if change == "disable":
+            await admin.post(f"/api/v1/staff/{me['user']['id']}/enable")
+
+
 @pytest.fixture
 def fast_sweep(monkeypatch) -> None:
     """Sessions of open sockets checked every 50 ms (set before the service starts)."""
