@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
@@ -124,7 +125,8 @@ async def set_password(session: AsyncSession, login: str, password: str, actor: 
         raise InvalidInput(f"Пароль должен быть не короче {MIN_PASSWORD} символов", field="password")
     user = await _user_by_login(session, login)
     ended = await _end_sessions(session, user)
-    user.password_hash = hash_password(password)
+    # argon2 takes tens of milliseconds of CPU on purpose: not on the event loop.
+    user.password_hash = await asyncio.to_thread(hash_password, password)
     user.failed_logins, user.locked_until = 0, None
     await audit.record(session, actor, audit.AuditAction.USER_PASSWORD, "user", user.id,
                        {"login": login, "sessions_ended": ended})
