@@ -125,9 +125,13 @@ class Hub:
     def admins(self) -> list[Subscriber]:
         return [s for s in self if s.is_admin]
 
+    def of_user(self, user_id: int) -> list[Subscriber]:
+        """Every open socket of one user (several tabs, several browsers)."""
+        return [s for s in self if s.user_id == user_id]
+
     def to_user(self, user_id: int, message: Message) -> int:
         """Send to every open socket of one user; how many got it."""
-        targets = [s for s in self if s.user_id == user_id]
+        targets = self.of_user(user_id)
         for subscriber in targets:
             subscriber.put(message)
         return len(targets)
@@ -140,20 +144,18 @@ class Hub:
 
     def close_session(self, token: str, code: int = CLOSE_SESSION_ENDED) -> int:
         """Close the sockets opened with a session (its sign-out); how many."""
-        targets = [s for s in self if s.session_token == token]
-        for subscriber in targets:
-            subscriber.close(code)
-        return len(targets)
+        return _close([s for s in self if s.session_token == token], code)
 
     def close_user(self, user_id: int, code: int = CLOSE_SESSION_ENDED) -> int:
         """Close every socket of one user (account disabled, password changed); how many."""
-        targets = [s for s in self if s.user_id == user_id]
-        for subscriber in targets:
-            subscriber.close(code)
-        return len(targets)
+        return _close(self.of_user(user_id), code)
 
     def close_all(self) -> None:
         """Ask every sender task to close its socket (shutdown)."""
-        for subscriber in self:
-            subscriber.close(CLOSE_GOING_AWAY)
+        _close(list(self), CLOSE_GOING_AWAY)
 
+
+def _close(targets: list[Subscriber], code: int) -> int:
+    for subscriber in targets:
+        subscriber.close(code)
+    return len(targets)

@@ -73,7 +73,6 @@ class CallCard:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ended: bool = False  # the call ended (and was forgotten) before its loading finished
 
-
     async def wait(self, timeout: float) -> bool:
         """Whether the card and the earlier cards were loaded within `timeout` seconds."""
         if not self.complete:
