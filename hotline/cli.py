@@ -129,14 +129,16 @@ def user_add(
     click.echo(f"Пользователь {login} создан (id {user_id}).")
 
 
-def _change_user(settings: Any, change: Any) -> int:
-    """Run `change(session, actor)` in one unit of work as the CLI; its result."""
+def _change_account(settings: Any, login: str, change: Any) -> int:
+    """`change(session, user, actor)` on the account `login`, in one unit of work as the CLI."""
     from journal.actors import Actor
     from journal.db import unit_of_work
+    from journal.users import account
 
     async def go() -> int:
+        actor = Actor.system("cli")
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
-            return await change(session, Actor.system("cli"))
+            return await change(session, await account(session, actor, login=login), actor)
 
     return run_async(go())
 
@@ -144,7 +146,8 @@ def _change_user(settings: Any, change: Any) -> int:
 def _set_active(settings: Any, login: str, active: bool) -> int:
     from journal.users import set_active
 
-    return _change_user(settings, lambda session, actor: set_active(session, login, active, actor))
+    return _change_account(settings, login,
+                           lambda session, user, actor: set_active(session, user, active, actor))
 
 
 @user.command("password")
@@ -157,8 +160,8 @@ def user_password(ctx: Context, login: str) -> None:
     from journal.users import set_password
 
     password = _read_password()
-    ended = _change_user(ctx.settings,
-                         lambda session, actor: set_password(session, login, password, actor))
+    ended = _change_account(ctx.settings, login, lambda session, user, actor: set_password(
+        session, user, password, actor))
     click.echo(f"Пароль пользователя {login} изменён; завершено сеансов: {ended}.")
 
 

@@ -95,16 +95,17 @@ def _deny_manager(actor: Actor) -> None:
         raise Forbidden("Учётными записями управляет администратор")
 
 
-async def login_of(session: AsyncSession, actor: Actor, user_id: int) -> str:
-    """The login behind an id, for someone who may manage accounts (else 403, first)."""
+async def account(
+    session: AsyncSession, actor: Actor, *, user_id: int | None = None, login: str | None = None
+) -> User:
+    """One account by id (the console) or login (the command line), for someone who may
+    manage accounts: anyone else is refused (403) before anything is looked up."""
     _deny_manager(actor)
-    login = await session.scalar(select(User.login).where(User.id == user_id))
-    if login is None:
-        raise NotFound("Пользователь не найден", user_id=user_id)
-    return login
-
-
-async def _user_by_login(session: AsyncSession, login: str) -> User:
+    if user_id is not None:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("Пользователь не найден", user_id=user_id)
+        return user
     user = await session.scalar(select(User).where(User.login == login))
     if user is None:
         raise NotFound(f"Пользователь «{login}» не найден", field="login")
@@ -116,25 +117,24 @@ async def _end_sessions(session: AsyncSession, user: User) -> int:
     return gone.rowcount or 0
 
 
-async def set_password(session: AsyncSession, login: str, password: str, actor: Actor) -> int:
+async def set_password(session: AsyncSession, user: User, password: str, actor: Actor) -> int:
     """A new password set by the administrator (a forgotten one, a suspected leak); how many
     sessions were ended. The old password and every session stop working at once, the
     lock-out after wrong passwords is lifted. Audited, without the password."""
     _deny_manager(actor)
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"Пароль должен быть не короче {MIN_PASSWORD} символов", field="password")
-    user = await _user_by_login(session, login)
     ended = await _end_sessions(session, user)
     # argon2 takes tens of milliseconds of CPU on purpose: not on the event loop.
     user.password_hash = await asyncio.to_thread(hash_password, password)
     user.failed_logins, user.locked_until = 0, None
     await audit.record(session, actor, audit.AuditAction.USER_PASSWORD, "user", user.id,
-                       {"login": login, "sessions_ended": ended})
+                       {"login": user.login, "sessions_ended": ended})
     await session.flush()
     return ended
 
 
-async def set_active(session: AsyncSession, login: str, active: bool, actor: Actor) -> int:
+async def set_active(session: AsyncSession, user: User, active: bool, actor: Actor) -> int:
     """Disable an account (or allow it again); how many of its sessions were ended.
 
     Disabling ends every session of the account at once (their rows go), so each instance
@@ -142,14 +142,13 @@ async def set_active(session: AsyncSession, login: str, active: bool, actor: Act
     who leaves loses access to personal data that moment (152-ФЗ). Audited both ways.
     """
     _deny_manager(actor)
-    user = await _user_by_login(session, login)
     if not active and user.id == actor.user_id:
         raise Conflict("Свою учётную запись отключить нельзя", field="login")
     ended = await _end_sessions(session, user) if not active else 0
     user.active = active
     action = audit.AuditAction.USER_ENABLE if active else audit.AuditAction.USER_DISABLE
     await audit.record(session, actor, action, "user", user.id,
-                       {"login": login, "sessions_ended": ended})
+                       {"login": user.login, "sessions_ended": ended})
     await session.flush()
     return ended
 

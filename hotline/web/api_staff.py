@@ -15,7 +15,7 @@ from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.keys import HUB, SESSIONS
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
-from journal.users import list_staff, login_of, set_active, set_password
+from journal.users import account, list_staff, set_active, set_password
 
 STAFF_FIELDS = ("id", "login", "full_name", "role", "level", "organization_id", "interface",
                 "active")
@@ -37,27 +37,28 @@ async def enable(request: web.Request) -> web.Response:
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
-    actor, user_id = actor_of(request), path_id(request)
+    actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        login = await login_of(db, actor, user_id)
-        ended = await set_active(db, login, active, actor)
+        user = await account(db, actor, user_id=path_id(request))
+        ended = await set_active(db, user, active, actor)
+        out = {"id": user.id, "login": user.login, "active": active, "sessions_ended": ended}
     if not active:
-        request.app[HUB].close_user(user_id)
-    return web.json_response({"id": user_id, "login": login, "active": active,
-                              "sessions_ended": ended})
+        request.app[HUB].close_user(out["id"])
+    return web.json_response(out)
 
 
 async def password(request: web.Request) -> web.Response:
-    actor, user_id = actor_of(request), path_id(request)
+    actor = actor_of(request)
     body = await json_body(request)
     new = body.get("password")
     async with unit_of_work(request.app[SESSIONS]) as db:
-        login = await login_of(db, actor, user_id)
+        user = await account(db, actor, user_id=path_id(request))
         if not isinstance(new, str) or not new:
             raise InvalidInput("Укажите новый пароль", field="password")
-        ended = await set_password(db, login, new, actor)
-    request.app[HUB].close_user(user_id)
-    return web.json_response({"id": user_id, "login": login, "sessions_ended": ended})
+        ended = await set_password(db, user, new, actor)
+        out = {"id": user.id, "login": user.login, "sessions_ended": ended}
+    request.app[HUB].close_user(out["id"])
+    return web.json_response(out)
 
 
 def add_routes(app: web.Application) -> None:

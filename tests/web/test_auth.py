@@ -15,8 +15,10 @@ from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.errors import InvalidInput, NotFound
 from journal.models import AuditEntry, Card, User, WebSessionRow
-from journal.users import set_active, set_password
+from journal.users import account, set_active, set_password
 from tests.web.conftest import PASSWORD, Api, web_settings
+
+CLI = Actor.system("cli")
 
 
 async def test_login_opens_a_session_with_a_hardened_cookie(api: Api) -> None:
@@ -137,16 +139,16 @@ async def test_disabling_an_account_ends_its_sessions_at_once_and_is_audited(api
     await api.login("sogaz-op")
     await api.call("GET", "/api/v1/me")
     async with unit_of_work(api.app[SESSIONS]) as session:
-        ended = await set_active(session, "sogaz-op", False, Actor.system("cli"))
+        ended = await set_active(session, await account(session, CLI, login="sogaz-op"), False, CLI)
     assert ended == 1
     body = await api.call("GET", "/api/v1/cards", expect=401)
     assert body["error"]["code"] == "unauthenticated"
     resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": PASSWORD})
     assert resp.status == 401
     async with unit_of_work(api.app[SESSIONS]) as session:
-        assert await set_active(session, "sogaz-op", True, Actor.system("cli")) == 0
+        assert await set_active(session, await account(session, CLI, login="sogaz-op"), True, CLI) == 0
         with pytest.raises(NotFound, match="«nobody» не найден"):
-            await set_active(session, "nobody", False, Actor.system("cli"))
+            await account(session, CLI, login="nobody")
     await api.login("sogaz-op")
     async with api.app[SESSIONS]() as session:
         entries = list(await session.scalars(
@@ -165,9 +167,10 @@ async def test_a_password_set_by_the_administrator_ends_sessions_and_unlocks(api
         await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": "bad"})
     async with unit_of_work(api.app[SESSIONS]) as session:
         with pytest.raises(InvalidInput, match="не короче"):
-            await set_password(session, "sogaz-op", "short", Actor.system("cli"))
+            await set_password(session, await account(session, CLI, login="sogaz-op"), "short", CLI)
     async with unit_of_work(api.app[SESSIONS]) as session:
-        assert await set_password(session, "sogaz-op", "brand-new-secret", Actor.system("cli")) == 1
+        operator = await account(session, CLI, login="sogaz-op")
+        assert await set_password(session, operator, "brand-new-secret", CLI) == 1
     await api.call("GET", "/api/v1/me", expect=401)
     resp = await api.client.post("/api/v1/login", json={"login": "sogaz-op", "password": PASSWORD})
     assert resp.status == 401
