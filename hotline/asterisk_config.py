@@ -19,16 +19,18 @@ from hotline.pbx.actions import SURVEY_CONTEXT as PBX_SURVEY_CONTEXT
 from hotline.pbx.tracker import (
     DEFAULT_CALLBACK_CONTEXT,
     MESSAGE_USER_EVENT,
+    SURVEY_CARD_VARIABLE,
     VAR_ID,
     VAR_LINE,
     VAR_ORG,
 )
+from hotline.pbx.ledger import LEDGER_CONTEXT, LEDGER_FAMILY
 from hotline.telephony import ASTDB_FAMILY, mode_key
 
 # Variables every AMI event's channel snapshot carries (manager.conf channelvars): the tracker
 # reads the call tag, line, organization, callback card and recording file from them, so the
 # VarSet/Newexten noise can be filtered out.
-CHANNEL_VARS = (VAR_ID, VAR_LINE, VAR_ORG, "HOTLINE_CARD", "REC")
+CHANNEL_VARS = (VAR_ID, VAR_LINE, VAR_ORG, "HOTLINE_CARD", SURVEY_CARD_VARIABLE, "REC")
 # Events the tracker has no handler for (it treats them as noise) and that carry nothing it
 # needs once channelvars are exported. DTMF is excluded too: digits a citizen keys in (policy
 # or SNILS numbers) are personal data (152-ФЗ) and have no business on the AMI stream.
@@ -126,6 +128,11 @@ timestampevents = yes
 displayconnects = yes
 authtimeout = 10
 authlimit = 20
+; Every event's channel snapshot carries the call tag, line, organization, callback card,
+; survey card and recording file (ChanVariable: ...): what the tracker needs without
+; VarSet/Newexten. Asterisk reads channelvars only here in [general]: in a user section it is
+; skipped without a warning (manager.c: "channelvars is an unknown option", debug level).
+channelvars = {",".join(CHANNEL_VARS)}
 
 [{ami.user}]
 secret = {ami.secret}
@@ -139,9 +146,6 @@ read = {AMI_READ}
 write = {AMI_WRITE}
 ; The default 100 ms drops a reader that pauses under load.
 writetimeout = {AMI_WRITE_TIMEOUT_MS}
-; Every event's channel snapshot carries the call tag, line, organization, callback card and
-; recording file (ChanVariable: ...): what the tracker needs without VarSet/Newexten.
-channelvars = {",".join(CHANNEL_VARS)}
 ; Noise the tracker ignores (hotline/pbx/tracker.py has no handler for these; it takes the
 ; HOTLINE_* tags and REC from channelvars above). Exclude-only: everything else still flows.
 ; DTMF digits a citizen keys in are personal data and stay off the AMI stream.
@@ -240,9 +244,14 @@ ringinuse=no
 maxlen=0
 announce-position=no
 announce-holdtime=no
-; Nobody reachable: the caller does not wait but leaves a message with the secretary.
-joinempty=unavailable,invalid
-leavewhenempty=unavailable,invalid
+; Nobody reachable, every operator paused (lunch, training) included: the caller does not
+; wait on hold but leaves a message with the secretary.
+joinempty=paused,unavailable,invalid
+leavewhenempty=paused,unavailable,invalid
+; The answering phone (MEMBERINTERFACE) and the wait (QEHOLDTIME) on the caller's channel:
+; the ledger line each call leaves in AstDB names them (hotline-ledger in extensions.conf).
+setinterfacevar=yes
+setqueueentryvar=yes
 """]
     for org in settings.organizations:
         for queue, phones, level in (
@@ -304,6 +313,10 @@ exten => {n},1,NoOp(hotline inbound)
  same => n,Set(__{VAR_LINE}=${{EXTEN}})
  same => n,Set(__{VAR_ORG}={line.organization})
  same => n,Set(__HOTLINE_TZ={line.timezone})
+ ; Every call leaves its own line in AstDB when it ends (hotline-ledger): how the service
+ ; learns of calls it did not see (it was down or cut off from AMI).
+ same => n,Set(HOTLINE_START=${{EPOCH}})
+ same => n,Set(CHANNEL(hangup_handler_push)={LEDGER_CONTEXT},s,1)
  same => n,Set(MODE=${{DB({ASTDB_FAMILY}/{mode_key("${EXTEN}")})}})
  same => n,Set(MODE=${{IF($["${{MODE}}" = "operator" | "${{MODE}}" = "secretary"]\
 ?${{MODE}}:{default_mode(line)})}})
@@ -320,6 +333,7 @@ exten => {org.code},1,Set(CHANNEL(language)=ru)
  ; 152-ФЗ: the caller hears that the call is recorded before anything else.
  same => n,Playback(hotline/call-recorded)
  same => n,GotoIf($["${{MODE}}" = "secretary"]?secretary)
+ same => n,Set(HOTLINE_QSTART=${{EPOCH}})
  same => n,Queue({org.level1_queue},t,,,{wait})
  same => n(secretary),Goto({SECRETARY_CONTEXT},s,1)
 """
@@ -328,9 +342,43 @@ exten => {org.code},1,Set(CHANNEL(language)=ru)
 def _level2(org: Organization, wait: int) -> str:
     return f"""
 exten => {org.code},1,NoOp(to level 2)
+ same => n,Set(HOTLINE_QSTART=${{EPOCH}})
  same => n,Queue({org.level2_queue},t,,,{wait})
  same => n,Goto({SECRETARY_CONTEXT},s,1)
 exten => {org.level2_extension},1,Goto({org.code},1)
+"""
+
+
+def _ledger() -> str:
+    """The hangup handler of every inbound call: one AstDB line per call that ended.
+
+    `{LEDGER_FAMILY}/<HOTLINE_ID>` = `v=1|line=..|start=..|end=..|num=..|name=<base64>|
+    qstart=..|member=..|hold=..|rec=..|msg=..|msgstart=..|cb=..|cause=..` (hotline/pbx/ledger.py
+    reads it). The service deletes each line once the call is in the journal, and imports the
+    ones it never saw: calls and messages taken while it was down reach the journal.
+    MEMBERINTERFACE and QEHOLDTIME are the queue's (setinterfacevar, setqueueentryvar).
+    """
+    fields = "|".join((
+        "v=1",
+        f"line=${{{VAR_LINE}}}",
+        "start=${HOTLINE_START}",
+        "end=${EPOCH}",
+        "num=${FILTER(0-9+,${CALLERID(num)})}",
+        "name=${BASE64_ENCODE(${CALLERID(name)})}",
+        "qstart=${HOTLINE_QSTART}",
+        "member=${MEMBERINTERFACE}",
+        "hold=${QEHOLDTIME}",
+        "rec=${REC}",
+        "msg=${MSG}",
+        "msgstart=${MSGSTART}",
+        "cb=${FILTER(0-9+,${HOTLINE_CALLBACK})}",
+        "cause=${HANGUPCAUSE}",
+    ))
+    return f"""
+; Every inbound call's own record in AstDB when it ends (see hotline/pbx/ledger.py).
+[{LEDGER_CONTEXT}]
+exten => s,1,Set(DB({LEDGER_FAMILY}/${{{VAR_ID}}})={fields})
+ same => n,Return()
 """
 
 
@@ -395,6 +443,7 @@ exten => s,1,GotoIf($["${{MSGSTART}}" = ""]?end)
 Caller: ${{FILTER(0-9+,${{IF($["${{HOTLINE_CALLBACK}}" != ""]?${{HOTLINE_CALLBACK}}:${{CALLERID(num)}})}})}},Duration: $[${{EPOCH}} - ${{MSGSTART}}])
  same => n(end),Return()
 
+{_ledger()}
 ; Operator phones: level-2 digits (the phone's own transfer key) and nothing outside.
 [{OPERATORS_CONTEXT}]
 include => {LEVEL2_CONTEXT}
@@ -410,10 +459,15 @@ exten => _[78]XXXXXXXXXX,1,NoOp(callback to citizen)
  same => n,Hangup()
 
 ; Surveys on the results: the service Originates the citizen through the trunk straight into
-; this context (variables HOTLINE_SURVEY, HOTLINE_SURVEY_CARD); the FastAGI survey asks for a
-; rating and stores it. With the service down nothing is asked: the call just ends.
+; this context, the extension being the citizen's number (variables HOTLINE_SURVEY,
+; HOTLINE_SURVEY_CARD); the channel only gets here once the citizen answered. Recorded like
+; every call the line places; the FastAGI survey asks for a rating and stores it. With the
+; service down nothing is asked: the call just ends.
 [{SURVEY_CONTEXT}]
-exten => s,1,Set(CHANNEL(language)=ru)
+exten => _[78]XXXXXXXXXX,1,Set(CHANNEL(language)=ru)
+ same => n,Set(__REC=hotline/${{STRFTIME(${{EPOCH}},${{HOTLINE_REGION_TZ}},%Y%m%d)}}\
+/survey-${{UNIQUEID}}.wav)
+ same => n,MixMonitor(${{REC}})
  same => n,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
 ?${{ENV(HOTLINE_AGI_HOST)}}:${{HOTLINE_AGI_HOST}})}})
  same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/survey)

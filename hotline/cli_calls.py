@@ -19,6 +19,7 @@ OUTCOMES = {
     "abandoned": "потерян в очереди",
     "secretary": "автосекретарь",
     "callback": "обратный звонок",
+    "survey": "опрос о результате",
     "unanswered": "без ответа",
     "interrupted": "прерван",
     "in_progress": "идёт",

@@ -176,7 +176,7 @@ class Demo:
 
         self.var.mkdir(parents=True, exist_ok=True)
         sim = PbxSimulator(self.base_settings, port=0, time_scale=self.time_scale,
-                           seed=self.seed, auth_failure_delay=0,
+                           seed=self.seed, auth_failure_delay=0, as_configured=True,
                            recordings_dir=self.var / PBX_SPOOL)  # real WAVs, as MixMonitor
         await sim.start()
         self._sim = sim

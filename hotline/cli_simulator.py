@@ -59,7 +59,7 @@ def simulate(ctx: Context, host: str, port: int, calls_per_minute: float, mix: s
     async def go() -> None:
         rng = random.Random(seed)
         sim = PbxSimulator(settings, host=host, port=port, time_scale=time_scale, seed=seed,
-                           recordings_dir=settings.recordings.pbx_dir if record else None)
+                           as_configured=True, recordings_dir=settings.recordings.pbx_dir if record else None)
         await sim.start()
         bound_host, bound_port = sim.address
         click.echo(f"Учебная АТС слушает AMI на {bound_host}:{bound_port} "

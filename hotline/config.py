@@ -329,6 +329,7 @@ _ENV_OVERRIDES = {
     "HOTLINE_AMI_PORT": ("ami", "port"),
     "HOTLINE_AMI_USER": ("ami", "user"),
     "HOTLINE_AMI_SECRET": ("ami", "secret"),
+    "HOTLINE_AGI_BIND": ("asterisk", "agi_bind"),
 }
 
 

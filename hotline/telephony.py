@@ -34,6 +34,7 @@ from hotline.pbx.actions import PbxActions
 from hotline.pbx.agents import AgentRoster, is_member_message
 from hotline.pbx.connection import AmiConnection, AmiError
 from hotline.pbx.events import AgentChanged, DomainEvent
+from hotline.pbx.ledger import LedgerSweep, Organizations
 from hotline.pbx.resync import ResyncResult
 from hotline.pbx.tracker import CallTracker
 from hotline.schedule import Mode
@@ -111,6 +112,19 @@ class Telephony:
             DurableSpool(spool_dir, "call-events-rejected"),
         )
         self.calendar = calendar
+        # Calls the PBX handled while this service did not see them (down, cut off from AMI).
+        self.ledger = LedgerSweep(
+            self.connection,
+            sessions,
+            Organizations(
+                by_line={ln.number: ln.organization for ln in settings.lines},
+                level1_queue={org.code: org.level1_queue for org in settings.organizations},
+            ),
+            self.writer.submit,
+            live_call_ids=lambda: {call.call_id for call in self.tracker.calls()},
+            writer_idle=lambda: self.writer.pending == 0 and self.writer.state == "direct",
+            writer_flushed=lambda: self.writer.flushed(timeout=30.0),
+        )
         # Built in start(): it needs the overrides stored in the database.
         self.modes: ModeScheduler | None = None
         self.listeners: list[Listener] = []
@@ -145,6 +159,7 @@ class Telephony:
         await self.modes.start()
         await self.connection.start()
         self._tasks.append(asyncio.create_task(self._watch_overrides(), name="mode-overrides"))
+        self._tasks.append(asyncio.create_task(self.ledger.run(), name="pbx-ledger"))
 
     async def stop(self) -> None:
         await self.connection.stop()
@@ -211,6 +226,7 @@ class Telephony:
                  live_calls=len(self.tracker.calls()), complete=result.complete)
         if self.modes is not None:
             await self.modes.rewrite_all()
+        self.ledger.poke()
         async with self._resynced:
             self.resyncs += 1
             self._resynced.notify_all()

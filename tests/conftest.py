@@ -30,8 +30,12 @@ SEEDED_TABLES = {"topics", "alembic_version"}
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    """The example region of config/hotline.toml."""
-    return load_settings(REPO / "config" / "hotline.toml", environ={})
+    """The example region of config/hotline.toml, its FastAGI server off: tests that need it
+    turn it on with a port of their own (several test runs share this machine's 4573)."""
+    region = load_settings(REPO / "config" / "hotline.toml", environ={})
+    return region.model_copy(update={
+        "asterisk": region.asterisk.model_copy(update={"agi_serve": False}),
+    })
 
 
 @pytest.fixture(scope="session")

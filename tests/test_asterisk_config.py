@@ -314,11 +314,42 @@ def test_the_ami_user_is_the_services_and_least_privileged() -> None:
         "call", "originate", "agent", "reporting", "system"
     }
     assert 2000 <= int(user.get("writetimeout")[0]) <= 5000
-    exported = user.get("channelvars")[0].split(",")
+    # Asterisk reads channelvars in [general] only (test_every_manager_option_is_read_where_
+    # it_sits); tests/asterisk/ checks what the real program then shows.
+    exported = sections["general"][0].get("channelvars")[0].split(",")
     assert exported == list(CHANNEL_VARS)
     for name in ("HOTLINE_ID", "HOTLINE_LINE", "HOTLINE_ORG", "HOTLINE_CARD"):
         assert name in exported
     assert set(RECORDING_VARIABLES) & set(exported)
+
+
+# What Asterisk 22.10.1 reads in manager.conf, section by section (main/manager.c,
+# __init_manager: the [general] loop and the per-user loop). An option elsewhere is skipped:
+# in a user section with nothing above debug level ("... is an unknown option").
+MANAGER_GENERAL = {
+    "enabled", "webenabled", "port", "bindaddr", "brokeneventsaction", "allowmultiplelogin",
+    "displayconnects", "timestampevents", "debug", "httptimeout", "authtimeout", "authlimit",
+    "channelvars", "disabledevents",
+    # ast_tls_read_conf (main/tcptls.c)
+    "tlsenable", "sslenable", "tlsbindaddr", "sslbindaddr", "tlscertfile", "sslcert",
+    "tlsprivatekey", "sslprivatekey", "tlscipher", "sslcipher", "tlsservercipherorder",
+    "tlsdisablev1", "tlsdisablev11", "tlsdisablev12",
+}
+MANAGER_USER = {
+    "secret", "deny", "permit", "acl", "read", "write", "displayconnects",
+    "allowmultiplelogin", "writetimeout", "setvar",
+}
+
+
+def test_every_manager_option_is_read_where_it_sits() -> None:
+    """An option in a section where Asterisk 22 does not read it is silently lost (the
+    channelvars of a user section exported nothing on a real Asterisk)."""
+    for section in parse(ASTERISK_DIR / "manager.conf"):
+        known = MANAGER_GENERAL if section.name == "general" else MANAGER_USER
+        for key, _ in section.items:
+            if section.name != "general" and key.startswith("eventfilter"):
+                continue
+            assert key.lower() in known, f"manager.conf [{section.name}]: {key} is not read there"
 
 
 def test_only_events_the_tracker_ignores_are_filtered() -> None:
@@ -384,11 +415,16 @@ def test_compose_mounts_the_config_and_keeps_ami_and_agi_internal() -> None:
     for name in FILES:
         assert f"./config/asterisk/{name}:/etc/asterisk/{name}:ro" in mounts
     assert "./config/asterisk:/etc/asterisk/hotline:ro" in mounts
-    # The recordings volume is shared: Asterisk's monitor dir is the service's recordings_dir.
-    assert "recordings:/var/spool/asterisk/monitor" in mounts
-    assert f"recordings:/srv/hotline/{SETTINGS.service.recordings_dir}" in (
-        services["hotline"]["volumes"]
-    )
+    # Asterisk's monitor dir is the service's pbx_dir (where it looks for the PBX's files);
+    # the stored copies live apart, in recordings_dir.
+    assert "pbxspool:/var/spool/asterisk/monitor" in mounts
+    service_mounts = services["hotline"]["volumes"]
+    assert f"pbxspool:/srv/hotline/{SETTINGS.recordings.pbx_dir.as_posix()}" in service_mounts
+    assert f"recordings:/srv/hotline/{SETTINGS.service.recordings_dir}" in service_mounts
+    assert not any(m.startswith("recordings:") for m in mounts)
+    # FastAGI is on (the secretary and surveys) and reachable from the PBX's network.
+    assert SETTINGS.asterisk.agi_serve
+    assert services["hotline"]["environment"]["HOTLINE_AGI_BIND"] == "0.0.0.0"
     published = " ".join(str(p) for s in services.values() for p in s.get("ports", []))
     assert "5038" not in published and "4573" not in published and "5432" not in published
     internal = compose["networks"]["internal"]

@@ -46,7 +46,8 @@ def service_settings(settings: Settings, sim: PbxSimulator, db_url: str, tmp: Pa
 
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
-    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7) as simulator:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7,
+                            as_configured=True) as simulator:
         yield simulator
 
 
@@ -187,11 +188,14 @@ async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(se
     the outcome is "answered" and the card is there."""
     telephony, emitted = service[TELEPHONY], EmittedEvents(sim)
     placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered",
-                            agent=OPERATOR, auto_answer=False)
+                            agent=OPERATOR, auto_answer=False, timing=Timing(talk=3600.0))
     await until(lambda: [c.state for c in telephony.tracker.calls()] == ["ringing"])
     async with link_down(sim, telephony):
         assert sim.answer(OPERATOR)
         await until(lambda: "AgentConnect" in emitted.names)
+    # Still talking after the resync: the snapshot shows the citizen bridged with the phone.
+    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    assert placed.caller is not None and sim.hangup(placed.caller.name)
     await placed.finished()
     await settle(sim, telephony)
     call = (await calls_by_caller(service))["79130000010"]

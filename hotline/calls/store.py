@@ -333,7 +333,11 @@ async def _noop(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _answered(batch: _Batch, call: Call, r: Record) -> None:
-    if r.get("consultation") or call.answered_at is not None:
+    if r.get("consultation"):
+        return
+    if call.answered_at is not None:
+        # A later answer follows a transfer: its operator is whom the call went to.
+        await _complete_transfer(batch, call, r.get("interface"))
         return
     call.answered_at = when(r)
     call.answered_interface = r.get("interface")
@@ -353,6 +357,22 @@ async def _transferred(batch: _Batch, call: Call, r: Record) -> None:
             to_interface=r.get("to_interface"),
         )
     )
+
+
+async def _complete_transfer(batch: _Batch, call: Call, interface: str | None) -> None:
+    """A blind transfer is reported when the call joins the next queue, before anyone there
+    answers: the operator who then answers is its target."""
+    if not interface:
+        return
+    await batch.session.flush()
+    transfer = await batch.session.scalar(
+        select(CallTransfer)
+        .where(CallTransfer.call_id == call.id, CallTransfer.to_interface.is_(None))
+        .order_by(CallTransfer.at.desc(), CallTransfer.id.desc())
+        .limit(1)
+    )
+    if transfer is not None and transfer.from_interface != interface:
+        transfer.to_interface = interface
 
 
 async def _abandoned(batch: _Batch, call: Call, r: Record) -> None:
@@ -410,6 +430,8 @@ async def _callback_placed(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _callback_answered(batch: _Batch, call: Call, r: Record) -> None:
+    # A survey call has no CallbackPlaced (nobody's phone dials out): its card comes here.
+    await _callback_placed(batch, call, r)
     if call.answered_at is None:
         call.answered_at = when(r)
         call.answered_interface = r.get("interface")
@@ -429,7 +451,7 @@ async def _ended(batch: _Batch, call: Call, r: Record) -> None:
         call.end_cause = f"{r['cause']} {r.get('cause_text') or ''}".strip()[:64]
     if call.answered_at is not None:
         call.talk_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
-        if call.direction == "out" and call.card_id is not None:
+        if r["outcome"] == "callback" and call.card_id is not None:
             # A callback that reached the citizen fulfils the card's deferred answer.
             await batch.session.flush()
             await complete_by_call(batch.session, card_id=call.card_id, call_id=call.id,

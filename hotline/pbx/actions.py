@@ -106,7 +106,7 @@ class PbxActions:
                 "Action": "Originate",
                 "Channel": f"PJSIP/{dial}@{TRUNK_ENDPOINT}",
                 "Context": SURVEY_CONTEXT,
-                "Exten": "s",
+                "Exten": dial,
                 "Priority": "1",
                 "CallerID": f'"Горячая линия" <{re.sub(r"[^0-9]", "", line)}>',
                 "Async": "true",

@@ -23,7 +23,7 @@ TransferKind: TypeAlias = Literal["blind", "attended"]
 """`blind`: sent on without talking to the target; `attended`: after a consultation."""
 
 Outcome: TypeAlias = Literal[
-    "answered", "abandoned", "secretary", "callback", "unanswered", "interrupted"
+    "answered", "abandoned", "secretary", "callback", "survey", "unanswered", "interrupted"
 ]
 """How a call ended, for reports.
 
@@ -31,6 +31,7 @@ Outcome: TypeAlias = Literal[
 - `abandoned`: the citizen hung up while waiting in a queue (пропущенный вызов);
 - `secretary`: the citizen left a message to the electronic secretary (автосекретарь);
 - `callback`: an operator's callback reached the citizen;
+- `survey`: the automatic survey on a card's result reached the citizen;
 - `unanswered`: neither: hung up in the IVR before any queue, or a callback nobody answered;
 - `interrupted`: the tracker lost the call (Asterisk restarted, or its channels vanished while
   the AMI connection was down), so the real ending is unknown.

@@ -24,6 +24,7 @@ from types import TracebackType
 
 import structlog
 
+from hotline.asterisk_config import CHANNEL_VARS, EXCLUDED_EVENTS
 from hotline.config import Settings
 from hotline.pbx.sim.actions import Actions
 from hotline.pbx.sim.calls import (
@@ -95,6 +96,10 @@ class PbxSimulator:
     `time_scale` multiplies every scripted wait (1.0 real time, 0.001 a thousand times faster).
     `channelvars` are exported on every channel snapshot as `ChanVariable: NAME=value`, as
     `channelvars = HOTLINE_ID` in manager.conf makes Asterisk do; pass () to turn it off.
+    `excluded_events` are never sent, as manager.conf's exclude `eventfilter`s make Asterisk
+    do. `as_configured=True` takes both from config/asterisk/manager.conf as rendered from the
+    settings (what a real Asterisk 22 with the project's config sends); the defaults (only
+    HOTLINE_ID, every event) serve the tests of the tracker's fallbacks.
     `recordings_dir` is the monitor spool where MixMonitor and Record() write real WAV files
     (at most `recording_max_seconds` each); None writes no files, only the events.
     """
@@ -109,6 +114,8 @@ class PbxSimulator:
         secret: str | None = None,
         time_scale: float = 1.0,
         channelvars: Sequence[str] = ("HOTLINE_ID",),
+        excluded_events: Sequence[str] = (),
+        as_configured: bool = False,
         set_hotline_id: bool = True,
         roster: Mapping[str, Sequence[Phone]] | None = None,
         agents_per_queue: int | None = None,
@@ -131,7 +138,10 @@ class PbxSimulator:
         self.clock = SimClock(time_scale)
         self.events_emitted = 0
         self._listeners: list[EventListener] = []
+        if as_configured:
+            channelvars, excluded_events = CHANNEL_VARS, EXCLUDED_EVENTS
         self._channelvars = tuple(channelvars)
+        self._excluded = frozenset(e.lower() for e in excluded_events)
         self._set_hotline_id = set_hotline_id
         chosen = roster if roster is not None else default_roster(settings, agents_per_queue)
         phones = {queue: list(members) for queue, members in chosen.items()}
@@ -194,6 +204,8 @@ class PbxSimulator:
         self._listeners.remove(listener)
 
     def _emit(self, headers: Headers) -> None:
+        if self._excluded and headers and headers[0][1].lower() in self._excluded:
+            return
         self.events_emitted += 1
         self.server.broadcast(headers)
         for listener in self._listeners:

@@ -14,7 +14,10 @@ A candidate becomes a hotline call, and `CallArrived` is reported, only when it 
 - inbound (`in`): the inbound dialplan set `HOTLINE_LINE`/`HOTLINE_ID`, the root channel joined
   a queue, or the secretary's `HotlineMessage` user event came;
 - callback (`out`): the service's Originate set `HOTLINE_CARD`, or the channel entered the
-  callback context (whose extension is the citizen's number).
+  callback context (whose extension is the citizen's number);
+- survey (`out`, a survey of the citizen on a card's result): the Originate set
+  `HOTLINE_SURVEY_CARD`, or the channel entered the survey context (the citizen answered;
+  its extension is the citizen's number).
 Candidates that never qualify (operators calling each other) vanish silently at hangup.
 
 The call key (`call_id`) is `HOTLINE_ID` when known before the call is reported, else the first
@@ -62,11 +65,14 @@ VAR_ID = "HOTLINE_ID"
 VAR_LINE = "HOTLINE_LINE"
 VAR_ORG = "HOTLINE_ORG"
 CARD_VARIABLES = ("HOTLINE_CARD", "HOTLINE_CARD_ID")
+# The card a survey call asks about (set by the service's Originate, like HOTLINE_CARD).
+SURVEY_CARD_VARIABLE = "HOTLINE_SURVEY_CARD"
 # The dialplan names the MixMonitor file in a variable before starting it; MixMonitorStart
 # itself carries no file name.
 RECORDING_VARIABLES = ("HOTLINE_REC", "REC")
 MESSAGE_USER_EVENT = "HotlineMessage"
 DEFAULT_CALLBACK_CONTEXT = "callback"
+DEFAULT_SURVEY_CONTEXT = "hotline-survey"
 
 # Values Asterisk uses for "nothing here".
 _NULLS = frozenset({"", "<null>", "<unknown>", "(null)"})
@@ -185,6 +191,7 @@ class _Call:
     ended_at: datetime | None = None
     outcome: Outcome | None = None
     callback_answered: bool = False
+    survey: bool = False
     citizen_cause: tuple[int | None, str | None] | None = None
     last_cause: tuple[int | None, str | None] | None = None
 
@@ -271,8 +278,14 @@ class CallTracker:
     `feed()` is total: any mapping in, never an exception out.
     """
 
-    def __init__(self, *, callback_context: str = DEFAULT_CALLBACK_CONTEXT) -> None:
+    def __init__(
+        self,
+        *,
+        callback_context: str = DEFAULT_CALLBACK_CONTEXT,
+        survey_context: str = DEFAULT_SURVEY_CONTEXT,
+    ) -> None:
         self.callback_context = callback_context
+        self.survey_context = survey_context
         self.stats = TrackerStats()
         self.problems: deque[str] = deque(maxlen=_PROBLEMS_KEPT)
         self._channels: dict[str, _Channel] = {}
@@ -396,6 +409,8 @@ class CallTracker:
         else:
             handler(headers, channel, at, out)
         if channel is not None:
+            if channel.call.survey and channel.context == self.survey_context:
+                self._survey_answered(channel, at, out)
             self._maybe_announce(channel.call, at, out, waiting=kind in _DIALPLAN_STEPS)
 
     def _observe(self, headers: Headers, uniqueid: str, at: datetime, kind: str) -> _Channel | None:
@@ -475,6 +490,8 @@ class CallTracker:
             self._apply_variable(channel, name, value)
         if channel.context and channel.context == self.callback_context:
             self._entered_callback(channel)
+        elif channel.context and channel.context == self.survey_context:
+            self._entered_survey(channel)
 
     # ----------------------------------------------------------------- identity
 
@@ -530,6 +547,10 @@ class CallTracker:
         elif name in CARD_VARIABLES:
             call.card_id = call.card_id or value
             self._classify(call, "out")
+        elif name == SURVEY_CARD_VARIABLE:
+            call.card_id = call.card_id or value
+            call.survey = True
+            self._classify(call, "out")
 
     def _attach_hotline_id(self, channel: _Channel, hotline_id: str) -> None:
         call = channel.call
@@ -553,6 +574,29 @@ class CallTracker:
         if call.direction == "out" and call.caller_number is None and channel.exten:
             call.caller_number = channel.exten
             call.primary = call.primary or channel.uniqueid
+
+    def _entered_survey(self, channel: _Channel) -> None:
+        """The citizen answered a survey call: the channel runs the survey's dialplan, whose
+        extension is the citizen's number. The channel is the citizen's own leg."""
+        call = channel.call
+        call.survey = True
+        self._classify(call, "out")
+        if call.caller_number is None and channel.exten and channel.exten.isdigit():
+            call.caller_number = channel.exten
+        call.primary = call.primary or channel.uniqueid
+        call.citizen_leg = call.citizen_leg or channel.uniqueid
+
+    def _survey_answered(self, channel: _Channel, at: datetime, out: Out) -> None:
+        call = channel.call
+        if call.callback_answered or call.direction != "out":
+            return
+        call.callback_answered = True
+        call.answered_at = call.answered_at or at
+        call.state = "talking"
+        self._emit(call, CallbackAnswered(
+            call_id=call.key, at=at, card_id=call.card_id, interface=None,
+            citizen_number=call.caller_number,
+        ), out)
 
     # ----------------------------------------------------------------- reporting
 
@@ -1155,6 +1199,8 @@ class CallTracker:
         if call.message_file is not None:
             return "secretary"
         if call.direction == "out":
+            if call.survey:
+                return "survey" if call.callback_answered else "unanswered"
             return "callback" if call.callback_answered else "unanswered"
         if call.answered_at is not None:
             return "answered"

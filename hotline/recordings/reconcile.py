@@ -1,6 +1,8 @@
 """Integrity reconciliation (сверка записей): calls that must have audio against the files.
 
-Calls that must have audio are answered calls, secretary messages and callbacks. Each fault is
+Calls that must have audio are answered calls, secretary messages and callbacks; a call that
+never reached an operator has no conversation to record (its header-only WAV is removed by the
+worker, status `no_conversation`, not a fault). Each fault is
 returned for the administrator and flagged on its recording (status and problem); nothing is
 deleted or repaired here. Faults:
 
@@ -31,7 +33,7 @@ from hotline.config import RecordingsSettings
 from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem
 from hotline.recordings.storage import RecordingStorage
-from hotline.recordings.worker import source_path
+from hotline.recordings.worker import NOT_STORED_FINAL, source_path
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording
 
@@ -126,7 +128,7 @@ class Reconciler:
                        Call.pbx_call_id, Card.number)
                 .outerjoin(Call, Call.id == Recording.call_id)
                 .outerjoin(Card, Card.id == Recording.card_id)
-                .where(Recording.status != "destroyed", or_(Call.id.is_(None), Call.ended_at.is_not(None)))
+                .where(Recording.status.not_in(NOT_STORED_FINAL), or_(Call.id.is_(None), Call.ended_at.is_not(None)))
                 .order_by(Recording.id)
             )
             rows = [_Row(*r) for r in result.all()]

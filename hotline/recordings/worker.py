@@ -33,7 +33,9 @@ from journal.models import Call, Recording
 
 log = structlog.get_logger(__name__)
 
-NOT_STORED_FINAL = ("destroyed",)
+NOT_STORED_FINAL = ("destroyed", "no_conversation")
+NO_CONVERSATION = "no_conversation"
+NO_CONVERSATION_NOTE = "разговора с оператором не было: АТС пишет только разговор, файл без звука удалён"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,11 @@ def storage_stem(recording: Recording, zone: ZoneInfo) -> str:
     """"YYYY/MM/DD/<id>-<the PBX's name>": the day of the call in the region, the call's name."""
     day = recording.created_at.astimezone(zone)
     return f"{day:%Y/%m/%d}/{recording.id:08d}-{PurePosixPath(recording.pbx_file).stem}"
+
+
+def _never_talked(recording: Recording, call: Call | None) -> bool:
+    """A conversation recording of a call nobody answered: no audio is expected in it."""
+    return recording.kind in ("call", "callback") and call is not None and call.answered_at is None
 
 
 class StorageProblem(AudioProblem):
@@ -196,6 +203,8 @@ class RecordingWorker:
             if row is None:
                 return "gone"
             call = await session.get(Call, row.call_id) if row.call_id is not None else None
+            if status == "empty" and _never_talked(row, call):
+                status, problem = NO_CONVERSATION, NO_CONVERSATION_NOTE
             row.status, row.problem = status, problem
             row.processed_at = datetime.now(UTC)
             if call is not None and row.card_id is None:
@@ -206,6 +215,13 @@ class RecordingWorker:
                 row.duration_seconds = round(facts.duration_seconds, 3)
                 row.silence_ratio = round(facts.silence_ratio, 4)
                 row.size_bytes, row.sha256 = stored.prepared.size_bytes, stored.prepared.sha256
+        if status == NO_CONVERSATION:
+            # MixMonitor(b) records only while bridged, so a call that never reached anyone
+            # leaves a header-only WAV: nothing to keep, nothing to flag.
+            self._retries.pop(recording_id, None)
+            await asyncio.to_thread(self._remove_source, source)
+            bound.info("no conversation to store")
+            return status
         if stored is None:
             self._schedule_retry(recording_id)
             bound.warning("recording not stored", status=status, problem=problem)

@@ -62,6 +62,7 @@ class Actions:
             "Events": self.events,
             "DBPut": self.db_put,
             "DBGet": self.db_get,
+            "DBGetTree": self.db_get_tree,
             "DBDel": self.db_del,
             "Getvar": self.getvar,
             "Setvar": self.setvar,
@@ -177,6 +178,21 @@ class Actions:
         ]
         ack, complete = list_ack(aid, "Result will follow"), list_complete("DBGetComplete", aid, 1)
         self._send_list(session, ack, [body], complete)
+
+    async def db_get_tree(self, session: AmiSession, action: Action) -> None:
+        """Every key under Family[/Key], as Asterisk lists them: `Key: /family/key`."""
+        family = (action.get("Family") or "").strip("/")
+        key = (action.get("Key") or "").strip("/")
+        prefix = "/".join(part for part in (family, key) if part)
+        aid = action.action_id
+        bodies = [
+            [("Event", "DBGetTreeResponse"), ("Key", f"/{name}"), ("Val", value),
+             *action_id_tail(aid)]
+            for name, value in sorted(self.pbx.state.astdb.items())
+            if not prefix or name == prefix or name.startswith(f"{prefix}/")
+        ]
+        ack = list_ack(aid, "Result will follow")
+        self._send_list(session, ack, bodies, list_complete("DBGetTreeComplete", aid, len(bodies)))
 
     async def db_del(self, session: AmiSession, action: Action) -> None:
         key = self._db_key(session, action)

@@ -11,6 +11,7 @@ is how the service under test steers it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections import deque
 from collections.abc import Callable
@@ -213,6 +214,11 @@ class Call:
         self.task: asyncio.Task[None] | None = None
         # What the PBX records for this call: (file in the monitor spool, simulated start).
         self.recordings: list[tuple[str, float]] = []
+        # MixMonitor(b) files: written only from the first bridge on (header-only without one).
+        self.bridged_files: set[str] = set()
+        self.first_bridge: float | None = None
+        # The fields of the line the dialplan's hangup handler leaves in AstDB (hotline-ledger).
+        self.ledger: dict[str, str] = {}
         self.started = time.monotonic()
         # Resolved when the first party answers (a synchronous Originate waits for it).
         self.picked_up: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -292,6 +298,8 @@ class CallEngine:
                 call.picked_up.set_result(False)
             self._forget(call)
             self._write_recordings(call)
+            if call.outcome != "cancelled":  # a PBX that stops runs no hangup handler
+                self._write_ledger(call)
 
     def _write_recordings(self, call: Call) -> None:
         """At hangup the PBX closes its files: the whole call, the secretary's message."""
@@ -299,10 +307,32 @@ class CallEngine:
             return
         now = self.pbx.clock.now()
         for file, started in call.recordings:
+            if file in call.bridged_files:
+                started = call.first_bridge if call.first_bridge is not None else now
             try:
                 self.recorder(file, now - started)
             except (OSError, ValueError) as exc:
                 log.warning("sim_recording_not_written", file=file, error=str(exc))
+
+    def _write_ledger(self, call: Call) -> None:
+        """The hotline-ledger hangup handler: the inbound call's line in AstDB."""
+        caller = call.caller
+        hotline_id = caller.variables.get("HOTLINE_ID") if caller is not None else None
+        if not hotline_id or not call.ledger or caller is None:
+            return
+        fields = {
+            "v": "1", "line": caller.variables.get("HOTLINE_LINE", ""),
+            **call.ledger,
+            "end": str(int(self.pbx.clock.now())),
+            "num": "".join(ch for ch in caller.caller_num if ch.isdigit() or ch == "+"),
+            "name": base64.b64encode(caller.caller_name.encode()).decode(),
+            "rec": caller.variables.get("REC", ""), "cause": "16",
+        }
+        order = ("v", "line", "start", "end", "num", "name", "qstart", "member", "hold", "rec",
+                 "msg", "msgstart", "cb", "cause")
+        self.pbx.state.astdb[f"hotline/ledger/{hotline_id}"] = "|".join(
+            f"{key}={fields.get(key, '')}" for key in order
+        )
 
     def _forget(self, call: Call) -> None:
         for channel in call.channels:
@@ -429,6 +459,8 @@ async def inbound_prologue(call: Call, org: Organization) -> tuple[Channel, bool
     pbx.set_var(caller, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/{rec}")
     pbx.mixmonitor_start(caller)
     call.recordings.append((rec, pbx.clock.now()))
+    call.bridged_files.add(rec)
+    call.ledger["start"] = str(int(caller.created or pbx.clock.now()))
     secretary = mode == "secretary"
     pbx.newexten(caller, "GotoIf", f"{int(secretary)}?secretary")
     return caller, secretary
@@ -443,6 +475,7 @@ def enter_queue(
     _clear_times(pbx, caller, _QUEUE_TIMES)
     pbx.device_state(f"Queue:{queue.name}", "RINGING")
     pbx.queue_caller_join(queue, caller)
+    call.ledger["qstart"] = str(int(pbx.clock.now()))
     return pbx.clock.now()
 
 
@@ -516,6 +549,9 @@ def connect(
     pbx = call.engine.pbx
     now = pbx.clock.now()
     leg.answered = now
+    call.first_bridge = now if call.first_bridge is None else call.first_bridge
+    # setinterfacevar/setqueueentryvar: the last queue's member and wait.
+    call.ledger.update(member=leg.member.interface, hold=str(leg.hold()))
     leg.member.ringing = False
     leg.member.in_call = True
     if not call.picked_up.done():
@@ -1055,6 +1091,7 @@ async def secretary_branch(call: Call, caller: Channel) -> None:
     pbx.set_var(caller, "RECORDED_FILE", message)
     started = pbx.clock.now()
     call.recordings.append((f"{message}.wav", started))
+    call.ledger.update(msg=f"{message}.wav", msgstart=str(int(started)))
     await call.wait(spec.timing.message)
     recorded = int(round(pbx.clock.now() - started))
     pbx.hangup_request(caller)
@@ -1148,6 +1185,7 @@ async def callback_flow(call: Call) -> None:
     pbx.device_state(interface, "INUSE")
     pbx.mixmonitor_start(agent)
     call.recordings.append((rec, pbx.clock.now()))
+    call.bridged_files.add(rec)
     pbx.newexten(agent, "Dial", f"PJSIP/{number}@trunk,30")
     _clear_times(pbx, agent, _DIAL_TIMES)
     if spec.originate_response:
@@ -1204,6 +1242,7 @@ async def dial_citizen(call: Call, agent: Channel, interface: str, number: str) 
         _citizen_no_answer(call, agent, citizen, interface)
         return
     answered = pbx.clock.now()
+    call.first_bridge = answered
     pbx.newstate(citizen, UP)
     pbx.set_var(agent, "DIALSTATUS", "ANSWER")
     citizen.exten = ""

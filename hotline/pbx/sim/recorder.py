@@ -43,7 +43,8 @@ class SpoolRecorder:
             raise ValueError(f"not a spool file name: {relative!r}")
         path = self.root.joinpath(*parts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        length_ms = int(1000 * min(self.max_seconds, max(0.5, seconds)))
+        # Zero seconds: MixMonitor(b) of a call never bridged leaves a header-only WAV.
+        length_ms = 0 if seconds <= 0 else int(1000 * min(self.max_seconds, max(0.5, seconds)))
         whole, rest = divmod(length_ms, 1000)
         audio = self._second * whole + self._second[:rest]
         tmp = path.with_name(f".{path.name}.part")

@@ -11,7 +11,7 @@
   const cardId = page.card_id;
   const OUTCOMES = {
     answered: "отвечен", abandoned: "не дождался ответа", secretary: "электронный секретарь",
-    callback: "обратный звонок", unanswered: "без ответа", interrupted: "прерван", in_progress: "идёт",
+    callback: "обратный звонок", survey: "опрос о результате", unanswered: "без ответа", interrupted: "прерван", in_progress: "идёт",
   };
   const REC_STATUS = {
     pending: "обрабатывается", stored: "сохранена", missing: "файл не найден", empty: "пустая",
