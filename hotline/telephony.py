@@ -120,7 +120,9 @@ class Telephony:
                 by_line={ln.number: ln.organization for ln in settings.lines},
                 level1_queue={org.code: org.level1_queue for org in settings.organizations},
             ),
-            self.writer.submit,
+            # Like the tracker's events: the journal, and the listeners (the recordings
+            # worker processes a call's files once it ends).
+            self.publish,
             live_call_ids=lambda: {call.call_id for call in self.tracker.calls()},
             writer_idle=lambda: self.writer.pending == 0 and self.writer.state == "direct",
             writer_flushed=lambda: self.writer.flushed(timeout=30.0),

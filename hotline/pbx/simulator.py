@@ -138,6 +138,7 @@ class PbxSimulator:
         self.clock = SimClock(time_scale)
         self.events_emitted = 0
         self._listeners: list[EventListener] = []
+        self._as_configured = as_configured
         if as_configured:
             channelvars, excluded_events = CHANNEL_VARS, EXCLUDED_EVENTS
         self._channelvars = tuple(channelvars)
@@ -164,7 +165,8 @@ class PbxSimulator:
 
     def _new_engine(self) -> CallEngine:
         recorder = self.recorder.write if self.recorder is not None else None
-        return CallEngine(self.pbx, self.dialplan, self._set_hotline_id, recorder)
+        return CallEngine(self.pbx, self.dialplan, self._set_hotline_id, recorder,
+                          ledger=self._as_configured)
 
     async def stop(self) -> None:
         """Stop every call and every session; close the listening socket."""

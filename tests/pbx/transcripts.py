@@ -27,7 +27,7 @@ def transcript_names() -> list[str]:
     return sorted(path.stem for path in TRANSCRIPTS.glob("*.jsonl"))
 
 
-def load(name: str) -> tuple[list[Message], list[datetime]]:
+def load(name: str, directory: Path = TRANSCRIPTS) -> tuple[list[Message], list[datetime]]:
     """The messages Asterisk sent in transcript `name`, and when each arrived.
 
     A message's time is that of the chunk that completed it, counted from `EPOCH`.
@@ -35,7 +35,7 @@ def load(name: str) -> tuple[list[Message], list[datetime]]:
     framer = AmiFramer()
     messages: list[Message] = []
     times: list[datetime] = []
-    with (TRANSCRIPTS / f"{name}.jsonl").open(encoding="utf-8") as lines:
+    with (directory / f"{name}.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             if record["dir"] != "in":

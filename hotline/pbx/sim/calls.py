@@ -63,6 +63,8 @@ ALIASES: dict[str, Scenario] = {
 # Ended calls kept for tests and the load benchmark to check against the journal; a demo that
 # runs for weeks keeps no more than these.
 MAX_COMPLETED = 10_000
+# The inbound call's ledger line in AstDB (config/asterisk/extensions.conf, hotline-ledger).
+LEDGER_HANDLER = "hotline-ledger,s,1"
 _QUEUE_TIMES = (
     "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS",
 )
@@ -262,11 +264,15 @@ class CallEngine:
         dialplan: Dialplan,
         set_hotline_id: bool = True,
         recorder: Callable[[str, float], object] | None = None,
+        ledger: bool = False,
     ) -> None:
         self.pbx = pbx
         self.recorder = recorder
         self.dialplan = dialplan
         self.set_hotline_id = set_hotline_id
+        # The project's dialplan (config/asterisk/): every inbound call leaves its ledger line.
+        # Off, the flows are those of ../shared/ami-transcripts/' older dialplan.
+        self.ledger = ledger
         self.owners: dict[str, Call] = {}
         self.calls: set[Call] = set()
         self._member_freed = asyncio.Event()
@@ -298,7 +304,7 @@ class CallEngine:
                 call.picked_up.set_result(False)
             self._forget(call)
             self._write_recordings(call)
-            if call.outcome != "cancelled":  # a PBX that stops runs no hangup handler
+            if self.ledger and call.outcome != "cancelled":  # a stopped PBX runs no handler
                 self._write_ledger(call)
 
     def _write_recordings(self, call: Call) -> None:
@@ -446,6 +452,10 @@ async def inbound_prologue(call: Call, org: Organization) -> tuple[Channel, bool
     _set(pbx, caller, "__HOTLINE_LINE", spec.line)
     pbx.newexten(caller, "Set", f"__HOTLINE_ORG={org.code}")
     pbx.set_var(caller, "__HOTLINE_ORG", org.code)
+    if call.engine.ledger:
+        # The ledger's hangup handler (its AstDB line is written by _write_ledger).
+        pbx.newexten(caller, "Set", f"CHANNEL(hangup_handler_push)={LEDGER_HANDLER}")
+        pbx.push_hangup_handler(caller, LEDGER_HANDLER)
     mode = _mode(call.engine, spec.line, spec.scenario)
     pbx.set_var(caller, "DB_RESULT", mode)
     _set(pbx, caller, "MODE", mode)

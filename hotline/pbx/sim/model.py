@@ -66,6 +66,8 @@ class Channel:
     inheritable: list[tuple[str, str]] = field(default_factory=list)
     bridge: Bridge | None = None
     hungup: bool = False
+    # Pushed hangup handlers not yet run (CHANNEL(hangup_handler_push)), newest first.
+    hangup_handlers: list[str] = field(default_factory=list)
 
     @property
     def state_desc(self) -> str:

@@ -194,6 +194,9 @@ class Pbx:
         if channel.hungup:
             return
         channel.hungup = True
+        # Asterisk runs the pushed handlers (the ledger line, a message's UserEvent) first.
+        while channel.hangup_handlers:
+            self.hangup_handler(channel, channel.hangup_handlers.pop(0), run=True)
         self.state.remove_channel(channel)
         self._channel_event(
             "Hangup",
@@ -217,6 +220,11 @@ class Pbx:
                 [("Digit", digit), ("DurationMs", "0"), ("Direction", "Received")],
             )
         )
+
+    def push_hangup_handler(self, channel: Channel, handler: str) -> None:
+        """Set(CHANNEL(hangup_handler_push)=...): announced now, run (once) at Hangup."""
+        channel.hangup_handlers.insert(0, handler)
+        self.hangup_handler(channel, handler, run=False)
 
     def hangup_handler(self, channel: Channel, handler: str, run: bool) -> None:
         name = "HangupHandlerRun" if run else "HangupHandlerPush"
