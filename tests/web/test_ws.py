@@ -33,14 +33,15 @@ PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
 # Long enough that the operator is still talking when the test asks for the transfer.
 LONG_TALK = Timing(talk=3000.0, level2_talk=3000.0)
-# Two seconds of talk: the card is written while the call lasts, however loaded the machine
-# (a call over before its card is written pops without one, which is not what these test).
+# Two seconds of talk by default: the card is written while the call lasts, however loaded
+# the machine (a call over before its card is written pops without one; tests of that say so).
 TALK = Timing(talk=200.0)
 
 
 @pytest.fixture
 async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
-    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11) as simulator:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11,
+                            timing=TALK) as simulator:
         yield simulator
 
 
@@ -225,10 +226,10 @@ async def test_ringing_phone_pops_its_card_to_that_operator_only(client, sim, br
 async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, sim, browsers) -> None:
     """The screen-pop lists the caller's earlier appeals (with status), not the current one."""
     [op101] = await _live(browsers, "op101")
-    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101", timing=TALK)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     first = await op101.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
-    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101", timing=TALK)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     second = await op101.next_pop(timeout=5)
     assert second["card"]["id"] != first["card"]["id"]
     earlier = {c["id"]: c["status"] for c in second["earlier_cards"]}
@@ -300,19 +301,19 @@ async def test_each_operator_sees_only_their_organizations_earlier_cards(client,
     """A citizen who called the insurer and then the fund: the fund's operator sees no
     insurer's card among the earlier ones, the insurer's operator no fund's card."""
     op101, sogaz = await _live(browsers, "op101", "sogaz-op")
-    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100", timing=TALK)
+    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100")
     insurer_first = await sogaz.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
-    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101", timing=TALK)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     fund_first = await op101.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
     assert fund_first["card"]["number"].startswith("TFOMS") and fund_first["earlier_cards"] == []
 
-    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100", timing=TALK)
+    sim.place_call(INSURER_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op1100")
     insurer_second = await sogaz.next_pop(timeout=5)
     assert [c["id"] for c in insurer_second["earlier_cards"]] == [insurer_first["card"]["id"]]
     await sim.wait_idle(timeout=20)
-    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101", timing=TALK)
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     fund_second = await op101.next_pop(timeout=5)
     assert [c["id"] for c in fund_second["earlier_cards"]] == [fund_first["card"]["id"]]
 
