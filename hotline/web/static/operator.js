@@ -305,7 +305,10 @@
     renderCall();
     renderEarlier();
     renderScripts();
-    if (!sameCall) alertRinging(msg.call);
+    // A call popped on connecting (sign-in, reload, a second browser) that is already being
+    // talked on does not flash as ringing: it is shown as it is.
+    const talking = context.leg && context.leg.state === "talking";
+    if (!sameCall && !(msg.call.resumed && talking)) alertRinging(msg.call);
     if (!msg.card) {
       if (msg.card_pending) CardEditor.showPending();
       saveContext();
