@@ -245,11 +245,9 @@ async def _validate(
 
 
 def _check_completion(state: Mapping[str, Any]) -> None:
-    """What a card needs before it is done: measures taken; for a complaint, the verdict."""
-    if not state["measures_taken"]:
-        raise InvalidInput("Заполните «Принятые меры»", field="measures_taken")
-    if state["appeal_type"] == AppealType.COMPLAINT and state["justified"] is None:
-        raise InvalidInput("Для жалобы укажите, обоснована ли она", field="justified")
+    """What a card needs before it is done (`card_fields.REQUIREMENTS`): type, topic,
+    content, the applicant unless anonymous, measures taken; for a complaint, the verdict."""
+    card_fields.require(card_fields.COMPLETE, state)
 
 
 # --- writing a change -------------------------------------------------------------------
@@ -632,7 +630,7 @@ def _check_forwarded_letter(values: Mapping[str, Any]) -> None:
         )
 
 
-async def create_written(
+async def register_written(
     session: AsyncSession,
     actor: Actor,
     *,
@@ -642,11 +640,34 @@ async def create_written(
     fields: Mapping[str, Any] | None = None,
     rules: CardRules = DEFAULT_RULES,
 ) -> Card:
+    """Register a written appeal as the registrar does (the console's «Зарегистрировать»):
+    refused, naming the fields, unless what a registration needs is filled
+    (`card_fields.REQUIREMENTS[REGISTER]`: type, topic, content, applicant unless
+    anonymous). Otherwise as `create_written`."""
+    return await create_written(
+        session, actor, channel=channel, received_at=received_at,
+        organization_id=organization_id, fields=fields, rules=rules,
+        step=card_fields.REGISTER,
+    )
+
+
+async def create_written(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    channel: str,
+    received_at: datetime,
+    organization_id: int | None = None,
+    fields: Mapping[str, Any] | None = None,
+    rules: CardRules = DEFAULT_RULES,
+    step: str | None = None,
+) -> Card:
     """Register a written appeal by hand as a draft card.
 
     `channel`: post, email, reception, website, gosuslugi or forwarded (the latter needs the
     sending body, its letter number and date in `fields`). `fields` take the same names and
-    checks as `save`. The organization defaults to the actor's own.
+    checks as `save`. The organization defaults to the actor's own. With `step`, the
+    fields that step needs are required (see `register_written`).
     """
     if channel not in WRITTEN_CHANNELS:
         raise InvalidInput(f"Канал «{channel}» не для письменных обращений", field="channel")
@@ -655,6 +676,8 @@ async def create_written(
         raise InvalidInput("Укажите организацию, получившую обращение", field="organization_id")
     _require_creator(actor, org_id)
     values = clean_values(fields or {}, rules.today())
+    if step is not None:
+        card_fields.require(step, _state(None, values))
     if channel == Channel.FORWARDED:
         _check_forwarded_letter(values)
     if await session.get(Organization, org_id) is None:

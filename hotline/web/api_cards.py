@@ -83,7 +83,8 @@ async def list_(request: web.Request) -> web.Response:
 
 
 async def create(request: web.Request) -> web.Response:
-    """Register a written appeal (post, e-mail, reception...) as a draft card."""
+    """Register a written appeal (post, e-mail, reception...): refused with 422 naming the
+    fields a registration needs (`details.fields`) unless they are filled."""
     body = await json_body(request)
     received_at = datetime_param(body.get("received_at"), "received_at")
     if received_at is None:
@@ -92,7 +93,7 @@ async def create(request: web.Request) -> web.Response:
     if not isinstance(fields, dict):
         raise InvalidInput("«fields» должно быть объектом", field="fields")
     async with unit_of_work(request.app[SESSIONS]) as db:
-        card = await lifecycle.create_written(
+        card = await lifecycle.register_written(
             db, actor_of(request), channel=str(body.get("channel") or ""),
             received_at=received_at,
             organization_id=int_param(body.get("organization_id"), "organization_id"),

@@ -65,3 +65,63 @@ async def test_signing_in_while_the_phone_rings_or_talks_pops_the_call(
     assert await second.locator("[data-testid=card-transfer]").is_enabled()
     await second.locator("#earlier-list li", has_text=earlier.number).wait_for()
     await shots(second, "operator-signed-in-while-talking")
+
+
+async def test_what_done_and_a_registration_need_is_shown_before_the_click(
+    web_service, open_as
+) -> None:
+    """An untouched card says beside each empty field what «Исполнено» needs; clicking
+    anyway marks them and leaves the card in work; filled, the notes go and it is done. The
+    written-appeal form does the same for «Зарегистрировать»: nothing is registered empty."""
+    card = await _written_card(web_service, "op101", applicant_phone="+79130000001")
+    page = await open_as(web_service, "op101", "/operator")
+    await page.wait_for_selector("body[data-ready=true]")
+    await page.locator(f"[data-testid=cards-body] tr[data-id='{card.id}']").click()
+    await page.locator("[data-testid=card-number]").wait_for(state="visible")
+    need = page.locator(".field-need[data-need-for=appeal_type]")
+    await need.wait_for(state="visible")
+    assert await need.inner_text() == "Выберите вид обращения"
+    assert await page.inner_text(".field-need[data-need-for=measures_taken]") == "Заполните «Принятые меры»"
+    summary = page.locator("[data-testid=complete-needs]")
+    assert await summary.inner_text() == (
+        "Для «Исполнено» заполните: «Вид обращения», «Тематика», «Содержание обращения», "
+        "«ФИО заявителя», «Принятые меры»")
+    await shots(page, "operator-done-needs")
+    await page.click("[data-testid=card-complete]")
+    error = page.locator(".field-error[data-error-for=topic_code]")
+    await error.wait_for(state="visible")
+    assert await error.inner_text() == "Выберите тематику по форме ПГ"
+    assert await page.get_attribute("[data-testid=f-appeal_type]", "aria-invalid") == "true"
+    assert (await page.inner_text("[data-testid=form-error]")).startswith(
+        "Чтобы отметить карточку исполненной, заполните: «Вид обращения»")
+    await page.select_option("[data-testid=f-appeal_type]", "consultation")
+    await page.select_option("[data-testid=f-topic_code]", "4.1")
+    await page.fill("[data-testid=f-content]", "Как получить полис")
+    await page.check("[data-testid=f-anonymous]")
+    assert await summary.inner_text() == "Для «Исполнено» заполните: «Принятые меры»"
+    assert await page.is_hidden(".field-need[data-need-for=applicant_name]")
+    await page.fill("[data-testid=f-measures_taken]", "Разъяснён порядок получения полиса")
+    assert await summary.is_hidden()
+    await page.click("[data-testid=card-complete]")
+    await page.locator("[data-testid=card-head][data-status=done]").wait_for()
+
+    admin = await open_as(web_service, "admin", "/admin/written")
+    needs = admin.locator("[data-testid=register-needs]")
+    await needs.wait_for(state="visible")
+    assert await needs.inner_text() == (
+        "Для регистрации заполните: «Вид обращения», «Тематика», «Содержание обращения», "
+        "«ФИО заявителя»")
+    assert await admin.inner_text(".field-need[data-need-for=content]") == "Заполните содержание обращения"
+    await admin.click("[data-testid=register]")
+    await admin.locator("[data-testid=form-error]").wait_for(state="visible")
+    assert (await admin.inner_text("[data-testid=form-error]")).startswith(
+        "Чтобы зарегистрировать обращение, заполните:")
+    assert await admin.is_hidden("[data-testid=written-result]")
+    await shots(admin, "admin-written-needs")
+    await admin.select_option("select[name=appeal_type]", "consultation")
+    await admin.select_option("select[name=topic_code]", "4.1")
+    await admin.fill("textarea[name=content]", "Прошу разъяснить порядок замены полиса")
+    await admin.fill("input[name=applicant_name]", "Соколова Вера Андреевна")
+    assert await needs.is_hidden()
+    await admin.click("[data-testid=register]")
+    await admin.locator("[data-testid=written-number]").wait_for()

@@ -14,6 +14,24 @@
     "medical_org_concerned", "content"];
   const FORWARDED = ["forwarded_from_body", "forwarded_letter_number", "forwarded_letter_date"];
 
+  let rules = [];
+
+  /** The form's fields as the API names them (for the registration's requirements). */
+  function formValues() {
+    const el = form.elements;
+    const out = {};
+    for (const name of FIELDS) out[name] = el[name].value.trim() || null;
+    out.anonymous = el.anonymous.checked;
+    return out;
+  }
+
+  /** What «Зарегистрировать» still needs, beside each field and above the button. */
+  function refreshNeeds() {
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    return Hotline.showNeeds(form, rules, formValues(), document.getElementById("register-needs"),
+      "Для регистрации заполните");
+  }
+
   function toggleForwarded() {
     forwarded.hidden = form.elements.channel.value !== "forwarded";
   }
@@ -38,6 +56,7 @@
     form.reset();
     form.elements.received_at.value = Admin.nowLocalValue();
     toggleForwarded();
+    refreshNeeds();
   }
 
   form.addEventListener("submit", async (event) => {
@@ -47,6 +66,18 @@
     if (!el.received_at.value) {
       error.textContent = "Укажите дату и время поступления";
       error.hidden = false;
+      return;
+    }
+    const missing = refreshNeeds();
+    if (missing.length) {
+      error.textContent = missing.length === 1 ? missing[0].message
+        : `Чтобы зарегистрировать обращение, заполните: ${missing.map((r) => `«${r.title}»`).join(", ")}`;
+      error.hidden = false;
+      for (const r of missing) {
+        const input = el[r.field];
+        if (input) input.setAttribute("aria-invalid", "true");
+      }
+      el[missing[0].field].focus();
       return;
     }
     const fields = {};
@@ -82,6 +113,10 @@
     Admin.fill(form.elements.appeal_type, d.appeal_types.map((t) => [t.value, t.title]));
     Admin.fill(form.elements.topic_code, Admin.topicPairs(d));
     form.elements.received_at.value = Admin.nowLocalValue();
+    rules = (d.requirements || {}).register || [];
     toggleForwarded();
+    refreshNeeds();
   }).catch(Hotline.fail);
+  form.addEventListener("input", refreshNeeds);
+  form.addEventListener("change", refreshNeeds);
 })();
