@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from journal import audit, card_fields
-from journal.access import Purpose, can_close, get_card_for, reads_cards, sees_every_card
+from journal.access import (
+    Purpose, can_close, get_card_for, may_correct_cards, reads_cards, sees_every_card,
+)
 from journal.actors import Actor
 from journal.audit import AuditAction
 from journal.card_fields import EDITABLE, WRITTEN_ONLY, clean_values, parse_date
@@ -71,6 +73,7 @@ OPERATION_TITLES = {
     AuditAction.EXTEND: "Продление срока",
     AuditAction.DEFER: "Отложенный ответ",
     AuditAction.ATTACH_CALL: "Привязка звонка",
+    AuditAction.CORRECT: "Исправление",
 }
 CONFLICT_MESSAGE = (
     "Карточку уже изменил другой пользователь. Откройте её заново и повторите изменения"
@@ -335,6 +338,7 @@ class _Draft:
     received_at: datetime
     values: Mapping[str, Any]
     extra_history: Mapping[str, list[Any]] | None = None
+    status: str = CardStatus.DRAFT.value
 
 
 async def _register(
@@ -395,7 +399,7 @@ def _draft_card(
         number=number.number, year=number.year, sequence=number.sequence,
         receiving_organization_id=draft.organization_id, organization_id=draft.organization_id,
         received_at=draft.received_at, registered_at=now, registered_by_id=actor.user_id,
-        channel=str(draft.channel), form=str(draft.form), status=CardStatus.DRAFT.value,
+        channel=str(draft.channel), form=str(draft.form), status=draft.status,
         anonymous=False, due_date=rules.deadlines.answer_due(registered_on), created_at=now,
         updated_at=now, complaint_reasons=[],
     )
@@ -643,7 +647,8 @@ async def register_written(
     """Register a written appeal as the registrar does (the console's «Зарегистрировать»):
     refused, naming the fields, unless what a registration needs is filled
     (`card_fields.REQUIREMENTS[REGISTER]`: type, topic, content, applicant unless
-    anonymous). Otherwise as `create_written`."""
+    anonymous). A registered appeal is under consideration (`in_work`) from that moment,
+    so form ПГ counts it (drafts are not appeals yet). Otherwise as `create_written`."""
     return await create_written(
         session, actor, channel=channel, received_at=received_at,
         organization_id=organization_id, fields=fields, rules=rules,
@@ -685,6 +690,7 @@ async def create_written(
     draft = _Draft(
         organization_id=org_id, channel=channel, form=AppealForm.WRITTEN,
         received_at=received_at, values=values,
+        status=CardStatus.DRAFT.value if step is None else CardStatus.IN_WORK.value,
     )
     [card] = await _register(session, actor, [draft], rules)
     await session.flush()
@@ -837,6 +843,88 @@ async def cancel(
     await _record_change(
         session, actor, card, AuditAction.CANCEL, diff, now=rules.now(), comment=text
     )
+    return card
+
+
+# What the administrator may correct besides the operator's fields: how the appeal came.
+CORRECTABLE_REGISTRATION = frozenset({"received_at", "channel"})
+CORRECTABLE_STATUSES = EDITABLE_STATUSES | {CardStatus.CANCELLED}
+
+
+def _registration_values(
+    card: Card, changes: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The corrected receipt moment and channel (the form follows the channel)."""
+    out: dict[str, Any] = {}
+    if "received_at" in changes:
+        value = changes["received_at"]
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise InvalidInput("Дата поступления: неверная дата и время",
+                                   field="received_at") from None
+        _check_received_at(value, now)
+        if value > card.registered_at:
+            raise InvalidInput("Дата поступления не может быть позже регистрации",
+                               field="received_at")
+        out["received_at"] = value
+    if "channel" in changes:
+        channel = changes["channel"]
+        if channel not in {c.value for c in Channel}:
+            raise InvalidInput(f"Канал поступления: недопустимое значение «{channel}»",
+                               field="channel")
+        oral = channel in ORAL_CHANNELS
+        if oral != (card.form == AppealForm.ORAL):
+            raise InvalidInput(
+                "Канал поступления: устное обращение остаётся устным, письменное письменным",
+                field="channel")
+        out["channel"] = channel
+    return out
+
+
+async def correct(
+    session: AsyncSession,
+    actor: Actor,
+    card_id: int,
+    changes: Mapping[str, Any],
+    expected_version: int,
+    *,
+    reason: str,
+    rules: CardRules = DEFAULT_RULES,
+) -> Card:
+    """The administrator corrects fields of a card that is not closed, with a reason.
+
+    Any field an operator fills (`card_fields.EDITABLE`), and how the appeal came (receipt
+    moment, channel). The status stays as it is (a done card must stay complete); the
+    history keeps old → new, who, when and why. Who may: `access.may_correct_cards`.
+    """
+    card = await get_card_for(session, actor, card_id, Purpose.CHANGE)
+    if card.status == CardStatus.CLOSED:
+        _check_status(card, AuditAction.CORRECT, CORRECTABLE_STATUSES)
+    if not may_correct_cards(actor):
+        raise Forbidden("Исправлять карточки может только администратор контакт-центра")
+    _check_status(card, AuditAction.CORRECT, CORRECTABLE_STATUSES)
+    _check_version(card, expected_version)
+    text = _required_text("reason", reason, "причину исправления")
+    if not changes:
+        raise InvalidInput("Укажите, что исправить", field="changes")
+    now = rules.now()
+    registration = {k: v for k, v in changes.items() if k in CORRECTABLE_REGISTRATION}
+    values = clean_values(
+        {k: v for k, v in changes.items() if k not in CORRECTABLE_REGISTRATION}, rules.today())
+    fixed = _registration_values(card, registration, now)
+    state = _state(card, values)
+    await _validate(
+        session, state, set(values), organization_id=card.organization_id,
+        registered_on=_registered_on(card, rules), channel=fixed.get("channel", card.channel),
+    )
+    if card.status == CardStatus.DONE:
+        _check_completion(state)
+    diff = _apply(card, fixed) | _apply_values(card, values)
+    if diff:
+        await _record_change(session, actor, card, AuditAction.CORRECT, diff, now=now,
+                             comment=text)
     return card
 
 

@@ -170,6 +170,9 @@ STEPS: dict[str, Step] = {
     "complete": lambda db, actor, card_id, body, rules: lifecycle.complete(
         db, actor, card_id, expected_version=_required_version(body), changes=_changes(body),
         rules=rules),
+    "correct": lambda db, actor, card_id, body, rules: lifecycle.correct(
+        db, actor, card_id, _changes(body), _required_version(body),
+        reason=_text(body, "reason"), rules=rules),
     "close": lambda db, actor, card_id, body, rules: lifecycle.close(
         db, actor, card_id, expected_version=_version(body), rules=rules),
     "cancel": lambda db, actor, card_id, body, rules: lifecycle.cancel(
@@ -208,6 +211,7 @@ save = _operation("save")
 close = _operation("close")
 complete = _operation("complete")
 cancel = _operation("cancel")
+correct = _operation("correct")
 forward = _operation("forward")
 extend = _operation("extend")
 
@@ -227,5 +231,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/api/v1/cards/{id}", save)
     app.router.add_get("/api/v1/cards/{id}/history", history)
     for name, view in (("close", close), ("complete", complete), ("cancel", cancel),
-                       ("forward", forward), ("extend", extend)):
+                       ("forward", forward), ("extend", extend), ("correct", correct)):
         app.router.add_post(f"/api/v1/cards/{{id}}/{name}", view)

@@ -30,6 +30,7 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cards/{id}/cancel"): "Аннулирование с причиной",
     ("POST", "/api/v1/cards/{id}/forward"): "Пересылка в другую организацию",
     ("POST", "/api/v1/cards/{id}/extend"): "Продление срока рассмотрения",
+    ("POST", "/api/v1/cards/{id}/correct"): "Исправление полей карточки администратором (с причиной)",
     ("GET", "/api/v1/calls"): "Звонки: since, until, phone, card_id",
     ("GET", "/api/v1/calls/{id}"): "Звонок с операторами, переводами и записями",
     ("GET", "/api/v1/recordings/{id}/audio"): "Звук записи (Range; каждое прослушивание в журнале)",

@@ -58,7 +58,7 @@ async def test_an_operator_registers_saves_and_cannot_close(api: Api) -> None:
         "fields": {"applicant_name": "Петров Пётр", "content": "Вопрос о полисе",
                    "appeal_type": "consultation", "topic_code": "4.1"},
     })
-    assert card["number"].startswith("SOGAZ-") and card["status"] == "draft"
+    assert card["number"].startswith("SOGAZ-") and card["status"] == "in_work"
     saved = await api.call("PATCH", f"/api/v1/cards/{card['id']}",
                            json={"version": card["version"], "changes": {"content": "Уточнено"}})
     assert saved["status"] == "in_work" and saved["content"] == "Уточнено"

@@ -36,13 +36,14 @@
     forwarded.hidden = form.elements.channel.value !== "forwarded";
   }
 
-  function showResult(card, orgName) {
+  function showResult(card, orgName, statusName) {
     const d = card.deadlines || {};
     result.replaceChildren(
       h("h2", {}, "Обращение зарегистрировано"),
       h("p", { class: "big" }, "Номер: ", h("strong", { "data-testid": "written-number" }, card.number)),
       h("dl", { class: "fields compact" },
         h("div", { class: "field" }, h("dt", {}, "Организация"), h("dd", {}, orgName)),
+        h("div", { class: "field" }, h("dt", {}, "Статус"), h("dd", { "data-testid": "written-status" }, statusName)),
         h("div", { class: "field" }, h("dt", {}, "Поступило"), h("dd", {}, fmt.dateTime(card.received_at))),
         h("div", { class: "field" }, h("dt", {}, "Зарегистрировано"), h("dd", {}, fmt.dateTime(card.registered_at))),
         h("div", { class: "field" }, h("dt", {}, "Зарегистрировать не позднее (3 дня)"), h("dd", {}, fmt.date(d.registration_due))),
@@ -95,7 +96,7 @@
         organization_id: Number(el.organization_id.value), fields,
       });
       const d = await Admin.dictionaries();
-      showResult(card, d.byOrg[card.organization_id] || "");
+      showResult(card, d.byOrg[card.organization_id] || "", `${d.byStatus[card.status] || card.status} (на рассмотрении)`);
       Hotline.toast(`Зарегистрировано: ${card.number}`, "ok");
     } catch (err) {
       error.textContent = err.message;
