@@ -790,9 +790,41 @@ async def complete(
     state = _state(card, values)
     _check_completion(state)
     await _validate_for(session, card, state, set(values), rules)
+    settled = await settle_callbacks(session, card.id)
     diff = _apply_values(card, values) | _apply(card, {"status": CardStatus.DONE.value})
-    await _record_change(session, actor, card, AuditAction.COMPLETE, diff, now=rules.now())
+    await _record_change(session, actor, card, AuditAction.COMPLETE, diff, now=rules.now(),
+                         comment=_settled_comment(settled),
+                         details={"callbacks_cancelled": settled} if settled else None)
     return card
+
+
+SETTLED_STATUSES = (CallbackStatus.PENDING.value, CallbackStatus.DIALING.value)
+
+
+async def open_callbacks(session: AsyncSession, card_id: int) -> int:
+    """How many callbacks of the card still wait to be made (pending or being dialled)."""
+    return len(list(await session.scalars(select(CallbackTask.id).where(
+        CallbackTask.card_id == card_id, CallbackTask.status.in_(SETTLED_STATUSES)))))
+
+
+async def settle_callbacks(session: AsyncSession, card_id: int) -> int:
+    """A card that is done or closed needs no callback any more: its waiting callbacks are
+    cancelled (no one dials a citizen about a finished appeal, and a callback call could
+    not be attached to a closed card). How many were."""
+    result = await session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.card_id == card_id, CallbackTask.status.in_(SETTLED_STATUSES))
+        .values(status=CallbackStatus.CANCELLED.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def _settled_comment(settled: int) -> str | None:
+    if not settled:
+        return None
+    return "Ожидавший обратный звонок отменён" if settled == 1 else (
+        f"Ожидавшие обратные звонки отменены ({settled})")
 
 
 async def close(
@@ -813,10 +845,17 @@ async def close(
     _check_status(card, AuditAction.CLOSE, closable)
     _check_version(card, expected_version)
     now = rules.now()
+    # Before the card changes: the callbacks' UPDATE flushes what is pending, and a closed
+    # card is written once (the database refuses any later UPDATE of it).
+    settled = await settle_callbacks(session, card.id)
+    card.updated_at = now
     diff = _apply(card, {
         "status": CardStatus.CLOSED.value, "closed_at": now, "closed_by_id": actor.user_id,
     })
-    await _record_change(session, actor, card, AuditAction.CLOSE, diff, now=now)
+    await _record_change(session, actor, card, AuditAction.CLOSE, diff, now=now,
+                         comment=_settled_comment(settled),
+                         details={"callbacks_cancelled": settled} if settled else None,
+                         touch=False)
     return card
 
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from multidict import MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.web.callbacks_live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
 from hotline.web.keys import CARD_RULES, LIVE, SESSIONS
 from hotline.web.screen_pop import card_values
@@ -187,6 +188,10 @@ STEPS: dict[str, Step] = {
 }
 
 
+# Steps after which the card needs no callback: its waiting ones are cancelled.
+SETTLING = frozenset({"complete", "close"})
+
+
 def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The view of one lifecycle step: the body in, the card as it is now out."""
     step = STEPS[name]
@@ -195,9 +200,14 @@ def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         body = await json_body(request)
         card_id = path_id(request)
         async with unit_of_work(request.app[SESSIONS]) as db:
+            waiting = await lifecycle.open_callbacks(db, card_id) if name in SETTLING else 0
             card = await step(db, actor_of(request), card_id, body, request.app[CARD_RULES])
             out = card_json(card)
             values = card_values(card)
+        if name in SETTLING:  # the person is told what became of the card's callbacks
+            out["callbacks_cancelled"] = waiting
+        if waiting or name in ("cancel", "forward"):
+            announce(request.app, {card.organization_id, card.receiving_organization_id})
         live = request.app.get(LIVE)
         if live is not None:  # a later pop of the call (level 2, say) shows the card as now
             live.cards.card_changed(values)

@@ -263,10 +263,13 @@
   async function doClose() {
     const done = await Admin.confirmDialog({
       title: `Закрыть карточку ${card.number}?`,
-      text: "Закрытая карточка больше не изменяется никем, в том числе администратором.",
+      text: "Закрытая карточка больше не изменяется никем, в том числе администратором. Ожидающие обратные звонки по ней отменяются.",
       confirm: "Закрыть", run: () => step("close", {}),
     });
-    if (done) await afterStep("Карточка закрыта");
+    if (done) {
+      await afterStep(done.callbacks_cancelled
+        ? "Карточка закрыта; ожидавший обратный звонок отменён" : "Карточка закрыта");
+    }
   }
 
   async function doForward() {

@@ -473,6 +473,7 @@ const CardEditor = (() => {
     };
   }
 
+  /** «Исполнено» settles the card's callbacks: said before the click, on the button. */
   async function complete() {
     if (!card) return;
     clearErrors();
@@ -483,7 +484,9 @@ const CardEditor = (() => {
     const before = values();
     try {
       const out = await Hotline.api("POST", `/api/v1/cards/${card.id}/complete`, { version: card.version, changes: changes() });
-      saved(out, `Карточка ${out.number} исполнена`, before);
+      saved(out, out.callbacks_cancelled
+        ? `Карточка ${out.number} исполнена; ожидавший обратный звонок отменён — звонить не нужно`
+        : `Карточка ${out.number} исполнена`, before);
     } catch (err) {
       showError(err);
     }
