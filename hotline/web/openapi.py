@@ -46,6 +46,7 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/callbacks"): "Обратные звонки",
     ("POST", "/api/v1/callbacks"): "Отложенный ответ: создать обратный звонок",
     ("POST", "/api/v1/callbacks/{id}/dial"): "Набрать обратный звонок через АТС",
+    ("POST", "/api/v1/callbacks/{id}/take"): "Взять обратный звонок из очереди организации",
     ("GET", "/api/v1/reports/pg"): "Форма ПГ, таблицы 1.1 и 1.2: period, org, format=json|xlsx|csv",
     ("GET", "/api/v1/reports/calls"): "Статистика звонков по рабочему календарю линий: period, org, format",
     ("GET", "/api/v1/reports/quality"): "Оценки качества операторов: period, org, by=month|week, format",

@@ -125,3 +125,66 @@ async def test_what_done_and_a_registration_need_is_shown_before_the_click(
     assert await needs.is_hidden()
     await admin.click("[data-testid=register]")
     await admin.locator("[data-testid=written-number]").wait_for()
+
+
+async def _queued_callback(client, name: str, hours: float) -> int:  # noqa: ANN001
+    """An untaken pending callback (as a secretary message leaves one) on a new fund card."""
+    from datetime import UTC, datetime, timedelta
+
+    from hotline.web.keys import SESSIONS
+    from journal.db import unit_of_work
+    from journal.models import CallbackTask
+
+    card = await _written_card(client, "op101", applicant_name=name, applicant_phone=CITIZEN)
+    async with unit_of_work(client.server.app[SESSIONS]) as session:
+        task = CallbackTask(card_id=card.id, organization_id=card.organization_id,
+                            status="pending", attempts=0, contact_phone=CITIZEN, contact_name=name,
+                            due_at=datetime.now(UTC) + timedelta(hours=hours),
+                            created_at=datetime.now(UTC))
+        session.add(task)
+        await session.flush()
+        return task.id
+
+
+async def test_the_morning_callbacks_are_a_live_queue_and_a_dialled_one_is_locked(
+    pbx_service, sim, open_as
+) -> None:
+    """Two untaken callbacks (one overdue) are in both fund operators' queue, overdue first;
+    op101 presses «Позвонить»: op102's queue shows it «набирается» with no button at once,
+    without a reload; op102 takes the other one, which leaves op101's queue live too."""
+    from hotline.web.keys import SESSIONS
+    from journal.db import unit_of_work
+    from journal.users import add_user
+    from tests.browser.conftest import PASSWORD
+
+    async with unit_of_work(pbx_service.server.app[SESSIONS]) as session:
+        await add_user(session, login="op102", password=PASSWORD, full_name="Петров Олег",
+                       role="operator", organization_code="tfoms", level=1,
+                       interface="PJSIP/op102")
+    later = await _queued_callback(pbx_service, "Белова Нина", 3)
+    overdue = await _queued_callback(pbx_service, "Орлов Иван", -2)
+    op101 = await open_as(pbx_service, "op101", "/operator")
+    op102 = await open_as(pbx_service, "op102", "/operator")
+    for page in (op101, op102):
+        await _live(page)
+        await page.locator("[data-testid=queue-list] li").nth(1).wait_for()
+    items = op102.locator("[data-testid=queue-list] li")
+    assert [int(i) for i in await items.evaluate_all("els => els.map(e => e.dataset.id)")] == [overdue, later]
+    due = await items.first.locator("[data-testid=callback-due]").inner_text()
+    assert due.startswith("просрочен: ")
+    assert await op102.inner_text("[data-testid=queue-count]") == "2, просрочено 1"
+    await shots(op102, "operator-callback-queue")
+
+    await op101.locator(f"[data-testid=queue-list] li[data-id='{overdue}']").get_by_role(
+        "button", name="Позвонить").click()
+    await op101.locator("[data-testid=toast-ok]", has_text="зазвонит ваш телефон").wait_for()
+    # op101 has it now, being dialled; op102 sees it gone from the queue within a second.
+    await op101.locator(f"[data-testid=callbacks-list] li[data-id='{overdue}'][data-status=dialing]").wait_for()
+    await op102.locator(f"[data-testid=queue-list] li[data-id='{overdue}']").wait_for(state="detached", timeout=3000)
+    assert await op102.locator("[data-testid=queue-list] li").count() == 1
+
+    await op102.locator(f"[data-testid=queue-list] li[data-id='{later}'] [data-testid=callback-take]").click()
+    await op102.locator(f"[data-testid=callbacks-list] li[data-id='{later}']").wait_for()
+    await op101.locator("[data-testid=queue-empty]").wait_for(state="visible", timeout=3000)
+    assert await op101.inner_text("[data-testid=queue-empty]") == "Очередь пуста."
+    await shots(op101, "operator-callback-dialling")
