@@ -12,9 +12,10 @@ from typing import Any
 import click
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
+from hotline.cli_usage import RussianGroup
 from hotline.logs import configure_logging
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RussianGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",

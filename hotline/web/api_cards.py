@@ -14,9 +14,10 @@ from aiohttp import web
 from multidict import MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.config import Settings
 from hotline.web.callbacks_live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
-from hotline.web.keys import CARD_RULES, LIVE, SESSIONS
+from hotline.web.keys import CARD_RULES, LIVE, SESSIONS, SETTINGS
 from hotline.web.screen_pop import card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
@@ -230,7 +231,17 @@ async def dictionaries(request: web.Request) -> web.Response:
     """What a card form offers: types, channels, topics valid today, organizations, titles."""
     async with request.app[SESSIONS]() as db:
         out = await journal_dictionaries(db, request.app[CARD_RULES].today())
+    out["queues"] = queue_titles(request.app[SETTINGS])
     return web.json_response(out)
+
+
+def queue_titles(settings: Settings) -> dict[str, str]:
+    """Each PBX queue's name as people say it: «1 уровень — ТФОМС Алтайского края»."""
+    titles: dict[str, str] = {}
+    for org in settings.organizations:
+        titles[org.level1_queue] = f"1 уровень — {org.name}"
+        titles[org.level2_queue] = f"2 уровень — {org.name}"
+    return titles
 
 
 def add_routes(app: web.Application) -> None:

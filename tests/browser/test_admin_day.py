@@ -44,3 +44,52 @@ async def test_a_written_appeal_is_registered_in_work_and_corrected_with_history
     async with web_service.server.app[SESSIONS]() as session:
         assert (await session.get(Card, card.id)).topic_code == "4.2"
     await shots(page, "admin-card-corrected")
+
+
+async def test_the_audit_log_and_the_workspace_speak_russian(web_service, open_as) -> None:
+    """The access log names actions, fields, filters and reports in Russian (no
+    `callback_take`, `applicant_phone` or JSON); the workspace names its queue, not
+    `l1-tfoms`."""
+    from datetime import UTC, datetime, timedelta
+
+    from hotline.web.keys import CARD_RULES
+    from journal import callbacks, cards
+    from journal.actors import Actor
+    from journal.db import unit_of_work
+    from journal.models import CallbackTask, User
+    from tests.browser.test_operator import _written_card
+
+    app = web_service.server.app
+    card = await _written_card(web_service, "op101", applicant_name="Орлов Иван")
+    async with unit_of_work(app[SESSIONS]) as session:
+        op101 = Actor.of(await session.scalar(select(User).where(User.login == "op101")))
+        saved = await cards.save(session, op101, card.id, {"applicant_phone": "+79130000009"},
+                                 card.version, rules=app[CARD_RULES])
+        task = CallbackTask(card_id=card.id, organization_id=saved.organization_id,
+                            status="pending", attempts=0, contact_phone="+79130000009",
+                            due_at=datetime.now(UTC) + timedelta(hours=1),
+                            created_at=datetime.now(UTC))
+        session.add(task)
+        await session.flush()
+        await callbacks.take(session, op101, task.id)
+
+    workspace = await open_as(web_service, "op101", "/operator")
+    await workspace.wait_for_selector("body[data-ready=true]")
+    queue = workspace.locator("#agent-queue")
+    await workspace.wait_for_function("() => document.getElementById('agent-queue').textContent !== ''")
+    assert (await queue.inner_text()).startswith("очередь: 1 уровень — ТФОМС Алтайского края")
+
+    page = await signed_in(open_as, web_service, "admin", "/admin/cards")
+    await page.evaluate("fetch('/api/v1/reports/pg?period=2026Q4')")
+    await page.goto("/admin/audit")
+    await page.locator("[data-testid=audit-row]").first.wait_for()
+    await page.locator("[data-testid=audit-row][data-action=export]").wait_for()
+    text = await page.inner_text("#audit")
+    for russian in ("Обратный звонок взят", "поля: Телефон, Статус", "отчёт: форма ПГ", "период: 4 квартал 2026",
+                    "исполнитель: Иванова Мария", "статус: ожидает",
+                    "Список / поиск"):
+        assert russian in text, russian
+    for raw in ("callback_take", "applicant_phone", "{", "№pg", "organization_id", "фильтр: ;",
+                "pending"):
+        assert raw not in text, raw
+    await shots(page, "admin-audit-russian")

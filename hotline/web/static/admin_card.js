@@ -42,8 +42,11 @@
 
   let dict, staff, card, criteria = [];
 
+  // History keys that are no card field: the calls linked to it.
+  const HISTORY_TITLES = { calls: "Привязан звонок АТС", call: "Звонок АТС" };
+
   function title(field) {
-    return Admin.FIELD_TITLES[field] || dict.fields[field] || field;
+    return HISTORY_TITLES[field] || Admin.FIELD_TITLES[field] || dict.fields[field] || field;
   }
 
   /** A stored value as a person reads it. */

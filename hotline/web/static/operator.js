@@ -49,7 +49,7 @@
     badge.textContent = state === "paused" && agent.paused_reason
       ? `${AGENT_TITLES.paused}: ${agent.paused_reason}` : AGENT_TITLES[state] || state;
     $("agent-queue").textContent = agent.queue
-      ? `очередь ${agent.queue}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
+      ? `очередь: ${queueTitle(agent.queue)}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
     const phone = [];
     if (agent.device) phone.push(`телефон ${DEVICE_TITLES[agent.device] || agent.device}`);
     if (agent.calls_taken !== null && agent.calls_taken !== undefined) phone.push(`принято звонков: ${agent.calls_taken}`);
@@ -150,7 +150,7 @@
     else { state.textContent = "входящий"; state.className = "badge ok"; }
     $("call-line").textContent = formatPhone(call.line) || "—";
     $("call-org").textContent = orgName(call.organization);
-    $("call-queue").textContent = call.queue || "—";
+    $("call-queue").textContent = call.queue ? queueTitle(call.queue) : "—";
     $("call-time").textContent = fmt.time(call.ringing_at || call.started_at);
     renderProgress();
   }
@@ -206,6 +206,11 @@
       return `${d[0] === "7" ? "+7" : "8"} ${d.slice(1, 4)} ${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9)}`;
     }
     return String(number);
+  }
+
+  /** A PBX queue («l1-tfoms») as people say it («1 уровень — ТФОМС Алтайского края»). */
+  function queueTitle(name) {
+    return (dict && dict.queues && dict.queues[name]) || name;
   }
 
   function orgName(code) {
