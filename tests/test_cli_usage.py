@@ -27,3 +27,47 @@ def test_usage_errors_are_one_russian_line_with_exit_1(args: list[str], line: st
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [line]
     assert result.stdout == ""
+
+
+def test_a_report_into_a_wrong_file_is_refused_before_anything_is_read(tmp_path) -> None:  # noqa: ANN001
+    """`--out x.pdf` is no XLSX in disguise; a missing folder is a file error, not «база
+    данных недоступна»; a mistyped SQLite address creates nothing."""
+    runner = CliRunner()
+    pdf = runner.invoke(main, ["report", "pg", "--quarter", "2026Q3", "--out", "x.pdf"],
+                        prog_name="hotline")
+    assert pdf.exit_code == 1
+    assert pdf.stderr.strip() == "hotline: ошибка: --out x.pdf: отчёт записывается в файл .xlsx или .csv"
+    missing = tmp_path / "нет" / "q.xlsx"
+    folder = runner.invoke(main, ["report", "pg", "--quarter", "2026Q3", "--out", str(missing)],
+                           prog_name="hotline")
+    assert folder.exit_code == 1
+    assert folder.stderr.strip() == f"hotline: ошибка: --out {missing}: папки {missing.parent} нет"
+    nowhere = tmp_path / "опечатка" / "hotline.sqlite3"
+    typo = runner.invoke(main, ["calls", "list"], prog_name="hotline",
+                         env={"HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{nowhere}"})
+    assert typo.exit_code == 1 and "базы данных" in typo.stderr and "проверьте адрес" in typo.stderr
+    assert not nowhere.parent.exists()
+
+
+def test_a_file_error_is_named_as_one(tmp_path) -> None:  # noqa: ANN001
+    """An OSError about a file is reported with the file and a Russian reason."""
+    from hotline.cli_support import CliError, fail_cleanly
+
+    @fail_cleanly
+    def write() -> None:
+        (tmp_path / "нет" / "x.csv").open("w")
+
+    try:
+        write()
+    except CliError as exc:
+        assert exc.message == f"файл {tmp_path / 'нет' / 'x.csv'}: нет такого файла или папки"
+    else:
+        raise AssertionError("no error")
+
+
+def test_serve_says_in_russian_what_to_install_without_ffmpeg(capsys) -> None:  # noqa: ANN001
+    from hotline.cli import check_ffmpeg
+
+    assert check_ffmpeg("ffmpeg-that-is-not-there") is False
+    err = capsys.readouterr().err
+    assert "программа ffmpeg-that-is-not-there не найдена" in err and "apt-get install ffmpeg" in err
