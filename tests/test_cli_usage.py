@@ -71,3 +71,20 @@ def test_serve_says_in_russian_what_to_install_without_ffmpeg(capsys) -> None:  
     assert check_ffmpeg("ffmpeg-that-is-not-there") is False
     err = capsys.readouterr().err
     assert "программа ffmpeg-that-is-not-there не найдена" in err and "apt-get install ffmpeg" in err
+
+
+def test_calls_list_prints_the_regions_time() -> None:
+    """`hotline calls list` shows times as the region reads them, its offset named."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from hotline.cli_calls import as_text
+
+    call = SimpleNamespace(direction="in", started_at=datetime(2026, 12, 2, 5, 0, 1, tzinfo=UTC),
+                           ended_at=datetime(2026, 12, 2, 5, 3, 0, tzinfo=UTC),
+                           caller_number="79131234567", caller_name=None,
+                           line_number="88007758565", outcome="answered")
+    view = SimpleNamespace(call=call, operators=(), transfers=(), card_number=None, recordings=())
+    line = as_text(view, ZoneInfo("Asia/Barnaul"))  # type: ignore[arg-type]
+    assert line.startswith("02.12 12:00:01–12:03:00 UTC+7  ← 88007758565  79131234567")

@@ -86,3 +86,18 @@ async def test_the_database_itself_refuses_to_change_a_closed_card(
         await conn.execute(text(f"UPDATE cards SET content = 'ok' WHERE id = {open_card.id}"))
         row = (await conn.execute(text(f"SELECT status, content FROM cards WHERE id = {card.id}"))).one()
     assert tuple(row) == ("closed", "Вопрос о полисе")
+
+
+async def test_the_journal_finds_a_card_by_its_number_as_the_header_shows_it(
+    sessions, people: People, call_card: MakeCard
+) -> None:
+    """«РКК SOGAZ-2026-000001» (copied from the card's header) and «№ ...» find the card."""
+    from journal import access
+    from journal.access import CardFilter
+
+    card = await call_card("sogaz")
+    await call_card("sogaz")
+    for typed in (f"РКК {card.number}", f"ркк {card.number}", f"№ {card.number}", card.number):
+        async with unit_of_work(sessions) as session:
+            page = await access.list_cards(session, people.sogaz_op, CardFilter(text=typed))
+        assert [c.id for c in page.cards] == [card.id], typed

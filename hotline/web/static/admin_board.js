@@ -85,7 +85,8 @@
       // Once the PBX listed every queue member, a phone it did not list is in no queue.
       const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
       let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
-      if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
+      if (agent && agent.state === "paused" && agent.paused_reason
+          && agent.paused_reason.toLowerCase() !== "перерыв") state += `: ${agent.paused_reason}`;
       // The phone as the PBX reports it; before its first report, what the calls tell.
       const call = talking.get(u.interface);
       let device = agent && agent.device ? (DEVICES[agent.device] || agent.device) : "—";

@@ -46,8 +46,10 @@
     const badge = $("agent-state");
     badge.className = `agent-badge state-${state}`;
     badge.dataset.state = state;
-    badge.textContent = state === "paused" && agent.paused_reason
-      ? `${AGENT_TITLES.paused}: ${agent.paused_reason}` : AGENT_TITLES[state] || state;
+    // «Перерыв: обед», but not «Перерыв: перерыв».
+    const reason = agent.paused_reason && agent.paused_reason.toLowerCase() !== "перерыв" ? agent.paused_reason : "";
+    badge.textContent = state === "paused" && reason
+      ? `${AGENT_TITLES.paused}: ${reason}` : AGENT_TITLES[state] || state;
     $("agent-queue").textContent = agent.queue
       ? `очередь: ${queueTitle(agent.queue)}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
     const phone = [];
