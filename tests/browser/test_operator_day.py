@@ -51,6 +51,14 @@ async def test_signing_in_while_the_phone_rings_or_talks_pops_the_call(
     await page.locator("#earlier-list li", has_text=earlier.number).wait_for()
     assert await page.locator("#script-list details").count() == 2
     await shots(page, "operator-signed-in-while-ringing")
+    # The agent bar is one row at a laptop's 1366 px and at 1440 px (its parts side by side).
+    for width in (1366, 1440):
+        await page.set_viewport_size({"width": width, "height": 768})
+        centers = await page.evaluate("""() => [...document.getElementById('agent-bar').children]
+            .filter((el) => el.offsetParent !== null)
+            .map((el) => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; })""")
+        assert max(centers) - min(centers) < 4, (width, centers)
+    await page.set_viewport_size({"width": 1400, "height": 900})
 
     assert sim.answer("PJSIP/op101")
     await page.wait_for_selector("[data-testid=call-progress][data-state=talking]")

@@ -55,7 +55,7 @@
     const phone = [];
     if (agent.device) phone.push(`телефон ${DEVICE_TITLES[agent.device] || agent.device}`);
     if (agent.calls_taken !== null && agent.calls_taken !== undefined) phone.push(`принято звонков: ${agent.calls_taken}`);
-    $("agent-phone").textContent = phone.length ? `· ${phone.join(" · ")}` : "";
+    $("agent-phone").textContent = phone.join(" · ");
     $("agent-phone").dataset.device = agent.device || "";
     $("agent-join").hidden = state === "ready" || state === "paused" || state === "unavailable";
     $("agent-unpause").hidden = state !== "paused";
