@@ -58,6 +58,13 @@ async def test_signing_in_while_the_phone_rings_or_talks_pops_the_call(
             .filter((el) => el.offsetParent !== null)
             .map((el) => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; })""")
         assert max(centers) - min(centers) < 4, (width, centers)
+    # At 1366×768, with the pop on screen, «Принятые меры» is in sight above the sticky buttons.
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    await page.evaluate("window.scrollTo(0, 0)")
+    measures, buttons = await page.evaluate("""() => [
+        document.getElementById('f-measures_taken').getBoundingClientRect().bottom,
+        document.querySelector('.card-actions').getBoundingClientRect().top]""")
+    assert measures <= buttons, (measures, buttons)
     await page.set_viewport_size({"width": 1400, "height": 900})
 
     assert sim.answer("PJSIP/op101")
