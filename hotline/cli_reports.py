@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Settings
-from hotline.reports.runs import CALL_SECTIONS
+from hotline.reports.runs import CALL_SECTIONS, call_key_names
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization
@@ -157,13 +157,14 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
             by_dim = await call_sections(session, CLI_ACTOR, period, hours,
                                          list(CALL_SECTIONS.values()), organization_id=org_id,
                                          level2_queues=level2_queues(settings))
-            return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+            sections = {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+            return sections, await call_key_names(session, sections)
 
-    sections = run_async(go())
+    sections, names = run_async(go())
     if _format(out, fmt) == "csv":
         _write_csv(out, lambda fh: write_calls_csv(sections, fh))
     else:
-        calls_workbook(f"Статистика звонков за {period.title}", sections).save(out)
+        calls_workbook(f"Статистика звонков за {period.title}", sections, names).save(out)
     if out != "-":
         click.echo(f"Статистика звонков за {period.title}: {out}")
 
