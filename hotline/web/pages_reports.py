@@ -123,7 +123,8 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     org_names = {}
     for org_db_id, code in (await db.execute(select(Organization.id, Organization.code))).all():
         org_names[org_db_id] = orgs.get(code, code)
-    lines = {ln.number: f"{ln.number} ({ln.organization})" for ln in ctx.settings.lines}
+    lines = {ln.number: f"{ln.number} ({orgs.get(ln.organization, ln.organization)})"
+             for ln in ctx.settings.lines}
     ops = await _operator_names(db, {s.key for s in sections["операторы"]})
     names = {"линии": lines, "организации": org_names, "операторы": ops}
     rows = _call_rows(sections, names)
