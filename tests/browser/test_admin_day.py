@@ -93,3 +93,42 @@ async def test_the_audit_log_and_the_workspace_speak_russian(web_service, open_a
                 "pending"):
         assert raw not in text, raw
     await shots(page, "admin-audit-russian")
+
+
+async def test_the_widest_report_table_scrolls_instead_of_being_cut(web_service, open_as) -> None:
+    """At 1366 px the calls table (16 columns) scrolls inside its frame: nothing of it is
+    cut off by the page and the page itself does not scroll sideways."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from journal.db import unit_of_work
+    from journal.models import Call
+    from tests.test_service_with_pbx import FUND_LINE
+
+    async with unit_of_work(web_service.server.app[SESSIONS]) as session:
+        for n in range(30):  # a call an hour: the table is long as well as wide
+            started = datetime.now(UTC) - timedelta(minutes=30 + 60 * n)
+            session.add(Call(pbx_call_id=f"1700000000.{n + 2}", direction="in",
+                             line_number=FUND_LINE, caller_number="79131234567",
+                             started_at=started, answered_at=started + timedelta(seconds=20),
+                             ended_at=started + timedelta(minutes=3), outcome="answered"))
+    now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Barnaul"))
+    quarter = f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    page = await signed_in(open_as, web_service, "admin", f"/admin/reports?report=calls&period={quarter}")
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    table = page.locator("[data-testid=calls-table]")
+    await table.wait_for()
+    sizes = await page.evaluate("""() => {
+        const wrap = document.querySelector('[data-testid=calls-table]').parentElement;
+        const box = wrap.getBoundingClientRect();
+        return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                wrapRight: box.right, wrapScroll: wrap.scrollWidth, wrapClient: wrap.clientWidth,
+                overflow: getComputedStyle(wrap).overflowX, height: box.height,
+                rows: wrap.querySelectorAll('tbody tr').length, viewHeight: window.innerHeight};
+    }""")
+    assert sizes["page"] <= sizes["view"], sizes
+    assert sizes["wrapRight"] <= sizes["view"], sizes
+    assert sizes["overflow"] == "auto" and sizes["wrapScroll"] > sizes["wrapClient"], sizes
+    # Long as well as wide, yet its sideways scrollbar is within one window's height.
+    assert sizes["rows"] >= 4 and sizes["height"] <= 0.8 * sizes["viewHeight"], sizes
+    await shots(page, "admin-report-calls")
