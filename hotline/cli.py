@@ -12,9 +12,10 @@ from typing import Any
 import click
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
+from hotline.cli_usage import RussianGroup
 from hotline.logs import configure_logging
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RussianGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -201,11 +202,13 @@ def user_enable(ctx: Context, login: str) -> None:
 @fail_cleanly
 def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> None:
     """Запустить службу: АТС (AMI), расписание режимов, веб-интерфейс."""
+    settings = ctx.settings
+    check_ffmpeg(settings.recordings.ffmpeg)
+
     from aiohttp import web
 
     from hotline.app import create_app
 
-    settings = ctx.settings
     app = create_app(settings, migrate=migrate)
     web.run_app(
         app,
@@ -214,6 +217,22 @@ def serve(ctx: Context, host: str | None, port: int | None, migrate: bool) -> No
         print=lambda text: click.echo(text, err=True),
         access_log=None,
     )
+
+
+def check_ffmpeg(ffmpeg: str) -> bool:
+    """Say in Russian, at start, that recordings cannot be processed without ffmpeg and what
+    to install (pydub would otherwise print its own English warning on import); the service
+    runs all the same (calls are answered and recorded by the PBX, files wait). Whether found."""
+    import shutil
+    import warnings
+
+    if shutil.which(ffmpeg):
+        return True
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+    click.echo(f"hotline: внимание: программа {ffmpeg} не найдена ([recordings] ffmpeg): записи "
+               "разговоров не будут обработаны и сохранены, пока её нет; установите пакет "
+               "ffmpeg (Debian/Ubuntu: apt-get install ffmpeg)", err=True)
+    return False
 
 
 def _register_subcommands() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -56,8 +57,9 @@ def calls_list(ctx: Context, since: str, phone: str | None, limit: int, as_json:
                                     limit=limit)
 
     views = run_async(go())
+    zone = ZoneInfo(ctx.settings.service.timezone)
     for view in reversed(views):
-        click.echo(json.dumps(as_dict(view), ensure_ascii=False) if as_json else as_text(view))
+        click.echo(json.dumps(as_dict(view), ensure_ascii=False) if as_json else as_text(view, zone))
     if not views and not as_json:
         click.echo("Звонков нет.")
 
@@ -93,17 +95,26 @@ def as_dict(view: CallView) -> dict[str, object]:
     }
 
 
-def as_text(view: CallView) -> str:
+def _zone_label(zone: ZoneInfo, moment: datetime) -> str:
+    """«UTC+7» (the zone's offset then), «UTC» for UTC."""
+    offset = moment.astimezone(zone).utcoffset()
+    hours = int(offset.total_seconds() // 3600) if offset else 0
+    return "UTC" if not hours else f"UTC{hours:+d}"
+
+
+def as_text(view: CallView, zone: ZoneInfo | None = None) -> str:
+    """One line per call, times in the region's zone (`zone`; UTC without one)."""
     c = view.call
     arrow = "←" if c.direction == "in" else "→"
-    times = f"{c.started_at:%d.%m %H:%M:%S}"
+    tz = zone or ZoneInfo("UTC")
+    times = f"{c.started_at.astimezone(tz):%d.%m %H:%M:%S}"
     if c.ended_at:
-        times += f"–{c.ended_at:%H:%M:%S}"
+        times += f"–{c.ended_at.astimezone(tz):%H:%M:%S}"
     who = f"{c.caller_number or '?'}"
     if c.caller_name:
         who += f" «{c.caller_name}»"
     parts = [
-        f"{times} UTC  {arrow} {c.line_number or '-'}  {who}",
+        f"{times} {_zone_label(tz, c.started_at)}  {arrow} {c.line_number or '-'}  {who}",
         OUTCOMES.get(c.outcome, c.outcome),
     ]
     if view.operators:

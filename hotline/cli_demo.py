@@ -224,12 +224,20 @@ class Demo:
                 else "",
                 f"Журнал: {self.settings.service.database_url}" if self.settings else "",
                 "Пользователи (пароли показаны один раз; новый запуск задаёт новые):"]
+        names = {o.code: o.name for o in self.settings.organizations} if self.settings else {}
         for u in self.users:
-            who = u.role if u.level is None else f"{u.role}, уровень {u.level}"
+            role = ROLE_TITLES.get(u.role, u.role)
+            who = role if u.level is None else f"{role} {u.level} уровня"
             phone = f", телефон {u.interface}" if u.interface else ""
-            rows.append(f"  {u.login:<10} {u.password}   ({u.organization}, {who}{phone})")
+            org = names.get(u.organization, u.organization)
+            rows.append(f"  {u.login:<10} {u.password}   ({org}, {who}{phone})")
         rows.append("Ctrl+C — остановить.")
         return "\n".join(r for r in rows if r)
+
+
+# The roles as the banner names them (the accounts' codes are English).
+ROLE_TITLES = {"admin": "администратор", "operator": "оператор",
+               "sysadmin": "системный администратор"}
 
 
 @click.command("demo")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hotline.cli_support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Settings
-from hotline.reports.runs import CALL_SECTIONS
+from hotline.reports.runs import CALL_SECTIONS, call_key_names
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization
@@ -56,10 +56,27 @@ async def _org_id(session, code: str | None) -> int | None:  # noqa: ANN001
     return org_id
 
 
-def _format(out: str, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    return "csv" if out == "-" or out.lower().endswith(".csv") else "xlsx"
+SUFFIXES = {".xlsx": "xlsx", ".csv": "csv"}
+
+
+def _format(out: str, fmt: str | None, allowed: tuple[str, ...] = ("xlsx", "csv")) -> str:
+    """The report's format: `--format`, else the file's extension (`-`: CSV on the screen).
+    A file named for another format (`--out x.pdf`, `--format csv --out x.xlsx`) or in a
+    folder that does not exist is refused before anything is read."""
+    if out == "-":
+        if (fmt or "csv") != "csv":
+            raise CliError("на экран (--out -) выводится только CSV")
+        return "csv"
+    path = Path(out)
+    named = SUFFIXES.get(path.suffix.lower())
+    if named is None or named not in allowed:
+        kinds = " или ".join(f".{a}" for a in allowed)
+        raise CliError(f"--out {out}: отчёт записывается в файл {kinds}")
+    if fmt and fmt != named:
+        raise CliError(f"--out {out}: расширение файла не совпадает с --format {fmt}")
+    if not path.parent.is_dir():
+        raise CliError(f"--out {out}: папки {path.parent} нет")
+    return named
 
 
 def period_options(func):  # noqa: ANN001, ANN201 - a click decorator
@@ -100,6 +117,7 @@ def report() -> None:
 def report_pg(ctx: Context, quarter: str | None, month: str | None, year: str | None,
               org_code: str | None, out: str, fmt: str | None) -> None:
     """Форма ПГ, таблицы 1.1 и 1.2, за месяц, квартал или год."""
+    fmt = _format(out, fmt)
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 
@@ -128,6 +146,7 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
     from hotline.cli_modes import load_calendar
     from hotline.reports.hours import level2_queues, operator_hours
 
+    fmt = _format(out, fmt)
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
     hours = operator_hours(settings, load_calendar(settings), period)
@@ -138,13 +157,14 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
             by_dim = await call_sections(session, CLI_ACTOR, period, hours,
                                          list(CALL_SECTIONS.values()), organization_id=org_id,
                                          level2_queues=level2_queues(settings))
-            return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+            sections = {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+            return sections, await call_key_names(session, sections)
 
-    sections = run_async(go())
+    sections, names = run_async(go())
     if _format(out, fmt) == "csv":
         _write_csv(out, lambda fh: write_calls_csv(sections, fh))
     else:
-        calls_workbook(f"Статистика звонков за {period.title}", sections).save(out)
+        calls_workbook(f"Статистика звонков за {period.title}", sections, names).save(out)
     if out != "-":
         click.echo(f"Статистика звонков за {period.title}: {out}")
 
@@ -158,6 +178,7 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
 @fail_cleanly
 def report_deadlines(ctx: Context, within_days: int, org_code: str | None, out: str) -> None:
     """Просроченные и истекающие обращения, отложенные ответы без обратного звонка."""
+    _format(out, None, allowed=("csv",))
     settings = ctx.settings
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo(settings.service.timezone)).date()
@@ -180,6 +201,7 @@ def report_deadlines(ctx: Context, within_days: int, org_code: str | None, out: 
 def report_surveys(ctx: Context, quarter: str | None, month: str | None, year: str | None,
                    org_code: str | None, out: str) -> None:
     """Оценки граждан по итогам опросов: по организациям и баллам."""
+    _format(out, None, allowed=("csv",))
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 
@@ -211,6 +233,7 @@ def report_surveys(ctx: Context, quarter: str | None, month: str | None, year: s
 def report_quality(ctx: Context, quarter: str | None, month: str | None, year: str | None,
                    org_code: str | None, bucket: str, out: str, fmt: str | None) -> None:
     """Оценки качества работы операторов по месяцам или неделям: по операторам и критериям."""
+    fmt = _format(out, fmt)
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 

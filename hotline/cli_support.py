@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
+import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,10 +46,34 @@ def fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
             raise CliError(f"конфигурация {exc}") from None
         except JournalError as exc:
             raise CliError(exc.message) from None
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as exc:
+        except BrokenPipeError:
+            # `hotline calls list | head`: the reader left; nothing to say to anyone.
+            raise CliError("вывод прерван: программа, читавшая его, закрылась") from None
+        except (OperationalError, DBAPIError, ConnectionError, socket.gaierror, TimeoutError) as exc:
             raise CliError(f"база данных недоступна: {_short(exc)}") from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise CliError(f"база данных недоступна: {_short(exc)}") from None
+            raise CliError(f"файл {exc.filename}: {_os_reason(exc)}") from None
 
     return wrapper
+
+
+# What a file error means, in Russian (the system's own text is English).
+OS_REASONS = {
+    errno.ENOENT: "нет такого файла или папки",
+    errno.EACCES: "нет доступа",
+    errno.EPERM: "нет доступа",
+    errno.EISDIR: "это папка, а не файл",
+    errno.ENOTDIR: "часть пути не папка",
+    errno.ENOSPC: "нет места на диске",
+    errno.EROFS: "файловая система только для чтения",
+    errno.EEXIST: "уже существует",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    return OS_REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
 def _short(exc: BaseException) -> str:
@@ -78,7 +106,17 @@ pass_context = click.make_pass_decorator(Context)
 
 @asynccontextmanager
 async def open_journal(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the configured database, the engine disposed afterwards."""
+    """Sessions on the configured database, the engine disposed afterwards.
+
+    An SQLite file that is not there is refused rather than created (with its folders):
+    a mistyped address would otherwise make an empty journal and report nothing is in it.
+    `hotline db upgrade` and `hotline serve` create it.
+    """
+    url = make_url(settings.service.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).is_file():
+            raise CliError(f"базы данных {url.database} нет: проверьте адрес "
+                           "(новую создают hotline db upgrade или hotline serve)")
     engine = make_engine(settings.service.database_url)
     try:
         yield make_sessionmaker(engine)

@@ -13,6 +13,7 @@ in the caller's transaction: call these functions inside a unit of work.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -56,6 +57,13 @@ def may_see_card_of(actor: Actor, organization_id: int | None) -> bool:
 
 def can_close(actor: Actor) -> bool:
     """Only the administrator of the contact center closes cards."""
+    return actor.is_admin
+
+
+def may_correct_cards(actor: Actor) -> bool:
+    """Who may correct any field of a card that is not closed (with a reason, in its
+    history): the administrator of the contact center. The one place to widen it (a
+    supervisor role, say)."""
     return actor.is_admin
 
 
@@ -204,9 +212,14 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+# A number as the card's header shows it («РКК TFOMS-2026-000005», «№ ...»).
+_NUMBER_PREFIX = re.compile(r"^\s*(?:ркк|№)\s*", re.IGNORECASE)
+
+
 def _text_condition(text: str) -> ColumnElement[bool]:
+    number = _NUMBER_PREFIX.sub("", text) or text
     conditions = [
-        Card.number.icontains(text, autoescape=True),
+        Card.number.icontains(number, autoescape=True),
         Card.applicant_name.icontains(text, autoescape=True),
         Card.content.icontains(text, autoescape=True),
         Card.applicant_phone.icontains(text, autoescape=True),

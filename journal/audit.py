@@ -51,6 +51,7 @@ class AuditAction(StrEnum):
     EXTEND = "extend"
     DEFER = "defer"
     ATTACH_CALL = "attach_call"
+    CORRECT = "correct"  # the administrator corrected fields of a card, with a reason
     PLAY = "play"  # a call recording listened to
     DOWNLOAD = "download"  # a call recording downloaded
     DESTROY = "destroy"  # a call recording destroyed by a retention rule

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal import audit
 from journal.access import visible_cards
 from journal.actors import Actor
-from journal.errors import InvalidInput, InvalidTransition, NotFound
-from journal.models import AuditEntry, CallbackStatus, CallbackTask, Card
+from journal.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from journal.models import AuditEntry, Call, CallbackStatus, CallbackTask, Card, Line, Role, User
 
 MAX_CALLBACKS = 500
 PBX = Actor.system("pbx")
@@ -54,11 +56,101 @@ async def list_callbacks(
     return rows
 
 
-async def get_callback_for(session: AsyncSession, actor: Actor, callback_id: int) -> CallbackTask:
-    task = await session.scalar(_visible(actor).where(CallbackTask.id == callback_id))
+async def callback_queue(
+    session: AsyncSession, actor: Actor, *, limit: int = 200
+) -> list[CallbackTask]:
+    """The morning's queue (очередь обратных звонков): the pending callbacks nobody has taken
+    yet, of the operator's organization (as they see its cards) and level (the card's
+    responsible level; a secretary message is level 1's), the most overdue first.
+
+    Audited like any list of citizens' numbers.
+    """
+    if actor.role != Role.OPERATOR:
+        return []
+    if not 1 <= limit <= MAX_CALLBACKS:
+        raise InvalidInput(f"Размер списка от 1 до {MAX_CALLBACKS}", field="limit")
+    level = actor.level or 1
+    stmt = (
+        _visible(actor)
+        .join(Card, Card.id == CallbackTask.card_id)
+        .where(CallbackTask.status == CallbackStatus.PENDING,
+               CallbackTask.assigned_user_id.is_(None),
+               func.coalesce(Card.responsible_level, 1) == level)
+        .order_by(CallbackTask.due_at, CallbackTask.id)
+        .limit(limit)
+    )
+    rows = list(await session.scalars(stmt))
+    await audit.record(session, actor, audit.AuditAction.LIST, "callback", None,
+                       {"queue": True, "level": level, "callback_ids": [r.id for r in rows]})
+    return rows
+
+
+async def get_callback_for(
+    session: AsyncSession, actor: Actor, callback_id: int, *, lock: bool = False
+) -> CallbackTask:
+    """A callback the actor may see; `lock`: held until commit (taking and dialling one)."""
+    stmt = _visible(actor).where(CallbackTask.id == callback_id)
+    if lock:
+        stmt = stmt.with_for_update(of=CallbackTask).execution_options(populate_existing=True)
+    task = await session.scalar(stmt)
     if task is None:
         raise NotFound("Обратный звонок не найден", callback_id=callback_id)
     return task
+
+
+async def _holder(session: AsyncSession, task: CallbackTask) -> str:
+    name = await session.scalar(select(User.full_name).where(User.id == task.assigned_user_id))
+    return name or "другой оператор"
+
+
+async def take(session: AsyncSession, actor: Actor, callback_id: int) -> CallbackTask:
+    """An operator takes a callback from the queue: it becomes theirs («Мои обратные
+    звонки»). One taker: the row is locked, a task someone else took is refused."""
+    task = await get_callback_for(session, actor, callback_id, lock=True)
+    if task.status != CallbackStatus.PENDING:
+        raise InvalidTransition("Этот обратный звонок уже не ожидает набора")
+    if task.assigned_user_id not in (None, actor.user_id):
+        raise Conflict(f"Этот обратный звонок уже взял(а) {await _holder(session, task)}",
+                       callback_id=task.id)
+    if task.assigned_user_id is None:
+        task.assigned_user_id = actor.user_id
+        await audit.record(session, actor, "callback_take", "callback", task.id,
+                           {"card_id": task.card_id})
+    return task
+
+
+async def dialling_now(
+    session: AsyncSession, task_ids: Sequence[int], *, now: datetime | None = None
+) -> dict[int, int | None]:
+    """The tasks whose «Позвонить» was pressed within `REDIAL_AFTER` (being dialled now),
+    with who pressed it: the lists show them as «набирается», with no button."""
+    if not task_ids:
+        return {}
+    since = (now or datetime.now(UTC)) - REDIAL_AFTER
+    rows = await session.execute(
+        select(AuditEntry.object_id, AuditEntry.user_id).where(
+            AuditEntry.action == "callback_dial", AuditEntry.object_type == "callback",
+            AuditEntry.object_id.in_([str(i) for i in task_ids]), AuditEntry.at >= since,
+        )
+    )
+    return {int(object_id): user_id for object_id, user_id in rows}
+
+
+async def zones_of(session: AsyncSession, tasks: Sequence[CallbackTask]) -> dict[int, str]:
+    """The time zone of each task's line (the card's call's line, else its organization's
+    first line): due times are shown as the line's region reads them."""
+    card_ids = {t.card_id for t in tasks}
+    if not card_ids:
+        return {}
+    by_call = dict((await session.execute(
+        select(Call.card_id, func.min(Line.timezone))
+        .join(Line, Line.number == Call.line_number)
+        .where(Call.card_id.in_(card_ids)).group_by(Call.card_id)
+    )).all())
+    by_org = dict((await session.execute(
+        select(Line.organization_id, func.min(Line.timezone)).group_by(Line.organization_id)
+    )).all())
+    return {t.id: by_call.get(t.card_id) or by_org.get(t.organization_id) or "" for t in tasks}
 
 
 async def note_attempt(
@@ -66,9 +158,14 @@ async def note_attempt(
 ) -> None:
     """An operator pressed «Позвонить»: one more attempt, audited. The task stays pending
     until a callback call reaches the citizen (`complete_by_call`), so a phone nobody picks
-    up never leaves it stuck; a second press within `REDIAL_AFTER` is refused."""
+    up never leaves it stuck; a second press within `REDIAL_AFTER` is refused, whoever makes
+    it. The task is locked to one operator: a queued one becomes the dialler's, one taken by
+    someone else is refused. Pass a task read with `lock=True` (two presses at once wait)."""
     if task.status != CallbackStatus.PENDING:
         raise InvalidTransition("Этот обратный звонок уже не ожидает набора")
+    if task.assigned_user_id not in (None, actor.user_id) and actor.role == Role.OPERATOR:
+        raise Conflict(f"Этот обратный звонок взял(а) {await _holder(session, task)}: "
+                       "звонит он(а)", callback_id=task.id)
     since = (now or datetime.now(UTC)) - REDIAL_AFTER
     dialled = await session.scalar(
         select(AuditEntry.id).where(
@@ -78,6 +175,8 @@ async def note_attempt(
     )
     if dialled is not None:  # a double click, or a colleague at the same moment
         raise InvalidTransition("Обратный звонок уже набирается: повторить можно через минуту")
+    if task.assigned_user_id is None and actor.role == Role.OPERATOR:
+        task.assigned_user_id = actor.user_id  # dialling a queued task takes it
     task.attempts = (task.attempts or 0) + 1
     await audit.record(session, actor, "callback_dial", "callback", task.id,
                        {"card_id": task.card_id, "attempt": task.attempts})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -325,3 +326,92 @@ async def check_responsible(session: AsyncSession, user_id: int, organization_id
     )
     if not found:
         raise _bad("responsible_user_id", "нет такого оператора в организации")
+
+
+# --- what a step needs ------------------------------------------------------------------
+
+COMPLETE = "complete"
+REGISTER = "register"
+STEP_TITLES = {
+    COMPLETE: "Чтобы отметить карточку исполненной",
+    REGISTER: "Чтобы зарегистрировать обращение",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A field a step of the card needs filled.
+
+    `for_type`: needed only for that type of appeal (a complaint's verdict); `unless`: a
+    flag field that lifts it (an anonymous appeal has no applicant to name). A flag (bool)
+    counts as filled when set either way; text, a choice or a list when not empty.
+    """
+
+    field: str
+    message: str
+    for_type: str | None = None
+    unless: str | None = None
+
+    def applies(self, state: Mapping[str, Any]) -> bool:
+        if self.for_type is not None and state.get("appeal_type") != self.for_type:
+            return False
+        return not (self.unless is not None and state.get(self.unless))
+
+    def missing(self, state: Mapping[str, Any]) -> bool:
+        value = state.get(self.field)
+        if isinstance(value, str):
+            return not value.strip()
+        return value is None or value == []
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.field, "title": title(self.field), "message": self.message,
+                "for_type": self.for_type, "unless": self.unless}
+
+
+_TYPE = Requirement("appeal_type", "Выберите вид обращения")
+_TOPIC = Requirement("topic_code", "Выберите тематику по форме ПГ")
+_CONTENT = Requirement("content", "Заполните содержание обращения")
+_APPLICANT = Requirement(
+    "applicant_name", "Укажите ФИО заявителя или отметьте «Анонимное обращение»",
+    unless="anonymous",
+)
+# What each step of the card needs; the browser shows the same list (GET
+# /api/v1/dictionaries, `requirements`) beside the fields before the click.
+REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
+    REGISTER: (_TYPE, _TOPIC, _CONTENT, _APPLICANT),
+    COMPLETE: (
+        _TYPE, _TOPIC, _CONTENT, _APPLICANT,
+        Requirement("measures_taken", "Заполните «Принятые меры»"),
+        Requirement("justified", "Для жалобы укажите, обоснована ли она",
+                    for_type=AppealType.COMPLAINT.value),
+    ),
+}
+
+
+def missing_for(step: str, state: Mapping[str, Any]) -> list[Requirement]:
+    """The requirements of `step` the card's `state` (its fields by name) does not meet."""
+    return [r for r in REQUIREMENTS[step] if r.applies(state) and r.missing(state)]
+
+
+def require(step: str, state: Mapping[str, Any]) -> None:
+    """Refuse the step, naming every field it still needs (in Russian), if any is missing.
+
+    The error's `field` is the first of them (where the form puts the cursor), `fields`
+    all of them, `messages` what to do about each.
+    """
+    missing = missing_for(step, state)
+    if not missing:
+        return
+    if len(missing) == 1:
+        message = missing[0].message
+    else:
+        names = ", ".join(f"«{title(r.field)}»" for r in missing)
+        message = f"{STEP_TITLES[step]}, заполните: {names}"
+    raise InvalidInput(
+        message, field=missing[0].field, fields=[r.field for r in missing],
+        messages={r.field: r.message for r in missing},
+    )
+
+
+def requirements_json() -> dict[str, list[dict[str, Any]]]:
+    return {step: [r.as_json() for r in rules] for step, rules in REQUIREMENTS.items()}

@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from journal import audit, card_fields
-from journal.access import Purpose, can_close, get_card_for, reads_cards, sees_every_card
+from journal.access import (
+    Purpose, can_close, get_card_for, may_correct_cards, reads_cards, sees_every_card,
+)
 from journal.actors import Actor
 from journal.audit import AuditAction
 from journal.card_fields import EDITABLE, WRITTEN_ONLY, clean_values, parse_date
@@ -71,6 +73,7 @@ OPERATION_TITLES = {
     AuditAction.EXTEND: "Продление срока",
     AuditAction.DEFER: "Отложенный ответ",
     AuditAction.ATTACH_CALL: "Привязка звонка",
+    AuditAction.CORRECT: "Исправление",
 }
 CONFLICT_MESSAGE = (
     "Карточку уже изменил другой пользователь. Откройте её заново и повторите изменения"
@@ -245,11 +248,9 @@ async def _validate(
 
 
 def _check_completion(state: Mapping[str, Any]) -> None:
-    """What a card needs before it is done: measures taken; for a complaint, the verdict."""
-    if not state["measures_taken"]:
-        raise InvalidInput("Заполните «Принятые меры»", field="measures_taken")
-    if state["appeal_type"] == AppealType.COMPLAINT and state["justified"] is None:
-        raise InvalidInput("Для жалобы укажите, обоснована ли она", field="justified")
+    """What a card needs before it is done (`card_fields.REQUIREMENTS`): type, topic,
+    content, the applicant unless anonymous, measures taken; for a complaint, the verdict."""
+    card_fields.require(card_fields.COMPLETE, state)
 
 
 # --- writing a change -------------------------------------------------------------------
@@ -337,6 +338,7 @@ class _Draft:
     received_at: datetime
     values: Mapping[str, Any]
     extra_history: Mapping[str, list[Any]] | None = None
+    status: str = CardStatus.DRAFT.value
 
 
 async def _register(
@@ -397,7 +399,7 @@ def _draft_card(
         number=number.number, year=number.year, sequence=number.sequence,
         receiving_organization_id=draft.organization_id, organization_id=draft.organization_id,
         received_at=draft.received_at, registered_at=now, registered_by_id=actor.user_id,
-        channel=str(draft.channel), form=str(draft.form), status=CardStatus.DRAFT.value,
+        channel=str(draft.channel), form=str(draft.form), status=draft.status,
         anonymous=False, due_date=rules.deadlines.answer_due(registered_on), created_at=now,
         updated_at=now, complaint_reasons=[],
     )
@@ -632,7 +634,7 @@ def _check_forwarded_letter(values: Mapping[str, Any]) -> None:
         )
 
 
-async def create_written(
+async def register_written(
     session: AsyncSession,
     actor: Actor,
     *,
@@ -642,11 +644,35 @@ async def create_written(
     fields: Mapping[str, Any] | None = None,
     rules: CardRules = DEFAULT_RULES,
 ) -> Card:
+    """Register a written appeal as the registrar does (the console's «Зарегистрировать»):
+    refused, naming the fields, unless what a registration needs is filled
+    (`card_fields.REQUIREMENTS[REGISTER]`: type, topic, content, applicant unless
+    anonymous). A registered appeal is under consideration (`in_work`) from that moment,
+    so form ПГ counts it (drafts are not appeals yet). Otherwise as `create_written`."""
+    return await create_written(
+        session, actor, channel=channel, received_at=received_at,
+        organization_id=organization_id, fields=fields, rules=rules,
+        step=card_fields.REGISTER,
+    )
+
+
+async def create_written(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    channel: str,
+    received_at: datetime,
+    organization_id: int | None = None,
+    fields: Mapping[str, Any] | None = None,
+    rules: CardRules = DEFAULT_RULES,
+    step: str | None = None,
+) -> Card:
     """Register a written appeal by hand as a draft card.
 
     `channel`: post, email, reception, website, gosuslugi or forwarded (the latter needs the
     sending body, its letter number and date in `fields`). `fields` take the same names and
-    checks as `save`. The organization defaults to the actor's own.
+    checks as `save`. The organization defaults to the actor's own. With `step`, the
+    fields that step needs are required (see `register_written`).
     """
     if channel not in WRITTEN_CHANNELS:
         raise InvalidInput(f"Канал «{channel}» не для письменных обращений", field="channel")
@@ -655,6 +681,8 @@ async def create_written(
         raise InvalidInput("Укажите организацию, получившую обращение", field="organization_id")
     _require_creator(actor, org_id)
     values = clean_values(fields or {}, rules.today())
+    if step is not None:
+        card_fields.require(step, _state(None, values))
     if channel == Channel.FORWARDED:
         _check_forwarded_letter(values)
     if await session.get(Organization, org_id) is None:
@@ -662,6 +690,7 @@ async def create_written(
     draft = _Draft(
         organization_id=org_id, channel=channel, form=AppealForm.WRITTEN,
         received_at=received_at, values=values,
+        status=CardStatus.DRAFT.value if step is None else CardStatus.IN_WORK.value,
     )
     [card] = await _register(session, actor, [draft], rules)
     await session.flush()
@@ -761,9 +790,41 @@ async def complete(
     state = _state(card, values)
     _check_completion(state)
     await _validate_for(session, card, state, set(values), rules)
+    settled = await settle_callbacks(session, card.id)
     diff = _apply_values(card, values) | _apply(card, {"status": CardStatus.DONE.value})
-    await _record_change(session, actor, card, AuditAction.COMPLETE, diff, now=rules.now())
+    await _record_change(session, actor, card, AuditAction.COMPLETE, diff, now=rules.now(),
+                         comment=_settled_comment(settled),
+                         details={"callbacks_cancelled": settled} if settled else None)
     return card
+
+
+SETTLED_STATUSES = (CallbackStatus.PENDING.value, CallbackStatus.DIALING.value)
+
+
+async def open_callbacks(session: AsyncSession, card_id: int) -> int:
+    """How many callbacks of the card still wait to be made (pending or being dialled)."""
+    return len(list(await session.scalars(select(CallbackTask.id).where(
+        CallbackTask.card_id == card_id, CallbackTask.status.in_(SETTLED_STATUSES)))))
+
+
+async def settle_callbacks(session: AsyncSession, card_id: int) -> int:
+    """A card that is done or closed needs no callback any more: its waiting callbacks are
+    cancelled (no one dials a citizen about a finished appeal, and a callback call could
+    not be attached to a closed card). How many were."""
+    result = await session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.card_id == card_id, CallbackTask.status.in_(SETTLED_STATUSES))
+        .values(status=CallbackStatus.CANCELLED.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def _settled_comment(settled: int) -> str | None:
+    if not settled:
+        return None
+    return "Ожидавший обратный звонок отменён" if settled == 1 else (
+        f"Ожидавшие обратные звонки отменены ({settled})")
 
 
 async def close(
@@ -784,10 +845,17 @@ async def close(
     _check_status(card, AuditAction.CLOSE, closable)
     _check_version(card, expected_version)
     now = rules.now()
+    # Before the card changes: the callbacks' UPDATE flushes what is pending, and a closed
+    # card is written once (the database refuses any later UPDATE of it).
+    settled = await settle_callbacks(session, card.id)
+    card.updated_at = now
     diff = _apply(card, {
         "status": CardStatus.CLOSED.value, "closed_at": now, "closed_by_id": actor.user_id,
     })
-    await _record_change(session, actor, card, AuditAction.CLOSE, diff, now=now)
+    await _record_change(session, actor, card, AuditAction.CLOSE, diff, now=now,
+                         comment=_settled_comment(settled),
+                         details={"callbacks_cancelled": settled} if settled else None,
+                         touch=False)
     return card
 
 
@@ -814,6 +882,88 @@ async def cancel(
     await _record_change(
         session, actor, card, AuditAction.CANCEL, diff, now=rules.now(), comment=text
     )
+    return card
+
+
+# What the administrator may correct besides the operator's fields: how the appeal came.
+CORRECTABLE_REGISTRATION = frozenset({"received_at", "channel"})
+CORRECTABLE_STATUSES = EDITABLE_STATUSES | {CardStatus.CANCELLED}
+
+
+def _registration_values(
+    card: Card, changes: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The corrected receipt moment and channel (the form follows the channel)."""
+    out: dict[str, Any] = {}
+    if "received_at" in changes:
+        value = changes["received_at"]
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise InvalidInput("Дата поступления: неверная дата и время",
+                                   field="received_at") from None
+        _check_received_at(value, now)
+        if value > card.registered_at:
+            raise InvalidInput("Дата поступления не может быть позже регистрации",
+                               field="received_at")
+        out["received_at"] = value
+    if "channel" in changes:
+        channel = changes["channel"]
+        if channel not in {c.value for c in Channel}:
+            raise InvalidInput(f"Канал поступления: недопустимое значение «{channel}»",
+                               field="channel")
+        oral = channel in ORAL_CHANNELS
+        if oral != (card.form == AppealForm.ORAL):
+            raise InvalidInput(
+                "Канал поступления: устное обращение остаётся устным, письменное письменным",
+                field="channel")
+        out["channel"] = channel
+    return out
+
+
+async def correct(
+    session: AsyncSession,
+    actor: Actor,
+    card_id: int,
+    changes: Mapping[str, Any],
+    expected_version: int,
+    *,
+    reason: str,
+    rules: CardRules = DEFAULT_RULES,
+) -> Card:
+    """The administrator corrects fields of a card that is not closed, with a reason.
+
+    Any field an operator fills (`card_fields.EDITABLE`), and how the appeal came (receipt
+    moment, channel). The status stays as it is (a done card must stay complete); the
+    history keeps old → new, who, when and why. Who may: `access.may_correct_cards`.
+    """
+    card = await get_card_for(session, actor, card_id, Purpose.CHANGE)
+    if card.status == CardStatus.CLOSED:
+        _check_status(card, AuditAction.CORRECT, CORRECTABLE_STATUSES)
+    if not may_correct_cards(actor):
+        raise Forbidden("Исправлять карточки может только администратор контакт-центра")
+    _check_status(card, AuditAction.CORRECT, CORRECTABLE_STATUSES)
+    _check_version(card, expected_version)
+    text = _required_text("reason", reason, "причину исправления")
+    if not changes:
+        raise InvalidInput("Укажите, что исправить", field="changes")
+    now = rules.now()
+    registration = {k: v for k, v in changes.items() if k in CORRECTABLE_REGISTRATION}
+    values = clean_values(
+        {k: v for k, v in changes.items() if k not in CORRECTABLE_REGISTRATION}, rules.today())
+    fixed = _registration_values(card, registration, now)
+    state = _state(card, values)
+    await _validate(
+        session, state, set(values), organization_id=card.organization_id,
+        registered_on=_registered_on(card, rules), channel=fixed.get("channel", card.channel),
+    )
+    if card.status == CardStatus.DONE:
+        _check_completion(state)
+    diff = _apply(card, fixed) | _apply_values(card, values)
+    if diff:
+        await _record_change(session, actor, card, AuditAction.CORRECT, diff, now=now,
+                             comment=text)
     return card
 
 

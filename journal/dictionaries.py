@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from journal.card_fields import TITLES as FIELD_TITLES
+from journal.card_fields import TITLES as FIELD_TITLES, requirements_json
 from journal.cards import STATUS_TITLES
 from journal.models import (
     AppealForm, AppealType, Channel, OralOutcome, Organization, Topic, TopicKind,
@@ -64,6 +64,7 @@ async def dictionaries(session: AsyncSession, on: date) -> dict[str, Any]:
         "oral_outcomes": _choices(ORAL_OUTCOME_TITLES),
         "statuses": _choices(STATUS_TITLES),
         "fields": dict(FIELD_TITLES),
+        "requirements": requirements_json(),
         "topics": [
             {"code": t.code, "parent_code": t.parent_code, "appeal_type": t.appeal_type,
              "title": t.title}

@@ -111,7 +111,18 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], *, width: int = 76
         body.append(_text(label_width + length + 6, y + 13, number(value)))
     body.append(f'<line x1="{label_width}" y1="{top - 4}" x2="{label_width}" '
                 f'y2="{height - 10}" stroke="#000000"/>')
+    if not any(v for _, v in items):
+        height = max(height, 90)
+        body.append(_no_data(width / 2, height / 2 + 12))
     return _document(title, width, max(height, 60), body)
+
+
+NO_DATA = "нет данных"
+
+
+def _no_data(x: float, y: float) -> str:
+    """What an empty chart says instead of showing empty axes (issue 16)."""
+    return _text(x, y, NO_DATA, anchor="middle", size=14)
 
 
 def column_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
@@ -144,6 +155,8 @@ def column_chart(title: str, categories: Sequence[str], series: Sequence[Series]
                     body.append(_text(x + bar_w / 2, y + h / 2 + 3, number(value), anchor="middle", size=9))
         body.append(_text(x + bar_w / 2, y - 4, number(totals[i]), anchor="middle", size=10, bold=True))
         body.append(_text(x + bar_w / 2, base_y + 16, category, anchor="middle", size=11))
+    if not any(totals):
+        body.append(_no_data(left + plot_w / 2, top + plot_h / 2))
     return _document(title, width, height, body)
 
 
@@ -201,4 +214,6 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[Series], *,
         for (x, y), v in zip(points, [v for v in s.values if v is not None], strict=True):
             body.append(_marker(x, y, k))
             body.append(_text(x + 6, y - 6, number(v), size=10))
+    if not values:
+        body.append(_no_data(left + plot_w / 2, top + plot_h / 2))
     return _document(title, width, height, body)

@@ -19,7 +19,7 @@ from hotline.reports.hours import level2_queues, operator_hours
 from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.errors import InvalidInput
-from journal.models import Organization
+from journal.models import Organization, User
 from journal.reports.calls import CallStats, Dimension, call_sections
 from journal.reports.deadlines import OrgDeadlines, deadlines
 from journal.reports.period import Period, parse_period
@@ -56,6 +56,19 @@ async def organization_id(session: AsyncSession, code: str | None) -> int | None
     if found is None:
         raise InvalidInput(f"Организация «{code}» не найдена", field="org")
     return found
+
+
+async def call_key_names(
+    session: AsyncSession, sections: dict[str, list[CallStats]]
+) -> dict[str, dict[object, str]]:
+    """The names behind the calls report's keys (organizations and operators are keyed by
+    database id), for the sheets people read."""
+    orgs = dict((await session.execute(select(Organization.id, Organization.name))).all())
+    operator_ids = {r.key for r in sections.get("операторы", []) if isinstance(r.key, int)}
+    people = dict((await session.execute(
+        select(User.id, User.full_name).where(User.id.in_(operator_ids))
+    )).all()) if operator_ids else {}
+    return {"организации": orgs, "операторы": people}
 
 
 async def run_pg(session: AsyncSession, actor: Actor, ctx: ReportContext, period: Period,

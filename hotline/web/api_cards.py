@@ -14,8 +14,10 @@ from aiohttp import web
 from multidict import MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.config import Settings
+from hotline.web.callbacks_live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
-from hotline.web.keys import CARD_RULES, LIVE, SESSIONS
+from hotline.web.keys import CARD_RULES, LIVE, SESSIONS, SETTINGS
 from hotline.web.screen_pop import card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
@@ -83,7 +85,8 @@ async def list_(request: web.Request) -> web.Response:
 
 
 async def create(request: web.Request) -> web.Response:
-    """Register a written appeal (post, e-mail, reception...) as a draft card."""
+    """Register a written appeal (post, e-mail, reception...): refused with 422 naming the
+    fields a registration needs (`details.fields`) unless they are filled."""
     body = await json_body(request)
     received_at = datetime_param(body.get("received_at"), "received_at")
     if received_at is None:
@@ -92,7 +95,7 @@ async def create(request: web.Request) -> web.Response:
     if not isinstance(fields, dict):
         raise InvalidInput("«fields» должно быть объектом", field="fields")
     async with unit_of_work(request.app[SESSIONS]) as db:
-        card = await lifecycle.create_written(
+        card = await lifecycle.register_written(
             db, actor_of(request), channel=str(body.get("channel") or ""),
             received_at=received_at,
             organization_id=int_param(body.get("organization_id"), "organization_id"),
@@ -169,6 +172,9 @@ STEPS: dict[str, Step] = {
     "complete": lambda db, actor, card_id, body, rules: lifecycle.complete(
         db, actor, card_id, expected_version=_required_version(body), changes=_changes(body),
         rules=rules),
+    "correct": lambda db, actor, card_id, body, rules: lifecycle.correct(
+        db, actor, card_id, _changes(body), _required_version(body),
+        reason=_text(body, "reason"), rules=rules),
     "close": lambda db, actor, card_id, body, rules: lifecycle.close(
         db, actor, card_id, expected_version=_version(body), rules=rules),
     "cancel": lambda db, actor, card_id, body, rules: lifecycle.cancel(
@@ -183,6 +189,10 @@ STEPS: dict[str, Step] = {
 }
 
 
+# Steps after which the card needs no callback: its waiting ones are cancelled.
+SETTLING = frozenset({"complete", "close"})
+
+
 def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The view of one lifecycle step: the body in, the card as it is now out."""
     step = STEPS[name]
@@ -191,9 +201,14 @@ def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         body = await json_body(request)
         card_id = path_id(request)
         async with unit_of_work(request.app[SESSIONS]) as db:
+            waiting = await lifecycle.open_callbacks(db, card_id) if name in SETTLING else 0
             card = await step(db, actor_of(request), card_id, body, request.app[CARD_RULES])
             out = card_json(card)
             values = card_values(card)
+        if name in SETTLING:  # the person is told what became of the card's callbacks
+            out["callbacks_cancelled"] = waiting
+        if waiting or name in ("cancel", "forward"):
+            announce(request.app, {card.organization_id, card.receiving_organization_id})
         live = request.app.get(LIVE)
         if live is not None:  # a later pop of the call (level 2, say) shows the card as now
             live.cards.card_changed(values)
@@ -207,6 +222,7 @@ save = _operation("save")
 close = _operation("close")
 complete = _operation("complete")
 cancel = _operation("cancel")
+correct = _operation("correct")
 forward = _operation("forward")
 extend = _operation("extend")
 
@@ -215,7 +231,17 @@ async def dictionaries(request: web.Request) -> web.Response:
     """What a card form offers: types, channels, topics valid today, organizations, titles."""
     async with request.app[SESSIONS]() as db:
         out = await journal_dictionaries(db, request.app[CARD_RULES].today())
+    out["queues"] = queue_titles(request.app[SETTINGS])
     return web.json_response(out)
+
+
+def queue_titles(settings: Settings) -> dict[str, str]:
+    """Each PBX queue's name as people say it: «1 уровень — ТФОМС Алтайского края»."""
+    titles: dict[str, str] = {}
+    for org in settings.organizations:
+        titles[org.level1_queue] = f"1 уровень — {org.name}"
+        titles[org.level2_queue] = f"2 уровень — {org.name}"
+    return titles
 
 
 def add_routes(app: web.Application) -> None:
@@ -226,5 +252,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/api/v1/cards/{id}", save)
     app.router.add_get("/api/v1/cards/{id}/history", history)
     for name, view in (("close", close), ("complete", complete), ("cancel", cancel),
-                       ("forward", forward), ("extend", extend)):
+                       ("forward", forward), ("extend", extend), ("correct", correct)):
         app.router.add_post(f"/api/v1/cards/{{id}}/{name}", view)

@@ -16,7 +16,10 @@ from hotline.web.errors import ApiError
 from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
 from journal import cards
 from journal.audit import AuditFilter, query_audit
-from journal.callbacks import get_callback_for, list_callbacks, note_attempt
+from hotline.web.callbacks_live import announce
+from journal.callbacks import (
+    callback_queue, dialling_now, get_callback_for, list_callbacks, note_attempt, take, zones_of,
+)
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Call, CallbackTask, Card, Organization, User
@@ -81,23 +84,44 @@ def callback_json(task: CallbackTask) -> dict[str, Any]:
 
 async def callbacks(request: web.Request) -> web.Response:
     """Visible callback tasks, soonest first; `status` (default pending, `all` for any);
-    `assigned=me` for the signed-in operator's own. Each item names its card's number."""
+    `assigned=me` for the signed-in operator's own, `assigned=none` for the queue (the
+    organization's untaken callbacks of the operator's level, most overdue first). Each item
+    names its card's number, its line's time zone (`zone`) and whether it is being dialled
+    now (`dialling`, by `dialling_user_id`)."""
     status = request.query.get("status", "pending")
     limit = int_param(request.query.get("limit"), "limit", default=200)
     assigned = request.query.get("assigned")
-    if assigned not in (None, "", "me"):
-        raise InvalidInput("«assigned»: поддерживается только «me»", field="assigned")
+    if assigned not in (None, "", "me", "none"):
+        raise InvalidInput("«assigned»: поддерживается «me» или «none»", field="assigned")
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        rows = await list_callbacks(db, actor, status=None if status == "all" else status,
-                                    limit=limit,
-                                    assigned_user_id=actor.user_id if assigned == "me" else None)
+        if assigned == "none":
+            rows = await callback_queue(db, actor, limit=limit)  # type: ignore[arg-type]
+        else:
+            rows = await list_callbacks(db, actor, status=None if status == "all" else status,
+                                        limit=limit,
+                                        assigned_user_id=actor.user_id if assigned == "me" else None)
         found = await db.execute(
             select(Card.id, Card.number).where(Card.id.in_({r.card_id for r in rows}))
         ) if rows else []
         numbers = {card_id: number for card_id, number in found}
-        items = [callback_json(r) | {"card_number": numbers.get(r.card_id)} for r in rows]
+        zones = await zones_of(db, rows)
+        dialling = await dialling_now(db, [r.id for r in rows if r.status == "pending"])
+        items = [callback_json(r) | {
+            "card_number": numbers.get(r.card_id), "zone": zones.get(r.id) or None,
+            "dialling": r.id in dialling, "dialling_user_id": dialling.get(r.id),
+        } for r in rows]
     return web.json_response({"items": items})
+
+
+async def take_callback(request: web.Request) -> web.Response:
+    """Take a callback from the queue: it becomes the operator's own (409 if taken)."""
+    await json_body(request)  # no arguments; a malformed body is still refused
+    async with unit_of_work(request.app[SESSIONS]) as db:
+        task = await take(db, actor_of(request), path_id(request))
+        out = callback_json(task)
+    announce(request.app, [task.organization_id])
+    return web.json_response(out)
 
 
 async def defer(request: web.Request) -> web.Response:
@@ -116,6 +140,7 @@ async def defer(request: web.Request) -> web.Response:
             rules=request.app[CARD_RULES],
         )
         out = callback_json(task)
+    announce(request.app, [task.organization_id])
     return web.json_response(out, status=201)
 
 
@@ -126,10 +151,11 @@ async def dial(request: web.Request) -> web.Response:
         raise ApiError(503, "pbx_unavailable", "АТС не подключена: обратный звонок невозможен")
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        task = await get_callback_for(db, actor, path_id(request))
+        task = await get_callback_for(db, actor, path_id(request), lock=True)
         interface = await _interface(db, actor.user_id)
         line = await _line_for(db, request, task)
         await note_attempt(db, actor, task)
+    announce(request.app, [task.organization_id])  # the others' «Позвонить» goes at once
     try:
         await telephony.actions.place_callback(
             card_id=task.card_id, interface=interface, number=task.contact_phone, line=line
@@ -170,3 +196,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/callbacks", callbacks)
     app.router.add_post("/api/v1/callbacks", defer)
     app.router.add_post("/api/v1/callbacks/{id}/dial", dial)
+    app.router.add_post("/api/v1/callbacks/{id}/take", take_callback)

@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from hotline.reports.digest import Digest
 from hotline.reports.runs import (
     ReportContext,
+    call_key_names,
     organization_id,
     run_calls,
     run_deadlines,
@@ -195,8 +196,11 @@ async def calls(request: web.Request) -> web.Response:
     fmt = _format(request)
     period, sections = await _run(request, run_calls)
     if fmt == "xlsx":
-        return xlsx_response(calls_workbook(f"Статистика звонков за {period.title}", sections),
-                             f"calls-{period.label}.xlsx")
+        async with request.app[SESSIONS]() as db:
+            names = await call_key_names(db, sections)
+        return xlsx_response(
+            calls_workbook(f"Статистика звонков за {period.title}", sections, names),
+            f"calls-{period.label}.xlsx")
     if fmt == "csv":
         return csv_response(lambda out: write_calls_csv(sections, out), f"calls-{period.label}.csv")
     return web.json_response(calls_json(period, sections))

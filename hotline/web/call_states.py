@@ -44,6 +44,7 @@ class CallLeg:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     reason: str = ""
+    queue: str | None = None  # the queue the call rang from (a pop on connecting shows it)
 
     @property
     def live(self) -> bool:
@@ -89,12 +90,13 @@ class CallStates:
         legs = self._calls.get(event.call_id)
         if isinstance(event, OperatorRinging):
             leg = CallLeg(event.call_id, event.interface, "ringing", event.consultation,
-                          ringing_at=event.at)
+                          ringing_at=event.at, queue=event.queue)
             return self._set(leg)
         if isinstance(event, OperatorAnswered):
             old = (legs or {}).get(event.interface.lower())
             leg = CallLeg(event.call_id, event.interface, "talking", event.consultation,
-                          ringing_at=old.ringing_at if old else None, answered_at=event.at)
+                          ringing_at=old.ringing_at if old else None, answered_at=event.at,
+                          queue=event.queue or (old.queue if old else None))
             return self._set(leg)
         if legs is None:
             return []

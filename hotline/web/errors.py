@@ -56,6 +56,15 @@ def error_response(status: int, code: str, message: str, **details: object) -> w
 
 
 def _plain(value: object) -> bool:
+    """A scalar, or a list or a string-keyed mapping of scalars (the fields a step needs)."""
+    if isinstance(value, list | tuple):
+        return all(_scalar(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _scalar(v) for k, v in value.items())
+    return _scalar(value)
+
+
+def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 

@@ -31,7 +31,10 @@ ringing, talking, calls counted; every operator at each login). The board carrie
 
 Call state: `{"type": "call_state", ...}` (see `hotline.web.call_states`) to the operator
 whose phone is on a call, as that leg rings, is answered, is transferred away or ends; on
-connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at their phone.
+connecting, `{"type": "call_legs", "legs": [call_state, ...]}`: the legs live at their phone,
+then a `screen_pop` of each of them (its call marked `"resumed": true`), as if it had just
+rung: an operator who signs in (or opens another browser) while the phone rings or talks
+gets the call's card, the caller's earlier cards and the scripts.
 """
 
 from __future__ import annotations
@@ -92,11 +95,13 @@ def card_json(card: CardValues, fields: Sequence[str] = CARD_FIELDS) -> dict[str
     return body
 
 
-def call_json(snapshot: CallSnapshot | None, event: OperatorRinging, call_row_id: int | None
-              ) -> dict[str, Any]:
-    """The ringing call as the screen-pop shows it (the tracker's view, plus the journal id)."""
+def call_json(snapshot: CallSnapshot | None, event: OperatorRinging, call_row_id: int | None,
+              *, resumed: bool = False) -> dict[str, Any]:
+    """The ringing call as the screen-pop shows it (the tracker's view, plus the journal id);
+    `resumed`: popped to a socket that connected while the call was already on the phone."""
     body: dict[str, Any] = {
         "id": call_row_id,
+        "resumed": resumed,
         "pbx_call_id": event.call_id,
         "interface": event.interface,
         "queue": event.queue,
@@ -250,14 +255,16 @@ class LiveFeed:
             if isinstance(event, CallEnded):
                 self.cards.forget(event.call_id)
 
-    async def _pop(self, event: OperatorRinging, targets: list[Subscriber]) -> None:
-        bound = log.bind(call_id=event.call_id, interface=event.interface)
+    async def _pop(
+        self, event: OperatorRinging, targets: list[Subscriber], *, resumed: bool = False
+    ) -> None:
+        bound = log.bind(call_id=event.call_id, interface=event.interface, resumed=resumed)
         try:
             snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
             started = time.monotonic()
             entry = self.cards.prepare(event.call_id)
             complete = await entry.wait(self.card_wait)
-            with_card = await self._send_pops(event, snapshot, entry, targets)
+            with_card = await self._send_pops(event, snapshot, entry, targets, resumed=resumed)
             bound.info("screen pop sent", card_id=entry.card["id"] if entry.card else None,
                        users=[s.user_id for s in targets],
                        ms=int((time.monotonic() - started) * 1000),
@@ -266,7 +273,7 @@ class LiveFeed:
                 # What the journal had not given yet follows in a second pop.
                 await entry.wait(self.card_late)
                 if entry.card is not None and (not with_card or entry.earlier):
-                    await self._send_pops(event, snapshot, entry, targets)
+                    await self._send_pops(event, snapshot, entry, targets, resumed=resumed)
             if entry.card is None and entry.ended:
                 bound.info("screen pop without a card: the call ended before it was written")
             elif entry.card is None:
@@ -280,6 +287,8 @@ class LiveFeed:
         snapshot: CallSnapshot | None,
         entry: CallCard,
         targets: list[Subscriber],
+        *,
+        resumed: bool = False,
     ) -> bool:
         """One pop per socket, each showing only what its user may see; the cards shown are
         audited (personal data) through the journal writer, batched and spooled. Whether
@@ -289,7 +298,7 @@ class LiveFeed:
         shown: list[dict[str, Any]] = []
         for subscriber in targets:
             message, card_ids = await self._pop_message(subscriber, event, snapshot, entry, card,
-                                                        pending=not loaded)
+                                                        pending=not loaded, resumed=resumed)
             subscriber.put(message)
             if card_ids:
                 shown.append({
@@ -312,13 +321,14 @@ class LiveFeed:
         card: CardValues | None,
         *,
         pending: bool,
+        resumed: bool = False,
     ) -> tuple[Message, list[int]]:
         """The pop for one user, from memory: the card and the earlier cards that user may
         see, and their organization's scripts; with the ids of the cards it shows."""
         actor = subscriber.actor
         message: Message = {
             "type": "screen_pop",
-            "call": call_json(snapshot, event, entry.call_row_id),
+            "call": call_json(snapshot, event, entry.call_row_id, resumed=resumed),
             "card": None,
             "card_pending": pending,
             "earlier_cards": [],
@@ -378,6 +388,19 @@ class LiveFeed:
             legs = self.call_states.live_at(subscriber.interface)
             subscriber.put({"type": "call_legs", "legs": [
                 leg.as_message(self.cards.call_row_id(leg.pbx_call_id)) for leg in legs]})
+            for leg in legs:
+                self._resume_pop(leg, subscriber)
+
+    def _resume_pop(self, leg: CallLeg, subscriber: Subscriber) -> None:
+        """Pop a call already ringing or talking at the phone of a socket that just connected
+        (a sign-in, a second browser, a reload): the same pop its ring gave, to this socket."""
+        ringing = OperatorRinging(
+            call_id=leg.pbx_call_id, at=leg.ringing_at or leg.answered_at or _now(),
+            interface=leg.interface, member_name=None, queue=leg.queue, channel=None,
+            consultation=leg.consultation,
+        )
+        self._spawn(self._pop(ringing, [subscriber], resumed=True),
+                    f"screen-pop-resumed-{leg.pbx_call_id}")
 
     async def _board_loop(self) -> None:
         while True:

@@ -23,7 +23,7 @@ from aiohttp import web
 from hotline.web.common import path_id
 from hotline.web.keys import SESSIONS, SETTINGS
 from hotline.web.pages import ADMIN, PageUser, add_nav, add_page, render, render_error
-from journal.access import Purpose, get_card_for
+from journal.access import Purpose, get_card_for, may_correct_cards
 from journal.actors import Actor
 from journal.calls import get_call_for
 from journal.errors import Forbidden, NotFound
@@ -94,7 +94,8 @@ async def card_page(request: web.Request, user: PageUser) -> web.StreamResponse:
                             "Карточка обращения не найдена: проверьте номер или ссылку.", user)
     except Forbidden as exc:
         return render_error(request, 403, "Доступ запрещён", exc.message, user)
-    return _page(request, "admin_card.html", user, f"Карточка {number}", card_id=card_id)
+    return _page(request, "admin_card.html", user, f"Карточка {number}", card_id=card_id,
+                 may_correct=may_correct_cards(actor))
 
 
 async def call_page(request: web.Request, user: PageUser) -> web.StreamResponse:

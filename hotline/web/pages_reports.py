@@ -93,14 +93,20 @@ async def _operator_names(db: Any, ids: set[Any]) -> dict[Any, str]:
     return dict(rows.all())
 
 
+# What a row without a key is in each section (a call no operator's account answered: not
+# answered at all, or picked up at a phone nobody is signed in to).
+NO_KEY = {"линии": "линия не определена", "организации": "организация не определена",
+          "операторы": "без учётной записи оператора (не принят или принят без входа)"}
+
+
 def _call_rows(sections: dict[str, list[CallStats]], names: dict[str, dict[Any, str]]) -> list[dict]:
     """The shown sections as table rows with readable keys."""
     out = []
     for section in SHOWN_CALL_SECTIONS:
         for stats in sections.get(section, []):
             key = stats.key
-            label = names.get(section, {}).get(key) or ("все звонки" if key == "all" else
-                                                      "не принят оператором" if key is None else str(key))
+            label = names.get(section, {}).get(key) or (
+                "все звонки" if key == "all" else NO_KEY.get(section, "—") if key is None else str(key))
             out.append({"section": section, "label": label, "stats": stats})
     return out
 
@@ -123,7 +129,8 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     org_names = {}
     for org_db_id, code in (await db.execute(select(Organization.id, Organization.code))).all():
         org_names[org_db_id] = orgs.get(code, code)
-    lines = {ln.number: f"{ln.number} ({ln.organization})" for ln in ctx.settings.lines}
+    lines = {ln.number: f"{ln.number} ({orgs.get(ln.organization, ln.organization)})"
+             for ln in ctx.settings.lines}
     ops = await _operator_names(db, {s.key for s in sections["операторы"]})
     names = {"линии": lines, "организации": org_names, "операторы": ops}
     rows = _call_rows(sections, names)

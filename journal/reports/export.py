@@ -124,8 +124,35 @@ def _stats_values(stats: CallStats) -> list:
     return [getattr(stats, name) for name in CALL_HEADERS]
 
 
-def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]]) -> Workbook:
-    """One sheet per dimension (line, organization, operator, hour, weekday)."""
+WEEKDAY_NAMES = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота",
+                 "воскресенье")
+ALL_CALLS = "все звонки"
+# Sections whose keys are a weekday (1 Monday .. 7 Sunday) or an hour of the day.
+WEEKDAY_SECTIONS = frozenset({"дни недели", "weekday"})
+HOUR_SECTIONS = frozenset({"часы", "hour"})
+
+
+def key_label(section: str, key: object, names: Mapping[object, str] | None = None) -> object:
+    """A row's key as a person reads it in the sheet: «все звонки», an organization's or an
+    operator's name (from `names`, by database id), «понедельник», «09:00–10:00»."""
+    if key == "all":
+        return ALL_CALLS
+    if names and key in names:
+        return names[key]
+    if section in WEEKDAY_SECTIONS and isinstance(key, int) and 1 <= key <= 7:
+        return WEEKDAY_NAMES[key - 1]
+    if section in HOUR_SECTIONS and isinstance(key, int):
+        return f"{key:02d}:00–{(key + 1) % 24:02d}:00"
+    if key is None:
+        return "—"
+    return key
+
+
+def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
+                   names: Mapping[str, Mapping[object, str]] | None = None) -> Workbook:
+    """One sheet per dimension (line, organization, operator, hour, weekday), in Russian:
+    keys by name (`names[section]`: organizations and operators by id), «да»/«нет» for
+    working hours, never «all» or TRUE."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sections.items():
@@ -134,7 +161,10 @@ def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]]) -> W
         ws.append([])
         ws.append(list(CALL_HEADERS.values()))
         for stats in rows:
-            ws.append(_stats_values(stats))
+            values = _stats_values(stats)
+            values[0] = key_label(name, stats.key, (names or {}).get(name))
+            values[1] = "да" if stats.in_hours else "нет"
+            ws.append(values)
     return wb
 
 

@@ -146,9 +146,10 @@ async def sign_in(page, login: str, password: str = PASSWORD) -> None:  # noqa: 
     await page.click("button[type=submit]")
 
 
-async def shot(page, name: str) -> Path:  # noqa: ANN001
-    """Save a full-page screenshot for review (test-output/screenshots/NAME.png)."""
+async def shot(page, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN001
+    """Save a screenshot for review (test-output/screenshots/NAME.png), of the whole page
+    unless `full_page` is false (then of the window)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -62,11 +62,17 @@ async def save(client: TestClient, login: str, card: Card, **changes: object) ->
         return await cards.save(session, actor, card.id, changes, card.version, rules=app[CARD_RULES])
 
 
+# What «Исполнено» needs (journal.card_fields.REQUIREMENTS), filled where the card lacks it.
+DONE_DEFAULTS = {"appeal_type": "consultation", "topic_code": "4.1", "content": "Вопрос о полисе",
+                 "applicant_name": "Иванова Анна Петровна"}
+
+
 async def complete(client: TestClient, login: str, card_id: int, **changes: object) -> Card:
     app = client.server.app
     actor = await actor_of(client, login)
     async with unit_of_work(app[SESSIONS]) as session:
         card = await session.get(Card, card_id)
+        changes = {k: v for k, v in DONE_DEFAULTS.items() if not getattr(card, k)} | changes
         return await cards.complete(session, actor, card_id, expected_version=card.version,
                                     changes=changes, rules=app[CARD_RULES])
 
@@ -308,6 +314,7 @@ async def test_registering_a_written_appeal_shows_its_number_and_due_dates(web_s
     await page.fill("input[name=applicant_name]", "Соколова Вера Андреевна")
     await page.fill("input[name=applicant_address]", "г. Барнаул, ул. Ленина, 1")
     await page.select_option("select[name=appeal_type]", "complaint")
+    await page.select_option("select[name=topic_code]", "2")
     await page.fill("textarea[name=content]", "Взяли деньги за приём по полису ОМС")
     await page.click("[data-testid=register]")
     error = page.locator("#form-error")

@@ -116,7 +116,9 @@ async def test_every_lifecycle_step_is_audited_once(sessions, people: People, ca
     async with unit_of_work(sessions) as session:
         card = await cards.complete(session, people.tfoms_op, card.id,
                                     expected_version=(await session.get(type(card), card.id)).version,
-                                    changes={"measures_taken": "Дан ответ"})
+                                    changes={"measures_taken": "Дан ответ",
+                                             "appeal_type": "consultation", "topic_code": "4.1",
+                                             "applicant_name": "Петров Пётр Петрович"})
         await cards.close(session, people.admin, card.id)
     entries = await audit_rows(sessions, card.id)
     assert [e.action for e in entries] == [

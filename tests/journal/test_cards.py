@@ -27,11 +27,16 @@ async def _save(sessions, actor, card: Card, **changes) -> Card:
         return await cards.save(session, actor, card.id, changes, card.version)
 
 
+# What «Исполнено» needs besides the measures taken (card_fields.REQUIREMENTS).
+DONE_FIELDS = {"appeal_type": "consultation", "topic_code": "4.1", "content": "Вопрос о полисе",
+               "applicant_name": "Петров Пётр Петрович"}
+
+
 async def _done(sessions, actor, card: Card, **changes) -> Card:
     async with unit_of_work(sessions) as session:
         return await cards.complete(
             session, actor, card.id, expected_version=card.version,
-            changes={"measures_taken": "Разъяснено", **changes},
+            changes={**DONE_FIELDS, "measures_taken": "Разъяснено", **changes},
         )
 
 
@@ -369,6 +374,12 @@ async def test_completing_needs_measures_and_for_a_complaint_a_verdict(
 ) -> None:
     card = await _save(sessions, people.sogaz_op, await call_card("sogaz"),
                        appeal_type="complaint", topic_code="2")
+    async with sessions() as session:
+        with pytest.raises(InvalidInput) as info:
+            await cards.complete(session, people.sogaz_op, card.id, expected_version=card.version)
+        assert info.value.details["fields"] == ["content", "applicant_name", "measures_taken", "justified"]
+    card = await _save(sessions, people.sogaz_op, card, content="Взяли деньги за анализы",
+                       anonymous=True)
     async with sessions() as session:
         with pytest.raises(InvalidInput) as info:
             await cards.complete(session, people.sogaz_op, card.id, expected_version=card.version)

@@ -139,7 +139,8 @@ async def test_a_cards_calls_and_a_new_appeals_deadlines(api: Api) -> None:
     received = datetime.now(UTC) - timedelta(days=2)
     card = await api.call("POST", "/api/v1/cards", expect=201, json={
         "channel": "post", "received_at": received.isoformat(),
-        "fields": {"applicant_name": "Соколова Вера"}})
+        "fields": {"applicant_name": "Соколова Вера", "appeal_type": "consultation",
+                   "topic_code": "4.1", "content": "Вопрос о полисе"}})
     rules = api.app[CARD_RULES]
     zone = rules.deadlines.zone
     today = datetime.now(zone).date()

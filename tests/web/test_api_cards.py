@@ -37,7 +37,9 @@ async def test_the_admin_sees_every_card_and_closes_a_done_one(api: Api) -> None
     listed = await api.call("GET", "/api/v1/cards")
     assert {c["id"] for c in listed["items"]} == {fund.id, insurer.id} and listed["total"] == 2
     done = await api.call("POST", f"/api/v1/cards/{insurer.id}/complete", json={
-        "version": insurer.version, "changes": {"measures_taken": "Дан ответ по телефону"},
+        "version": insurer.version, "changes": {
+            "measures_taken": "Дан ответ по телефону", "appeal_type": "consultation",
+            "topic_code": "4.1", "content": "Вопрос о полисе"},
     })
     assert done["status"] == "done"
     closed = await api.call("POST", f"/api/v1/cards/{insurer.id}/close", json={"version": done["version"]})
@@ -53,9 +55,10 @@ async def test_an_operator_registers_saves_and_cannot_close(api: Api) -> None:
     await api.login("sogaz-op")
     card = await api.call("POST", "/api/v1/cards", expect=201, json={
         "channel": "email", "received_at": datetime.now(UTC).isoformat(),
-        "fields": {"applicant_name": "Петров Пётр", "content": "Вопрос о полисе"},
+        "fields": {"applicant_name": "Петров Пётр", "content": "Вопрос о полисе",
+                   "appeal_type": "consultation", "topic_code": "4.1"},
     })
-    assert card["number"].startswith("SOGAZ-") and card["status"] == "draft"
+    assert card["number"].startswith("SOGAZ-") and card["status"] == "in_work"
     saved = await api.call("PATCH", f"/api/v1/cards/{card['id']}",
                            json={"version": card["version"], "changes": {"content": "Уточнено"}})
     assert saved["status"] == "in_work" and saved["content"] == "Уточнено"

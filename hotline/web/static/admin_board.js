@@ -23,6 +23,12 @@
   const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
   let board = null, modes = {}, staff = null, dict = null;
 
+  /** An organization's name for its code (the board's calls carry codes). */
+  function orgTitle(code) {
+    const org = dict && dict.organizations.find((o) => o.code === code);
+    return org ? org.name : code;
+  }
+
   function since(iso) {
     if (!iso) return "—";
     return fmt.duration(Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000));
@@ -42,9 +48,9 @@
       h("td", {}, STATES[call.state] || call.state),
       h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
         waiting ? since(call.started_at) : since(call.answered_at)),
-      h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${call.organization}`) : null),
+      h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
       h("td", {}, call.caller_number || "скрыт"),
-      h("td", {}, call.queue || "—"),
+      h("td", {}, call.queue ? (dict && dict.queues && dict.queues[call.queue]) || call.queue : "—"),
       h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"));
   }
 
@@ -79,7 +85,8 @@
       // Once the PBX listed every queue member, a phone it did not list is in no queue.
       const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
       let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
-      if (agent && agent.state === "paused" && agent.paused_reason) state += `: ${agent.paused_reason}`;
+      if (agent && agent.state === "paused" && agent.paused_reason
+          && agent.paused_reason.toLowerCase() !== "перерыв") state += `: ${agent.paused_reason}`;
       // The phone as the PBX reports it; before its first report, what the calls tell.
       const call = talking.get(u.interface);
       let device = agent && agent.device ? (DEVICES[agent.device] || agent.device) : "—";

@@ -42,8 +42,11 @@
 
   let dict, staff, card, criteria = [];
 
+  // History keys that are no card field: the calls linked to it.
+  const HISTORY_TITLES = { calls: "Привязан звонок АТС", call: "Звонок АТС" };
+
   function title(field) {
-    return Admin.FIELD_TITLES[field] || dict.fields[field] || field;
+    return HISTORY_TITLES[field] || Admin.FIELD_TITLES[field] || dict.fields[field] || field;
   }
 
   /** A stored value as a person reads it. */
@@ -134,9 +137,125 @@
         box.append(h("button", { type: "button", "data-testid": "action-extend", onclick: doExtend }, "Продлить срок"));
       }
     }
+    if (page.may_correct) {
+      box.append(h("button", { type: "button", "data-testid": "action-correct", onclick: doCorrect }, "Исправить"));
+    }
     if (open || card.status === "done") {
       box.append(h("button", { type: "button", class: "danger", "data-testid": "action-cancel", onclick: doCancel }, "Аннулировать"));
     }
+  }
+
+  // ---------------------------------------------------------------- correction
+
+  // What the administrator may correct (journal.cards.correct): how the appeal came and every
+  // field an operator fills.
+  const CORRECTABLE = ["received_at", "channel", "forwarded_from_body", "forwarded_letter_number",
+    "forwarded_letter_date", "applicant_name", "applicant_birth_date", "applicant_policy",
+    "applicant_address", "applicant_phone", "applicant_email", "anonymous", "representative",
+    "insurer_concerned_id", "medical_org_concerned", "appeal_type", "topic_code", "complaint_reasons",
+    "content", "responsible_level", "measures_taken", "justified", "satisfied", "compensation_source",
+    "compensation_sum", "answered_on", "oral_outcome"];
+  const LONG_TEXT = new Set(["content", "measures_taken", "applicant_address"]);
+
+  /** The input of one field, holding its current value. */
+  function valueInput(name) {
+    const value = card[name];
+    const select = (pairs, empty) => {
+      const el = h("select", { name: "value", "data-testid": "correct-value" },
+        h("option", { value: "" }, empty), ...pairs.map(([v, t]) => h("option", { value: String(v) }, t)));
+      el.value = value === null || value === undefined ? "" : String(value);
+      return el;
+    };
+    if (BOOL_FIELDS.has(name)) return select([["true", "да"], ["false", "нет"]], "не указано");
+    if (name === "channel") {
+      const oral = ["hotline", "secretary"].includes(card.channel);
+      return select(dict.channels.filter((c) => ["hotline", "secretary"].includes(c.value) === oral).map((c) => [c.value, c.title]), "—");
+    }
+    if (name === "appeal_type") return select(dict.appeal_types.map((t) => [t.value, t.title]), "не указан");
+    if (name === "topic_code") return select(Admin.topicPairs(dict), "не указана");
+    if (name === "oral_outcome") return select(dict.oral_outcomes.map((t) => [t.value, t.title]), "не указан");
+    if (name === "responsible_level") return select([[1, "1 уровень"], [2, "2 уровень"], [3, "3 уровень"]], "не указан");
+    if (name === "insurer_concerned_id") {
+      return select(dict.organizations.filter((o) => o.kind === "insurer").map((o) => [o.id, o.name]), "не указана");
+    }
+    if (name === "received_at") {
+      const local = new Date(new Date(value).getTime() + offsetMinutes() * 60000).toISOString().slice(0, 16);
+      return h("input", { name: "value", type: "datetime-local", value: local, "data-testid": "correct-value" });
+    }
+    if (DATE_FIELDS.has(name)) return h("input", { name: "value", type: "date", value: value || null, "data-testid": "correct-value" });
+    const text = name === "complaint_reasons" ? (value || []).join(", ") : value ?? "";
+    if (LONG_TEXT.has(name)) {
+      const area = h("textarea", { name: "value", rows: 4, maxlength: 20000, "data-testid": "correct-value" });
+      area.value = text;
+      return area;
+    }
+    return h("input", { name: "value", value: String(text), "data-testid": "correct-value" });
+  }
+
+  function offsetMinutes() {
+    const offset = page.tz_offset || "+00:00";
+    const sign = offset[0] === "-" ? -1 : 1;
+    return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+  }
+
+  /** The typed value as the API takes it. */
+  function typedValue(name, raw) {
+    const text = raw.trim();
+    if (BOOL_FIELDS.has(name)) return name === "anonymous" ? text === "true" : text === "" ? null : text === "true";
+    if (name === "complaint_reasons") return text.split(/[,;\s]+/).filter(Boolean);
+    if (name === "responsible_level" || name === "insurer_concerned_id") return text ? Number(text) : null;
+    if (name === "received_at") return Admin.localMoment(text);
+    return text === "" ? null : text;
+  }
+
+  /** «Исправить»: one field at a time, its new value and why; the history keeps old → new. */
+  function doCorrect() {
+    const names = CORRECTABLE.filter((n) => n !== "complaint_reasons" || card.appeal_type === "complaint")
+      .filter((n) => !n.startsWith("forwarded_") || card.channel === "forwarded");
+    const fieldSelect = h("select", { name: "field", "data-testid": "correct-field" },
+      ...names.map((n) => h("option", { value: n }, title(n))));
+    const slot = h("label", { class: "correct-value" }, "Новое значение");
+    const setInput = () => { slot.replaceChildren("Новое значение", valueInput(fieldSelect.value)); };
+    const reason = h("textarea", { name: "reason", rows: 2, maxlength: 2000, "data-testid": "correct-reason" });
+    const error = h("p", { class: "form-error", role: "alert", hidden: true, "data-testid": "correct-error" });
+    const ok = h("button", { type: "submit", class: "primary", "data-testid": "confirm" }, "Исправить");
+    const cancel = h("button", { type: "button", "data-testid": "cancel-dialog" }, "Отмена");
+    const form = h("form", { method: "dialog", class: "dialog-form" },
+      h("h2", {}, `Исправить карточку ${card.number}`),
+      h("p", {}, "Исправление сохраняется в истории карточки: прежнее и новое значение, кто, когда и почему."),
+      h("label", {}, "Поле", fieldSelect), slot, h("label", {}, "Причина исправления", reason), error,
+      h("div", { class: "actions" }, ok, cancel));
+    const dialog = h("dialog", { class: "confirm-dialog", "data-testid": "dialog" }, form);
+    document.body.append(dialog);
+    fieldSelect.addEventListener("change", setInput);
+    setInput();
+    const finish = () => { dialog.close(); dialog.remove(); };
+    cancel.addEventListener("click", finish);
+    dialog.addEventListener("cancel", (e) => { e.preventDefault(); finish(); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      if (!reason.value.trim()) {
+        error.textContent = "Укажите причину исправления";
+        error.hidden = false;
+        return;
+      }
+      const name = fieldSelect.value;
+      ok.disabled = true;
+      try {
+        card = await Hotline.api("POST", `/api/v1/cards/${cardId}/correct`, {
+          version: card.version, reason: reason.value.trim(),
+          changes: { [name]: typedValue(name, form.elements.value.value) },
+        });
+        finish();
+        await afterStep(`Исправлено: ${title(name)}`);
+      } catch (err) {
+        error.textContent = err.message || String(err);
+        error.hidden = false;
+        ok.disabled = false;
+      }
+    });
+    dialog.showModal();
   }
 
   async function afterStep(message) {
@@ -147,10 +266,13 @@
   async function doClose() {
     const done = await Admin.confirmDialog({
       title: `Закрыть карточку ${card.number}?`,
-      text: "Закрытая карточка больше не изменяется никем, в том числе администратором.",
+      text: "Закрытая карточка больше не изменяется никем, в том числе администратором. Ожидающие обратные звонки по ней отменяются.",
       confirm: "Закрыть", run: () => step("close", {}),
     });
-    if (done) await afterStep("Карточка закрыта");
+    if (done) {
+      await afterStep(done.callbacks_cancelled
+        ? "Карточка закрыта; ожидавший обратный звонок отменён" : "Карточка закрыта");
+    }
   }
 
   async function doForward() {

@@ -14,17 +14,36 @@
     "medical_org_concerned", "content"];
   const FORWARDED = ["forwarded_from_body", "forwarded_letter_number", "forwarded_letter_date"];
 
+  let rules = [];
+
+  /** The form's fields as the API names them (for the registration's requirements). */
+  function formValues() {
+    const el = form.elements;
+    const out = {};
+    for (const name of FIELDS) out[name] = el[name].value.trim() || null;
+    out.anonymous = el.anonymous.checked;
+    return out;
+  }
+
+  /** What «Зарегистрировать» still needs, beside each field and above the button. */
+  function refreshNeeds() {
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    return Hotline.showNeeds(form, rules, formValues(), document.getElementById("register-needs"),
+      "Для регистрации заполните");
+  }
+
   function toggleForwarded() {
     forwarded.hidden = form.elements.channel.value !== "forwarded";
   }
 
-  function showResult(card, orgName) {
+  function showResult(card, orgName, statusName) {
     const d = card.deadlines || {};
     result.replaceChildren(
       h("h2", {}, "Обращение зарегистрировано"),
       h("p", { class: "big" }, "Номер: ", h("strong", { "data-testid": "written-number" }, card.number)),
       h("dl", { class: "fields compact" },
         h("div", { class: "field" }, h("dt", {}, "Организация"), h("dd", {}, orgName)),
+        h("div", { class: "field" }, h("dt", {}, "Статус"), h("dd", { "data-testid": "written-status" }, statusName)),
         h("div", { class: "field" }, h("dt", {}, "Поступило"), h("dd", {}, fmt.dateTime(card.received_at))),
         h("div", { class: "field" }, h("dt", {}, "Зарегистрировано"), h("dd", {}, fmt.dateTime(card.registered_at))),
         h("div", { class: "field" }, h("dt", {}, "Зарегистрировать не позднее (3 дня)"), h("dd", {}, fmt.date(d.registration_due))),
@@ -38,6 +57,7 @@
     form.reset();
     form.elements.received_at.value = Admin.nowLocalValue();
     toggleForwarded();
+    refreshNeeds();
   }
 
   form.addEventListener("submit", async (event) => {
@@ -47,6 +67,18 @@
     if (!el.received_at.value) {
       error.textContent = "Укажите дату и время поступления";
       error.hidden = false;
+      return;
+    }
+    const missing = refreshNeeds();
+    if (missing.length) {
+      error.textContent = missing.length === 1 ? missing[0].message
+        : `Чтобы зарегистрировать обращение, заполните: ${missing.map((r) => `«${r.title}»`).join(", ")}`;
+      error.hidden = false;
+      for (const r of missing) {
+        const input = el[r.field];
+        if (input) input.setAttribute("aria-invalid", "true");
+      }
+      el[missing[0].field].focus();
       return;
     }
     const fields = {};
@@ -64,7 +96,7 @@
         organization_id: Number(el.organization_id.value), fields,
       });
       const d = await Admin.dictionaries();
-      showResult(card, d.byOrg[card.organization_id] || "");
+      showResult(card, d.byOrg[card.organization_id] || "", `${d.byStatus[card.status] || card.status} (на рассмотрении)`);
       Hotline.toast(`Зарегистрировано: ${card.number}`, "ok");
     } catch (err) {
       error.textContent = err.message;
@@ -82,6 +114,10 @@
     Admin.fill(form.elements.appeal_type, d.appeal_types.map((t) => [t.value, t.title]));
     Admin.fill(form.elements.topic_code, Admin.topicPairs(d));
     form.elements.received_at.value = Admin.nowLocalValue();
+    rules = (d.requirements || {}).register || [];
     toggleForwarded();
+    refreshNeeds();
   }).catch(Hotline.fail);
+  form.addEventListener("input", refreshNeeds);
+  form.addEventListener("change", refreshNeeds);
 })();

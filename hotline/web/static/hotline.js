@@ -149,6 +149,43 @@ const Hotline = (() => {
     return el;
   }
 
+  // ------------------------------------------------------------------ required fields
+
+  /** The requirements of one step of a card (`requirements` of GET /api/v1/dictionaries:
+      what «Исполнено» or a registration needs) that `vals` (fields by name) do not meet. */
+  function missingFor(rules, vals) {
+    return (rules || []).filter((r) => {
+      if (r.for_type && vals.appeal_type !== r.for_type) return false;
+      if (r.unless && vals[r.unless]) return false;
+      const v = vals[r.field];
+      return v === null || v === undefined || (typeof v === "string" && !v.trim()) || (Array.isArray(v) && !v.length);
+    });
+  }
+
+  /** Beside each field of `scope` a step needs, say so in Russian while it is empty (a
+      `.field-need` line under the field, `data-need-for` its name); `summary` (an element)
+      lists them all, prefixed by `lead`. Returns the requirements still missing. */
+  function showNeeds(scope, rules, vals, summary, lead) {
+    const missing = missingFor(rules, vals);
+    const wanted = new Map(missing.map((r) => [r.field, r]));
+    for (const r of rules || []) {
+      const input = scope.querySelector(`[name="${CSS.escape(r.field)}"]`);
+      const host = input && (input.closest("label") || input.parentElement);
+      if (!host) continue;
+      let slot = host.querySelector(`.field-need[data-need-for="${CSS.escape(r.field)}"]`);
+      if (!slot) {
+        slot = h("span", { class: "field-need", dataset: { needFor: r.field } });
+        host.append(slot);
+      }
+      slot.textContent = wanted.has(r.field) ? wanted.get(r.field).message : "";
+    }
+    if (summary) {
+      summary.textContent = missing.length ? `${lead}: ${missing.map((r) => `«${r.title}»`).join(", ")}` : "";
+      summary.hidden = !missing.length;
+    }
+    return missing;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const logout = document.getElementById("logout");
     if (logout) {
@@ -159,5 +196,5 @@ const Hotline = (() => {
     }
   });
 
-  return { api, ApiFailure, toast, fail, live, fmt, pageData, h, tz };
+  return { api, ApiFailure, toast, fail, live, fmt, pageData, h, tz, missingFor, showNeeds };
 })();

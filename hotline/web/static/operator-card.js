@@ -258,6 +258,23 @@ const CardEditor = (() => {
       document.getElementById("conflict-notice").hidden = false;
       return;
     }
+    const messages = err.details && err.details.messages;
+    if (messages && typeof messages === "object" && Object.keys(messages).length > 1) {
+      // A step refused for several empty fields: each says what it needs, the cursor goes
+      // to the first, the whole list is above the buttons.
+      let first = null;
+      for (const [fieldName, text] of Object.entries(messages)) {
+        const slot = scope.querySelector(`.field-error[data-error-for="${CSS.escape(fieldName)}"]`);
+        const input = scope.querySelector(`[name="${CSS.escape(fieldName)}"]`);
+        if (slot) slot.textContent = text;
+        if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+      }
+      if (first) first.focus();
+      const formError = scope.querySelector(".form-error");
+      formError.textContent = err.message;
+      formError.hidden = false;
+      return;
+    }
     const name = err.details && err.details.field;
     const slot = name && scope.querySelector(`.field-error[data-error-for="${CSS.escape(name)}"]`);
     if (slot) {
@@ -281,10 +298,16 @@ const CardEditor = (() => {
     const open = OPEN_STATUSES.has(card.status);
     form().querySelectorAll("fieldset").forEach((fs) => { fs.disabled = !editable; });
     document.getElementById("card-save").disabled = !editable;
-    const measures = field("measures_taken").value.trim() !== "";
+    // What «Исполнено» still needs is shown beside those fields before anyone clicks (a
+    // done card must stay complete too).
+    const rules = editable ? (dict.requirements || {}).complete : [];
+    const missing = Hotline.showNeeds(form(), rules, values(),
+      document.getElementById("complete-needs"), "Для «Исполнено» заполните");
     const complete = document.getElementById("card-complete");
-    complete.disabled = !open || !measures;
-    complete.title = !open ? "Карточка уже не в работе" : measures ? "Отметить карточку исполненной" : "Доступно, когда заполнены «Принятые меры»";
+    complete.disabled = !open;
+    complete.dataset.ready = String(open && !missing.length);
+    complete.title = !open ? "Карточка уже не в работе" : missing.length
+      ? `Сначала заполните: ${missing.map((r) => r.title).join(", ")}` : "Отметить карточку исполненной";
     document.getElementById("card-defer").disabled = !open;
     let state = "Все изменения сохранены";
     if (!editable) state = "Карточка только для просмотра";
@@ -439,15 +462,31 @@ const CardEditor = (() => {
     }
   }
 
+  /** The refusal the API would give for the fields `missing` (shown without asking it). */
+  function missingError(missing) {
+    const names = missing.map((r) => `«${r.title}»`).join(", ");
+    return {
+      code: "invalid_input",
+      message: missing.length === 1 ? missing[0].message : `Чтобы отметить карточку исполненной, заполните: ${names}`,
+      details: { field: missing[0].field, fields: missing.map((r) => r.field),
+        messages: Object.fromEntries(missing.map((r) => [r.field, r.message])) },
+    };
+  }
+
+  /** «Исполнено» settles the card's callbacks: said before the click, on the button. */
   async function complete() {
     if (!card) return;
     clearErrors();
     const invalid = localError();
     if (invalid) { showError(invalid); return; }
+    const missing = Hotline.missingFor((dict.requirements || {}).complete, values());
+    if (missing.length) { showError(missingError(missing)); return; }
     const before = values();
     try {
       const out = await Hotline.api("POST", `/api/v1/cards/${card.id}/complete`, { version: card.version, changes: changes() });
-      saved(out, `Карточка ${out.number} исполнена`, before);
+      saved(out, out.callbacks_cancelled
+        ? `Карточка ${out.number} исполнена; ожидавший обратный звонок отменён — звонить не нужно`
+        : `Карточка ${out.number} исполнена`, before);
     } catch (err) {
       showError(err);
     }

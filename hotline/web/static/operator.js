@@ -46,14 +46,16 @@
     const badge = $("agent-state");
     badge.className = `agent-badge state-${state}`;
     badge.dataset.state = state;
-    badge.textContent = state === "paused" && agent.paused_reason
-      ? `${AGENT_TITLES.paused}: ${agent.paused_reason}` : AGENT_TITLES[state] || state;
+    // «Перерыв: обед», but not «Перерыв: перерыв».
+    const reason = agent.paused_reason && agent.paused_reason.toLowerCase() !== "перерыв" ? agent.paused_reason : "";
+    badge.textContent = state === "paused" && reason
+      ? `${AGENT_TITLES.paused}: ${reason}` : AGENT_TITLES[state] || state;
     $("agent-queue").textContent = agent.queue
-      ? `очередь ${agent.queue}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
+      ? `очередь: ${queueTitle(agent.queue)}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
     const phone = [];
     if (agent.device) phone.push(`телефон ${DEVICE_TITLES[agent.device] || agent.device}`);
     if (agent.calls_taken !== null && agent.calls_taken !== undefined) phone.push(`принято звонков: ${agent.calls_taken}`);
-    $("agent-phone").textContent = phone.length ? `· ${phone.join(" · ")}` : "";
+    $("agent-phone").textContent = phone.join(" · ");
     $("agent-phone").dataset.device = agent.device || "";
     $("agent-join").hidden = state === "ready" || state === "paused" || state === "unavailable";
     $("agent-unpause").hidden = state !== "paused";
@@ -150,7 +152,7 @@
     else { state.textContent = "входящий"; state.className = "badge ok"; }
     $("call-line").textContent = formatPhone(call.line) || "—";
     $("call-org").textContent = orgName(call.organization);
-    $("call-queue").textContent = call.queue || "—";
+    $("call-queue").textContent = call.queue ? queueTitle(call.queue) : "—";
     $("call-time").textContent = fmt.time(call.ringing_at || call.started_at);
     renderProgress();
   }
@@ -206,6 +208,11 @@
       return `${d[0] === "7" ? "+7" : "8"} ${d.slice(1, 4)} ${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9)}`;
     }
     return String(number);
+  }
+
+  /** A PBX queue («l1-tfoms») as people say it («1 уровень — ТФОМС Алтайского края»). */
+  function queueTitle(name) {
+    return (dict && dict.queues && dict.queues[name]) || name;
   }
 
   function orgName(code) {
@@ -305,7 +312,10 @@
     renderCall();
     renderEarlier();
     renderScripts();
-    if (!sameCall) alertRinging(msg.call);
+    // A call popped on connecting (sign-in, reload, a second browser) that is already being
+    // talked on does not flash as ringing: it is shown as it is.
+    const talking = context.leg && context.leg.state === "talking";
+    if (!sameCall && !(msg.call.resumed && talking)) alertRinging(msg.call);
     if (!msg.card) {
       if (msg.card_pending) CardEditor.showPending();
       saveContext();
@@ -439,40 +449,87 @@
     }
   }
 
-  // ------------------------------------------------------------------ my callbacks
+  // ------------------------------------------------------------------ callbacks
 
   let callbacks = [];
+  let queue = [];
+  let callbacksTimer = null;
 
-  /** Each list is an audited read of citizens' numbers: fetched when something changed or
-      every few minutes, while the overdue marks are recomputed locally every minute. */
+  /** Each list is an audited read of citizens' numbers: fetched when the live channel says
+      they changed (a colleague took or dials one, a card was done) or every few minutes,
+      while the overdue marks are recomputed locally every minute. */
   async function refreshCallbacks() {
     const status = $("callbacks-status").value;
     try {
-      const body = await api("GET", `/api/v1/callbacks?assigned=me&status=${encodeURIComponent(status)}&limit=100`);
-      callbacks = body.items;
-      renderCallbacks(callbacks);
+      const [mine, queued] = await Promise.all([
+        api("GET", `/api/v1/callbacks?assigned=me&status=${encodeURIComponent(status)}&limit=100`),
+        api("GET", "/api/v1/callbacks?assigned=none&limit=100"),
+      ]);
+      callbacks = mine.items;
+      queue = queued.items;
+      renderCallbacks();
     } catch (err) {
       fail(err);
     }
   }
 
-  function renderCallbacks(items) {
-    const now = Date.now();
-    $("callbacks-list").replaceChildren(...items.map((t) => {
-      const overdue = t.status === "pending" && Date.parse(t.due_at) < now;
-      return h("li", { class: `callback callback-${t.status}${overdue ? " overdue" : ""}`, dataset: { id: t.id, status: t.status } },
-        h("div", { class: "callback-main" },
-          h("strong", {}, t.contact_name || "Гражданин"), " ",
-          h("span", { class: "phone" }, formatPhone(t.contact_phone))),
-        h("div", { class: "small" },
-          h("span", { class: overdue ? "overdue-text" : "muted" }, `${overdue ? "просрочен: " : "до "}${fmt.dateTime(t.due_at)}`),
-          " · ", h("span", { class: "badge", dataset: { testid: "callback-status" } }, CALLBACK_TITLES[t.status] || t.status)),
-        t.note ? h("div", { class: "small clamp" }, t.note) : null,
-        h("div", { class: "callback-actions" },
-          h("button", { type: "button", class: "link-like", onclick: () => openCard(t.card_id) }, `РКК ${t.card_number || t.card_id}`),
-          t.status === "pending" ? h("button", { type: "button", class: "primary small-button", onclick: (e) => dial(t, e.currentTarget) }, "Позвонить") : null));
-    }));
-    $("callbacks-empty").hidden = items.length > 0;
+  /** Several changes in a burst make one read. */
+  function callbacksChanged() {
+    clearTimeout(callbacksTimer);
+    callbacksTimer = setTimeout(refreshCallbacks, 300);
+  }
+
+  /** A due time as the line's region reads it (its zone named when it is not the service's). */
+  function dueTime(iso, zone) {
+    const tz = zone || Hotline.tz;
+    const text = new Intl.DateTimeFormat("ru-RU", { timeZone: tz, day: "2-digit", month: "2-digit",
+      year: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+    if (tz === Hotline.tz) return text;
+    const offset = new Intl.DateTimeFormat("ru-RU", { timeZone: tz, timeZoneName: "shortOffset" })
+      .formatToParts(new Date(iso)).find((p) => p.type === "timeZoneName");
+    return `${text} (${offset ? offset.value : tz})`;
+  }
+
+  function callbackItem(t, actions) {
+    const overdue = t.status === "pending" && Date.parse(t.due_at) < Date.now();
+    const status = t.dialling ? "dialing" : t.status;
+    return h("li", { class: `callback callback-${status}${overdue ? " overdue" : ""}`, dataset: { id: t.id, status } },
+      h("div", { class: "callback-main" },
+        h("strong", {}, t.contact_name || "Гражданин"), " ",
+        h("span", { class: "phone" }, formatPhone(t.contact_phone))),
+      h("div", { class: "small" },
+        h("span", { class: overdue ? "overdue-text" : "muted", dataset: { testid: "callback-due" } },
+          `${overdue ? "просрочен: " : "до "}${dueTime(t.due_at, t.zone)}`),
+        " · ", h("span", { class: "badge", dataset: { testid: "callback-status" } }, CALLBACK_TITLES[status] || status)),
+      t.note ? h("div", { class: "small clamp" }, t.note) : null,
+      h("div", { class: "callback-actions" },
+        h("button", { type: "button", class: "link-like", onclick: () => openCard(t.card_id) }, `РКК ${t.card_number || t.card_id}`),
+        ...actions));
+  }
+
+  function renderCallbacks() {
+    $("callbacks-list").replaceChildren(...callbacks.map((t) => callbackItem(t,
+      t.status === "pending" && !t.dialling
+        ? [h("button", { type: "button", class: "primary small-button", onclick: (e) => dial(t, e.currentTarget) }, "Позвонить")] : [])));
+    $("callbacks-empty").hidden = callbacks.length > 0;
+    $("queue-list").replaceChildren(...queue.map((t) => callbackItem(t, t.dialling ? [] : [
+      h("button", { type: "button", class: "small-button", dataset: { testid: "callback-take" }, onclick: (e) => takeCallback(t, e.currentTarget) }, "Взять"),
+      h("button", { type: "button", class: "primary small-button", onclick: (e) => dial(t, e.currentTarget) }, "Позвонить")])));
+    $("queue-empty").hidden = queue.length > 0;
+    const overdue = queue.filter((t) => Date.parse(t.due_at) < Date.now()).length;
+    $("queue-count").textContent = queue.length ? `${queue.length}${overdue ? `, просрочено ${overdue}` : ""}` : "";
+  }
+
+  async function takeCallback(task, button) {
+    button.disabled = true;
+    try {
+      await api("POST", `/api/v1/callbacks/${task.id}/take`);
+      toast(`Обратный звонок ${formatPhone(task.contact_phone)} теперь ваш: он в «Мои обратные звонки»`, "ok", 5000);
+    } catch (err) {
+      fail(err);
+    } finally {
+      await refreshCallbacks();
+    }
   }
 
   async function dial(task, button) {
@@ -484,7 +541,7 @@
     } catch (err) {
       fail(err);
     } finally {
-      button.disabled = false;
+      await refreshCallbacks();
     }
   }
 
@@ -554,7 +611,11 @@
       return;
     }
     CardEditor.init({ dictionaries: dict, user: me.id, level: me.level });
-    CardEditor.on("saved", () => { saveContext(); refreshCards(); });
+    CardEditor.on("saved", (body) => {
+      saveContext();
+      refreshCards();
+      if (body.callbacks_cancelled) refreshCallbacks(); // «Исполнено» settled the card's callbacks
+    });
     CardEditor.on("opened", () => { renderTransfer(); saveContext(); });
     CardEditor.on("closed", (closedId) => {
       if (context.card_id && closedId !== context.card_id) { openCard(context.card_id, { scroll: false }); return; }
@@ -590,6 +651,7 @@
       agent_state: renderAgent,
       call_state: onCallState,
       call_legs: onCallLegs,
+      callbacks_changed: callbacksChanged,
     });
     setInterval(() => { if (context.leg && context.leg.state === "talking") renderProgress(); }, 1000);
     refreshAgent();
@@ -597,7 +659,7 @@
     refreshCards();
     loadScripts();
     setInterval(refreshAgent, 15000);
-    setInterval(() => renderCallbacks(callbacks), 60000);
+    setInterval(renderCallbacks, 60000);
     setInterval(refreshCallbacks, 5 * 60000);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") { refreshAgent(); refreshCallbacks(); }
