@@ -181,6 +181,9 @@ async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
     })
     tap = pbx.AmiClient(pbxs.ami_port, region.ami.user, region.ami.secret,
                         record=FIXTURES / f"{name}.jsonl" if RECORD else None)
+    # Each scenario's journal starts empty: so does the PBX's ledger (the calls of earlier
+    # scenarios would be imported as calls the service never saw, which they are not here).
+    await asyncio.to_thread(pbxs.hotline.cli, "database deltree hotline/ledger")
     world = pbx.AmiClient(pbxs.world_ami, "world", "world")
     await world.connect()
     for phone in PHONES:
