@@ -123,11 +123,21 @@ def user_add(
                 organization_code=org_code,
                 level=level,
                 interface=interface,
+                phones=_org_phones(settings, org_code),
             )
             return created.id
 
     user_id = run_async(go())
     click.echo(f"Пользователь {login} создан (id {user_id}).")
+
+
+def _org_phones(settings: Any, code: str) -> frozenset[str]:
+    """The organization's phones from the configuration (none for an unknown code: the
+    journal then refuses the organization itself)."""
+    try:
+        return settings.organization(code).interfaces
+    except KeyError:
+        return frozenset()
 
 
 def _change_account(settings: Any, login: str, change: Any) -> int:

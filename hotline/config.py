@@ -224,6 +224,12 @@ class Organization(_Strict):
     # task for an operator ("operator"), after each card is done.
     survey: Literal["off", "ivr", "operator"] = "off"
 
+    @property
+    def interfaces(self) -> frozenset[str]:
+        """The organization's phones as the PBX names them ("PJSIP/op101"): the only
+        interfaces its accounts may be bound to (a pop goes to whoever sits at the phone)."""
+        return frozenset(f"PJSIP/{p}" for p in (*self.level1_phones, *self.level2_phones))
+
     @field_validator("level1_phones", "level2_phones")
     @classmethod
     def _phone_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -307,6 +313,17 @@ class Settings(_Strict):
             if org.code == code:
                 return org
         raise KeyError(code)
+
+    def organization_of_phone(self, interface: str | None) -> str | None:
+        """The code of the organization whose phone `interface` is ("PJSIP/op101",
+        compared caselessly as Asterisk does), or None for a phone of none."""
+        if not interface:
+            return None
+        wanted = interface.lower()
+        for org in self.organizations:
+            if any(i.lower() == wanted for i in org.interfaces):
+                return org.code
+        return None
 
     def line(self, number: str) -> Line:
         for line in self.lines:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -45,8 +46,13 @@ async def add_user(
     organization_code: str,
     level: int | None = None,
     interface: str | None = None,
+    phones: Collection[str] | None = None,
 ) -> User:
-    """Create a user; refuses bad logins, weak passwords, duplicates and wrong levels."""
+    """Create a user; refuses bad logins, weak passwords, duplicates and wrong levels.
+
+    `phones` are the organization's own phones (its `level1_phones`/`level2_phones` in the
+    service configuration, as "PJSIP/op101"): when given, the interface must be one of them,
+    since whoever is bound to a phone gets the pops and the calls that ring at it."""
     if not LOGIN_RE.match(login):
         raise InvalidInput(
             "Логин: строчные латинские буквы, цифры, точка, дефис или подчёркивание (2-64)",
@@ -64,6 +70,8 @@ async def add_user(
             field="interface",
         )
     org = await organization_by_code(session, organization_code)
+    if interface is not None and phones is not None:
+        check_phone(interface, phones, organization_code)
     if await session.scalar(select(User.id).where(User.login == login)) is not None:
         raise Conflict(f"Пользователь «{login}» уже есть", field="login")
     if interface and await session.scalar(select(User.id).where(User.interface == interface)):
@@ -83,6 +91,17 @@ async def add_user(
     session.add(user)
     await session.flush()
     return user
+
+
+def check_phone(interface: str, phones: Collection[str], organization_code: str) -> None:
+    """Refuse a phone that is not one of the organization's own (compared caselessly)."""
+    if interface.lower() not in {p.lower() for p in phones}:
+        own = ", ".join(sorted(phones)) or "нет телефонов"
+        raise InvalidInput(
+            f"Телефон {interface} не принадлежит организации «{organization_code}» "
+            f"(её телефоны: {own})",
+            field="interface",
+        )
 
 
 def can_manage_users(actor: Actor) -> bool:

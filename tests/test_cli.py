@@ -29,12 +29,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
-def test_upgrade_then_add_users(database_url: str) -> None:
-    env = {"HOTLINE_DATABASE_URL": database_url}
+def _config_with_phone(tmp_path: Path, org_phones: str, phone: str) -> Path:
+    """config/hotline.toml with one more phone in an organization's `level1_phones`."""
+    text = (REPO / "config" / "hotline.toml").read_text(encoding="utf-8")
+    assert org_phones in text
+    path = tmp_path / "hotline.toml"
+    path.write_text(text.replace(org_phones, org_phones[:-1] + f', "{phone}"]'), encoding="utf-8")
+    return path
+
+
+def test_upgrade_then_add_users(database_url: str, tmp_path: Path) -> None:
+    login = f"op{os.getpid()}{len(database_url)}"
+    config = _config_with_phone(tmp_path, 'level1_phones = ["op1100", "op1101"]', login)
+    env = {"HOTLINE_DATABASE_URL": database_url, "HOTLINE_CONFIG": str(config)}
     done = hotline("db", "upgrade", env=env)
     assert done.returncode == 0, done.stderr
     assert "База данных обновлена" in done.stdout
-    login = f"op{os.getpid()}{len(database_url)}"
     added = hotline("user", "add", "--login", login, "--org", "sogaz", "--role", "operator",
                     "--level", "1", "--interface", f"PJSIP/{login}", stdin="very-secret\n", env=env)
     assert added.returncode == 0, added.stderr
@@ -68,6 +78,13 @@ def test_upgrade_then_add_users(database_url: str) -> None:
          "Оператору нужен уровень 1, 2 или 3"),
         (("user", "add", "--login", "x3", "--org", "tfoms", "--role", "admin"), "",
          "пароль не передан"),
+        # op102 is a fund phone (level1_phones of tfoms): an insurer's user may not sit at it.
+        (("user", "add", "--login", "x4", "--org", "sogaz", "--role", "operator", "--level", "1",
+          "--interface", "PJSIP/op102"), "long-password\n",
+         "Телефон PJSIP/op102 не принадлежит организации «sogaz»"),
+        (("user", "add", "--login", "x5", "--org", "tfoms", "--role", "operator", "--level", "1",
+          "--interface", "PJSIP/op999"), "long-password\n",
+         "Телефон PJSIP/op999 не принадлежит организации «tfoms»"),
     ],
 )
 def test_wrong_input_is_one_line_and_nonzero(tmp_path: Path, args, stdin, message) -> None:

@@ -37,6 +37,7 @@ from hotline.web.live import AgentState
 from journal import audit
 from journal.calls import get_call_for
 from journal.db import unit_of_work
+from journal.errors import Forbidden
 from journal.models import Organization, User
 
 log = structlog.get_logger(__name__)
@@ -80,6 +81,10 @@ async def _operator(request: web.Request) -> Operator:
     config = next((o for o in request.app[SETTINGS].organizations if o.code == org.code), None)
     if config is None:
         raise ApiError(409, "no_queues", f"У организации «{org.code}» нет очередей в конфигурации")
+    if user.interface.lower() not in {i.lower() for i in config.interfaces}:
+        # Pausing or transferring at another organization's phone: refused and audited.
+        raise Forbidden(f"Телефон {user.interface} не принадлежит вашей организации",
+                        interface=user.interface)
     return Operator(user.id, user.login, user.full_name, user.level, user.interface, config)
 
 

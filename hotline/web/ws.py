@@ -20,14 +20,17 @@ from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import WSMsgType, web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.web.auth import WEB_SESSION
 from hotline.web.common import actor_of
 from hotline.web.errors import ApiError
 from hotline.web.hub import CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, Hub, Subscriber
-from hotline.web.keys import HUB, SESSIONS
+from hotline.web.keys import HUB, SESSIONS, SETTINGS
 from hotline.web.sessions import SessionStore
-from journal.models import User
+from journal import audit
+from journal.db import unit_of_work
+from journal.models import Organization, User
 
 log = structlog.get_logger(__name__)
 
@@ -54,14 +57,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, actor.user_id)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "Войдите в систему")
+        if user is None:
+            raise ApiError(401, "unauthenticated", "Войдите в систему")
+        interface = await own_phone(request, db, user)
     session = request[WEB_SESSION]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=64 * 1024)
     await ws.prepare(request)
     subscriber = Subscriber(
         user_id=user.id, login=user.login, role=user.role,
-        organization_id=user.organization_id, interface=user.interface,
+        organization_id=user.organization_id, interface=interface,
         session_token=session.token,
     )
     hub = request.app[HUB]
@@ -79,6 +83,26 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             await ws.close()
         log.info("live subscriber left", user_id=user.id)
     return ws
+
+
+async def own_phone(request: web.Request, db: AsyncSession, user: User) -> str | None:
+    """The user's phone if it is one of their organization's own (config `level1_phones`/
+    `level2_phones`), else None: pops, call states and agent states of a phone go only to
+    its organization's staff. A foreign phone is refused on the audit log as `denied`."""
+    if not user.interface:
+        return None
+    org = await db.get(Organization, user.organization_id)
+    owner = request.app[SETTINGS].organization_of_phone(user.interface)
+    if org is not None and owner == org.code:
+        return user.interface
+    log.warning("phone of another organization refused", user_id=user.id,
+                interface=user.interface, owner=owner)
+    async with unit_of_work(request.app[SESSIONS]) as audit_db:
+        await audit.record(audit_db, actor_of(request), audit.AuditAction.DENIED, "phone", None, {
+            "interface": user.interface, "owner": owner, "path": request.path[:200],
+            "code": "foreign_phone",
+        })
+    return None
 
 
 def _is_ping(text: str) -> bool:

@@ -48,7 +48,7 @@ async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
 @pytest.fixture
 async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
     """The whole service on PostgreSQL with the fund's line in operator mode, and its users."""
-    app = create_app(service_settings(settings, sim, pg_url, tmp_path))
+    app = create_app(_with_op150(service_settings(settings, sim, pg_url, tmp_path)))
     async with running(app) as client:
         sim.set_mode(FUND_LINE, "operator")  # whatever the hour: an operator answers
         async with unit_of_work(app[SESSIONS]) as session:
@@ -58,11 +58,23 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
                 ("op201", "tfoms", "operator", 2, "PJSIP/op201"),
                 ("op150", "tfoms", "operator", 1, "PJSIP/op150"),
                 ("sogaz-op", "sogaz", "operator", 1, "PJSIP/op1100"),
+                # An account made before phones were checked: a fund phone, an insurer's user.
+                ("intruder", "sogaz", "operator", 1, "PJSIP/op102"),
             ):
                 await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
                                role=role, organization_code=org, level=level,
                                interface=interface)
         yield client
+
+
+def _with_op150(settings: Settings) -> Settings:
+    """The fund gets a phone that is in no queue of the PBX (a dynamic member to be)."""
+    orgs = tuple(
+        org.model_copy(update={"level1_phones": (*org.level1_phones, "op150")})
+        if org.code == "tfoms" else org
+        for org in settings.organizations
+    )
+    return settings.model_copy(update={"organizations": orgs})
 
 
 class Browser:
@@ -156,7 +168,8 @@ class Browser:
 @pytest.fixture
 async def browsers(client: TestClient) -> AsyncIterator[dict[str, Browser]]:
     """A separate browser (cookie jar) per user of the `client` fixture."""
-    opened = {login: Browser(client) for login in ("admin", "op101", "op201", "op150", "sogaz-op")}
+    opened = {login: Browser(client)
+              for login in ("admin", "op101", "op201", "op150", "sogaz-op", "intruder")}
     try:
         yield opened
     finally:
@@ -221,6 +234,25 @@ async def test_ringing_phone_pops_its_card_to_that_operator_only(client, sim, br
 
     with pytest.raises(TimeoutError):
         await sogaz.next_of("screen_pop", timeout=0.3)
+
+
+async def test_a_phone_of_another_organization_gets_its_user_nothing(client, sim, browsers) -> None:
+    """An insurer's account bound to a fund phone (op102) gets no pop, no call state and no
+    agent state of that phone, and cannot pause it; both refusals are audited `denied`."""
+    [intruder] = await _live(browsers, "intruder")
+    sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op102",
+                   auto_answer=False, timing=LONG_TALK)
+    with pytest.raises(TimeoutError):
+        await intruder.next_of("screen_pop", timeout=1.5)
+    refused = await intruder.post("/api/v1/agent/pause", {"reason": "обед"}, expect=403)
+    assert refused["error"]["code"] == "forbidden"
+    assert not any(m.paused for q in sim.pbx.state.queues.values()
+                   for m in [q.member("PJSIP/op102")] if m is not None)
+    async with client.server.app[SESSIONS]() as session:
+        denied = (await session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "denied", AuditEntry.login == "intruder"))).all()
+    kinds = {(e.object_type, (e.details or {}).get("code")) for e in denied}
+    assert ("phone", "foreign_phone") in kinds and ("api", "forbidden") in kinds
 
 
 async def test_a_second_call_from_the_same_phone_shows_the_earlier_card(client, sim, browsers) -> None:
