@@ -23,11 +23,27 @@ MAX_JSON_DEPTH = 16
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; 400 for malformed JSON, anything but an object, or nesting
-    deeper than any endpoint needs; 422 for a NUL character in any text."""
+    """The request's JSON object; 415 for a body not sent as application/json; 400 for
+    malformed JSON, anything but an object, or nesting deeper than any endpoint needs; 422
+    for a NUL character in any text."""
     raw = await request.read()  # 413 past client_max_size
     if not raw:
         return {}
+    if not is_json_type(request.content_type):
+        # A foreign page's form can post text/plain (or urlencoded) with no preflight; only
+        # a script of this very site can send application/json (login CSRF).
+        raise ApiError(415, "unsupported_media_type",
+                       "Тело запроса должно быть JSON (Content-Type: application/json)")
+    return _parse(raw)
+
+
+def is_json_type(content_type: str) -> bool:
+    """application/json, or a JSON-based type such as application/merge-patch+json."""
+    kind = content_type.lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -176,8 +176,17 @@ def home_of(user: PageUser) -> str:
 
 
 def _safe_next(value: str | None) -> str | None:
-    """Only a path on this site: never `//evil.example` or `https://...` (open redirect)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path on this site: never `//evil.example` or `https://...` (open redirect).
+
+    Browsers drop tabs, CR and LF from a URL and read a backslash as a slash, so `/\t/evil`
+    and `/\\evil` are `//evil` to them: any control character or backslash is refused, and
+    what is left must parse as a bare path (no scheme, no host)."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return None
     return value
 
