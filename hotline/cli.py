@@ -87,9 +87,10 @@ def _read_password() -> str:
 @click.option("--org", "org_code", required=True, help="Код организации из конфигурации.")
 @click.option(
     "--role",
-    type=click.Choice(["operator", "admin", "sysadmin"]),
+    type=click.Choice(["operator", "supervisor", "admin", "sysadmin"]),
     required=True,
-    help="Роль.",
+    help="Роль: оператор, руководитель операторов организации, администратор "
+         "контакт-центра (только фонд), системный администратор.",
 )
 @click.option("--level", type=click.IntRange(1, 3), help="Уровень оператора: 1, 2 или 3.")
 @click.option("--interface", help="Телефон оператора в АТС, например PJSIP/op101.")
@@ -106,6 +107,7 @@ def user_add(
     full_name: str | None,
 ) -> None:
     """Добавить пользователя. Пароль — из запроса или со стандартного входа."""
+    from journal.actors import Actor
     from journal.db import unit_of_work
     from journal.users import add_user
 
@@ -124,6 +126,7 @@ def user_add(
                 level=level,
                 interface=interface,
                 phones=_org_phones(settings, org_code),
+                actor=Actor.system("cli"),
             )
             return created.id
 

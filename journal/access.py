@@ -1,10 +1,13 @@
 """Who may see and change which card: the one query layer every reader of cards goes through.
 
-- The administrator of the contact center sees, changes and closes every card.
+- The administrator of the contact center (the fund's) sees, changes and closes every card.
 - The telephony integration (`Actor.system()`) sees every card: it creates and links them.
-- An organization's staff see and change only the cards under consideration in their own
-  organization (`Card.organization_id`); a forwarded card changes hands with it.
-- The system administrator manages users and dictionaries and sees no card contents.
+- An organization's staff (operators, and its supervisor, the head of its operators) see and
+  change only the cards under consideration in their own organization
+  (`Card.organization_id`); a forwarded card changes hands with it. The supervisor also reads
+  the evaluation sheets of the organization's operators.
+- The system administrator manages accounts and dictionaries and sees no personal data: no
+  card contents, no calls (caller numbers and names), no recordings.
 
 Another organization's card is reported as not found, never as forbidden: its existence is
 not disclosed. Listing cards shows personal data, so every list is written to the audit log
@@ -29,6 +32,8 @@ from journal.errors import Forbidden, InvalidInput, NotFound
 from journal.models import AnswerScript, Call, Card, Evaluation, Role, User
 
 MAX_PER_PAGE = 200
+# An organization's own people: they read the cards of their organization only.
+ORG_STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 MIN_PHONE_DIGITS = 4
 
 
@@ -41,7 +46,7 @@ def reads_cards(actor: Actor) -> bool:
     """Whether the actor's role may see card contents at all."""
     if actor.is_admin or actor.is_system:
         return True
-    return actor.role == Role.OPERATOR and actor.organization_id is not None
+    return actor.role in ORG_STAFF and actor.organization_id is not None
 
 
 def sees_every_card(actor: Actor) -> bool:
@@ -68,8 +73,9 @@ def may_correct_cards(actor: Actor) -> bool:
 
 
 def can_evaluate(actor: Actor) -> bool:
-    """Only the administrator of the contact center fills operators' evaluation sheets."""
-    return actor.is_admin
+    """The administrator of the contact center fills operators' evaluation sheets, and an
+    organization's supervisor those of its own calls (the call must be visible to them)."""
+    return actor.is_admin or (actor.role == Role.SUPERVISOR and actor.organization_id is not None)
 
 
 def can_edit_scripts(actor: Actor) -> bool:
@@ -78,23 +84,27 @@ def can_edit_scripts(actor: Actor) -> bool:
 
 
 def visible_evaluations(actor: Actor) -> Select[tuple[Evaluation]]:
-    """The evaluation sheets the actor may read: the administrator every sheet, an operator
-    only the sheets about them, anyone else none."""
+    """The evaluation sheets the actor may read: the administrator every sheet, a supervisor
+    the sheets about their organization's operators, an operator only the sheets about them,
+    anyone else none."""
     stmt = select(Evaluation)
     if actor.is_admin:
         return stmt
+    if actor.role == Role.SUPERVISOR and actor.organization_id is not None:
+        own = select(User.id).where(User.organization_id == actor.organization_id)
+        return stmt.where(Evaluation.operator_id.in_(own))
     if actor.role == Role.OPERATOR and actor.user_id is not None:
         return stmt.where(Evaluation.operator_id == actor.user_id)
     return stmt.where(false())
 
 
 def visible_scripts(actor: Actor) -> Select[tuple[AnswerScript]]:
-    """Answer scripts the actor reads: the administrator every one (inactive too), an operator
-    the active common scripts and those of their own organization."""
+    """Answer scripts the actor reads: the administrator every one (inactive too), an
+    organization's staff the active common scripts and those of their own organization."""
     stmt = select(AnswerScript)
     if actor.is_admin or actor.is_system:
         return stmt
-    if actor.role != Role.OPERATOR or actor.organization_id is None:
+    if actor.role not in ORG_STAFF or actor.organization_id is None:
         return stmt.where(false())
     return stmt.where(
         AnswerScript.active.is_(True),
@@ -105,7 +115,8 @@ def visible_scripts(actor: Actor) -> Select[tuple[AnswerScript]]:
 
 def visible_staff(actor: Actor) -> Select[tuple[User]]:
     """Users whose names and phones the actor may list: everyone for the administrator and
-    the system administrator, one's own organization's colleagues otherwise."""
+    the system administrator, one's own organization's colleagues otherwise (a supervisor
+    manages exactly these)."""
     stmt = select(User)
     if actor.is_admin or actor.is_system or actor.role == Role.SYSADMIN:
         return stmt

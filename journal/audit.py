@@ -60,6 +60,8 @@ class AuditAction(StrEnum):
     EVALUATE = "evaluate"  # an operator's evaluation sheet on a call stored
     SCRIPT_CREATE = "script_create"  # an answer script added
     SCRIPT_UPDATE = "script_update"  # an answer script changed (or withdrawn)
+    USER_CREATE = "user_create"  # an account created (on the web or the command line)
+    USER_CHANGE = "user_change"  # an account's role, level, phone or name changed
     USER_DISABLE = "user_disable"  # an account disabled, its sessions ended
     USER_ENABLE = "user_enable"  # a disabled account allowed to sign in again
     USER_PASSWORD = "user_password"  # a password set by the administrator, sessions ended

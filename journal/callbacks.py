@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal import audit
-from journal.access import visible_cards
+from journal.access import reads_cards, visible_cards
 from journal.actors import Actor
-from journal.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from journal.models import AuditEntry, Call, CallbackStatus, CallbackTask, Card, Line, Role, User
 
 MAX_CALLBACKS = 500
@@ -38,8 +38,11 @@ async def list_callbacks(
     """Visible callback tasks, soonest due first; `status=None` means every status.
 
     `assigned_user_id` narrows the list to one operator's tasks ("мои обратные звонки"); it
-    can only narrow what the actor sees, never widen it.
+    can only narrow what the actor sees, never widen it. A role that reads no personal data
+    (the citizen's phone and name) is refused (403).
     """
+    if not reads_cards(actor):
+        raise Forbidden("Вашей роли не доступны обратные звонки: в них персональные данные")
     if status is not None and status not in set(CallbackStatus):
         raise InvalidInput(f"Неизвестный статус обратного звонка «{status}»", field="status")
     if not 1 <= limit <= MAX_CALLBACKS:

@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal.access import MIN_PHONE_DIGITS, reads_cards, visible_cards
 from journal.actors import Actor
-from journal.errors import NotFound
+from journal.errors import Forbidden, NotFound
 from journal.models import Call, CallEvent, CallTransfer, Card, Recording
 
 
@@ -31,12 +31,19 @@ class CallView:
 
 
 def visible_calls(actor: Actor) -> Select[tuple[Call]]:
+    """Calls carry the caller's number and name (personal data): the roles that read cards
+    see the calls of the same organizations, the system administrator none."""
     stmt = select(Call)
     if actor.is_admin or actor.is_system:
         return stmt
-    if actor.organization_id is None:
-        return stmt.where(Call.id.is_(None))
+    if not reads_cards(actor):
+        return stmt.where(false())
     return stmt.where(Call.organization_id == actor.organization_id)
+
+
+def _deny_role(actor: Actor) -> None:
+    if not reads_cards(actor):
+        raise Forbidden("Вашей роли не доступны звонки: в них персональные данные граждан")
 
 
 async def list_calls(
@@ -51,7 +58,8 @@ async def list_calls(
     card_id: int | None = None,
 ) -> list[CallView]:
     """Calls newest first, filtered by start time, the citizen's number (digits match) and
-    the card they belong to."""
+    the card they belong to. A role that reads no personal data is refused (403)."""
+    _deny_role(actor)
     stmt = visible_calls(actor)
     if card_id is not None:
         stmt = stmt.where(Call.card_id == card_id)
@@ -112,6 +120,7 @@ async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
 
 async def get_call_for(session: AsyncSession, actor: Actor, call_id: int) -> CallView:
     """One visible call with what belongs to it; another organization's call is not found."""
+    _deny_role(actor)
     call = await session.scalar(visible_calls(actor).where(Call.id == call_id))
     if call is None:
         raise NotFound("Звонок не найден", call_id=call_id)

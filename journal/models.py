@@ -53,8 +53,9 @@ class OrgKind(StrEnum):
 
 class Role(StrEnum):
     OPERATOR = "operator"  # ОП1/ОП2 of the fund, СП1-СП3 of an insurer
-    ADMIN = "admin"  # administrator of the contact center: sees and closes everything
-    SYSADMIN = "sysadmin"  # users, dictionaries, calendar; not card contents
+    ADMIN = "admin"  # administrator of the contact center (the fund): sees and closes everything
+    SUPERVISOR = "supervisor"  # head of one organization's operators: its cards, calls, accounts
+    SYSADMIN = "sysadmin"  # users, dictionaries, calendar; no personal data (cards, calls)
 
 
 class CardStatus(StrEnum):

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,7 +17,7 @@ from journal import audit
 from journal.access import visible_staff
 from journal.actors import Actor
 from journal.errors import Conflict, Forbidden, InvalidInput, NotFound
-from journal.models import Role, User, WebSessionRow
+from journal.models import Organization, Role, User, WebSessionRow
 from journal.organizations import organization_by_code
 
 _hasher = PasswordHasher()
@@ -47,12 +48,16 @@ async def add_user(
     level: int | None = None,
     interface: str | None = None,
     phones: Collection[str] | None = None,
+    actor: Actor | None = None,
 ) -> User:
     """Create a user; refuses bad logins, weak passwords, duplicates and wrong levels.
 
     `phones` are the organization's own phones (its `level1_phones`/`level2_phones` in the
     service configuration, as "PJSIP/op101"): when given, the interface must be one of them,
-    since whoever is bound to a phone gets the pops and the calls that ring at it."""
+    since whoever is bound to a phone gets the pops and the calls that ring at it.
+
+    With an `actor` (the web console, the command line) the account must be one that actor
+    may give (`may_give`); the creation is then audited."""
     if not LOGIN_RE.match(login):
         raise InvalidInput(
             "Логин: строчные латинские буквы, цифры, точка, дефис или подчёркивание (2-64)",
@@ -70,6 +75,9 @@ async def add_user(
             field="interface",
         )
     org = await organization_by_code(session, organization_code)
+    _check_role_in(role, org)
+    if actor is not None and not may_give(actor, role, org.id):
+        raise Forbidden(_NOT_YOURS_TO_GIVE)
     if interface is not None and phones is not None:
         check_phone(interface, phones, organization_code)
     if await session.scalar(select(User.id).where(User.login == login)) is not None:
@@ -90,7 +98,21 @@ async def add_user(
     )
     session.add(user)
     await session.flush()
+    if actor is not None:
+        await audit.record(session, actor, audit.AuditAction.USER_CREATE, "user", user.id, {
+            "login": login, "role": role, "level": level, "organization": org.code,
+            "interface": interface})
     return user
+
+
+def _check_role_in(role: str, org: Organization) -> None:
+    """The contact center's administrator is the fund's: an insurer has none."""
+    if role == Role.ADMIN and org.kind != "fund":
+        raise InvalidInput(
+            "Администратор контакт-центра бывает только у фонда (ТФОМС); руководителю "
+            "операторов страховой компании дайте роль «supervisor»",
+            field="role",
+        )
 
 
 def check_phone(interface: str, phones: Collection[str], organization_code: str) -> None:
@@ -104,9 +126,52 @@ def check_phone(interface: str, phones: Collection[str], organization_code: str)
         )
 
 
+_NOT_YOURS_TO_GIVE = ("Такую учётную запись вы создать или изменить не можете: нельзя дать "
+                      "кому-либо больше прав, чем у вас")
+ALL_ROLES = frozenset(Role)
+
+
 def can_manage_users(actor: Actor) -> bool:
-    """Accounts are the administrators' (and the server's command line), not the operators'."""
-    return actor.is_admin or actor.is_system or actor.role == Role.SYSADMIN
+    """Accounts are run by the administrator, the system administrator, each organization's
+    supervisor (its own staff) and the server's command line; operators run none."""
+    return actor.is_admin or actor.is_system or actor.role in (Role.SYSADMIN, Role.SUPERVISOR)
+
+
+def roles_to_give(actor: Actor) -> frozenset[str]:
+    """The roles the actor may create or set a password for: never more than it has.
+
+    The system administrator reads no personal data, so it may give only its own role: an
+    account it made or whose password it set could be used to read cards."""
+    if actor.is_admin or actor.is_system:
+        return ALL_ROLES
+    if actor.role == Role.SUPERVISOR:
+        return frozenset({Role.OPERATOR, Role.SUPERVISOR})
+    if actor.role == Role.SYSADMIN:
+        return frozenset({Role.SYSADMIN})
+    return frozenset()
+
+
+def may_give(actor: Actor, role: str, organization_id: int | None) -> bool:
+    """Whether the actor may create an account of `role` in that organization, set its
+    password or move an account into that role (a supervisor: in their organization only)."""
+    if role not in roles_to_give(actor):
+        return False
+    return actor.role != Role.SUPERVISOR or organization_id == actor.organization_id
+
+
+def may_run(actor: Actor, user: User) -> bool:
+    """Whether the actor may disable or enable the account or change its level or phone
+    (none of which gives the actor anything): the administrator any, the system
+    administrator any but the contact center's administrators, a supervisor the operators
+    and supervisors of their organization."""
+    if actor.is_admin or actor.is_system:
+        return True
+    if actor.role == Role.SYSADMIN:
+        return user.role != Role.ADMIN
+    if actor.role == Role.SUPERVISOR:
+        return (user.organization_id == actor.organization_id
+                and user.role in (Role.OPERATOR, Role.SUPERVISOR))
+    return False
 
 
 def _deny_manager(actor: Actor) -> None:
@@ -120,12 +185,13 @@ async def account(
     """One account by id (the console) or login (the command line), for someone who may
     manage accounts: anyone else is refused (403) before anything is looked up."""
     _deny_manager(actor)
+    visible = visible_staff(actor)
     if user_id is not None:
-        user = await session.get(User, user_id)
-        if user is None:
+        user = await session.scalar(visible.where(User.id == user_id))
+        if user is None:  # another organization's account is not disclosed to a supervisor
             raise NotFound("Пользователь не найден", user_id=user_id)
         return user
-    user = await session.scalar(select(User).where(User.login == login))
+    user = await session.scalar(visible.where(User.login == login))
     if user is None:
         raise NotFound(f"Пользователь «{login}» не найден", field="login")
     return user
@@ -141,6 +207,9 @@ async def set_password(session: AsyncSession, user: User, password: str, actor: 
     sessions were ended. The old password and every session stop working at once, the
     lock-out after wrong passwords is lifted. Audited, without the password."""
     _deny_manager(actor)
+    if not may_give(actor, user.role, user.organization_id):
+        # Whoever sets a password can sign in as that account.
+        raise Forbidden(_NOT_YOURS_TO_GIVE, user_id=user.id)
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"Пароль должен быть не короче {MIN_PASSWORD} символов", field="password")
     ended = await _end_sessions(session, user)
@@ -161,6 +230,8 @@ async def set_active(session: AsyncSession, user: User, active: bool, actor: Act
     who leaves loses access to personal data that moment (152-ФЗ). Audited both ways.
     """
     _deny_manager(actor)
+    if not may_run(actor, user):
+        raise Forbidden("Этой учётной записью вы управлять не можете", user_id=user.id)
     if not active and user.id == actor.user_id:
         raise Conflict("Свою учётную запись отключить нельзя", field="login")
     ended = await _end_sessions(session, user) if not active else 0
@@ -170,6 +241,70 @@ async def set_active(session: AsyncSession, user: User, active: bool, actor: Act
                        {"login": user.login, "sessions_ended": ended})
     await session.flush()
     return ended
+
+
+UNSET: Any = object()
+
+
+async def change_user(
+    session: AsyncSession,
+    user: User,
+    actor: Actor,
+    *,
+    role: str | None = None,
+    level: int | None | Any = UNSET,
+    interface: str | None | Any = UNSET,
+    full_name: str | None = None,
+    phones: Collection[str] | None = None,
+) -> dict[str, list[Any]]:
+    """Change an account's role, level, phone or name; what changed (old, new). A new role
+    must be one the actor may give (and the old one too: a supervisor cannot demote the
+    administrator); level, phone and name need `may_run`. Nobody changes their own role.
+    The phone must be one of the organization's `phones` when given. Audited."""
+    _deny_manager(actor)
+    if not may_run(actor, user):
+        raise Forbidden("Этой учётной записью вы управлять не можете", user_id=user.id)
+    org = await session.get(Organization, user.organization_id)
+    diff: dict[str, list[Any]] = {}
+    if role is not None and role != user.role:
+        if role not in set(Role):
+            raise InvalidInput(f"Неизвестная роль «{role}»", field="role")
+        if user.id == actor.user_id:
+            raise Conflict("Свою роль изменить нельзя", field="role")
+        if not (may_give(actor, role, user.organization_id)
+                and may_give(actor, user.role, user.organization_id)):
+            raise Forbidden(_NOT_YOURS_TO_GIVE, user_id=user.id)
+        _check_role_in(role, org)
+        diff["role"] = [user.role, role]
+    new_role = role or user.role
+    new_level = user.level if level is UNSET else level
+    if new_role == Role.OPERATOR and new_level not in (1, 2, 3):
+        raise InvalidInput("Оператору нужен уровень 1, 2 или 3", field="level")
+    if new_level != user.level:
+        diff["level"] = [user.level, new_level]
+    if interface is not UNSET and interface != user.interface:
+        if interface is not None:
+            if not isinstance(interface, str) or not INTERFACE_RE.match(interface):
+                raise InvalidInput(f"Телефон «{interface}» не похож на интерфейс АТС "
+                                   f"(например, PJSIP/op101)", field="interface")
+            if phones is not None:
+                check_phone(interface, phones, org.code)
+            taken = await session.scalar(
+                select(User.id).where(User.interface == interface, User.id != user.id))
+            if taken is not None:
+                raise Conflict(f"Телефон {interface} уже закреплён за другим пользователем",
+                               field="interface")
+        diff["interface"] = [user.interface, interface]
+    if full_name is not None and full_name.strip() and full_name.strip() != user.full_name:
+        diff["full_name"] = [user.full_name, full_name.strip()[:200]]
+    if not diff:
+        return diff
+    for name, (_old, new) in diff.items():
+        setattr(user, name, new)
+    await audit.record(session, actor, audit.AuditAction.USER_CHANGE, "user", user.id,
+                       {"login": user.login, "changes": diff})
+    await session.flush()
+    return diff
 
 
 async def list_staff(session: AsyncSession, actor: Actor) -> list[User]:

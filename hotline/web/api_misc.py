@@ -21,7 +21,7 @@ from journal.callbacks import (
     callback_queue, dialling_now, get_callback_for, list_callbacks, note_attempt, take, zones_of,
 )
 from journal.db import unit_of_work
-from journal.errors import InvalidInput
+from journal.errors import Forbidden, InvalidInput
 from journal.models import Call, CallbackTask, Card, Organization, User
 
 
@@ -152,7 +152,7 @@ async def dial(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         task = await get_callback_for(db, actor, path_id(request), lock=True)
-        interface = await _interface(db, actor.user_id)
+        interface = await _interface(db, request, actor.user_id)
         line = await _line_for(db, request, task)
         await note_attempt(db, actor, task)
     announce(request.app, [task.organization_id])  # the others' «Позвонить» goes at once
@@ -165,10 +165,15 @@ async def dial(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "callback_id": task.id}, status=202)
 
 
-async def _interface(db: Any, user_id: int | None) -> str:
+async def _interface(db: Any, request: web.Request, user_id: int | None) -> str:
     user = await db.get(User, user_id) if user_id is not None else None
     if user is None or not user.interface:
         raise InvalidInput("За вами не закреплён телефон: обратный звонок невозможен", field="interface")
+    org = await db.get(Organization, user.organization_id)
+    if org is None or request.app[SETTINGS].organization_of_phone(user.interface) != org.code:
+        # Another organization's phone would ring with this citizen's callback.
+        raise Forbidden(f"Телефон {user.interface} не принадлежит вашей организации",
+                        interface=user.interface)
     return user.interface
 
 

@@ -6,7 +6,7 @@ oversized body) and unexpected exceptions are translated here, once, at the edge
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from aiohttp import web
@@ -48,10 +48,14 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_response(status: int, code: str, message: str, **details: object) -> web.Response:
+def error_response(status: int, code: str, message: str,
+                   details: Mapping[str, object] | None = None) -> web.Response:
+    """The error body. `details` is a mapping, never keyword arguments: a refusal's details
+    may well be named `status`, `code` or `message` (a card's status, an organization's code)."""
     body: dict[str, object] = {"code": code, "message": message}
-    if details:
-        body["details"] = {k: v for k, v in details.items() if _plain(v)}
+    plain = {str(k): v for k, v in (details or {}).items() if _plain(v)}
+    if plain:
+        body["details"] = plain
     return web.json_response({"error": body}, status=status)
 
 
@@ -86,9 +90,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, **exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
     except JournalError as exc:
-        return error_response(journal_status(exc), exc.code, exc.message, **exc.details)
+        return error_response(journal_status(exc), exc.code, exc.message, exc.details)
     except PbxActionFailed as exc:
         log.warning("pbx action failed", path=request.path, detail=exc.detail)
         return error_response(502, "pbx_refused", exc.message)

@@ -49,16 +49,20 @@ async def denied_audit_middleware(request: web.Request, handler: Handler) -> web
         if actor is not None and (isinstance(exc, Forbidden) or _object_of(exc) is not None):
             await _record_denied(request, exc)
         raise
+    except ApiError as exc:  # the web layer's own refusals for the role (e.g. not_an_operator)
+        if exc.status == 403 and request.get(ACTOR) is not None:
+            await _record_denied(request, exc)
+        raise
 
 
-def _object_of(exc: NotFound | Forbidden) -> tuple[str, object] | None:
+def _object_of(exc: NotFound | Forbidden | ApiError) -> tuple[str, object] | None:
     for detail, object_type in OBJECT_DETAILS.items():
         if detail in exc.details:
             return object_type, exc.details[detail]
     return None
 
 
-async def _record_denied(request: web.Request, exc: NotFound | Forbidden) -> None:
+async def _record_denied(request: web.Request, exc: NotFound | Forbidden | ApiError) -> None:
     """In its own transaction: the view's was rolled back with the refusal."""
     object_type, object_id = _object_of(exc) or ("api", None)
     try:

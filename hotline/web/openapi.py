@@ -60,6 +60,9 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/calls/{id}/evaluations"): "Лист оценки оператора по звонку (администратор)",
     ("GET", "/api/v1/evaluations"): "Листы оценки: operator_id, call_id; критерии оценки",
     ("GET", "/api/v1/staff"): "Сотрудники: имена, роли, уровни, телефоны (в пределах доступа)",
+    ("POST", "/api/v1/staff"): "Создать учётную запись {login, password, full_name, role, "
+                               "organization, level, interface} в пределах своих прав",
+    ("PATCH", "/api/v1/staff/{id}"): "Изменить роль, уровень, телефон или ФИО учётной записи",
     ("POST", "/api/v1/staff/{id}/disable"): "Отключить учётную запись: вход запрещён, все её "
                                             "сеансы завершаются сразу (администратор)",
     ("POST", "/api/v1/staff/{id}/enable"): "Снова разрешить вход учётной записи (администратор)",

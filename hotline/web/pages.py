@@ -20,9 +20,16 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+import structlog
+
 from hotline.web.auth import COOKIE
 from hotline.web.keys import SESSIONS, SETTINGS, WEB_SESSIONS
+from journal import audit
+from journal.actors import Actor
+from journal.db import unit_of_work
 from journal.models import Organization, Role, User
+
+log = structlog.get_logger(__name__)
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -30,6 +37,11 @@ TEMPLATES_DIR = HERE / "templates"
 PageHandler = Callable[[web.Request, "PageUser"], Awaitable[web.StreamResponse]]
 OPERATOR = frozenset({Role.OPERATOR.value})
 ADMIN = frozenset({Role.ADMIN.value})
+# The journal's console: the contact center's administrator and each organization's head of
+# operators (the journal's access layer shows the latter their own organization only).
+SUPERVISING = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value})
+# Who runs accounts (`journal.users`: each within what it may give).
+ACCOUNT_RUNNERS = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.SYSADMIN.value})
 EVERYONE = frozenset(r.value for r in Role)
 
 # Personal data on every page: never cached, never framed, scripts only from our origin.
@@ -114,11 +126,26 @@ def add_page(app: web.Application, path: str, handler: PageHandler, roles: Itera
         if user is None:
             raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
         if user.role not in allowed:
+            await audit_refused_page(request, user, 403, "forbidden")
             return render_error(request, 403, "Доступ запрещён",
                                 "Эта страница недоступна для вашей роли.", user)
         return await handler(request, user)
 
     app.router.add_get(path, view)
+
+
+async def audit_refused_page(request: web.Request, user: PageUser, status: int, code: str,
+                             object_type: str = "page", object_id: object | None = None) -> None:
+    """A page refused to a signed-in user is on the access log as `denied`, as the same
+    refusal through the API is (152-ФЗ: who tried, not only who did)."""
+    actor = Actor(user.id, user.login, user.role, None, user.level, request.remote)
+    try:
+        async with unit_of_work(request.app[SESSIONS]) as db:
+            await audit.record(db, actor, audit.AuditAction.DENIED, object_type, object_id, {
+                "method": request.method, "path": request.path[:200], "code": code,
+                "status": status})
+    except Exception as error:  # the refusal is shown even when the log cannot be written
+        log.error("refused page not audited", path=request.path, error=repr(error)[:300])
 
 
 def render(
@@ -171,8 +198,11 @@ async def start_page(request: web.Request) -> web.StreamResponse:
 
 
 def home_of(user: PageUser) -> str:
-    """Where a user lands after sign-in: the operators' workspace or the administrator's journal."""
-    return "/operator" if user.role == Role.OPERATOR.value else "/admin/cards"
+    """Where a user lands after sign-in: the operators' workspace, the journal (administrator
+    and supervisors) or the accounts (the system administrator reads no cards)."""
+    if user.role == Role.OPERATOR.value:
+        return "/operator"
+    return "/admin/staff" if user.role == Role.SYSADMIN.value else "/admin/cards"
 
 
 def _safe_next(value: str | None) -> str | None:

@@ -7,7 +7,12 @@ Thin page shells over the JSON API, like every page (see `hotline.web.pages`):
   own organization here read-only, another organization's card is "not found";
 - `/admin/calls/{id}`: a call opens its card (the sheet lives beside the call there);
 - `/admin/audit`: the access log; `/admin/written`: registering written appeals;
-- `/admin/board`: the live board; `/admin/scripts`: answer scripts.
+- `/admin/board`: the live board; `/admin/scripts`: answer scripts;
+- `/admin/staff`: the accounts (create, change role, level or phone, disable, new password).
+
+Who opens which page is `PAGES` (README, "Security"): the administrator every page, an
+organization's supervisor its journal, calls, written appeals and staff, the system
+administrator the staff only. A refused page is audited `denied` like a refused API call.
 
 The card page asks the journal's access layer whether the card is visible before rendering,
 so a card of another organization is a plain 404 page; its data then comes from the API.
@@ -22,36 +27,36 @@ from aiohttp import web
 
 from hotline.web.common import path_id
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.web.pages import ADMIN, PageUser, add_nav, add_page, render, render_error
+from hotline.web.pages import (
+    ACCOUNT_RUNNERS, ADMIN, SUPERVISING, PageUser, add_nav, add_page, audit_refused_page, render,
+    render_error,
+)
 from journal.access import Purpose, get_card_for, may_correct_cards
 from journal.actors import Actor
 from journal.calls import get_call_for
 from journal.errors import Forbidden, NotFound
 from journal.models import Role, User
 
-CARD_READERS = frozenset({Role.ADMIN.value, Role.OPERATOR.value})
-NAV = (
-    ("/admin/cards", "Журнал"),
-    ("/admin/written", "Письменное обращение"),
-    ("/admin/board", "Табло"),
-    ("/admin/audit", "Журнал доступа"),
-    ("/admin/scripts", "Скрипты ответов"),
-    ("/admin/staff", "Сотрудники"),
+CARD_READERS = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.OPERATOR.value})
+# Each page: its path, header title (None: not in the header), view and the roles it opens to.
+PAGES = (
+    ("/admin/cards", "Журнал", "journal_page", SUPERVISING),
+    ("/admin/cards/{id}", None, "card_page", CARD_READERS),
+    ("/admin/calls/{id}", None, "call_page", SUPERVISING),
+    ("/admin/written", "Письменное обращение", "written_page", SUPERVISING),
+    ("/admin/board", "Табло", "board_page", ADMIN),
+    ("/admin/audit", "Журнал доступа", "audit_page", ADMIN),
+    ("/admin/scripts", "Скрипты ответов", "scripts_page", ADMIN),
+    ("/admin/staff", "Сотрудники", "staff_page", ACCOUNT_RUNNERS),
 )
 
 
 def add_routes(app: web.Application) -> None:
     """The console's pages and their places in the header."""
-    add_page(app, "/admin/cards", journal_page, ADMIN)
-    add_page(app, "/admin/cards/{id}", card_page, CARD_READERS)
-    add_page(app, "/admin/calls/{id}", call_page, ADMIN)
-    add_page(app, "/admin/audit", audit_page, ADMIN)
-    add_page(app, "/admin/written", written_page, ADMIN)
-    add_page(app, "/admin/board", board_page, ADMIN)
-    add_page(app, "/admin/scripts", scripts_page, ADMIN)
-    add_page(app, "/admin/staff", staff_page, ADMIN)
-    for path, title in NAV:
-        add_nav(app, path, title, ADMIN)
+    for path, title, view, roles in PAGES:
+        add_page(app, path, globals()[view], roles)
+        if title is not None:
+            add_nav(app, path, title, roles)
 
 
 def _zone_offset(request: web.Request) -> str:
@@ -90,9 +95,13 @@ async def card_page(request: web.Request, user: PageUser) -> web.StreamResponse:
             card = await get_card_for(db, actor, card_id, Purpose.VIEW)
             number = card.number
     except NotFound:
+        await audit_refused_page(request, user, 404, "not_found", "card",
+                                 request.match_info.get("id", "")[:64])
         return render_error(request, 404, "Не найдено",
                             "Карточка обращения не найдена: проверьте номер или ссылку.", user)
     except Forbidden as exc:
+        await audit_refused_page(request, user, 403, "forbidden", "card",
+                                 request.match_info.get("id", "")[:64])
         return render_error(request, 403, "Доступ запрещён", exc.message, user)
     return _page(request, "admin_card.html", user, f"Карточка {number}", card_id=card_id,
                  may_correct=may_correct_cards(actor))
@@ -106,6 +115,8 @@ async def call_page(request: web.Request, user: PageUser) -> web.StreamResponse:
         async with request.app[SESSIONS]() as db:
             view = await get_call_for(db, actor, call_id)
     except NotFound:
+        await audit_refused_page(request, user, 404, "not_found", "call",
+                                 request.match_info.get("id", "")[:64])
         return render_error(request, 404, "Не найдено", "Звонок не найден.", user)
     if view.call.card_id is None:
         return render_error(request, 404, "Не найдено", "У этого звонка нет карточки.", user)

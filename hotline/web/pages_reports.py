@@ -29,7 +29,7 @@ from hotline.reports.runs import (
     run_quality,
 )
 from hotline.web.keys import CALENDAR, SESSIONS, SETTINGS
-from hotline.web.pages import ADMIN, PageUser, add_nav, add_page, render, render_error
+from hotline.web.pages import SUPERVISING, PageUser, add_nav, add_page, render, render_error
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.errors import Forbidden, InvalidInput
@@ -206,5 +206,5 @@ async def reports_page(request: web.Request, user: PageUser) -> web.StreamRespon
 
 
 def add_routes(app: web.Application) -> None:
-    add_nav(app, PATH, "Отчёты", ADMIN)
-    add_page(app, PATH, reports_page, ADMIN)
+    add_nav(app, PATH, "Отчёты", SUPERVISING)
+    add_page(app, PATH, reports_page, SUPERVISING)

@@ -92,7 +92,7 @@ async def test_the_agent_state_tells_the_pbx_link_state(api: Api) -> None:
     async with unit_of_work(api.app[SESSIONS]) as session:
         await add_user(session, login="phone-op", password=PASSWORD, full_name="Phone Op",
                        role="operator", organization_code="tfoms", level=1,
-                       interface="PJSIP/op150")
+                       interface="PJSIP/op102")
     await api.login("phone-op")
     body = await api.call("GET", "/api/v1/agent")
     assert body["pbx"] == "disabled" and body["agent"]["queue"] == "l1-tfoms"

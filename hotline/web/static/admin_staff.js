@@ -1,13 +1,19 @@
-/* Staff accounts: the directory (GET /api/v1/staff) with, per account, disable / enable
-   (POST /api/v1/staff/{id}/disable|enable) and a new password (POST .../password). */
+/* Staff accounts: the directory (GET /api/v1/staff); a new account (POST /api/v1/staff); per
+   account, a change of role, level or phone (PATCH /api/v1/staff/{id}), disable / enable
+   (POST /api/v1/staff/{id}/disable|enable) and a new password (POST .../password). Only the
+   steps the server says this user may take (`may_run`, `may_password`, `roles`) are shown. */
 "use strict";
 
 (() => {
   const { h } = Hotline;
   const tbody = document.querySelector("#staff tbody");
+  const addButton = document.querySelector("[data-testid=add-user]");
+  addButton.addEventListener("click", () => create().catch(Hotline.fail));
   const me = Hotline.pageData().user_id;
-  const ROLES = { operator: "оператор", admin: "администратор", sysadmin: "системный администратор" };
+  const ROLES = { operator: "оператор", supervisor: "руководитель операторов",
+    admin: "администратор контакт-центра", sysadmin: "системный администратор" };
   let dict = null;
+  let giveable = [];
 
   function role(user) {
     const title = ROLES[user.role] || user.role;
@@ -50,20 +56,73 @@
     if (done) Hotline.toast(`Пароль пользователя ${user.login} изменён`, "ok");
   }
 
+  const levelOptions = [["", "—"], ["1", "1"], ["2", "2"], ["3", "3"]];
+  const roleOptions = () => giveable.map((r) => [r, ROLES[r] || r]);
+
+  async function create() {
+    const orgs = dict.organizations.map((o) => [o.code, o.name]);
+    const done = await Admin.confirmDialog({
+      title: "Новая учётная запись",
+      text: "Телефон — один из телефонов организации (например, PJSIP/op101). Пароль не короче 8 символов.",
+      confirm: "Создать",
+      fields: [
+        { label: "Логин", name: "login", required: true },
+        { label: "ФИО", name: "full_name", required: true },
+        { label: "Организация", name: "organization", type: "select", options: orgs, required: true },
+        { label: "Роль", name: "role", type: "select", options: roleOptions(), required: true },
+        { label: "Уровень (оператору)", name: "level", type: "select", options: levelOptions },
+        { label: "Телефон", name: "interface" },
+        { label: "Пароль", name: "password", type: "password", required: true },
+      ],
+      run: (v) => Hotline.api("POST", "/api/v1/staff", { ...v, level: v.level || null, interface: v.interface || null }),
+    });
+    if (done) {
+      Hotline.toast(`Учётная запись ${done.login} создана`, "ok");
+      await load();
+    }
+  }
+
+  async function change(user) {
+    const roles = roleOptions();
+    const fields = [
+      { label: "Уровень (оператору)", name: "level", type: "select", options: levelOptions },
+      { label: "Телефон", name: "interface", value: user.interface || "" },
+    ];
+    if (user.id !== me && roles.some(([r]) => r === user.role)) {
+      fields.unshift({ label: "Роль", name: "role", type: "select", options: roles });
+    }
+    const done = await Admin.confirmDialog({
+      title: `Изменить учётную запись ${user.login}`,
+      text: "Открытые страницы сотрудника переподключатся с новыми правами.",
+      confirm: "Сохранить", fields,
+      run: (v) => Hotline.api("PATCH", `/api/v1/staff/${user.id}`,
+        { ...v, level: v.level || null, interface: v.interface || null }),
+    });
+    if (done) {
+      Hotline.toast(`Учётная запись ${user.login} изменена`, "ok");
+      await load();
+    }
+  }
+
   function row(user) {
     const actions = h("div", { class: "row-actions" });
-    if (user.id !== me) {
+    if (user.may_run) {
       actions.append(user.active
         ? h("button", { type: "button", class: "danger", "data-testid": "disable" }, "Отключить")
         : h("button", { type: "button", "data-testid": "enable" }, "Включить"));
+      const edit = h("button", { type: "button", "data-testid": "change" }, "Изменить");
+      edit.addEventListener("click", () => change(user).catch(Hotline.fail));
+      actions.append(edit);
     }
-    actions.append(h("button", { type: "button", "data-testid": "password" }, "Новый пароль"));
-    const [toggle, reset] = [actions.querySelector("[data-testid=disable], [data-testid=enable]"),
-      actions.querySelector("[data-testid=password]")];
+    if (user.may_password) {
+      const reset = h("button", { type: "button", "data-testid": "password" }, "Новый пароль");
+      reset.addEventListener("click", () => password(user).catch(Hotline.fail));
+      actions.append(reset);
+    }
+    const toggle = actions.querySelector("[data-testid=disable], [data-testid=enable]");
     if (toggle) {
       toggle.addEventListener("click", () => (user.active ? disable(user) : enable(user)).catch(Hotline.fail));
     }
-    reset.addEventListener("click", () => password(user).catch(Hotline.fail));
     return h("tr", { class: user.active ? "" : "inactive", "data-testid": "staff-row", "data-login": user.login },
       h("td", {}, user.full_name),
       h("td", {}, user.login),
@@ -76,7 +135,9 @@
 
   async function load() {
     try {
-      const { items } = await Hotline.api("GET", "/api/v1/staff");
+      const { items, roles } = await Hotline.api("GET", "/api/v1/staff");
+      giveable = roles;
+      addButton.hidden = !roles.length;
       tbody.replaceChildren(...items.map(row));
     } catch (err) {
       Hotline.fail(err);
