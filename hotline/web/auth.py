@@ -80,7 +80,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def _csrf_ok(request: web.Request, session: WebSession) -> bool:
     sent = request.headers.get(CSRF_HEADER, "")
-    return bool(sent) and hmac.compare_digest(sent.encode(), session.csrf.encode())
+    # Header bytes that are not UTF-8 arrive as surrogate escapes: never our token.
+    if not sent or not sent.isascii():
+        return False
+    return hmac.compare_digest(sent.encode(), session.csrf.encode())
 
 
 async def login(request: web.Request) -> web.Response:

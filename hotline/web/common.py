@@ -50,31 +50,44 @@ def _parse(raw: bytes) -> dict[str, Any]:
         raise ApiError(400, "bad_json", "Тело запроса не является корректным JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "Тело запроса должно быть JSON-объектом")
-    depth, nul = _shape(body)
+    depth, nul, surrogate = _shape(body)
     if depth > MAX_JSON_DEPTH:
         raise ApiError(400, "bad_json", "Слишком глубокая вложенность JSON в теле запроса")
     if nul:
         # No text in the journal may hold one (PostgreSQL refuses it): a clear 422, not a 500.
         raise InvalidInput("Недопустимый символ NUL в данных запроса")
+    if surrogate:
+        # JSON's "\ud800" alone is no character: it cannot be stored as UTF-8 (asyncpg fails).
+        raise InvalidInput("Недопустимый символ в данных запроса: одиночный суррогат UTF-16")
     return body
 
 
-def _shape(value: Any) -> tuple[int, bool]:
-    """How deep a JSON value nests, and whether any text in it holds a NUL. Iterative: a
-    hostile body must not exhaust the stack of whoever walks it."""
-    deepest, nul = 0, False
+def _shape(value: Any) -> tuple[int, bool, bool]:
+    """How deep a JSON value nests, whether any text in it holds a NUL, and whether any holds
+    a lone surrogate (not encodable as UTF-8). Iterative: a hostile body must not exhaust the
+    stack of whoever walks it."""
+    deepest, nul, surrogate = 0, False, False
     todo: list[tuple[Any, int]] = [(value, 1)]
     while todo:
         item, depth = todo.pop()
         deepest = max(deepest, depth)
         if isinstance(item, str):
             nul = nul or "\x00" in item
+            surrogate = surrogate or not _encodable(item)
         elif isinstance(item, dict):
             todo.extend((key, depth) for key in item)
             todo.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
             todo.extend((child, depth + 1) for child in item)
-    return deepest, nul
+    return deepest, nul, surrogate
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def path_id(request: web.Request, name: str = "id") -> int:

@@ -33,7 +33,9 @@ def _utc_now() -> datetime:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # A cookie's bytes that are not UTF-8 reach us as surrogate escapes: hash them as sent
+    # (they match no session) instead of failing before authentication.
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -81,8 +83,8 @@ class SessionStore:
 
     async def get(self, token: str | None) -> WebSession | None:
         """The live session of `token` (its idle clock restarts), or None."""
-        if not token or len(token) > 128:
-            return None
+        if not token or len(token) > 128 or not token.isascii():
+            return None  # our tokens are URL-safe base64: anything else is no session
         now = self.clock()
         key = _digest(token)
         async with self.sessions.begin() as db:

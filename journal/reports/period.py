@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 
 from journal.errors import InvalidInput
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$", re.ASCII)
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+# The journal's years: a period outside them has no appeals, and years 1 or 9999 would
+# overflow the bounds' UTC conversion or the next year's first day.
+MIN_YEAR, MAX_YEAR = 1990, 2200
 MONTH_NAMES = (
     "январь", "февраль", "март", "апрель", "май", "июнь",
     "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
@@ -58,6 +61,10 @@ def _next_month(year: int, month: int) -> date:
 def parse_period(text: str, zone: ZoneInfo) -> Period:
     """"2026-10" (month), "2026Q3" (quarter) or "2026" (year), in the region's zone."""
     text = text.strip()
+    found = _MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text)
+    if found is not None and not MIN_YEAR <= int(found[1]) <= MAX_YEAR:
+        raise InvalidInput(f"Год периода «{text}» вне допустимых пределов ({MIN_YEAR}…{MAX_YEAR})",
+                           field="period")
     if (m := _MONTH.match(text)) is not None:
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:

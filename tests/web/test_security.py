@@ -60,3 +60,73 @@ async def test_json_routes_take_json_only(api: Api) -> None:
                         data=f'{{"login": "admin", "password": "{PASSWORD}"}}'.encode(),
                         headers={"Content-Type": "application/json; charset=utf-8"})
     assert ok["user"]["login"] == "admin"
+
+
+# ------------------------------------------------------------------ 500s that must be 4xx
+
+
+async def test_refusals_whose_details_are_named_like_the_error_are_json(api: Api) -> None:
+    """A refusal's details named `status` or `code` (a card's status, an organization's code)
+    used to collide with `error_response`'s own arguments: a plain-text 500."""
+    card = await api.written_card("fund-op")
+    await api.login("admin")
+    closed = await api.call("POST", f"/api/v1/cards/{card.id}/close", expect=409,
+                            json={"version": card.version})
+    assert closed["error"]["code"] == "invalid_transition"
+    forward = await api.call("POST", f"/api/v1/cards/{card.id}/forward", expect=404,
+                             json={"version": card.version, "to_organization": "nope",
+                                   "reason": "не наш вопрос"})
+    assert forward["error"]["code"] == "not_found"
+    assert forward["error"]["details"]["code"] == "nope"
+
+
+async def test_a_lone_surrogate_in_a_json_string_is_invalid_input(api: Api) -> None:
+    """`"\\ud800"` is valid JSON but no character: 422 before it reaches the database."""
+    await api.login("fund-op")
+    for body in ('{"channel": "post", "fields": {"applicant_name": "\\ud800"}}',
+                 '{"\\udfff": 1}', '{"login": "x\\ud83d", "password": "y"}'):
+        path = "/api/v1/login" if "login" in body else "/api/v1/cards"
+        answer = await api.call("POST", path, expect=422, data=body.encode(),
+                                headers={"Content-Type": "application/json"})
+        assert answer["error"]["code"] == "invalid_input"
+
+
+async def _raw(api: Api, request: bytes) -> bytes:
+    """One HTTP/1.1 request sent byte for byte (a client library would not send these)."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(api.client.host, api.client.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(65536), 10)
+    finally:
+        writer.close()
+
+
+async def test_headers_that_are_not_utf8_answer_before_authentication(api: Api) -> None:
+    """Bytes that are not UTF-8 in the Cookie or X-CSRF-Token header: 401/403 JSON, not 500."""
+    await api.login("admin")
+    cookie = next(c for c in api.client.session.cookie_jar if c.key == "hotline_session").value
+    answers = [
+        await _raw(api, b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        b"Cookie: hotline_session=\xff\xfe\x80abc\r\n\r\n"),
+        await _raw(api, b"GET /admin/cards HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        b"Cookie: hotline_session=\xc3\x28\r\n\r\n"),
+        await _raw(api, b"POST /api/v1/logout HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        b"Cookie: hotline_session=" + cookie.encode() + b"\r\n"
+                        b"X-CSRF-Token: \xff\xfe\xfd\r\nContent-Length: 0\r\n\r\n"),
+    ]
+    statuses = [int(a.split(b" ", 2)[1]) for a in answers]
+    assert statuses == [401, 302, 403], answers
+    assert b'"unauthenticated"' in answers[0] and b'"csrf"' in answers[2]
+
+
+@pytest.mark.parametrize("period", ["0000", "9999", "0000-01", "9999-12", "9999Q4", "0001Q1",
+                                    "٢٠٢٦"])
+async def test_report_periods_out_of_range_are_invalid_input(api: Api, period: str) -> None:
+    await api.login("admin")
+    for report in ("pg", "calls", "quality"):
+        answer = await api.call("GET", f"/api/v1/reports/{report}", expect=422,
+                                params={"period": period})
+        assert answer["error"]["code"] == "invalid_input"
