@@ -421,7 +421,7 @@ exten => _+7800XXXXXXX,1,Goto(8${{EXTEN:2}},1)
 [{SECRETARY_CONTEXT}]
 exten => s,1,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
 ?${{ENV(HOTLINE_AGI_HOST)}}:${{HOTLINE_AGI_HOST}})}})
- same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/secretary)
+ same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/secretary,${{ENV(HOTLINE_AGI_SECRET)}})
  same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
  same => n,NoOp(FastAGI ${{AGISTATUS}}: the plain-dialplan secretary takes the message)
  same => n,Set(MSG=hotline/${{STRFTIME(${{EPOCH}},${{HOTLINE_TZ}},%Y%m%d)}}/msg-${{UNIQUEID}}.wav)
@@ -470,6 +470,6 @@ exten => _[78]XXXXXXXXXX,1,Set(CHANNEL(language)=ru)
  same => n,MixMonitor(${{REC}})
  same => n,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
 ?${{ENV(HOTLINE_AGI_HOST)}}:${{HOTLINE_AGI_HOST}})}})
- same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/survey)
+ same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/survey,${{ENV(HOTLINE_AGI_SECRET)}})
  same => n,Hangup()
 """

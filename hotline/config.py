@@ -178,7 +178,12 @@ class AsteriskSettings(_Strict):
     # Serve the electronic secretary over FastAGI on agi_bind:agi_port (off: the PBX's
     # plain-dialplan secretary takes messages), with the scripts of ivr_scripts_dir.
     agi_serve: bool = False
-    agi_bind: str = Field(default="0.0.0.0", pattern=r"^[A-Za-z0-9_.:-]+$")
+    # The PBX's network only: loopback unless the PBX runs elsewhere (HOTLINE_AGI_BIND).
+    agi_bind: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9_.:-]+$")
+    # The shared secret the dialplan passes as the AGI script's first argument
+    # (`${ENV(HOTLINE_AGI_SECRET)}` of the Asterisk process; HOTLINE_AGI_SECRET here, never in
+    # a committed file). Without it only loopback peers are served.
+    agi_secret: str = Field(default="", max_length=200)
     ivr_scripts_dir: Path = Path("ivr_scripts")
     # The provider's SIP trunk that brings the 8-800 numbers (address as the provider gives it).
     trunk_host: str = Field(default="192.0.2.10", pattern=r"^[A-Za-z0-9_.-]+$")
@@ -347,6 +352,7 @@ _ENV_OVERRIDES = {
     "HOTLINE_AMI_USER": ("ami", "user"),
     "HOTLINE_AMI_SECRET": ("ami", "secret"),
     "HOTLINE_AGI_BIND": ("asterisk", "agi_bind"),
+    "HOTLINE_AGI_SECRET": ("asterisk", "agi_secret"),
 }
 
 

@@ -8,12 +8,20 @@ usage.`, `511` the channel is dead. When the caller hangs up Asterisk may send a
 line, and a command that was running returns `result=-1`; after that, or when the socket
 closes, the session raises `Hangup`. Every read has a time limit. (panoramisk's FastAGI is
 not used: it reads without time limits and has no notion of the hang-up line.)
+
+Only the PBX may drive a script (a forged `HOTLINE_ID` would plant a callback on any card):
+the server binds the PBX's network only (`[asterisk] agi_bind`, loopback by default), and
+the dialplan passes a shared secret as the script's first argument (`agi_arg_1`), compared
+in constant time. Without a configured secret only loopback peers are served. A refused peer
+gets no command at all; it is counted (`refused`) and logged with its address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -191,12 +199,15 @@ class FastAgiServer:
     """
 
     def __init__(
-        self, handler: Handler, host: str, port: int, *, timeout: float = 10.0
+        self, handler: Handler, host: str, port: int, *, timeout: float = 10.0,
+        secret: str = "",
     ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.secret = secret
+        self.refused = 0  # peers refused: no secret, a wrong one, or not loopback without one
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
 
@@ -223,12 +234,36 @@ class FastAgiServer:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), self.timeout)
 
+    def _refusal(self, env: dict[str, str], host: str) -> str | None:
+        """Why this peer may not run a script, or None. The secret leaves `env` here: no
+        script and no log line ever sees it."""
+        sent = env.pop("agi_arg_1", "")
+        if self.secret:
+            if not sent:
+                return "no secret"
+            if not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"),
+                                       self.secret.encode("utf-8")):
+                return "wrong secret"
+            return None
+        try:
+            loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            loopback = False
+        return None if loopback else "not loopback and no [asterisk] agi_secret configured"
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - always inside a task here
         self._sessions.add(task)
         try:
             env = await asyncio.wait_for(read_env(reader), self.timeout)
+            peer = writer.get_extra_info("peername")
+            reason = self._refusal(env, peer[0] if peer else "")
+            if reason is not None:
+                self.refused += 1
+                log.warning("agi peer refused", peer=peer[0] if peer else None, reason=reason,
+                            script=env.get("agi_network_script", "")[:64], refused=self.refused)
+                return
             session = AgiSession(reader, writer, env, timeout=self.timeout)
             log.info("agi session", script=session.script, uniqueid=env.get("agi_uniqueid"))
             await self.handler(session)

@@ -61,7 +61,7 @@ class IvrService:
 
     def server(self) -> FastAgiServer:
         agi = self.settings.asterisk
-        return FastAgiServer(self.handle, agi.agi_bind, agi.agi_port)
+        return FastAgiServer(self.handle, agi.agi_bind, agi.agi_port, secret=agi.agi_secret)
 
     async def handle(self, session: AgiSession) -> None:
         if session.script == "secretary":

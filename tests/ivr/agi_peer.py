@@ -28,6 +28,7 @@ class AgiPeer:
     queue_status: str = "TIMEOUT"
     commands: list[str] = field(default_factory=list)
     closed_by_peer: bool = False
+    args: Sequence[str] = ()  # the AGI script's arguments (agi_arg_1...): the shared secret
 
     async def run(self, timeout: float = 10.0) -> list[str]:
         await asyncio.wait_for(self._run(), timeout)
@@ -43,6 +44,7 @@ class AgiPeer:
             "agi_uniqueid": self.uniqueid, "agi_callerid": self.callerid,
             "agi_calleridname": "unknown", "agi_context": "hotline-secretary",
             "agi_extension": "s", "agi_priority": "2", "agi_enhanced": "0.0",
+            **{f"agi_arg_{n}": arg for n, arg in enumerate(self.args, 1)},
         }
         writer.write("".join(f"{k}: {v}\n" for k, v in env.items()).encode() + b"\n")
         await writer.drain()
