@@ -25,6 +25,7 @@ from hotline.calls.records import when
 from hotline.calls.writer import WrittenCall
 from hotline.config import Line as LineSettings
 from hotline.ivr.messages import ensure_callback
+from hotline.pbx.callerid import clean_name, clean_number
 from journal import audit
 from journal.actors import Actor
 from journal.audit import AuditAction
@@ -44,6 +45,20 @@ SCREEN_POP = "screen_pop_shown"
 _ENVELOPE = {"event", "call_id", "at"}
 # What `WrittenCall.card` carries: every column of a new card.
 _CARD_COLUMNS = inspect(Card).column_attrs
+
+
+def _storable(value: Any) -> Any:
+    """A record's values as PostgreSQL's JSON keeps them: no NUL, no lone surrogate (a
+    hostile caller ID in an old spooled record must not refuse the whole batch)."""
+    if isinstance(value, str):
+        if "\x00" in value or not value.isascii():
+            value = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {str(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def dedup_key(record: Record) -> str:
@@ -165,8 +180,8 @@ class _Batch:
             )
             if record["event"] == ARRIVAL:
                 call.line_number = record.get("line")
-                call.caller_number = record.get("caller_number")
-                call.caller_name = record.get("caller_name")
+                call.caller_number = clean_number(record.get("caller_number"))
+                call.caller_name = clean_name(record.get("caller_name"))
                 call.organization_id = await self.organization_id(
                     record.get("line"), record.get("organization")
                 )
@@ -213,8 +228,8 @@ class _Batch:
             received_at=when(record),
             organization_id=org_id,
             line=call.line_number or record.get("line"),
-            caller_number=call.caller_number or record.get("caller_number"),
-            caller_name=call.caller_name or record.get("caller_name"),
+            caller_number=call.caller_number or clean_number(record.get("caller_number")),
+            caller_name=call.caller_name or clean_name(record.get("caller_name")),
             locked_call=call if call.pbx_call_id in self.inserted else None,
         )
 
@@ -303,7 +318,7 @@ async def apply_records(
             "at": when(record),
             "kind": record["event"],
             "interface": record.get("interface") or record.get("from_interface"),
-            "data": {k: v for k, v in record.items() if k not in _ENVELOPE},
+            "data": _storable({k: v for k, v in record.items() if k not in _ENVELOPE}),
             "dedup_key": key,
         })
     await session.flush()
@@ -321,8 +336,10 @@ async def _arrived(batch: _Batch, call: Call, r: Record) -> None:
     """The call's own fields; its card came with the batch's other arrivals (`create_cards`)."""
     call.direction = r["direction"]
     call.line_number = call.line_number or r.get("line")
-    call.caller_number = call.caller_number or r.get("caller_number")
-    call.caller_name = call.caller_name or r.get("caller_name")
+    # Cleaned again here: a record spooled before the PBX edge cleaned it, or from the
+    # ledger, must not cost the call its card (hotline.pbx.callerid).
+    call.caller_number = call.caller_number or clean_number(r.get("caller_number"))
+    call.caller_name = call.caller_name or clean_name(r.get("caller_name"))
     call.organization_id = call.organization_id or await batch.organization_id(
         r.get("line"), r.get("organization")
     )
@@ -393,7 +410,7 @@ async def _message(batch: _Batch, call: Call, r: Record) -> None:
         async with batch.session.begin_nested():
             await ensure_callback(
                 batch.session, card, line=line, cal=policy.calendar,
-                number=r.get("caller_number") or call.caller_number, within=policy.within,
+                number=clean_number(r.get("caller_number")) or call.caller_number, within=policy.within,
                 rules=batch.rules, actor=PBX,
             )
     except JournalError as exc:

@@ -69,6 +69,9 @@ class CallArrived(CallEvent):
     uniqueid: str
     linkedid: str
     resumed: bool = False
+    # The caller ID as the calling side sent it, when the clean one above differs (too long,
+    # control characters): kept in the call's timeline (`hotline.pbx.callerid`).
+    caller_id_sent: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from hotline.pbx import callerid
 from hotline.pbx.events import (
     CallAbandoned,
     CallArrived,
@@ -139,6 +140,7 @@ class _Channel:
     call: _Call
     caller_number: str | None = None
     caller_name: str | None = None
+    caller_id_original: dict[str, str] | None = None  # as sent, when cleaning changed it
     context: str = ""
     exten: str = ""
     first_exten: str = ""
@@ -474,9 +476,14 @@ class CallTracker:
         """Apply the channel snapshot an event carries: caller id, dialplan place, linkedid."""
         number = _value(headers, "calleridnum")
         if number is not None:
-            channel.caller_number = number
+            channel.caller_number = callerid.clean_number(number)
+            channel.caller_id_original = callerid.original(number, None) or channel.caller_id_original
         if "calleridname" in headers:
-            channel.caller_name = _value(headers, "calleridname")
+            name = _value(headers, "calleridname")
+            channel.caller_name = callerid.clean_name(name)
+            sent = callerid.original(None, name)
+            if sent:
+                channel.caller_id_original = {**(channel.caller_id_original or {}), **sent}
         if "context" in headers:
             channel.context = _text(headers, "context")
             channel.exten = _text(headers, "exten")
@@ -640,6 +647,7 @@ class CallTracker:
                 uniqueid=primary.uniqueid,
                 linkedid=primary.linkedid,
                 resumed=call.resumed,
+                caller_id_sent=primary.caller_id_original if call.direction == "in" else None,
             )
         )
 
@@ -736,7 +744,7 @@ class CallTracker:
             at=at,
             file=file,
             line=_value(headers, "line") or call.line,
-            caller_number=_value(headers, "caller"),
+            caller_number=callerid.clean_number(_value(headers, "caller")),
             duration=_int(_value(headers, "duration")),
         )
         self._emit(call, event, out)

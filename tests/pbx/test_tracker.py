@@ -185,6 +185,8 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
 def _describe(event: CallEvent) -> tuple[str, dict[str, Any]]:
     fields = dataclasses.asdict(event)
     del fields["call_id"], fields["at"]
+    if fields.get("caller_id_sent", "") is None:  # only a hostile caller ID is kept as sent
+        del fields["caller_id_sent"]
     return type(event).__name__, fields
 
 
