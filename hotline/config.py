@@ -79,6 +79,10 @@ class ServiceSettings(_Strict):
     roll_due_dates_to_working_day: bool = False
     # The region's time zone: the calendar days of 59-ФЗ deadlines and card years.
     timezone: str = "Asia/Barnaul"
+    # The scrape token: `Authorization: Bearer <token>` opens /metrics and the details of
+    # /healthz (the PBX's host and port, the writer's state) to Prometheus; signed-in
+    # administrators see them too. Empty: administrators only. HOTLINE_METRICS_TOKEN.
+    metrics_token: str = Field(default="", max_length=200)
 
     @field_validator("timezone")
     @classmethod
@@ -353,6 +357,7 @@ _ENV_OVERRIDES = {
     "HOTLINE_AMI_SECRET": ("ami", "secret"),
     "HOTLINE_AGI_BIND": ("asterisk", "agi_bind"),
     "HOTLINE_AGI_SECRET": ("asterisk", "agi_secret"),
+    "HOTLINE_METRICS_TOKEN": ("service", "metrics_token"),
 }
 
 

@@ -27,6 +27,7 @@ from tests.test_service_with_pbx import (
     OPERATOR,
     calls_by_caller,
     running,
+    SCRAPER,
     service_settings,
     timeline,
     until,
@@ -95,7 +96,7 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
             during = sim.place_call(INSURER_LINE, "79130000021", "Гусева Ия", "abandoned")
             await during.finished()
             await until(lambda: telephony.writer.state == "spooling", timeout=30)
-            health = await client.get("/healthz")
+            health = await client.get("/healthz", headers=SCRAPER)
             body = await health.json()
             assert health.status == 503 and body["status"] == "down"
             assert body["pbx"]["journal_writer"]["state"] == "spooling"

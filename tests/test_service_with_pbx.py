@@ -29,6 +29,11 @@ INSURER_LINE = "88002009204"  # staffed around the clock: always in operator mod
 FUND_LINE = "88007758565"
 
 
+METRICS_TOKEN = "scrape-token-for-tests"
+# /healthz details and /metrics are for administrators and the scraper (its token).
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def service_settings(settings: Settings, sim: PbxSimulator, db_url: str, tmp: Path) -> Settings:
     host, port = sim.address
     return settings.model_copy(update={
@@ -36,6 +41,7 @@ def service_settings(settings: Settings, sim: PbxSimulator, db_url: str, tmp: Pa
             "database_url": db_url,
             "spool_dir": tmp / "spool",
             "calendar_dir": REPO / "config" / "calendar",
+            "metrics_token": METRICS_TOKEN,
         }),
         "ami": settings.ami.model_copy(update={
             "host": host, "port": port, "ping_interval": 0.5, "action_timeout": 2.0,
@@ -293,14 +299,19 @@ async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(s
 
 
 async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
-    response = await client.get("/healthz")
+    response = await client.get("/healthz", headers=SCRAPER)
     body = await response.json()
     assert response.status == 200
     assert body["status"] == "ok"
     assert body["pbx"]["state"] == "connected"
     assert body["pbx"]["journal_writer"]["state"] == "ok"
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await (await client.get("/metrics", headers=SCRAPER)).text()
     assert "hotline_ami_connected 1.0" in metrics
+    # Anyone else: a bare liveness, no PBX address; no metrics.
+    bare = await client.get("/healthz")
+    assert bare.status == 200 and await bare.json() == {"status": "ok"}
+    refused = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
+    assert refused.status == 401 and "hotline_ami" not in await refused.text()
 
 
 async def test_a_secretary_call_ends_as_a_card_with_a_message_and_a_morning_callback(
@@ -340,7 +351,7 @@ async def metric(client: TestClient, name: str, **labels: str) -> float:
     """One sample of /metrics (0 when absent), read as Prometheus would."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    text = await (await client.get("/metrics")).text()
+    text = await (await client.get("/metrics", headers=SCRAPER)).text()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == name and sample.labels == labels:

@@ -199,6 +199,14 @@ class _Call:
 
 
 Leg: TypeAlias = _Channel | None
+# Events that are about one channel and name it by Uniqueid (transfers name theirs by
+# Transferer/Transferee…, an originate's Dial* only its Dest… leg, UserEvent and
+# OriginateResponse may stand alone).
+_CHANNEL_EVENTS = frozenset({
+    "newchannel", "newexten", "varset", "queuecallerjoin", "queuecallerleave",
+    "queuecallerabandon", "agentcalled", "agentringnoanswer", "agentconnect",
+    "mixmonitorstart", "hangup", "rename", "coreshowchannel", "status", "queueentry",
+})
 """The channel an AMI event is about, if it names one the tracker knows."""
 Out: TypeAlias = list[DomainEvent]
 """Where handlers append the domain events they cause."""
@@ -402,6 +410,10 @@ class CallTracker:
             return
         channel = None
         uniqueid = _value(headers, "uniqueid")
+        if uniqueid is None and kind in _CHANNEL_EVENTS:
+            # About a channel but naming none: nothing to apply it to. Counted, not silent.
+            self._malformed(f"{name:.40} without Uniqueid", headers)
+            return
         if uniqueid is not None:
             channel = self._observe(headers, uniqueid, at, kind)
             if channel is None:

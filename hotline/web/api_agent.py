@@ -47,6 +47,7 @@ MAX_REASON = 80
 TRANSFER_TARGETS = frozenset({"level2"})
 ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in the queue
 NOT_DYNAMIC = "Member not dynamic"  # its QueueRemove refusal for a member of queues.conf
+NOT_THERE = "Not there"  # its QueueRemove refusal for a phone in no queue: already out
 # A static member cannot leave its queue (it answers calls while this service is down), so
 # "leave" pauses it with this reason: the queue stops ringing the phone all the same.
 STATIC_LEAVE_REASON = "вне очереди"
@@ -154,12 +155,15 @@ async def unpause(request: web.Request) -> web.Response:
 
 
 async def leave(request: web.Request) -> web.Response:
-    """Leave the queue; a static member (queues.conf) is paused as «вне очереди» instead."""
+    """Leave the queue; a static member (queues.conf) is paused as «вне очереди» instead; a
+    phone already out of the queue is simply out (idempotent)."""
     operator = await _operator(request)
     actions = _telephony(request).actions
     try:
         await actions.queue_remove(operator.queue, operator.interface)
     except PbxActionFailed as exc:
+        if NOT_THERE in exc.detail:  # leaving twice (two tabs, a retry) is no error
+            return await _changed(request, operator, "out", "agent_leave")
         if NOT_DYNAMIC not in exc.detail:
             raise
         await actions.queue_pause(operator.interface, True, STATIC_LEAVE_REASON)

@@ -103,7 +103,8 @@ async def read(request: web.Request) -> web.Response:
 async def audio(request: web.Request) -> web.StreamResponse:
     """The recording's audio, whole or one byte range (HTTP Range, for seeking in a player).
 
-    `?download=1` asks for a file to save; it is audited as a download, not a play.
+    `?download=1` asks for a file to save; it is audited as a download, not a play. A HEAD
+    (a player asking the size) is not audited: it carries no sound.
     """
     actor, recording_id = actor_of(request), path_id(request)
     download = request.query.get("download") in ("1", "true")
@@ -114,8 +115,9 @@ async def audio(request: web.Request) -> web.StreamResponse:
     try:
         size = await asyncio.to_thread(_size, stream)
         start, stop = _byte_range(request, size)
-        async with unit_of_work(request.app[SESSIONS]) as db:
-            await audit_playback(db, actor, recording, download=download, seek=start > 0)
+        if request.method != "HEAD":  # HEAD sends no sound: nothing was heard or saved
+            async with unit_of_work(request.app[SESSIONS]) as db:
+                await audit_playback(db, actor, recording, download=download, seek=start > 0)
         return await _send(request, stream, recording, start, stop, size, download=download)
     finally:
         stream.close()

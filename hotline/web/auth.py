@@ -5,7 +5,9 @@
   planted session id is never promoted (no fixation). The cookie is HttpOnly, SameSite=Strict
   and Secure when `[service] secure_cookies` says the service is reached over HTTPS.
 - Five wrong passwords in a row lock the account for 15 minutes (`User.failed_logins`,
-  `User.locked_until`); a correct password during the lock is refused too.
+  `User.locked_until`); a correct password during the lock is refused too. An unknown login
+  is answered alike, lock included, and more than 20 wrong sign-ins from one address in 15
+  minutes refuse that address (`hotline.web.throttle`).
 - Every state-changing request must carry `X-CSRF-Token` equal to the session's token (given
   by the login answer and by `GET /api/v1/me`); SameSite=Strict is the second fence.
 """
@@ -23,7 +25,7 @@ from sqlalchemy import select
 
 from hotline.web.common import ACTOR, actor_of, json_body
 from hotline.web.errors import ApiError, Handler, error_response
-from hotline.web.keys import HUB, SESSIONS, SETTINGS, WEB_SESSIONS
+from hotline.web.keys import HUB, LOGIN_THROTTLE, SESSIONS, SETTINGS, WEB_SESSIONS
 from hotline.web.sessions import WebSession
 from journal import audit
 from journal.actors import Actor
@@ -93,13 +95,28 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(login_name, str) or not isinstance(password, str) or not login_name:
         raise ApiError(422, "invalid_input", "Укажите логин и пароль")
     now = _now()
+    throttle = request.app[LOGIN_THROTTLE]
+    wait = throttle.address_retry_after(request.remote)
+    if wait is not None:
+        log.warning("login refused", login=login_name[:64], reason="address throttled",
+                    remote=request.remote)
+        raise _locked(now + timedelta(seconds=wait))
     async with unit_of_work(request.app[SESSIONS]) as db:
         user = await db.scalar(
             select(User).where(User.login == login_name.strip().lower()).with_for_update()
         )
         if user is None or not user.active:
+            # Answered exactly as a real account would be, lock-out included: the answers
+            # must not tell which logins exist.
+            ghost = login_name.strip().lower()[:64]
+            wait = throttle.unknown_retry_after(ghost)
+            if wait is not None:
+                raise _locked(now + timedelta(seconds=wait))
             await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
             log.info("login refused", login=login_name[:64], reason="unknown")
+            locked_for = throttle.failed(request.remote, ghost)
+            if locked_for is not None:
+                raise _locked(now + timedelta(seconds=locked_for))
             raise ApiError(401, "bad_credentials", BAD_CREDENTIALS)
         actor = Actor.of(user, request.remote)
         if user.locked_until is not None and user.locked_until > now:
@@ -112,6 +129,7 @@ async def login(request: web.Request) -> web.Response:
             me = await _me(db, user)
         else:  # the count is committed with this unit of work, the refusal comes after it
             locked = _count_failure(user, now)
+            throttle.failed(request.remote)
             await audit.record(db, actor, "login_failed", "user", user.id,
                                {"failed_logins": user.failed_logins, "locked": locked})
             log.info("login refused", login=user.login, reason="password", locked=locked)

@@ -16,6 +16,7 @@ from hotline.telephony import Telephony
 from hotline.web.hub import Hub
 from hotline.web.live import LiveFeed
 from hotline.web.sessions import SessionStore
+from hotline.web.throttle import LoginThrottle
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
 
@@ -32,6 +33,7 @@ DIGEST = web.AppKey("digest", DigestJob)
 # The web: signed-in sessions (in memory, see hotline.web.sessions), the production calendar
 # and the card rules (deadlines) the API applies.
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 CALENDAR = web.AppKey("calendar", ProductionCalendar)
 # The periodic journal jobs' shared scheduler (the digest, the call statistics' roll-up).
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)

@@ -247,6 +247,9 @@ async def page_errors_middleware(
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     if request.path.startswith("/api/") or request.path.startswith("/static/"):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.path.startswith("/api/"):
+            # Cards, calls, recordings, reports: personal data in no browser or proxy cache.
+            response.headers.setdefault("Cache-Control", "no-store")
         return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

@@ -15,8 +15,9 @@ from hotline.web.errors import error_middleware
 from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.web.hub import Hub
 from hotline.web.keys import (
-    CALENDAR, CARD_RULES, HUB, LIVE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
+    CALENDAR, CARD_RULES, HUB, LIVE, LOGIN_THROTTLE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
 )
+from hotline.web.throttle import LoginThrottle
 from hotline.web.live import LiveFeed
 from hotline.web.sessions import SessionStore
 
@@ -29,6 +30,7 @@ def setup_api(app: web.Application) -> None:
     app.middlewares.append(auth.auth_middleware)
     app.middlewares.append(denied_audit_middleware)
     app[HUB] = Hub()
+    app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(_web_state)
     app.cleanup_ctx.append(_live)
     app.router.add_post("/api/v1/login", auth.login)

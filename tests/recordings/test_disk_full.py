@@ -24,7 +24,7 @@ from hotline.pbx.simulator import PbxSimulator
 from hotline.recordings.storage import LocalStorage
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.models import Call, Card, Recording
-from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
+from tests.test_service_with_pbx import INSURER_LINE, SCRAPER, running, service_settings, settle
 from tests.web.conftest import Api
 
 NO_SPACE = "нет места на диске"
@@ -152,7 +152,7 @@ async def test_a_full_recordings_disk_is_shown_and_the_recording_is_stored_when_
     assert [(r["id"], r["status"], r["status_title"]) for r in shown] == [
         (failed.id, "failed", "не сохранена, повтор позже")]
     assert NO_SPACE in shown[0]["problem"]
-    health = await (await client.get("/healthz")).json()
+    health = await (await client.get("/healthz", headers=SCRAPER)).json()
     assert health["status"] == "degraded" and health["recordings"]["state"] == "error"
     assert NO_SPACE in health["recordings"]["storage_error"]
 
@@ -163,5 +163,5 @@ async def test_a_full_recordings_disk_is_shown_and_the_recording_is_stored_when_
     assert not (tmp_path / "pbx" / failed.pbx_file).exists()
     shown = (await api.call("GET", f"/api/v1/calls/{call.id}"))["recordings"]
     assert [(r["status_title"], r["problem"]) for r in shown] == [("сохранена", None)]
-    health = await (await client.get("/healthz")).json()
+    health = await (await client.get("/healthz", headers=SCRAPER)).json()
     assert health["status"] == "ok" and health["recordings"]["storage_error"] is None

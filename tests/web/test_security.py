@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from hotline.web.keys import SESSIONS
 from hotline.web.pages import _safe_next
+from journal.models import AuditEntry
 from tests.web.conftest import PASSWORD, Api
 
 
@@ -130,3 +133,95 @@ async def test_report_periods_out_of_range_are_invalid_input(api: Api, period: s
         answer = await api.call("GET", f"/api/v1/reports/{report}", expect=422,
                                 params={"period": period})
         assert answer["error"]["code"] == "invalid_input"
+
+
+# ------------------------------------------------------------------ lesser items
+
+
+async def test_a_refused_page_is_audited_like_the_api(api: Api) -> None:
+    """Another organization's card page is a 404 page and a `denied` entry; a page refused
+    for the role a 403 page and one too."""
+    card = await api.written_card("fund-op")
+    await api.login("sogaz-op")
+    page = await api.client.get(f"/admin/cards/{card.id}")
+    assert page.status == 404
+    role = await api.client.get("/admin/audit")
+    assert role.status == 403
+    async with api.app[SESSIONS]() as session:
+        denied = list(await session.scalars(select(AuditEntry).where(
+            AuditEntry.login == "sogaz-op", AuditEntry.action == "denied").order_by(AuditEntry.id)))
+    assert [(d.object_type, d.object_id, d.details["path"]) for d in denied] == [
+        ("card", str(card.id), f"/admin/cards/{card.id}"), ("page", None, "/admin/audit")]
+
+
+async def test_health_details_and_metrics_are_for_administrators_or_the_scraper(
+    api: Api, client
+) -> None:
+    """Anyone: `{"status"}` alone and no metrics; the administrator signed in, or the
+    scrape token: the details (the PBX's address and banner among them) and the metrics."""
+    anonymous = await client.get("/healthz")
+    assert anonymous.status == 200 and await anonymous.json() == {"status": "ok"}
+    assert anonymous.headers["Cache-Control"] == "no-store"
+    assert (await client.get("/metrics")).status == 401
+    await api.login("sogaz-op")
+    assert await (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/metrics")).status == 401
+    await api.login("admin")
+    detailed = await (await client.get("/healthz")).json()
+    assert detailed["database"] == {"state": "ok"}  # (the PBX probe: tests/test_service_with_pbx.py)
+    assert (await client.get("/metrics")).status == 200
+
+
+async def test_json_with_personal_data_is_never_cached(api: Api) -> None:
+    await api.written_card("fund-op")
+    await api.login("fund-op")
+    resp = await api.client.get("/api/v1/cards")
+    assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_unknown_logins_lock_alike_and_one_address_is_throttled(api: Api) -> None:
+    """Five wrong sign-ins lock an unknown login exactly as a real one (same status, code
+    and message); past 20 wrong sign-ins one address is refused whatever the login, the
+    right password included."""
+    answers = {}
+    for login in ("sogaz-op", "nobody-here"):
+        seen = []
+        for _ in range(6):
+            resp = await api.client.post("/api/v1/login", json={"login": login, "password": "bad"})
+            body = await resp.json()
+            seen.append((resp.status, body["error"]["code"], body["error"]["message"]))
+        answers[login] = seen
+    assert answers["sogaz-op"] == answers["nobody-here"]
+    assert [s for s, _, _ in answers["nobody-here"]] == [401, 401, 401, 401, 429, 429]
+    for n in range(10):  # 12 failures so far (the locked answers do not count): 20 in all
+        await api.client.post("/api/v1/login", json={"login": f"guess-{n}", "password": "x"})
+    resp = await api.client.post("/api/v1/login", json={"login": "admin", "password": PASSWORD})
+    assert resp.status == 429 and (await resp.json())["error"]["code"] == "locked"
+
+
+async def test_head_on_a_recording_is_not_a_play(api: Api, tmp_path) -> None:
+    """A player asking the size (HEAD) heard nothing: only the GET is audited as a play."""
+    from tests.web.test_api_calls import add_call_with_recording, playback_audits
+
+    _, recording = await add_call_with_recording(api, "tfoms", "88007758565", "79990000077",
+                                                 tmp_path)
+    await api.login("admin")
+    head = await api.client.head(f"/api/v1/recordings/{recording}/audio")
+    assert head.status == 200
+    assert await playback_audits(api) == []
+    await api.client.get(f"/api/v1/recordings/{recording}/audio")
+    assert [a.action for a in await playback_audits(api)] == ["play"]
+
+
+def test_ami_events_about_a_channel_without_uniqueid_are_counted() -> None:
+    from datetime import UTC, datetime
+
+    from hotline.pbx.tracker import CallTracker
+
+    tracker = CallTracker()
+    for event in ({"Event": "Hangup", "Channel": "PJSIP/trunk-1"},
+                  {"Event": "Newexten", "Context": "hotline-in", "Uniqueid": ""},
+                  {"Event": "VarSet", "Variable": "HOTLINE_ID", "Value": "x"}):
+        assert tracker.feed(event, datetime.now(UTC)) == []
+    assert tracker.stats.malformed == 3
+    assert any("without Uniqueid" in p for p in tracker.problems)

@@ -438,8 +438,8 @@ async def test_agent_join_pause_leave_drive_the_pbx_queue(client, sim, browsers)
     assert queue.member("PJSIP/op150") is None
     assert (await op150.get("/api/v1/agent"))["agent"]["state"] == "out"
 
-    refused = await op150.post("/api/v1/agent/leave", expect=502)
-    assert refused["error"]["code"] == "pbx_refused"
+    again = await op150.post("/api/v1/agent/leave")  # idempotent: already out is out
+    assert again["agent"]["state"] == "out"
 
 
 async def test_agent_api_is_for_operators_with_a_phone(client, browsers) -> None:
