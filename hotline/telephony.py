@@ -107,6 +107,8 @@ class Telephony:
                 apply_records,
                 rules=card_rules(settings, calendar),
                 messages=MessagePolicy({ln.number: ln for ln in settings.lines}, calendar),
+                phones={i.lower(): org.code for org in settings.organizations
+                        for i in org.interfaces},
             ),
             DurableSpool(spool_dir, "call-events"),
             DurableSpool(spool_dir, "call-events-rejected"),

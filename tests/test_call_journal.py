@@ -170,3 +170,22 @@ async def test_writing_the_same_records_twice_changes_nothing(sessions) -> None:
             for model in (Call, Card, CallEvent, CallTransfer, Recording)
         ]
     assert counts == [1, 1, len(records), 1, 1]
+
+
+async def test_an_account_at_another_organizations_phone_is_not_the_calls_operator(
+    sessions, settings
+) -> None:
+    """op102 is a fund phone: an insurer's account bound to it (made before phones were
+    checked) is not stored as the operator who answered the fund's call; the fund's own
+    operator at that phone is."""
+    from journal.users import add_user
+
+    phones = {i.lower(): org.code for org in settings.organizations for i in org.interfaces}
+    async with unit_of_work(sessions) as session:
+        await add_user(session, login="intruder", password="long-password", full_name="X",
+                       role="operator", organization_code="sogaz", level=1,
+                       interface="PJSIP/op102")
+    async with unit_of_work(sessions) as session:
+        await apply_records(session, records_of("operator_answered"), phones=phones)
+    call = await only_call(sessions)
+    assert call.answered_interface == "PJSIP/op102" and call.answered_by_id is None

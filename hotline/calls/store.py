@@ -84,11 +84,15 @@ class _Batch:
     recordings and timeline keys already stored; each filled by one query per batch."""
 
     def __init__(
-        self, session: AsyncSession, rules: CardRules, messages: MessagePolicy | None
+        self, session: AsyncSession, rules: CardRules, messages: MessagePolicy | None,
+        phones: Mapping[str, str] | None = None,
     ) -> None:
         self.session = session
         self.rules = rules
         self.messages = messages
+        # Phone (lower-case interface) -> its organization's code: a user at another
+        # organization's phone is nobody's operator here (None: no check, tests of old).
+        self.phones = phones
         self.calls: dict[str, Call] = {}
         self.users: dict[str, int | None] = {}
         self.line_orgs: dict[str, int | None] | None = None
@@ -131,9 +135,12 @@ class _Batch:
         if interfaces:
             self.users.update({name: None for name in interfaces})
             found_users = await self.session.execute(
-                select(User.interface, User.id).where(User.interface.in_(interfaces))
+                select(User.interface, User.id, Organization.code)
+                .join(Organization, Organization.id == User.organization_id)
+                .where(User.interface.in_(interfaces))
             )
-            self.users.update({name: user_id for name, user_id in found_users if name})
+            self.users.update({name: user_id for name, user_id, code in found_users
+                               if name and self._own_phone(name, code)})
         if any(r.get("event") == ARRIVAL for r in records):
             await self._load_region()
         await self._load_people(records)
@@ -268,10 +275,27 @@ class _Batch:
         if not interface:
             return None
         if interface not in self.users:
-            self.users[interface] = await self.session.scalar(
-                select(User.id).where(User.interface == interface)
-            )
+            row = (await self.session.execute(
+                select(User.id, Organization.code)
+                .join(Organization, Organization.id == User.organization_id)
+                .where(User.interface == interface)
+            )).first()
+            own = row is not None and self._own_phone(interface, row[1])
+            self.users[interface] = row[0] if own else None
         return self.users[interface]
+
+    def _own_phone(self, interface: str, code: str) -> bool:
+        """Whether the user bound to `interface` belongs to that phone's organization: an
+        account at another organization's phone is never stored as a call's operator (it
+        would then read the call's evaluation sheets)."""
+        if self.phones is None:
+            return True
+        owner = self.phones.get(interface.lower())
+        if owner != code:
+            log.warning("operator at another organization's phone not credited",
+                        interface=interface, owner=owner, organization=code)
+            return False
+        return True
 
     async def organization_id(self, line: str | None, code: str | None) -> int | None:
         """The organization of the dialed line, else the one the dialplan tagged."""
@@ -288,14 +312,17 @@ async def apply_records(
     *,
     rules: CardRules = DEFAULT_RULES,
     messages: MessagePolicy | None = None,
+    phones: Mapping[str, str] | None = None,
 ) -> dict[str, WrittenCall]:
     """Write a batch of records in the caller's transaction.
 
-    With `messages`, a secretary message also gets its morning callback task on the card.
+    With `messages`, a secretary message also gets its morning callback task on the card;
+    with `phones` (interface -> organization code), only a user of the phone's organization
+    is credited with answering at it.
     Returns each call by PBX call id (valid once committed): its row id, its card id, and
     the columns of the card its arrival got in this batch.
     """
-    batch = _Batch(session, rules, messages)
+    batch = _Batch(session, rules, messages, phones)
     await batch.preload(records)
     await batch.insert_new_calls(records)
     await batch.create_cards(records)
