@@ -70,7 +70,8 @@ def _zone_offset(request: web.Request) -> str:
 def _page(request: web.Request, template: str, user: PageUser, title: str,
           **data: object) -> web.Response:
     page_data = {"tz_offset": _zone_offset(request), "user_id": user.id,
-                 "is_admin": user.is_admin, **data}
+                 "is_admin": user.is_admin,
+                 "is_supervisor": user.role == Role.SUPERVISOR.value, **data}
     return render(request, template, user, title=title, page_data=page_data)
 
 

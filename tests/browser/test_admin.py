@@ -452,3 +452,37 @@ async def test_the_administrator_disables_an_operator_and_sets_a_new_password(
     assert resp.status == 401
     resp = await web_service.post("/api/v1/login", json={"login": "op201", "password": "fresh-password-1"})
     assert resp.status == 200
+
+
+async def test_the_administrator_creates_an_account_and_changes_its_level(
+    web_service, open_as
+) -> None:
+    """«Новая учётная запись» on «Сотрудники»: an insurer's operator at one of the insurer's
+    phones, then «Изменить» makes them level 2; a phone of another organization is refused
+    in the dialog with the reason."""
+    page = await signed_in(open_as, web_service, "admin", "/admin/staff")
+    await page.click("[data-testid=add-user]")
+    dialog = page.locator("[data-testid=dialog]")
+    await dialog.locator("input[name=login]").fill("sogaz-new")
+    await dialog.locator("input[name=full_name]").fill("Новикова Нина")
+    await dialog.locator("select[name=organization]").select_option("sogaz")
+    await dialog.locator("select[name=role]").select_option("operator")
+    await dialog.locator("select[name=level]").select_option("1")
+    await dialog.locator("input[name=interface]").fill("PJSIP/op102")
+    await dialog.locator("input[name=password]").fill("fresh-password-1")
+    await page.click("[data-testid=confirm]")
+    await dialog.locator("[role=alert]", has_text="не принадлежит организации").wait_for()
+    await dialog.locator("input[name=interface]").fill("PJSIP/op1101")
+    await page.click("[data-testid=confirm]")
+    await dialog.wait_for(state="detached")
+    row = page.locator("[data-testid=staff-row][data-login=sogaz-new]")
+    await row.wait_for()
+    assert "оператор 1-го уровня" in await row.inner_text()
+    await row.locator("[data-testid=change]").click()
+    await dialog.locator("select[name=level]").select_option("2")
+    await page.click("[data-testid=confirm]")
+    await dialog.wait_for(state="detached")
+    await row.locator("text=оператор 2-го уровня").wait_for()
+    resp = await web_service.post("/api/v1/login",
+                                  json={"login": "sogaz-new", "password": "fresh-password-1"})
+    assert resp.status == 200 and (await resp.json())["user"]["interface"] == "PJSIP/op1101"

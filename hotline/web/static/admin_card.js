@@ -8,6 +8,8 @@
 (() => {
   const { h, fmt } = Hotline;
   const page = Admin.page;
+  // The administrator, or the supervisor of the card's organization (the API decides the rest).
+  const manages = Boolean(page.is_admin || page.is_supervisor);
   const cardId = page.card_id;
   const OUTCOMES = {
     answered: "отвечен", abandoned: "не дождался ответа", secretary: "электронный секретарь",
@@ -107,7 +109,7 @@
     if (card.status === "closed") {
       readOnly.textContent = `Карточка закрыта ${fmt.dateTime(card.closed_at)} (${Admin.userName(staff, card.closed_by_id)}): только просмотр, изменения невозможны.`;
       readOnly.hidden = false;
-    } else if (!page.is_admin) {
+    } else if (!manages) {
       readOnly.textContent = "Просмотр карточки. Изменяйте её на рабочем месте оператора.";
       readOnly.hidden = false;
     } else {
@@ -126,9 +128,9 @@
   function renderActions() {
     const box = document.getElementById("card-actions");
     box.replaceChildren();
-    if (!page.is_admin || card.status === "closed") return;
+    if (!manages || card.status === "closed") return;
     const open = ["draft", "in_work"].includes(card.status);
-    if (["done", "cancelled"].includes(card.status)) {
+    if (page.is_admin && ["done", "cancelled"].includes(card.status)) {
       box.append(h("button", { type: "button", class: "primary", "data-testid": "action-close", onclick: doClose }, "Закрыть карточку"));
     }
     if (open) {
@@ -396,7 +398,7 @@
     box.append(call.recordings.length ? h("div", {}, ...call.recordings.map(recordingItem))
       : h("p", { class: "muted" }, "Записей нет"));
     const operators = callOperators(call);
-    if (page.is_admin && operators.length) {
+    if (manages && operators.length) {
       const sheet = h("section", { class: "evaluation", "data-testid": "evaluation" });
       box.append(sheet);
       renderEvaluations(call, operators, sheet);

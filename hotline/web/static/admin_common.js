@@ -164,6 +164,7 @@ const Admin = (() => {
         if (f.type === "select") {
           input = h("select", { name: f.name, required: f.required || null },
             ...(f.options || []).map(([v, t]) => h("option", { value: v }, t)));
+          if (f.value !== undefined && f.value !== null) input.value = String(f.value);
         } else if (f.type === "textarea") {
           input = h("textarea", { name: f.name, rows: 3, maxlength: 2000, required: f.required || null });
         } else {

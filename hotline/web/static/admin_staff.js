@@ -85,11 +85,12 @@
   async function change(user) {
     const roles = roleOptions();
     const fields = [
-      { label: "Уровень (оператору)", name: "level", type: "select", options: levelOptions },
+      { label: "Уровень (оператору)", name: "level", type: "select", options: levelOptions,
+        value: user.level ? String(user.level) : "" },
       { label: "Телефон", name: "interface", value: user.interface || "" },
     ];
     if (user.id !== me && roles.some(([r]) => r === user.role)) {
-      fields.unshift({ label: "Роль", name: "role", type: "select", options: roles });
+      fields.unshift({ label: "Роль", name: "role", type: "select", options: roles, value: user.role });
     }
     const done = await Admin.confirmDialog({
       title: `Изменить учётную запись ${user.login}`,
