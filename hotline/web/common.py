@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.web.errors import ApiError
+from hotline.web.schemas import check_body
 from journal.actors import Actor
 from journal.cards import json_value
 from journal.errors import InvalidInput, NotFound
@@ -34,7 +35,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         # a script of this very site can send application/json (login CSRF).
         raise ApiError(415, "unsupported_media_type",
                        "Тело запроса должно быть JSON (Content-Type: application/json)")
-    return _parse(raw)
+    body = _parse(raw)
+    check_body(request, body)  # the route's pydantic model (hotline.web.schemas)
+    return body
 
 
 def is_json_type(content_type: str) -> bool:

@@ -2,7 +2,9 @@
 
 Paths and methods come from the routes actually registered, so the document cannot forget a
 route; summaries come from `SUMMARIES` (a route without one still appears, and a test insists
-every route has one).
+every route has one). Query parameters and bodies come from the pydantic models that validate
+them (`hotline.web.schemas`), success codes (201, 202, 206) and media types from the same
+place, every refusal is the `Error` object.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.web.auth import CSRF_HEADER, PUBLIC_PATHS
+from hotline.web.schemas import BODIES, QUERIES, SUCCESS
 
 API_PREFIX = "/api/v1/"
 SUMMARIES: dict[tuple[str, str], str] = {
@@ -92,9 +95,10 @@ def api_routes(app: web.Application) -> list[tuple[str, str]]:
 
 
 def document(app: web.Application) -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for method, path in api_routes(app):
-        paths.setdefault(path, {})[method.lower()] = _operation(method, path)
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "hotline API", "version": "1",
@@ -102,7 +106,7 @@ def document(app: web.Application) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": schemas,
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "hotline_session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
@@ -111,24 +115,77 @@ def document(app: web.Application) -> dict[str, Any]:
     }
 
 
-def _operation(method: str, path: str) -> dict[str, Any]:
+REF = "#/components/schemas/{model}"
+ERROR_CODES = {"400": "Некорректный запрос или JSON", "401": "Не выполнен вход",
+               "403": "Запрещено (роль, CSRF)", "404": "Не найдено (или чужое)",
+               "409": "Конфликт версии или статуса", "413": "Слишком большой запрос",
+               "415": "Тело не application/json", "422": "Неверные данные",
+               "429": "Слишком много попыток входа", "502": "АТС отказала",
+               "503": "Служба запущена без АТС"}
+MEDIA = {
+    "/api/v1/recordings/{id}/audio": ("audio/ogg", "audio/mpeg"),
+    "/api/v1/reports/pg": ("application/json", "text/csv", XLSX := (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    "/api/v1/reports/calls": ("application/json", "text/csv", XLSX),
+    "/api/v1/reports/quality": ("application/json", "text/csv", XLSX),
+    "/api/v1/reports/deadlines": ("application/json", "text/csv"),
+}
+
+
+def _model_schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON schema into the components (with its own definitions); a $ref."""
+    schema = model.model_json_schema(ref_template=REF)
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or text, never JSON null: `X | None` becomes `X`."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**options[0], **rest}
+
+
+def _operation(method: str, path: str, schemas: dict[str, Any]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    media = MEDIA.get(path, ("application/json",))
+    success = SUCCESS.get((method, path), {"200": "OK"})
+    responses: dict[str, Any] = {
+        code: {"description": text,
+               "content": {m: {"schema": {"type": "object"} if m.endswith("json") else
+                               {"type": "string", "format": "binary"}} for m in media}}
+        for code, text in success.items()
+    }
+    responses.update({code: {"description": text, **error} for code, text in ERROR_CODES.items()})
+    responses["default"] = {"description": "Ошибка", **error}
     op: dict[str, Any] = {
         "summary": SUMMARIES.get((method, path), ""),
         "operationId": _operation_id(method, path),
-        "responses": {"200": {"description": "OK"}, "default": {"description": "Ошибка", **error}},
+        "responses": responses,
     }
-    params = re.findall(r"\{(\w+)\}", path)
+    params = [
+        {"name": p, "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}
+        for p in re.findall(r"\{(\w+)\}", path)
+    ]
+    query = QUERIES.get((method, path))
+    if query is not None:
+        props = query.model_json_schema(ref_template=REF).get("properties", {})
+        params += [{"name": name, "in": "query", "required": False, "schema": _not_null(schema)}
+                   for name, schema in props.items()]
     if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}} for p in params
-        ]
+        op["parameters"] = params
     if path in PUBLIC_PATHS:
         op["security"] = []
     else:
         op["security"] = [{"session": [], "csrf": []}] if method in UNSAFE else [{"session": []}]
+    body = BODIES.get((method, path))
     if method in UNSAFE:
-        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+        schema = _model_schema(body, schemas) if body is not None else {"type": "object"}
+        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}
     return op
 
 

@@ -14,6 +14,7 @@ from hotline.web import api_evaluations, api_scripts, api_staff
 from hotline.web.errors import error_middleware
 from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.web.hub import Hub
+from hotline.web.schemas import schema_middleware
 from hotline.web.keys import (
     CALENDAR, CARD_RULES, HUB, LIVE, LOGIN_THROTTLE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
 )
@@ -29,6 +30,7 @@ def setup_api(app: web.Application) -> None:
     app.middlewares.append(input_middleware)
     app.middlewares.append(auth.auth_middleware)
     app.middlewares.append(denied_audit_middleware)
+    app.middlewares.append(schema_middleware)
     app[HUB] = Hub()
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(_web_state)
