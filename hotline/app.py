@@ -14,7 +14,7 @@ from datetime import UTC
 import structlog
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
 from hotline.bootstrap import card_rules, sync_region
 from hotline.config import Settings
@@ -169,6 +169,9 @@ def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
             settings, scripts, calendar, app[SESSIONS], card_rules(settings, calendar)
         )
         server = service.server()
+        refused = Counter("hotline_agi_refused", "FastAGI peers refused: no or a wrong "
+                          "shared secret, or not loopback without one", registry=app[METRICS])
+        server.on_refused = refused.inc
         await server.start()
         yield
         await server.stop()

@@ -208,6 +208,7 @@ class FastAgiServer:
         self.timeout = timeout
         self.secret = secret
         self.refused = 0  # peers refused: no secret, a wrong one, or not loopback without one
+        self.on_refused: Callable[[], None] | None = None  # e.g. a Prometheus counter's inc
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
 
@@ -261,6 +262,8 @@ class FastAgiServer:
             reason = self._refusal(env, peer[0] if peer else "")
             if reason is not None:
                 self.refused += 1
+                if self.on_refused is not None:
+                    self.on_refused()
                 log.warning("agi peer refused", peer=peer[0] if peer else None, reason=reason,
                             script=env.get("agi_network_script", "")[:64], refused=self.refused)
                 return

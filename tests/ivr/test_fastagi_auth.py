@@ -43,11 +43,13 @@ async def test_a_peer_without_the_secret_runs_nothing(server) -> None:
     """A forged secretary session (no secret, a wrong one, the secret with a byte more) gets
     no command at all; each is counted and logged with its address, never with the secret."""
     agi, ran = server
+    counted: list[int] = []
+    agi.on_refused = lambda: counted.append(1)  # the app: the hotline_agi_refused counter
     with capture_logs() as logs:
         for args in ((), ("wrong",), (SECRET + "x",), (SECRET[:-1],)):
             peer = await _call(agi, *args)
             assert peer.commands == []
-    assert ran == [] and agi.refused == 4
+    assert ran == [] and agi.refused == 4 and counted == [1, 1, 1, 1]
     refused = [e for e in logs if e["event"] == "agi peer refused"]
     assert [e["reason"] for e in refused] == ["no secret", "wrong secret", "wrong secret",
                                               "wrong secret"]

@@ -225,3 +225,21 @@ def test_ami_events_about_a_channel_without_uniqueid_are_counted() -> None:
         assert tracker.feed(event, datetime.now(UTC)) == []
     assert tracker.stats.malformed == 3
     assert any("without Uniqueid" in p for p in tracker.problems)
+
+
+async def test_the_openapi_document_says_what_each_route_takes_and_answers(api: Api) -> None:
+    """Query parameters, bodies and success codes come from the validating models."""
+    doc = await api.call("GET", "/api/v1/openapi.json")
+    calls = doc["paths"]["/api/v1/calls"]["get"]
+    assert {p["name"] for p in calls["parameters"]} >= {"since", "until", "phone", "limit", "card_id"}
+    create = doc["paths"]["/api/v1/cards"]["post"]
+    ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"channel", "received_at", "fields"} <= set(body["properties"])
+    assert "201" in create["responses"] and "422" in create["responses"]
+    audio = doc["paths"]["/api/v1/recordings/{id}/audio"]["get"]["responses"]
+    assert "206" in audio and "audio/ogg" in audio["200"]["content"]
+    assert "202" in doc["paths"]["/api/v1/calls/{id}/transfer"]["post"]["responses"]
+    await api.login("fund-op")
+    wrong = await api.call("POST", "/api/v1/callbacks", expect=422, json={"card_id": {"a": 1}})
+    assert wrong["error"]["code"] == "invalid_input" and wrong["error"]["details"]["field"] == "card_id"
