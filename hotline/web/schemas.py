@@ -68,6 +68,10 @@ class CardComplete(CardSave):
     pass
 
 
+class CardCorrect(CardSave):
+    reason: str | None = Field(default=None, description="Почему исправлено")
+
+
 class CallbackCreate(_Input):
     card_id: int | None = Id
     contact_phone: str | None = None
@@ -155,7 +159,7 @@ class CallsQuery(_Input):
 
 
 class AudioQuery(_Input):
-    download: Literal["1", "true", "0", "false"] | None = None
+    download: str | None = Field(default=None, description="1 или true: скачать (аудит: download)")
 
 
 class AuditQuery(_Input):
@@ -173,7 +177,7 @@ class AuditQuery(_Input):
 class CallbacksQuery(_Input):
     status: str | None = Field(default=None, description="pending (по умолчанию), all, ...")
     limit: int | None = None
-    assigned: Literal["me"] | None = None
+    assigned: Literal["me", "none"] | None = None
 
 
 class ScriptsQuery(_Input):
@@ -214,6 +218,8 @@ BODIES: dict[tuple[str, str], type[_Input]] = {
     ("POST", "/api/v1/cards/{id}/cancel"): CardStep,
     ("POST", "/api/v1/cards/{id}/forward"): CardForward,
     ("POST", "/api/v1/cards/{id}/extend"): CardExtend,
+    ("POST", "/api/v1/cards/{id}/correct"): CardCorrect,
+    ("POST", "/api/v1/callbacks/{id}/take"): Empty,
     ("POST", "/api/v1/callbacks"): CallbackCreate,
     ("POST", "/api/v1/callbacks/{id}/dial"): Empty,
     ("POST", "/api/v1/agent/join"): Empty,
