@@ -64,10 +64,15 @@ async def test_the_reports_benchmark_fills_its_database_and_times_every_report()
     assert name is not None, out
     for step in ("cards", "calls", "transfers", "callbacks", "surveys", "evaluations"):
         assert re.search(rf"^  {step} +[1-9]\d* rows", out, re.MULTILINE), (step, out)
+    assert re.search(r"^conditions: \d+ x .+; Python ", out, re.MULTILINE), out
+    for setting in ("shared_buffers", "work_mem", "jit", "max_parallel_workers_per_gather"):
+        assert re.search(rf"^  PostgreSQL \d+.*\b{setting}=", out, re.MULTILINE), (setting, out)
+    assert re.search(r"^load average before timing: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^load average after timing: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
     assert "roll-up of the past days: 354 days built" in out, out
+    timed = r" min +[\d.]+ s +median +[\d.]+ s +max +[\d.]+ s$"
     for report in REPORTS:
-        assert re.search(rf"^  {re.escape(report)}.* median +\d+\.\d+ s", out, re.MULTILINE), (
-            report, out)
+        assert re.search(rf"^  {re.escape(report)}.*{timed}", out, re.MULTILINE), (report, out)
     admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
     try:
         left = await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name[1])
