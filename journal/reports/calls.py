@@ -19,6 +19,14 @@ its spool, a call across midnight ended the next day, a script); building a day 
 marks before reading its calls. The callbacks are always counted from the raw calls: they are
 made after their day, and their delay counts the report period's working hours.
 
+A year's report would still read 365 days of roll-up rows, so the calendar months wholly in
+the rolled-up part of a period are added up once more (`call_rollup_month_sums`,
+`call_rollup_month_waits`, migration 0009). A month is used while its days are the ones it
+was built from (its `signature`: each day's fingerprint and built_at); a day built again
+(changed calls, other working hours) makes the report build the month again from its days.
+The callback delays are summed with a per-day table of the lines' working seconds
+(_working_table), joined on (line, local day), instead of two index probes per message.
+
 Every section (total, line, organization, operator, hour, weekday) is one GROUP BY over the
 roll-up's sums (read in place) and the report's own (a temporary table: today's calls, the
 callbacks).
@@ -45,8 +53,10 @@ used (Russian zones keep no daylight saving time).
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,6 +85,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     union_all,
@@ -92,6 +103,9 @@ from journal.models import (
     CallRollupDay,
     CallRollupMark,
     CallRollupMessage,
+    CallRollupMonth,
+    CallRollupMonthSum,
+    CallRollupMonthWait,
     CallRollupWait,
     CallTransfer,
 )
@@ -145,11 +159,10 @@ class CallStats:
 def _hours_table() -> Table:
     """A temporary table of a unique name (one per report, dropped afterwards).
 
-    `worked_before` is the line's working seconds in the intervals given before this one's
-    start. A line's intervals never overlap (hotline.schedule merges them), so the interval a
-    moment falls in, if any, is the line's last one starting at or before it: one probe of
-    the index, however many intervals a year has (a range join compared every call with every
-    interval of its line: 4 s of a year's report).
+    A line's intervals never overlap (hotline.schedule merges them), so the interval a moment
+    falls in, if any, is the line's last one starting at or before it: one probe of the index,
+    however many intervals a year has (a range join compared every call with every interval
+    of its line). The callback delays use _working_table instead.
     """
     name = f"tmp_report_hours_{uuid.uuid4().hex[:10]}"
     return Table(
@@ -158,7 +171,6 @@ def _hours_table() -> Table:
         Column("line_number", String(20)),
         Column("start_at", UTCDateTime()),
         Column("end_at", UTCDateTime()),
-        Column("worked_before", Float),
         Index(f"{name}_line_start", "line_number", "start_at"),
         prefixes=["TEMPORARY"],
     )
@@ -180,15 +192,71 @@ def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnEle
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
 
-def _worked_until(hours: Table, line: ColumnElement, at: ColumnElement, dialect: str) -> ColumnElement:
-    """The line's working seconds in the intervals given, up to `at`."""
-    within = _seconds(_least(hours.c.end_at, at, dialect), hours.c.start_at, dialect)
-    return func.coalesce(_last_interval(hours, line, at, hours.c.worked_before + within), 0)
+def _working_table() -> Table:
+    """A temporary table of the lines' working seconds per local day, for the callback delays.
+
+    For each line and local day: a row at the day's start (`start_at` = `end_at`) holding the
+    line's working seconds (of the intervals given) before the day, and a row per interval
+    piece of the day (the intervals cut at local midnights, `worked_before` 0). The working
+    seconds up to a moment are, over its line's and day's rows starting at or before it,
+    the sum of `worked_before` + (least(end_at, moment) - start_at): one equi-join on (line,
+    day), with no probe per message.
+    """
+    name = f"tmp_report_worked_{uuid.uuid4().hex[:10]}"
+    return Table(
+        name, MetaData(),
+        Column("line_number", String(20)), Column("day", Date),
+        Column("start_at", UTCDateTime()), Column("end_at", UTCDateTime()),
+        Column("worked_before", Float),
+        Index(f"{name}_line_day", "line_number", "day"),
+        prefixes=["TEMPORARY"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Working:
+    """The rows of _working_table for a period's intervals, and the moments [low, high] they
+    cover: the working seconds are constant before `low` (none) and from `high` on (all), so
+    a moment outside is moved to the nearer bound before its day is looked up."""
+
+    rows: list[dict[str, Any]]
+    low: datetime
+    high: datetime
+
+
+def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
+    zone = period.zone
+    pieces: dict[str, list[tuple[date, datetime, datetime]]] = defaultdict(list)
+    for h in sorted(hours, key=lambda h: (h.line, h.start)):
+        at = h.start
+        while at < h.end:
+            day = at.astimezone(zone).date()
+            end = min(h.end, day_span(day, zone)[1])
+            pieces[h.line].append((day, at, end))
+            at = end
+    first, last = period.first, period.after
+    for line_pieces in pieces.values():
+        first = min(first, line_pieces[0][0])
+        last = max(last, line_pieces[-1][0] + timedelta(days=1))
+    rows = []
+    for line, line_pieces in pieces.items():
+        worked, by_day = 0.0, defaultdict(list)
+        for day, start, end in line_pieces:
+            by_day[day].append((start, end))
+        for day in _days(first, last + timedelta(days=1)):
+            midnight = day_span(day, zone)[0]
+            rows.append({"line_number": line, "day": day, "start_at": midnight, "end_at": midnight,
+                         "worked_before": worked})
+            for start, end in by_day.get(day, ()):
+                rows.append({"line_number": line, "day": day, "start_at": start, "end_at": end,
+                             "worked_before": 0.0})
+                worked += (end - start).total_seconds()
+    return _Working(rows, day_span(first, zone)[0], day_span(last, zone)[0])
 
 
 def _seconds(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
-        return extract("epoch", later - earlier)
+    if dialect == "postgresql":  # date_part: a double precision (extract's numeric is slower)
+        return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -332,16 +400,26 @@ def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str)
                                                              *_in_span(span, org_id))
 
 
-def _callbacks_query(hours: Table, period: Period, cut: date, org_id: int | None,
-                     dialect: str):  # noqa: ANN202
+def _local_day(at: ColumnElement, zone: ZoneInfo, offset_hours: float, dialect: str) -> ColumnElement:
+    """The local date of a moment (on SQLite at the zone's offset given)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(zone.key, at), Date)
+    return func.date(at, f"{offset_hours:+g} hours")
+
+
+def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date,
+                     org_id: int | None, dialect: str, hours: Table):  # noqa: ANN202
     """The period's called-back secretary messages per key: how many, and their delays' sum
     (the working-hours seconds of the line's operator intervals given, from the message to
     the first done callback of its card).
 
     Counted at report time: a callback is made after its day has passed, and its delay counts
     the working hours of the report's own period. The messages of the rolled-up days [first,
-    cut) come from the roll-up, the rest from the calls; their callbacks through the callback
-    tasks' card index.
+    cut) come from the roll-up, the rest from the calls; each card's first done callback from
+    one pass over the done callbacks. A delay is W(callback) - W(message), W being the line's
+    working seconds up to a moment, so a key's sum of delays is the sum of +W(callback) and
+    -W(message) over its messages: each moment joined to its line's and day's rows of
+    `worked` (_working_table), with no probe per message.
     """
     parts = []
     if cut > period.first:
@@ -355,19 +433,43 @@ def _callbacks_query(hours: Table, period: Period, cut: date, org_id: int | None
         parts.append(_messages_query(hours, raw, org_id, dialect))
     messages = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("messages")
     m = messages.c
-    key_cols = [m[name] for name in KEYS]
     first_done = (
-        select(*key_cols, m.started_at, func.min(CallbackTask.done_at).label("done_at"))
-        .join(CallbackTask, CallbackTask.card_id == m.card_id)
+        select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
         .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
-        .group_by(m.call_id, *key_cols, m.started_at)
+        .group_by(CallbackTask.card_id)
         .subquery("first_done")
     )
-    c = first_done.c
-    delay = (_worked_until(hours, c.line_number, c.done_at, dialect)
-             - _worked_until(hours, c.line_number, c.started_at, dialect))
-    keys = [c[name] for name in KEYS]
-    return select(*keys, func.count(), func.sum(delay)).group_by(*keys)
+    called = (
+        select(*[m[name] for name in KEYS], m.started_at, first_done.c.done_at)
+        .join(first_done, first_done.c.card_id == m.card_id)
+        .cte("called")
+    )
+    c = called.c
+    low, high = literal(working.low, UTCDateTime()), literal(working.high, UTCDateTime())
+    moments = union_all(
+        select(*[c[name] for name in KEYS], literal(1).label("sign"), c.done_at.label("at")),
+        select(*[c[name] for name in KEYS], literal(-1), c.started_at),
+    ).subquery("moments")
+    clamped = select(
+        *[moments.c[name] for name in KEYS], moments.c.sign,
+        _least(_greatest(moments.c.at, low, dialect), high, dialect).label("at"),
+    ).subquery("clamped")
+    p = clamped.c
+    offset = _Span(period.start, period.end, period.zone).offset_hours
+    w = worked.c
+    counted = select(*[c[name] for name in KEYS], literal(1).label("n"),
+                     literal(0.0, Float).label("worked"))
+    joined = (
+        select(*[p[name] for name in KEYS], literal(0),
+               p.sign * (w.worked_before + _seconds(_least(w.end_at, p.at, dialect), w.start_at,
+                                                    dialect)))
+        .join(worked, and_(w.line_number == p.line_number,
+                           w.day == _local_day(p.at, period.zone, offset, dialect),
+                           w.start_at <= p.at))
+    )
+    rows = union_all(counted, joined).subquery("delays")
+    keys = [rows.c[name] for name in KEYS]
+    return select(*keys, func.sum(rows.c.n), func.sum(rows.c.worked)).group_by(*keys)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -592,13 +694,8 @@ async def _clear(conn: AsyncConnection, table: Table) -> None:
 
 
 async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[HoursInterval]) -> None:
-    """The intervals, each with the working seconds of its line before it (see _hours_table)."""
-    rows, worked = [], dict[str, float]()
-    for h in sorted(hours, key=lambda h: (h.line, h.start)):
-        before = worked.get(h.line, 0.0)
-        rows.append({"line_number": h.line, "start_at": h.start, "end_at": h.end,
-                     "worked_before": before})
-        worked[h.line] = before + (h.end - h.start).total_seconds()
+    """The lines' operator intervals (see _hours_table)."""
+    rows = [{"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours]
     if rows:
         await conn.execute(table.insert(), rows)
     if conn.dialect.name == "postgresql":
@@ -632,8 +729,9 @@ async def roll_up_calls(
     await conn.run_sync(facts.create)
     try:
         await _insert_hours(conn, hours_table, hours)
-        return await _roll_up(conn, period, _past_days(period, now), hours, hours_table, facts,
-                              level2_queues)
+        built, _ = await _roll_up(conn, period, _past_days(period, now), hours, hours_table,
+                                  facts, level2_queues)
+        return built
     finally:
         await conn.run_sync(facts.drop)
         await conn.run_sync(hours_table.drop)
@@ -655,14 +753,131 @@ async def stale_call_days(
 
 async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
                    hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
-                   level2_queues: Sequence[str]) -> int:
+                   level2_queues: Sequence[str]) -> tuple[int, list[date]]:
+    """Build the stale days of [first, cut), then the months wholly inside it whose days
+    changed since; return how many days were built and the months that are now valid."""
     days = _days(period.first, cut)
     prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
     built = 0
     for day in await _stale_days(conn, days, prints):
         built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
                                   level2_queues)
-    return built
+    return built, await _roll_up_months(conn, _whole_months(period.first, cut))
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _whole_months(first: date, cut: date) -> list[date]:
+    """The calendar months lying wholly in [first, cut), by their first days."""
+    month, months = first if first.day == 1 else _next_month(first), []
+    while _next_month(month) <= cut:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+async def _month_signatures(conn: AsyncConnection, months: Sequence[date]) -> dict[date, str]:
+    """Each month's signature from its days' roll-ups as they are now: the hash of every
+    day's fingerprint and built_at. A month with a day not rolled up has none."""
+    if not months:
+        return {}
+    rows = await conn.execute(
+        select(CallRollupDay.day, CallRollupDay.fingerprint, CallRollupDay.built_at)
+        .where(CallRollupDay.day >= months[0], CallRollupDay.day < _next_month(months[-1]))
+        .order_by(CallRollupDay.day))
+    parts: dict[date, list[str]] = defaultdict(list)
+    for day, print_, built_at in rows.all():
+        parts[day.replace(day=1)].append(f"{day.isoformat()} {print_} {built_at.isoformat()}")
+    return {
+        month: hashlib.sha256("\n".join(parts[month]).encode()).hexdigest()
+        for month in months
+        if len(parts[month]) == calendar.monthrange(month.year, month.month)[1]
+    }
+
+
+async def _roll_up_months(conn: AsyncConnection, months: Sequence[date]) -> list[date]:
+    """Build the months whose days changed since they were built (or never built); return
+    the months valid now. A month whose days are being built by another transaction is left
+    to the next report (its days are read instead)."""
+    if not months:
+        return []
+    current = await _month_signatures(conn, months)
+    stored = dict((await conn.execute(
+        select(CallRollupMonth.month, CallRollupMonth.signature)
+        .where(CallRollupMonth.month.in_(list(current))))).all()) if current else {}
+    valid = []
+    for month, signature in current.items():
+        if stored.get(month) == signature or await _build_month(conn, month):
+            valid.append(month)
+    return sorted(valid)
+
+
+async def _build_month(conn: AsyncConnection, month: date) -> bool:
+    """Add up a month's rolled-up days into its own rows; False if it cannot be now.
+
+    On PostgreSQL the month holds the advisory lock of each of its days (as a day's builder
+    does), so no day of it changes while it is read and until this transaction ends; taken
+    without waiting (a day's builder holding one of them, the month is not built now), so two
+    transactions never wait for each other's days. SQLite writes one transaction at a time.
+    """
+    after = _next_month(month)
+    if conn.dialect.name == "postgresql":
+        locked = await conn.scalar(
+            text("SELECT bool_and(pg_try_advisory_xact_lock(CAST(:lock AS integer), d))"
+                 " FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS d"),
+            {"lock": ROLLUP_LOCK, "first": month.toordinal(), "last": after.toordinal() - 1})
+        if not locked:
+            return False
+    signature = (await _month_signatures(conn, [month])).get(month)
+    if signature is None:
+        return False
+    for model in (CallRollupMonthSum, CallRollupMonthWait, CallRollupMonth):
+        await conn.execute(delete(model).where(model.month == month))
+    rolled = CallRollup.__table__.c
+    keys = [rolled[name] for name in KEYS]
+    await conn.execute(insert(CallRollupMonthSum).from_select(
+        ["month", *KEYS, *SUMS],
+        select(literal(month, Date), *keys, *[func.sum(rolled[name]) for name in SUMS])
+        .where(rolled.day >= month, rolled.day < after).group_by(*keys)))
+    waits = CallRollupWait.__table__.c
+    wait_keys = [waits[name] for name in _WAIT_COLUMNS]
+    await conn.execute(insert(CallRollupMonthWait).from_select(
+        ["month", *_WAIT_COLUMNS, "n"],
+        select(literal(month, Date), *wait_keys, func.sum(waits.n))
+        .where(waits.day >= month, waits.day < after).group_by(*wait_keys)))
+    await conn.execute(insert(CallRollupMonth).values(
+        month=month, signature=signature, built_at=datetime.now(UTC)))
+    return True
+
+
+_WAIT_COLUMNS = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait")
+
+
+def _outside_months(first: date, cut: date, months: Sequence[date]) -> list[tuple[date, date]]:
+    """The days of [first, cut) not in the months given, as ranges [start, end)."""
+    ranges, start = [], first
+    for month in sorted(months):
+        if start < month:
+            ranges.append((start, month))
+        start = _next_month(month)
+    if start < cut:
+        ranges.append((start, cut))
+    return ranges
+
+
+def _rolled_parts(day: Column, month: Column, first: date, cut: date,
+                  months: Sequence[date]) -> list[tuple[Any, ColumnElement]]:
+    """Which rows of a daily table (by `day`) and of its monthly one (by `month`) hold the
+    days [first, cut): the months given from the monthly one, the other days from the daily."""
+    parts = []
+    ranges = _outside_months(first, cut, months)
+    if ranges:
+        parts.append((day.table.c, or_(*[and_(day >= a, day < b) for a, b in ranges])))
+    if months:
+        parts.append((month.table.c, month.in_(list(months))))
+    return parts
 
 
 async def call_sections(
@@ -692,14 +907,19 @@ async def call_sections(
     native_p90 = portable_p90 is False
     cut = _past_days(period, now) if rollup and not native_p90 else period.first
     hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
+    worked, working = _working_table(), _working(hours, period)
     conn = await session.connection()
     await tune_for_report(conn)
-    for table in (hours_table, facts, sums, waits):
+    for table in (hours_table, facts, sums, waits, worked):
         await conn.run_sync(table.create)
     sections: dict[Dimension, list[CallStats]] = {}
     try:
         await _insert_hours(conn, hours_table, hours)
-        await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
+        if working.rows:
+            await conn.execute(worked.insert(), working.rows)
+        if dialect == "postgresql":
+            await conn.execute(text(f"ANALYZE {worked.name}"))
+        _, months = await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
         if cut < period.after:
             await _clear(conn, facts)
             raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
@@ -714,50 +934,55 @@ async def call_sections(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
-            _callbacks_query(hours_table, period, cut, scope, dialect)))
+            _callbacks_query(worked, working, period, cut, scope, dialect, hours_table)))
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
-                [*KEYS, *SUMS], _rollup_sums(period.first, cut, scope)))
+                [*KEYS, *SUMS], _rollup_sums(period.first, cut, months, scope)))
         if dialect == "postgresql":
             await conn.execute(text(f"ANALYZE {sums.name}, {waits.name}"))
         for dim in map(Dimension, dimensions):
             rows = (await conn.execute(_stats_query(sums, dim))).all()
             query = (_native_p90_query(facts, dim) if native_p90 else
-                     _p90_query(_with_rollup_waits(waits, dim, period.first, cut, scope), dim))
+                     _p90_query(_with_rollup_waits(waits, dim, period.first, cut, months, scope), dim))
             p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
             sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
     finally:
-        for table in (waits, sums, facts, hours_table):
+        for table in (worked, waits, sums, facts, hours_table):
             await conn.run_sync(table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
         "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
     return sections
 
 
-def _rollup_sums(first: date, cut: date, org_id: int | None):  # noqa: ANN202
-    """The roll-up's sums of the days [first, cut) added up per key over the days: one pass
-    over the roll-up (an index range on the day), then every section groups a few thousand
-    rows instead of reading the roll-up again."""
-    rolled = CallRollup.__table__.c
-    conditions = [rolled.day >= first, rolled.day < cut]
-    if org_id is not None:
-        conditions.append(rolled.organization_id == org_id)
-    keys = [rolled[name] for name in KEYS]
-    return select(*keys, *[func.sum(rolled[name]) for name in SUMS]).where(*conditions).group_by(*keys)
+def _rollup_sums(first: date, cut: date, months: Sequence[date], org_id: int | None):  # noqa: ANN202
+    """The roll-up's sums of the days [first, cut) added up per key: the months given from
+    their own rows, the other days from theirs (an index range on the day or month). Every
+    section then groups a few thousand rows instead of reading the roll-up again."""
+    days, monthly = CallRollup.__table__.c, CallRollupMonthSum.__table__.c
+    parts = []
+    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+        conditions = [condition]
+        if org_id is not None:
+            conditions.append(table.organization_id == org_id)
+        parts.append(select(*[table[name] for name in (*KEYS, *SUMS)]).where(*conditions))
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rolled")
+    keys = [rows.c[name] for name in KEYS]
+    return select(*keys, *[func.sum(rows.c[name]) for name in SUMS]).group_by(*keys)
 
 
 def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
-                       org_id: int | None):  # noqa: ANN202
-    """The report's own wait histogram rows of one section and the roll-up's of [first, cut)."""
-    rolled = CallRollupWait.__table__.c
-    conditions = [rolled.day >= first, rolled.day < cut, rolled.dimension == str(dim)]
-    if org_id is not None:
-        conditions.append(rolled.organization_id == org_id)
+                       months: Sequence[date], org_id: int | None):  # noqa: ANN202
+    """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
+    the months given from their own rows, the other days from theirs."""
+    days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c
     cols = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n")
-    return union_all(
-        select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim)),
-        select(*[rolled[c] for c in cols]).where(*conditions),
-    ).subquery("waits")
+    parts = [select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim))]
+    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+        conditions = [condition, table.dimension == str(dim)]
+        if org_id is not None:
+            conditions.append(table.organization_id == org_id)
+        parts.append(select(*[table[c] for c in cols]).where(*conditions))
+    return union_all(*parts).subquery("waits")
 
 
 def _stats(r: Any, p90: Any) -> CallStats:
