@@ -25,7 +25,7 @@ the rolled-up part of a period are added up once more (`call_rollup_month_sums`,
 was built from (its `signature`: each day's fingerprint and built_at); a day built again
 (changed calls, other working hours) makes the report build the month again from its days.
 The callback delays are summed with a per-day table of the lines' working seconds
-(_working_table), joined on (line, local day), instead of two index probes per message.
+(_working_table), joined on (line, day), instead of two index probes per message.
 
 Every section (total, line, organization, operator, hour, weekday) is one GROUP BY over the
 roll-up's sums (read in place) and the report's own (a temporary table: today's calls, the
@@ -192,23 +192,26 @@ def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnEle
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
 
-def _working_table() -> Table:
-    """A temporary table of the lines' working seconds per local day, for the callback delays.
+DAY_SECONDS = 86400
 
-    For each line and local day: a row at the day's start (`start_at` = `end_at`) holding the
-    line's working seconds (of the intervals given) before the day, and a row per interval
-    piece of the day (the intervals cut at local midnights, `worked_before` 0). The working
-    seconds up to a moment are, over its line's and day's rows starting at or before it,
-    the sum of `worked_before` + (least(end_at, moment) - start_at): one equi-join on (line,
-    day), with no probe per message.
+
+def _working_table() -> Table:
+    """A temporary table of the lines' working seconds per day, for the callback delays.
+
+    Moments are seconds since the epoch and days UTC days (`bucket`: seconds // 86400), so
+    a moment's day is arithmetic, with no time zone. For each line and day: a row at the
+    day's start (`start_s` = `end_s`) holding the line's working seconds (of the intervals
+    given) before the day, and a row per interval piece of the day (the intervals cut at
+    midnight UTC, `worked_before` 0). The working seconds up to a moment are, over its
+    line's and day's rows starting at or before it, the sum of `worked_before` +
+    (least(end_s, moment) - start_s): one equi-join on (line, day), no probe per message.
     """
     name = f"tmp_report_worked_{uuid.uuid4().hex[:10]}"
     return Table(
         name, MetaData(),
-        Column("line_number", String(20)), Column("day", Date),
-        Column("start_at", UTCDateTime()), Column("end_at", UTCDateTime()),
-        Column("worked_before", Float),
-        Index(f"{name}_line_day", "line_number", "day"),
+        Column("line_number", String(20)), Column("bucket", Integer),
+        Column("start_s", Float), Column("end_s", Float), Column("worked_before", Float),
+        Index(f"{name}_line_bucket", "line_number", "bucket"),
         prefixes=["TEMPORARY"],
     )
 
@@ -216,48 +219,55 @@ def _working_table() -> Table:
 @dataclass(frozen=True, slots=True)
 class _Working:
     """The rows of _working_table for a period's intervals, and the moments [low, high] they
-    cover: the working seconds are constant before `low` (none) and from `high` on (all), so
-    a moment outside is moved to the nearer bound before its day is looked up."""
+    cover (seconds since the epoch): the working seconds are constant before `low` (none)
+    and from `high` on (all), so a moment outside is moved to the nearer bound first."""
 
     rows: list[dict[str, Any]]
-    low: datetime
-    high: datetime
+    low: float
+    high: float
 
 
 def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
-    zone = period.zone
-    pieces: dict[str, list[tuple[date, datetime, datetime]]] = defaultdict(list)
+    pieces: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for h in sorted(hours, key=lambda h: (h.line, h.start)):
-        at = h.start
-        while at < h.end:
-            day = at.astimezone(zone).date()
-            end = min(h.end, day_span(day, zone)[1])
-            pieces[h.line].append((day, at, end))
-            at = end
-    first, last = period.first, period.after
+        at, end = h.start.timestamp(), h.end.timestamp()
+        while at < end:
+            bucket = int(at // DAY_SECONDS)
+            until = min(end, (bucket + 1) * DAY_SECONDS)
+            pieces[h.line].append((bucket, at, until))
+            at = until
+    first = int(period.start.timestamp() // DAY_SECONDS)
+    last = int(period.end.timestamp() // DAY_SECONDS) + 1
     for line_pieces in pieces.values():
-        first = min(first, line_pieces[0][0])
-        last = max(last, line_pieces[-1][0] + timedelta(days=1))
+        first, last = min(first, line_pieces[0][0]), max(last, line_pieces[-1][0] + 1)
     rows = []
     for line, line_pieces in pieces.items():
-        worked, by_day = 0.0, defaultdict(list)
-        for day, start, end in line_pieces:
-            by_day[day].append((start, end))
-        for day in _days(first, last + timedelta(days=1)):
-            midnight = day_span(day, zone)[0]
-            rows.append({"line_number": line, "day": day, "start_at": midnight, "end_at": midnight,
-                         "worked_before": worked})
-            for start, end in by_day.get(day, ()):
-                rows.append({"line_number": line, "day": day, "start_at": start, "end_at": end,
-                             "worked_before": 0.0})
-                worked += (end - start).total_seconds()
-    return _Working(rows, day_span(first, zone)[0], day_span(last, zone)[0])
+        worked, by_bucket = 0.0, defaultdict(list)
+        for bucket, start, end in line_pieces:
+            by_bucket[bucket].append((start, end))
+        for bucket in range(first, last + 1):
+            midnight = float(bucket * DAY_SECONDS)
+            rows.append({"line_number": line, "bucket": bucket, "start_s": midnight,
+                         "end_s": midnight, "worked_before": worked})
+            for start, end in by_bucket.get(bucket, ()):
+                rows.append({"line_number": line, "bucket": bucket, "start_s": start,
+                             "end_s": end, "worked_before": 0.0})
+                worked += end - start
+    return _Working(rows, float(first * DAY_SECONDS), float(last * DAY_SECONDS))
 
 
-def _seconds(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":  # date_part: a double precision (extract's numeric is slower)
-        return func.date_part("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+def _epoch(at: ColumnElement, dialect: str) -> ColumnElement:
+    """Seconds since the epoch, a float."""
+    if dialect == "postgresql":
+        return func.date_part("epoch", at)
+    return (func.julianday(at) - 2440587.5) * float(DAY_SECONDS)
+
+
+def _bucket(seconds: ColumnElement, dialect: str) -> ColumnElement:
+    """The UTC day of a moment in seconds since the epoch (see _working_table)."""
+    if dialect == "postgresql":
+        return cast(func.floor(seconds / DAY_SECONDS), Integer)
+    return cast(seconds / DAY_SECONDS, Integer)
 
 
 def _least(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
@@ -400,13 +410,6 @@ def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str)
                                                              *_in_span(span, org_id))
 
 
-def _local_day(at: ColumnElement, zone: ZoneInfo, offset_hours: float, dialect: str) -> ColumnElement:
-    """The local date of a moment (on SQLite at the zone's offset given)."""
-    if dialect == "postgresql":
-        return cast(func.timezone(zone.key, at), Date)
-    return func.date(at, f"{offset_hours:+g} hours")
-
-
 def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date,
                      org_id: int | None, dialect: str, hours: Table):  # noqa: ANN202
     """The period's called-back secretary messages per key: how many, and their delays' sum
@@ -439,33 +442,30 @@ def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date
         .group_by(CallbackTask.card_id)
         .subquery("first_done")
     )
+    low, high = literal(working.low, Float), literal(working.high, Float)
+
+    def seconds(at: ColumnElement) -> ColumnElement:
+        return _least(_greatest(_epoch(at, dialect), low, dialect), high, dialect)
+
     called = (
-        select(*[m[name] for name in KEYS], m.started_at, first_done.c.done_at)
+        select(*[m[name] for name in KEYS], seconds(m.started_at).label("start_s"),
+               seconds(first_done.c.done_at).label("done_s"))
         .join(first_done, first_done.c.card_id == m.card_id)
         .cte("called")
     )
     c = called.c
-    low, high = literal(working.low, UTCDateTime()), literal(working.high, UTCDateTime())
     moments = union_all(
-        select(*[c[name] for name in KEYS], literal(1).label("sign"), c.done_at.label("at")),
-        select(*[c[name] for name in KEYS], literal(-1), c.started_at),
+        select(*[c[name] for name in KEYS], literal(1).label("sign"), c.done_s.label("at")),
+        select(*[c[name] for name in KEYS], literal(-1), c.start_s),
     ).subquery("moments")
-    clamped = select(
-        *[moments.c[name] for name in KEYS], moments.c.sign,
-        _least(_greatest(moments.c.at, low, dialect), high, dialect).label("at"),
-    ).subquery("clamped")
-    p = clamped.c
-    offset = _Span(period.start, period.end, period.zone).offset_hours
-    w = worked.c
+    p, w = moments.c, worked.c
     counted = select(*[c[name] for name in KEYS], literal(1).label("n"),
                      literal(0.0, Float).label("worked"))
     joined = (
         select(*[p[name] for name in KEYS], literal(0),
-               p.sign * (w.worked_before + _seconds(_least(w.end_at, p.at, dialect), w.start_at,
-                                                    dialect)))
-        .join(worked, and_(w.line_number == p.line_number,
-                           w.day == _local_day(p.at, period.zone, offset, dialect),
-                           w.start_at <= p.at))
+               p.sign * (w.worked_before + _least(w.end_s, p.at, dialect) - w.start_s))
+        .join(worked, and_(w.line_number == p.line_number, w.bucket == _bucket(p.at, dialect),
+                           w.start_s <= p.at))
     )
     rows = union_all(counted, joined).subquery("delays")
     keys = [rows.c[name] for name in KEYS]
