@@ -762,7 +762,8 @@ async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
     for day in await _stale_days(conn, days, prints):
         built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
                                   level2_queues)
-    return built, await _roll_up_months(conn, _whole_months(period.first, cut))
+    valid, _ = await _roll_up_months(conn, _whole_months(period.first, cut))
+    return built, valid
 
 
 def _next_month(month: date) -> date:
@@ -797,21 +798,36 @@ async def _month_signatures(conn: AsyncConnection, months: Sequence[date]) -> di
     }
 
 
-async def _roll_up_months(conn: AsyncConnection, months: Sequence[date]) -> list[date]:
+async def _roll_up_months(conn: AsyncConnection, months: Sequence[date]) -> tuple[list[date], int]:
     """Build the months whose days changed since they were built (or never built); return
-    the months valid now. A month whose days are being built by another transaction is left
-    to the next report (its days are read instead)."""
+    the months valid now and how many were built. A month whose days are being built by
+    another transaction is left to the next report (its days are read instead), as is a
+    month with a day not rolled up."""
     if not months:
-        return []
+        return [], 0
     current = await _month_signatures(conn, months)
     stored = dict((await conn.execute(
         select(CallRollupMonth.month, CallRollupMonth.signature)
         .where(CallRollupMonth.month.in_(list(current))))).all()) if current else {}
-    valid = []
+    valid, built = [], 0
     for month, signature in current.items():
-        if stored.get(month) == signature or await _build_month(conn, month):
+        if stored.get(month) == signature:
             valid.append(month)
-    return sorted(valid)
+        elif await _build_month(conn, month):
+            valid.append(month)
+            built += 1
+    return sorted(valid), built
+
+
+async def roll_up_call_months(session: AsyncSession, period: Period, *,
+                              now: datetime | None = None) -> int:
+    """Build the monthly layer of the calendar months wholly in the period's passed days
+    whose days have all been rolled up and changed since (or were never added up); return
+    how many were built. Idempotent, like roll_up_calls (which does it too)."""
+    conn = await session.connection()
+    await tune_for_report(conn)
+    _, built = await _roll_up_months(conn, _whole_months(period.first, _past_days(period, now)))
+    return built
 
 
 async def _build_month(conn: AsyncConnection, month: date) -> bool:
