@@ -41,6 +41,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,7 +65,8 @@ OPERATORS_PER_ORG = 12
 TODAY = date(2026, 12, 21)  # "today" of the deadlines report: the journal ends the day before
 # The server's settings the reports' plans depend on, printed with the figures.
 PG_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "jit",
-               "max_parallel_workers_per_gather", "max_worker_processes", "random_page_cost")
+               "max_parallel_workers_per_gather", "max_worker_processes", "random_page_cost",
+               "autovacuum")
 
 # Every statement runs on the server; `:name` parameters are filled from the organizations.
 FILL_CARDS = """
@@ -342,8 +344,13 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
     async with unit_of_work(sessions) as s:
         built = await roll_up_calls(s, year, operator_hours(settings, calendar, year),
                                     level2_queues=queues, now=now)
-    print(f"  roll-up of the past days: {built} days built in {time.perf_counter() - t0:.1f} s",
+    print(f"  roll-up of the past days: {built} days built, then their months,"
+          f" in {time.perf_counter() - t0:.1f} s",
           flush=True)
+    # The statistics autovacuum keeps of the roll-up's tables by the time of a report (the
+    # server may run with it off, as the development one does).
+    async with engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))
 
     def calls_report(label: str, rollup: bool = True):  # noqa: ANN202
         period = parse_period(label, zone)

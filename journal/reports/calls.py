@@ -196,21 +196,22 @@ DAY_SECONDS = 86400
 
 
 def _working_table() -> Table:
-    """A temporary table of the lines' working seconds per day, for the callback delays.
+    """A temporary table of the lines' working time cut into segments, for callback delays.
 
-    Moments are seconds since the epoch and days UTC days (`bucket`: seconds // 86400), so
-    a moment's day is arithmetic, with no time zone. For each line and day: a row at the
-    day's start (`start_s` = `end_s`) holding the line's working seconds (of the intervals
-    given) before the day, and a row per interval piece of the day (the intervals cut at
-    midnight UTC, `worked_before` 0). The working seconds up to a moment are, over its
-    line's and day's rows starting at or before it, the sum of `worked_before` +
-    (least(end_s, moment) - start_s): one equi-join on (line, day), no probe per message.
+    Moments are seconds since the epoch and days UTC days (`bucket`: seconds // 86400), so a
+    moment's day is arithmetic, with no time zone. Each line's days (from the first interval
+    given or the period's start to the end) are cut into segments [start_s, end_s): its
+    operator intervals (`rate` 1) and the gaps between them (`rate` 0), each with the line's
+    working seconds before it (`worked_before`). The working seconds up to a moment are
+    worked_before + rate * (moment - start_s) of the one segment holding it: an equi-join on
+    (line, day) and a range filter among the day's few segments, no probe per message.
     """
     name = f"tmp_report_worked_{uuid.uuid4().hex[:10]}"
     return Table(
         name, MetaData(),
         Column("line_number", String(20)), Column("bucket", Integer),
         Column("start_s", Float), Column("end_s", Float), Column("worked_before", Float),
+        Column("rate", Integer),
         Index(f"{name}_line_bucket", "line_number", "bucket"),
         prefixes=["TEMPORARY"],
     )
@@ -245,14 +246,20 @@ def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
         worked, by_bucket = 0.0, defaultdict(list)
         for bucket, start, end in line_pieces:
             by_bucket[bucket].append((start, end))
+
         for bucket in range(first, last + 1):
-            midnight = float(bucket * DAY_SECONDS)
-            rows.append({"line_number": line, "bucket": bucket, "start_s": midnight,
-                         "end_s": midnight, "worked_before": worked})
+            at, segments = float(bucket * DAY_SECONDS), []
             for start, end in by_bucket.get(bucket, ()):
-                rows.append({"line_number": line, "bucket": bucket, "start_s": start,
-                             "end_s": end, "worked_before": 0.0})
+                if at < start:
+                    segments.append((at, start, 0, worked))
+                segments.append((start, end, 1, worked))
                 worked += end - start
+                at = end
+            if at < (bucket + 1) * DAY_SECONDS:
+                segments.append((at, float((bucket + 1) * DAY_SECONDS), 0, worked))
+            rows += [{"line_number": line, "bucket": bucket, "start_s": start, "end_s": end,
+                      "rate": rate, "worked_before": before}
+                     for start, end, rate, before in segments]
     return _Working(rows, float(first * DAY_SECONDS), float(last * DAY_SECONDS))
 
 
@@ -421,8 +428,8 @@ def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date
     cut) come from the roll-up, the rest from the calls; each card's first done callback from
     one pass over the done callbacks. A delay is W(callback) - W(message), W being the line's
     working seconds up to a moment, so a key's sum of delays is the sum of +W(callback) and
-    -W(message) over its messages: each moment joined to its line's and day's rows of
-    `worked` (_working_table), with no probe per message.
+    -W(message) over its messages: each moment joined to the segment of `worked` holding it
+    (_working_table), with no probe per message.
     """
     parts = []
     if cut > period.first:
@@ -459,17 +466,19 @@ def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date
         select(*[c[name] for name in KEYS], literal(-1), c.start_s),
     ).subquery("moments")
     p, w = moments.c, worked.c
-    counted = select(*[c[name] for name in KEYS], literal(1).label("n"),
-                     literal(0.0, Float).label("worked"))
+    # Each moment meets the one segment holding it (none if its line has no intervals
+    # given: W = 0); a message counts once, with its callback's moment.
     joined = (
-        select(*[p[name] for name in KEYS], literal(0),
-               p.sign * (w.worked_before + _least(w.end_s, p.at, dialect) - w.start_s))
-        .join(worked, and_(w.line_number == p.line_number, w.bucket == _bucket(p.at, dialect),
-                           w.start_s <= p.at))
-    )
-    rows = union_all(counted, joined).subquery("delays")
-    keys = [rows.c[name] for name in KEYS]
-    return select(*keys, func.sum(rows.c.n), func.sum(rows.c.worked)).group_by(*keys)
+        select(*[p[name] for name in KEYS], case((p.sign == 1, 1), else_=0).label("n"),
+               func.coalesce(p.sign * (w.worked_before + w.rate * (p.at - w.start_s)),
+                             0.0).label("worked"))
+        .select_from(moments)
+        .outerjoin(worked, and_(w.line_number == p.line_number,
+                                w.bucket == _bucket(p.at, dialect),
+                                w.start_s <= p.at, w.end_s > p.at))
+    ).subquery("delays")
+    keys = [joined.c[name] for name in KEYS]
+    return select(*keys, func.sum(joined.c.n), func.sum(joined.c.worked)).group_by(*keys)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
