@@ -963,8 +963,9 @@ async def call_sections(
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
                 [*KEYS, *SUMS], _rollup_sums(period.first, cut, months, scope)))
-        if dialect == "postgresql":
-            await conn.execute(text(f"ANALYZE {sums.name}, {waits.name}"))
+        # No ANALYZE of the sums and the waits: each section only groups them (a few thousand
+        # rows; with the roll-up's histograms a hash aggregate whatever the estimate), and
+        # sampling them cost more than it saved (bench/reports.py).
         for dim in map(Dimension, dimensions):
             rows = (await conn.execute(_stats_query(sums, dim))).all()
             query = (_native_p90_query(facts, dim) if native_p90 else
