@@ -19,11 +19,12 @@ its spool, a call across midnight ended the next day, a script); building a day 
 marks before reading its calls. The callbacks are always counted from the raw calls: they are
 made after their day, and their delay counts the report period's working hours.
 
-A year's report would still read 365 days of roll-up rows, so the calendar months wholly in
-the rolled-up part of a period are added up once more (`call_rollup_month_sums`,
-`call_rollup_month_waits`, migration 0009). A month is used while its days are the ones it
-was built from (its `signature`: each day's fingerprint and built_at); a day built again
-(changed calls, other working hours) makes the report build the month again from its days.
+A year's report would still read 365 days of roll-up rows, so the calendar months of the
+rolled-up part of a period (the current one so far) are added up once more
+(`call_rollup_month_sums`, `call_rollup_month_waits`, migration 0009). A month is used while
+it spans the days the report needs and they are the ones it was built from (its `signature`:
+the span's end, each day's fingerprint and built_at); a day built again (changed calls, other
+working hours) or a longer span makes the report build the month again from its days.
 The callback delays are summed with a per-day table of the lines' working seconds
 (_working_table), joined on (line, day), instead of two index probes per message.
 
@@ -53,7 +54,6 @@ used (Russian zones keep no daylight saving time).
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import uuid
 from collections import defaultdict
@@ -762,16 +762,16 @@ async def stale_call_days(
 
 async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
                    hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
-                   level2_queues: Sequence[str]) -> tuple[int, list[date]]:
-    """Build the stale days of [first, cut), then the months wholly inside it whose days
-    changed since; return how many days were built and the months that are now valid."""
+                   level2_queues: Sequence[str]) -> tuple[int, list[tuple[date, date]]]:
+    """Build the stale days of [first, cut), then the months of it whose days changed since;
+    return how many days were built and the months' spans that are valid now."""
     days = _days(period.first, cut)
     prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
     built = 0
     for day in await _stale_days(conn, days, prints):
         built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
                                   level2_queues)
-    valid, _ = await _roll_up_months(conn, _whole_months(period.first, cut))
+    valid, _ = await _roll_up_months(conn, _month_spans(period.first, cut))
     return built, valid
 
 
@@ -779,83 +779,92 @@ def _next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _whole_months(first: date, cut: date) -> list[date]:
-    """The calendar months lying wholly in [first, cut), by their first days."""
-    month, months = first if first.day == 1 else _next_month(first), []
-    while _next_month(month) <= cut:
-        months.append(month)
+def _month_spans(first: date, cut: date) -> list[tuple[date, date]]:
+    """The calendar months starting in [first, cut), each as [its first day, its end or
+    `cut`): the whole months, and the month so far when it has a few days already."""
+    month, spans = first if first.day == 1 else _next_month(first), []
+    while month < cut:
+        until = min(_next_month(month), cut)
+        if (until - month).days >= 2:
+            spans.append((month, until))
         month = _next_month(month)
-    return months
+    return spans
 
 
-async def _month_signatures(conn: AsyncConnection, months: Sequence[date]) -> dict[date, str]:
-    """Each month's signature from its days' roll-ups as they are now: the hash of every
-    day's fingerprint and built_at. A month with a day not rolled up has none."""
-    if not months:
+async def _month_signatures(conn: AsyncConnection,
+                            spans: Sequence[tuple[date, date]]) -> dict[date, str]:
+    """Each month's signature from its span's days as they are now: the hash of the span's
+    end and every day's fingerprint and built_at. A month with a day not rolled up has none."""
+    if not spans:
         return {}
     rows = await conn.execute(
         select(CallRollupDay.day, CallRollupDay.fingerprint, CallRollupDay.built_at)
-        .where(CallRollupDay.day >= months[0], CallRollupDay.day < _next_month(months[-1]))
+        .where(CallRollupDay.day >= spans[0][0], CallRollupDay.day < spans[-1][1])
         .order_by(CallRollupDay.day))
     parts: dict[date, list[str]] = defaultdict(list)
     for day, print_, built_at in rows.all():
         parts[day.replace(day=1)].append(f"{day.isoformat()} {print_} {built_at.isoformat()}")
-    return {
-        month: hashlib.sha256("\n".join(parts[month]).encode()).hexdigest()
-        for month in months
-        if len(parts[month]) == calendar.monthrange(month.year, month.month)[1]
-    }
+    signatures = {}
+    for month, until in spans:
+        days = [part for part in parts[month] if part < until.isoformat()]
+        if len(days) == (until - month).days:
+            text_ = "\n".join([f"until {until.isoformat()}", *days])
+            signatures[month] = hashlib.sha256(text_.encode()).hexdigest()
+    return signatures
 
 
-async def _roll_up_months(conn: AsyncConnection, months: Sequence[date]) -> tuple[list[date], int]:
-    """Build the months whose days changed since they were built (or never built); return
-    the months valid now and how many were built. A month whose days are being built by
-    another transaction is left to the next report (its days are read instead), as is a
+async def _roll_up_months(conn: AsyncConnection, spans: Sequence[tuple[date, date]]
+                          ) -> tuple[list[tuple[date, date]], int]:
+    """Build the months whose span or days changed since they were built (or never built);
+    return the spans valid now and how many were built. A month whose days are being built
+    by another transaction is left to the next report (its days are read instead), as is a
     month with a day not rolled up."""
-    if not months:
+    if not spans:
         return [], 0
-    current = await _month_signatures(conn, months)
+    current = await _month_signatures(conn, spans)
     stored = dict((await conn.execute(
         select(CallRollupMonth.month, CallRollupMonth.signature)
         .where(CallRollupMonth.month.in_(list(current))))).all()) if current else {}
     valid, built = [], 0
-    for month, signature in current.items():
-        if stored.get(month) == signature:
-            valid.append(month)
-        elif await _build_month(conn, month):
-            valid.append(month)
+    for month, until in spans:
+        if month not in current:
+            continue
+        if stored.get(month) == current[month]:
+            valid.append((month, until))
+        elif await _build_month(conn, month, until):
+            valid.append((month, until))
             built += 1
-    return sorted(valid), built
+    return valid, built
 
 
 async def roll_up_call_months(session: AsyncSession, period: Period, *,
                               now: datetime | None = None) -> int:
-    """Build the monthly layer of the calendar months wholly in the period's passed days
-    whose days have all been rolled up and changed since (or were never added up); return
-    how many were built. Idempotent, like roll_up_calls (which does it too)."""
+    """Build the monthly layer of the months in the period's passed days (the current one
+    so far) whose days have all been rolled up and changed since (or were never added up);
+    return how many were built. Idempotent, like roll_up_calls (which does it too)."""
     conn = await session.connection()
     await tune_for_report(conn)
-    _, built = await _roll_up_months(conn, _whole_months(period.first, _past_days(period, now)))
+    _, built = await _roll_up_months(conn, _month_spans(period.first, _past_days(period, now)))
     return built
 
 
-async def _build_month(conn: AsyncConnection, month: date) -> bool:
-    """Add up a month's rolled-up days into its own rows; False if it cannot be now.
+async def _build_month(conn: AsyncConnection, month: date, until: date) -> bool:
+    """Add up a month's rolled-up days [month, until) into its own rows (replacing those of
+    an earlier span); False if it cannot be now.
 
     On PostgreSQL the month holds the advisory lock of each of its days (as a day's builder
     does), so no day of it changes while it is read and until this transaction ends; taken
     without waiting (a day's builder holding one of them, the month is not built now), so two
     transactions never wait for each other's days. SQLite writes one transaction at a time.
     """
-    after = _next_month(month)
     if conn.dialect.name == "postgresql":
         locked = await conn.scalar(
             text("SELECT bool_and(pg_try_advisory_xact_lock(CAST(:lock AS integer), d))"
                  " FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS d"),
-            {"lock": ROLLUP_LOCK, "first": month.toordinal(), "last": after.toordinal() - 1})
+            {"lock": ROLLUP_LOCK, "first": month.toordinal(), "last": until.toordinal() - 1})
         if not locked:
             return False
-    signature = (await _month_signatures(conn, [month])).get(month)
+    signature = (await _month_signatures(conn, [(month, until)])).get(month)
     if signature is None:
         return False
     for model in (CallRollupMonthSum, CallRollupMonthWait, CallRollupMonth):
@@ -865,13 +874,13 @@ async def _build_month(conn: AsyncConnection, month: date) -> bool:
     await conn.execute(insert(CallRollupMonthSum).from_select(
         ["month", *KEYS, *SUMS],
         select(literal(month, Date), *keys, *[func.sum(rolled[name]) for name in SUMS])
-        .where(rolled.day >= month, rolled.day < after).group_by(*keys)))
+        .where(rolled.day >= month, rolled.day < until).group_by(*keys)))
     waits = CallRollupWait.__table__.c
     wait_keys = [waits[name] for name in _WAIT_COLUMNS]
     await conn.execute(insert(CallRollupMonthWait).from_select(
         ["month", *_WAIT_COLUMNS, "n"],
         select(literal(month, Date), *wait_keys, func.sum(waits.n))
-        .where(waits.day >= month, waits.day < after).group_by(*wait_keys)))
+        .where(waits.day >= month, waits.day < until).group_by(*wait_keys)))
     await conn.execute(insert(CallRollupMonth).values(
         month=month, signature=signature, built_at=datetime.now(UTC)))
     return True
@@ -880,28 +889,30 @@ async def _build_month(conn: AsyncConnection, month: date) -> bool:
 _WAIT_COLUMNS = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait")
 
 
-def _outside_months(first: date, cut: date, months: Sequence[date]) -> list[tuple[date, date]]:
-    """The days of [first, cut) not in the months given, as ranges [start, end)."""
+def _outside_months(first: date, cut: date,
+                    spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The days of [first, cut) not in the months' spans given, as ranges [start, end)."""
     ranges, start = [], first
-    for month in sorted(months):
+    for month, until in sorted(spans):
         if start < month:
             ranges.append((start, month))
-        start = _next_month(month)
+        start = until
     if start < cut:
         ranges.append((start, cut))
     return ranges
 
 
 def _rolled_parts(day: Column, month: Column, first: date, cut: date,
-                  months: Sequence[date]) -> list[tuple[Any, ColumnElement]]:
+                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement]]:
     """Which rows of a daily table (by `day`) and of its monthly one (by `month`) hold the
-    days [first, cut): the months given from the monthly one, the other days from the daily."""
+    days [first, cut): the months' spans given from the monthly one, the other days from
+    the daily."""
     parts = []
-    ranges = _outside_months(first, cut, months)
+    ranges = _outside_months(first, cut, spans)
     if ranges:
         parts.append((day.table.c, or_(*[and_(day >= a, day < b) for a, b in ranges])))
-    if months:
-        parts.append((month.table.c, month.in_(list(months))))
+    if spans:
+        parts.append((month.table.c, month.in_([m for m, _ in spans])))
     return parts
 
 
@@ -980,7 +991,8 @@ async def call_sections(
     return sections
 
 
-def _rollup_sums(first: date, cut: date, months: Sequence[date], org_id: int | None):  # noqa: ANN202
+def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
+                 org_id: int | None):  # noqa: ANN202
     """The roll-up's sums of the days [first, cut) added up per key: the months given from
     their own rows, the other days from theirs (an index range on the day or month). Every
     section then groups a few thousand rows instead of reading the roll-up again."""
@@ -997,7 +1009,7 @@ def _rollup_sums(first: date, cut: date, months: Sequence[date], org_id: int | N
 
 
 def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
-                       months: Sequence[date], org_id: int | None):  # noqa: ANN202
+                       months: Sequence[tuple[date, date]], org_id: int | None):  # noqa: ANN202
     """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
     the months given from their own rows, the other days from theirs."""
     days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c

@@ -1,7 +1,7 @@
 """The monthly layer of the roll-up and the per-day working seconds of the callback delays
 give the numbers computed directly from the rows, in Python, on a small random journal of
-the fourth quarter of 2026 (Barnaul, UTC+7): October and November from their months,
-1-14 December from the days, the rest from the calls. A month stays right when one of its
+the fourth quarter of 2026 (Barnaul, UTC+7): October, November and 1-14 December from the
+monthly layer, the rest from the calls. A month stays right when one of its
 days changes after it was built, and is not used with other working hours.
 """
 
@@ -23,7 +23,7 @@ from tests.conftest import REPO
 from tests.reports.conftest import ZONE, add_call, add_callback, add_card, local, unit_of_work
 
 Q4 = parse_period("2026Q4", ZONE)
-NOW = local(2026, 12, 15, 10, 0)  # October and November whole months, 1-14 December days
+NOW = local(2026, 12, 15, 10, 0)  # October, November and December so far rolled up
 LINES = {"88007758565": "tfoms", "88002009204": "sogaz"}  # 8:30-17:30 on working days; 24/7
 FIELDS = ("offered", "answered", "abandoned", "answered_20s", "secretary", "called_back")
 AVERAGES = ("wait_avg", "wait_p90", "talk_avg", "callback_delay_avg")
@@ -162,10 +162,10 @@ async def test_the_months_and_working_days_give_the_direct_numbers(
     assert sum(v["called_back"] for v in expected.values()) > 10
     assert_same(await by_line(sessions, people.admin, settings, hours), expected)
     built = await months_built(sessions)
-    assert [m.isoformat() for m in sorted(built)] == ["2026-10-01", "2026-11-01"]
+    assert [m.isoformat() for m in sorted(built)] == ["2026-10-01", "2026-11-01", "2026-12-01"]
     async with unit_of_work(sessions) as s:
         assert await s.scalar(select(func.sum(CallRollupMonthSum.offered))) == sum(
-            local(2026, 10, 1) <= c["start"] < local(2026, 12, 1) for c in calls)
+            local(2026, 10, 1) <= c["start"] < local(2026, 12, 15) for c in calls)
     assert_same(await by_line(sessions, people.admin, settings, hours, rollup=False), expected)
     assert_same(await by_line(sessions, people.admin, settings, hours), expected)
     assert await months_built(sessions) == built  # used again, not built again
@@ -193,8 +193,9 @@ async def test_a_day_changed_after_its_month_was_built(sessions, people, setting
                "done": [done], "card": card.id}]
     assert_same(await by_line(sessions, people.admin, settings, hours), direct(calls, hours))
     after = await months_built(sessions)
-    october, november = sorted(after)
+    october, november, december = sorted(after)
     assert after[october] > before[october] and after[november] == before[november]
+    assert after[december] == before[december]
 
 
 async def test_other_working_hours_do_not_use_the_months(sessions, people, settings, calendar) -> None:
@@ -207,4 +208,25 @@ async def test_other_working_hours_do_not_use_the_months(sessions, people, setti
                                       and h.start.astimezone(ZONE).isoweekday() == 1)]
     assert len(other) < len(hours)
     assert_same(await by_line(sessions, people.admin, settings, other), direct(calls, other))
+    assert_same(await by_line(sessions, people.admin, settings, hours), direct(calls, hours))
+
+
+async def test_the_month_so_far_grows_with_the_days(sessions, people, settings, calendar) -> None:
+    """December so far is added up to the 15th, then again to the 20th when the report is
+    made five days later; a report as of the 15th again builds it back to the 15th."""
+    calls = await seed(sessions, people, random.Random(5))
+    hours = operator_hours(settings, calendar, Q4)
+    assert_same(await by_line(sessions, people.admin, settings, hours), direct(calls, hours))
+    first = (await months_built(sessions))[local(2026, 12, 1).date()]
+    later = local(2026, 12, 20, 10, 0)
+    async with unit_of_work(sessions) as s:
+        got = await call_sections(s, people.admin, Q4, hours, [Dimension.TOTAL],
+                                  level2_queues=level2_queues(settings), now=later)
+    assert sum(r.offered for r in got[Dimension.TOTAL]) == sum(
+        Q4.start <= c["start"] < Q4.end for c in calls)
+    second = (await months_built(sessions))[local(2026, 12, 1).date()]
+    assert second > first
+    async with unit_of_work(sessions) as s:
+        assert await s.scalar(select(func.sum(CallRollupMonthSum.offered))) == sum(
+            local(2026, 10, 1) <= c["start"] < local(2026, 12, 20) for c in calls)
     assert_same(await by_line(sessions, people.admin, settings, hours), direct(calls, hours))
