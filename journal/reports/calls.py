@@ -21,7 +21,7 @@ made after their day, and their delay counts the report period's working hours.
 
 A year's report would still read 365 days of roll-up rows, so the calendar months of the
 rolled-up part of a period (the current one so far) are added up once more
-(`call_rollup_month_sums`, `call_rollup_month_waits`, migration 0009). A month is used while
+(`call_rollup_month_sums`, `call_rollup_month_waits`, migration 0010). A month is used while
 it spans the days the report needs and they are the ones it was built from (its `signature`:
 the span's end, each day's fingerprint and built_at); a day built again (changed calls, other
 working hours) or a longer span makes the report build the month again from its days.

@@ -6,8 +6,8 @@ month's days added up once more, per report key and per section's wait; a month 
 while its days are the ones it was built from (`signature`: each day's fingerprint and
 built_at), otherwise it is built again from its days (journal.reports.calls).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009_closed
 
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0008'
+revision: str = '0010'
+down_revision: Union[str, Sequence[str], None] = '0009_closed'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
