@@ -165,21 +165,25 @@ FROM calls AS c WHERE c.outcome = 'answered' AND c.id % 9 = 0
 """
 # A callback task per secretary message of a card. The service keeps at most one pending task
 # per card (migration 0008, `ux_callback_tasks_pending_card`): a message while one is pending
-# moves it rather than adding a second. So of a card's messages of the last three days (not
+# moves it rather than adding a second, and a card done or closed has its waiting callbacks
+# cancelled (migration 0009_closed). So of an open card's messages of the last three days (not
 # called back yet) the first one's task is pending and the others' cancelled (the duplicates
-# migration 0008 cancels); older ones are done, one in fifty failed.
+# migration 0008 cancels), as are those of a card no longer open; older ones are done, one in
+# fifty failed.
 FILL_CALLBACKS = """
 INSERT INTO callback_tasks (card_id, organization_id, contact_phone, due_at, status, attempts,
                             created_at, done_at)
 SELECT card_id, organization_id, phone, started_at + interval '1 day',
        CASE WHEN NOT recent THEN CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'done' END
-            WHEN row_number() OVER (PARTITION BY card_id, recent ORDER BY started_at, id) = 1
+            WHEN open AND row_number() OVER (PARTITION BY card_id, recent ORDER BY started_at, id) = 1
             THEN 'pending' ELSE 'cancelled' END,
        1, started_at, CASE WHEN NOT recent THEN started_at + interval '17 hours' END
 FROM (
     SELECT c.id, c.card_id, c.organization_id, coalesce(c.caller_number, '+79130000000') AS phone,
-           c.started_at, c.started_at > :today - interval '3 days' AS recent
-    FROM calls AS c WHERE c.outcome = 'secretary' AND c.card_id IS NOT NULL
+           c.started_at, c.started_at > :today - interval '3 days' AS recent,
+           card.status IN ('draft', 'in_work') AS open
+    FROM calls AS c JOIN cards AS card ON card.id = c.card_id
+    WHERE c.outcome = 'secretary'
 ) AS message
 ORDER BY started_at
 """
