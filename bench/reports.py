@@ -13,8 +13,10 @@ Then it rolls up the call statistics of every past day, as the service's nightly
 by "today" (timed: what the first report of a year would pay once, or a restart after a
 migration), and runs each report as the service does (the journal's report functions, with
 the administrator's reach, on a fresh session each time, "today" being 21 December 2026) and
-prints the median and the slowest of `--repeat` runs; the calls of a quarter are also timed
-without the roll-up, and those of December (from the 21st on read raw):
+prints the fastest, the median and the slowest of `--repeat` runs with the conditions (CPU,
+load average before and after, the PostgreSQL version and the settings the plans depend on);
+the calls of a quarter are also timed without the roll-up, and those of December (from the
+21st on read raw):
 
     python bench/reports.py [--cards 1000000] [--calls 3000000] [--repeat 3] [--keep]
     python bench/reports.py --reuse hotline_bench_ab12cd34    # time again on a kept database
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import platform
 import statistics
 import sys
 import time
@@ -37,6 +41,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,12 +56,17 @@ from journal.reports.deadlines import deadlines  # noqa: E402
 from journal.reports.period import parse_period  # noqa: E402
 from journal.reports.pg import pg_report  # noqa: E402
 from journal.reports.quality import Bucket, quality_report  # noqa: E402
+from journal.reports.sql import REPORT_WORK_MEM  # noqa: E402
 from journal.reports.surveys import survey_report  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 OPERATORS_PER_ORG = 12
 TODAY = date(2026, 12, 21)  # "today" of the deadlines report: the journal ends the day before
+# The server's settings the reports' plans depend on, printed with the figures.
+PG_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "jit",
+               "max_parallel_workers_per_gather", "max_worker_processes", "random_page_cost",
+               "autovacuum")
 
 # Every statement runs on the server; `:name` parameters are filled from the organizations.
 FILL_CARDS = """
@@ -153,16 +163,29 @@ SELECT c.id, c.answered_at + interval '90 seconds', 'attended', c.answered_inter
        (:queues::text[])[array_position(:orgs::bigint[], c.organization_id)]
 FROM calls AS c WHERE c.outcome = 'answered' AND c.id % 9 = 0
 """
+# A callback task per secretary message of a card. The service keeps at most one pending task
+# per card (migration 0008, `ux_callback_tasks_pending_card`): a message while one is pending
+# moves it rather than adding a second, and a card done or closed has its waiting callbacks
+# cancelled (migration 0009_closed). So of an open card's messages of the last three days (not
+# called back yet) the first one's task is pending and the others' cancelled (the duplicates
+# migration 0008 cancels), as are those of a card no longer open; older ones are done, one in
+# fifty failed.
 FILL_CALLBACKS = """
 INSERT INTO callback_tasks (card_id, organization_id, contact_phone, due_at, status, attempts,
                             created_at, done_at)
-SELECT c.card_id, c.organization_id, coalesce(c.caller_number, '+79130000000'),
-       c.started_at + interval '1 day',
-       CASE WHEN c.started_at > :today - interval '3 days' THEN 'pending'
-            WHEN c.id % 50 = 0 THEN 'failed' ELSE 'done' END,
-       1, c.started_at, CASE WHEN c.started_at <= :today - interval '3 days'
-                             THEN c.started_at + interval '17 hours' END
-FROM calls AS c WHERE c.outcome = 'secretary' AND c.card_id IS NOT NULL
+SELECT card_id, organization_id, phone, started_at + interval '1 day',
+       CASE WHEN NOT recent THEN CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'done' END
+            WHEN open AND row_number() OVER (PARTITION BY card_id, recent ORDER BY started_at, id) = 1
+            THEN 'pending' ELSE 'cancelled' END,
+       1, started_at, CASE WHEN NOT recent THEN started_at + interval '17 hours' END
+FROM (
+    SELECT c.id, c.card_id, c.organization_id, coalesce(c.caller_number, '+79130000000') AS phone,
+           c.started_at, c.started_at > :today - interval '3 days' AS recent,
+           card.status IN ('draft', 'in_work') AS open
+    FROM calls AS c JOIN cards AS card ON card.id = c.card_id
+    WHERE c.outcome = 'secretary'
+) AS message
+ORDER BY started_at
 """
 FILL_SURVEYS = """
 INSERT INTO survey_tasks (card_id, organization_id, mode, phone, status, attempts,
@@ -267,6 +290,38 @@ async def fill(dsn: str, settings: Settings, cards: int, calls: int) -> None:
         await conn.close()
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
+    except OSError:
+        return "unknown"
+
+
+async def print_conditions(dsn: str) -> None:
+    """What the figures depend on besides the code: the machine, its load, the server."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        version = await conn.fetchval("SHOW server_version")
+        values = [f"{name}={await conn.fetchval(f'SHOW {name}')}" for name in PG_SETTINGS]
+    finally:
+        await conn.close()
+    print(f"conditions: {os.cpu_count()} x {cpu_model()}; Python {platform.python_version()}",
+          flush=True)
+    print(f"  PostgreSQL {version}: {', '.join(values)}", flush=True)
+    print(f"  each report's transaction: jit=off, work_mem={REPORT_WORK_MEM} "
+          "(journal.reports.sql.tune_for_report)", flush=True)
+
+
 async def _time(run: Callable[[], Awaitable[object]], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -293,8 +348,13 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
     async with unit_of_work(sessions) as s:
         built = await roll_up_calls(s, year, operator_hours(settings, calendar, year),
                                     level2_queues=queues, now=now)
-    print(f"  roll-up of the past days: {built} days built in {time.perf_counter() - t0:.1f} s",
+    print(f"  roll-up of the past days: {built} days built, then their months,"
+          f" in {time.perf_counter() - t0:.1f} s",
           flush=True)
+    # The statistics autovacuum keeps of the roll-up's tables by the time of a report (the
+    # server may run with it off, as the development one does).
+    async with engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))
 
     def calls_report(label: str, rollup: bool = True):  # noqa: ANN202
         period = parse_period(label, zone)
@@ -336,8 +396,8 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
         for name, run in reports:
             times = await _time(run, repeat)
             results.append((name, times))
-            print(f"  {name:<38} median {statistics.median(times):6.2f} s   max {max(times):6.2f} s",
-                  flush=True)
+            print(f"  {name:<38} min {min(times):6.2f} s   median {statistics.median(times):6.2f} s"
+                  f"   max {max(times):6.2f} s", flush=True)
     finally:
         await engine.dispose()
     return results
@@ -368,8 +428,11 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"filled in {time.perf_counter() - t0:.0f} s", flush=True)
         else:
             await upgrade_async(url)  # new indexes of this branch, if any
-        print(f"reports (median and slowest of {args.repeat} runs):", flush=True)
+        await print_conditions(dsn)
+        print(f"load average before timing: {load_average()}", flush=True)
+        print(f"reports (min, median and max of {args.repeat} runs):", flush=True)
         results = await time_reports(url, settings, args.repeat)
+        print(f"load average after timing: {load_average()}", flush=True)
         slow = [name for name, times in results if statistics.median(times) >= 2.0]
         print("every report under 2 s" if not slow else f"over 2 s: {', '.join(slow)}")
     finally:

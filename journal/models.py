@@ -451,6 +451,68 @@ class CallRollupMessage(Base):
     started_at: Mapped[datetime]
 
 
+class CallRollupMonth(Base):
+    """A calendar month of rolled-up days added up once more (journal.reports.calls): a year's
+    report reads twelve months' sums and histograms instead of 365 days'.
+
+    `signature` is the hash of the month's days as they were when it was built (each day's
+    fingerprint and built_at): a day built again since (a change of its calls, other working
+    hours) changes it, and the month is not used until it is built again from its days.
+    """
+
+    __tablename__ = "call_rollup_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    signature: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime]
+
+
+class CallRollupMonthSum(Base):
+    """A month's CallRollup rows added up per report key (the day dropped)."""
+
+    __tablename__ = "call_rollup_month_sums"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    abandoned_wait_sum: Mapped[int] = mapped_column(BigInteger)
+    abandoned_wait_n: Mapped[int] = mapped_column(Integer)
+    answered_20s: Mapped[int] = mapped_column(Integer)
+    answered_60s: Mapped[int] = mapped_column(Integer)
+    wait_sum: Mapped[int] = mapped_column(BigInteger)
+    wait_n: Mapped[int] = mapped_column(Integer)
+    talk_sum: Mapped[int] = mapped_column(BigInteger)
+    talk_n: Mapped[int] = mapped_column(Integer)
+    transferred_l2: Mapped[int] = mapped_column(Integer)
+    secretary: Mapped[int] = mapped_column(Integer)
+
+
+class CallRollupMonthWait(Base):
+    """A month's CallRollupWait rows added up per section key and wait (the day dropped)."""
+
+    __tablename__ = "call_rollup_month_waits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    key: Mapped[int | None] = mapped_column(BigInteger)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    wait: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_call_rollup_month_waits_month_dimension", "month", "dimension"),)
+
+
 class CallRollupMark(Base):
     """A change to a call (or its transfers) that started at `started_at`, written by database
     triggers (migration 0007) whatever wrote it: a rolled-up day with a mark is stale. Building

@@ -1,8 +1,10 @@
-"""The AMI load benchmark still runs end to end (a few calls): its figures are the README's.
+"""The benchmarks still run end to end on a little data: their figures are the README's.
 
 Nothing here is timed or compared with a target: the figures of a handful of calls on a busy
-CI machine mean nothing. What must hold is that the script plays every call through the real
-service and PostgreSQL and reports it, with no call lost and no traceback.
+CI machine mean nothing. What must hold is that the AMI load script plays every call through
+the real service and PostgreSQL and reports it, with no call lost and no traceback, and that
+the reports script fills its database (a schema change that the fill breaks fails here),
+times every report and drops the database.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import asyncpg
+
+from tests.conftest import PG_ADMIN_DSN
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,3 +40,42 @@ def test_the_ami_load_benchmark_runs_and_loses_no_call() -> None:
     assert "calls lost: 0;" in out, out
     assert "tracked after the run: 0" in out
     assert "targets: " in out and "0 calls lost met" in out
+
+
+REPORTS = (
+    "pg --quarter 2026Q3", "pg --year 2026", "calls --month 2026-10", "calls --quarter 2026Q3",
+    "calls --year 2026", "calls --quarter 2026Q3, no roll-up", "calls --month 2026-12",
+    "deadlines --within 3", "surveys --quarter 2026Q3", "quality --quarter 2026Q3",
+    "quality --year 2026",
+)
+
+
+async def test_the_reports_benchmark_fills_its_database_and_times_every_report() -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "reports.py"), "--cards", "3000", "--calls", "9000",
+         "--repeat", "1", "--admin-dsn", PG_ADMIN_DSN],
+        capture_output=True, text=True, env=environ, cwd=REPO, timeout=300,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    name = re.search(r"database (hotline_bench_[0-9a-f]+): migrating and filling 3,000 cards", out)
+    assert name is not None, out
+    for step in ("cards", "calls", "transfers", "callbacks", "surveys", "evaluations"):
+        assert re.search(rf"^  {step} +[1-9]\d* rows", out, re.MULTILINE), (step, out)
+    assert re.search(r"^conditions: \d+ x .+; Python ", out, re.MULTILINE), out
+    for setting in ("shared_buffers", "work_mem", "jit", "max_parallel_workers_per_gather"):
+        assert re.search(rf"^  PostgreSQL \d+.*\b{setting}=", out, re.MULTILINE), (setting, out)
+    assert re.search(r"^load average before timing: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^load average after timing: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
+    assert "roll-up of the past days: 354 days built" in out, out
+    timed = r" min +[\d.]+ s +median +[\d.]+ s +max +[\d.]+ s$"
+    for report in REPORTS:
+        assert re.search(rf"^  {re.escape(report)}.*{timed}", out, re.MULTILINE), (report, out)
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        left = await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name[1])
+    finally:
+        await admin.close()
+    assert left == 0, f"{name[1]} was not dropped"

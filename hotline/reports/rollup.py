@@ -3,9 +3,11 @@
 `RollupJob` runs in the service: shortly after each local midnight (`ROLLUP_TIME`) it rolls up
 every day of the last `ROLLUP_DAYS` that has fully passed and has no valid roll-up yet (after
 a restart, an outage, a late call or a changed schedule), one day per transaction so that the
-journal writer never waits long. It also runs once `CATCH_UP_AFTER` the service started (the
-days missed while it was down; not at once, so that a start stays quick). Days older than that are rolled
-up by the first report that asks for them. A failing run is logged and the next still runs.
+journal writer never waits long; then it adds up again the calendar months of those days
+whose days changed (the monthly layer a year's report reads), in one more transaction. It
+also runs once `CATCH_UP_AFTER` the service started (the days missed while it was down; not
+at once, so that a start stays quick). Days older than that are rolled up by the first
+report that asks for them. A failing run is logged and the next still runs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from hotline.config import Settings
 from hotline.reports.hours import level2_queues, operator_hours
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
-from journal.reports.calls import roll_up_calls, stale_call_days
+from journal.reports.calls import roll_up_call_months, roll_up_calls, stale_call_days
 from journal.reports.period import Period
 
 log = structlog.get_logger(__name__)
@@ -64,8 +66,10 @@ async def roll_up_recent(
         async with unit_of_work(sessions) as session:
             built += await roll_up_calls(session, period, operator_hours(settings, calendar, period),
                                          level2_queues=queues, now=now)
-    if built:
-        log.info("call_rollup.built", days=built)
+    async with unit_of_work(sessions) as session:
+        months = await roll_up_call_months(session, recent, now=now)
+    if built or months:
+        log.info("call_rollup.built", days=built, months=months)
     return built
 
 

@@ -19,6 +19,15 @@ its spool, a call across midnight ended the next day, a script); building a day 
 marks before reading its calls. The callbacks are always counted from the raw calls: they are
 made after their day, and their delay counts the report period's working hours.
 
+A year's report would still read 365 days of roll-up rows, so the calendar months of the
+rolled-up part of a period (the current one so far) are added up once more
+(`call_rollup_month_sums`, `call_rollup_month_waits`, migration 0010). A month is used while
+it spans the days the report needs and they are the ones it was built from (its `signature`:
+the span's end, each day's fingerprint and built_at); a day built again (changed calls, other
+working hours) or a longer span makes the report build the month again from its days.
+The callback delays are summed with a per-day table of the lines' working seconds
+(_working_table), joined on (line, day), instead of two index probes per message.
+
 Every section (total, line, organization, operator, hour, weekday) is one GROUP BY over the
 roll-up's sums (read in place) and the report's own (a temporary table: today's calls, the
 callbacks).
@@ -47,6 +56,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,6 +85,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     union_all,
@@ -92,6 +103,9 @@ from journal.models import (
     CallRollupDay,
     CallRollupMark,
     CallRollupMessage,
+    CallRollupMonth,
+    CallRollupMonthSum,
+    CallRollupMonthWait,
     CallRollupWait,
     CallTransfer,
 )
@@ -145,11 +159,10 @@ class CallStats:
 def _hours_table() -> Table:
     """A temporary table of a unique name (one per report, dropped afterwards).
 
-    `worked_before` is the line's working seconds in the intervals given before this one's
-    start. A line's intervals never overlap (hotline.schedule merges them), so the interval a
-    moment falls in, if any, is the line's last one starting at or before it: one probe of
-    the index, however many intervals a year has (a range join compared every call with every
-    interval of its line: 4 s of a year's report).
+    A line's intervals never overlap (hotline.schedule merges them), so the interval a moment
+    falls in, if any, is the line's last one starting at or before it: one probe of the index,
+    however many intervals a year has (a range join compared every call with every interval
+    of its line). The callback delays use _working_table instead.
     """
     name = f"tmp_report_hours_{uuid.uuid4().hex[:10]}"
     return Table(
@@ -158,7 +171,6 @@ def _hours_table() -> Table:
         Column("line_number", String(20)),
         Column("start_at", UTCDateTime()),
         Column("end_at", UTCDateTime()),
-        Column("worked_before", Float),
         Index(f"{name}_line_start", "line_number", "start_at"),
         prefixes=["TEMPORARY"],
     )
@@ -180,16 +192,89 @@ def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnEle
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
 
-def _worked_until(hours: Table, line: ColumnElement, at: ColumnElement, dialect: str) -> ColumnElement:
-    """The line's working seconds in the intervals given, up to `at`."""
-    within = _seconds(_least(hours.c.end_at, at, dialect), hours.c.start_at, dialect)
-    return func.coalesce(_last_interval(hours, line, at, hours.c.worked_before + within), 0)
+DAY_SECONDS = 86400
 
 
-def _seconds(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
+def _working_table() -> Table:
+    """A temporary table of the lines' working time cut into segments, for callback delays.
+
+    Moments are seconds since the epoch and days UTC days (`bucket`: seconds // 86400), so a
+    moment's day is arithmetic, with no time zone. Each line's days (from the first interval
+    given or the period's start to the end) are cut into segments [start_s, end_s): its
+    operator intervals (`rate` 1) and the gaps between them (`rate` 0), each with the line's
+    working seconds before it (`worked_before`). The working seconds up to a moment are
+    worked_before + rate * (moment - start_s) of the one segment holding it: an equi-join on
+    (line, day) and a range filter among the day's few segments, no probe per message.
+    """
+    name = f"tmp_report_worked_{uuid.uuid4().hex[:10]}"
+    return Table(
+        name, MetaData(),
+        Column("line_number", String(20)), Column("bucket", Integer),
+        Column("start_s", Float), Column("end_s", Float), Column("worked_before", Float),
+        Column("rate", Integer),
+        Index(f"{name}_line_bucket", "line_number", "bucket"),
+        prefixes=["TEMPORARY"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Working:
+    """The rows of _working_table for a period's intervals, and the moments [low, high] they
+    cover (seconds since the epoch): the working seconds are constant before `low` (none)
+    and from `high` on (all), so a moment outside is moved to the nearer bound first."""
+
+    rows: list[dict[str, Any]]
+    low: float
+    high: float
+
+
+def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
+    pieces: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    for h in sorted(hours, key=lambda h: (h.line, h.start)):
+        at, end = h.start.timestamp(), h.end.timestamp()
+        while at < end:
+            bucket = int(at // DAY_SECONDS)
+            until = min(end, (bucket + 1) * DAY_SECONDS)
+            pieces[h.line].append((bucket, at, until))
+            at = until
+    first = int(period.start.timestamp() // DAY_SECONDS)
+    last = int(period.end.timestamp() // DAY_SECONDS) + 1
+    for line_pieces in pieces.values():
+        first, last = min(first, line_pieces[0][0]), max(last, line_pieces[-1][0] + 1)
+    rows = []
+    for line, line_pieces in pieces.items():
+        worked, by_bucket = 0.0, defaultdict(list)
+        for bucket, start, end in line_pieces:
+            by_bucket[bucket].append((start, end))
+
+        for bucket in range(first, last + 1):
+            at, segments = float(bucket * DAY_SECONDS), []
+            for start, end in by_bucket.get(bucket, ()):
+                if at < start:
+                    segments.append((at, start, 0, worked))
+                segments.append((start, end, 1, worked))
+                worked += end - start
+                at = end
+            if at < (bucket + 1) * DAY_SECONDS:
+                segments.append((at, float((bucket + 1) * DAY_SECONDS), 0, worked))
+            rows += [{"line_number": line, "bucket": bucket, "start_s": start, "end_s": end,
+                      "rate": rate, "worked_before": before}
+                     for start, end, rate, before in segments]
+    return _Working(rows, float(first * DAY_SECONDS), float(last * DAY_SECONDS))
+
+
+def _epoch(at: ColumnElement, dialect: str) -> ColumnElement:
+    """Seconds since the epoch, a float."""
     if dialect == "postgresql":
-        return extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+        return func.date_part("epoch", at)
+    return (func.julianday(at) - 2440587.5) * float(DAY_SECONDS)
+
+
+def _bucket(seconds: ColumnElement, dialect: str) -> ColumnElement:
+    """The UTC day of a moment in seconds since the epoch (see _working_table)."""
+    if dialect == "postgresql":
+        return cast(func.floor(seconds / DAY_SECONDS), Integer)
+    return cast(seconds / DAY_SECONDS, Integer)
 
 
 def _least(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
@@ -332,16 +417,19 @@ def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str)
                                                              *_in_span(span, org_id))
 
 
-def _callbacks_query(hours: Table, period: Period, cut: date, org_id: int | None,
-                     dialect: str):  # noqa: ANN202
+def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date,
+                     org_id: int | None, dialect: str, hours: Table):  # noqa: ANN202
     """The period's called-back secretary messages per key: how many, and their delays' sum
     (the working-hours seconds of the line's operator intervals given, from the message to
     the first done callback of its card).
 
     Counted at report time: a callback is made after its day has passed, and its delay counts
     the working hours of the report's own period. The messages of the rolled-up days [first,
-    cut) come from the roll-up, the rest from the calls; their callbacks through the callback
-    tasks' card index.
+    cut) come from the roll-up, the rest from the calls; each card's first done callback from
+    one pass over the done callbacks. A delay is W(callback) - W(message), W being the line's
+    working seconds up to a moment, so a key's sum of delays is the sum of +W(callback) and
+    -W(message) over its messages: each moment joined to the segment of `worked` holding it
+    (_working_table), with no probe per message.
     """
     parts = []
     if cut > period.first:
@@ -355,19 +443,42 @@ def _callbacks_query(hours: Table, period: Period, cut: date, org_id: int | None
         parts.append(_messages_query(hours, raw, org_id, dialect))
     messages = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("messages")
     m = messages.c
-    key_cols = [m[name] for name in KEYS]
     first_done = (
-        select(*key_cols, m.started_at, func.min(CallbackTask.done_at).label("done_at"))
-        .join(CallbackTask, CallbackTask.card_id == m.card_id)
+        select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
         .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
-        .group_by(m.call_id, *key_cols, m.started_at)
+        .group_by(CallbackTask.card_id)
         .subquery("first_done")
     )
-    c = first_done.c
-    delay = (_worked_until(hours, c.line_number, c.done_at, dialect)
-             - _worked_until(hours, c.line_number, c.started_at, dialect))
-    keys = [c[name] for name in KEYS]
-    return select(*keys, func.count(), func.sum(delay)).group_by(*keys)
+    low, high = literal(working.low, Float), literal(working.high, Float)
+
+    def seconds(at: ColumnElement) -> ColumnElement:
+        return _least(_greatest(_epoch(at, dialect), low, dialect), high, dialect)
+
+    called = (
+        select(*[m[name] for name in KEYS], seconds(m.started_at).label("start_s"),
+               seconds(first_done.c.done_at).label("done_s"))
+        .join(first_done, first_done.c.card_id == m.card_id)
+        .cte("called")
+    )
+    c = called.c
+    moments = union_all(
+        select(*[c[name] for name in KEYS], literal(1).label("sign"), c.done_s.label("at")),
+        select(*[c[name] for name in KEYS], literal(-1), c.start_s),
+    ).subquery("moments")
+    p, w = moments.c, worked.c
+    # Each moment meets the one segment holding it (none if its line has no intervals
+    # given: W = 0); a message counts once, with its callback's moment.
+    joined = (
+        select(*[p[name] for name in KEYS], case((p.sign == 1, 1), else_=0).label("n"),
+               func.coalesce(p.sign * (w.worked_before + w.rate * (p.at - w.start_s)),
+                             0.0).label("worked"))
+        .select_from(moments)
+        .outerjoin(worked, and_(w.line_number == p.line_number,
+                                w.bucket == _bucket(p.at, dialect),
+                                w.start_s <= p.at, w.end_s > p.at))
+    ).subquery("delays")
+    keys = [joined.c[name] for name in KEYS]
+    return select(*keys, func.sum(joined.c.n), func.sum(joined.c.worked)).group_by(*keys)
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -592,13 +703,8 @@ async def _clear(conn: AsyncConnection, table: Table) -> None:
 
 
 async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[HoursInterval]) -> None:
-    """The intervals, each with the working seconds of its line before it (see _hours_table)."""
-    rows, worked = [], dict[str, float]()
-    for h in sorted(hours, key=lambda h: (h.line, h.start)):
-        before = worked.get(h.line, 0.0)
-        rows.append({"line_number": h.line, "start_at": h.start, "end_at": h.end,
-                     "worked_before": before})
-        worked[h.line] = before + (h.end - h.start).total_seconds()
+    """The lines' operator intervals (see _hours_table)."""
+    rows = [{"line_number": h.line, "start_at": h.start, "end_at": h.end} for h in hours]
     if rows:
         await conn.execute(table.insert(), rows)
     if conn.dialect.name == "postgresql":
@@ -632,8 +738,9 @@ async def roll_up_calls(
     await conn.run_sync(facts.create)
     try:
         await _insert_hours(conn, hours_table, hours)
-        return await _roll_up(conn, period, _past_days(period, now), hours, hours_table, facts,
-                              level2_queues)
+        built, _ = await _roll_up(conn, period, _past_days(period, now), hours, hours_table,
+                                  facts, level2_queues)
+        return built
     finally:
         await conn.run_sync(facts.drop)
         await conn.run_sync(hours_table.drop)
@@ -655,14 +762,158 @@ async def stale_call_days(
 
 async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
                    hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
-                   level2_queues: Sequence[str]) -> int:
+                   level2_queues: Sequence[str]) -> tuple[int, list[tuple[date, date]]]:
+    """Build the stale days of [first, cut), then the months of it whose days changed since;
+    return how many days were built and the months' spans that are valid now."""
     days = _days(period.first, cut)
     prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
     built = 0
     for day in await _stale_days(conn, days, prints):
         built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
                                   level2_queues)
+    valid, _ = await _roll_up_months(conn, _month_spans(period.first, cut))
+    return built, valid
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _month_spans(first: date, cut: date) -> list[tuple[date, date]]:
+    """The calendar months starting in [first, cut), each as [its first day, its end or
+    `cut`): the whole months, and the month so far when it has a few days already."""
+    month, spans = first if first.day == 1 else _next_month(first), []
+    while month < cut:
+        until = min(_next_month(month), cut)
+        if (until - month).days >= 2:
+            spans.append((month, until))
+        month = _next_month(month)
+    return spans
+
+
+async def _month_signatures(conn: AsyncConnection,
+                            spans: Sequence[tuple[date, date]]) -> dict[date, str]:
+    """Each month's signature from its span's days as they are now: the hash of the span's
+    end and every day's fingerprint and built_at. A month with a day not rolled up has none."""
+    if not spans:
+        return {}
+    rows = await conn.execute(
+        select(CallRollupDay.day, CallRollupDay.fingerprint, CallRollupDay.built_at)
+        .where(CallRollupDay.day >= spans[0][0], CallRollupDay.day < spans[-1][1])
+        .order_by(CallRollupDay.day))
+    parts: dict[date, list[str]] = defaultdict(list)
+    for day, print_, built_at in rows.all():
+        parts[day.replace(day=1)].append(f"{day.isoformat()} {print_} {built_at.isoformat()}")
+    signatures = {}
+    for month, until in spans:
+        days = [part for part in parts[month] if part < until.isoformat()]
+        if len(days) == (until - month).days:
+            text_ = "\n".join([f"until {until.isoformat()}", *days])
+            signatures[month] = hashlib.sha256(text_.encode()).hexdigest()
+    return signatures
+
+
+async def _roll_up_months(conn: AsyncConnection, spans: Sequence[tuple[date, date]]
+                          ) -> tuple[list[tuple[date, date]], int]:
+    """Build the months whose span or days changed since they were built (or never built);
+    return the spans valid now and how many were built. A month whose days are being built
+    by another transaction is left to the next report (its days are read instead), as is a
+    month with a day not rolled up."""
+    if not spans:
+        return [], 0
+    current = await _month_signatures(conn, spans)
+    stored = dict((await conn.execute(
+        select(CallRollupMonth.month, CallRollupMonth.signature)
+        .where(CallRollupMonth.month.in_(list(current))))).all()) if current else {}
+    valid, built = [], 0
+    for month, until in spans:
+        if month not in current:
+            continue
+        if stored.get(month) == current[month]:
+            valid.append((month, until))
+        elif await _build_month(conn, month, until):
+            valid.append((month, until))
+            built += 1
+    return valid, built
+
+
+async def roll_up_call_months(session: AsyncSession, period: Period, *,
+                              now: datetime | None = None) -> int:
+    """Build the monthly layer of the months in the period's passed days (the current one
+    so far) whose days have all been rolled up and changed since (or were never added up);
+    return how many were built. Idempotent, like roll_up_calls (which does it too)."""
+    conn = await session.connection()
+    await tune_for_report(conn)
+    _, built = await _roll_up_months(conn, _month_spans(period.first, _past_days(period, now)))
     return built
+
+
+async def _build_month(conn: AsyncConnection, month: date, until: date) -> bool:
+    """Add up a month's rolled-up days [month, until) into its own rows (replacing those of
+    an earlier span); False if it cannot be now.
+
+    On PostgreSQL the month holds the advisory lock of each of its days (as a day's builder
+    does), so no day of it changes while it is read and until this transaction ends; taken
+    without waiting (a day's builder holding one of them, the month is not built now), so two
+    transactions never wait for each other's days. SQLite writes one transaction at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        locked = await conn.scalar(
+            text("SELECT bool_and(pg_try_advisory_xact_lock(CAST(:lock AS integer), d))"
+                 " FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS d"),
+            {"lock": ROLLUP_LOCK, "first": month.toordinal(), "last": until.toordinal() - 1})
+        if not locked:
+            return False
+    signature = (await _month_signatures(conn, [(month, until)])).get(month)
+    if signature is None:
+        return False
+    for model in (CallRollupMonthSum, CallRollupMonthWait, CallRollupMonth):
+        await conn.execute(delete(model).where(model.month == month))
+    rolled = CallRollup.__table__.c
+    keys = [rolled[name] for name in KEYS]
+    await conn.execute(insert(CallRollupMonthSum).from_select(
+        ["month", *KEYS, *SUMS],
+        select(literal(month, Date), *keys, *[func.sum(rolled[name]) for name in SUMS])
+        .where(rolled.day >= month, rolled.day < until).group_by(*keys)))
+    waits = CallRollupWait.__table__.c
+    wait_keys = [waits[name] for name in _WAIT_COLUMNS]
+    await conn.execute(insert(CallRollupMonthWait).from_select(
+        ["month", *_WAIT_COLUMNS, "n"],
+        select(literal(month, Date), *wait_keys, func.sum(waits.n))
+        .where(waits.day >= month, waits.day < until).group_by(*wait_keys)))
+    await conn.execute(insert(CallRollupMonth).values(
+        month=month, signature=signature, built_at=datetime.now(UTC)))
+    return True
+
+
+_WAIT_COLUMNS = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait")
+
+
+def _outside_months(first: date, cut: date,
+                    spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The days of [first, cut) not in the months' spans given, as ranges [start, end)."""
+    ranges, start = [], first
+    for month, until in sorted(spans):
+        if start < month:
+            ranges.append((start, month))
+        start = until
+    if start < cut:
+        ranges.append((start, cut))
+    return ranges
+
+
+def _rolled_parts(day: Column, month: Column, first: date, cut: date,
+                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement]]:
+    """Which rows of a daily table (by `day`) and of its monthly one (by `month`) hold the
+    days [first, cut): the months' spans given from the monthly one, the other days from
+    the daily."""
+    parts = []
+    ranges = _outside_months(first, cut, spans)
+    if ranges:
+        parts.append((day.table.c, or_(*[and_(day >= a, day < b) for a, b in ranges])))
+    if spans:
+        parts.append((month.table.c, month.in_([m for m, _ in spans])))
+    return parts
 
 
 async def call_sections(
@@ -692,14 +943,19 @@ async def call_sections(
     native_p90 = portable_p90 is False
     cut = _past_days(period, now) if rollup and not native_p90 else period.first
     hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
+    worked, working = _working_table(), _working(hours, period)
     conn = await session.connection()
     await tune_for_report(conn)
-    for table in (hours_table, facts, sums, waits):
+    for table in (hours_table, facts, sums, waits, worked):
         await conn.run_sync(table.create)
     sections: dict[Dimension, list[CallStats]] = {}
     try:
         await _insert_hours(conn, hours_table, hours)
-        await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
+        if working.rows:
+            await conn.execute(worked.insert(), working.rows)
+        if dialect == "postgresql":
+            await conn.execute(text(f"ANALYZE {worked.name}"))
+        _, months = await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
         if cut < period.after:
             await _clear(conn, facts)
             raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
@@ -714,50 +970,57 @@ async def call_sections(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
-            _callbacks_query(hours_table, period, cut, scope, dialect)))
+            _callbacks_query(worked, working, period, cut, scope, dialect, hours_table)))
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
-                [*KEYS, *SUMS], _rollup_sums(period.first, cut, scope)))
-        if dialect == "postgresql":
-            await conn.execute(text(f"ANALYZE {sums.name}, {waits.name}"))
+                [*KEYS, *SUMS], _rollup_sums(period.first, cut, months, scope)))
+        # No ANALYZE of the sums and the waits: each section only groups them (a few thousand
+        # rows; with the roll-up's histograms a hash aggregate whatever the estimate), and
+        # sampling them cost more than it saved (bench/reports.py).
         for dim in map(Dimension, dimensions):
             rows = (await conn.execute(_stats_query(sums, dim))).all()
             query = (_native_p90_query(facts, dim) if native_p90 else
-                     _p90_query(_with_rollup_waits(waits, dim, period.first, cut, scope), dim))
+                     _p90_query(_with_rollup_waits(waits, dim, period.first, cut, months, scope), dim))
             p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
             sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
     finally:
-        for table in (waits, sums, facts, hours_table):
+        for table in (worked, waits, sums, facts, hours_table):
             await conn.run_sync(table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
         "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
     return sections
 
 
-def _rollup_sums(first: date, cut: date, org_id: int | None):  # noqa: ANN202
-    """The roll-up's sums of the days [first, cut) added up per key over the days: one pass
-    over the roll-up (an index range on the day), then every section groups a few thousand
-    rows instead of reading the roll-up again."""
-    rolled = CallRollup.__table__.c
-    conditions = [rolled.day >= first, rolled.day < cut]
-    if org_id is not None:
-        conditions.append(rolled.organization_id == org_id)
-    keys = [rolled[name] for name in KEYS]
-    return select(*keys, *[func.sum(rolled[name]) for name in SUMS]).where(*conditions).group_by(*keys)
+def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
+                 org_id: int | None):  # noqa: ANN202
+    """The roll-up's sums of the days [first, cut) added up per key: the months given from
+    their own rows, the other days from theirs (an index range on the day or month). Every
+    section then groups a few thousand rows instead of reading the roll-up again."""
+    days, monthly = CallRollup.__table__.c, CallRollupMonthSum.__table__.c
+    parts = []
+    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+        conditions = [condition]
+        if org_id is not None:
+            conditions.append(table.organization_id == org_id)
+        parts.append(select(*[table[name] for name in (*KEYS, *SUMS)]).where(*conditions))
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rolled")
+    keys = [rows.c[name] for name in KEYS]
+    return select(*keys, *[func.sum(rows.c[name]) for name in SUMS]).group_by(*keys)
 
 
 def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
-                       org_id: int | None):  # noqa: ANN202
-    """The report's own wait histogram rows of one section and the roll-up's of [first, cut)."""
-    rolled = CallRollupWait.__table__.c
-    conditions = [rolled.day >= first, rolled.day < cut, rolled.dimension == str(dim)]
-    if org_id is not None:
-        conditions.append(rolled.organization_id == org_id)
+                       months: Sequence[tuple[date, date]], org_id: int | None):  # noqa: ANN202
+    """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
+    the months given from their own rows, the other days from theirs."""
+    days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c
     cols = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n")
-    return union_all(
-        select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim)),
-        select(*[rolled[c] for c in cols]).where(*conditions),
-    ).subquery("waits")
+    parts = [select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim))]
+    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+        conditions = [condition, table.dimension == str(dim)]
+        if org_id is not None:
+            conditions.append(table.organization_id == org_id)
+        parts.append(select(*[table[c] for c in cols]).where(*conditions))
+    return union_all(*parts).subquery("waits")
 
 
 def _stats(r: Any, p90: Any) -> CallStats:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hotline.reports.hours import level2_queues, operator_hours
 from hotline.reports.rollup import RollupJob, roll_up_recent
 from journal.calendar import load_calendar_dir
-from journal.models import CallRollupDay
+from journal.models import CallRollupDay, CallRollupMonth
 from journal.reports.calls import roll_up_calls
 from journal.reports.period import parse_period
 from tests.conftest import REPO
@@ -49,3 +49,20 @@ async def test_the_job_runs_after_midnight_and_catches_up_after_a_start(sessions
             0, "2026-11-11 03:05:00+00:00")
     finally:
         await job.stop()
+
+
+async def test_the_job_adds_up_the_months_whose_days_all_passed(sessions, people, settings) -> None:
+    """The last 40 days on 5 December: November and 1-4 December are added up, once."""
+    calendar = load_calendar_dir(REPO / "config" / "calendar")
+    async with unit_of_work(sessions) as s:
+        await add_call(s, people.orgs, "sogaz", SOGAZ, local(2026, 11, 9, 10, 0), "answered",
+                       queue_wait_seconds=5, talk_seconds=50)
+    now = local(2026, 12, 5, 0, 20)
+    assert await roll_up_recent(sessions, settings, calendar, days=40, now=now) == 40
+    async with unit_of_work(sessions) as s:
+        months = (await s.scalars(select(CallRollupMonth))).all()
+    assert sorted(m.month.isoformat() for m in months) == ["2026-11-01", "2026-12-01"]
+    assert await roll_up_recent(sessions, settings, calendar, days=40, now=now) == 0
+    async with unit_of_work(sessions) as s:
+        again = (await s.scalars(select(CallRollupMonth))).all()
+    assert sorted(m.built_at for m in again) == sorted(m.built_at for m in months)  # not again
