@@ -67,9 +67,9 @@ def can_close(actor: Actor) -> bool:
 
 def may_correct_cards(actor: Actor) -> bool:
     """Who may correct any field of a card that is not closed (with a reason, in its
-    history): the administrator of the contact center. The one place to widen it (a
-    supervisor role, say)."""
-    return actor.is_admin
+    history): the administrator of the contact center, and an organization's supervisor
+    (the cards they can see: their own organization's)."""
+    return actor.is_admin or (actor.role == Role.SUPERVISOR and actor.organization_id is not None)
 
 
 def can_evaluate(actor: Actor) -> bool:

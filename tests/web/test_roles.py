@@ -44,7 +44,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cards/{id}/forward"): "AOS",
     ("POST", "/api/v1/cards/{id}/extend"): "AOS",
     ("POST", "/api/v1/cards/{id}/close"): "A",
-    ("POST", "/api/v1/cards/{id}/correct"): "A",
+    ("POST", "/api/v1/cards/{id}/correct"): "AS",
     ("GET", "/api/v1/calls"): "AOS",
     ("GET", "/api/v1/calls/{id}"): "AOS",
     ("GET", "/api/v1/recordings/{id}/audio"): "AOS",
