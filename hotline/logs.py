@@ -8,8 +8,13 @@ import sys
 import structlog
 
 
-def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
-    """Route structlog and stdlib logging (panoramisk, aiohttp, alembic) to one stream."""
+def configure_logging(
+    *, json: bool | None = None, level: str = "INFO", cache: bool = True
+) -> None:
+    """Route structlog and stdlib logging (panoramisk, aiohttp, alembic) to one stream.
+
+    `cache=False` keeps module loggers unbound from this set-up: tests that run the command
+    line in-process must not freeze the loggers that later tests capture."""
     if json is None:
         json = not sys.stderr.isatty()
     shared: list[structlog.types.Processor] = [
@@ -27,7 +32,7 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -28,6 +28,24 @@ PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.
 SEEDED_TABLES = {"topics", "alembic_version"}
 
 
+@pytest.fixture(autouse=True)
+def _cli_logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`hotline` run in-process (CliRunner) configures logging for the whole process: keep it
+    from caching the module loggers, and put structlog back as it was after each test."""
+    import functools
+
+    import structlog
+
+    import hotline.cli
+    from hotline.logs import configure_logging
+
+    monkeypatch.setattr(hotline.cli, "configure_logging",
+                        functools.partial(configure_logging, cache=False))
+    before = structlog.get_config()
+    yield
+    structlog.configure(**before)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     """The example region of config/hotline.toml, its FastAGI server off: tests that need it

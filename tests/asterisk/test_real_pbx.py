@@ -171,7 +171,7 @@ class Stage:
 
 @asynccontextmanager
 async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
-                name: str) -> AsyncIterator[Stage]:
+                name: str, *, fresh_ledger: bool = True) -> AsyncIterator[Stage]:
     region = pbx_settings(settings, pbxs.ami_port, pbxs.agi_port)
     region = region.model_copy(update={
         "service": region.service.model_copy(update={
@@ -183,7 +183,8 @@ async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
                         record=FIXTURES / f"{name}.jsonl" if RECORD else None)
     # Each scenario's journal starts empty: so does the PBX's ledger (the calls of earlier
     # scenarios would be imported as calls the service never saw, which they are not here).
-    await asyncio.to_thread(pbxs.hotline.cli, "database deltree hotline/ledger")
+    if fresh_ledger:
+        await asyncio.to_thread(pbxs.hotline.cli, "database deltree hotline/ledger")
     world = pbx.AmiClient(pbxs.world_ami, "world", "world")
     await world.connect()
     for phone in PHONES:
@@ -458,7 +459,8 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
     ledger = hotline.cli("database show hotline/ledger")
     assert ledger.count("/hotline/ledger/") == 2, ledger
 
-    async with stage(pbxs, settings, pg_url, tmp_path, "service_down_ledger") as s:
+    async with stage(pbxs, settings, pg_url, tmp_path, "service_down_ledger",
+                     fresh_ledger=False) as s:
         s.telephony.ledger.settle_seconds = 0.0
         await s.telephony.ledger.sweep()
         await s.telephony.writer.flushed(timeout=20)
