@@ -24,7 +24,7 @@ from hotline.pbx.tracker import (
     VAR_LINE,
     VAR_ORG,
 )
-from hotline.pbx.ledger import LEDGER_CONTEXT, LEDGER_FAMILY
+from hotline.pbx.ledger import LEDGER_CONTEXT, LEDGER_FAMILY, format_line
 from hotline.telephony import ASTDB_FAMILY, mode_key
 
 # Variables every AMI event's channel snapshot carries (manager.conf channelvars): the tracker
@@ -358,22 +358,22 @@ def _ledger() -> str:
     ones it never saw: calls and messages taken while it was down reach the journal.
     MEMBERINTERFACE and QEHOLDTIME are the queue's (setinterfacevar, setqueueentryvar).
     """
-    fields = "|".join((
-        "v=1",
-        f"line=${{{VAR_LINE}}}",
-        "start=${HOTLINE_START}",
-        "end=${EPOCH}",
-        "num=${FILTER(0-9+,${CALLERID(num)})}",
-        "name=${BASE64_ENCODE(${CALLERID(name)})}",
-        "qstart=${HOTLINE_QSTART}",
-        "member=${MEMBERINTERFACE}",
-        "hold=${QEHOLDTIME}",
-        "rec=${REC}",
-        "msg=${MSG}",
-        "msgstart=${MSGSTART}",
-        "cb=${FILTER(0-9+,${HOTLINE_CALLBACK})}",
-        "cause=${HANGUPCAUSE}",
-    ))
+    fields = format_line({
+        "v": "1",
+        "line": f"${{{VAR_LINE}}}",
+        "start": "${HOTLINE_START}",
+        "end": "${EPOCH}",
+        "num": "${FILTER(0-9+,${CALLERID(num)})}",
+        "name": "${BASE64_ENCODE(${CALLERID(name)})}",
+        "qstart": "${HOTLINE_QSTART}",
+        "member": "${MEMBERINTERFACE}",
+        "hold": "${QEHOLDTIME}",
+        "rec": "${REC}",
+        "msg": "${MSG}",
+        "msgstart": "${MSGSTART}",
+        "cb": "${FILTER(0-9+,${HOTLINE_CALLBACK})}",
+        "cause": "${HANGUPCAUSE}",
+    })
     return f"""
 ; Every inbound call's own record in AstDB when it ends (see hotline/pbx/ledger.py).
 [{LEDGER_CONTEXT}]

@@ -125,7 +125,7 @@ class Telephony:
             # Like the tracker's events: the journal, and the listeners (the recordings
             # worker processes a call's files once it ends).
             self.publish,
-            live_call_ids=lambda: {call.call_id for call in self.tracker.calls()},
+            live_call_ids=self.tracker.live_call_ids,
             writer_idle=lambda: self.writer.pending == 0 and self.writer.state == "direct",
             writer_flushed=lambda: self.writer.flushed(timeout=30.0),
         )

@@ -63,6 +63,17 @@ _CALL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _NUMBER_MAX, _NAME_MAX = 32, 200
 
 
+# The line's fields, in the order the dialplan writes them (`v=1|line=..|...`).
+FIELDS = ("v", "line", "start", "end", "num", "name", "qstart", "member", "hold", "rec", "msg",
+          "msgstart", "cb", "cause")
+
+
+def format_line(values: Mapping[str, str]) -> str:
+    """A ledger value from its fields (missing ones empty): the dialplan's expressions when
+    config/asterisk/ is rendered, the simulated PBX's values when it ends a call."""
+    return "|".join(f"{name}={values.get(name, '')}" for name in FIELDS)
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One call as the PBX's dialplan saw it end."""

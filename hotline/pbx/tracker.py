@@ -349,6 +349,10 @@ class CallTracker:
         """Snapshots of the live calls, oldest first."""
         return [self._snapshot(call) for call in self._calls.values()]
 
+    def live_call_ids(self) -> set[str]:
+        """The keys of the live calls (no snapshot built)."""
+        return set(self._calls)
+
     def snapshot(self, call_id: str) -> CallSnapshot | None:
         """One call by its key: live, or among the recently ended; None if unknown."""
         call = self._calls.get(call_id)

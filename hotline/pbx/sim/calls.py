@@ -22,6 +22,7 @@ from typing import ClassVar, Literal
 import structlog
 
 from hotline.config import Organization
+from hotline.pbx.ledger import LEDGER_FAMILY, format_line
 from hotline.pbx.sim.dialplan import (
     CALLBACK_CONTEXT,
     INBOUND_CONTEXT,
@@ -334,11 +335,7 @@ class CallEngine:
             "name": base64.b64encode(caller.caller_name.encode()).decode(),
             "rec": caller.variables.get("REC", ""), "cause": "16",
         }
-        order = ("v", "line", "start", "end", "num", "name", "qstart", "member", "hold", "rec",
-                 "msg", "msgstart", "cb", "cause")
-        self.pbx.state.astdb[f"hotline/ledger/{hotline_id}"] = "|".join(
-            f"{key}={fields.get(key, '')}" for key in order
-        )
+        self.pbx.state.astdb[f"{LEDGER_FAMILY}/{hotline_id}"] = format_line(fields)
 
     def _forget(self, call: Call) -> None:
         for channel in call.channels:
