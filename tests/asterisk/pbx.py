@@ -15,14 +15,14 @@ Nothing here builds Asterisk: the tier runs where an `asterisk` 22 binary is on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
 import re
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -435,25 +435,17 @@ class AmiClient:
 
     async def close(self) -> None:
         if self._writer is not None:
-            with _quiet():
+            with contextlib.suppress(Exception):
                 await self.action({"Action": "Logoff"}, timeout=3)
             self._writer.close()
-            with _quiet():
+            with contextlib.suppress(Exception):
                 await self._writer.wait_closed()
         if self._task is not None:
             self._task.cancel()
-            with _quiet():
+            with contextlib.suppress(Exception):
                 await self._task
         if self._log is not None:
             self._log.close()
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and not issubclass(exc[0], KeyboardInterrupt)  # type: ignore[arg-type]
 
 
 def wav_seconds(path: Path) -> float:
@@ -462,6 +454,3 @@ def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as wav:
         return wav.getnframes() / float(wav.getframerate())
 
-
-def env_without(names: Iterable[str]) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in set(names)}
