@@ -103,7 +103,7 @@ def simulator_process(conn: Connection, opts: dict[str, Any]) -> None:
 
 
 async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
-    from hotline.pbx.simulator import PbxSimulator
+    from hotline.sim.simulator import PbxSimulator
 
     sim = PbxSimulator(
         base_settings(), time_scale=opts["time_scale"], seed=opts["seed"],
@@ -354,7 +354,7 @@ async def prepare_journal(url: str, roster: dict[str, list[str]]) -> list[str]:
     from sqlalchemy import select
 
     from hotline.bootstrap import sync_region
-    from hotline.mode_store import add_override
+    from hotline.modes.store import add_override
     from journal.calendar import load_calendar_dir
     from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
     from journal.models import Organization, User

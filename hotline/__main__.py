@@ -1,5 +1,5 @@
 """`python -m hotline` is the same as the `hotline` command."""
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 main()

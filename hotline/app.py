@@ -23,11 +23,11 @@ from hotline.ivr.service import IvrService
 from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
 from hotline.reports.rollup import RollupJob
-from hotline.surveys import SurveyDialer
+from hotline.surveys.service import SurveyDialer
 from hotline.web import health
 from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
-from hotline.telephony import Telephony
+from hotline.pbx.telephony import Telephony
 from hotline.web.keys import (
     CALENDAR, DIGEST, ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SCHEDULER, SESSIONS, SETTINGS, TELEPHONY,
 )

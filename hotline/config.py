@@ -125,7 +125,7 @@ class RecordingsSettings(_Strict):
 
 
 class SurveySettings(_Strict):
-    """The outbound survey calls (hotline.surveys): how often and how many times to try."""
+    """The outbound survey calls (hotline.surveys.service): how often and how many times to try."""
 
     max_attempts: int = Field(default=3, ge=1, le=10)
     retry_minutes: float = Field(default=60.0, gt=0)

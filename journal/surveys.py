@@ -6,7 +6,7 @@ not "off" (the modes come in as a mapping: the journal does not read the service
 The database's unique constraint on `card_id` makes scheduling idempotent, also between two
 schedulers running at once (INSERT ... ON CONFLICT DO NOTHING).
 
-IVR tasks are dialled by `hotline.surveys`: `due_tasks` → `record_attempt` (attempts + 1, the
+IVR tasks are dialled by `hotline.surveys.service`: `due_tasks` → `record_attempt` (attempts + 1, the
 next try `retry_after` later) until a rating arrives or `max_attempts` is reached
 (`expire_exhausted` → failed). Operator tasks are never dialled: operators see them in
 `operator_tasks` and store the rating with `record_rating` like the IVR does.

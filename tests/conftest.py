@@ -36,10 +36,10 @@ def _cli_logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
     import structlog
 
-    import hotline.cli
+    import hotline.cli.main
     from hotline.logs import configure_logging
 
-    monkeypatch.setattr(hotline.cli, "configure_logging",
+    monkeypatch.setattr(hotline.cli.main, "configure_logging",
                         functools.partial(configure_logging, cache=False))
     before = structlog.get_config()
     yield

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 from panoramisk.message import Message
 
-from hotline.asterisk_config import CHANNEL_VARS, EXCLUDED_EVENTS, FILES, render
+from hotline.pbx.config.render import CHANNEL_VARS, EXCLUDED_EVENTS, FILES, render
 from hotline.config import load_settings
-from hotline.pbx.tracker import (
+from hotline.pbx.tracking.calls import (
     DEFAULT_CALLBACK_CONTEXT,
     MESSAGE_USER_EVENT,
     RECORDING_VARIABLES,
     CallTracker,
 )
-from hotline.telephony import ASTDB_FAMILY, mode_key
+from hotline.pbx.telephony import ASTDB_FAMILY, mode_key
 from tests.pbx.transcripts import load, transcript_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,7 +284,7 @@ def test_every_phone_and_the_trunk_are_endpoints() -> None:
 
 
 def test_the_simulator_roster_is_the_configured_phones() -> None:
-    from hotline.pbx.sim.dialplan import default_roster
+    from hotline.sim.dialplan import default_roster
 
     roster = default_roster(SETTINGS)
     for org in SETTINGS.organizations:
@@ -444,7 +444,7 @@ def test_compose_mounts_the_config_and_keeps_ami_and_agi_internal() -> None:
 def test_render_command_writes_the_files_and_keeps_passwords(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from hotline.cli import main
+    from hotline.cli.main import main
 
     runner = CliRunner()
     args = ["--config", str(ROOT / "config" / "hotline.toml"), "asterisk", "render",

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.calls.records import to_record
 from hotline.calls.store import apply_records
-from hotline.pbx.tracker import CallTracker
+from hotline.pbx.tracking.calls import CallTracker
 from journal.actors import Actor
 from journal.cards import create_written
 from journal.db import unit_of_work

@@ -20,7 +20,7 @@ from hotline.bootstrap import sync_region
 from hotline.calls.store import apply_records
 from hotline.calls.writer import CallJournalWriter, WrittenCall
 from hotline.config import Settings
-from hotline.spool import DurableSpool
+from hotline.calls.spool import DurableSpool
 from journal.db import make_sessionmaker, unit_of_work
 from journal.models import AuditEntry, Call, CallEvent, Card, CardHistory
 from tests.journal.conftest import make_people

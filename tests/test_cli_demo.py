@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from hotline.cli_demo import Demo
+from hotline.cli.demo import Demo
 from tests.test_cli import hotline
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 
 @pytest.mark.parametrize(("args", "line"), [
@@ -51,7 +51,7 @@ def test_a_report_into_a_wrong_file_is_refused_before_anything_is_read(tmp_path)
 
 def test_a_file_error_is_named_as_one(tmp_path) -> None:  # noqa: ANN001
     """An OSError about a file is reported with the file and a Russian reason."""
-    from hotline.cli_support import CliError, fail_cleanly
+    from hotline.cli.support import CliError, fail_cleanly
 
     @fail_cleanly
     def write() -> None:
@@ -66,7 +66,7 @@ def test_a_file_error_is_named_as_one(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_serve_says_in_russian_what_to_install_without_ffmpeg(capsys) -> None:  # noqa: ANN001
-    from hotline.cli import check_ffmpeg
+    from hotline.cli.main import check_ffmpeg
 
     assert check_ffmpeg("ffmpeg-that-is-not-there") is False
     err = capsys.readouterr().err
@@ -79,7 +79,7 @@ def test_calls_list_prints_the_regions_time() -> None:
     from types import SimpleNamespace
     from zoneinfo import ZoneInfo
 
-    from hotline.cli_calls import as_text
+    from hotline.calls.cli import as_text
 
     call = SimpleNamespace(direction="in", started_at=datetime(2026, 12, 2, 5, 0, 1, tzinfo=UTC),
                            ended_at=datetime(2026, 12, 2, 5, 3, 0, tzinfo=UTC),

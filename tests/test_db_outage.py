@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hotline.calls.store import apply_records
 from hotline.calls.writer import CallJournalWriter
-from hotline.spool import DurableSpool, SpoolError
+from hotline.calls.spool import DurableSpool, SpoolError
 from journal.db import make_engine, make_sessionmaker
 from journal.models import Call, CallEvent, Card
 from tests.test_call_journal import records_of

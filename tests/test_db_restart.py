@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from hotline.app import create_app
 from hotline.bootstrap import sync_region
 from hotline.config import Settings
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import make_engine, make_sessionmaker
 from journal.models import CallEvent, Card

@@ -13,8 +13,8 @@ from apscheduler.triggers.date import DateTrigger
 from structlog.testing import capture_logs
 
 from hotline.config import Line
-from hotline.modes import ModeScheduler, utc_now
-from hotline.schedule import Mode, Override, mode_at
+from hotline.modes.scheduler import ModeScheduler, utc_now
+from hotline.modes.schedule import Mode, Override, mode_at
 from journal.calendar import load_calendar_dir
 
 CAL = load_calendar_dir(Path(__file__).resolve().parents[1] / "config" / "calendar")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.models import Call, CallbackTask, CallEvent, Card, Recording
 from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.calendar_cli import format_calendar
+from hotline.modes.calendar_table import format_calendar
 from hotline.config import Line, load_settings
-from hotline.schedule import (
+from hotline.modes.schedule import (
     ModeInterval,
     Override,
     ReasonCode,

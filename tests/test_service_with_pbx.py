@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.pbx.sim.calls import Timing
-from hotline.pbx.simulator import PbxSimulator
-from hotline.telephony import Telephony
+from hotline.sim.calls import Timing
+from hotline.sim.simulator import PbxSimulator
+from hotline.pbx.telephony import Telephony
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.models import Call, CallEvent, CallTransfer, Card, LineMode
 

@@ -31,10 +31,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from hotline.app import create_app
-from hotline.cli_simulator import DEFAULT_MIX, parse_mix
+from hotline.sim.cli import DEFAULT_MIX, parse_mix
 from hotline.config import Settings
-from hotline.pbx.sim.calls import Timing
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.calls import Timing
+from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import HUB, LIVE, SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.models import Call, Organization, User
@@ -55,7 +55,7 @@ PASSWORD = "soak-password-1"
 # Kinds whose live instances must be back to the baseline count: per-call state of the
 # tracker, the live feed and the journal writer, ORM rows, sockets' subscribers, tasks.
 WATCHED_KINDS = (
-    "hotline.pbx.tracker._Channel", "hotline.pbx.tracker._Call", "hotline.web.hub.Subscriber",
+    "hotline.pbx.tracking.calls._Channel", "hotline.pbx.tracking.calls._Call", "hotline.live.hub.Subscriber",
     "_asyncio.Task", "_asyncio.Future", "journal.models.Call", "journal.models.Card",
     "journal.models.CallEvent", "sqlalchemy.ext.asyncio.session.AsyncSession",
     "sqlalchemy.orm.session.Session",

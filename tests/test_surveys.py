@@ -16,7 +16,7 @@ from hotline.config import Settings
 from hotline.ivr.fastagi import FastAgiServer
 from hotline.ivr.loader import load_scripts
 from hotline.ivr.service import IvrService
-from hotline.surveys import SurveyDialer
+from hotline.surveys.service import SurveyDialer
 from journal import surveys
 from journal.actors import Actor
 from journal.calendar import load_calendar_dir

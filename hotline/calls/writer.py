@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.calls.records import to_record
-from hotline.spool import DurableSpool, SpoolError
+from hotline.calls.spool import DurableSpool, SpoolError
 
 log = structlog.get_logger(__name__)
 

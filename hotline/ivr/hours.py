@@ -1,6 +1,6 @@
 """The secretary's "when are the operators there" phrase, generated from the line's schedule.
 
-Built from `hotline.schedule.mode_intervals`, so it follows the production calendar: after a
+Built from `hotline.modes.schedule.mode_intervals`, so it follows the production calendar: after a
 shortened pre-holiday day's early close, over a holiday or a long New Year break it names the
 next real operator hours («Операторы работают в понедельник с восьми тридцати до семнадцати
 тридцати»). Pure: the moment comes in. Overrides set by an administrator are not consulted
@@ -20,7 +20,7 @@ from hotline.ivr.numerals import (
     ordinal_genitive,
     time_segments,
 )
-from hotline.schedule import OPERATOR, ModeInterval, mode_intervals
+from hotline.modes.schedule import OPERATOR, ModeInterval, mode_intervals
 from journal.calendar import ProductionCalendar
 
 LOOKAHEAD = timedelta(days=40)

@@ -1,7 +1,7 @@
 """The IVR as the service runs it: FastAGI sessions → scripts → the journal.
 
 `agi://host:4573/secretary` runs the line's secretary script; `/survey` the satisfaction
-survey (a call placed by `hotline.surveys`; the rating goes to its survey task). The line comes from the channel's `HOTLINE_LINE` (set by the inbound dialplan), the
+survey (a call placed by `hotline.surveys.service`; the rating goes to its survey task). The line comes from the channel's `HOTLINE_LINE` (set by the inbound dialplan), the
 call from `HOTLINE_ID`.
 """
 
@@ -72,7 +72,7 @@ class IvrService:
             log.warning("unknown agi script", script=session.script)
 
     async def survey(self, channel: Channel) -> None:
-        """The survey call placed by `hotline.surveys`: ask, then store the rating on the task
+        """The survey call placed by `hotline.surveys.service`: ask, then store the rating on the task
         named by HOTLINE_SURVEY (checked against HOTLINE_SURVEY_CARD)."""
         survey_id = _int(await channel.get_variable("HOTLINE_SURVEY"))
         card_id = _int(await channel.get_variable("HOTLINE_SURVEY_CARD"))

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from hotline.pbx.connection import AmiConnection, AmiError
+from hotline.pbx.ami.client import AmiConnection, AmiError
 
 log = structlog.get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """Domain events of the hotline's calls, as the call tracker reports them.
 
-These are plain, immutable data: the tracker (hotline/pbx/tracker.py) turns AMI traffic into
+These are plain, immutable data: the tracker (hotline/pbx/tracking/calls.py) turns AMI traffic into
 them, and everything else (the journal's call records, the operator's screen-pop, metrics)
 consumes them without ever looking at AMI. Every event names its call by `call_id`, a key that
 stays the same for the whole life of a call (across transfers, Local channels and linkedid

@@ -35,7 +35,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.pbx.connection import AmiConnection, AmiError
+from hotline.pbx.ami.client import AmiConnection, AmiError
 from hotline.pbx.events import (
     CallAbandoned,
     CallArrived,

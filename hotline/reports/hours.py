@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hotline.config import Settings
-from hotline.schedule import OPERATOR, Override, mode_intervals
+from hotline.modes.schedule import OPERATOR, Override, mode_intervals
 from journal.calendar import ProductionCalendar
 from journal.reports.calls import HoursInterval
 from journal.reports.period import Period

@@ -8,15 +8,15 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from hotline.mode_store import active_overrides
+from hotline.modes.store import active_overrides
 from hotline.pbx.actions import PbxActionFailed
-from hotline.schedule import Override, mode_at, next_switch
+from hotline.modes.schedule import Override, mode_at, next_switch
 from hotline.web.common import actor_of, datetime_param, int_param, iso, json_body, path_id, row_json
 from hotline.web.errors import ApiError
 from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
 from journal import cards
 from journal.audit import AuditFilter, query_audit
-from hotline.web.callbacks_live import announce
+from hotline.callbacks.live import announce
 from journal.callbacks import (
     callback_queue, dialling_now, get_callback_for, list_callbacks, note_attempt, take, zones_of,
 )

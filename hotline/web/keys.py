@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.config import Settings
 from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
-from hotline.telephony import Telephony
-from hotline.web.hub import Hub
-from hotline.web.live import LiveFeed
+from hotline.pbx.telephony import Telephony
+from hotline.live.hub import Hub
+from hotline.live.feed import LiveFeed
 from hotline.web.sessions import SessionStore
 from hotline.web.throttle import LoginThrottle
 from journal.calendar import ProductionCalendar

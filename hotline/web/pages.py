@@ -105,7 +105,8 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.router.add_get("/login", login_page)
     app.router.add_get("/", start_page)
-    from hotline.web import pages_admin, pages_operator, pages_reports  # they import this module
+    from hotline.reports import pages as pages_reports  # they import this module
+    from hotline.web import pages_admin, pages_operator
 
     pages_admin.add_routes(app)
     pages_operator.add_routes(app)

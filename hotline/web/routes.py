@@ -9,17 +9,24 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.bootstrap import card_rules
-from hotline.web import api_agent, api_calls, api_cards, api_misc, api_reports, auth, openapi, ws
-from hotline.web import api_evaluations, api_scripts, api_staff
+from hotline.web import api_misc, auth, openapi
+from hotline.agents import http as api_agent
+from hotline.calls import http as api_calls
+from hotline.cards import http as api_cards
+from hotline.reports import http as api_reports
+from hotline.live import ws
+from hotline.evaluations import http as api_evaluations
+from hotline.scripts import http as api_scripts
+from hotline.staff import http as api_staff
 from hotline.web.errors import error_middleware
 from hotline.web.guard import denied_audit_middleware, input_middleware
-from hotline.web.hub import Hub
+from hotline.live.hub import Hub
 from hotline.web.schemas import schema_middleware
 from hotline.web.keys import (
     CALENDAR, CARD_RULES, HUB, LIVE, LOGIN_THROTTLE, SESSIONS, SETTINGS, TELEPHONY, WEB_SESSIONS,
 )
 from hotline.web.throttle import LoginThrottle
-from hotline.web.live import LiveFeed
+from hotline.live.feed import LiveFeed
 from hotline.web.sessions import SessionStore
 
 

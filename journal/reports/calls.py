@@ -159,7 +159,7 @@ class CallStats:
 def _hours_table() -> Table:
     """A temporary table of a unique name (one per report, dropped afterwards).
 
-    A line's intervals never overlap (hotline.schedule merges them), so the interval a moment
+    A line's intervals never overlap (hotline.modes.schedule merges them), so the interval a moment
     falls in, if any, is the line's last one starting at or before it: one probe of the index,
     however many intervals a year has (a range join compared every call with every interval
     of its line). The callback delays use _working_table instead.

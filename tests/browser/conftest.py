@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.mode_store import add_override
-from hotline.pbx.simulator import PbxSimulator
+from hotline.modes.store import add_override
+from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.users import add_user

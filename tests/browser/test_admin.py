@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from hotline.config import Settings
-from hotline.pbx.sim.calls import Timing
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.calls import Timing
+from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import CARD_RULES, SESSIONS, TELEPHONY
 from journal import cards
 from journal.actors import Actor

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from hotline.pbx.sim.calls import Timing
+from hotline.sim.calls import Timing
 from hotline.web.keys import CARD_RULES, HUB, SESSIONS, TELEPHONY
-from hotline.web.live import EARLIER_FIELDS, card_json
-from hotline.web.screen_pop import card_values
+from hotline.live.feed import EARLIER_FIELDS, card_json
+from hotline.live.screen_pop import card_values
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work

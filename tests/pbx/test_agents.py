@@ -1,4 +1,4 @@
-"""Operators' queue states (hotline/pbx/agents.py) from the real Asterisk 22 sessions.
+"""Operators' queue states (hotline/pbx/tracking/agents.py) from the real Asterisk 22 sessions.
 
 The recorded sessions in ../shared/ami-transcripts/ are replayed through `AgentRoster` and
 the whole sequence of what an operator would see is asserted: the phone rings, is in use, is
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from panoramisk.message import Message
 
-from hotline.pbx.agents import AgentRoster, is_member_message, parse_member
+from hotline.pbx.tracking.agents import AgentRoster, is_member_message, parse_member
 from hotline.pbx.events import AgentChanged
 from tests.pbx.transcripts import EPOCH, load
 

@@ -1,4 +1,4 @@
-"""Operators' legs of calls (hotline/web/call_states.py) from the real Asterisk 22 sessions.
+"""Operators' legs of calls (hotline/live/call_states.py) from the real Asterisk 22 sessions.
 
 Each recorded session goes through the call tracker, and its domain events through
 `CallStates`: what each operator's workspace is told, in order (ringing, talking,
@@ -7,8 +7,8 @@ transferred away, ended), is asserted whole.
 
 from __future__ import annotations
 
-from hotline.pbx.tracker import CallTracker
-from hotline.web.call_states import CallLeg, CallStates
+from hotline.pbx.tracking.calls import CallTracker
+from hotline.live.call_states import CallLeg, CallStates
 from tests.pbx.transcripts import load
 
 

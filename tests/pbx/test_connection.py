@@ -14,7 +14,7 @@ from panoramisk.message import Message
 from structlog.testing import capture_logs
 
 from hotline.config import AmiSettings
-from hotline.pbx.connection import (
+from hotline.pbx.ami.client import (
     AmiActionTimeout,
     AmiConnection,
     AmiDisconnected,
@@ -22,8 +22,8 @@ from hotline.pbx.connection import (
     backoff_delay,
     encode_action,
 )
-from hotline.pbx.framing import REJECT_REASONS, frame_stream
-from hotline.pbx.resync import ResyncResult
+from hotline.pbx.ami.wire import REJECT_REASONS, frame_stream
+from hotline.pbx.ami.resync import ResyncResult
 from tests.pbx.ami_peer import BANNER, AmiPeer, load_transcript, transcript_names
 
 NAME = "Иванов Иван Петрович"
@@ -601,7 +601,7 @@ async def test_resync_hook_runs_between_old_and_new_events(
 def test_boot_watch_tells_a_restart_from_a_dropped_link() -> None:
     """Boot moment = now - uptime: it moves forward only when Asterisk restarted; an uptime
     shorter than our outage is a restart even without an earlier estimate."""
-    from hotline.pbx.resync import BootWatch
+    from hotline.pbx.ami.resync import BootWatch
 
     watch = BootWatch()
     assert watch.observe(now=1000.0, uptime=294) is False  # first session: nothing to compare

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from panoramisk.message import Message
 
-from hotline.pbx.framing import AmiFramer, frame_stream, make_message, parse_message
+from hotline.pbx.ami.wire import AmiFramer, frame_stream, make_message, parse_message
 from tests.pbx.ami_peer import load_transcript, transcript_names
 
 NAME = "Иванов Иван Петрович"

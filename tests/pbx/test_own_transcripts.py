@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.asterisk_config import EXCLUDED_EVENTS
+from hotline.pbx.config.render import EXCLUDED_EVENTS
 from hotline.pbx.events import (
     CallArrived,
     CallbackAnswered,
@@ -23,7 +23,7 @@ from hotline.pbx.events import (
     RecordingStarted,
     SecretaryMessage,
 )
-from hotline.pbx.tracker import CallTracker
+from hotline.pbx.tracking.calls import CallTracker
 from tests.pbx.transcripts import load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami"
@@ -128,7 +128,7 @@ async def test_the_simulator_as_configured_sends_what_the_real_pbx_sends(setting
     with its login's FullyBooted; the simulator announces the ringing with a DialState."""
     from collections import Counter
 
-    from hotline.pbx.simulator import PbxSimulator
+    from hotline.sim.simulator import PbxSimulator
 
     real, _ = load("answered", FIXTURES)
     real_kinds = Counter(str(m.get("Event")) for m in real if m.get("Event"))

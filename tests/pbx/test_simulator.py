@@ -18,8 +18,8 @@ import pytest
 from panoramisk.message import Message
 
 from hotline.config import Settings
-from hotline.pbx.framing import AmiFramer
-from hotline.pbx.simulator import PbxSimulator, Timing
+from hotline.pbx.ami.wire import AmiFramer
+from hotline.sim.simulator import PbxSimulator, Timing
 from tests.pbx.transcripts import TRANSCRIPTS, load
 
 LINE = "88007758565"
@@ -595,7 +595,7 @@ async def test_drop_connections_and_silent_ping(sim: PbxSimulator, client: AmiCl
 async def test_tracker_sees_the_same_story(sim: PbxSimulator, client: AmiClient, scenario: str) -> None:
     """The pure tracker turns simulator output into the same kinds of domain events as it does
     for the real recording of the scenario."""
-    tracker_module = pytest.importorskip("hotline.pbx.tracker")
+    tracker_module = pytest.importorskip("hotline.pbx.tracking.calls")
     data = await _play(sim, client, scenario)
     ours = _tracked(tracker_module.CallTracker(), [m for m, _ in _wire_messages(data)])
     real_messages, _ = load(scenario)
@@ -605,7 +605,7 @@ async def test_tracker_sees_the_same_story(sim: PbxSimulator, client: AmiClient,
 
 async def test_tracker_follows_a_callback(sim: PbxSimulator, client: AmiClient) -> None:
     """The callback Originate reads through the tracker like the recorded one."""
-    tracker_module = pytest.importorskip("hotline.pbx.tracker")
+    tracker_module = pytest.importorskip("hotline.pbx.tracking.calls")
     start = len(client.raw)
     client.send("Originate", Channel="PJSIP/op201", Context="callback", Exten=CITIZEN, Priority="1",
                 CallerID='"Горячая линия ТФОМС" <88007758565>', Async="true",
@@ -718,7 +718,7 @@ async def test_a_long_running_simulator_keeps_only_the_last_ended_calls(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A demo runs for weeks: the ended calls kept for checks are bounded, newest kept."""
-    import hotline.pbx.sim.calls as sim_calls
+    import hotline.sim.calls as sim_calls
 
     monkeypatch.setattr(sim_calls, "MAX_COMPLETED", 3)
     async with PbxSimulator(settings, time_scale=SCALE, timing=FAST, auth_failure_delay=0) as sim:

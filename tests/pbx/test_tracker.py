@@ -31,7 +31,7 @@ from hotline.pbx.events import (
     RecordingStarted,
     SecretaryMessage,
 )
-from hotline.pbx.tracker import CallTracker
+from hotline.pbx.tracking.calls import CallTracker
 from tests.pbx.transcripts import EPOCH, load, transcript_names
 
 LINE = "88007758565"

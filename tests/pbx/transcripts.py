@@ -13,7 +13,7 @@ from pathlib import Path
 
 from panoramisk.message import Message
 
-from hotline.pbx.framing import AmiFramer
+from hotline.pbx.ami.wire import AmiFramer
 
 # <repo>/tests/pbx/transcripts.py -> <repo>/../shared/ami-transcripts (a checkout named `main`
 # beside `shared/`, in development and in CI alike).

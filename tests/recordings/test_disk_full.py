@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.simulator import PbxSimulator
 from hotline.recordings.storage import LocalStorage
 from hotline.web.keys import SESSIONS, TELEPHONY
 from journal.models import Call, Card, Recording

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.pbx.simulator import PbxSimulator
+from hotline.sim.simulator import PbxSimulator
 from hotline.recordings.playback import open_verified
 from hotline.web.keys import RECORDINGS, SESSIONS, TELEPHONY
 from journal.models import Call, Recording

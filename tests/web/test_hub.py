@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.web.hub import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, OUTBOX_SIZE, Hub, Subscriber
+from hotline.live.hub import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, OUTBOX_SIZE, Hub, Subscriber
 
 
 def _sub(user_id: int, role: str = "operator", interface: str | None = None) -> Subscriber:

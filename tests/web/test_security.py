@@ -216,7 +216,7 @@ async def test_head_on_a_recording_is_not_a_play(api: Api, tmp_path) -> None:
 def test_ami_events_about_a_channel_without_uniqueid_are_counted() -> None:
     from datetime import UTC, datetime
 
-    from hotline.pbx.tracker import CallTracker
+    from hotline.pbx.tracking.calls import CallTracker
 
     tracker = CallTracker()
     for event in ({"Event": "Hangup", "Channel": "PJSIP/trunk-1"},

@@ -17,9 +17,9 @@ from structlog.testing import capture_logs
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.pbx.sim.calls import Timing
-from hotline.pbx.simulator import PbxSimulator
-from hotline.web import ws as ws_module
+from hotline.sim.calls import Timing
+from hotline.sim.simulator import PbxSimulator
+from hotline.live import ws as ws_module
 from hotline.web.keys import LIVE, SESSIONS, TELEPHONY
 from journal.db import unit_of_work
 from journal.actors import Actor
