@@ -240,7 +240,7 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     from aiohttp import web
 
     from hotline.app import create_app
-    from hotline.web.keys import LIVE, TELEPHONY
+    from hotline.keys import CALL_WRITER, LIVE, PBX
 
     base = base_settings()
     settings = base.model_copy(update={
@@ -257,9 +257,8 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    telephony = app[TELEPHONY]
     batches: list[tuple[int, float]] = []
-    inner = telephony.writer._apply
+    inner = app[CALL_WRITER]._apply
 
     async def timed_apply(session: Any, records: Any) -> Any:
         # How big and how long the writer's batches are (inside their transaction).
@@ -268,8 +267,8 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
         batches.append((len(records), time.perf_counter() - started))
         return written
 
-    telephony.writer._apply = timed_apply
-    await telephony.wait_resynced(1, timeout=30)
+    app[CALL_WRITER]._apply = timed_apply
+    await app[PBX].wait_resynced(1, timeout=30)
     conn.send({"port": runner.addresses[0][1]})
     peak = {"rss": 0, "calls": 0, "ami_queue": 0}
     lags: list[float] = []
@@ -281,8 +280,8 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             lags.append(time.perf_counter() - asked)  # one turn of the event loop
             peak["rss"] = max(peak["rss"], _rss())
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
-            peak["calls"] = max(peak["calls"], len(telephony.tracker._calls))
-            peak["ami_queue"] = max(peak["ami_queue"], telephony.connection._queue.qsize())
+            peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
+            peak["ami_queue"] = max(peak["ami_queue"], app.connection._queue.qsize())
             await asyncio.sleep(SAMPLE_EVERY)
 
     sampler: asyncio.Task[None] | None = None
@@ -293,14 +292,14 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak.update(rss=_rss(), calls=0, ami_queue=0)
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"],
-                       "ami_events": telephony.connection.metrics.events._value.get()})
+                       "ami_events": app.connection.metrics.events._value.get()})
         elif command == "state":
             conn.send({
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
-                "tracked": len(telephony.tracker.calls()),
-                "writer": telephony.writer.health(),
-                "ami_events": telephony.connection.metrics.events._value.get(),
+                "tracked": len(app[PBX].tracker.calls()),
+                "writer": app[CALL_WRITER].health(),
+                "ami_events": app.connection.metrics.events._value.get(),
                 "live_tasks": len(app[LIVE]._tasks),
                 "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
                 "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,

@@ -6,6 +6,8 @@ cancels and awaits what start-up began.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 
 from collections.abc import AsyncIterator
@@ -16,25 +18,60 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, Counter
 
+from hotline.agents import http as agents_http
+from hotline.audit import http as audit_http
 from hotline.bootstrap import card_rules, sync_region
+from hotline.callbacks import http as callbacks_http
+from hotline.calls import http as calls_http
+from hotline.cards import http as cards_http
 from hotline.config import Settings
+from hotline.evaluations import http as evaluations_http
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
+from hotline.keys import CALL_WRITER, DIGEST, HUB, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS
+from hotline.live import ws
+from hotline.live.feed import LiveFeed
+from hotline.live.hub import Hub
+from hotline.modes import http as modes_http
+from hotline.calls.store import journal_writer
+from hotline.modes.sync import ModeSync
+from hotline.pbx.actions import PbxActionFailed, PbxActions
+from hotline.pbx.ami.client import AmiConnection
+from hotline.pbx.feed import PbxFeed
+from hotline.pbx.ledger import LedgerSweep, Organizations
+from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
 from hotline.recordings.service import Recordings
+from hotline.reports import http as reports_http
+from hotline.reports import pages as reports_pages
 from hotline.reports.digest import DigestJob
 from hotline.reports.rollup import RollupJob
+from hotline.scripts import http as scripts_http
+from hotline.staff import http as staff_http
 from hotline.surveys.service import SurveyDialer
-from hotline.web import health
+from hotline.web import health, pages_admin, pages_operator
+from hotline.web.errors import ERROR_TRANSLATIONS, EdgeError
+from hotline.web.keys import (
+    CALENDAR, ENGINE, HEALTH_PROBES, METRICS, SCHEDULER, SESSION_ENDED, SESSIONS, SETTINGS, WEB_SESSIONS,
+)
 from hotline.web.pages import setup_pages
 from hotline.web.routes import setup_api
-from hotline.pbx.telephony import Telephony
-from hotline.web.keys import (
-    CALENDAR, DIGEST, ENGINE, HEALTH_PROBES, METRICS, RECORDINGS, SCHEDULER, SESSIONS, SETTINGS, TELEPHONY,
-)
 from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
 log = structlog.get_logger(__name__)
+
+# Each feature's JSON routes and pages, in the order they are added.
+API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
+                reports_http, scripts_http, evaluations_http, staff_http)
+PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
+# The features' own errors as the API answers them (the web shell knows no feature).
+EDGE_ERRORS: dict[type[Exception], EdgeError] = {
+    PbxActionFailed: EdgeError(502, "pbx_refused", log_as="pbx action failed"),
+    RecordingUnavailable: EdgeError(404, "recording_unavailable", "Звук этой записи недоступен"),
+    RecordingTampered: EdgeError(
+        409, "recording_tampered", "Файл записи повреждён или подменён: воспроизведение запрещено",
+        log_as="recording checksum mismatch", level="error"),
+}
 
 
 def create_app(
@@ -61,8 +98,15 @@ def create_app(
             scripts = load_scripts(settings.asterisk.ivr_scripts_dir, settings)
             app.cleanup_ctx.append(_ivr(scripts))
     health.add_routes(app)
+    app[ERROR_TRANSLATIONS] = EDGE_ERRORS
     setup_api(app)
+    _add_live(app)
+    for feature in API_FEATURES:
+        feature.add_routes(app)
+    app.router.add_get("/api/v1/ws", ws.websocket)
     setup_pages(app)
+    for pages in PAGE_FEATURES:
+        pages.add_routes(app)
     app.on_startup.append(_freeze_startup_objects)
     return app
 
@@ -119,45 +163,102 @@ async def _rollup(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _telephony(app: web.Application) -> AsyncIterator[None]:
-    telephony = Telephony(app[SETTINGS], app[SESSIONS], app[CALENDAR], registry=app[METRICS])
-    app[TELEPHONY] = telephony
-    app[HEALTH_PROBES]["pbx"] = telephony.health
-    await telephony.start()
+    """The PBX side: the AMI link; its events through the tracker to the journal writer and
+    the other subscribers; the lines' modes in AstDB; the sweep of the PBX's ledger (calls
+    taken while this service did not see them)."""
+    settings, sessions = app[SETTINGS], app[SESSIONS]
+    connection = AmiConnection(settings.ami, registry=app[METRICS])
+    feed = PbxFeed(connection, registry=app[METRICS])
+    actions = PbxActions(connection)
+    writer = journal_writer(settings, sessions, app[CALENDAR], registry=app[METRICS])
+    feed.subscribe_calls(writer.submit)
+    ledger = LedgerSweep(
+        connection,
+        sessions,
+        Organizations(
+            by_line={ln.number: ln.organization for ln in settings.lines},
+            level1_queue={org.code: org.level1_queue for org in settings.organizations},
+        ),
+        # Like the tracker's events: the journal, and the subscribers (the recordings
+        # worker processes a call's files once it ends).
+        feed.publish,
+        live_call_ids=feed.live_call_ids,
+        writer_idle=lambda: writer.pending == 0 and writer.state == "direct",
+        writer_flushed=lambda: writer.flushed(timeout=30.0),
+    )
+    modes = ModeSync(settings.lines, app[CALENDAR], sessions, actions.write_mode)
+    feed.after_resync(modes.rewrite_all)
+    feed.after_resync(ledger.poke)
+    app[PBX], app[PBX_ACTIONS], app[MODES], app[CALL_WRITER], app[LEDGER] = (
+        feed, actions, modes, writer, ledger)
+    app[HEALTH_PROBES]["pbx"] = lambda: feed.health() | {"journal_writer": writer.health()}
+    tasks = [asyncio.create_task(writer.run(), name="call-journal-writer")]
+    await modes.start()
+    await connection.start()
+    tasks.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
     yield
-    await telephony.stop()
+    await connection.stop()
+    await modes.stop()
+    with contextlib.suppress(TimeoutError):
+        await writer.flushed(timeout=5.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _recordings(app: web.Application) -> AsyncIterator[None]:
     """The recording worker (woken by every ended call) and its scheduled checks."""
-    telephony = app[TELEPHONY]
+    feed, writer = app[PBX], app[CALL_WRITER]
 
     async def writer_flushed() -> None:
-        await telephony.writer.flushed(timeout=5.0)
+        await writer.flushed(timeout=5.0)
 
     recordings = Recordings(app[SETTINGS], app[SESSIONS], before_sweep=writer_flushed)
     app[RECORDINGS] = recordings
     app[HEALTH_PROBES]["recordings"] = recordings.health
-    telephony.listeners.append(recordings.worker.on_events)
+    feed.subscribe_calls(recordings.worker.on_events)
     await recordings.start()
     yield
-    telephony.listeners.remove(recordings.worker.on_events)
+    feed.unsubscribe_calls(recordings.worker.on_events)
     await recordings.stop()
 
 
 async def _surveys(app: web.Application) -> AsyncIterator[None]:
     """The survey dialer (organizations with `survey = "ivr"` or "operator")."""
-    settings = app[SETTINGS]
-    telephony = app[TELEPHONY]
+    settings, modes = app[SETTINGS], app[MODES]
 
     def overrides() -> tuple[object, ...]:
-        return telephony.modes.overrides if telephony.modes is not None else ()
+        return modes.overrides or ()
 
     dialer = SurveyDialer(
-        settings, app[SESSIONS], app[CALENDAR], telephony.actions, overrides=overrides,  # type: ignore[arg-type]
+        settings, app[SESSIONS], app[CALENDAR], app[PBX_ACTIONS], overrides=overrides,  # type: ignore[arg-type]
     )
     await dialer.start()
     yield
     await dialer.stop()
+
+
+def _add_live(app: web.Application) -> None:
+    """Live messages to browsers: the hub (a signed-out session's sockets close with it)."""
+    hub = Hub()
+    app[HUB] = hub
+    app[SESSION_ENDED] = [hub.close_session]
+    app.cleanup_ctx.append(_live)
+
+
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    """Screen-pops, the live board and agent states over the hub (after the telephony starts:
+    cleanup contexts run in order, so the PBX side is up when this one subscribes to it)."""
+    live = LiveFeed(app[HUB], app[SESSIONS], app.get(PBX), writer=app.get(CALL_WRITER),
+                    modes=app.get(MODES), lines=app[SETTINGS].lines)
+    app[LIVE] = live
+    live.start()
+    sweep = asyncio.create_task(ws.sweep_sessions(app[HUB], app[WEB_SESSIONS]),
+                                name="ws-session-sweep")
+    yield
+    sweep.cancel()
+    await asyncio.gather(sweep, return_exceptions=True)
+    await live.stop()
 
 
 def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx

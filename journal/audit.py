@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journal.actors import Actor
 from journal.errors import Forbidden, InvalidInput
 from journal.models import AuditEntry, CardHistory
+from journal.clock import utc_now
 
 MAX_PAGE = 500
 
@@ -80,7 +81,7 @@ async def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (it is flushed with the next flush)."""
     entry = AuditEntry(
-        at=at or datetime.now(UTC),
+        at=at or utc_now(),
         user_id=actor.user_id,
         login=actor.login,
         action=str(action),

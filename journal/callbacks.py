@@ -7,7 +7,7 @@ caller's transaction like card lists.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from collections.abc import Sequence
 
@@ -19,6 +19,7 @@ from journal.access import reads_cards, visible_cards
 from journal.actors import Actor
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from journal.models import AuditEntry, Call, CallbackStatus, CallbackTask, Card, Line, Role, User
+from journal.clock import utc_now
 
 MAX_CALLBACKS = 500
 PBX = Actor.system("pbx")
@@ -129,7 +130,7 @@ async def dialling_now(
     with who pressed it: the lists show them as «набирается», with no button."""
     if not task_ids:
         return {}
-    since = (now or datetime.now(UTC)) - REDIAL_AFTER
+    since = (now or utc_now()) - REDIAL_AFTER
     rows = await session.execute(
         select(AuditEntry.object_id, AuditEntry.user_id).where(
             AuditEntry.action == "callback_dial", AuditEntry.object_type == "callback",
@@ -169,7 +170,7 @@ async def note_attempt(
     if task.assigned_user_id not in (None, actor.user_id) and actor.role == Role.OPERATOR:
         raise Conflict(f"Этот обратный звонок взял(а) {await _holder(session, task)}: "
                        "звонит он(а)", callback_id=task.id)
-    since = (now or datetime.now(UTC)) - REDIAL_AFTER
+    since = (now or utc_now()) - REDIAL_AFTER
     dialled = await session.scalar(
         select(AuditEntry.id).where(
             AuditEntry.action == "callback_dial", AuditEntry.object_type == "callback",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -49,6 +49,7 @@ from journal.models import (
 )
 from journal.numbering import CardNumber, take_card_numbers
 from journal.organizations import organization_by_code, organization_for_line
+from journal.clock import utc_now
 
 ORAL_CHANNELS = frozenset({Channel.HOTLINE, Channel.SECRETARY})
 WRITTEN_CHANNELS = frozenset(set(Channel) - ORAL_CHANNELS)
@@ -80,16 +81,13 @@ CONFLICT_MESSAGE = (
 )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass(frozen=True, slots=True)
 class CardRules:
     """What the lifecycle takes from the service: deadline settings and the clock."""
 
     deadlines: DeadlinePolicy = DEFAULT_POLICY
-    clock: Callable[[], datetime] = field(default=_utc_now)
+    clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
         moment = self.clock()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -26,6 +26,7 @@ from journal.audit import AuditAction
 from journal.calls import get_call_for
 from journal.errors import Forbidden, InvalidInput
 from journal.models import Evaluation, EvaluationScore, Role, User
+from journal.clock import utc_now
 
 MAX_COMMENT = 4000
 MAX_LIST = 500
@@ -140,7 +141,7 @@ async def create_evaluation(
     text = (comment or "").strip() or None
     if text is not None and len(text) > MAX_COMMENT:
         raise InvalidInput(f"Комментарий: не длиннее {MAX_COMMENT} символов", field="comment")
-    at = now or datetime.now(UTC)
+    at = now or utc_now()
     evaluation = Evaluation(
         call_id=view.call.id, operator_id=operator_id, evaluator_id=actor.user_id, at=at,
         total=total_of(clean, criteria), comment=text,

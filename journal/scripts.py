@@ -9,7 +9,7 @@ withdrawn (`active` false) and operators stop seeing it. Every change is audited
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -22,6 +22,7 @@ from journal.audit import AuditAction
 from journal.cards import json_value
 from journal.errors import Forbidden, InvalidInput, NotFound
 from journal.models import AnswerScript, Organization, Topic, TopicKind
+from journal.clock import utc_now
 
 MAX_TITLE = 300
 MAX_KEYWORDS = 2000
@@ -111,7 +112,7 @@ async def create_script(
     """Add a script (active unless said otherwise)."""
     _deny_writer(actor)
     clean = await _clean(session, values, partial=False)
-    script = AnswerScript(**clean, updated_at=now or datetime.now(UTC))
+    script = AnswerScript(**clean, updated_at=now or utc_now())
     session.add(script)
     await session.flush()
     await audit.record(session, actor, AuditAction.SCRIPT_CREATE, "script", script.id,
@@ -135,7 +136,7 @@ async def update_script(
             setattr(script, name, value)
             diff[name] = [json_value(old), json_value(value)]
     if diff:
-        script.updated_at = now or datetime.now(UTC)
+        script.updated_at = now or utc_now()
         await audit.record(session, actor, AuditAction.SCRIPT_UPDATE, "script", script.id,
                            {"changes": diff})
         await session.flush()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Collection
-from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -19,6 +18,7 @@ from journal.actors import Actor
 from journal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journal.models import Organization, Role, User, WebSessionRow
 from journal.organizations import organization_by_code
+from journal.clock import utc_now
 
 _hasher = PasswordHasher()
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -94,7 +94,7 @@ async def add_user(
         interface=interface,
         active=True,
         failed_logins=0,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     )
     session.add(user)
     await session.flush()

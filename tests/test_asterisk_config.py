@@ -25,7 +25,7 @@ from hotline.pbx.tracking.calls import (
     RECORDING_VARIABLES,
     CallTracker,
 )
-from hotline.pbx.telephony import ASTDB_FAMILY, mode_key
+from hotline.pbx.actions import ASTDB_FAMILY, mode_key
 from tests.pbx.transcripts import load, transcript_names
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,8 @@ from hotline.app import create_app
 from hotline.bootstrap import sync_region
 from hotline.config import Settings
 from hotline.sim.simulator import PbxSimulator
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+from hotline.keys import CALL_WRITER, PBX
 from journal.db import make_engine, make_sessionmaker
 from journal.models import CallEvent, Card
 from tests.private_pg import PrivatePostgres
@@ -82,11 +83,10 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
     calls have their whole timelines, once, their outcomes and their cards."""
     app = create_app(service_settings(settings, sim, private_pg_url, tmp_path))
     async with running(app) as client:
-        telephony = app[TELEPHONY]
         placed = sim.place_call(INSURER_LINE, "79130000020", "Лебедева Ольга", "answered",
                                 agent=OPERATOR, auto_answer=False)
-        await until(lambda: [c.state for c in telephony.tracker.calls()] == ["ringing"])
-        await telephony.writer.flushed()
+        await until(lambda: [c.state for c in app[PBX].tracker.calls()] == ["ringing"])
+        await app[CALL_WRITER].flushed()
         call = (await calls_by_caller(app))["79130000020"]
         assert call.outcome == "in_progress" and call.card_id is not None
         await asyncio.to_thread(private_pg.stop)
@@ -95,15 +95,15 @@ async def test_postgres_restarted_mid_call_the_service_loses_nothing(
             await placed.finished()
             during = sim.place_call(INSURER_LINE, "79130000021", "Гусева Ия", "abandoned")
             await during.finished()
-            await until(lambda: telephony.writer.state == "spooling", timeout=30)
+            await until(lambda: app[CALL_WRITER].state == "spooling", timeout=30)
             health = await client.get("/healthz", headers=SCRAPER)
             body = await health.json()
             assert health.status == 503 and body["status"] == "down"
             assert body["pbx"]["journal_writer"]["state"] == "spooling"
         finally:
             await asyncio.to_thread(private_pg.start)
-        await telephony.writer.flushed(timeout=60)
-        assert telephony.writer.state == "direct"
+        await app[CALL_WRITER].flushed(timeout=60)
+        assert app[CALL_WRITER].state == "direct"
         call = (await calls_by_caller(app))["79130000020"]
         assert (call.outcome, call.answered_interface) == ("answered", OPERATOR)
         assert await timeline(app, call.id) == [

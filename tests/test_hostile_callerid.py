@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hotline.pbx import callerid
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+
 from journal.models import Call, CallEvent, Card
 from tests import test_service_with_pbx as with_pbx
 from tests.test_service_with_pbx import INSURER_LINE, settle
@@ -34,12 +35,11 @@ def test_cleaning_keeps_what_the_journal_can_store() -> None:
 async def test_hostile_caller_ids_still_get_their_cards(service, sim) -> None:
     """Three hostile calls on an insurer's line: each stored with line, organization,
     caller and a card of that organization; the caller ID as sent is in the timeline."""
-    telephony = service[TELEPHONY]
     placed = [(LONG_NUMBER, "Сидорова Вера"), ("79130000011", LONG_NAME),
               ("79130000012", NUL_NAME)]
     for number, name in placed:
         sim.place_call(INSURER_LINE, number, name, "answered")
-    await settle(sim, telephony)
+    await settle(sim, service)
     async with service[SESSIONS]() as session:
         calls = (await session.scalars(select(Call).order_by(Call.id))).all()
         cards = {c.id: c for c in (await session.scalars(select(Card))).all()}

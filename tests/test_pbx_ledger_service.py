@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.sim.simulator import PbxSimulator
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+from hotline.keys import CALL_WRITER
+from hotline.keys import LEDGER as PBX_LEDGER
 from journal.models import Call, CallbackTask, CallEvent, Card, Recording
 from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
 
@@ -67,11 +69,10 @@ async def test_calls_and_messages_taken_while_the_service_was_down_reach_the_jou
 
     async with running(app_for(settings, sim, pg_url, tmp_path)) as client:
         app = client.server.app
-        telephony = app[TELEPHONY]
-        telephony.ledger.clock = after_the_calls(sim)
-        await telephony.ledger.sweep()
-        assert telephony.ledger.imported == 3  # by this sweep or the one the connect started
-        await telephony.writer.flushed(timeout=20)
+        app[PBX_LEDGER].clock = after_the_calls(sim)
+        await app[PBX_LEDGER].sweep()
+        assert app[PBX_LEDGER].imported == 3  # by this sweep or the one the connect started
+        await app[CALL_WRITER].flushed(timeout=20)
         async with app[SESSIONS]() as session:
             calls = {c.caller_number: c for c in (await session.scalars(select(Call))).all()}
             cards = (await session.scalars(select(Card))).all()
@@ -90,8 +91,8 @@ async def test_calls_and_messages_taken_while_the_service_was_down_reach_the_jou
         assert tasks[0].status == "pending"
 
         # The next sweep finds them in the journal: the ledger is emptied, nothing doubles.
-        await telephony.ledger.sweep()
-        assert (telephony.ledger.imported, telephony.ledger.deleted) == (3, 3)
+        await app[PBX_LEDGER].sweep()
+        assert (app[PBX_LEDGER].imported, app[PBX_LEDGER].deleted) == (3, 3)
         assert ledger_lines(sim) == {}
         async with app[SESSIONS]() as session:
             assert await session.scalar(select(func.count(Call.id))) == 3
@@ -106,13 +107,12 @@ async def test_calls_the_service_followed_live_are_only_deleted_from_the_ledger(
 ) -> None:
     async with running(app_for(settings, sim, pg_url, tmp_path)) as client:
         app = client.server.app
-        telephony = app[TELEPHONY]
         sim.place_call(INSURER_LINE, "79150000011", "Живая Лиза", "answered")
-        await settle(sim, telephony)
+        await settle(sim, app)
         assert len(ledger_lines(sim)) == 1
-        telephony.ledger.clock = after_the_calls(sim)
-        await telephony.ledger.sweep()
-        assert (telephony.ledger.imported, telephony.ledger.deleted) == (0, 1)
+        app[PBX_LEDGER].clock = after_the_calls(sim)
+        await app[PBX_LEDGER].sweep()
+        assert (app[PBX_LEDGER].imported, app[PBX_LEDGER].deleted) == (0, 1)
         assert ledger_lines(sim) == {}
         async with app[SESSIONS]() as session:
             (call,) = (await session.scalars(select(Call))).all()
@@ -127,13 +127,12 @@ async def test_a_call_that_never_reached_an_operator_expects_no_conversation_rec
     """MixMonitor(b) leaves a header-only WAV for a call never bridged: the service removes
     it as «разговора не было», and the reconciliation reports no fault for the call."""
     from hotline.recordings.reconcile import Reconciler
-    from hotline.web.keys import RECORDINGS
+    from hotline.keys import RECORDINGS
 
     async with running(app_for(settings, sim, pg_url, tmp_path)) as client:
         app = client.server.app
-        telephony = app[TELEPHONY]
         sim.place_call(INSURER_LINE, "79150000021", "Ушедшая Ольга", "abandoned")
-        await settle(sim, telephony)
+        await settle(sim, app)
         async with asyncio.timeout(30):
             while True:
                 async with app[SESSIONS]() as session:

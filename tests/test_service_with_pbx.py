@@ -20,8 +20,8 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
-from hotline.pbx.telephony import Telephony
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS, SETTINGS
+from hotline.keys import CALL_WRITER, MODES, PBX
 from journal.models import Call, CallEvent, CallTransfer, Card, LineMode
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ async def running(app: web.Application) -> AsyncIterator[TestClient]:
     client = TestClient(TestServer(app))
     try:
         await client.start_server()
-        await app[TELEPHONY].wait_resynced(1)
+        await app[PBX].wait_resynced(1)
         yield client
     finally:
         await client.close()
@@ -81,10 +81,10 @@ def service(client: TestClient) -> web.Application:
     return client.server.app
 
 
-async def settle(sim: PbxSimulator, telephony: Telephony) -> None:
+async def settle(sim: PbxSimulator, app: web.Application) -> None:
     await sim.wait_idle(timeout=20)
     await asyncio.sleep(0.2)  # the last events cross the socket and the tracker
-    await telephony.writer.flushed(timeout=20)
+    await app[CALL_WRITER].flushed(timeout=20)
 
 
 async def calls_by_caller(app: web.Application) -> dict[str, Call]:
@@ -93,17 +93,15 @@ async def calls_by_caller(app: web.Application) -> dict[str, Call]:
 
 
 async def test_every_line_mode_is_written_to_astdb_and_stored(service, sim) -> None:
-    telephony = service[TELEPHONY]
-    for line in service[TELEPHONY].settings.lines:
-        expected = telephony.modes.current(line.number).mode
+    for line in service[SETTINGS].lines:
+        expected = service[MODES].scheduler.current(line.number).mode
         assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == expected
     async with service[SESSIONS]() as session:
         stored = await session.scalar(select(func.count(LineMode.id)))
-    assert stored == len(telephony.settings.lines)
+    assert stored == len(service[SETTINGS].lines)
 
 
 async def test_calls_of_every_scenario_reach_the_journal_with_cards(service, sim) -> None:
-    telephony = service[TELEPHONY]
     scenarios = {
         "79130000001": "answered",
         "79130000002": "abandoned",
@@ -112,7 +110,7 @@ async def test_calls_of_every_scenario_reach_the_journal_with_cards(service, sim
     }
     for number, scenario in scenarios.items():
         sim.place_call(INSURER_LINE, number, "Сидорова Вера Васильевна", scenario)
-    await settle(sim, telephony)
+    await settle(sim, service)
     calls = await calls_by_caller(service)
     assert {n: calls[n].outcome for n in scenarios} == {
         "79130000001": "answered",
@@ -132,12 +130,11 @@ async def test_calls_of_every_scenario_reach_the_journal_with_cards(service, sim
 
 
 async def test_an_override_sends_the_next_call_to_the_secretary(service, sim) -> None:
-    telephony = service[TELEPHONY]
-    await telephony.modes.set_override(
+    await service[MODES].scheduler.set_override(
         INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
     assert sim.pbx.state.astdb[f"hotline/mode/{INSURER_LINE}"] == "secretary"
     sim.place_call(INSURER_LINE, "79130000009", "Петров Пётр", "answered")
-    await settle(sim, telephony)
+    await settle(sim, service)
     call = (await calls_by_caller(service))["79130000009"]
     assert call.outcome == "secretary" and call.card_id is not None
 
@@ -164,18 +161,18 @@ class EmittedEvents:
 
 
 @asynccontextmanager
-async def link_down(sim: PbxSimulator, telephony: Telephony) -> AsyncIterator[None]:
+async def link_down(sim: PbxSimulator, app: web.Application) -> AsyncIterator[None]:
     """The AMI link is cut and stays down (logins refused) until the block ends; then the
     service logs in again and resynchronises. Events of the PBX meanwhile reach nobody."""
-    resyncs, secret = telephony.resyncs, sim.secret
+    resyncs, secret = app[PBX].resyncs, sim.secret
     sim.secret = "not-the-secret"
     sim.drop_connections()
     try:
-        await until(lambda: telephony.connection.state != "connected")
+        await until(lambda: app[PBX].link_state != "connected")
         yield
     finally:
         sim.secret = secret
-    await telephony.wait_resynced(resyncs + 1)
+    await app[PBX].wait_resynced(resyncs + 1)
 
 
 async def timeline(app: web.Application, call_id: int) -> list[str]:
@@ -192,18 +189,18 @@ async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(se
     (AMI keeps no replay: that AgentConnect is lost). After the resync the call is found
     bridged to the operator, so the journal has arrived, queued, ringing, answered and ended,
     the outcome is "answered" and the card is there."""
-    telephony, emitted = service[TELEPHONY], EmittedEvents(sim)
+    emitted = EmittedEvents(sim)
     placed = sim.place_call(INSURER_LINE, "79130000010", "Кузнецова Анна", "answered",
                             agent=OPERATOR, auto_answer=False, timing=Timing(talk=3600.0))
-    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["ringing"])
-    async with link_down(sim, telephony):
+    await until(lambda: [c.state for c in service[PBX].tracker.calls()] == ["ringing"])
+    async with link_down(sim, service):
         assert sim.answer(OPERATOR)
         await until(lambda: "AgentConnect" in emitted.names)
     # Still talking after the resync: the snapshot shows the citizen bridged with the phone.
-    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    await until(lambda: [c.state for c in service[PBX].tracker.calls()] == ["talking"])
     assert placed.caller is not None and sim.hangup(placed.caller.name)
     await placed.finished()
-    await settle(sim, telephony)
+    await settle(sim, service)
     call = (await calls_by_caller(service))["79130000010"]
     assert (call.outcome, call.answered_at is not None) == ("answered", True)
     assert await timeline(service, call.id) == [
@@ -221,19 +218,18 @@ async def test_a_call_waiting_in_the_queue_through_a_link_cut_has_its_whole_time
     still waits when it is back (the snapshot shows the caller in the queue: not queued a
     second time). The operator frees up, the second call rings and is answered with the link
     up: its timeline is whole and in order, once."""
-    telephony = service[TELEPHONY]
     sim.place_call(INSURER_LINE, "79130000017", "Белова Нина", "answered",
                    agent=OPERATOR, timing=Timing(talk=3600.0))
-    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    await until(lambda: [c.state for c in service[PBX].tracker.calls()] == ["talking"])
     waiting = sim.place_call(INSURER_LINE, "79130000018", "Котова Вера", "answered", agent=OPERATOR)
-    await until(lambda: sorted(c.state for c in telephony.tracker.calls()) == ["queued", "talking"])
-    async with link_down(sim, telephony):
+    await until(lambda: sorted(c.state for c in service[PBX].tracker.calls()) == ["queued", "talking"])
+    async with link_down(sim, service):
         assert sim.active_calls == 2  # both citizens are still on the PBX meanwhile
     first = next(c for c in sim.pbx.state.channels.values()
                  if c.name.startswith("PJSIP/trunk") and c.caller_num == "79130000017")
     assert sim.hangup(first.uniqueid)
     await waiting.finished()
-    await settle(sim, telephony)
+    await settle(sim, service)
     calls = await calls_by_caller(service)
     second = calls["79130000018"]
     assert (second.outcome, second.answered_interface) == ("answered", OPERATOR)
@@ -249,21 +245,20 @@ async def test_a_call_that_ended_while_the_link_was_down_is_closed_after_the_res
     """The link dies while the citizen talks to the operator; the citizen hangs up during
     the outage. The resync finds the channels gone: the call is ended (interrupted, since
     nobody saw how), keeping its answer and the whole timeline before it, and its card."""
-    telephony = service[TELEPHONY]
     sim.place_call(INSURER_LINE, "79130000013", "Фролова Нина", "answered",
                    agent=OPERATOR, timing=Timing(talk=3600.0))
-    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
-    async with link_down(sim, telephony):
+    await until(lambda: [c.state for c in service[PBX].tracker.calls()] == ["talking"])
+    async with link_down(sim, service):
         caller = next(c for c in sim.pbx.state.channels.values() if c.name.startswith("PJSIP/trunk"))
         assert sim.hangup(caller.uniqueid)
         await sim.wait_idle(timeout=10)
-    await telephony.writer.flushed(timeout=20)
+    await service[CALL_WRITER].flushed(timeout=20)
     call = (await calls_by_caller(service))["79130000013"]
     assert call.outcome == "interrupted" and call.ended_at is not None
     assert call.answered_at is not None and call.card_id is not None
     assert await timeline(service, call.id) == [
         "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
-    assert telephony.tracker.calls() == []
+    assert service[PBX].tracker.calls() == []
 
 
 async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(service, sim) -> None:
@@ -271,20 +266,19 @@ async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(s
     reconnect FullyBooted reports a small uptime, so both calls are closed as interrupted
     (their channels died with the PBX, no Hangup ever comes), their cards stay, and every
     line's mode is written to AstDB again (even if AstDB had lost it)."""
-    telephony = service[TELEPHONY]
     sim.place_call(INSURER_LINE, "79130000011", "Орлова Ольга", "answered",
                    agent=OPERATOR, timing=Timing(talk=3600.0))
-    await until(lambda: [c.state for c in telephony.tracker.calls()] == ["talking"])
+    await until(lambda: [c.state for c in service[PBX].tracker.calls()] == ["talking"])
     sim.place_call(INSURER_LINE, "79130000014", "Седова Анна", "answered",
                    agent=OPERATOR, auto_answer=False)
-    await until(lambda: len(telephony.tracker.calls()) == 2)
-    await telephony.writer.flushed()
+    await until(lambda: len(service[PBX].tracker.calls()) == 2)
+    await service[CALL_WRITER].flushed()
     sim.pbx.state.astdb.clear()
     await sim.restart(uptime=1.0)
-    await telephony.wait_resynced(2)
-    await telephony.writer.flushed()
-    assert telephony.connection.last_resync.restarted
-    assert telephony.tracker.calls() == []
+    await service[PBX].wait_resynced(2)
+    await service[CALL_WRITER].flushed()
+    assert service[PBX].last_resync.restarted
+    assert service[PBX].tracker.calls() == []
     calls = await calls_by_caller(service)
     assert {n: calls[n].outcome for n in ("79130000011", "79130000014")} == {
         "79130000011": "interrupted", "79130000014": "interrupted"}
@@ -292,9 +286,9 @@ async def test_asterisk_restart_closes_calls_as_interrupted_and_rewrites_modes(s
     for call in calls.values():
         assert call.ended_at is not None and call.card_id is not None
         assert (await timeline(service, call.id))[-1] == "call_ended"
-    assert set(sim.pbx.state.astdb) == {f"hotline/mode/{ln.number}" for ln in telephony.settings.lines}
-    for line in telephony.settings.lines:
-        expected = telephony.modes.current(line.number).mode
+    assert set(sim.pbx.state.astdb) == {f"hotline/mode/{ln.number}" for ln in service[SETTINGS].lines}
+    for line in service[SETTINGS].lines:
+        expected = service[MODES].scheduler.current(line.number).mode
         assert sim.pbx.state.astdb[f"hotline/mode/{line.number}"] == expected
 
 
@@ -320,12 +314,10 @@ async def test_a_secretary_call_ends_as_a_card_with_a_message_and_a_morning_call
     """The plain-dialplan secretary (the service's FastAGI is not used here): the message
     still becomes a callback task on the call's card, due when the operators are next on."""
     from journal.models import CallbackTask, Recording
-
-    telephony = service[TELEPHONY]
-    await telephony.modes.set_override(
+    await service[MODES].scheduler.set_override(
         INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
     sim.place_call(INSURER_LINE, "79130000012", "Зайцева Ирина", "answered")
-    await settle(sim, telephony)
+    await settle(sim, service)
     call = (await calls_by_caller(service))["79130000012"]
     async with service[SESSIONS]() as session:
         tasks = (await session.scalars(select(CallbackTask))).all()
@@ -366,9 +358,9 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
     /metrics by reason and skipped; the link is never dropped for them, and the next
     citizen's call still reaches the journal whole, with its card."""
     app = client.server.app
-    telephony, emitted = app[TELEPHONY], EmittedEvents(sim)
+    emitted = EmittedEvents(sim)
     sim.place_call(INSURER_LINE, "79130000015", "Ершова Ирина", "answered")
-    await settle(sim, telephony)
+    await settle(sim, app)
     gone = next(e["Uniqueid"] for e in emitted.events if e.get("Event") == "Hangup")
     skipped = "hotline_tracker_events_skipped_total"
     before = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
@@ -381,8 +373,8 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
         f"Event: VarSet\r\nChannel: PJSIP/x\r\nUniqueid: {gone}\r\nVariable: X\r\nValue: \r\n\r\n".encode(),
         b"Event: FancyNewEvent2030\r\nPrivilege: call,all\r\n\r\n",
     ]))
-    await until(lambda: telephony.tracker.stats.unknown > 0)
-    assert telephony.connection.state == "connected" and telephony.resyncs == 1
+    await until(lambda: app[PBX].tracker.stats.unknown > 0)
+    assert app[PBX].link_state == "connected" and app[PBX].resyncs == 1
     ami = "hotline_ami_malformed_total"
     assert [await metric(client, ami, reason=r) for r in ("not_utf8", "oversized", "repeated_key")] \
         == [1, 1, 1]
@@ -390,15 +382,15 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
     assert {r: after[r] - before[r] for r in after} == {"unknown": 1, "orphan": 1, "late": 1}
 
     inject(sim, b"Event: Newchannel\r\nChannel: PJSIP/trunk-0000fffe\r\nUniqueid: 17")
-    await until(lambda: telephony.connection.protocol.framer.buffered > 0)
+    await until(lambda: app[PBX].health()["partial_frame_bytes"] > 0)
     sim.drop_connections()
-    await telephony.wait_resynced(2)
+    await app[PBX].wait_resynced(2)
     assert await metric(client, ami, reason="truncated") == 1
 
     sim.place_call(INSURER_LINE, "79130000016", "Ершова Ирина", "answered")
-    await settle(sim, telephony)
+    await settle(sim, app)
     call = (await calls_by_caller(app))["79130000016"]
     assert call.outcome == "answered" and call.card_id is not None
     assert await timeline(app, call.id) == [
         "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
-    assert telephony.tracker.stats.internal_errors == 0
+    assert app[PBX].tracker.stats.internal_errors == 0

@@ -35,7 +35,8 @@ from hotline.sim.cli import DEFAULT_MIX, parse_mix
 from hotline.config import Settings
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
-from hotline.web.keys import HUB, LIVE, SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS, SETTINGS
+from hotline.keys import CALL_WRITER, HUB, LIVE, PBX
 from journal.db import unit_of_work
 from journal.models import Call, Organization, User
 from tests.test_service_with_pbx import running, service_settings
@@ -90,7 +91,7 @@ async def add_operators(client: TestClient, sim: PbxSimulator) -> list[str]:
     logins = []
     async with unit_of_work(app[SESSIONS]) as session:
         orgs = dict((await session.execute(select(Organization.code, Organization.id))).all())
-        for org in app[TELEPHONY].settings.organizations:
+        for org in app[SETTINGS].organizations:
             for phone in sim.dialplan.roster[org.level1_queue]:
                 login = phone.endpoint.lower()
                 session.add(User(login=login, password_hash=cheap, full_name=login,
@@ -142,11 +143,10 @@ async def quiet(client: TestClient, sim: PbxSimulator) -> None:
     """Every call ended, the journal written, the pops sent, the loop at rest."""
     app = client.server.app
     await sim.wait_idle(timeout=120)
-    telephony = app[TELEPHONY]
     async with asyncio.timeout(60):
-        while telephony.tracker.calls() or app[LIVE]._tasks or telephony.writer.pending:
+        while app[PBX].tracker.calls() or app[LIVE]._tasks or app[CALL_WRITER].pending:
             await asyncio.sleep(0.05)
-        await telephony.writer.flushed(timeout=30)
+        await app[CALL_WRITER].flushed(timeout=30)
     await asyncio.sleep(0.5)  # sockets' last frames, finished tasks collected
 
 
@@ -173,7 +173,7 @@ def pool_connections(app: Any) -> int:
 
 def tracked_state(app: Any) -> dict[str, int]:
     """Per-call state the service keeps while calls live (all of it must drain)."""
-    tracker, writer, live = app[TELEPHONY].tracker, app[TELEPHONY].writer, app[LIVE]
+    tracker, writer, live = app[PBX].tracker, app[CALL_WRITER], app[LIVE]
     return {
         "tracker calls": len(tracker.calls()),
         "tracker channels": len(tracker._channels),

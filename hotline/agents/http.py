@@ -29,10 +29,11 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
-from hotline.pbx.actions import PbxActionFailed
+from hotline.pbx.actions import PbxActionFailed, PbxActions
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
-from hotline.web.keys import LIVE, SESSIONS, SETTINGS, TELEPHONY
+from hotline.web.keys import SESSIONS, SETTINGS
+from hotline.keys import LIVE, PBX, PBX_ACTIONS
 from hotline.live.feed import AgentState
 from journal import audit
 from journal.calls import get_call_for
@@ -89,11 +90,11 @@ async def _operator(request: web.Request) -> Operator:
     return Operator(user.id, user.login, user.full_name, user.level, user.interface, config)
 
 
-def _telephony(request: web.Request):  # noqa: ANN202 - Telephony, optional in the app
-    telephony = request.app.get(TELEPHONY)
-    if telephony is None:
+def _actions(request: web.Request) -> PbxActions:
+    actions = request.app.get(PBX_ACTIONS)
+    if actions is None:
         raise ApiError(503, "pbx_disabled", "Служба запущена без АТС")
-    return telephony
+    return actions
 
 
 async def agent(request: web.Request) -> web.Response:
@@ -104,8 +105,8 @@ async def agent(request: web.Request) -> web.Response:
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)
     body = state.as_json()
     body["queue"] = body["queue"] or operator.queue
-    telephony = request.app.get(TELEPHONY)
-    pbx = telephony.connection.state if telephony is not None else "disabled"
+    feed = request.app.get(PBX)
+    pbx = feed.link_state if feed is not None else "disabled"
     return web.json_response({"agent": body, "pbx": pbx})
 
 
@@ -127,7 +128,7 @@ async def join(request: web.Request) -> web.Response:
     """Join the queue; a member already there (a static member of queues.conf, or one who
     joined before this service restarted) is simply made ready: joining means "I take calls"."""
     operator = await _operator(request)
-    actions = _telephony(request).actions
+    actions = _actions(request)
     try:
         await actions.queue_add(operator.queue, operator.interface, operator.full_name)
     except PbxActionFailed as exc:
@@ -144,13 +145,13 @@ async def pause(request: web.Request) -> web.Response:
         raise ApiError(422, "invalid_input", "«reason»: нужна строка", field="reason")
     reason = " ".join(reason.split())[:MAX_REASON]
     operator = await _operator(request)
-    await _telephony(request).actions.queue_pause(operator.interface, True, reason)
+    await _actions(request).queue_pause(operator.interface, True, reason)
     return await _changed(request, operator, "paused", "agent_pause", reason)
 
 
 async def unpause(request: web.Request) -> web.Response:
     operator = await _operator(request)
-    await _telephony(request).actions.queue_pause(operator.interface, False)
+    await _actions(request).queue_pause(operator.interface, False)
     return await _changed(request, operator, "ready", "agent_unpause")
 
 
@@ -158,7 +159,7 @@ async def leave(request: web.Request) -> web.Response:
     """Leave the queue; a static member (queues.conf) is paused as «вне очереди» instead; a
     phone already out of the queue is simply out (idempotent)."""
     operator = await _operator(request)
-    actions = _telephony(request).actions
+    actions = _actions(request)
     try:
         await actions.queue_remove(operator.queue, operator.interface)
     except PbxActionFailed as exc:
@@ -179,17 +180,17 @@ async def transfer(request: web.Request) -> web.Response:
     if not isinstance(target, str) or target not in TRANSFER_TARGETS:
         raise ApiError(422, "invalid_input", "«to»: поддерживается только \"level2\"", field="to")
     operator = await _operator(request)
-    telephony = _telephony(request)
+    actions = _actions(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         view = await get_call_for(db, actor_of(request), call_row_id)  # NotFound if not theirs
         pbx_call_id = view.call.pbx_call_id
-    snapshot = telephony.tracker.snapshot(pbx_call_id)
+    snapshot = request.app[PBX].snapshot(pbx_call_id)
     prefix = operator.interface.lower() + "-"
     channels = [c for c in (snapshot.channels if snapshot else ()) if c.lower().startswith(prefix)]
     if snapshot is None or snapshot.state == "ended" or not channels:
         raise ApiError(409, "not_on_call", "Вы не участвуете в этом звонке: переводить нечего")
     channel = channels[-1]  # the newest leg of this phone in the call
-    await telephony.actions.blind_transfer(channel, L2_CONTEXT, operator.org.level2_extension)
+    await actions.blind_transfer(channel, L2_CONTEXT, operator.org.level2_extension)
     async with unit_of_work(request.app[SESSIONS]) as db:
         await audit.record(db, actor_of(request), "call_transfer", "call", call_row_id,
                            {"to": "level2", "queue": operator.org.level2_queue,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from hotline.web.keys import HUB
+from hotline.keys import HUB
 
 
 def announce(app: web.Application, organization_ids: Iterable[int | None]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -12,6 +12,7 @@ import click
 from hotline.cli.support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from journal.actors import Actor
 from journal.calls import CallView, list_calls
+from journal.clock import utc_now
 
 _SPAN = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -49,7 +50,7 @@ def calls() -> None:
 @fail_cleanly
 def calls_list(ctx: Context, since: str, phone: str | None, limit: int, as_json: bool) -> None:
     """Звонки: линия, абонент, направление, время, исход, операторы, переводы, РКК, запись."""
-    start = datetime.now(UTC) - parse_span(since)
+    start = utc_now() - parse_span(since)
 
     async def go() -> list[CallView]:
         async with open_journal(ctx.settings) as sessions, sessions() as session:

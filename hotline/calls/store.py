@@ -11,6 +11,7 @@ commit and the spool's commit) changes nothing the second time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,12 +19,16 @@ from types import MappingProxyType
 from typing import Any
 
 import structlog
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import inspect, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.bootstrap import card_rules
 from hotline.calls.records import when
-from hotline.calls.writer import WrittenCall
+from hotline.calls.spool import DurableSpool
+from hotline.calls.writer import CallJournalWriter, WrittenCall
 from hotline.config import Line as LineSettings
+from hotline.config import Settings
 from hotline.ivr.messages import ensure_callback
 from hotline.pbx.callerid import clean_name, clean_number
 from journal import audit
@@ -542,3 +547,31 @@ _HANDLERS: dict[str, Handler] = {
     "call_ended": _ended,
     SCREEN_POP: _screen_pop,
 }
+
+
+def journal_writer(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    calendar: ProductionCalendar,
+    *,
+    registry: CollectorRegistry | None = None,
+) -> CallJournalWriter:
+    """The journal writer of the PBX's call events on the region's rules: cards with their
+    59-ФЗ deadlines, secretary messages' callbacks, answering credited by the phone's
+    organization; spooled on local disk while the database is away."""
+    spool_dir = settings.service.spool_dir
+    writer = CallJournalWriter(
+        sessions,
+        functools.partial(
+            apply_records,
+            rules=card_rules(settings, calendar),
+            messages=MessagePolicy({ln.number: ln for ln in settings.lines}, calendar),
+            phones={i.lower(): org.code for org in settings.organizations for i in org.interfaces},
+        ),
+        DurableSpool(spool_dir, "call-events"),
+        DurableSpool(spool_dir, "call-events-rejected"),
+    )
+    if registry is not None:
+        Gauge("hotline_journal_pending_events", "Call events not yet in the database",
+              registry=registry).set_function(lambda: writer.pending)
+    return writer

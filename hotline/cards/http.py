@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.config import Settings
 from hotline.callbacks.live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
-from hotline.web.keys import CARD_RULES, LIVE, SESSIONS, SETTINGS
+from hotline.web.keys import CARD_RULES, SESSIONS, SETTINGS
+from hotline.keys import LIVE
 from hotline.live.screen_pop import card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards

@@ -15,7 +15,7 @@ import random
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from hotline.cli.support import Context, fail_cleanly, pass_context, run_async
 from hotline.config import Settings
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -133,7 +134,7 @@ async def prepare_journal(settings: Settings, users: list[DemoUser]) -> None:
                                full_name=u.full_name, role=u.role,
                                organization_code=u.organization, level=u.level,
                                interface=u.interface)
-        now = datetime.now(UTC)
+        now = utc_now()
         async with unit_of_work(sessions) as session:
             if await session.scalar(select(AnswerScript.id).limit(1)) is None:
                 session.add_all(AnswerScript(title=title, topic_code=topic, keywords=keywords,
@@ -172,7 +173,7 @@ class Demo:
     async def start(self) -> None:
         from hotline.app import create_app
         from hotline.sim.simulator import PbxSimulator
-        from hotline.web.keys import TELEPHONY
+        from hotline.keys import PBX
 
         self.var.mkdir(parents=True, exist_ok=True)
         sim = PbxSimulator(self.base_settings, port=0, time_scale=self.time_scale,
@@ -191,7 +192,7 @@ class Demo:
         await site.start()
         bound = self._runner.addresses[0]
         self.url = f"http://{self.host}:{bound[1]}/"
-        await app[TELEPHONY].wait_resynced(1, timeout=15)
+        await app[PBX].wait_resynced(1, timeout=15)
         self._caller = asyncio.create_task(self._play_calls(), name="demo-calls")
 
     async def _play_calls(self) -> None:

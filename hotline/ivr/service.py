@@ -8,7 +8,7 @@ call from `HOTLINE_ID`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,12 +24,10 @@ from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
 from journal.db import unit_of_work
 from journal.errors import JournalError
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _int(text: str | None) -> int | None:
@@ -50,7 +48,7 @@ class IvrService:
         sessions: async_sessionmaker[AsyncSession],
         rules: CardRules,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.scripts = scripts

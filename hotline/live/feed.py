@@ -43,7 +43,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -52,13 +52,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.pbx.events import (
     AgentChanged, CallArrived, CallEnded, CallSnapshot, DomainEvent, OperatorRinging,
 )
-from hotline.pbx.telephony import Telephony
+from hotline.calls.writer import CallJournalWriter
+from hotline.config import Line
+from hotline.modes.sync import ModeSync
+from hotline.pbx.feed import PbxFeed
 from hotline.live.call_states import CallLeg, CallStates
 from hotline.live.hub import Hub, Message, Subscriber
 from hotline.live.screen_pop import CallCard, CallCards, CardValues, ScriptsCache
 from journal.access import may_see_card_of
 from journal.cards import STATUS_TITLES, json_value
 from journal.models import CardStatus
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -78,9 +82,6 @@ CARD_FIELDS = (
 EARLIER_FIELDS = ("id", "number", "status", "received_at", "appeal_type", "topic_code",
                   "content", "due_date")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _no_arrival(_pbx_call_id: str) -> None:
@@ -148,7 +149,7 @@ class AgentState:
     queue: str | None = None
     state: str = "unknown"  # unknown | out | ready | paused | unavailable
     paused_reason: str = ""
-    changed_at: datetime = field(default_factory=_now)
+    changed_at: datetime = field(default_factory=utc_now)
     member_name: str | None = None
     device: str | None = None
     device_since: datetime | None = None
@@ -183,25 +184,32 @@ class AgentState:
 
 
 class LiveFeed:
-    """Turns the telephony's domain events into hub messages; owns its tasks."""
+    """Turns the PBX's domain events into hub messages; owns its tasks.
+
+    Without a PBX (`pbx` None) it serves the sockets with what the journal has."""
 
     def __init__(
         self,
         hub: Hub,
         sessions: async_sessionmaker[AsyncSession],
-        telephony: Telephony | None,
+        pbx: PbxFeed | None,
         *,
+        writer: CallJournalWriter | None = None,
+        modes: ModeSync | None = None,
+        lines: Sequence[Line] = (),
         card_wait: float = CARD_WAIT,
         card_late: float = CARD_LATE,
     ) -> None:
         self.hub = hub
-        self.telephony = telephony
+        self.pbx = pbx
+        self.writer = writer
+        self.modes = modes
+        self.lines = tuple(lines)
         self.card_wait = card_wait
         self.card_late = card_late
         self.agents: dict[str, AgentState] = {}
         self.call_states = CallStates()
         self._tasks: set[asyncio.Task[None]] = set()
-        writer = getattr(telephony, "writer", None)
         self.cards = CallCards(sessions, writer.arrival if writer is not None else _no_arrival,
                                card_late=card_late)
         self.scripts = ScriptsCache(sessions)
@@ -212,16 +220,15 @@ class LiveFeed:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        if self.telephony is not None:
-            self.telephony.listeners.append(self.on_events)
-            self.telephony.agent_listeners.append(self.on_agents)
+        if self.pbx is not None:
+            self.pbx.subscribe_calls(self.on_events)
+            self.pbx.subscribe_agents(self.on_agents)
             self._board_task = asyncio.create_task(self._board_loop(), name="live-board")
 
     async def stop(self) -> None:
-        if self.telephony is not None and self.on_events in self.telephony.listeners:
-            self.telephony.listeners.remove(self.on_events)
-        if self.telephony is not None and self.on_agents in self.telephony.agent_listeners:
-            self.telephony.agent_listeners.remove(self.on_agents)
+        if self.pbx is not None:
+            self.pbx.unsubscribe_calls(self.on_events)
+            self.pbx.unsubscribe_agents(self.on_agents)
         tasks = list(self._tasks)
         if self._board_task is not None:
             tasks.append(self._board_task)
@@ -239,7 +246,7 @@ class LiveFeed:
     # ------------------------------------------------------------ events
 
     def on_events(self, events: Sequence[DomainEvent]) -> None:
-        """A Telephony listener: runs on the PBX event path, so it only schedules work."""
+        """A call subscriber of the PBX feed: runs on the PBX event path, so it only schedules work."""
         self._board_dirty.set()
         for event in events:
             if isinstance(event, CallArrived):  # gathered before any phone rings
@@ -260,7 +267,7 @@ class LiveFeed:
     ) -> None:
         bound = log.bind(call_id=event.call_id, interface=event.interface, resumed=resumed)
         try:
-            snapshot = self.telephony.tracker.snapshot(event.call_id) if self.telephony else None
+            snapshot = self.pbx.snapshot(event.call_id) if self.pbx else None
             started = time.monotonic()
             entry = self.cards.prepare(event.call_id)
             complete = await entry.wait(self.card_wait)
@@ -268,7 +275,7 @@ class LiveFeed:
             bound.info("screen pop sent", card_id=entry.card["id"] if entry.card else None,
                        users=[s.user_id for s in targets],
                        ms=int((time.monotonic() - started) * 1000),
-                       since_ring_ms=int((_now() - event.at).total_seconds() * 1000))
+                       since_ring_ms=int((utc_now() - event.at).total_seconds() * 1000))
             if not complete:
                 # What the journal had not given yet follows in a second pop.
                 await entry.wait(self.card_late)
@@ -303,13 +310,12 @@ class LiveFeed:
             if card_ids:
                 shown.append({
                     "event": "screen_pop_shown", "call_id": event.call_id,
-                    "at": _now().isoformat(), "user_id": subscriber.user_id,
+                    "at": utc_now().isoformat(), "user_id": subscriber.user_id,
                     "login": subscriber.login, "interface": event.interface,
                     "card_ids": card_ids,
                 })
-        writer = getattr(self.telephony, "writer", None)
-        if shown and writer is not None:
-            writer.submit_records(shown)
+        if shown and self.writer is not None:
+            self.writer.submit_records(shown)
         return card is not None
 
     async def _pop_message(
@@ -356,25 +362,24 @@ class LiveFeed:
 
     def board(self) -> Message:
         """Calls in progress and waiting, and each line's mode, now."""
-        telephony = self.telephony
-        calls = telephony.tracker.calls() if telephony else []
+        calls = self.pbx.calls() if self.pbx else []
         live = [c for c in calls if c.state != "ended"]
         lines = []
-        if telephony is not None:
-            for line in telephony.settings.lines:
-                mode = telephony.modes.current(line.number).mode if telephony.modes else None
+        if self.pbx is not None:
+            for line in self.lines:
+                state = self.modes.current(line.number) if self.modes else None
                 lines.append({"number": line.number, "organization": line.organization,
-                              "mode": mode})
+                              "mode": state.mode if state else None})
         return {
             "type": "board",
-            "at": _now().isoformat(),
+            "at": utc_now().isoformat(),
             "calls": [board_call_json(c) for c in live],
             "waiting": sum(1 for c in live if c.state == "queued"),
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,
             "agents": [a.as_json() for a in self.agents.values()],
             "roster_complete": self._roster_complete(),
-            "pbx": telephony.connection.state if telephony else "disabled",
+            "pbx": self.pbx.link_state if self.pbx else "disabled",
         }
 
     def _greet(self, subscriber: Subscriber) -> None:
@@ -395,7 +400,7 @@ class LiveFeed:
         """Pop a call already ringing or talking at the phone of a socket that just connected
         (a sign-in, a second browser, a reload): the same pop its ring gave, to this socket."""
         ringing = OperatorRinging(
-            call_id=leg.pbx_call_id, at=leg.ringing_at or leg.answered_at or _now(),
+            call_id=leg.pbx_call_id, at=leg.ringing_at or leg.answered_at or utc_now(),
             interface=leg.interface, member_name=None, queue=leg.queue, channel=None,
             consultation=leg.consultation,
         )
@@ -427,7 +432,7 @@ class LiveFeed:
         return AgentState(interface, state="out" if self._roster_complete() else "unknown")
 
     def _roster_complete(self) -> bool:
-        return self.telephony is not None and self.telephony.roster_complete
+        return self.pbx is not None and self.pbx.roster_complete
 
     def set_agent(self, user_id: int, state: AgentState) -> None:
         """Remember the queue state an agent action left and tell the operator's browsers.
@@ -449,7 +454,7 @@ class LiveFeed:
         self._board_dirty.set()
 
     def on_agents(self, events: Sequence[AgentChanged]) -> None:
-        """A Telephony agent listener: the PBX reported operators' queue states."""
+        """An agent subscriber of the PBX feed: the PBX reported operators' queue states."""
         for event in events:
             old = self.agents.get(event.agent.interface)
             state = AgentState.of(event, old)

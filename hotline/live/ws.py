@@ -26,7 +26,8 @@ from hotline.web.auth import WEB_SESSION
 from hotline.web.common import actor_of
 from hotline.web.errors import ApiError
 from hotline.live.hub import CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, Hub, Subscriber
-from hotline.web.keys import HUB, SESSIONS, SETTINGS
+from hotline.web.keys import SESSIONS, SETTINGS
+from hotline.keys import HUB
 from hotline.web.sessions import SessionStore
 from journal import audit
 from journal.db import unit_of_work

@@ -12,6 +12,7 @@ from hotline.config import Line, Settings
 from hotline.modes.store import active_overrides, add_override, last_switches
 from hotline.modes.schedule import mode_at, next_switch
 from journal.calendar import CalendarError, ProductionCalendar, load_calendar_dir
+from journal.clock import utc_now
 
 
 def load_calendar(settings: Settings) -> ProductionCalendar:
@@ -54,7 +55,7 @@ def calendar_show(ctx: Context, number: str, start: datetime, end: datetime,
     if with_overrides:
         async def go() -> list:
             async with open_journal(settings) as sessions:
-                return await active_overrides(sessions, datetime.now(UTC))
+                return await active_overrides(sessions, utc_now())
 
         overrides = [o for o in run_async(go()) if o.line == number]
     click.echo(format_calendar(line, cal, start.date(), end.date(), overrides), nl=False)
@@ -72,7 +73,7 @@ def mode_show(ctx: Context) -> None:
     """Текущий режим каждой линии, причина, следующее переключение."""
     settings = ctx.settings
     cal = load_calendar(settings)
-    now = datetime.now(UTC)
+    now = utc_now()
 
     async def go() -> tuple[list, dict]:
         async with open_journal(settings) as sessions:
@@ -124,7 +125,7 @@ def mode_set(ctx: Context, number: str, mode_name: str, until: str, set_by: str,
     async def go() -> None:
         async with open_journal(settings) as sessions:
             await add_override(sessions, line=number, mode=mode_name, until=moment.astimezone(UTC),
-                               now=datetime.now(UTC), set_by=set_by, reason=reason)
+                               now=utc_now(), set_by=set_by, reason=reason)
 
     run_async(go())
     click.echo(

@@ -26,6 +26,7 @@ from apscheduler.triggers.date import DateTrigger
 from hotline.config import Line
 from hotline.modes.schedule import Mode, ModeState, Override, mode_at, next_switch
 from journal.calendar import ProductionCalendar
+from journal.clock import utc_now
 
 WriteMode = Callable[[str, Mode], Awaitable[None]]
 """Write a line's mode to the PBX: AMI DBPut Family=hotline Key=mode/<line> Val=<mode>."""
@@ -37,9 +38,6 @@ log = structlog.get_logger(__name__)
 JOB_PREFIX = "line-mode:"
 CALENDAR_LOOKAHEAD = timedelta(days=60)  # warn this early that next year's calendar is missing
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ModeScheduler:

@@ -20,10 +20,16 @@ log = structlog.get_logger(__name__)
 CALLBACK_CONTEXT = "callback"
 SURVEY_CONTEXT = "hotline-survey"
 TRUNK_ENDPOINT = "trunk"
+ASTDB_FAMILY = "hotline"
 ORIGINATE_TIMEOUT_MS = 30_000
 _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def mode_key(line: str) -> str:
+    """The AstDB key the dialplan reads for a line: hotline/mode/<line>."""
+    return f"mode/{line}"
 
 
 class PbxActionFailed(Exception):
@@ -67,6 +73,22 @@ class PbxActions:
             detail = str(message.get("Message", ""))
             log.warning("pbx refused an action", action=action.get("Action"), detail=detail)
             raise PbxActionFailed(f"АТС отказала: операция «{what}» не выполнена ({detail})", detail)
+
+    async def write_mode(self, line: str, mode: str) -> None:
+        """AstDB hotline/mode/<line> = mode. When the PBX is away, the next connect rewrites it
+        (the mode sync writes every line again after each resynchronisation)."""
+        if self.connection.state != "connected":
+            log.info("mode to be written when the pbx connects", line=line, mode=mode)
+            return
+        try:
+            reply = await self.connection.send_action(
+                {"Action": "DBPut", "Family": ASTDB_FAMILY, "Key": mode_key(line), "Val": mode}
+            )
+        except AmiError as exc:
+            log.warning("mode not written", line=line, mode=mode, error=str(exc))
+            return
+        if isinstance(reply, list) or not reply.success:
+            log.error("pbx refused the mode", line=line, mode=mode, reply=str(reply))
 
     async def place_callback(self, *, card_id: int, interface: str, number: str, line: str) -> None:
         """Ring the operator's phone; when answered, the PBX dials the citizen and records.

@@ -47,6 +47,7 @@ from hotline.pbx.events import (
     SecretaryMessage,
 )
 from journal.models import Call
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -226,7 +227,7 @@ class LedgerSweep:
         live_call_ids: Callable[[], set[str]],
         writer_idle: Callable[[], bool],
         writer_flushed: Callable[[], Awaitable[None]],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: utc_now(),
         interval: float = SWEEP_INTERVAL,
         settle_seconds: float = SETTLE_SECONDS,
     ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from hotline.recordings.storage import RecordingStorage
 from journal.actors import Actor
 from journal.audit import AuditAction, record
 from journal.models import AuditEntry, Recording
+from journal.clock import utc_now
 
 _CHUNK = 1 << 20
 # Range requests of one user for one recording within this time are one listen.
@@ -61,7 +62,7 @@ async def audit_playback(
     `LISTEN_WINDOW` and is not logged again; a request from the start is a new listen.
     """
     if seek and not download:
-        since = (now or datetime.now(UTC)) - LISTEN_WINDOW
+        since = (now or utc_now()) - LISTEN_WINDOW
         recent = await session.scalar(
             select(AuditEntry.id).where(
                 AuditEntry.action == AuditAction.PLAY, AuditEntry.object_type == "recording",

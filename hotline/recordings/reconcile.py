@@ -22,7 +22,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -36,6 +36,7 @@ from hotline.recordings.storage import RecordingStorage
 from hotline.recordings.worker import NOT_STORED_FINAL, source_path
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +106,7 @@ class Reconciler:
         self.settings = settings
 
     async def run(self, *, now: datetime | None = None, flag: bool = True) -> list[Fault]:
-        now = now or datetime.now(UTC)
+        now = now or utc_now()
         rows, unrecorded = await self._load()
         faults = [
             Fault("missing", "звонок должен быть записан, но записи нет", call_id=pbx_id, card=card)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -25,6 +25,7 @@ from journal.actors import Actor
 from journal.audit import AuditAction, record
 from journal.db import unit_of_work
 from journal.models import Recording
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +50,7 @@ async def destroy_expired(
     now: datetime | None = None,
 ) -> list[Destroyed]:
     """Destroy the audio of every recording older than the audio retention period."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     cutoff = now - timedelta(days=settings.audio_retention_days)
     async with sessions() as session:
         ids = list(await session.scalars(

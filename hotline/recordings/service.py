@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +20,7 @@ from hotline.recordings.reconcile import Fault, Reconciler
 from hotline.recordings.retention import Destroyed, destroy_expired
 from hotline.recordings.storage import LocalStorage, RecordingStorage
 from hotline.recordings.worker import RecordingWorker
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +60,7 @@ class Recordings:
     async def start(self) -> None:
         await self.worker.start()
         rec = self.settings.recordings
-        first = datetime.now(UTC) + timedelta(minutes=1)
+        first = utc_now() + timedelta(minutes=1)
         self._scheduler.add_job(
             self.check, IntervalTrigger(minutes=rec.check_interval_minutes, start_date=first),
             id="recordings-check", coalesce=True, max_instances=1, misfire_grace_time=None,

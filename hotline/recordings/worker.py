@@ -1,7 +1,7 @@
 """The recording worker: each finished call's WAV becomes a stored, compressed recording.
 
 It never runs on the event loop's hot path: a `CallEnded` event only wakes it (through a
-Telephony listener), the audio work runs in threads, and each recording is one short database
+PBX feed's call subscriber), the audio work runs in threads, and each recording is one short database
 transaction before and after. A file that cannot be processed (missing, corrupt, no ffmpeg,
 full disk) leaves a clear status and problem on the recording, the PBX's original untouched,
 and is retried with backoff; nothing is deleted but the spool original of a stored recording.
@@ -15,7 +15,6 @@ import errno
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -30,6 +29,7 @@ from hotline.recordings.audio import AudioProblem, Prepared
 from hotline.recordings.storage import ObjectExists, RecordingStorage
 from journal.db import unit_of_work
 from journal.models import Call, Recording
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -121,7 +121,7 @@ class RecordingWorker:
             self._task = None
 
     def on_events(self, events: Sequence[DomainEvent]) -> None:
-        """Telephony listener: a call ended, its recordings can be processed."""
+        """A call subscriber of the PBX feed: a call ended, its recordings can be processed."""
         if any(isinstance(event, CallEnded) for event in events):
             self._wake.set()
 
@@ -206,7 +206,7 @@ class RecordingWorker:
             if status == "empty" and _never_talked(row, call):
                 status, problem = NO_CONVERSATION, NO_CONVERSATION_NOTE
             row.status, row.problem = status, problem
-            row.processed_at = datetime.now(UTC)
+            row.processed_at = utc_now()
             if call is not None and row.card_id is None:
                 row.card_id = call.card_id
             if stored is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +35,7 @@ from journal.reports.pg import pg_report
 from journal.reports.quality import Bucket, quality_report
 from journal.reports.surveys import SCORES, survey_report
 from journal.reports.period import Period, parse_period
+from journal.clock import utc_now
 
 CLI_ACTOR = Actor.system("cli")
 
@@ -180,7 +180,7 @@ def report_deadlines(ctx: Context, within_days: int, org_code: str | None, out: 
     """Просроченные и истекающие обращения, отложенные ответы без обратного звонка."""
     _format(out, None, allowed=("csv",))
     settings = ctx.settings
-    now = datetime.now(UTC)
+    now = utc_now()
     today = now.astimezone(ZoneInfo(settings.service.timezone)).date()
 
     async def go():  # noqa: ANN202

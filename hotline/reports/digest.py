@@ -27,15 +27,13 @@ from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
 from journal.reports.deadlines import OrgDeadlines, deadlines
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 DEFAULT_WITHIN_DAYS = 3
 JOB_ID = "deadline-digest"
 MAX_DAYS_AHEAD = 60  # longer than any run of days off in a production calendar
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +54,7 @@ async def morning_digest(
     now: datetime | None = None,
 ) -> list[OrgDeadlines]:
     """Collect and log the deadlines of every organization (the job of the scheduler)."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     today = now.astimezone(ZoneInfo(settings.service.timezone)).date()
     async with unit_of_work(sessions) as session:
         orgs = await deadlines(session, Actor.system("digest"), today, now, within_days=within_days)

@@ -30,7 +30,8 @@ from hotline.reports.runs import (
     run_quality,
 )
 from hotline.web.common import actor_of, int_param, iso
-from hotline.web.keys import CALENDAR, DIGEST, SESSIONS, SETTINGS
+from hotline.web.keys import CALENDAR, SESSIONS, SETTINGS
+from hotline.keys import DIGEST
 from journal import audit
 from journal.access import report_scope
 from journal.db import unit_of_work

@@ -11,7 +11,7 @@ plain GET form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +38,7 @@ from journal.reports.calls import CallStats
 from journal.reports.export import ALL_OPERATORS, CALL_HEADERS, TOTAL_CRITERION, bucket_title
 from journal.reports.period import MONTH_NAMES, Period
 from journal.reports.quality import ALL, Bucket, QualityReport
+from journal.clock import utc_now
 
 PATH = "/admin/reports"
 REPORTS = {"pg": "Форма ПГ", "calls": "Звонки", "deadlines": "Сроки", "quality": "Качество"}
@@ -147,7 +148,7 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
 async def _deadlines_context(request: web.Request, db: Any, actor: Actor, ctx: ReportContext,
                              period: Period, org_id: int | None) -> dict[str, Any]:
     within = 3
-    orgs = await run_deadlines(db, actor, ctx, org_id, within_days=within, now=datetime.now(UTC))
+    orgs = await run_deadlines(db, actor, ctx, org_id, within_days=within, now=utc_now())
     names = {o.code: o.name for o in ctx.settings.organizations}
     return {"deadline_orgs": orgs, "org_names": names, "within": within,
             "charts": [_svg(figures.deadlines_chart(orgs, names))] if orgs else []}
@@ -174,7 +175,7 @@ BUILDERS = {"pg": _pg_context, "calls": _calls_context, "deadlines": _deadlines_
 async def reports_page(request: web.Request, user: PageUser) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     ctx = ReportContext(settings, request.app[CALENDAR])
-    today = datetime.now(UTC).astimezone(ctx.zone).date()
+    today = utc_now().astimezone(ctx.zone).date()
     report = request.query.get("report", "pg")
     if report not in REPORTS:
         report = "pg"

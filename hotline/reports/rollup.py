@@ -28,6 +28,7 @@ from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
 from journal.reports.calls import roll_up_call_months, roll_up_calls, stale_call_days
 from journal.reports.period import Period
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 JOB_ID = "call-rollup"
@@ -35,9 +36,6 @@ ROLLUP_DAYS = 400  # a year's report, whatever day of the next year it is made
 ROLLUP_TIME = time(0, 20)  # local: calls still going at midnight have mostly ended
 CATCH_UP_AFTER = timedelta(minutes=5)
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def roll_up_recent(

@@ -8,7 +8,7 @@ sections of the calls report, the region's time zone, an organization given by i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from journal.reports.deadlines import OrgDeadlines, deadlines
 from journal.reports.period import Period, parse_period
 from journal.reports.pg import PgReport, pg_report
 from journal.reports.quality import Bucket, QualityReport, quality_report
+from journal.clock import utc_now
 
 # The sheets of the calls report, in order, by their Russian names.
 CALL_SECTIONS = {
@@ -93,7 +94,7 @@ async def run_quality(session: AsyncSession, actor: Actor, ctx: ReportContext, p
 async def run_deadlines(session: AsyncSession, actor: Actor, ctx: ReportContext,
                         org_id: int | None, within_days: int = 3,
                         now: datetime | None = None) -> list[OrgDeadlines]:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     return await deadlines(session, actor, now.astimezone(ctx.zone).date(), now,
                            within_days=within_days, organization_id=org_id)
 

@@ -12,7 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from hotline.web.common import actor_of, int_param, json_body, path_id, row_json
-from hotline.web.keys import LIVE, SESSIONS
+from hotline.web.keys import SESSIONS
+from hotline.keys import LIVE
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import AnswerScript

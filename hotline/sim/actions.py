@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hotline.sim import calls, render
+from hotline.sim.dialplan import Dialplan
 from hotline.sim.model import UP, Channel, Member
 from hotline.sim.pbx import Pbx
 from hotline.sim.server import Action, AmiSession, Handler
 from hotline.sim.wire import Headers, action_id_tail, encode, list_ack, list_complete
 
-if TYPE_CHECKING:
-    from hotline.sim.simulator import PbxSimulator
+
+class SimulatorParts(Protocol):
+    """What the actions need of the simulator they serve (`PbxSimulator`); a restart
+    replaces its PBX and its call engine, so they are read at every action."""
+
+    username: str
+    secret: str
+    auth_failure_delay: float
+    ping_silent: bool
+    auto_answer: bool
+    timing: calls.Timing
+    dialplan: Dialplan
+    pbx: Pbx
+
+    @property
+    def engine(self) -> calls.CallEngine: ...
+
+    @property
+    def address(self) -> tuple[str, int]: ...
 
 
 _NO_CHANNEL = "Channel specified does not exist"
@@ -46,7 +64,7 @@ def parse_variables(values: list[str]) -> dict[str, str]:
 class Actions:
     """Handlers bound to one simulator."""
 
-    def __init__(self, sim: PbxSimulator) -> None:
+    def __init__(self, sim: SimulatorParts) -> None:
         self.sim = sim
 
     @property

@@ -20,7 +20,8 @@ from aiohttp import web
 from typing import Any
 
 from hotline.web.common import actor_of, int_param, json_body, path_id
-from hotline.web.keys import HUB, SESSIONS, SETTINGS
+from hotline.web.keys import SESSIONS, SETTINGS
+from hotline.keys import HUB
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Organization, User

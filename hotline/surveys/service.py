@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
@@ -31,12 +31,10 @@ from journal import surveys
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
 from journal.models import Organization, SurveyTask
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SurveyDialer:
@@ -50,7 +48,7 @@ class SurveyDialer:
         actions: PbxActions,
         *,
         overrides: Callable[[], Iterable[Override]] = tuple,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.sessions = sessions

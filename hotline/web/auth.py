@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -25,13 +25,14 @@ from sqlalchemy import select
 
 from hotline.web.common import ACTOR, actor_of, json_body
 from hotline.web.errors import ApiError, Handler, error_response
-from hotline.web.keys import HUB, LOGIN_THROTTLE, SESSIONS, SETTINGS, WEB_SESSIONS
+from hotline.web.keys import LOGIN_THROTTLE, SESSION_ENDED, SESSIONS, SETTINGS, WEB_SESSIONS
 from hotline.web.sessions import WebSession
 from journal import audit
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Organization, User
 from journal.users import hash_password, verify_password
+from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -48,9 +49,6 @@ BAD_CREDENTIALS = "Неверный логин или пароль"
 # Verified against for unknown logins, so they take as long as known ones.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def unauthenticated() -> ApiError:
@@ -94,7 +92,7 @@ async def login(request: web.Request) -> web.Response:
     login_name, password = body.get("login"), body.get("password")
     if not isinstance(login_name, str) or not isinstance(password, str) or not login_name:
         raise ApiError(422, "invalid_input", "Укажите логин и пароль")
-    now = _now()
+    now = utc_now()
     throttle = request.app[LOGIN_THROTTLE]
     wait = throttle.address_retry_after(request.remote)
     if wait is not None:
@@ -158,7 +156,7 @@ def _count_failure(user: User, now: datetime) -> bool:
 
 
 def _locked(until: datetime) -> ApiError:
-    minutes = max(1, int((until - _now()).total_seconds() // 60) + 1)
+    minutes = max(1, int((until - utc_now()).total_seconds() // 60) + 1)
     return ApiError(
         429, "locked",
         f"Слишком много неудачных попыток входа. Учётная запись заблокирована, "
@@ -170,7 +168,8 @@ def _locked(until: datetime) -> ApiError:
 async def logout(request: web.Request) -> web.Response:
     session = request[WEB_SESSION]
     await request.app[WEB_SESSIONS].drop(session.token)
-    request.app[HUB].close_session(session.token)  # its live sockets end with it
+    for ended in request.app.get(SESSION_ENDED, ()):
+        ended(session.token)  # its live sockets end with it
     async with unit_of_work(request.app[SESSIONS]) as db:
         await audit.record(db, actor_of(request), "logout", "user", session.user_id)
     response = web.json_response({"ok": True})

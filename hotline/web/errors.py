@@ -7,12 +7,11 @@ oversized body) and unexpected exceptions are translated here, once, at the edge
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
 
-from hotline.pbx.actions import PbxActionFailed
-from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JournalError, NotFound
 
 log = structlog.get_logger(__name__)
@@ -79,6 +78,29 @@ def journal_status(exc: JournalError) -> int:
     return 400
 
 
+@dataclass(frozen=True)
+class EdgeError:
+    """How a feature's own error reads at the HTTP edge: the composition root registers one per
+    error type (`ERROR_TRANSLATIONS`), so this shell knows no feature. `message` None takes the
+    error's own `message`; `log_as` names the warning or error logged."""
+
+    status: int
+    code: str
+    message: str | None = None
+    log_as: str | None = None
+    level: str = "warning"
+
+
+ERROR_TRANSLATIONS = web.AppKey("error_translations", dict[type[Exception], EdgeError])
+
+
+def translate(app: web.Application, exc: Exception) -> EdgeError | None:
+    for kind, edge in app.get(ERROR_TRANSLATIONS, {}).items():
+        if isinstance(exc, kind):
+            return edge
+    return None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -93,21 +115,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc.status, exc.code, exc.message, exc.details)
     except JournalError as exc:
         return error_response(journal_status(exc), exc.code, exc.message, exc.details)
-    except PbxActionFailed as exc:
-        log.warning("pbx action failed", path=request.path, detail=exc.detail)
-        return error_response(502, "pbx_refused", exc.message)
-    except RecordingUnavailable:
-        return error_response(404, "recording_unavailable", "Звук этой записи недоступен")
-    except RecordingTampered:
-        log.error("recording checksum mismatch", path=request.path)
-        return error_response(
-            409, "recording_tampered", "Файл записи повреждён или подменён: воспроизведение запрещено"
-        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code, message = HTTP_CODES.get(exc.status, ("http_error", exc.reason))
         return error_response(exc.status, code, message)
-    except Exception:
-        log.exception("api request failed", method=request.method, path=request.path)
-        return error_response(500, "internal", INTERNAL_MESSAGE)
+    except Exception as exc:
+        edge = translate(request.app, exc)
+        if edge is None:
+            log.exception("api request failed", method=request.method, path=request.path)
+            return error_response(500, "internal", INTERNAL_MESSAGE)
+        if edge.log_as:
+            getattr(log, edge.level)(edge.log_as, path=request.path, detail=getattr(exc, "detail", None))
+        return error_response(edge.status, edge.code, edge.message or str(getattr(exc, "message", exc)))

@@ -91,7 +91,8 @@ class PageUser:
 
 
 def setup_pages(app: web.Application) -> None:
-    """Templates, static files, the sign-in page, the start page and the error pages."""
+    """Templates, static files, the sign-in page, the start page and the error pages (each
+    feature's pages are added by the composition root)."""
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -105,12 +106,6 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.router.add_get("/login", login_page)
     app.router.add_get("/", start_page)
-    from hotline.reports import pages as pages_reports  # they import this module
-    from hotline.web import pages_admin, pages_operator
-
-    pages_admin.add_routes(app)
-    pages_operator.add_routes(app)
-    pages_reports.add_routes(app)
 
 
 def add_nav(app: web.Application, path: str, title: str, roles: Iterable[str]) -> None:

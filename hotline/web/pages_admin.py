@@ -20,7 +20,6 @@ so a card of another organization is a plain 404 page; its data then comes from 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -36,6 +35,7 @@ from journal.actors import Actor
 from journal.calls import get_call_for
 from journal.errors import Forbidden, NotFound
 from journal.models import Role, User
+from journal.clock import utc_now
 
 CARD_READERS = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.OPERATOR.value})
 # Each page: its path, header title (None: not in the header), view and the roles it opens to.
@@ -63,7 +63,7 @@ def _zone_offset(request: web.Request) -> str:
     """The region's UTC offset now, "+07:00": dates typed in forms are the region's days
     (Russian zones keep no daylight saving time)."""
     zone = ZoneInfo(request.app[SETTINGS].service.timezone)
-    offset = datetime.now(UTC).astimezone(zone).strftime("%z")
+    offset = utc_now().astimezone(zone).strftime("%z")
     return f"{offset[:3]}:{offset[3:]}"
 
 

@@ -12,13 +12,14 @@ import hashlib
 import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journal.models import User, WebSessionRow
+from journal.clock import utc_now
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -27,9 +28,6 @@ ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=30)
 TOKEN_BYTES = 32
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _digest(token: str) -> str:
@@ -58,7 +56,7 @@ class SessionStore:
         *,
         idle: timedelta = IDLE,
         absolute: timedelta = ABSOLUTE,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.sessions = sessions
         self.idle = idle

@@ -112,6 +112,7 @@ from journal.models import (
 from journal.reports.period import Period
 from journal.reports.sql import tune_for_report
 from journal.types import UTCDateTime
+from journal.clock import utc_now
 
 
 # pg_advisory_xact_lock(ROLLUP_LOCK, day) keeps two builders of one day's roll-up apart.
@@ -689,7 +690,7 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
         select(literal(day, Date), *_messages_query(hours, _Span(start, end, zone), None,
                                                     dialect).subquery().c)))
     await conn.execute(insert(CallRollupDay).values(
-        day=day, start_at=start, end_at=end, fingerprint=print_, built_at=datetime.now(UTC)))
+        day=day, start_at=start, end_at=end, fingerprint=print_, built_at=utc_now()))
     return True
 
 
@@ -713,7 +714,7 @@ async def _insert_hours(conn: AsyncConnection, table: Table, hours: Sequence[Hou
 
 def _past_days(period: Period, now: datetime | None) -> date:
     """The first day of the period that has not fully passed at `now` (the roll-up's end)."""
-    today = (now or datetime.now(UTC)).astimezone(period.zone).date()
+    today = (now or utc_now()).astimezone(period.zone).date()
     return max(period.first, min(period.after, today))
 
 
@@ -882,7 +883,7 @@ async def _build_month(conn: AsyncConnection, month: date, until: date) -> bool:
         select(literal(month, Date), *wait_keys, func.sum(waits.n))
         .where(waits.day >= month, waits.day < until).group_by(*wait_keys)))
     await conn.execute(insert(CallRollupMonth).values(
-        month=month, signature=signature, built_at=datetime.now(UTC)))
+        month=month, signature=signature, built_at=utc_now()))
     return True
 
 

@@ -30,13 +30,15 @@ if VERSION is None or " 22." not in f" {VERSION.split('Asterisk', 1)[-1]}":
     pytest.skip("the real-PBX tier needs an Asterisk 22 binary on PATH (none here): skipped",
                 allow_module_level=True)
 
+from aiohttp import web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from hotline.app import create_app  # noqa: E402
 from hotline.pbx.config.render import render, render_phone_auth  # noqa: E402
 from hotline.config import Settings  # noqa: E402
-from hotline.web.keys import SESSIONS, TELEPHONY  # noqa: E402
+from hotline.keys import CALL_WRITER, LEDGER, MODES, PBX, PBX_ACTIONS  # noqa: E402
+from hotline.web.keys import SESSIONS  # noqa: E402
 from journal.db import unit_of_work  # noqa: E402
 from journal.models import (  # noqa: E402
     Call,
@@ -102,15 +104,11 @@ def pbx_settings(settings: Settings, ami_port: int, agi_port: int) -> Settings:
 class Stage:
     """A running service against the two PBXs, and the world's AMI to play the people."""
 
-    app: object
+    app: web.Application
     client: TestClient
     world: pbx.AmiClient
     pbxs: Pbxs
     settings: Settings
-
-    @property
-    def telephony(self):  # noqa: ANN201
-        return self.app[TELEPHONY]
 
     async def phone(self, name: str, action: str, talk: int = 8) -> None:
         await self.world.action({"Action": "DBPut", "Family": "phone", "Key": name, "Val": action})
@@ -152,7 +150,7 @@ class Stage:
             return call is not None and call.ended_at is not None
 
         await self.until(done, timeout)
-        await self.telephony.writer.flushed(timeout=20)
+        await self.app[CALL_WRITER].flushed(timeout=20)
         return (await self.calls())[number]
 
     async def recordings(self, call: Call, settled: bool = True) -> list[Recording]:
@@ -194,9 +192,9 @@ async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        await app[TELEPHONY].wait_resynced(1, timeout=30)
+        await app[PBX].wait_resynced(1, timeout=30)
         await _registered(pbxs.hotline)
-        await app[TELEPHONY].modes.set_override(
+        await app[MODES].scheduler.set_override(
             LINE, "operator", datetime.now(UTC) + timedelta(hours=2), by="test")
         await tap.connect()
         yield Stage(app, client, world, pbxs, region)
@@ -287,7 +285,7 @@ async def test_a_transfer_from_the_workspace_names_the_level2_operator(make_stag
         await s.citizen_calls("79131112255", "Сидорова Анна", talk=90)
 
         async def talking() -> bool:
-            return any(c.state == "talking" for c in s.telephony.tracker.calls())
+            return any(c.state == "talking" for c in s.app[PBX].tracker.calls())
 
         await s.until(talking, 30)
         await asyncio.sleep(1.0)
@@ -325,7 +323,7 @@ async def test_every_operator_paused_sends_the_caller_to_the_secretary_at_once(
     """queues.conf joinempty/leavewhenempty include `paused`: no 300 s on hold."""
     async with make_stage("all_paused") as s:
         for phone in ("op101", "op102"):
-            await s.telephony.actions.queue_pause(f"PJSIP/{phone}", True, "обед")
+            await s.app[PBX_ACTIONS].queue_pause(f"PJSIP/{phone}", True, "обед")
         try:
             started = asyncio.get_running_loop().time()
             await s.citizen_calls("79131112277", "Орлова Ольга", talk=12)
@@ -335,7 +333,7 @@ async def test_every_operator_paused_sends_the_caller_to_the_secretary_at_once(
             assert call.answered_at is None
         finally:
             for phone in ("op101", "op102"):
-                await s.telephony.actions.queue_pause(f"PJSIP/{phone}", False)
+                await s.app[PBX_ACTIONS].queue_pause(f"PJSIP/{phone}", False)
 
 
 async def test_the_secretary_takes_a_message_and_the_callback_reaches_its_card(
@@ -344,7 +342,7 @@ async def test_the_secretary_takes_a_message_and_the_callback_reaches_its_card(
     """FastAGI secretary: menu 2, a spoken message, #, the number confirmed with 1; then the
     operator's callback to that card: recorded, on the card, its task done."""
     async with make_stage("secretary_and_callback") as s:
-        await s.telephony.modes.set_override(
+        await s.app[MODES].scheduler.set_override(
             LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="test")
         channel = await s.citizen_calls("79131112288", "Ночная Нина", talk=70)
         # call-recorded (dialplan) and the recording notice are not interruptible.
@@ -367,7 +365,7 @@ async def test_the_secretary_takes_a_message_and_the_callback_reaches_its_card(
         assert kinds.get("message") == "stored"
 
         await s.phone("op101", "answer", talk=20)
-        await s.telephony.actions.place_callback(
+        await s.app[PBX_ACTIONS].place_callback(
             card_id=card.id, interface="PJSIP/op101", number="79131112288", line=LINE)
 
         async def callback_done() -> bool:
@@ -398,7 +396,7 @@ async def test_a_survey_call_is_recorded_journaled_and_rated(make_stage) -> None
             session.add(task)
         await s.world.action({"Action": "DBPut", "Family": "citizen", "Key": "rating",
                               "Val": "5"})
-        await s.telephony.actions.place_survey(
+        await s.app[PBX_ACTIONS].place_survey(
             survey_id=task.id, card_id=card.id, number="79131112299", line=LINE)
 
         async def rated() -> bool:
@@ -410,7 +408,7 @@ async def test_a_survey_call_is_recorded_journaled_and_rated(make_stage) -> None
         async with s.app[SESSIONS]() as session:
             survey_call = (await session.scalars(select(Call).where(Call.direction == "out"))).one()
         await s.until(lambda: _ended(s, survey_call.id), 60)
-        await s.telephony.writer.flushed(timeout=20)
+        await s.app[CALL_WRITER].flushed(timeout=20)
         async with s.app[SESSIONS]() as session:
             survey_call = await session.get(Call, survey_call.id, populate_existing=True)
             back = await session.get(SurveyTask, task.id)
@@ -461,9 +459,9 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
 
     async with stage(pbxs, settings, pg_url, tmp_path, "service_down_ledger",
                      fresh_ledger=False) as s:
-        s.telephony.ledger.settle_seconds = 0.0
-        await s.telephony.ledger.sweep()
-        await s.telephony.writer.flushed(timeout=20)
+        s.app[LEDGER].settle_seconds = 0.0
+        await s.app[LEDGER].sweep()
+        await s.app[CALL_WRITER].flushed(timeout=20)
         calls = await s.calls()
         day, night = calls["79131113301"], calls["79131113302"]
         assert day.outcome == "answered" and day.answered_interface in (
@@ -477,18 +475,18 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
         assert {r.status for r in await s.recordings(day)} == {"stored"}
         kinds = {r.kind: r.status for r in await s.recordings(night)}
         assert kinds["message"] == "stored"
-        await s.telephony.ledger.sweep()
+        await s.app[LEDGER].sweep()
         assert "/hotline/ledger/" not in hotline.cli.main("database show hotline/ledger")
         assert len(await s.calls()) == 2
 
 
 async def test_an_asterisk_restart_is_detected_and_the_modes_written_again(make_stage) -> None:
     async with make_stage("core_restart") as s:
-        resyncs = s.telephony.resyncs
+        resyncs = s.app[PBX].resyncs
         s.pbxs.hotline.cli("database del hotline/mode " + LINE)
         await asyncio.to_thread(s.pbxs.hotline.restart)
-        await s.telephony.wait_resynced(resyncs + 1, timeout=60)
-        assert s.telephony.connection.last_resync.restarted
+        await s.app[PBX].wait_resynced(resyncs + 1, timeout=60)
+        assert s.app[PBX].last_resync.restarted
         shown = s.pbxs.hotline.cli(f"database get hotline/mode {LINE}")
         assert "operator" in shown
         await _registered(s.pbxs.hotline, 60)

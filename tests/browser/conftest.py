@@ -21,7 +21,8 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.modes.store import add_override
 from hotline.sim.simulator import PbxSimulator
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+from hotline.keys import MODES
 from journal.db import unit_of_work
 from journal.users import add_user
 from tests.test_service_with_pbx import FUND_LINE, running, service_settings
@@ -108,7 +109,7 @@ async def pbx_service(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncI
         now, until = datetime.now(UTC), datetime.now(UTC) + timedelta(hours=2)
         await add_override(app[SESSIONS], line=FUND_LINE, mode="operator", until=until,
                            now=now, set_by="admin", reason="browser tests")
-        await app[TELEPHONY].modes.set_override(FUND_LINE, "operator", until, by="admin",
+        await app[MODES].scheduler.set_override(FUND_LINE, "operator", until, by="admin",
                                                 reason="browser tests")
         await _add_users(app)
         yield client

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from hotline.config import Settings
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
-from hotline.web.keys import CARD_RULES, SESSIONS, TELEPHONY
+from hotline.web.keys import CARD_RULES, SESSIONS
+
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
@@ -156,7 +157,7 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     lands in the access log; the evaluation sheet saves its scores; once done, closing the card
     makes it read-only."""
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
-    await settle(sim, pbx_service.server.app[TELEPHONY])
+    await settle(sim, pbx_service.server.app)
     call, recording = await _stored_recording(pbx_service, CITIZEN)
 
     page = await signed_in(open_as, pbx_service, "admin", "/admin/cards")

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from hotline.sim.calls import Timing
-from hotline.web.keys import CARD_RULES, HUB, SESSIONS, TELEPHONY
+from hotline.web.keys import CARD_RULES, SESSIONS
+from hotline.keys import HUB, PBX
 from hotline.live.feed import EARLIER_FIELDS, card_json
 from hotline.live.screen_pop import card_values
 from journal import cards
@@ -60,7 +61,7 @@ async def _add_scripts(client) -> None:  # noqa: ANN001
 
 async def _talking(client, pbx_call_id: str, interface: str) -> None:  # noqa: ANN001
     """Wait until the tracker sees `interface` talking on the call (the phone was answered)."""
-    tracker = client.server.app[TELEPHONY].tracker
+    tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
         while True:
             snap = tracker.snapshot(pbx_call_id)
@@ -420,7 +421,7 @@ async def test_a_call_that_ended_while_the_page_was_away_shows_as_ended(
     await page.goto("/api/v1/me")
     card = await _card_of_call(pbx_service, CITIZEN)
     assert sim.hangup("PJSIP/op101")
-    tracker = pbx_service.server.app[TELEPHONY].tracker
+    tracker = pbx_service.server.app[PBX].tracker
     pbx_call_id = await _pbx_call_id(pbx_service, card.id)
     async with asyncio.timeout(10):
         while tracker.snapshot(pbx_call_id) is not None and tracker.snapshot(pbx_call_id).state != "ended":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hotline.web.keys import TELEPHONY
+from hotline.keys import PBX
 from tests.browser.screens import shots
 from tests.browser.test_operator import (
     CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scripts, _card_of_call, _live, _written_card,
@@ -16,7 +16,7 @@ from tests.test_service_with_pbx import FUND_LINE
 
 async def _call_at(client, interface: str, state: str) -> str:  # noqa: ANN001
     """The PBX call id of the call whose state at `interface` is `state` (waited for)."""
-    tracker = client.server.app[TELEPHONY].tracker
+    tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
         while True:
             for snap in tracker.calls():

@@ -22,7 +22,8 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.sim.simulator import PbxSimulator
 from hotline.recordings.storage import LocalStorage
-from hotline.web.keys import SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+
 from journal.models import Call, Card, Recording
 from tests.test_service_with_pbx import INSURER_LINE, SCRAPER, running, service_settings, settle
 from tests.web.conftest import Api
@@ -132,9 +133,8 @@ async def test_a_full_recordings_disk_is_shown_and_the_recording_is_stored_when_
     card are whole, the PBX's original is kept. Once there is room, the worker retries by
     itself and the recording is stored and verified; the health is clear again."""
     app = client.server.app
-    telephony = app[TELEPHONY]
     sim.place_call(INSURER_LINE, "79140000011", "Белова Нина Петровна", "answered")
-    await settle(sim, telephony)
+    await settle(sim, app)
     failed = await recording_once(app, lambda r: r.status != "pending")
     assert failed.status == "failed" and NO_SPACE in failed.problem, failed.problem
     assert failed.stored_path is None

@@ -17,7 +17,8 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.sim.simulator import PbxSimulator
 from hotline.recordings.playback import open_verified
-from hotline.web.keys import RECORDINGS, SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+from hotline.keys import MODES, PBX_ACTIONS, RECORDINGS
 from journal.models import Call, Recording
 from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
 
@@ -43,17 +44,16 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
 
 async def test_every_call_ends_with_a_verified_linked_compressed_recording(client, sim, tmp_path) -> None:
     app = client.server.app
-    telephony = app[TELEPHONY]
     scenarios = {"79140000001": "answered", "79140000002": "blind", "79140000003": "attended",
                  "79140000005": "abandoned"}
     for number, scenario in scenarios.items():
         sim.place_call(INSURER_LINE, number, "Белова Нина Петровна", scenario)
-    await settle(sim, telephony)
+    await settle(sim, app)
     # After hours: the electronic secretary records a message.
-    await telephony.modes.set_override(
+    await app[MODES].scheduler.set_override(
         INSURER_LINE, "secretary", datetime.now(UTC) + timedelta(hours=1), by="admin")
     sim.place_call(INSURER_LINE, "79140000004", "Белова Нина Петровна", "answered")
-    await settle(sim, telephony)
+    await settle(sim, app)
     async with asyncio.timeout(30):
         while True:
             async with app[SESSIONS]() as session:
@@ -97,16 +97,15 @@ async def test_a_callback_is_recorded_and_attached_to_its_card(client, sim) -> N
     from journal.db import unit_of_work
 
     app = client.server.app
-    telephony = app[TELEPHONY]
     async with unit_of_work(app[SESSIONS]) as session:
         card = await create_written(
             session, Actor.system("test"), channel="post", organization_id=1,
             received_at=datetime.now(UTC) - timedelta(days=1),
             fields={"applicant_name": "Белова Нина Петровна", "applicant_phone": "79140000006"},
         )
-    await telephony.actions.place_callback(
+    await app[PBX_ACTIONS].place_callback(
         card_id=card.id, interface="PJSIP/op201", number="+7 (914) 000-00-06", line="88007758565")
-    await settle(sim, telephony)
+    await settle(sim, app)
     async with asyncio.timeout(30):
         while True:
             async with app[SESSIONS]() as session:

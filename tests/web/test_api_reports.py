@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from hotline.web.keys import DIGEST, SESSIONS
+from hotline.web.keys import SESSIONS
+from hotline.keys import DIGEST
 from journal.db import unit_of_work
 from journal.models import Card
 from tests.web.conftest import Api

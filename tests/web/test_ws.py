@@ -20,7 +20,8 @@ from hotline.config import Settings
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
 from hotline.live import ws as ws_module
-from hotline.web.keys import LIVE, SESSIONS, TELEPHONY
+from hotline.web.keys import SESSIONS
+from hotline.keys import CALL_WRITER, LIVE, PBX
 from journal.db import unit_of_work
 from journal.actors import Actor
 from journal.models import AuditEntry, Call, CallbackTask, User, WebSessionRow
@@ -189,7 +190,7 @@ async def _live(browsers: dict[str, Browser], *logins: str) -> list[Browser]:
 
 
 async def _talking(client: TestClient, pbx_call_id: str, interface: str) -> None:
-    tracker = client.server.app[TELEPHONY].tracker
+    tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
         while True:
             snap = tracker.snapshot(pbx_call_id)
@@ -275,7 +276,7 @@ async def test_a_slow_journal_does_not_hold_the_ringing_phones_pop(client, sim, 
     sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101")
     first = await op101.next_pop(timeout=5)
     await sim.wait_idle(timeout=20)
-    writer = client.server.app[TELEPHONY].writer
+    writer = client.server.app[CALL_WRITER]
     await writer.flushed()
     apply = writer._apply
 
@@ -303,7 +304,7 @@ async def test_a_call_that_ends_before_its_card_is_written_stops_the_pops_wait(
     `card_pending`, its wait for the card ends with the call (not 15 s later, no warning that
     the journal has no card), and the card is written all the same."""
     [op101] = await _live(browsers, "op101")
-    writer = client.server.app[TELEPHONY].writer
+    writer = client.server.app[CALL_WRITER]
     apply = writer._apply
 
     async def slow_apply(session: Any, records: Any) -> Any:
@@ -378,7 +379,7 @@ async def test_level_two_sees_the_card_as_level_one_left_it_and_the_new_script(
 
     # Who was shown the citizen's card is in the audit log (personal data, 152-ФЗ).
     app = client.server.app
-    await app[TELEPHONY].writer.flushed()
+    await app[CALL_WRITER].flushed()
     async with app[SESSIONS]() as session:
         shown = (await session.execute(
             select(AuditEntry.login, AuditEntry.details)
@@ -668,7 +669,7 @@ async def test_a_callback_that_reaches_the_citizen_fulfils_the_deferred_answer(
     await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=202)
     twice = await op201.post(f"/api/v1/callbacks/{task['id']}/dial", expect=409)
     assert twice["error"]["message"].startswith("Обратный звонок уже набирается")
-    await settle(sim, app[TELEPHONY])
+    await settle(sim, app)
     async with app[SESSIONS]() as session:
         done = await session.get(CallbackTask, task["id"])
         call = await session.get(Call, done.result_call_id) if done.result_call_id else None

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import structlog
@@ -47,6 +47,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from hotline.config import AmiSettings
 from hotline.pbx.ami.wire import MAX_MESSAGE_BYTES, AmiFramer
 from hotline.pbx.ami.resync import BootWatch, ResyncResult
+from journal.clock import utc_now
 
 State = Literal["disconnected", "connecting", "connected"]
 EventCallback = Callable[[Message, datetime], Awaitable[None] | None]
@@ -243,7 +244,7 @@ class AmiProtocol(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        received_at = datetime.now(UTC)
+        received_at = utc_now()
         framer = self.framer
         for raw in framer.split(data):
             if self.pending or not raw.startswith(b"Event: ") or raw.startswith(_EAGER_EVENTS):
@@ -453,7 +454,7 @@ class AmiConnection(Manager):
         self.metrics.queue_depth.set_function(self._queue.qsize)
         self._state: State = "disconnected"
         self._connected_event = asyncio.Event()
-        self._state_since = datetime.now(UTC)
+        self._state_since = utc_now()
         self._last_error: str | None = None
         self._sessions = 0
         self._boot = BootWatch()
@@ -536,6 +537,8 @@ class AmiConnection(Manager):
             "port": self.settings.port,
             "session": self._sessions,
             "banner": self.protocol.framer.banner if self.protocol else None,
+            # Bytes of a frame begun and not yet ended (a link cut mid-frame loses them).
+            "partial_frame_bytes": self.protocol.framer.buffered if self.protocol else 0,
             "asterisk_uptime": result.uptime if result else None,
             "last_error": self._last_error,
         }
@@ -658,7 +661,7 @@ class AmiConnection(Manager):
         """Queue one event for the handlers (never runs them here); returns matched patterns."""
         event.manager = self
         self.metrics.events.inc()
-        self._queue.put_nowait((event, received_at or datetime.now(UTC)))
+        self._queue.put_nowait((event, received_at or utc_now()))
         name = str(event.get("Event", ""))
         return [h.pattern for h in self._handlers if h.regexp.match(name)]
 
@@ -847,7 +850,7 @@ class AmiConnection(Manager):
         statuses = await self._collect(protocol, status_action, errors)
         result = ResyncResult(
             session=protocol.session,
-            connected_at=datetime.now(UTC),
+            connected_at=utc_now(),
             first=first,
             restarted=restarted,
             uptime=uptime,
@@ -960,7 +963,7 @@ class AmiConnection(Manager):
             self._connected_event.set()
         else:
             self._connected_event.clear()
-        self._state_since = datetime.now(UTC)
+        self._state_since = utc_now()
         self.log.info("ami state changed", state=state, previous=previous, **context)
 
 

@@ -25,7 +25,7 @@ from hotline.pbx.tracking.calls import (
     VAR_ORG,
 )
 from hotline.pbx.ledger import LEDGER_CONTEXT, LEDGER_FAMILY, format_line
-from hotline.pbx.telephony import ASTDB_FAMILY, mode_key
+from hotline.pbx.actions import ASTDB_FAMILY, mode_key
 
 # Variables every AMI event's channel snapshot carries (manager.conf channelvars): the tracker
 # reads the call tag, line, organization, callback card and recording file from them, so the

@@ -1,81 +1,26 @@
-"""`/api/v1`: the audit log, line modes and callbacks."""
+"""`/api/v1/callbacks`: deferred answers and secretary messages to call back, the queue of
+untaken ones, taking one and placing the call."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 
-from hotline.modes.store import active_overrides
-from hotline.pbx.actions import PbxActionFailed
-from hotline.modes.schedule import Override, mode_at, next_switch
-from hotline.web.common import actor_of, datetime_param, int_param, iso, json_body, path_id, row_json
-from hotline.web.errors import ApiError
-from hotline.web.keys import CALENDAR, CARD_RULES, SESSIONS, SETTINGS, TELEPHONY
-from journal import cards
-from journal.audit import AuditFilter, query_audit
 from hotline.callbacks.live import announce
+from hotline.pbx.actions import PbxActionFailed
+from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
+from hotline.web.errors import ApiError
+from hotline.keys import PBX_ACTIONS
+from hotline.web.keys import CARD_RULES, SESSIONS, SETTINGS
+from journal import cards
 from journal.callbacks import (
     callback_queue, dialling_now, get_callback_for, list_callbacks, note_attempt, take, zones_of,
 )
 from journal.db import unit_of_work
 from journal.errors import Forbidden, InvalidInput
 from journal.models import Call, CallbackTask, Card, Organization, User
-
-
-async def audit_log(request: web.Request) -> web.Response:
-    """The access log, newest first (administrator only: the journal refuses anyone else)."""
-    query = request.query
-    actions = [a for value in query.getall("action", []) for a in value.split(",") if a]
-    flt = AuditFilter(
-        user_id=int_param(query.get("user_id"), "user_id"),
-        login=query.get("login") or None,
-        actions=actions or None,
-        object_type=query.get("object_type") or None,
-        object_id=query.get("object_id") or None,
-        since=datetime_param(query.get("since"), "since"),
-        until=datetime_param(query.get("until"), "until"),
-    )
-    offset = int_param(query.get("offset"), "offset", default=0)
-    limit = int_param(query.get("limit"), "limit", default=100)
-    async with request.app[SESSIONS]() as db:
-        page = await query_audit(db, actor_of(request), flt, offset=offset, limit=limit)
-    return web.json_response({
-        "items": [row_json(e) for e in page.entries], "total": page.total,
-        "offset": page.offset, "limit": page.limit,
-    })
-
-
-async def modes(request: web.Request) -> web.Response:
-    """Each line's mode now, why, and the next switch.
-
-    With the PBX connected the running scheduler's overrides are used (what the PBX was told);
-    without it (`telephony=False`) the same answer is computed from the schedule, the
-    production calendar and the overrides stored in the journal.
-    """
-    app, now = request.app, datetime.now(UTC)
-    telephony = app.get(TELEPHONY)
-    overrides: tuple[Override, ...]
-    if telephony is not None and telephony.modes is not None:
-        overrides = telephony.modes.overrides
-    else:
-        overrides = tuple(await active_overrides(app[SESSIONS], now))
-    calendar = app[CALENDAR]
-    items = []
-    for line in app[SETTINGS].lines:
-        state = mode_at(line, calendar, now, overrides)
-        switch = next_switch(line, calendar, now, overrides)
-        items.append({
-            "line": line.number, "organization": line.organization,
-            "mode": state.mode, "reason": {"code": str(state.reason.code), "text": state.reason.text},
-            "next_switch": None if switch is None else {
-                "at": iso(switch.at), "mode": switch.mode,
-                "reason": {"code": str(switch.reason.code), "text": switch.reason.text},
-            },
-        })
-    return web.json_response({"at": now.isoformat(), "items": items})
 
 
 def callback_json(task: CallbackTask) -> dict[str, Any]:
@@ -146,8 +91,8 @@ async def defer(request: web.Request) -> web.Response:
 
 async def dial(request: web.Request) -> web.Response:
     """Place the callback: the PBX rings the operator's phone, then dials the citizen."""
-    telephony = request.app.get(TELEPHONY)
-    if telephony is None:
+    actions = request.app.get(PBX_ACTIONS)
+    if actions is None:
         raise ApiError(503, "pbx_unavailable", "АТС не подключена: обратный звонок невозможен")
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
@@ -157,7 +102,7 @@ async def dial(request: web.Request) -> web.Response:
         await note_attempt(db, actor, task)
     announce(request.app, [task.organization_id])  # the others' «Позвонить» goes at once
     try:
-        await telephony.actions.place_callback(
+        await actions.place_callback(
             card_id=task.card_id, interface=interface, number=task.contact_phone, line=line
         )
     except PbxActionFailed as exc:
@@ -196,8 +141,6 @@ async def _line_for(db: Any, request: web.Request, task: CallbackTask) -> str:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/audit", audit_log)
-    app.router.add_get("/api/v1/modes", modes)
     app.router.add_get("/api/v1/callbacks", callbacks)
     app.router.add_post("/api/v1/callbacks", defer)
     app.router.add_post("/api/v1/callbacks/{id}/dial", dial)

@@ -1,0 +1,31 @@
+"""Typed keys of the features' long-lived parts in the aiohttp application: the composition
+root (`hotline.app`) fills them, the features' views read them. The PBX's parts are absent
+when the service runs without a PBX (`create_app(telephony=False)`): read them with `.get`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hotline.calls.writer import CallJournalWriter
+from hotline.live.feed import LiveFeed
+from hotline.live.hub import Hub
+from hotline.modes.sync import ModeSync
+from hotline.pbx.actions import PbxActions
+from hotline.pbx.feed import PbxFeed
+from hotline.pbx.ledger import LedgerSweep
+from hotline.recordings.service import Recordings
+from hotline.reports.digest import DigestJob
+
+# The PBX: its events (calls and operators, live), the commands sent to it, each line's mode
+# kept in its AstDB, the journal writer of its calls and the sweep of its ledger.
+PBX = web.AppKey("pbx", PbxFeed)
+PBX_ACTIONS = web.AppKey("pbx_actions", PbxActions)
+MODES = web.AppKey("modes", ModeSync)
+CALL_WRITER = web.AppKey("call_writer", CallJournalWriter)
+LEDGER = web.AppKey("ledger", LedgerSweep)
+RECORDINGS = web.AppKey("recordings", Recordings)
+# The morning deadline digest: the scheduled job and the latest digest it built.
+DIGEST = web.AppKey("digest", DigestJob)
+# Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
+HUB = web.AppKey("hub", Hub)
+LIVE = web.AppKey("live", LiveFeed)
