@@ -15,7 +15,6 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -27,6 +26,7 @@ from hotline.bootstrap import card_rules
 from hotline.calls.records import when
 from hotline.calls.spool import DurableSpool
 from hotline.calls.writer import CallJournalWriter, WrittenCall
+from hotline.cards.schema import card_values
 from hotline.config import Line as LineSettings
 from hotline.config import Settings
 from hotline.ivr.messages import ensure_callback
@@ -49,7 +49,6 @@ SCREEN_POP = "screen_pop_shown"
 # Fields already stored in their own columns of the timeline row.
 _ENVELOPE = {"event", "call_id", "at"}
 # What `WrittenCall.card` carries: every column of a new card.
-_CARD_COLUMNS = inspect(Card).column_attrs
 
 
 def _storable(value: Any) -> Any:
@@ -261,7 +260,7 @@ class _Batch:
             # A secretary message's savepoint rolled back and took the card's changes along.
             await self.session.refresh(card)
         # Read-only: every waiter of the call's arrival gets this same mapping.
-        return MappingProxyType({attr.key: getattr(card, attr.key) for attr in _CARD_COLUMNS})
+        return card_values(card)
 
     def actor(self, record: Record) -> Actor:
         """The user a screen-pop record names, as read by `preload`."""

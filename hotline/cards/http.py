@@ -19,7 +19,7 @@ from hotline.callbacks.live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
 from hotline.web.keys import CARD_RULES, SESSIONS, SETTINGS
 from hotline.keys import LIVE
-from hotline.live.screen_pop import card_values
+from hotline.cards.schema import card_json, card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
 from journal.actors import Actor
@@ -38,12 +38,6 @@ MAX_FILTER_TEXT = 200
 # the database's OFFSET).
 MAX_LEVEL = 3
 MAX_PAGE = 1_000_000
-
-
-def card_json(card: Card) -> dict[str, Any]:
-    body = row_json(card)
-    body["complaint_reasons"] = sorted(r.code for r in card.complaint_reasons)
-    return body
 
 
 def history_json(row: CardHistory) -> dict[str, Any]:
@@ -78,7 +72,7 @@ async def list_(request: web.Request) -> web.Response:
     per_page = int_param(request.query.get("per_page"), "per_page", default=50)
     async with unit_of_work(request.app[SESSIONS]) as db:
         result = await list_cards(db, actor_of(request), flt, page=page, per_page=per_page)
-        items = [card_json(c) for c in result.cards]
+        items = [card_json(card_values(c)) for c in result.cards]
     return web.json_response({
         "items": items, "total": result.total, "page": result.page,
         "per_page": result.per_page, "pages": result.pages,
@@ -102,7 +96,7 @@ async def create(request: web.Request) -> web.Response:
             organization_id=int_param(body.get("organization_id"), "organization_id"),
             fields=fields, rules=request.app[CARD_RULES],
         )
-        out = card_json(card)
+        out = card_json(card_values(card))
     out["deadlines"] = deadlines_json(card, request.app[CARD_RULES])
     return web.json_response(out, status=201)
 
@@ -124,7 +118,7 @@ async def read(request: web.Request) -> web.Response:
     """One card (the view is audited)."""
     async with unit_of_work(request.app[SESSIONS]) as db:
         card = await lifecycle.read_card(db, actor_of(request), path_id(request))
-        out = card_json(card)
+        out = card_json(card_values(card))
     return web.json_response(out)
 
 
@@ -204,8 +198,8 @@ def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async with unit_of_work(request.app[SESSIONS]) as db:
             waiting = await lifecycle.open_callbacks(db, card_id) if name in SETTLING else 0
             card = await step(db, actor_of(request), card_id, body, request.app[CARD_RULES])
-            out = card_json(card)
             values = card_values(card)
+            out = card_json(values)
         if name in SETTLING:  # the person is told what became of the card's callbacks
             out["callbacks_cancelled"] = waiting
         if waiting or name in ("cancel", "forward"):

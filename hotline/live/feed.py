@@ -58,10 +58,9 @@ from hotline.modes.sync import ModeSync
 from hotline.pbx.feed import PbxFeed
 from hotline.live.call_states import CallLeg, CallStates
 from hotline.live.hub import Hub, Message, Subscriber
-from hotline.live.screen_pop import CallCard, CallCards, CardValues, ScriptsCache
+from hotline.cards.schema import EARLIER_FIELDS, CardValues, card_json
+from hotline.live.screen_pop import CallCard, CallCards, ScriptsCache
 from journal.access import may_see_card_of
-from journal.cards import STATUS_TITLES, json_value
-from journal.models import CardStatus
 from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
@@ -73,14 +72,6 @@ CARD_LATE = 15.0
 BOARD_INTERVAL = 0.5
 BOARD_REFRESH = 5.0
 EARLIER_LIMIT = 10
-CARD_FIELDS = (
-    "id", "number", "status", "organization_id", "received_at", "channel", "form",
-    "applicant_name", "applicant_birth_date", "applicant_policy", "applicant_address",
-    "applicant_phone", "applicant_email", "anonymous", "representative", "appeal_type",
-    "topic_code", "content", "responsible_level", "due_date", "measures_taken", "version",
-)
-EARLIER_FIELDS = ("id", "number", "status", "received_at", "appeal_type", "topic_code",
-                  "content", "due_date")
 
 
 
@@ -88,12 +79,6 @@ def _no_arrival(_pbx_call_id: str) -> None:
     """Without telephony there is no writer to ask: read the journal."""
     return None
 
-
-def card_json(card: CardValues, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
-    body = {name: json_value(card[name]) for name in fields}
-    body["status_title"] = STATUS_TITLES.get(CardStatus(card["status"]), card["status"])
-    body["url"] = f"/api/v1/cards/{card['id']}"
-    return body
 
 
 def call_json(snapshot: CallSnapshot | None, event: OperatorRinging, call_row_id: int | None,

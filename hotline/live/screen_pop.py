@@ -24,22 +24,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.calls.writer import WrittenCall
+from hotline.cards.schema import CardValues, card_values
 from journal.cards import caller_phone
 from journal.models import AnswerScript, Call, Card
 
 log = structlog.get_logger(__name__)
 
-CardValues = Mapping[str, Any]
 # How the journal writer answers "is this call's arrival committed, with which card?".
 ArrivalLookup = Callable[[str], "asyncio.Future[WrittenCall | None] | None"]
 
@@ -51,14 +51,6 @@ DB_SLOTS = 8
 MAX_SCRIPTS = 20
 # Calls remembered at once; a call is forgotten when it ends, this only bounds a leak.
 MAX_CALLS = 20_000
-
-_CARD_COLUMNS = tuple(attr.key for attr in inspect(Card).column_attrs)
-
-
-def card_values(card: Card) -> dict[str, Any]:
-    """A card's columns as plain values (what the writer hands over for a new card)."""
-    return {name: getattr(card, name) for name in _CARD_COLUMNS}
-
 
 @dataclass(eq=False, slots=True)
 class CallCard:

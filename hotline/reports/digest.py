@@ -11,18 +11,17 @@ working day's start. A failing run is logged and the next one is still scheduled
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.job import Job
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
+from hotline.jobs import ScheduledJob
 from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
@@ -85,25 +84,12 @@ def next_digest_at(calendar: ProductionCalendar, zone: ZoneInfo, at: time, after
     raise ValueError(f"no working day within {MAX_DAYS_AHEAD} days after {after.isoformat()}")
 
 
-class DigestJob:
+class DigestJob(ScheduledJob):
     """Builds the digest at the start of every working day and keeps the latest one."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        calendar: ProductionCalendar,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        scheduler: AsyncIOScheduler | None = None,
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.calendar = calendar
-        self.clock = clock
-        self.latest: Digest | None = None
-        self._owns_scheduler = scheduler is None
-        self._scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
+    name = "deadline_digest"
+    job_ids = (JOB_ID,)
+    latest: Digest | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -112,22 +98,10 @@ class DigestJob:
     @property
     def job(self) -> Job | None:
         """The scheduled APScheduler job (for inspection)."""
-        return self._scheduler.get_job(JOB_ID)
+        return self.jobs()[JOB_ID]
 
     def next_run(self, after: datetime) -> datetime:
         return next_digest_at(self.calendar, self.zone, self.settings.reports.digest_time, after)
-
-    async def start(self, *, paused: bool = False) -> None:
-        """Schedule the next morning's run (`paused`: an own scheduler that runs no job)."""
-        if self._owns_scheduler and not self._scheduler.running:
-            self._scheduler.start(paused=paused)
-        self._schedule(self.clock())
-
-    async def stop(self) -> None:
-        if self.job is not None:
-            self._scheduler.remove_job(JOB_ID)
-        if self._owns_scheduler and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
 
     async def build(self) -> Digest:
         """Collect, log and keep the digest now."""
@@ -137,17 +111,15 @@ class DigestJob:
         self.latest = Digest(now, now.astimezone(self.zone).date(), within, tuple(orgs))
         return self.latest
 
-    async def run(self) -> None:
-        """The job: build the digest, then set the job at the next working day's start."""
-        try:
-            await self.build()
-        except Exception:
-            log.exception("deadline_digest.failed")
-        finally:
-            self._schedule(self.clock())
+    async def work(self) -> Digest:
+        return await self.build()
 
-    def _schedule(self, after: datetime) -> None:
-        run_at = self.next_run(after)
-        self._scheduler.add_job(self.run, trigger=DateTrigger(run_date=run_at), id=JOB_ID,
-                                replace_existing=True, misfire_grace_time=3600)
+    def after_run(self) -> None:
+        """Set the job at the next working day's start."""
+        self.schedule(self.clock())
+
+    def schedule(self, now: datetime) -> None:
+        run_at = self.next_run(now)
+        self.scheduler.add_job(self.run, trigger=DateTrigger(run_date=run_at), id=JOB_ID,
+                               replace_existing=True, misfire_grace_time=3600)
         log.info("deadline_digest.scheduled", at=run_at.isoformat())

@@ -12,18 +12,17 @@ report that asks for them. A failing run is logged and the next still runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
 from hotline.reports.hours import level2_queues, operator_hours
+from hotline.jobs import ScheduledJob
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
 from journal.reports.calls import roll_up_call_months, roll_up_calls, stale_call_days
@@ -71,45 +70,19 @@ async def roll_up_recent(
     return built
 
 
-class RollupJob:
+class RollupJob(ScheduledJob):
     """Rolls up the past days of the call statistics at start and after each local midnight."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        calendar: ProductionCalendar,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        scheduler: AsyncIOScheduler | None = None,
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.calendar = calendar
-        self.clock = clock
-        self._owns_scheduler = scheduler is None
-        self._scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
+    name = "call_rollup"
+    job_ids = (JOB_ID, f"{JOB_ID}-start")
 
-    async def start(self, *, paused: bool = False) -> None:
-        if self._owns_scheduler and not self._scheduler.running:
-            self._scheduler.start(paused=paused)
+    def schedule(self, now: datetime) -> None:
         zone = ZoneInfo(self.settings.service.timezone)
         trigger = CronTrigger(hour=ROLLUP_TIME.hour, minute=ROLLUP_TIME.minute, timezone=zone)
-        self._scheduler.add_job(self.run, trigger=trigger, id=JOB_ID, replace_existing=True,
-                                misfire_grace_time=3600, coalesce=True)
-        self._scheduler.add_job(self.run, trigger=DateTrigger(run_date=self.clock() + CATCH_UP_AFTER),
-                                id=f"{JOB_ID}-start", replace_existing=True, misfire_grace_time=3600)
+        self.scheduler.add_job(self.run, trigger=trigger, id=JOB_ID, replace_existing=True,
+                               misfire_grace_time=3600, coalesce=True)
+        self.scheduler.add_job(self.run, trigger=DateTrigger(run_date=now + CATCH_UP_AFTER),
+                               id=f"{JOB_ID}-start", replace_existing=True, misfire_grace_time=3600)
 
-    async def stop(self) -> None:
-        for job_id in (JOB_ID, f"{JOB_ID}-start"):
-            if self._scheduler.get_job(job_id) is not None:
-                self._scheduler.remove_job(job_id)
-        if self._owns_scheduler and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-
-    async def run(self) -> int:
-        try:
-            return await roll_up_recent(self.sessions, self.settings, self.calendar, now=self.clock())
-        except Exception:
-            log.exception("call_rollup.failed")
-            return 0
+    async def work(self) -> int:
+        return await roll_up_recent(self.sessions, self.settings, self.calendar, now=self.clock())

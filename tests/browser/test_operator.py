@@ -14,8 +14,7 @@ from sqlalchemy import select
 from hotline.sim.calls import Timing
 from hotline.web.keys import CARD_RULES, SESSIONS
 from hotline.keys import HUB, PBX
-from hotline.live.feed import EARLIER_FIELDS, card_json
-from hotline.live.screen_pop import card_values
+from hotline.cards.schema import EARLIER_FIELDS, card_json, card_values
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work

@@ -43,8 +43,8 @@ async def test_the_job_runs_after_midnight_and_catches_up_after_a_start(sessions
     job = RollupJob(settings, sessions, calendar, clock=lambda: datetime(2026, 11, 11, 3, tzinfo=UTC))
     await job.start(paused=True)
     try:
-        nightly = job._scheduler.get_job("call-rollup")
-        catch_up = job._scheduler.get_job("call-rollup-start")
+        nightly = job.jobs()["call-rollup"]
+        catch_up = job.jobs()["call-rollup-start"]
         assert (nightly.trigger.fields[5].expressions[0].first, str(catch_up.trigger.run_date)) == (
             0, "2026-11-11 03:05:00+00:00")
     finally:
