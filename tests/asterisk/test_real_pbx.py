@@ -227,11 +227,11 @@ def test_every_file_loads_and_manager_exports_the_channel_variables(pbxs) -> Non
     """What Asterisk itself read: the AMI user's channel variables (the issue's root cause:
     in a user section they were skipped), the queues' paused rule, the dialplan contexts."""
     hotline = pbxs.hotline
-    settings_shown = hotline.cli.main("manager show settings")
+    settings_shown = hotline.cli("manager show settings")
     assert "HOTLINE_ID" in settings_shown and "REC" in settings_shown, settings_shown
     assert "HOTLINE_SURVEY_CARD" in settings_shown
-    assert "hotline-ledger" in hotline.cli.main("dialplan show hotline-ledger")
-    queue = hotline.cli.main("queue show l1-tfoms")
+    assert "hotline-ledger" in hotline.cli("dialplan show hotline-ledger")
+    queue = hotline.cli("queue show l1-tfoms")
     assert "op101" in queue and "op102" in queue
     assert hotline.warnings() == []
 
@@ -439,14 +439,14 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
             await world.action({"Action": "DBPut", "Family": "phone", "Key": f"{phone}-talk",
                                 "Val": "6"})
         hotline = pbxs.hotline
-        hotline.cli.main("database deltree hotline/ledger")  # what earlier scenarios left
-        hotline.cli.main(f"database put hotline/mode {LINE} operator")
+        hotline.cli("database deltree hotline/ledger")  # what earlier scenarios left
+        hotline.cli(f"database put hotline/mode {LINE} operator")
         await world.action({"Action": "Originate", "Channel": f"PJSIP/{LINE}@hotline",
                             "Context": "citizen", "Exten": "talk", "Priority": "1",
                             "CallerID": '"Дневной Денис" <79131113301>', "Variable": "TALK=30",
                             "Async": "true"})
         await asyncio.sleep(25)
-        hotline.cli.main(f"database put hotline/mode {LINE} secretary")
+        hotline.cli(f"database put hotline/mode {LINE} secretary")
         await world.action({"Action": "Originate", "Channel": f"PJSIP/{LINE}@hotline",
                             "Context": "citizen", "Exten": "talk", "Priority": "1",
                             "CallerID": '"Ночная Нина" <79131113302>', "Variable": "TALK=25",
@@ -454,7 +454,7 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
         await asyncio.sleep(32)
     finally:
         await world.close()
-    ledger = hotline.cli.main("database show hotline/ledger")
+    ledger = hotline.cli("database show hotline/ledger")
     assert ledger.count("/hotline/ledger/") == 2, ledger
 
     async with stage(pbxs, settings, pg_url, tmp_path, "service_down_ledger",
@@ -476,7 +476,7 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
         kinds = {r.kind: r.status for r in await s.recordings(night)}
         assert kinds["message"] == "stored"
         await s.app[LEDGER].sweep()
-        assert "/hotline/ledger/" not in hotline.cli.main("database show hotline/ledger")
+        assert "/hotline/ledger/" not in hotline.cli("database show hotline/ledger")
         assert len(await s.calls()) == 2
 
 
