@@ -71,7 +71,7 @@ def pbxs(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Pbxs:
     root = tmp_path_factory.mktemp("asterisk")
     ami_port, agi_port, world_ami = pbx.free_port(), pbx.free_port(), pbx.free_port()
     region = pbx_settings(settings, ami_port, agi_port)
-    phones = [p for org in region.organizations for p in (*org.level1_phones, *org.level2_phones)]
+    phones = [p for org in region.organizations for p in org.phones]
     passwords = {p: secrets.token_urlsafe(12) for p in phones}
     files = render(region)
     files["hotline/pjsip_auth.conf"] = render_phone_auth(region, passwords)
