@@ -135,6 +135,8 @@ def board_call_json(snapshot: CallSnapshot) -> dict[str, Any]:
         "current_operator": snapshot.current_operator,
         "started_at": snapshot.started_at.isoformat(),
         "answered_at": snapshot.answered_at.isoformat() if snapshot.answered_at else None,
+        "listeners": [{"interface": x.interface, "mode": x.mode, "since": x.since.isoformat()}
+                      for x in snapshot.listeners],
     }
 
 

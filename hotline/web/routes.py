@@ -18,6 +18,7 @@ from hotline.live import ws
 from hotline.evaluations import http as api_evaluations
 from hotline.scripts import http as api_scripts
 from hotline.staff import http as api_staff
+from hotline.supervision import http as api_supervision
 from hotline.web.errors import error_middleware
 from hotline.web.guard import denied_audit_middleware, input_middleware
 from hotline.live.hub import Hub
@@ -53,6 +54,7 @@ def setup_api(app: web.Application) -> None:
     api_scripts.add_routes(app)
     api_evaluations.add_routes(app)
     api_staff.add_routes(app)
+    api_supervision.add_routes(app)
     app.router.add_get("/api/v1/ws", ws.websocket)
     openapi.add_routes(app)
 

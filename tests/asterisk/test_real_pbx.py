@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "ami"
 PROMPTS = REPO / "ivr_scripts" / "prompts" / "ru"
 LINE = "88007758565"  # the fund's line (tfoms): l1-tfoms op101/op102, l2-tfoms op201
-PHONES = ("op101", "op102", "op201")
+PHONES = ("op101", "op102", "op201", "sup100")
 PASSWORD = "real-pbx-operator-1"
 RECORD = os.environ.get("HOTLINE_RECORD_TRANSCRIPTS") == "1"
 
@@ -209,7 +209,7 @@ async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
 async def _registered(hotline: pbx.Asterisk, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while True:
-            shown = await asyncio.to_thread(hotline.cli.main, "pjsip show contacts")
+            shown = await asyncio.to_thread(hotline.cli, "pjsip show contacts")
             if all(f"{p}/sip:{p}@" in shown for p in PHONES):
                 return
             await asyncio.sleep(0.5)
@@ -229,11 +229,11 @@ def test_every_file_loads_and_manager_exports_the_channel_variables(pbxs) -> Non
     """What Asterisk itself read: the AMI user's channel variables (the issue's root cause:
     in a user section they were skipped), the queues' paused rule, the dialplan contexts."""
     hotline = pbxs.hotline
-    settings_shown = hotline.cli.main("manager show settings")
+    settings_shown = hotline.cli("manager show settings")
     assert "HOTLINE_ID" in settings_shown and "REC" in settings_shown, settings_shown
     assert "HOTLINE_SURVEY_CARD" in settings_shown
-    assert "hotline-ledger" in hotline.cli.main("dialplan show hotline-ledger")
-    queue = hotline.cli.main("queue show l1-tfoms")
+    assert "hotline-ledger" in hotline.cli("dialplan show hotline-ledger")
+    queue = hotline.cli("queue show l1-tfoms")
     assert "op101" in queue and "op102" in queue
     assert hotline.warnings() == []
 
@@ -441,14 +441,14 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
             await world.action({"Action": "DBPut", "Family": "phone", "Key": f"{phone}-talk",
                                 "Val": "6"})
         hotline = pbxs.hotline
-        hotline.cli.main("database deltree hotline/ledger")  # what earlier scenarios left
-        hotline.cli.main(f"database put hotline/mode {LINE} operator")
+        hotline.cli("database deltree hotline/ledger")  # what earlier scenarios left
+        hotline.cli(f"database put hotline/mode {LINE} operator")
         await world.action({"Action": "Originate", "Channel": f"PJSIP/{LINE}@hotline",
                             "Context": "citizen", "Exten": "talk", "Priority": "1",
                             "CallerID": '"Дневной Денис" <79131113301>', "Variable": "TALK=30",
                             "Async": "true"})
         await asyncio.sleep(25)
-        hotline.cli.main(f"database put hotline/mode {LINE} secretary")
+        hotline.cli(f"database put hotline/mode {LINE} secretary")
         await world.action({"Action": "Originate", "Channel": f"PJSIP/{LINE}@hotline",
                             "Context": "citizen", "Exten": "talk", "Priority": "1",
                             "CallerID": '"Ночная Нина" <79131113302>', "Variable": "TALK=25",
@@ -456,7 +456,7 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
         await asyncio.sleep(32)
     finally:
         await world.close()
-    ledger = hotline.cli.main("database show hotline/ledger")
+    ledger = hotline.cli("database show hotline/ledger")
     assert ledger.count("/hotline/ledger/") == 2, ledger
 
     async with stage(pbxs, settings, pg_url, tmp_path, "service_down_ledger",
@@ -478,7 +478,7 @@ async def test_calls_while_the_service_is_down_reach_the_journal_when_it_is_back
         kinds = {r.kind: r.status for r in await s.recordings(night)}
         assert kinds["message"] == "stored"
         await s.telephony.ledger.sweep()
-        assert "/hotline/ledger/" not in hotline.cli.main("database show hotline/ledger")
+        assert "/hotline/ledger/" not in hotline.cli("database show hotline/ledger")
         assert len(await s.calls()) == 2
 
 
