@@ -71,11 +71,11 @@ def _refused(exc: SupervisionRefused) -> ApiError:
 
 
 async def supervise(request: web.Request) -> web.Response:
+    call_row_id, pbx_call_id, who = await _call_and_supervisor(request)
     body = await json_body(request)
     mode = body.get("mode")
     if mode not in MODE_TITLES:
         raise ApiError(422, "invalid_input", "«mode»: listen, whisper или barge", field="mode")
-    call_row_id, pbx_call_id, who = await _call_and_supervisor(request)
     service = _service(request)
     try:
         session = await service.request(who, call_row_id, pbx_call_id, mode)
