@@ -370,7 +370,7 @@ class LiveFeed:
         return {
             "type": "board",
             "at": _now().isoformat(),
-            "calls": [board_call_json(c) for c in live],
+            "calls": [{**board_call_json(c), "id": self.cards.call_row_id(c.call_id)} for c in live],
             "waiting": sum(1 for c in live if c.state == "queued"),
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,
