@@ -28,7 +28,9 @@ from hotline.config import Settings
 from hotline.evaluations import http as evaluations_http
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
-from hotline.keys import CALL_WRITER, DIGEST, HUB, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS
+from hotline.keys import (
+    CALL_WRITER, DIGEST, HUB, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS, SUPERVISION,
+)
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
@@ -47,6 +49,8 @@ from hotline.reports.digest import DigestJob
 from hotline.reports.rollup import RollupJob
 from hotline.scripts import http as scripts_http
 from hotline.staff import http as staff_http
+from hotline.supervision import http as supervision_http
+from hotline.supervision.service import SupervisionService
 from hotline.surveys.service import SurveyDialer
 from hotline.web import health, pages_admin, pages_operator
 from hotline.web.errors import ERROR_TRANSLATIONS, EdgeError
@@ -62,7 +66,7 @@ log = structlog.get_logger(__name__)
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
-                reports_http, scripts_http, evaluations_http, staff_http)
+                reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
 PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {
@@ -93,6 +97,7 @@ def create_app(
         app.cleanup_ctx.append(_telephony)
         app.cleanup_ctx.append(_recordings)
         app.cleanup_ctx.append(_surveys)
+        app.cleanup_ctx.append(_supervision)
         if settings.asterisk.agi_serve:
             # Loaded here so that a bad script stops start-up before anything runs.
             scripts = load_scripts(settings.asterisk.ivr_scripts_dir, settings)
@@ -236,6 +241,17 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
     await dialer.start()
     yield
     await dialer.stop()
+
+
+async def _supervision(app: web.Application) -> AsyncIterator[None]:
+    """Supervisors' listening legs: started through the PBX's actions, followed on its events."""
+    feed = app[PBX]
+    service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS])
+    feed.subscribe_calls(service.on_events)
+    app[SUPERVISION] = service
+    yield
+    feed.unsubscribe_calls(service.on_events)
+    await service.stop_all()
 
 
 def _add_live(app: web.Application) -> None:

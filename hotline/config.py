@@ -229,6 +229,10 @@ class Organization(_Strict):
     # (config/asterisk/ is rendered from them by `hotline asterisk render`).
     level1_phones: tuple[str, ...] = ()
     level2_phones: tuple[str, ...] = ()
+    # PJSIP endpoints of the organization's supervisors' phones (the administrator's too, in
+    # the fund): not queue members; they ring when their owner listens to a live call
+    # (ChanSpy, `hotline.supervision`).
+    supervisor_phones: tuple[str, ...] = ()
     # Surveys of citizens on the results (issue #6): "off", an automatic IVR call ("ivr"), or a
     # task for an operator ("operator"), after each card is done.
     survey: Literal["off", "ivr", "operator"] = "off"
@@ -237,9 +241,14 @@ class Organization(_Strict):
     def interfaces(self) -> frozenset[str]:
         """The organization's phones as the PBX names them ("PJSIP/op101"): the only
         interfaces its accounts may be bound to (a pop goes to whoever sits at the phone)."""
-        return frozenset(f"PJSIP/{p}" for p in (*self.level1_phones, *self.level2_phones))
+        return frozenset(f"PJSIP/{p}" for p in self.phones)
 
-    @field_validator("level1_phones", "level2_phones")
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """Every PJSIP endpoint of the organization: operators' and supervisors' phones."""
+        return (*self.level1_phones, *self.level2_phones, *self.supervisor_phones)
+
+    @field_validator("level1_phones", "level2_phones", "supervisor_phones")
     @classmethod
     def _phone_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for phone in value:
@@ -306,7 +315,7 @@ class Settings(_Strict):
         _no_repeats([line.number for line in self.lines], "lines", "number")
         queues = [q for org in self.organizations for q in (org.level1_queue, org.level2_queue)]
         _no_repeats(queues, "organizations", "queue")
-        phones = [p for org in self.organizations for p in (*org.level1_phones, *org.level2_phones)]
+        phones = [p for org in self.organizations for p in org.phones]
         _no_repeats(phones, "organizations", "phone")
         _no_repeats([org.level2_extension for org in self.organizations], "organizations",
                     "level2_extension")

@@ -15,6 +15,7 @@ from hotline.pbx.feed import PbxFeed
 from hotline.pbx.ledger import LedgerSweep
 from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
+from hotline.supervision.service import SupervisionService
 
 # The PBX: its events (calls and operators, live), the commands sent to it, each line's mode
 # kept in its AstDB, the journal writer of its calls and the sweep of its ledger.
@@ -29,3 +30,5 @@ DIGEST = web.AppKey("digest", DigestJob)
 # Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
 HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
+# Supervisors listening to, whispering in and joining live calls (ChanSpy legs).
+SUPERVISION = web.AppKey("supervision", SupervisionService)

@@ -78,6 +78,14 @@ def can_evaluate(actor: Actor) -> bool:
     return actor.is_admin or (actor.role == Role.SUPERVISOR and actor.organization_id is not None)
 
 
+def may_supervise(actor: Actor) -> bool:
+    """Who may listen to, whisper into or barge into a live call (контроль разговоров): the
+    administrator of the contact center (every call), an organization's supervisor (the
+    calls they can see: their own organization's). Operators and the system administrator
+    may not."""
+    return actor.is_admin or (actor.role == Role.SUPERVISOR and actor.organization_id is not None)
+
+
 def can_edit_scripts(actor: Actor) -> bool:
     """Answer scripts are approved texts: the administrator writes them, operators read them."""
     return actor.is_admin

@@ -66,6 +66,9 @@ class AuditAction(StrEnum):
     USER_DISABLE = "user_disable"  # an account disabled, its sessions ended
     USER_ENABLE = "user_enable"  # a disabled account allowed to sign in again
     USER_PASSWORD = "user_password"  # a password set by the administrator, sessions ended
+    SUPERVISE_START = "supervise_start"  # a supervisor's phone called to listen to a live call
+    SUPERVISE_SWITCH = "supervise_switch"  # listening switched to whispering or barging, or back
+    SUPERVISE_END = "supervise_end"  # listening over (with the mode and how long it lasted)
     DENIED = "denied"  # an object or an action refused: another organization's, or the role's
 
 

@@ -269,7 +269,7 @@ def test_every_phone_and_the_trunk_are_endpoints() -> None:
         f"sip:{SETTINGS.asterisk.trunk_host}:{SETTINGS.asterisk.trunk_port}"
     ]
     assert typed("trunk-identify")["identify"].get("endpoint") == ["trunk"]
-    phones = {p for org in SETTINGS.organizations for p in (*org.level1_phones, *org.level2_phones)}
+    phones = {p for org in SETTINGS.organizations for p in org.phones}
     endpoints = {
         name for name, group in sections.items()
         for s in group if not s.is_template and kind(s) == "endpoint"
@@ -454,7 +454,7 @@ def test_render_command_writes_the_files_and_keeps_passwords(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.glob("*.conf")) == sorted([*FILES, "pjsip_auth.conf"])
     auth = (tmp_path / "pjsip_auth.conf").read_text(encoding="utf-8")
     assert auth.count("type=auth") == len(
-        [p for org in SETTINGS.organizations for p in (*org.level1_phones, *org.level2_phones)]
+        [p for org in SETTINGS.organizations for p in org.phones]
     )
     again = runner.invoke(main, args)
     assert again.exit_code == 0

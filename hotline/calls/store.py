@@ -544,6 +544,11 @@ _HANDLERS: dict[str, Handler] = {
     "callback_answered": _callback_answered,
     "recording_started": _recording,
     "call_ended": _ended,
+    # A supervisor's listening (ChanSpy): only the call's timeline; who asked for it, and
+    # for how long, is in the access log (hotline.supervision).
+    "supervision_started": _noop,
+    "supervision_switched": _noop,
+    "supervision_ended": _noop,
     SCREEN_POP: _screen_pop,
 }
 

@@ -121,6 +121,8 @@ def board_call_json(snapshot: CallSnapshot) -> dict[str, Any]:
         "current_operator": snapshot.current_operator,
         "started_at": snapshot.started_at.isoformat(),
         "answered_at": snapshot.answered_at.isoformat() if snapshot.answered_at else None,
+        "listeners": [{"interface": x.interface, "mode": x.mode, "since": x.since.isoformat()}
+                      for x in snapshot.listeners],
     }
 
 
@@ -358,7 +360,7 @@ class LiveFeed:
         return {
             "type": "board",
             "at": utc_now().isoformat(),
-            "calls": [board_call_json(c) for c in live],
+            "calls": [{**board_call_json(c), "id": self.cards.call_row_id(c.call_id)} for c in live],
             "waiting": sum(1 for c in live if c.state == "queued"),
             "talking": sum(1 for c in live if c.state == "talking"),
             "lines": lines,

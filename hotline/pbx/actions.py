@@ -14,6 +14,9 @@ from typing import Any
 import structlog
 
 from hotline.pbx.ami.client import AmiConnection, AmiError
+from hotline.pbx.spy import (
+    SPY_CONTEXT, SPY_TARGET_VARIABLE, SPY_VARIABLE, SpyMode, is_mode, safe_channel,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +28,7 @@ ORIGINATE_TIMEOUT_MS = 30_000
 _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def mode_key(line: str) -> str:
@@ -184,4 +188,65 @@ class PbxActions:
                 "Exten": _checked(_CONTEXT, extension, "добавочный"),
             },
             "перевод звонка",
+        )
+
+    # ------------------------------------------------------------ supervision (ChanSpy)
+
+    async def spy_originate(
+        self, *, interface: str, mode: SpyMode, target: str, call_key: str, channel_id: str,
+        caller_name: str, caller_number: str,
+    ) -> None:
+        """Ring the supervisor's phone; when answered, it listens to `target` (the operator's
+        channel) in `mode`. The leg's Uniqueid is `channel_id` (Originate's ChannelId), so it
+        can be switched and hung up before the PBX named it; HOTLINE_SPY tags it with the
+        call's key for the tracker."""
+        _checked(_INTERFACE, interface, "телефон руководителя")
+        _checked(_CHANNEL_ID, channel_id, "канал прослушивания")
+        if not is_mode(mode):
+            raise PbxActionFailed(f"Недопустимый режим «{mode}»")
+        if safe_channel(target) is None:
+            raise PbxActionFailed(f"Недопустимый канал оператора «{target}»")
+        if not _CHANNEL_ID.match(call_key or ""):
+            raise PbxActionFailed(f"Недопустимый идентификатор звонка «{call_key}»")
+        name = re.sub(r'[\x00-\x1f"<>\\]', "", caller_name)[:60]
+        number = re.sub(r"[^A-Za-z0-9]", "", caller_number)[:40]
+        await self._run(
+            {
+                "Action": "Originate",
+                "Channel": interface,
+                "Context": SPY_CONTEXT,
+                "Exten": mode,
+                "Priority": "1",
+                "CallerID": f'"{name}" <{number}>',
+                "ChannelId": channel_id,
+                "Async": "true",
+                "Timeout": str(ORIGINATE_TIMEOUT_MS),
+                "Variable": f"{SPY_VARIABLE}={call_key},{SPY_TARGET_VARIABLE}={target}",
+            },
+            "прослушивание разговора",
+        )
+        log.info("supervision placed", interface=interface, mode=mode, call_id=call_key)
+
+    async def spy_switch(self, channel_id: str, mode: SpyMode) -> None:
+        """Move a listening leg to another mode: a Redirect to that mode's extension (ChanSpy
+        stops and starts again on the same operator's channel; the phone does not ring)."""
+        if not is_mode(mode):
+            raise PbxActionFailed(f"Недопустимый режим «{mode}»")
+        await self._run(
+            {
+                "Action": "Redirect",
+                "Channel": _checked(_CHANNEL_ID, channel_id, "канал прослушивания"),
+                "Context": SPY_CONTEXT,
+                "Exten": mode,
+                "Priority": "1",
+            },
+            "смена режима прослушивания",
+        )
+
+    async def hangup(self, channel: str) -> None:
+        """Hang up one channel (by name or Uniqueid): the supervisor's listening leg."""
+        await self._run(
+            {"Action": "Hangup", "Channel": _checked(_CHANNEL_ID, channel, "канал"),
+             "Cause": "16"},
+            "завершение прослушивания",
         )

@@ -213,6 +213,57 @@ class CallEnded(CallEvent):
     outcome: Outcome
 
 
+SupervisionMode: TypeAlias = Literal["listen", "whisper", "barge"]
+"""How a supervisor is on a call: `listen` (прослушивание: hears both, heard by nobody),
+`whisper` (подсказка: heard by the operator only), `barge` (вмешательство: heard by both)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisionStarted(CallEvent):
+    """A supervisor's phone (`interface`, its leg `channel`) joined the call through ChanSpy
+    on the operator's channel (`operator`, the operator's phone). Not a transfer, not a new
+    call and not an operator of the call: only a listener."""
+
+    interface: str | None
+    channel: str
+    mode: SupervisionMode
+    operator: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisionSwitched(CallEvent):
+    """The listening leg changed mode (`previous` -> `mode`)."""
+
+    interface: str | None
+    channel: str
+    mode: SupervisionMode
+    previous: SupervisionMode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisionEnded(CallEvent):
+    """The listening leg is over: the supervisor hung up, was hung up from the page, or the
+    call (the operator's channel) ended. `joined` is false when the supervisor's phone never
+    got to listen (not answered, the operator's channel already gone); `seconds` is how long
+    it listened, counted from its first ChanSpyStart."""
+
+    interface: str | None
+    channel: str
+    mode: SupervisionMode | None
+    joined: bool
+    seconds: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listener:
+    """A supervisor on a live call now: their phone, their leg, the mode, since when."""
+
+    interface: str | None
+    channel: str
+    mode: SupervisionMode
+    since: datetime
+
+
 DomainEvent: TypeAlias = (
     CallArrived
     | CallQueued
@@ -226,6 +277,9 @@ DomainEvent: TypeAlias = (
     | CallbackAnswered
     | RecordingStarted
     | CallEnded
+    | SupervisionStarted
+    | SupervisionSwitched
+    | SupervisionEnded
 )
 
 
@@ -257,6 +311,8 @@ class CallSnapshot:
     ended_at: datetime | None
     outcome: Outcome | None
     resumed: bool
+    # Supervisors listening now (ChanSpy legs): never among `operators` or `channels`.
+    listeners: tuple[Listener, ...] = ()
 
 
 # ---------------------------------------------------------------------------- operators

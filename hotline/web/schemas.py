@@ -89,6 +89,11 @@ class Transfer(_Input):
     to: Literal["level2"] | None = Field(default=None, description="Куда перевести")
 
 
+class Supervise(_Input):
+    mode: Literal["listen", "whisper", "barge"] = Field(
+        description="listen — прослушать, whisper — подсказать, barge — вмешаться")
+
+
 class ScriptBody(_Input):
     title: str | None = None
     keywords: str | None = None
@@ -227,6 +232,7 @@ BODIES: dict[tuple[str, str], type[_Input]] = {
     ("POST", "/api/v1/agent/unpause"): Empty,
     ("POST", "/api/v1/agent/leave"): Empty,
     ("POST", "/api/v1/calls/{id}/transfer"): Transfer,
+    ("POST", "/api/v1/calls/{id}/supervision"): Supervise,
     ("POST", "/api/v1/scripts"): ScriptBody,
     ("PATCH", "/api/v1/scripts/{id}"): ScriptBody,
     ("POST", "/api/v1/calls/{id}/evaluations"): EvaluationCreate,
@@ -258,6 +264,8 @@ SUCCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/calls/{id}/evaluations"): {"201": "Лист оценки сохранён"},
     ("POST", "/api/v1/staff"): {"201": "Учётная запись создана"},
     ("POST", "/api/v1/calls/{id}/transfer"): {"202": "Перевод передан АТС"},
+    ("POST", "/api/v1/calls/{id}/supervision"): {"202": "Вызов на телефон руководителя передан АТС"},
+    ("DELETE", "/api/v1/calls/{id}/supervision"): {"202": "Прослушивание завершается"},
     ("POST", "/api/v1/callbacks/{id}/dial"): {"202": "Вызов передан АТС"},
     ("GET", "/api/v1/recordings/{id}/audio"): {"200": "Запись целиком", "206": "Часть записи (Range)"},
 }

@@ -287,12 +287,14 @@ writeprotect=yes
 ; the phone's name) or to a citizen (callbacks, surveys).
 [world-in]
 exten => _op.,1,Goto(phone,${EXTEN},1)
+exten => _sup.,1,Goto(phone,${EXTEN},1)
 exten => _[78]XXXXXXXXXX,1,Goto(citizen-called,${EXTEN},1)
 
 ; An operator phone: AstDB phone/<name> says what it does (answer, ignore, atxfer:<digits>);
 ; phone/<name>-talk how long it talks. Talking is a 1004 Hz tone, so recordings have sound.
+; A supervisor's phone (sup...) is one too: it answers the hotline's listening call.
 [phone]
-exten => _op.,1,Set(ACT=${DB(phone/${EXTEN})})
+exten => _[a-z].,1,Set(ACT=${DB(phone/${EXTEN})})
  same => n,Set(TALK=${DB(phone/${EXTEN}-talk)})
  same => n,Set(TALK=${IF($["${TALK}" = ""]?8:${TALK})})
  same => n,GotoIf($["${ACT}" = "ignore"]?ignore)

@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "ami"
 PROMPTS = REPO / "ivr_scripts" / "prompts" / "ru"
 LINE = "88007758565"  # the fund's line (tfoms): l1-tfoms op101/op102, l2-tfoms op201
-PHONES = ("op101", "op102", "op201")
+PHONES = ("op101", "op102", "op201", "sup100")
 PASSWORD = "real-pbx-operator-1"
 RECORD = os.environ.get("HOTLINE_RECORD_TRANSCRIPTS") == "1"
 
@@ -73,7 +73,7 @@ def pbxs(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Pbxs:
     root = tmp_path_factory.mktemp("asterisk")
     ami_port, agi_port, world_ami = pbx.free_port(), pbx.free_port(), pbx.free_port()
     region = pbx_settings(settings, ami_port, agi_port)
-    phones = [p for org in region.organizations for p in (*org.level1_phones, *org.level2_phones)]
+    phones = [p for org in region.organizations for p in org.phones]
     passwords = {p: secrets.token_urlsafe(12) for p in phones}
     files = render(region)
     files["hotline/pjsip_auth.conf"] = render_phone_auth(region, passwords)
@@ -207,7 +207,7 @@ async def stage(pbxs: Pbxs, settings: Settings, pg_url: str, tmp: Path,
 async def _registered(hotline: pbx.Asterisk, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while True:
-            shown = await asyncio.to_thread(hotline.cli.main, "pjsip show contacts")
+            shown = await asyncio.to_thread(hotline.cli, "pjsip show contacts")
             if all(f"{p}/sip:{p}@" in shown for p in PHONES):
                 return
             await asyncio.sleep(0.5)

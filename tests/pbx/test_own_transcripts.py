@@ -141,3 +141,26 @@ async def test_the_simulator_as_configured_sends_what_the_real_pbx_sends(setting
     excluded = {e.lower() for e in EXCLUDED_EVENTS}
     sim_kinds = Counter(h[0][1] for h in sent if h[0][1].lower() not in excluded)
     assert set(real_kinds) - {"FullyBooted"} == set(sim_kinds) - {"DialState"}
+
+
+def test_a_supervisor_listening_is_a_listener_not_a_call_an_operator_or_a_transfer() -> None:
+    """The real ChanSpy legs (listen, Redirect to whisper, to barge, Hangup from the page):
+    one call, one operator, no transfer; the supervisor's phone only a listener."""
+    from hotline.pbx.events import SupervisionEnded, SupervisionStarted, SupervisionSwitched
+
+    events, tracker = replay("supervision")
+    (arrived,) = of(events, CallArrived)
+    assert [a.interface for a in of(events, OperatorAnswered)] == ["PJSIP/op101"]
+    assert of(events, CallTransferred) == []
+    (started,) = of(events, SupervisionStarted)
+    assert (started.call_id, started.interface, started.mode, started.operator) == (
+        arrived.call_id, "PJSIP/sup100", "listen", "PJSIP/op101")
+    assert [(s.previous, s.mode) for s in of(events, SupervisionSwitched)] == [
+        ("listen", "whisper"), ("whisper", "barge")]
+    (ended,) = of(events, SupervisionEnded)
+    assert ended.joined and ended.mode == "barge" and ended.seconds >= 5
+    assert ended.at < of(events, CallEnded)[-1].at
+    final = tracker.snapshot(arrived.call_id)
+    assert final.operators == ("PJSIP/op101",) and final.listeners == ()
+    assert not any("sup100" in c for c in final.channels)
+    assert of(events, CallEnded)[-1].outcome == "answered"

@@ -58,6 +58,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/agent/unpause"): "O",
     ("POST", "/api/v1/agent/leave"): "O",
     ("POST", "/api/v1/calls/{id}/transfer"): "O",
+    # Supervision: listen, whisper, barge (S: its organization's calls only).
+    ("GET", "/api/v1/calls/{id}/supervision"): "AS",
+    ("POST", "/api/v1/calls/{id}/supervision"): "AS",
+    ("DELETE", "/api/v1/calls/{id}/supervision"): "AS",
     ("GET", "/api/v1/reports/pg"): "AOS",
     ("GET", "/api/v1/reports/calls"): "AOS",
     ("GET", "/api/v1/reports/quality"): "AOS",

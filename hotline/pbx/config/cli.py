@@ -35,8 +35,7 @@ def render(ctx: Context, out_dir: Path, phone_passwords: bool) -> None:
         if auth.exists():
             click.echo(f"{auth} уже есть: пароли не изменены", err=True)
         else:
-            phones = [p for org in settings.organizations
-                      for p in (*org.level1_phones, *org.level2_phones)]
+            phones = [p for org in settings.organizations for p in org.phones]
             auth.write_text(
                 render_phone_auth(settings, {p: secrets.token_urlsafe(18) for p in phones}),
                 encoding="utf-8",

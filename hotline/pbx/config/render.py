@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hotline.config import Line, Organization, Settings
 from hotline.pbx.actions import SURVEY_CONTEXT as PBX_SURVEY_CONTEXT
+from hotline.pbx.spy import SPY_CONTEXT, SPY_MODES, SPY_TARGET_VARIABLE, SPY_VARIABLE
 from hotline.pbx.tracking.calls import (
     DEFAULT_CALLBACK_CONTEXT,
     MESSAGE_USER_EVENT,
@@ -30,7 +31,9 @@ from hotline.pbx.actions import ASTDB_FAMILY, mode_key
 # Variables every AMI event's channel snapshot carries (manager.conf channelvars): the tracker
 # reads the call tag, line, organization, callback card and recording file from them, so the
 # VarSet/Newexten noise can be filtered out.
-CHANNEL_VARS = (VAR_ID, VAR_LINE, VAR_ORG, "HOTLINE_CARD", SURVEY_CARD_VARIABLE, "REC")
+CHANNEL_VARS = (
+    VAR_ID, VAR_LINE, VAR_ORG, "HOTLINE_CARD", SURVEY_CARD_VARIABLE, "REC", SPY_VARIABLE,
+)
 # Events the tracker has no handler for (it treats them as noise) and that carry nothing it
 # needs once channelvars are exported. DTMF is excluded too: digits a citizen keys in (policy
 # or SNILS numbers) are personal data (152-ФЗ) and have no business on the AMI stream.
@@ -102,7 +105,7 @@ def render_phone_auth(settings: Settings, passwords: dict[str, str]) -> str:
 
 
 def _phones(settings: Settings) -> list[str]:
-    return [p for org in settings.organizations for p in (*org.level1_phones, *org.level2_phones)]
+    return [p for org in settings.organizations for p in org.phones]
 
 
 # --------------------------------------------------------------------------- manager.conf
@@ -129,7 +132,8 @@ displayconnects = yes
 authtimeout = 10
 authlimit = 20
 ; Every event's channel snapshot carries the call tag, line, organization, callback card,
-; survey card and recording file (ChanVariable: ...): what the tracker needs without
+; survey card, recording file and, on a supervisor's listening leg, the call it listens to
+; (ChanVariable: ...): what the tracker needs without
 ; VarSet/Newexten. Asterisk reads channelvars only here in [general]: in a user section it is
 ; skipped without a warning (manager.c: "channelvars is an unknown option", debug level).
 channelvars = {",".join(CHANNEL_VARS)}
@@ -137,10 +141,12 @@ channelvars = {",".join(CHANNEL_VARS)}
 [{ami.user}]
 secret = {ami.secret}
 deny = 0.0.0.0/0.0.0.0
-{permits}; Least privilege. read: system (FullyBooted, uptime for resync), call, agent (queues),
+{permits}; Least privilege. read: system (FullyBooted, uptime for resync), call (ChanSpyStart/Stop
+; too), agent (queues),
 ; user (UserEvent HotlineMessage), dialplan (hangup handlers; Newexten/VarSet are filtered).
 read = {AMI_READ}
-; write: call (Redirect, transfers, Hangup, Getvar), originate (callbacks), agent (QueueAdd,
+; write: call (Redirect, transfers, Hangup, Getvar), originate (callbacks, the supervisor's
+; phone into hotline-spy), agent (QueueAdd,
 ; QueuePause), reporting (CoreShowChannels, Status, QueueStatus), system only for DBPut of
 ; {ASTDB_FAMILY}/mode/<line> (DBPut is filed under "system" in Asterisk).
 write = {AMI_WRITE}
@@ -210,10 +216,11 @@ remove_existing=yes
 qualify_frequency=30
 """]
     for org in settings.organizations:
-        for level, phones in ((1, org.level1_phones), (2, org.level2_phones)):
+        for who, phones in (("level 1", org.level1_phones), ("level 2", org.level2_phones),
+                            ("supervisor", org.supervisor_phones)):
             for phone in phones:
                 out.append(
-                    f"\n; {org.code}, level {level}\n[{phone}](operator-phone)\nauth={phone}\n"
+                    f"\n; {org.code}, {who}\n[{phone}](operator-phone)\nauth={phone}\n"
                     f"aors={phone}\ncallerid=\"{phone}\" <{phone}>\n\n[{phone}](operator-aor)\n"
                 )
     out.append(f"\n#tryinclude {AUTH_INCLUDE}\n")
@@ -382,6 +389,37 @@ exten => s,1,Set(DB({LEDGER_FAMILY}/${{{VAR_ID}}})={fields})
 """
 
 
+def _spy() -> str:
+    """Listening to a live call (контроль разговора): the service Originates the supervisor's
+    phone here with the extension naming the mode and the operator's channel, resolved by the
+    service from its own tracker, in HOTLINE_SPY_TARGET (checked against Asterisk's channel
+    name syntax before it is sent; the browser only names the call). Switching mode is an
+    AMI Redirect of the same channel to another extension: the phone does not ring again.
+    """
+    modes = {
+        "listen": "the supervisor hears both, nobody hears the supervisor",
+        "whisper": "only the operator hears the supervisor",
+        "barge": "the operator and the citizen both hear the supervisor",
+    }
+    lines = []
+    for mode, options in SPY_MODES.items():
+        lines.append(
+            f"; {mode}: {modes[mode]}\n"
+            f"exten => {mode},1,ExecIf($[\"${{{SPY_TARGET_VARIABLE}}}\" = \"\"]?Hangup())\n"
+            f" same => n,ChanSpy(${{{SPY_TARGET_VARIABLE}}},{options})\n"
+            " same => n,Hangup()\n"
+        )
+    body = "".join(lines)
+    return f"""
+; Supervision (hotline/supervision/): ChanSpy on the operator's channel. Options: q no beep
+; nor name, E and S end the leg when the operator's channel is gone, w whisper, B barge.
+; Without a target ChanSpy would pick any channel: such a leg is hung up at once.
+; {SPY_VARIABLE} (exported by manager.conf) names the call listened to: the tracker knows
+; the leg is neither a transfer, a new call nor an operator of the call.
+[{SPY_CONTEXT}]
+{body}"""
+
+
 def _extensions(settings: Settings) -> str:
     ast = settings.asterisk
     wait = ast.queue_wait
@@ -444,6 +482,7 @@ Caller: ${{FILTER(0-9+,${{IF($["${{HOTLINE_CALLBACK}}" != ""]?${{HOTLINE_CALLBAC
  same => n(end),Return()
 
 {_ledger()}
+{_spy()}
 ; Operator phones: level-2 digits (the phone's own transfer key) and nothing outside.
 [{OPERATORS_CONTEXT}]
 include => {LEVEL2_CONTEXT}

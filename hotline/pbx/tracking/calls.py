@@ -20,6 +20,14 @@ A candidate becomes a hotline call, and `CallArrived` is reported, only when it 
   its extension is the citizen's number).
 Candidates that never qualify (operators calling each other) vanish silently at hangup.
 
+A supervisor's listening leg (ChanSpy, `hotline.pbx.spy`) carries `HOTLINE_SPY` = the key of
+the call it listens to. It stays a candidate of its own that never qualifies (no new call),
+and is never a channel, an operator or a transfer of that call: the call only gets a
+listener (`CallSnapshot.listeners`) and the Supervision* events, from `ChanSpyStart` (its
+`SpyerExten` is the mode), a later `ChanSpyStart` in another mode (switched) and the leg's
+`Hangup` or the call's end (ended). `ChanSpyStop` alone ends nothing: a switch of mode is a
+Stop and a Start on the same leg.
+
 The call key (`call_id`) is `HOTLINE_ID` when known before the call is reported, else the first
 linkedid seen. When Asterisk changes a channel's linkedid (bridging adopts the oldest one, e.g.
 in attended transfers), the new linkedid becomes an alias of the same call and a candidate
@@ -58,7 +66,13 @@ from hotline.pbx.events import (
     RecordingStarted,
     RingNoAnswer,
     SecretaryMessage,
+    Listener,
+    SupervisionEnded,
+    SupervisionMode,
+    SupervisionStarted,
+    SupervisionSwitched,
 )
+from hotline.pbx.spy import SPY_MODES, SPY_VARIABLE
 
 # Channel variables set by the hotline's dialplan or by the service (names without the `_`/`__`
 # inheritance prefixes).
@@ -159,6 +173,19 @@ class _Channel:
 
 
 @dataclass(eq=False)
+class _Spy:
+    """A supervisor's listening leg (ChanSpy) and the call it listens to."""
+
+    uniqueid: str
+    call_key: str
+    channel: str
+    interface: str | None
+    mode: SupervisionMode | None = None
+    joined_at: datetime | None = None
+    operator: str | None = None
+
+
+@dataclass(eq=False)
 class _Call:
     """Mutable state of one call; `CallSnapshot` is its frozen view."""
 
@@ -196,6 +223,7 @@ class _Call:
     survey: bool = False
     citizen_cause: tuple[int | None, str | None] | None = None
     last_cause: tuple[int | None, str | None] | None = None
+    spies: dict[str, _Spy] = field(default_factory=dict)  # listening legs by uniqueid
 
 
 Leg: TypeAlias = _Channel | None
@@ -306,6 +334,7 @@ class CallTracker:
         self._ended: OrderedDict[str, CallSnapshot] = OrderedDict()
         self._gone: OrderedDict[str, None] = OrderedDict()
         self._unknown_names: set[str] = set()
+        self._spies: dict[str, _Spy] = {}  # listening legs by their uniqueid
         self._generation = 0
         self._handlers: dict[str, Callable[[Headers, Leg, datetime, Out], None]] = {
             "newexten": self._on_newexten,
@@ -329,6 +358,8 @@ class CallTracker:
             "queueentry": self._on_queue_entry,
             "newchannel": self._nothing,
             "originateresponse": self._nothing,
+            "chanspystart": self._on_chanspy_start,
+            "chanspystop": self._on_chanspy_stop,
         }
 
     # ----------------------------------------------------------------- public API
@@ -574,6 +605,11 @@ class CallTracker:
             call.card_id = call.card_id or value
             call.survey = True
             self._classify(call, "out")
+        elif name == SPY_VARIABLE and channel.uniqueid not in self._spies:
+            self._spies[channel.uniqueid] = _Spy(
+                uniqueid=channel.uniqueid, call_key=value, channel=channel.name,
+                interface=_interface_of_name(channel.name),
+            )
 
     def _attach_hotline_id(self, channel: _Channel, hotline_id: str) -> None:
         call = channel.call
@@ -1092,6 +1128,93 @@ class CallTracker:
         self.stats.orphans += 1
         self._problem(f"{_text(headers, 'event')} between channels never seen")
 
+    # ----------------------------------------------------------------- supervision
+
+    def _spy_of(self, headers: Headers, at: datetime) -> tuple[_Spy, _Call] | None:
+        """The listening leg a ChanSpyStart/Stop is about and the call it listens to.
+
+        A leg the service did not place (no HOTLINE_SPY: ChanSpy from some other dialplan)
+        is taken as listening to the spied-on channel's call."""
+        spyer_id = _value(headers, "spyeruniqueid")
+        spyee_id = _value(headers, "spyeeuniqueid")
+        if spyer_id is None:
+            self._malformed(f"{_text(headers, 'event')} without SpyerUniqueid", headers)
+            return None
+        spyer = self._channels.get(spyer_id)
+        spyee = self._channels.get(spyee_id) if spyee_id else None
+        if spyer is None:
+            if spyer_id in self._gone or (spyee_id in self._gone):
+                self.stats.late += 1
+            else:
+                self.stats.orphans += 1
+                self._problem(f"ChanSpy of unknown channel {spyer_id!r:.60}")
+            return None
+        variables = _assignments(_values(headers, "spyerchanvariable"))
+        for name, value in variables.items():
+            self._apply_variable(spyer, name, value)
+        spy = self._spies.get(spyer_id)
+        if spy is None:
+            if spyee is None or spyee.call.direction is None:
+                self.stats.ignored += 1
+                return None
+            spy = _Spy(uniqueid=spyer_id, call_key=spyee.call.key, channel=spyer.name,
+                       interface=_interface_of_name(spyer.name))
+            self._spies[spyer_id] = spy
+        call = self._calls.get(spy.call_key)
+        if call is None and spyee is not None and spyee.call.announced:
+            call = spyee.call
+        if call is None:
+            self.stats.late += 1
+            return None
+        if spyee is not None:
+            spy.operator = self._interface(spyee)
+        spy.channel = spyer.name
+        return spy, call
+
+    def _on_chanspy_start(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
+        """The supervisor's leg listens (again) to the operator's channel; its extension in
+        the spy context is the mode."""
+        found = self._spy_of(headers, at)
+        if found is None:
+            return
+        spy, call = found
+        exten = _text(headers, "spyerexten")
+        mode: SupervisionMode = exten if exten in SPY_MODES else (spy.mode or "listen")  # type: ignore[assignment]
+        call.spies[spy.uniqueid] = spy
+        if spy.joined_at is None:
+            spy.joined_at, spy.mode = at, mode
+            self._emit(call, SupervisionStarted(
+                call_id=call.key, at=at, interface=spy.interface, channel=spy.channel,
+                mode=mode, operator=spy.operator,
+            ), out)
+        elif mode != spy.mode:
+            previous, spy.mode = spy.mode or "listen", mode
+            self._emit(call, SupervisionSwitched(
+                call_id=call.key, at=at, interface=spy.interface, channel=spy.channel,
+                mode=mode, previous=previous,
+            ), out)
+
+    def _on_chanspy_stop(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
+        """Ends nothing by itself: a switch of mode is a Stop then a Start on the same leg;
+        the leg's Hangup (or the call's end) ends the listening."""
+        self._spy_of(headers, at)
+
+    def _end_spy(self, spy_id: str, at: datetime, out: Out) -> None:
+        spy = self._spies.pop(spy_id, None)
+        if spy is None:
+            return
+        call = self._calls.get(spy.call_key)
+        if call is None:
+            return
+        call.spies.pop(spy_id, None)
+        seconds = None
+        if spy.joined_at is not None:
+            seconds = max(0, int((at - spy.joined_at).total_seconds()))
+        self._emit(call, SupervisionEnded(
+            call_id=call.key, at=at, interface=spy.interface, channel=spy.channel,
+            mode=spy.mode, joined=spy.joined_at is not None, seconds=seconds,
+        ), out)
+
     # ----------------------------------------------------------------- resync
 
     def _on_resync_channel(
@@ -1174,6 +1297,7 @@ class CallTracker:
         interrupted: bool,
     ) -> None:
         """A channel is gone; the call ends with its last channel."""
+        self._end_spy(channel.uniqueid, at, out)
         call = channel.call
         if set(call.channels) == {channel.uniqueid}:
             # Its last channel goes: a hotline call still waiting to be reported (its
@@ -1202,6 +1326,8 @@ class CallTracker:
                 del self._by_hotline_id[hotline_id]
         if call.direction is None:
             return  # never a hotline call (an internal call between operators)
+        for spy_id in list(call.spies):
+            self._end_spy(spy_id, at, out)
         self._flush_transfer(call, out)
         call.outcome = "interrupted" if interrupted else self._outcome(call)
         cause_code, cause_text = (
@@ -1254,6 +1380,12 @@ class CallTracker:
             ended_at=call.ended_at,
             outcome=call.outcome,
             resumed=call.resumed,
+            listeners=tuple(
+                Listener(interface=spy.interface, channel=spy.channel, mode=spy.mode,
+                         since=spy.joined_at)
+                for spy in call.spies.values()
+                if spy.mode is not None and spy.joined_at is not None
+            ),
         )
 
     def _problem(self, text: str) -> None:

@@ -1,7 +1,10 @@
 /* The live board: `board` messages of /api/v1/ws (calls in progress and waiting, lines' modes,
    operators' queue states and phones as the PBX reports them) with wait and talk times and
    each operator's time in their state ticking every second, and each line's next switch from
-   GET /api/v1/modes (refreshed every minute). */
+   GET /api/v1/modes (refreshed every minute). On a call in conversation: «Прослушать»,
+   «Подсказать», «Вмешаться» (POST /api/v1/calls/{id}/supervision: the signed-in supervisor's
+   own phone rings and listens; pressed again while listening, they switch the mode) and
+   «Завершить» (DELETE); who listens, and how, is shown on the call and on its operator. */
 "use strict";
 
 (() => {
@@ -21,7 +24,59 @@
   };
   const MODES = { operator: "операторы", secretary: "электронный секретарь" };
   const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
-  let board = null, modes = {}, staff = null, dict = null;
+  const SPY_MODES = { listen: "слушает", whisper: "подсказывает", barge: "вмешался" };
+  const SPY_BUTTONS = [["listen", "Прослушать", "Слушать разговор: вас не слышит никто"],
+    ["whisper", "Подсказать", "Говорить оператору: абонент вас не слышит"],
+    ["barge", "Вмешаться", "Говорить в разговоре: вас слышат оператор и абонент"]];
+  let board = null, modes = {}, staff = null, dict = null, me = null;
+
+  /** Who listens to a call: "Главная Галина — подсказывает". */
+  function listenerText(listener) {
+    const user = staff && staff.byInterface[listener.interface];
+    const who = user ? user.full_name : (listener.interface || "").replace(/^PJSIP\//, "");
+    return `${who} — ${SPY_MODES[listener.mode] || listener.mode}`;
+  }
+
+  async function supervise(call, mode) {
+    try {
+      if (mode) {
+        await Hotline.api("POST", `/api/v1/calls/${call.id}/supervision`, { mode });
+        Hotline.toast(mode === "listen" ? "Звоним на ваш телефон: снимите трубку, чтобы слушать"
+          : `Режим: ${SPY_MODES[mode]}`, "info");
+      } else {
+        await Hotline.api("DELETE", `/api/v1/calls/${call.id}/supervision`);
+        Hotline.toast("Прослушивание завершено", "info");
+      }
+    } catch (err) {
+      Hotline.fail(err);
+    }
+  }
+
+  /** The buttons of a call in conversation, and who listens to it. */
+  function supervisionCell(call) {
+    const listeners = call.listeners || [];
+    const mine = me && me.interface
+      && listeners.find((l) => (l.interface || "").toLowerCase() === me.interface.toLowerCase());
+    const cell = h("td", { class: "supervision" });
+    for (const l of listeners) {
+      cell.append(h("div", { class: `listener spy-${l.mode}`, "data-testid": "board-listener",
+        "data-mode": l.mode }, listenerText(l)));
+    }
+    if (call.state !== "talking" || !call.id) return cell;
+    const buttons = h("div", { class: "spy-buttons" });
+    for (const [mode, title, hint] of SPY_BUTTONS) {
+      const active = mine && mine.mode === mode;
+      buttons.append(h("button", { type: "button", class: active ? "small active" : "small secondary",
+        title: hint, "data-testid": `spy-${mode}`, disabled: active ? "" : null,
+        onclick: () => supervise(call, mode) }, title));
+    }
+    if (mine) {
+      buttons.append(h("button", { type: "button", class: "small danger", "data-testid": "spy-stop",
+        onclick: () => supervise(call, null) }, "Завершить"));
+    }
+    cell.append(buttons);
+    return cell;
+  }
 
   /** An organization's name for its code (the board's calls carry codes). */
   function orgTitle(code) {
@@ -51,7 +106,8 @@
       h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
       h("td", {}, call.caller_number || "скрыт"),
       h("td", {}, call.queue ? (dict && dict.queues && dict.queues[call.queue]) || call.queue : "—"),
-      h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"));
+      h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"),
+      supervisionCell(call));
   }
 
   function lineRows() {
@@ -75,8 +131,10 @@
   function operatorRows() {
     const agents = Object.fromEntries(((board && board.agents) || []).map((a) => [a.interface, a]));
     const talking = new Map();
+    const listened = new Map();
     for (const call of (board && board.calls) || []) {
       if (call.current_operator) talking.set(call.current_operator, call.state);
+      if (call.current_operator && (call.listeners || []).length) listened.set(call.current_operator, call.listeners);
     }
     const operators = staff.items.filter((u) => u.role === "operator" && u.interface && u.active);
     return operators.map((u) => {
@@ -103,7 +161,8 @@
         h("td", {}, state),
         h("td", { class: "small" }, since ? fmt.time(since) : "—",
           since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
-        h("td", {}, device),
+        h("td", {}, device, ...(listened.get(u.interface) || []).map((l) =>
+          h("div", { class: "muted small", "data-testid": "operator-listener" }, `🎧 ${listenerText(l)}`))),
         h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
           ? String(agent.calls_taken) : "—"));
     });
@@ -118,7 +177,7 @@
       document.getElementById("count-pbx").textContent = PBX[board.pbx] || board.pbx;
       const body = document.querySelector("#board-calls tbody");
       body.replaceChildren(...board.calls.map(callRow));
-      if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "empty" }, "Сейчас звонков нет")));
+      if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "Сейчас звонков нет")));
     }
     document.querySelector("#board-lines tbody").replaceChildren(...lineRows());
     if (staff) document.querySelector("#board-operators tbody").replaceChildren(...operatorRows());
@@ -143,9 +202,10 @@
     }
   }
 
-  Promise.all([Admin.staff(), Admin.dictionaries()]).then(([s, d]) => {
+  Promise.all([Admin.staff(), Admin.dictionaries(), Hotline.api("GET", "/api/v1/me")]).then(([s, d, m]) => {
     staff = s;
     dict = d;
+    me = m && m.user ? m.user : m;
     render();
     loadModes();
     setInterval(loadModes, 60000);

@@ -397,6 +397,11 @@
     box.append(h("h4", {}, "Записи"));
     box.append(call.recordings.length ? h("div", {}, ...call.recordings.map(recordingItem))
       : h("p", { class: "muted" }, "Записей нет"));
+    if (manages) {
+      const supervision = h("section", { class: "supervision-history", "data-testid": "call-supervision" });
+      box.append(supervision);
+      renderSupervision(call, supervision);
+    }
     const operators = callOperators(call);
     if (manages && operators.length) {
       const sheet = h("section", { class: "evaluation", "data-testid": "evaluation" });
@@ -417,6 +422,39 @@
     if (location.hash) {
       const target = document.querySelector(location.hash);
       if (target) target.scrollIntoView();
+    }
+  }
+
+  // ---------------------------------------------------------------- supervision
+
+  const SPY_MODE = { listen: "прослушивание", whisper: "подсказка оператору", barge: "вмешательство в разговор" };
+  const SPY_ENDED_BY = {
+    page: "завершено со страницы", phone: "положил(а) трубку", no_answer: "телефон не ответил",
+    call_ended: "разговор закончился", pbx_refused: "АТС отказала",
+  };
+
+  /** One start, switch or end of listening to the call, from the access log, in words. */
+  function supervisionItem(e) {
+    const who = e.name || e.login || "—";
+    const operator = e.operator ? ` (оператор ${Admin.operatorName(staff, e.operator)})` : "";
+    let text;
+    if (e.action === "supervise_start") text = `${who}: начало — ${SPY_MODE[e.mode] || e.mode}${operator}`;
+    else if (e.action === "supervise_switch") text = `${who}: режим «${SPY_MODE[e.previous] || e.previous}» → «${SPY_MODE[e.mode] || e.mode}»`;
+    else {
+      const how = e.joined ? `длилось ${fmt.duration(e.seconds || 0)}` : "подключиться не удалось";
+      text = `${who}: окончание — ${how}, ${SPY_ENDED_BY[e.ended_by] || e.ended_by || ""}`;
+    }
+    return h("li", { "data-testid": "supervision-event", "data-action": e.action },
+      h("span", { class: "muted" }, `${fmt.dateTime(e.at)} `), text);
+  }
+
+  async function renderSupervision(call, holder) {
+    try {
+      const { events } = await Hotline.api("GET", `/api/v1/calls/${call.id}/supervision`);
+      if (!events.length) return;
+      holder.replaceChildren(h("h4", {}, "Контроль разговора"), h("ul", {}, ...events.map(supervisionItem)));
+    } catch (err) {
+      holder.replaceChildren(h("p", { class: "muted" }, "Контроль разговора: нет данных"));
     }
   }
 
