@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.reports.hours import level2_queues, operator_hours
+from hotline.reports.runs import call_key_names
 from journal.calendar import load_calendar_dir
 from journal.errors import Forbidden
-from journal.models import CallTransfer
+from journal.models import CallTransfer, User
 from journal.reports.calls import CallStats, Dimension, call_stats
 from journal.reports.export import calls_workbook, write_calls_csv
 from journal.reports.period import parse_period
@@ -113,11 +114,31 @@ async def test_staff_get_their_organization_only(sessions, people, settings, cal
 
 
 async def test_writers(sessions, people, settings, calendar) -> None:
+    """XLSX and CSV say the same, in Russian: lines and operators by name, «да»/«нет»,
+    never True, «all» or a database id."""
     await seed(sessions, people)
     rows = list((await stats(sessions, people.admin, settings, calendar, Dimension.LINE)).values())
-    wb = calls_workbook("Статистика звонков за ноябрь 2026 г.", {"линии": rows})
+    ops = list((await stats(sessions, people.admin, settings, calendar, Dimension.OPERATOR)).values())
+    sections = {"линии": rows, "операторы": ops}
+    async with sessions() as s:
+        names = await call_key_names(s, sections)
+    fund = f"{FUND} (ТФОМС Алтайского края)"
+    wb = calls_workbook("Статистика звонков за ноябрь 2026 г.", sections, names)
     assert wb["линии"].cell(3, 3).value == "поступило"
-    assert [wb["линии"].cell(r, 1).value for r in (4, 5, 6)] == [SOGAZ, FUND, FUND]
+    assert [wb["линии"].cell(r, 1).value for r in (5, 6)] == [fund, fund]
     out = io.StringIO()
-    write_calls_csv({"line": rows}, out)
-    assert any(line.startswith(f"line,{FUND},True,4,3,1,30.0") for line in out.getvalue().splitlines())
+    write_calls_csv(sections, out, names)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("раздел,группа,в рабочее время,поступило,принято,потеряно")
+    assert f"линии,{fund},да,4,3,1,30.0" in [line[: len(f"линии,{fund},да,4,3,1,30.0")] for line in lines]
+    operator = await _full_name(sessions, people.tfoms_op.user_id)
+    assert any(line.startswith(f"операторы,{operator},да,3,3,") for line in lines)
+    text = out.getvalue()
+    assert "True" not in text and "False" not in text and ",all," not in text
+
+
+async def _full_name(sessions: async_sessionmaker[AsyncSession], user_id: int) -> str:
+    async with sessions() as s:
+        user = await s.get(User, user_id)
+    assert user is not None and user.full_name
+    return user.full_name
