@@ -24,6 +24,7 @@ from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording, User
 from tests.browser.conftest import PASSWORD, base_url, shot
+from tests.browser.screens import SIZES, shots
 from tests.test_service_with_pbx import FUND_LINE, settle
 
 CITIZEN = "79131234567"
@@ -486,3 +487,23 @@ async def test_the_administrator_creates_an_account_and_changes_its_level(
     resp = await web_service.post("/api/v1/login",
                                   json={"login": "sogaz-new", "password": "fresh-password-1"})
     assert resp.status == 200 and (await resp.json())["user"]["interface"] == "PJSIP/op1101"
+
+
+async def test_the_administrators_navigation_is_one_row_at_1366_and_1920(web_service, open_as) -> None:
+    """Every section of the console in one row of the top bar on a 1366×768 laptop and a
+    1920×1080 monitor, the user's name and «Выйти» beside them (screenshots: admin-nav-*)."""
+    page = await signed_in(open_as, web_service, "admin", "/admin/cards")
+    links = page.locator("nav.nav a")
+    assert await links.count() >= 7
+    for width, height in SIZES:
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.wait_for_timeout(100)
+        tops = {round((await links.nth(i).bounding_box())["y"]) for i in range(await links.count())}
+        assert len(tops) == 1, (width, tops)
+        bar = await page.locator("header.topbar").bounding_box()
+        logout = await page.get_by_test_id("logout").bounding_box()
+        assert bar["height"] < 60 and logout["x"] + logout["width"] <= width, (width, bar, logout)
+        for i in range(await links.count()):
+            box = await links.nth(i).bounding_box()
+            assert box["height"] < 40, (width, await links.nth(i).inner_text())  # no wrapped title
+    await shots(page, "admin-nav")
