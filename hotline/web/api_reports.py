@@ -120,7 +120,8 @@ def pg_json(report: PgReport) -> dict[str, Any]:
 
 def calls_json(period: Period, sections: dict[str, list[CallStats]]) -> dict[str, Any]:
     return {"period": period_json(period),
-            "sections": {name: [asdict(r) for r in rows] for name, rows in sections.items()}}
+            "sections": {name: [{**asdict(r), "other": r.other} for r in rows]
+                         for name, rows in sections.items()}}
 
 
 def quality_json(report: QualityReport) -> dict[str, Any]:

@@ -37,7 +37,9 @@ midnight or the end of the period counts once, on the day and hour it started):
 - offered: every incoming call; in_hours: it started inside an operator interval of its line;
   calls outside working hours are reported in their own rows (`in_hours` false).
 - answered / abandoned / secretary: by `outcome`; abandoned_wait_avg is the queue wait before
-  hanging up.
+  hanging up. in_progress: not ended yet (from the raw part: today); the rest of the offered
+  calls (`CallStats.other`) ended before any queue or were lost by the tracker, so the parts
+  always add up to the offered calls.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
 - wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
   waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
@@ -154,6 +156,15 @@ class CallStats:
     secretary: int
     called_back: int
     callback_delay_avg: float | None
+    # Calls not ended yet (outcome `in_progress`: in the IVR, queued, ringing or talking).
+    in_progress: int = 0
+
+    @property
+    def other(self) -> int:
+        """Ended otherwise: hung up before any queue (`unanswered`) or lost by the tracker
+        (`interrupted`), so that offered = answered + abandoned + secretary + in_progress +
+        other."""
+        return self.offered - self.answered - self.abandoned - self.secretary - self.in_progress
 
 
 def _hours_table() -> Table:
@@ -360,6 +371,7 @@ def _sums_table() -> Table:
         *[Column(name, BigInteger) for name in SUMS],
         Column("called_back", Integer),
         Column("callback_delay_sum", Float),
+        Column("in_progress", Integer),
         prefixes=["TEMPORARY"],
     )
 
@@ -505,6 +517,15 @@ def _sums_query(facts: Table):  # noqa: ANN202
     ).group_by(*keys)
 
 
+def _in_progress_query(facts: Table):  # noqa: ANN202
+    """The calls of the report's raw part not ended yet, per key. A rolled-up day's calls have
+    ended but for one still going past midnight (it is rebuilt when it ends: a mark), so they
+    are counted from the raw part only, and the roll-up keeps no column for them."""
+    f = facts.c
+    keys = [f[name] for name in KEYS]
+    return select(*keys, func.count()).where(f.outcome == "in_progress").group_by(*keys)
+
+
 # Which columns of a wait histogram row carry each section's key.
 _WAIT_KEY = {
     Dimension.TOTAL: None, Dimension.LINE: None, Dimension.ORGANIZATION: None,
@@ -605,6 +626,7 @@ def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
             n(s.answered_60s), avg(s.wait_sum, s.wait_n), literal(None),
             avg(s.talk_sum, s.talk_n), n(s.transferred_l2), n(s.secretary), n(s.called_back),
             func.sum(s.callback_delay_sum) / func.nullif(func.sum(s.called_back), 0),
+            n(s.in_progress),
         )
         .group_by(key, s.in_hours)
         .order_by(key, s.in_hours.desc())
@@ -965,6 +987,8 @@ async def call_sections(
             if dialect == "postgresql":
                 await conn.execute(text(f"ANALYZE {facts.name}"))  # no autovacuum for temporary tables
             await conn.execute(sums.insert().from_select([*KEYS, *SUMS], _sums_query(facts)))
+            await conn.execute(sums.insert().from_select([*KEYS, "in_progress"],
+                                                         _in_progress_query(facts)))
             for dim in map(Dimension, dimensions):
                 await conn.execute(waits.insert().from_select(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
@@ -1029,7 +1053,7 @@ def _stats(r: Any, p90: Any) -> CallStats:
         abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
         answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(p90),
         talk_avg=_float(r[10]), transferred_l2=int(r[11] or 0), secretary=int(r[12]),
-        called_back=int(r[13]), callback_delay_avg=_float(r[14]),
+        called_back=int(r[13]), callback_delay_avg=_float(r[14]), in_progress=int(r[15]),
     )
 
 
