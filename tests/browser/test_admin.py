@@ -168,6 +168,7 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     call_box = page.locator(f"#call-{call.id}")
     await call_box.wait_for()
     assert "Иванова Мария" in await call_box.locator("[data-testid=call-operators]").inner_text()
+    assert "+7 913 123-45-67, Петрова Анна" in await call_box.inner_text()
     assert await page.locator("[data-testid=card-status]").inner_text() == "черновик"
     download = call_box.locator("[data-testid=download]")
     assert await download.get_attribute("href") == f"/api/v1/recordings/{recording.id}/audio?download=1"
@@ -360,7 +361,7 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
                    auto_answer=False, timing=LONG_TALK)
     call = page.locator("[data-testid=board-call][data-state=ringing]")
     await call.first.wait_for()
-    assert CITIZEN in await call.first.inner_text()
+    assert "+7 913 123-45-67" in await call.first.inner_text()  # as people write numbers
     assert await page.locator("[data-testid=count-waiting]").inner_text() == "1"
     fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
     assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
