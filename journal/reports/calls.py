@@ -37,7 +37,7 @@ midnight or the end of the period counts once, on the day and hour it started):
 - offered: every incoming call; in_hours: it started inside an operator interval of its line;
   calls outside working hours are reported in their own rows (`in_hours` false).
 - answered / abandoned / secretary: by `outcome`; abandoned_wait_avg is the queue wait before
-  hanging up. in_progress: not ended yet (from the raw part: today); the rest of the offered
+  hanging up. in_progress: not ended yet (always from the calls); the rest of the offered
   calls (`CallStats.other`) ended before any queue or were lost by the tracker, so the parts
   always add up to the offered calls.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
@@ -517,13 +517,14 @@ def _sums_query(facts: Table):  # noqa: ANN202
     ).group_by(*keys)
 
 
-def _in_progress_query(facts: Table):  # noqa: ANN202
-    """The calls of the report's raw part not ended yet, per key. A rolled-up day's calls have
-    ended but for one still going past midnight (it is rebuilt when it ends: a mark), so they
-    are counted from the raw part only, and the roll-up keeps no column for them."""
-    f = facts.c
-    keys = [f[name] for name in KEYS]
-    return select(*keys, func.count()).where(f.outcome == "in_progress").group_by(*keys)
+def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+    """The period's calls not ended yet, per key, from the calls themselves whether their day
+    is rolled up or not (a call going on past midnight; its day is built again when it ends):
+    the partial index ix_calls_in_progress holds only them, so no other call is read."""
+    keys = _call_keys(hours, span, dialect)
+    return (select(*keys, func.count())
+            .where(Call.outcome == "in_progress", *_in_span(span, org_id))
+            .group_by(*keys))
 
 
 # Which columns of a wait histogram row carry each section's key.
@@ -987,11 +988,13 @@ async def call_sections(
             if dialect == "postgresql":
                 await conn.execute(text(f"ANALYZE {facts.name}"))  # no autovacuum for temporary tables
             await conn.execute(sums.insert().from_select([*KEYS, *SUMS], _sums_query(facts)))
-            await conn.execute(sums.insert().from_select([*KEYS, "in_progress"],
-                                                         _in_progress_query(facts)))
             for dim in map(Dimension, dimensions):
                 await conn.execute(waits.insert().from_select(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
+        await conn.execute(sums.insert().from_select(
+            [*KEYS, "in_progress"],
+            _in_progress_query(hours_table, _Span(period.start, period.end, period.zone), scope,
+                               dialect)))
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
             _callbacks_query(worked, working, period, cut, scope, dialect, hours_table)))
