@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -24,6 +24,7 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # A connection past the pool's size is closed when returned, and the next one costs a
@@ -48,6 +49,20 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The driver would begin a transaction lazily (BEGIN DEFERRED before the first write), so a
+    # transaction that has read the journal and then writes after another one committed gets
+    # SQLITE_BUSY at once, whatever busy_timeout says: "database is locked" from the daily
+    # roll-up beside the journal writer. SQLAlchemy begins every transaction instead
+    # (_begin_immediate), the documented recipe for pysqlite/aiosqlite.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Every SQLite transaction takes the write lock when it begins: a second one waits for
+    it (up to busy_timeout) instead of failing half-way. Transactions run one at a time, reads
+    included (most of the service's write an audit row anyway); SQLite writes one at a time
+    anyway, and it is the embedded single-box journal, PostgreSQL the production one."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -30,6 +30,7 @@ from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
 from hotline.pbx.actions import PbxActionFailed, PbxActions
+from hotline.pbx.tracking.agents import OUT_OF_QUEUE_REASON
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import SESSIONS, SETTINGS
@@ -50,8 +51,9 @@ ALREADY_MEMBER = "Already there"  # Asterisk's QueueAdd refusal for a member in 
 NOT_DYNAMIC = "Member not dynamic"  # its QueueRemove refusal for a member of queues.conf
 NOT_THERE = "Not there"  # its QueueRemove refusal for a phone in no queue: already out
 # A static member cannot leave its queue (it answers calls while this service is down), so
-# "leave" pauses it with this reason: the queue stops ringing the phone all the same.
-STATIC_LEAVE_REASON = "вне очереди"
+# "leave" pauses it with this reason: the queue stops ringing the phone all the same, and the
+# operator is shown out of the queue (hotline.pbx.tracking.agents).
+STATIC_LEAVE_REASON = OUT_OF_QUEUE_REASON
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ async def agent(request: web.Request) -> web.Response:
 
 async def _changed(request: web.Request, operator: Operator, state: str, action: str,
                    reason: str = "") -> web.Response:
-    new = AgentState(operator.interface, operator.queue, state, reason)
+    new = AgentState(operator.interface, operator.queue, state, reason if state == "paused" else "")
     live = request.app.get(LIVE)
     if live is not None:
         live.set_agent(operator.user_id, new)
@@ -168,7 +170,7 @@ async def leave(request: web.Request) -> web.Response:
         if NOT_DYNAMIC not in exc.detail:
             raise
         await actions.queue_pause(operator.interface, True, STATIC_LEAVE_REASON)
-        return await _changed(request, operator, "paused", "agent_leave", STATIC_LEAVE_REASON)
+        return await _changed(request, operator, "out", "agent_leave", STATIC_LEAVE_REASON)
     return await _changed(request, operator, "out", "agent_leave")
 
 

@@ -172,8 +172,9 @@ class Demo:
 
     async def start(self) -> None:
         from hotline.app import create_app
-        from hotline.sim.simulator import PbxSimulator
         from hotline.keys import PBX
+        from hotline.pbx.tracking.agents import OUT_OF_QUEUE_REASON
+        from hotline.sim.simulator import PbxSimulator
 
         self.var.mkdir(parents=True, exist_ok=True)
         sim = PbxSimulator(self.base_settings, port=0, time_scale=self.time_scale,
@@ -181,6 +182,13 @@ class Demo:
                            recordings_dir=self.var / PBX_SPOOL)  # real WAVs, as MixMonitor
         await sim.start()
         self._sim = sim
+        # Nobody is at the workspace yet: every phone starts out of its queue (a static
+        # member paused «вне очереди», as «Выйти из очереди» leaves it), so no call is answered
+        # by a phone whose operator has not signed in and pressed «Встать в очередь». With
+        # every phone of a queue out, the PBX sends the caller to the electronic secretary.
+        for phones in sim.dialplan.roster.values():
+            for phone in phones:
+                sim.pause_from_phone(phone.interface, True, OUT_OF_QUEUE_REASON)
         self.settings = demo_settings(self.base_settings, sim.address, self.var,
                                       host=self.host, port=self.port)
         self.users = demo_users(self.settings, sim.dialplan.roster)

@@ -162,7 +162,7 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
 
     sections, names = run_async(go())
     if _format(out, fmt) == "csv":
-        _write_csv(out, lambda fh: write_calls_csv(sections, fh))
+        _write_csv(out, lambda fh: write_calls_csv(sections, fh, names))
     else:
         calls_workbook(f"Статистика звонков за {period.title}", sections, names).save(out)
     if out != "-":

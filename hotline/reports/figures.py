@@ -36,21 +36,26 @@ def pg_topics(report: PgReport) -> str:
                      [(f"{r.code}. {r.title}", r.all.total) for r in top])
 
 
-def _merged(rows: Sequence[CallStats]) -> dict[object, tuple[int, int, int]]:
-    """answered, abandoned, secretary per key, in and out of working hours together."""
-    out: dict[object, tuple[int, int, int]] = {}
+# Every part of the offered calls, so that a key's columns add up to its offered calls.
+OUTCOMES = (("принято", "answered"), ("потеряно", "abandoned"), ("автосекретарь", "secretary"),
+            ("ещё идут", "in_progress"), ("прочие", "other"))
+
+
+def _merged(rows: Sequence[CallStats]) -> dict[object, tuple[int, ...]]:
+    """Each part of OUTCOMES per key, in and out of working hours together."""
+    out: dict[object, tuple[int, ...]] = {}
     for r in rows:
-        a, b, c = out.get(r.key, (0, 0, 0))
-        out[r.key] = (a + r.answered, b + r.abandoned, c + r.secretary)
+        old = out.get(r.key, (0,) * len(OUTCOMES))
+        out[r.key] = tuple(a + getattr(r, name) for a, (_, name) in zip(old, OUTCOMES, strict=True))
     return out
 
 
-def _outcome_series(keys: Sequence[object], merged: Mapping[object, tuple[int, int, int]]) -> list[Series]:
-    return [
-        Series("принято", [merged.get(k, (0, 0, 0))[0] for k in keys]),
-        Series("потеряно", [merged.get(k, (0, 0, 0))[1] for k in keys]),
-        Series("автосекретарь", [merged.get(k, (0, 0, 0))[2] for k in keys]),
-    ]
+def _outcome_series(keys: Sequence[object], merged: Mapping[object, tuple[int, ...]]) -> list[Series]:
+    """One series per part (a part with no call in the period is left out of the legend)."""
+    empty = (0,) * len(OUTCOMES)
+    series = [Series(title, [merged.get(k, empty)[i] for k in keys])
+              for i, (title, _) in enumerate(OUTCOMES)]
+    return [s for i, s in enumerate(series) if i < 3 or any(s.values)]
 
 
 def calls_by_hour(rows: Sequence[CallStats], title: str) -> str:

@@ -121,7 +121,8 @@ def pg_json(report: PgReport) -> dict[str, Any]:
 
 def calls_json(period: Period, sections: dict[str, list[CallStats]]) -> dict[str, Any]:
     return {"period": period_json(period),
-            "sections": {name: [asdict(r) for r in rows] for name, rows in sections.items()}}
+            "sections": {name: [{**asdict(r), "other": r.other} for r in rows]
+                         for name, rows in sections.items()}}
 
 
 def quality_json(report: QualityReport) -> dict[str, Any]:
@@ -196,14 +197,16 @@ async def calls(request: web.Request) -> web.Response:
     """Call statistics against the lines' working hours, every section."""
     fmt = _format(request)
     period, sections = await _run(request, run_calls)
-    if fmt == "xlsx":
+    if fmt in ("xlsx", "csv"):
         async with request.app[SESSIONS]() as db:
             names = await call_key_names(db, sections)
+    if fmt == "xlsx":
         return xlsx_response(
             calls_workbook(f"Статистика звонков за {period.title}", sections, names),
             f"calls-{period.label}.xlsx")
     if fmt == "csv":
-        return csv_response(lambda out: write_calls_csv(sections, out), f"calls-{period.label}.csv")
+        return csv_response(lambda out: write_calls_csv(sections, out, names),
+                            f"calls-{period.label}.csv")
     return web.json_response(calls_json(period, sections))
 
 

@@ -19,7 +19,7 @@ from hotline.reports.hours import level2_queues, operator_hours
 from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.errors import InvalidInput
-from journal.models import Organization, User
+from journal.models import Line, Organization, User
 from journal.reports.calls import CallStats, Dimension, call_sections
 from journal.reports.deadlines import OrgDeadlines, deadlines
 from journal.reports.period import Period, parse_period
@@ -63,13 +63,15 @@ async def call_key_names(
     session: AsyncSession, sections: dict[str, list[CallStats]]
 ) -> dict[str, dict[object, str]]:
     """The names behind the calls report's keys (organizations and operators are keyed by
-    database id), for the sheets people read."""
+    database id, lines by number: «88007758565 (ТФОМС ...)»), for every export people read."""
     orgs = dict((await session.execute(select(Organization.id, Organization.name))).all())
+    lines = {number: f"{number} ({orgs.get(org_id, '')})" for number, org_id in (
+        await session.execute(select(Line.number, Line.organization_id))).all()}
     operator_ids = {r.key for r in sections.get("операторы", []) if isinstance(r.key, int)}
     people = dict((await session.execute(
         select(User.id, User.full_name).where(User.id.in_(operator_ids))
     )).all()) if operator_ids else {}
-    return {"организации": orgs, "операторы": people}
+    return {"линии": lines, "организации": orgs, "операторы": people}
 
 
 async def run_pg(session: AsyncSession, actor: Actor, ctx: ReportContext, period: Period,

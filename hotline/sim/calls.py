@@ -312,12 +312,14 @@ class CallEngine:
         """At hangup the PBX closes its files: the whole call, the secretary's message."""
         if self.recorder is None:
             return
-        now = self.pbx.clock.now()
+        clock = self.pbx.clock
+        now = clock.now()
         for file, started in call.recordings:
             if file in call.bridged_files:
                 started = call.first_bridge if call.first_bridge is not None else now
             try:
-                self.recorder(file, now - started)
+                # The file holds what was really said: simulated seconds times the scale.
+                self.recorder(file, clock.real(now - started) if clock.scale > 0 else now - started)
             except (OSError, ValueError) as exc:
                 log.warning("sim_recording_not_written", file=file, error=str(exc))
 
@@ -471,6 +473,12 @@ async def inbound_prologue(call: Call, org: Organization) -> tuple[Channel, bool
     secretary = mode == "secretary"
     pbx.newexten(caller, "GotoIf", f"{int(secretary)}?secretary")
     return caller, secretary
+
+
+def nobody_to_ring(queue: Queue) -> bool:
+    """Every member paused or unreachable (or none): app_queue does not let the caller join.
+    Busy members do not count: a caller waits for them."""
+    return all(m.paused or m.unreachable for m in queue.members)
 
 
 def enter_queue(
@@ -681,6 +689,13 @@ async def inbound_flow(call: Call) -> None:
         await secretary_branch(call, caller)
         return
     queue = engine.queue(org.level1_queue)
+    if nobody_to_ring(queue):
+        # queues.conf `joinempty=paused,unavailable,invalid`: Queue() returns at once with
+        # JOINEMPTY and the dialplan goes on to the electronic secretary.
+        call.engine.pbx.newexten(caller, "Queue", f"{queue.name},t,,,300")
+        call.engine.pbx.set_var(caller, "QUEUESTATUS", "JOINEMPTY")
+        await secretary_branch(call, caller)
+        return
     joined = enter_queue(call, queue, caller)
     variants = {
         "blind_transfer_to_level2": Variant(ring="B"),

@@ -3,13 +3,16 @@
 MixMonitor records a call from answer to hangup (both directions mixed, every leg after a
 transfer included) into one file named by the call; the secretary's Record() writes the
 message. Asterisk writes 8 kHz 16-bit mono PCM WAV into its monitor spool; so does this, with
-a quiet tone and pauses standing in for speech. Time-scaled runs cap the length.
+a quiet tone and pauses standing in for speech, as long as the conversation really lasted
+(16 KB a second: a 3:48 call is 3.6 MB, which the service compresses and removes). Tests may
+cap the length to keep their files small; nothing else does.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+import wave
 from pathlib import Path, PurePosixPath
 
 with warnings.catch_warnings():
@@ -30,26 +33,35 @@ def _one_second() -> AudioSegment:
 class SpoolRecorder:
     """Writes the recordings of finished simulated calls into `root` (the monitor spool)."""
 
-    def __init__(self, root: Path, max_seconds: float = 30.0) -> None:
+    def __init__(self, root: Path, max_seconds: float | None = None) -> None:
         self.root = Path(root)
         self.max_seconds = max_seconds
-        self._second = _one_second()
+        self._second = _one_second().raw_data
         self.written: list[Path] = []
 
     def write(self, relative: str, seconds: float) -> Path:
-        """A WAV of `seconds` (capped, at least half a second) at `relative` in the spool."""
+        """A WAV of `seconds` (at least half a second; at most `max_seconds` when a test set
+        it) at `relative` in the spool, written a second at a time."""
         parts = PurePosixPath(relative).parts
         if not parts or ".." in parts or PurePosixPath(relative).is_absolute():
             raise ValueError(f"not a spool file name: {relative!r}")
         path = self.root.joinpath(*parts)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Zero seconds: MixMonitor(b) of a call never bridged leaves a header-only WAV.
-        length_ms = 0 if seconds <= 0 else int(1000 * min(self.max_seconds, max(0.5, seconds)))
-        whole, rest = divmod(length_ms, 1000)
-        audio = self._second * whole + self._second[:rest]
+        if seconds > 0:
+            seconds = max(0.5, seconds)
+            if self.max_seconds is not None:
+                seconds = min(self.max_seconds, seconds)
+        frames = int(RATE * max(0.0, seconds))
+        whole, rest = divmod(frames, RATE)
         tmp = path.with_name(f".{path.name}.part")
-        with tmp.open("wb") as f:
-            audio.export(f, format="wav")
+        with wave.open(str(tmp), "wb") as f:
+            f.setnchannels(1)
+            f.setsampwidth(2)
+            f.setframerate(RATE)
+            for _ in range(whole):
+                f.writeframesraw(self._second)
+            f.writeframesraw(self._second[: 2 * rest])
         os.replace(tmp, path)
         self.written.append(path)
         return path

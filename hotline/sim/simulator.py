@@ -101,7 +101,9 @@ class PbxSimulator:
     settings (what a real Asterisk 22 with the project's config sends); the defaults (only
     HOTLINE_ID, every event) serve the tests of the tracker's fallbacks.
     `recordings_dir` is the monitor spool where MixMonitor and Record() write real WAV files
-    (at most `recording_max_seconds` each); None writes no files, only the events.
+    as long as each conversation really lasted (as MixMonitor does, also when `time_scale`
+    stretches or shrinks the calls); `recording_max_seconds` caps them (tests keep their files
+    small with it); `recordings_dir` None writes no files, only the events.
     """
 
     def __init__(
@@ -125,7 +127,7 @@ class PbxSimulator:
         uptime: float = 90.0,
         seed: int | None = None,
         recordings_dir: Path | None = None,
-        recording_max_seconds: float = 30.0,
+        recording_max_seconds: float | None = None,
     ) -> None:
         self.settings = settings
         self.username = username if username is not None else settings.ami.user

@@ -37,7 +37,9 @@ midnight or the end of the period counts once, on the day and hour it started):
 - offered: every incoming call; in_hours: it started inside an operator interval of its line;
   calls outside working hours are reported in their own rows (`in_hours` false).
 - answered / abandoned / secretary: by `outcome`; abandoned_wait_avg is the queue wait before
-  hanging up.
+  hanging up. in_progress: not ended yet (always from the calls); the rest of the offered
+  calls (`CallStats.other`) ended before any queue or were lost by the tracker, so the parts
+  always add up to the offered calls.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
 - wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
   waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
@@ -155,6 +157,15 @@ class CallStats:
     secretary: int
     called_back: int
     callback_delay_avg: float | None
+    # Calls not ended yet (outcome `in_progress`: in the IVR, queued, ringing or talking).
+    in_progress: int = 0
+
+    @property
+    def other(self) -> int:
+        """Ended otherwise: hung up before any queue (`unanswered`) or lost by the tracker
+        (`interrupted`), so that offered = answered + abandoned + secretary + in_progress +
+        other."""
+        return self.offered - self.answered - self.abandoned - self.secretary - self.in_progress
 
 
 def _hours_table() -> Table:
@@ -361,6 +372,7 @@ def _sums_table() -> Table:
         *[Column(name, BigInteger) for name in SUMS],
         Column("called_back", Integer),
         Column("callback_delay_sum", Float),
+        Column("in_progress", Integer),
         prefixes=["TEMPORARY"],
     )
 
@@ -506,6 +518,16 @@ def _sums_query(facts: Table):  # noqa: ANN202
     ).group_by(*keys)
 
 
+def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+    """The period's calls not ended yet, per key, from the calls themselves whether their day
+    is rolled up or not (a call going on past midnight; its day is built again when it ends):
+    the partial index ix_calls_in_progress holds only them, so no other call is read."""
+    keys = _call_keys(hours, span, dialect)
+    return (select(*keys, func.count())
+            .where(Call.outcome == "in_progress", *_in_span(span, org_id))
+            .group_by(*keys))
+
+
 # Which columns of a wait histogram row carry each section's key.
 _WAIT_KEY = {
     Dimension.TOTAL: None, Dimension.LINE: None, Dimension.ORGANIZATION: None,
@@ -606,6 +628,7 @@ def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
             n(s.answered_60s), avg(s.wait_sum, s.wait_n), literal(None),
             avg(s.talk_sum, s.talk_n), n(s.transferred_l2), n(s.secretary), n(s.called_back),
             func.sum(s.callback_delay_sum) / func.nullif(func.sum(s.called_back), 0),
+            n(s.in_progress),
         )
         .group_by(key, s.in_hours)
         .order_by(key, s.in_hours.desc())
@@ -970,6 +993,10 @@ async def call_sections(
                 await conn.execute(waits.insert().from_select(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
         await conn.execute(sums.insert().from_select(
+            [*KEYS, "in_progress"],
+            _in_progress_query(hours_table, _Span(period.start, period.end, period.zone), scope,
+                               dialect)))
+        await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
             _callbacks_query(worked, working, period, cut, scope, dialect, hours_table)))
         if cut > period.first:
@@ -1030,7 +1057,7 @@ def _stats(r: Any, p90: Any) -> CallStats:
         abandoned=int(r[4]), abandoned_wait_avg=_float(r[5]), answered_20s=int(r[6]),
         answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(p90),
         talk_avg=_float(r[10]), transferred_l2=int(r[11] or 0), secretary=int(r[12]),
-        called_back=int(r[13]), callback_delay_avg=_float(r[14]),
+        called_back=int(r[13]), callback_delay_avg=_float(r[14]), in_progress=int(r[15]),
     )
 
 

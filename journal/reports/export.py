@@ -31,11 +31,13 @@ TITLE_1_1 = "Таблица 1.1. Обращения граждан по вида
 TITLE_1_2 = "Таблица 1.2. Жалобы по причинам"
 CALL_HEADERS = {
     "key": "группа", "in_hours": "в рабочее время", "offered": "поступило",
-    "answered": "принято", "abandoned": "потеряно", "abandoned_wait_avg": "ожидание до сброса, с",
+    "answered": "принято", "abandoned": "потеряно", "secretary": "сообщений автосекретарю",
+    "in_progress": "ещё идут", "other": "прочие (сброшены до очереди, прерваны)",
+    "abandoned_wait_avg": "ожидание до сброса, с",
     "answered_20s": "принято за 20 с", "answered_60s": "принято за 60 с",
     "wait_avg": "ожидание среднее, с", "wait_p90": "ожидание 90-й перцентиль, с",
     "talk_avg": "разговор средний, с", "transferred_l2": "переведено на 2 уровень",
-    "secretary": "сообщений автосекретарю", "called_back": "перезвонили",
+    "called_back": "перезвонили",
     "callback_delay_avg": "перезвон через, рабочих с",
 }
 
@@ -150,9 +152,8 @@ def key_label(section: str, key: object, names: Mapping[object, str] | None = No
 
 def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
                    names: Mapping[str, Mapping[object, str]] | None = None) -> Workbook:
-    """One sheet per dimension (line, organization, operator, hour, weekday), in Russian:
-    keys by name (`names[section]`: organizations and operators by id), «да»/«нет» for
-    working hours, never «all» or TRUE."""
+    """One sheet per dimension (line, organization, operator, hour, weekday), in Russian
+    (call_values)."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sections.items():
@@ -161,19 +162,29 @@ def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
         ws.append([])
         ws.append(list(CALL_HEADERS.values()))
         for stats in rows:
-            values = _stats_values(stats)
-            values[0] = key_label(name, stats.key, (names or {}).get(name))
-            values[1] = "да" if stats.in_hours else "нет"
-            ws.append(values)
+            ws.append(call_values(name, stats, names))
     return wb
 
 
-def write_calls_csv(sections: Mapping[str, Sequence[CallStats]], out: IO[str]) -> None:
+def call_values(section: str, stats: CallStats,
+                names: Mapping[str, Mapping[object, str]] | None = None) -> list:
+    """A row of the calls report as a person reads it, the same in every format: the key by
+    name (`names[section]`: lines, organizations and operators), «да»/«нет» for working
+    hours, never «all», True or a database id."""
+    values = _stats_values(stats)
+    values[0] = key_label(section, stats.key, (names or {}).get(section))
+    values[1] = "да" if stats.in_hours else "нет"
+    return values
+
+
+def write_calls_csv(sections: Mapping[str, Sequence[CallStats]], out: IO[str],
+                    names: Mapping[str, Mapping[object, str]] | None = None) -> None:
+    """One line per row of every section (the sheets of calls_workbook, one after another)."""
     writer = csv.writer(out)
-    writer.writerow(["by", *CALL_HEADERS])
+    writer.writerow(["раздел", *CALL_HEADERS.values()])
     for name, rows in sections.items():
         for stats in rows:
-            writer.writerow([name, *_stats_values(stats)])
+            writer.writerow([name, *call_values(name, stats, names)])
 
 
 def write_deadlines_csv(orgs: Sequence[OrgDeadlines], out: IO[str]) -> None:

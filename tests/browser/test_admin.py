@@ -25,6 +25,7 @@ from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording, User
 from tests.browser.conftest import PASSWORD, base_url, shot
+from tests.browser.screens import SIZES, shots
 from tests.test_service_with_pbx import FUND_LINE, settle
 
 CITIZEN = "79131234567"
@@ -168,6 +169,7 @@ async def test_the_administrator_plays_a_recording_evaluates_the_operator_and_cl
     call_box = page.locator(f"#call-{call.id}")
     await call_box.wait_for()
     assert "Иванова Мария" in await call_box.locator("[data-testid=call-operators]").inner_text()
+    assert "+7 913 123-45-67, Петрова Анна" in await call_box.inner_text()
     assert await page.locator("[data-testid=card-status]").inner_text() == "черновик"
     download = call_box.locator("[data-testid=download]")
     assert await download.get_attribute("href") == f"/api/v1/recordings/{recording.id}/audio?download=1"
@@ -360,7 +362,7 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
                    auto_answer=False, timing=LONG_TALK)
     call = page.locator("[data-testid=board-call][data-state=ringing]")
     await call.first.wait_for()
-    assert CITIZEN in await call.first.inner_text()
+    assert "+7 913 123-45-67" in await call.first.inner_text()  # as people write numbers
     assert await page.locator("[data-testid=count-waiting]").inner_text() == "1"
     fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
     assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
@@ -487,3 +489,23 @@ async def test_the_administrator_creates_an_account_and_changes_its_level(
     resp = await web_service.post("/api/v1/login",
                                   json={"login": "sogaz-new", "password": "fresh-password-1"})
     assert resp.status == 200 and (await resp.json())["user"]["interface"] == "PJSIP/op1101"
+
+
+async def test_the_administrators_navigation_is_one_row_at_1366_and_1920(web_service, open_as) -> None:
+    """Every section of the console in one row of the top bar on a 1366×768 laptop and a
+    1920×1080 monitor, the user's name and «Выйти» beside them (screenshots: admin-nav-*)."""
+    page = await signed_in(open_as, web_service, "admin", "/admin/cards")
+    links = page.locator("nav.nav a")
+    assert await links.count() >= 7
+    for width, height in SIZES:
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.wait_for_timeout(100)
+        tops = {round((await links.nth(i).bounding_box())["y"]) for i in range(await links.count())}
+        assert len(tops) == 1, (width, tops)
+        bar = await page.locator("header.topbar").bounding_box()
+        logout = await page.get_by_test_id("logout").bounding_box()
+        assert bar["height"] < 60 and logout["x"] + logout["width"] <= width, (width, bar, logout)
+        for i in range(await links.count()):
+            box = await links.nth(i).bounding_box()
+            assert box["height"] < 40, (width, await links.nth(i).inner_text())  # no wrapped title
+    await shots(page, "admin-nav")

@@ -11,11 +11,13 @@ import io
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.reports import figures
 from hotline.reports.hours import level2_queues, operator_hours
+from hotline.reports.runs import call_key_names
 from journal.calendar import load_calendar_dir
 from journal.errors import Forbidden
-from journal.models import CallTransfer
-from journal.reports.calls import CallStats, Dimension, call_stats
+from journal.models import CallTransfer, User
+from journal.reports.calls import CallStats, Dimension, call_sections, call_stats
 from journal.reports.export import calls_workbook, write_calls_csv
 from journal.reports.period import parse_period
 from tests.conftest import REPO
@@ -104,6 +106,38 @@ async def test_by_line_hour_weekday_operator(sessions, people, settings, calenda
     assert by_org[people.orgs["sogaz"], True].offered == 1
 
 
+async def test_the_parts_add_up_to_the_offered_calls_calls_in_progress_included(
+        sessions, people, settings, calendar) -> None:
+    """«поступило» is the sum of its parts: besides the answered, abandoned and secretary
+    calls, the calls still going (a caller queued, an operator talking) and those that ended
+    otherwise (hung up before any queue, lost while the PBX link was down) are their own
+    figures, in the tables and the charts alike."""
+    await seed(sessions, people)
+    orgs, tf_op = people.orgs, people.tfoms_op.user_id
+    async with unit_of_work(sessions) as s:
+        for minute in (1, 2):  # still going (today, for the report's raw part)
+            await add_call(s, orgs, "tfoms", FUND, local(2026, 11, 2, 10, minute), "in_progress",
+                           answered_by_id=tf_op if minute == 1 else None)
+        await add_call(s, orgs, "tfoms", FUND, local(2026, 11, 2, 10, 3), "interrupted")
+        await add_call(s, orgs, "tfoms", FUND, local(2026, 11, 2, 10, 4), "unanswered")
+    hours = operator_hours(settings, calendar, NOV)
+    async with unit_of_work(sessions) as s:
+        sections = await call_sections(s, people.admin, NOV, hours, list(Dimension),
+                                       level2_queues=level2_queues(settings),
+                                       now=local(2026, 11, 2, 10, 30))
+    got = {(r.key, r.in_hours): r for r in sections[Dimension.TOTAL]}
+    day = got["all", True]
+    assert (day.offered, day.answered, day.abandoned, day.secretary, day.in_progress,
+            day.other) == (9, 4, 1, 0, 2, 2)
+    for rows in sections.values():
+        for r in rows:
+            assert r.answered + r.abandoned + r.secretary + r.in_progress + r.other == r.offered
+    ten = {r.key: r for r in sections[Dimension.HOUR] if r.in_hours}[10]
+    assert (ten.offered, ten.in_progress, ten.other) == (6, 2, 2)
+    svg = figures.calls_by_hour(sections[Dimension.HOUR], NOV.title)
+    assert "ещё идут" in svg and "прочие" in svg
+
+
 async def test_staff_get_their_organization_only(sessions, people, settings, calendar) -> None:
     await seed(sessions, people)
     got = await stats(sessions, people.sogaz_op, settings, calendar)
@@ -113,11 +147,33 @@ async def test_staff_get_their_organization_only(sessions, people, settings, cal
 
 
 async def test_writers(sessions, people, settings, calendar) -> None:
+    """XLSX and CSV say the same, in Russian: lines and operators by name, «да»/«нет»,
+    never True, «all» or a database id."""
     await seed(sessions, people)
     rows = list((await stats(sessions, people.admin, settings, calendar, Dimension.LINE)).values())
-    wb = calls_workbook("Статистика звонков за ноябрь 2026 г.", {"линии": rows})
+    ops = list((await stats(sessions, people.admin, settings, calendar, Dimension.OPERATOR)).values())
+    sections = {"линии": rows, "операторы": ops}
+    async with sessions() as s:
+        names = await call_key_names(s, sections)
+    fund = f"{FUND} (ТФОМС Алтайского края)"
+    wb = calls_workbook("Статистика звонков за ноябрь 2026 г.", sections, names)
     assert wb["линии"].cell(3, 3).value == "поступило"
-    assert [wb["линии"].cell(r, 1).value for r in (4, 5, 6)] == [SOGAZ, FUND, FUND]
+    assert [wb["линии"].cell(r, 1).value for r in (5, 6)] == [fund, fund]
     out = io.StringIO()
-    write_calls_csv({"line": rows}, out)
-    assert any(line.startswith(f"line,{FUND},True,4,3,1,30.0") for line in out.getvalue().splitlines())
+    write_calls_csv(sections, out, names)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("раздел,группа,в рабочее время,поступило,принято,потеряно,"
+                               'сообщений автосекретарю,ещё идут,"прочие')
+    row = f"линии,{fund},да,4,3,1,0,0,0,30.0"
+    assert row in [line[: len(row)] for line in lines]
+    operator = await _full_name(sessions, people.tfoms_op.user_id)
+    assert any(line.startswith(f"операторы,{operator},да,3,3,0,0,0,0,") for line in lines)
+    text = out.getvalue()
+    assert "True" not in text and "False" not in text and ",all," not in text
+
+
+async def _full_name(sessions: async_sessionmaker[AsyncSession], user_id: int) -> str:
+    async with sessions() as s:
+        user = await s.get(User, user_id)
+    assert user is not None and user.full_name
+    return user.full_name

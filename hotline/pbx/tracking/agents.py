@@ -96,11 +96,21 @@ def parse_member(message: Mapping[str, Any]) -> Membership | None:
     )
 
 
+# A static member (queues.conf) cannot leave its queue: «Выйти из очереди» pauses it with this
+# reason instead, and the demo starts every phone so until its operator joins. The operator is
+# out of the queue all the same, and is shown so («Встать в очередь», not «Перерыв»).
+OUT_OF_QUEUE_REASON = "вне очереди"
+
+
+def _out_of_queue(reason: str) -> bool:
+    return reason.strip().lower() == OUT_OF_QUEUE_REASON
+
+
 def fold(interface: str, memberships: Iterable[Membership], previous: AgentSnapshot | None,
          at: datetime, latest: Membership | None = None) -> AgentSnapshot:
     """One interface's memberships as the operator's state.
 
-    `out`: in no queue; `unavailable`: the phone is unreachable (not registered, invalid);
+    `out`: in no queue, or paused «вне очереди» in every one; `unavailable`: the phone is unreachable (not registered, invalid);
     `paused`: paused in every queue it is in; `ready` otherwise. Calls taken are summed over
     the queues. The phone's device state is the one of `latest` (the last member message
     about it), since one device change is reported queue by queue. `since` is when the state (or the pause reason) last changed, `device_since`
@@ -114,6 +124,8 @@ def fold(interface: str, memberships: Iterable[Membership], previous: AgentSnaps
         device = (latest if latest in members else members[0]).device
         if device in UNREACHABLE:
             state = "unavailable"
+        elif all(m.paused and _out_of_queue(m.paused_reason) for m in members):
+            state = "out"
         elif all(m.paused for m in members):
             state = "paused"
         else:

@@ -104,7 +104,7 @@
       h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
         waiting ? since(call.started_at) : since(call.answered_at)),
       h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
-      h("td", {}, call.caller_number || "скрыт"),
+      h("td", { class: "nowrap" }, fmt.phone(call.caller_number) || "скрыт"),
       h("td", {}, call.queue ? (dict && dict.queues && dict.queues[call.queue]) || call.queue : "—"),
       h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"),
       supervisionCell(call));

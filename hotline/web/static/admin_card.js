@@ -67,6 +67,7 @@
     if (field === "topic_code") return dict.byTopic[value] ? `${value} ${dict.byTopic[value]}` : value;
     if (field === "complaint_reasons") return value.map((c) => (dict.byReason[c] ? `${c} ${dict.byReason[c]}` : c)).join("; ");
     if (field === "compensation_sum") return `${value} ₽`;
+    if (field === "applicant_phone") return fmt.phone(value);
     return String(value);
   }
 
@@ -385,8 +386,8 @@
     box.append(
       h("h3", {}, `${fmt.dateTime(call.started_at)} — ${direction}, ${OUTCOMES[call.outcome] || call.outcome}`),
       h("dl", { class: "fields compact" },
-        h("div", { class: "field" }, h("dt", {}, "Линия"), h("dd", {}, call.line_number || "—")),
-        h("div", { class: "field" }, h("dt", {}, "Абонент"), h("dd", {}, [call.caller_number, call.caller_name].filter(Boolean).join(", ") || "—")),
+        h("div", { class: "field" }, h("dt", {}, "Линия"), h("dd", {}, fmt.phone(call.line_number) || "—")),
+        h("div", { class: "field" }, h("dt", {}, "Абонент"), h("dd", {}, [fmt.phone(call.caller_number), call.caller_name].filter(Boolean).join(", ") || "—")),
         h("div", { class: "field" }, h("dt", {}, "Ожидание"), h("dd", {}, fmt.duration(call.queue_wait_seconds))),
         h("div", { class: "field" }, h("dt", {}, "Разговор"), h("dd", {}, fmt.duration(call.talk_seconds))),
         h("div", { class: "field" }, h("dt", {}, "Операторы"), h("dd", { "data-testid": "call-operators" },

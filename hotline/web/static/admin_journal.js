@@ -43,7 +43,7 @@
     h("td", {}, dict.byChannel[card.channel] || card.channel),
     h("td", {}, card.appeal_type ? (dict.byType[card.appeal_type] || card.appeal_type) : "—"),
     h("td", { title: dict.byTopic[card.topic_code] || "" }, card.topic_code || "—"),
-    h("td", {}, card.anonymous ? "анонимно" : (card.applicant_name || card.applicant_phone || "—")),
+    h("td", {}, card.anonymous ? "анонимно" : (card.applicant_name || fmt.phone(card.applicant_phone) || "—")),
     h("td", { class: "content-cell" }, short(card.content)),
     h("td", { class: overdue ? "nowrap overdue" : "nowrap" }, fmt.date(card.due_date)),
     h("td", {}, Admin.statusBadge(card.status, dict.byStatus[card.status])));

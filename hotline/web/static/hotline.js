@@ -125,6 +125,15 @@ const Hotline = (() => {
       const s = Math.round(seconds);
       return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
     },
+    /** A Russian number as people write it: 79119903383 → «+7 911 990-33-83» (display only). */
+    phone: (number) => {
+      if (!number) return "";
+      const d = String(number).replace(/\D/g, "");
+      if (d.length === 11 && (d[0] === "7" || d[0] === "8")) {
+        return `${d[0] === "7" ? "+7" : "8"} ${d.slice(1, 4)} ${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9)}`;
+      }
+      return String(number);
+    },
   };
 
   /** The page's own data, rendered by the server into <script type="application/json">. */
