@@ -6,24 +6,24 @@ an error, not a skip, because the journal's guarantees are proven on it.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hotline.app import create_app
 from hotline.bootstrap import sync_region
 from hotline.config import Settings, load_settings
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 from journal.models import Base
-from tests.private_pg import PrivatePostgres, why_unavailable
+from tests.support.api import Api, web_settings
+from tests.support.paths import REPO
+from tests.support.private_pg import PG_ADMIN_DSN, PrivatePostgres, why_unavailable
 
-REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Tables whose rows come from migrations and survive between tests.
 SEEDED_TABLES = {"topics", "alembic_version"}
 
@@ -173,3 +173,25 @@ async def private_pg_url(private_pg: PrivatePostgres) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def api(client: TestClient) -> Api:
+    """An admin of the fund, an operator of the fund and one of an insurer (СМО)."""
+    api = Api(client)
+    await api.add_user("admin", "tfoms", role="admin")
+    await api.add_user("fund-op", "tfoms")
+    await api.add_user("sogaz-op", "sogaz")
+    return api
+
+
+@pytest.fixture
+async def client(settings, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    """The service without a PBX (journal and web only) on an empty PostgreSQL journal."""
+    app = create_app(web_settings(settings, pg_url, tmp_path), migrate=False, telephony=False)
+    client = TestClient(TestServer(app))
+    try:
+        await client.start_server()
+        yield client
+    finally:
+        await client.close()

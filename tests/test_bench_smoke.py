@@ -13,13 +13,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import asyncpg
 
-from tests.conftest import PG_ADMIN_DSN
+from tests.support.private_pg import PG_ADMIN_DSN
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_ami_load_benchmark_runs_and_loses_no_call() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hotline.config import ConfigError, load_settings
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "hotline.toml"
 
 

@@ -7,6 +7,7 @@
 - only `hotline/pbx/` speaks AMI: no other feature imports panoramisk or `hotline.pbx.ami`
   (they take the PBX's domain events, `hotline.pbx.events`, and its actions); the composition
   root only builds the AMI link and hands it to the PBX's feed and actions;
+- tests import no tests: shared helpers are in `tests/support/`;
 - no two modules import each other, directly or round a circle (type-only imports count: a
   reader still has to hold both ends in mind).
 """
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 FEATURES = ("agents", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "ivr", "live",
             "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff", "supervision", "surveys")
 
@@ -116,3 +117,18 @@ def test_no_import_cycles() -> None:
         if name not in index:
             visit(name)
     assert cycles == []
+
+
+def test_tests_import_no_tests() -> None:
+    """Shared helpers live in `tests/support/`; a test module or a conftest is never imported
+    (fixtures are found by pytest, not imported)."""
+    tests = {module_name(p): p for p in (REPO / "tests").rglob("*.py")}
+    assert "tests.support.api" in tests
+
+    def a_test(m: str) -> bool:
+        last = m.rsplit(".", 1)[-1]
+        return m.startswith("tests.") and (last.startswith("test_") or last == "conftest")
+
+    found = {n: sorted(m for m in imported_modules(p) if a_test(m) and m in tests)
+             for n, p in tests.items()}
+    assert {n: bad for n, bad in found.items() if bad} == {}

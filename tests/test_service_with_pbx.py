@@ -5,91 +5,31 @@ to AstDB, and survives a dropped link and an Asterisk restart.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from hotline.app import create_app
-from hotline.config import Settings
+from hotline.keys import CALL_WRITER, MODES, PBX
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.keys import CALL_WRITER, MODES, PBX
-from journal.models import Call, CallEvent, CallTransfer, Card, LineMode
+from journal.models import CallTransfer, Card, LineMode
+from tests.support import service as service_with_pbx
+from tests.support.service import INSURER_LINE, SCRAPER, settle
+from tests.support.service_calls import OPERATOR, calls_by_caller, timeline, until
 
-REPO = Path(__file__).resolve().parents[1]
-INSURER_LINE = "88002009204"  # staffed around the clock: always in operator mode
-FUND_LINE = "88007758565"
-
-
-METRICS_TOKEN = "scrape-token-for-tests"
-# /healthz details and /metrics are for administrators and the scraper (its token).
-SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+# The service on a simulated PBX (fixtures shared with other modules).
+client, service, sim = service_with_pbx.client, service_with_pbx.service, service_with_pbx.sim
 
 
-def service_settings(settings: Settings, sim: PbxSimulator, db_url: str, tmp: Path) -> Settings:
-    host, port = sim.address
-    return settings.model_copy(update={
-        "service": settings.service.model_copy(update={
-            "database_url": db_url,
-            "spool_dir": tmp / "spool",
-            "calendar_dir": REPO / "config" / "calendar",
-            "metrics_token": METRICS_TOKEN,
-        }),
-        "ami": settings.ami.model_copy(update={
-            "host": host, "port": port, "ping_interval": 0.5, "action_timeout": 2.0,
-            "reconnect_min_delay": 0.05, "reconnect_max_delay": 0.2,
-        }),
-    })
 
 
-@pytest.fixture
-async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
-    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7,
-                            as_configured=True) as simulator:
-        yield simulator
 
 
-@asynccontextmanager
-async def running(app: web.Application) -> AsyncIterator[TestClient]:
-    """The app served over real HTTP, connected to its PBX and resynchronised."""
-    client = TestClient(TestServer(app))
-    try:
-        await client.start_server()
-        await app[PBX].wait_resynced(1)
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
-async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
-    """The whole service on PostgreSQL, its AMI pointed at the simulator, over real HTTP."""
-    async with running(create_app(service_settings(settings, sim, pg_url, tmp_path))) as client:
-        yield client
-
-
-@pytest.fixture
-def service(client: TestClient) -> web.Application:
-    return client.server.app
-
-
-async def settle(sim: PbxSimulator, app: web.Application) -> None:
-    await sim.wait_idle(timeout=20)
-    await asyncio.sleep(0.2)  # the last events cross the socket and the tracker
-    await app[CALL_WRITER].flushed(timeout=20)
-
-
-async def calls_by_caller(app: web.Application) -> dict[str, Call]:
-    async with app[SESSIONS]() as session:
-        return {c.caller_number: c for c in (await session.scalars(select(Call))).all()}
 
 
 async def test_every_line_mode_is_written_to_astdb_and_stored(service, sim) -> None:
@@ -139,13 +79,8 @@ async def test_an_override_sends_the_next_call_to_the_secretary(service, sim) ->
     assert call.outcome == "secretary" and call.card_id is not None
 
 
-OPERATOR = "PJSIP/op1100"  # the insurer's first level-1 phone
 
 
-async def until(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 class EmittedEvents:
@@ -175,13 +110,6 @@ async def link_down(sim: PbxSimulator, app: web.Application) -> AsyncIterator[No
     await app[PBX].wait_resynced(resyncs + 1)
 
 
-async def timeline(app: web.Application, call_id: int) -> list[str]:
-    """The call's story in the journal, in order (the recording's start left out)."""
-    async with app[SESSIONS]() as session:
-        kinds = await session.scalars(
-            select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.at, CallEvent.id)
-        )
-        return [kind for kind in kinds if kind != "recording_started"]
 
 
 async def test_a_call_answered_while_the_link_was_down_has_its_whole_timeline(service, sim) -> None:
@@ -394,3 +322,7 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
     assert await timeline(app, call.id) == [
         "call_arrived", "call_queued", "operator_ringing", "operator_answered", "call_ended"]
     assert app[PBX].tracker.stats.internal_errors == 0
+
+
+
+

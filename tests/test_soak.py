@@ -39,7 +39,7 @@ from hotline.web.keys import SESSIONS, SETTINGS
 from hotline.keys import CALL_WRITER, HUB, LIVE, PBX
 from journal.db import unit_of_work
 from journal.models import Call, Organization, User
-from tests.test_service_with_pbx import running, service_settings
+from tests.support.service import running, service_settings
 
 pytestmark = [pytest.mark.soak, pytest.mark.postgres]
 

@@ -20,14 +20,10 @@ from hotline.web.keys import SESSIONS
 from journal.db import unit_of_work
 from journal.models import AuditEntry, Call, CallEvent, CallTransfer, Card
 from journal.users import add_user
-from tests.asterisk.test_real_pbx import (  # noqa: F401 - the tier's fixtures
-    PASSWORD,
-    make_stage,
-    pbxs,
-)
+from tests.support.real_pbx import PASSWORD
 
 
-async def test_the_supervisor_listens_whispers_barges_and_hangs_up(make_stage) -> None:  # noqa: F811
+async def test_the_supervisor_listens_whispers_barges_and_hangs_up(make_stage) -> None:
     async with make_stage("supervision") as s:
         await s.app[PBX_ACTIONS].queue_pause("PJSIP/op102", True, "обучение")
         try:

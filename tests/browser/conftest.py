@@ -12,7 +12,6 @@ import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -25,19 +24,17 @@ from hotline.web.keys import SESSIONS
 from hotline.keys import MODES
 from journal.db import unit_of_work
 from journal.users import add_user
-from tests.test_service_with_pbx import FUND_LINE, running, service_settings
-from tests.web.conftest import web_settings
+from tests.support.service import FUND_LINE, running, service_settings
+from tests.support.api import web_settings
+from tests.support.browser import PASSWORD, base_url, sign_in
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=ru-RU",
 ]
-SCREENSHOTS = REPO / "test-output" / "screenshots"
-PASSWORD = "correct-horse-battery"
 # The people of the story: the fund's administrator, two fund operators (levels 1 and 2) whose
 # phones the simulator rings, and an insurer's level-1 operator.
 USERS = (
@@ -115,8 +112,6 @@ async def pbx_service(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncI
         yield client
 
 
-def base_url(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
 
 
 @pytest.fixture
@@ -141,16 +136,5 @@ async def open_as(chromium) -> AsyncIterator[Callable[..., Awaitable[object]]]:
         await context.close()
 
 
-async def sign_in(page, login: str, password: str = PASSWORD) -> None:  # noqa: ANN001
-    await page.fill("#login", login)
-    await page.fill("#password", password)
-    await page.click("button[type=submit]")
 
 
-async def shot(page, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN001
-    """Save a screenshot for review (test-output/screenshots/NAME.png), of the whole page
-    unless `full_page` is false (then of the window)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=full_page)
-    return path

@@ -24,9 +24,10 @@ from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording, User
-from tests.browser.conftest import PASSWORD, base_url, shot
-from tests.browser.screens import SIZES, shots
-from tests.test_service_with_pbx import FUND_LINE, settle
+from tests.support.browser import PASSWORD, base_url, shot
+from tests.support.screens import SIZES, shots
+from tests.support.service import FUND_LINE, settle
+from tests.support.admin_pages import signed_in
 
 CITIZEN = "79131234567"
 LONG_TALK = Timing(talk=3000.0, level2_talk=3000.0)
@@ -79,13 +80,6 @@ async def complete(client: TestClient, login: str, card_id: int, **changes: obje
                                     changes=changes, rules=app[CARD_RULES])
 
 
-async def signed_in(open_as, client: TestClient, login: str, path: str = "/admin/cards"):  # noqa: ANN001, ANN201
-    """`open_as`, then wait until the sign-in form has really gone (its `next=` alone matches
-    the page's address while the form is still on screen)."""
-    page = await open_as(client, login, path)
-    await page.wait_for_function("() => !location.pathname.startsWith('/login')")
-    await page.locator("[data-testid=user-name]").wait_for()
-    return page
 
 
 async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:  # noqa: ANN001

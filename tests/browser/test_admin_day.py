@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from hotline.web.keys import SESSIONS
 from journal.models import Card
-from tests.browser.screens import shots
-from tests.browser.test_admin import signed_in
+from tests.support.screens import shots
+from tests.support.admin_pages import signed_in
 
 
 async def test_a_written_appeal_is_registered_in_work_and_corrected_with_history(
@@ -57,7 +57,7 @@ async def test_the_audit_log_and_the_workspace_speak_russian(web_service, open_a
     from journal.actors import Actor
     from journal.db import unit_of_work
     from journal.models import CallbackTask, User
-    from tests.browser.test_operator import _written_card
+    from tests.support.workspace import _written_card
 
     app = web_service.server.app
     card = await _written_card(web_service, "op101", applicant_name="Орлов Иван")
@@ -103,7 +103,7 @@ async def test_the_widest_report_table_scrolls_instead_of_being_cut(web_service,
 
     from journal.db import unit_of_work
     from journal.models import Call
-    from tests.test_service_with_pbx import FUND_LINE
+    from tests.support.service import FUND_LINE
 
     async with unit_of_work(web_service.server.app[SESSIONS]) as session:
         for n in range(30):  # a call an hour: the table is long as well as wide

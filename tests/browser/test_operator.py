@@ -11,22 +11,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from hotline.sim.calls import Timing
 from hotline.web.keys import CARD_RULES, SESSIONS
 from hotline.keys import HUB, PBX
 from hotline.cards.schema import EARLIER_FIELDS, card_json, card_values
 from journal import cards
 from journal.actors import Actor
 from journal.db import unit_of_work
-from journal.models import AnswerScript, Call, CallbackTask, Card, User
-from tests.browser.conftest import PASSWORD, shot as save_shot
-from tests.test_service_with_pbx import FUND_LINE
+from journal.models import Call, CallbackTask, Card, User
+from tests.support.browser import PASSWORD, shot as save_shot
+from tests.support.service import FUND_LINE
+from tests.support.workspace import CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scripts, _card_of_call, _live, _written_card
 
-CITIZEN = "79131234567"
-CITIZEN_SHOWN = "+7 913 123-45-67"
-# Long enough (simulated seconds × the simulator's time scale) that the citizen is still on
-# the line while the operator types, reloads and transfers.
-LONG_TALK = Timing(talk=30000.0, level2_talk=30000.0)
 YELLOW = "rgb(255, 244, 184)"
 
 
@@ -42,20 +37,6 @@ async def shot(page, name: str) -> None:  # noqa: ANN001
     await page.set_viewport_size(size)
 
 
-async def _add_scripts(client) -> None:  # noqa: ANN001
-    """Two answer scripts common to every organization (the administrator's data)."""
-    async with unit_of_work(client.server.app[SESSIONS]) as session:
-        now = datetime.now(UTC)
-        session.add_all([
-            AnswerScript(title="Замена страховой медицинской организации", topic_code="4.4",
-                         keywords="смена СМО, замена страховой, переезд",
-                         body="Сменить СМО можно один раз в год до 1 ноября или при переезде.",
-                         updated_at=now),
-            AnswerScript(title="Полис для иностранного гражданина", topic_code="4.1.1",
-                         keywords="иностранец, беженец, полис",
-                         body="Полис выдаётся при наличии разрешения на временное проживание.",
-                         updated_at=now),
-        ])
 
 
 async def _talking(client, pbx_call_id: str, interface: str) -> None:  # noqa: ANN001
@@ -69,16 +50,8 @@ async def _talking(client, pbx_call_id: str, interface: str) -> None:  # noqa: A
             await asyncio.sleep(0.02)
 
 
-async def _card_of_call(client, caller: str) -> Card:  # noqa: ANN001
-    async with client.server.app[SESSIONS]() as session:
-        call = await session.scalar(select(Call).where(Call.caller_number == caller))
-        return await session.get(Card, call.card_id)
 
 
-async def _live(page) -> None:  # noqa: ANN001
-    """The workspace is loaded and its live channel connected."""
-    await page.wait_for_selector("body[data-ready=true]")
-    await page.wait_for_selector("[data-testid=conn-live][data-state=on]")
 
 
 async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
@@ -248,14 +221,6 @@ async def _user_id(client, login: str) -> int:  # noqa: ANN001
         return await session.scalar(select(User.id).where(User.login == login))
 
 
-async def _written_card(client, login: str, **fields) -> Card:  # noqa: ANN001, ANN003
-    app = client.server.app
-    async with unit_of_work(app[SESSIONS]) as session:
-        user = await session.scalar(select(User).where(User.login == login))
-        return await cards.create_written(
-            session, Actor.of(user), channel="post", received_at=datetime.now(UTC),
-            fields=fields, rules=app[CARD_RULES],
-        )
 
 
 async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(

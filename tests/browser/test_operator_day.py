@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from hotline.keys import PBX
-from tests.browser.screens import shots
-from tests.browser.test_operator import (
-    CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scripts, _card_of_call, _live, _written_card,
-)
-from tests.test_service_with_pbx import FUND_LINE
+from tests.support.screens import shots
+from tests.support.workspace import CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scripts, _card_of_call, _live, _written_card
+from tests.support.service import FUND_LINE
 
 
 async def _call_at(client, interface: str, state: str) -> str:  # noqa: ANN001
@@ -170,7 +168,7 @@ async def test_the_morning_callbacks_are_a_live_queue_and_a_dialled_one_is_locke
     from hotline.web.keys import SESSIONS
     from journal.db import unit_of_work
     from journal.users import add_user
-    from tests.browser.conftest import PASSWORD
+    from tests.support.browser import PASSWORD
 
     async with unit_of_work(pbx_service.server.app[SESSIONS]) as session:
         await add_user(session, login="op102", password=PASSWORD, full_name="Петров Олег",

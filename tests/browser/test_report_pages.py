@@ -7,8 +7,8 @@ from sqlalchemy import select
 from hotline.web.keys import SESSIONS
 from journal.db import unit_of_work
 from journal.models import Evaluation, EvaluationScore, Organization, User
-from tests.browser.conftest import shot
-from tests.reports.conftest import add_call, local
+from tests.support.browser import shot
+from tests.support.report_data import add_call, local
 
 SOGAZ = "88002009204"
 

@@ -3,7 +3,7 @@ asked for, the session's end, and the security headers of every page."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import PASSWORD, base_url, shot, sign_in
+from tests.support.browser import PASSWORD, base_url, shot, sign_in
 
 
 async def test_sign_in_page_refuses_a_wrong_password_in_russian(chromium, web_service) -> None:

@@ -9,8 +9,8 @@ from structlog.testing import capture_logs
 
 from hotline.config import AsteriskSettings, Settings
 from hotline.ivr.fastagi import AgiSession, FastAgiServer
-from tests.conftest import REPO
-from tests.ivr.agi_peer import AgiPeer
+from tests.support.paths import REPO
+from tests.support.agi_peer import AgiPeer
 
 SECRET = "d1a1plan-shared-secret"
 

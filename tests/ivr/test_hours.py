@@ -11,7 +11,7 @@ from hotline.config import Settings
 from hotline.ivr.hours import hours_segments, hours_text
 from hotline.ivr.numerals import genitive_number, ordinal_genitive, time_genitive, time_segments
 from journal.calendar import ProductionCalendar, load_calendar_dir
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 BARNAUL = ZoneInfo("Asia/Barnaul")
 

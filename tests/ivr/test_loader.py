@@ -9,7 +9,7 @@ import pytest
 
 from hotline.config import ConfigError, Settings
 from hotline.ivr.loader import ScriptError, load_scripts
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 SCRIPTS = REPO / "ivr_scripts"
 

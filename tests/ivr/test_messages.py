@@ -23,8 +23,8 @@ from journal.cards import CardRules
 from journal.db import unit_of_work
 from journal.deadlines import DeadlinePolicy
 from journal.models import CallbackTask, Card, Recording
-from tests.conftest import REPO
-from tests.ivr.agi_peer import AgiPeer
+from tests.support.paths import REPO
+from tests.support.agi_peer import AgiPeer
 
 BARNAUL = ZoneInfo("Asia/Barnaul")
 FUND = "88007758565"

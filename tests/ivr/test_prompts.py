@@ -14,8 +14,8 @@ from hotline.ivr.hours import hours_segments
 from hotline.ivr.loader import load_scripts
 from hotline.ivr.prompts import all_prompts, build, prompts_dir, stale_prompts
 from journal.calendar import load_calendar_dir
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "ivr_scripts"
 
 

@@ -14,8 +14,8 @@ from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from journal.calendar import load_calendar_dir
 from journal.cards import CardRules
-from tests.conftest import REPO
-from tests.ivr.agi_peer import HANGUP, SILENCE, AgiPeer, played
+from tests.support.paths import REPO
+from tests.support.agi_peer import HANGUP, SILENCE, AgiPeer, played
 
 FUND = "88007758565"
 SOGAZ = "88002009204"

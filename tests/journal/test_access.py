@@ -12,7 +12,7 @@ from journal.access import CardFilter, Purpose
 from journal.db import unit_of_work
 from journal.errors import Forbidden, InvalidInput, NotFound
 from journal.models import AuditEntry, CallbackTask, Call, Card
-from tests.journal.conftest import MakeCard, People, audit_rows, count, history_rows
+from tests.support.journal import MakeCard, People, audit_rows, count, history_rows
 
 
 def _change_paths(card: Card) -> dict:

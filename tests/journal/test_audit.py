@@ -13,7 +13,7 @@ from journal.audit import AppendOnlyError, AuditFilter, query_audit
 from journal.db import unit_of_work
 from journal.errors import Forbidden, InvalidInput, NotFound
 from journal.models import AuditEntry, CardHistory
-from tests.journal.conftest import MakeCard, People, audit_rows, count, history_rows
+from tests.support.journal import MakeCard, People, audit_rows, count, history_rows
 
 T0 = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
 

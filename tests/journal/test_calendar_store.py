@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -11,8 +10,9 @@ from journal.calendar import load_calendar_dir
 from journal.calendar_store import sync_calendar
 from journal.db import unit_of_work
 from journal.models import CalendarDay
+from tests.support.paths import REPO
 
-CALENDAR = Path(__file__).resolve().parents[2] / "config" / "calendar"
+CALENDAR = REPO / "config" / "calendar"
 
 
 async def test_calendar_days_are_stored_and_resync_does_not_double_them(sessions) -> None:

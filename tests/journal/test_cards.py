@@ -16,7 +16,7 @@ from journal.db import unit_of_work
 from journal.deadlines import DeadlinePolicy
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from journal.models import Call, CallbackTask, Card, CardHistory
-from tests.journal.conftest import MakeCard, People, audit_rows, count, history_rows, recently
+from tests.support.journal import MakeCard, People, audit_rows, count, history_rows, recently
 
 FIXED_NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # Monday 02.03.2026, 12:00 in Barnaul
 FIXED = CardRules(clock=lambda: FIXED_NOW)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from journal import cards
 from journal.db import unit_of_work
 from journal.models import CallbackTask, Card
-from tests.journal.conftest import MakeCard, People, history_rows
+from tests.support.journal import MakeCard, People, history_rows
 
 DONE = {"appeal_type": "consultation", "topic_code": "4.1", "content": "Вопрос о полисе",
         "applicant_name": "Петров Пётр Петрович", "measures_taken": "Разъяснено"}

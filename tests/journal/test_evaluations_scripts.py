@@ -13,7 +13,7 @@ from journal.errors import Forbidden, InvalidInput, NotFound
 from journal.evaluations import Criterion, create_evaluation, list_evaluations, total_of
 from journal.models import AuditEntry, Call
 from journal.scripts import create_script, get_script_for, list_scripts, update_script
-from tests.journal.conftest import MakeCard, People
+from tests.support.journal import MakeCard, People
 
 CRITERIA = (Criterion("greeting", "Приветствие", 2), Criterion("accuracy", "Точность ответа", 5))
 

@@ -16,7 +16,7 @@ from journal.db import unit_of_work
 from journal.deadlines import DeadlinePolicy
 from journal.models import Card, CardNumberCounter
 from journal.numbering import format_card_number, take_card_number, take_card_numbers
-from tests.journal.conftest import People, recently
+from tests.support.journal import People, recently
 
 
 class Boom(Exception):

@@ -24,7 +24,7 @@ from hotline.pbx.events import (
     SecretaryMessage,
 )
 from hotline.pbx.tracking.calls import CallTracker
-from tests.pbx.transcripts import load
+from tests.support.transcripts import load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami"
 LINE = "88007758565"

@@ -8,7 +8,7 @@ import pytest
 
 from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem
-from tests.recordings.conftest import REAL_WAV, not_a_wav, silence, tone, truncated, zero_bytes
+from tests.support.audio import REAL_WAV, not_a_wav, silence, tone, truncated, zero_bytes
 
 
 def test_the_real_mixmonitor_file_is_measured_and_compressed(tmp_path: Path) -> None:

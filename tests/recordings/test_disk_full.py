@@ -25,8 +25,8 @@ from hotline.recordings.storage import LocalStorage
 from hotline.web.keys import SESSIONS
 
 from journal.models import Call, Card, Recording
-from tests.test_service_with_pbx import INSURER_LINE, SCRAPER, running, service_settings, settle
-from tests.web.conftest import Api
+from tests.support.service import INSURER_LINE, SCRAPER, running, service_settings, settle
+from tests.support.api import Api
 
 NO_SPACE = "нет места на диске"
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from hotline.recordings.reconcile import Reconciler
 from hotline.recordings.worker import RecordingWorker
 from journal.models import Recording
-from tests.recordings.conftest import add_call, not_a_wav, real, silence, tone, truncated, zero_bytes
+from tests.support.audio import add_call, not_a_wav, real, silence, tone, truncated, zero_bytes
 
 
 async def test_every_planted_fault_is_found_and_flagged(sessions, storage, rec_settings, tmp_path) -> None:

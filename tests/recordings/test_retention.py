@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hotline.recordings.retention import destroy_expired
 from hotline.recordings.worker import RecordingWorker
 from journal.models import AuditEntry, Recording
-from tests.recordings.conftest import add_call, real, tone
+from tests.support.audio import add_call, real, tone
 
 
 async def test_expired_audio_is_destroyed_and_each_destruction_audited(

@@ -20,7 +20,7 @@ from hotline.recordings.playback import open_verified
 from hotline.web.keys import SESSIONS
 from hotline.keys import MODES, PBX_ACTIONS, RECORDINGS
 from journal.models import Call, Recording
-from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
+from tests.support.service import INSURER_LINE, running, service_settings, settle
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from hotline.recordings.playback import RecordingTampered, RecordingUnavailable, open_verified
 from hotline.recordings.storage import LocalStorage, ObjectExists
 from journal.models import Recording
-from tests.recordings.conftest import REAL_WAV
+from tests.support.audio import REAL_WAV
 
 
 def test_put_is_once_only_and_read_only(storage: LocalStorage) -> None:

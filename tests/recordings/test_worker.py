@@ -12,7 +12,7 @@ from hotline.recordings.playback import open_verified
 from hotline.recordings.storage import LocalStorage
 from hotline.recordings.worker import RecordingWorker
 from journal.models import Recording
-from tests.recordings.conftest import add_call, not_a_wav, real, silence
+from tests.support.audio import add_call, not_a_wav, real, silence
 
 
 def make_worker(sessions, storage, settings: RecordingsSettings, tmp_path: Path) -> RecordingWorker:

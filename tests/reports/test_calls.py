@@ -20,8 +20,10 @@ from journal.models import CallTransfer, User
 from journal.reports.calls import CallStats, Dimension, call_sections, call_stats
 from journal.reports.export import calls_workbook, write_calls_csv
 from journal.reports.period import parse_period
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, People, add_call, add_callback, add_card, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.journal import People
+from tests.support.report_data import ZONE, add_call, add_callback, add_card, local
 
 NOV = parse_period("2026-11", ZONE)
 FUND, SOGAZ = "88007758565", "88002009204"

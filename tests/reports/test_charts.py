@@ -5,14 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from hotline.reports.charts import Series, bar_chart, column_chart, line_chart, number
+from tests.support.charts import SVG, texts
 
-SVG = "{http://www.w3.org/2000/svg}"
 
 
-def texts(svg: str) -> list[str]:
-    root = ET.fromstring(svg)
-    assert root.tag == f"{SVG}svg"
-    return [t.text or "" for t in root.iter(f"{SVG}text")]
 
 
 def test_numbers_are_written_the_russian_way() -> None:

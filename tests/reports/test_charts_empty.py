@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.reports.charts import Series, bar_chart, column_chart, line_chart
-from tests.reports.test_charts import texts
+from tests.support.charts import texts
 
 
 def test_every_kind_of_chart_says_when_it_has_nothing_to_show() -> None:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from journal.db import make_engine, make_sessionmaker
 from journal.models import Evaluation, EvaluationScore, Organization, User
-from tests.reports.conftest import add_call, add_card, local, unit_of_work
-from tests.test_cli import hotline
+from journal.db import unit_of_work
+from tests.support.report_data import add_call, add_card, local
+from tests.support.cli import hotline
 
 
 async def test_pg_calls_and_deadlines_from_the_command_line(tmp_path: Path) -> None:

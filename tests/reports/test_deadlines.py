@@ -10,27 +10,14 @@ from structlog.testing import capture_logs
 from hotline.reports.digest import morning_digest
 from journal.errors import Forbidden
 from journal.reports.deadlines import deadlines
-from tests.reports.conftest import add_callback, add_card, local, unit_of_work
+from journal.db import unit_of_work
+from tests.support.report_data import local
+from tests.support.deadlines import seed
 
 TODAY = date(2026, 11, 23)
 NOW = local(2026, 11, 23, 8, 0).astimezone(UTC)
 
 
-async def seed(sessions, orgs) -> None:  # noqa: ANN001
-    async with unit_of_work(sessions) as s:
-        def card(org: str, due: date, status: str = "in_work", holder: str | None = None):  # noqa: ANN202
-            return add_card(s, orgs, org, received=local(2026, 10, 20, 9), appeal_type="statement",
-                            form="written", topic="3.6", status=status, due=due, holder=holder)
-
-        await card("tfoms", date(2026, 11, 20))  # overdue
-        soon = await card("sogaz", date(2026, 11, 26))  # due in 3 days: listed
-        await card("sogaz", date(2026, 11, 27))  # in 4 days: not yet
-        await card("tfoms", date(2026, 11, 1), status="done")  # answered
-        await card("tfoms", date(2026, 11, 23), holder="kapital")  # forwarded: kapital's now
-        await add_callback(s, soon, due=local(2026, 11, 22, 17, 0), status="pending")
-        await add_callback(s, soon, due=local(2026, 11, 24, 17, 0), status="failed")
-        await add_callback(s, soon, due=local(2026, 11, 20, 17, 0), status="done",
-                           done=local(2026, 11, 20, 10, 0))
 
 
 async def test_deadlines_per_current_organization(sessions, people) -> None:

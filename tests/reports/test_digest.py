@@ -9,9 +9,9 @@ from structlog.testing import capture_logs
 
 from hotline.reports.digest import DigestJob
 from journal.calendar import load_calendar_dir
-from tests.conftest import REPO
-from tests.reports.conftest import local
-from tests.reports.test_deadlines import seed
+from tests.support.paths import REPO
+from tests.support.report_data import local
+from tests.support.deadlines import seed
 
 
 class Clock:

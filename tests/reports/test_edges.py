@@ -17,8 +17,9 @@ from journal.reports.calls import Dimension, call_sections
 from journal.reports.deadlines import deadlines
 from journal.reports.period import parse_period
 from journal.reports.pg import pg_report
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, add_call, add_callback, add_card, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.report_data import ZONE, add_call, add_callback, add_card, local
 
 NOV = parse_period("2026-11", ZONE)
 FUND, SOGAZ = "88007758565", "88002009204"

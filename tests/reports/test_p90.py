@@ -12,8 +12,9 @@ from hotline.reports.hours import operator_hours
 from journal.calendar import load_calendar_dir
 from journal.reports.calls import Dimension, call_stats
 from journal.reports.period import parse_period
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, add_call, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.report_data import ZONE, add_call, local
 
 NOV = parse_period("2026-11", ZONE)
 SOGAZ, KAPITAL, ALFA = "88002009204", "88001008102", "88007700799"

@@ -12,7 +12,9 @@ from journal.errors import Forbidden
 from journal.reports.export import FIRST_DATA_ROW, HEADER_ROW, pg_workbook, write_pg_csv
 from journal.reports.period import parse_period
 from journal.reports.pg import Cell, PgReport, pg_report
-from tests.reports.conftest import ZONE, People, add_card, local, unit_of_work
+from journal.db import unit_of_work
+from tests.support.journal import People
+from tests.support.report_data import ZONE, add_card, local
 
 Q3 = parse_period("2026Q3", ZONE)
 

@@ -18,7 +18,9 @@ from journal.models import Evaluation, EvaluationScore
 from journal.reports.export import FIRST_DATA_ROW, HEADER_ROW, quality_workbook, write_quality_csv
 from journal.reports.period import parse_period
 from journal.reports.quality import Bucket, QualityReport, Score, quality_report
-from tests.reports.conftest import ZONE, People, add_call, local, unit_of_work
+from journal.db import unit_of_work
+from tests.support.journal import People
+from tests.support.report_data import ZONE, add_call, local
 
 Q3 = parse_period("2026Q3", ZONE)
 FUND, SOGAZ = "88007758565", "88002009204"

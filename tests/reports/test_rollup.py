@@ -15,8 +15,9 @@ from journal.calendar import load_calendar_dir
 from journal.models import Call, CallRollup, CallRollupDay, CallTransfer
 from journal.reports.calls import Dimension, call_sections, roll_up_calls
 from journal.reports.period import parse_period
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, add_call, add_callback, add_card, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.report_data import ZONE, add_call, add_callback, add_card, local
 
 NOV = parse_period("2026-11", ZONE)
 FUND, SOGAZ = "88007758565", "88002009204"

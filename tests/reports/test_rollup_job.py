@@ -12,8 +12,9 @@ from journal.calendar import load_calendar_dir
 from journal.models import CallRollupDay, CallRollupMonth
 from journal.reports.calls import roll_up_calls
 from journal.reports.period import parse_period
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, add_call, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.report_data import ZONE, add_call, local
 
 SOGAZ = "88002009204"
 

@@ -19,8 +19,9 @@ from journal.calendar import load_calendar_dir
 from journal.models import CallRollupMonth, CallRollupMonthSum
 from journal.reports.calls import Dimension, HoursInterval, call_sections
 from journal.reports.period import parse_period
-from tests.conftest import REPO
-from tests.reports.conftest import ZONE, add_call, add_callback, add_card, local, unit_of_work
+from tests.support.paths import REPO
+from journal.db import unit_of_work
+from tests.support.report_data import ZONE, add_call, add_callback, add_card, local
 
 Q4 = parse_period("2026Q4", ZONE)
 NOW = local(2026, 12, 15, 10, 0)  # October, November and December so far rolled up

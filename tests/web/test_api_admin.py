@@ -13,7 +13,7 @@ from hotline.web.keys import CARD_RULES, SESSIONS
 from journal import cards
 from journal.db import unit_of_work
 from journal.models import AuditEntry, Call, Organization
-from tests.web.conftest import Api
+from tests.support.api import Api
 
 SCRIPT = {"title": "Как получить полис ОМС", "keywords": "полис ЕНП выдача",
           "body": "Полис выдаёт страховая медицинская организация.", "topic_code": "4.1"}

@@ -8,7 +8,7 @@ from hotline.web.keys import SESSIONS
 from hotline.web.openapi import SUMMARIES, api_routes
 from journal.db import unit_of_work
 from journal.users import add_user
-from tests.web.conftest import PASSWORD, Api
+from tests.support.api import PASSWORD, Api
 
 
 async def test_openapi_lists_every_route_with_a_summary(api: Api) -> None:

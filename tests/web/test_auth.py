@@ -16,7 +16,7 @@ from journal.db import unit_of_work
 from journal.errors import InvalidInput, NotFound
 from journal.models import AuditEntry, Card, User, WebSessionRow
 from journal.users import account, set_active, set_password
-from tests.web.conftest import PASSWORD, Api, web_settings
+from tests.support.api import PASSWORD, Api, web_settings
 
 CLI = Actor.system("cli")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Api
+from tests.support.api import Api
 
 schemathesis = pytest.importorskip("schemathesis")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hotline.web.keys import SESSIONS
 from hotline.web.pages import _safe_next
 from journal.models import AuditEntry
-from tests.web.conftest import PASSWORD, Api
+from tests.support.api import PASSWORD, Api
 
 
 @pytest.mark.parametrize("value", [
@@ -201,7 +201,8 @@ async def test_unknown_logins_lock_alike_and_one_address_is_throttled(api: Api) 
 
 async def test_head_on_a_recording_is_not_a_play(api: Api, tmp_path) -> None:
     """A player asking the size (HEAD) heard nothing: only the GET is audited as a play."""
-    from tests.web.test_api_calls import add_call_with_recording, playback_audits
+    from tests.web.test_api_calls import playback_audits
+    from tests.support.calls import add_call_with_recording
 
     _, recording = await add_call_with_recording(api, "tfoms", "88007758565", "79990000077",
                                                  tmp_path)

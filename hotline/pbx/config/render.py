@@ -2,7 +2,7 @@
 
 The region's config is the single source: every 8-800 line, queue, operator phone and AstDB
 key the PBX uses comes from `Settings`; the committed files are exactly this module's output
-(tests/test_asterisk_config.py checks both). Stock Asterisk 22 with PJSIP, no extra modules.
+(tests/pbx/config/test_render.py checks both). Stock Asterisk 22 with PJSIP, no extra modules.
 
 Rule of the dialplan: with this service down (no AMI, no FastAGI), every call is still
 answered, announced, recorded, queued or given to a plain-dialplan secretary, and the mode of
