@@ -29,7 +29,7 @@ from hotline.calls.writer import CallJournalWriter, WrittenCall
 from hotline.cards.schema import card_values
 from hotline.config import Line as LineSettings
 from hotline.config import Settings
-from hotline.ivr.messages import ensure_callback
+from hotline.callbacks.messages import ensure_callback
 from hotline.pbx.callerid import clean_name, clean_number
 from journal import audit
 from journal.actors import Actor

@@ -9,7 +9,7 @@ next real operator hours («Операторы работают в понеде�
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from hotline.config import Line
 from hotline.ivr.numerals import (
@@ -20,21 +20,8 @@ from hotline.ivr.numerals import (
     ordinal_genitive,
     time_segments,
 )
-from hotline.modes.schedule import OPERATOR, ModeInterval, mode_intervals
+from hotline.modes.schedule import next_operator_interval
 from journal.calendar import ProductionCalendar
-
-LOOKAHEAD = timedelta(days=40)
-
-
-def next_operator_interval(
-    line: Line, cal: ProductionCalendar, now: datetime
-) -> ModeInterval | None:
-    """The operator interval in progress at `now`, else the next one (None: none in 40 days)."""
-    for interval in mode_intervals(line, cal, now, now + LOOKAHEAD):
-        if interval.mode == OPERATOR:
-            return interval
-    return None
-
 
 def hours_segments(line: Line, cal: ProductionCalendar, now: datetime) -> list[Segment]:
     """The phrase as pre-recorded segments (see `hotline.ivr.numerals`)."""

@@ -303,3 +303,17 @@ def _require_aware(*moments: datetime) -> None:
     for moment in moments:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"an aware datetime is needed, got naive {moment.isoformat()}")
+
+
+# How far ahead to look for a line's next operator hours (holidays included).
+OPERATOR_LOOKAHEAD = timedelta(days=40)
+
+
+def next_operator_interval(
+    line: Line, cal: ProductionCalendar, now: datetime
+) -> ModeInterval | None:
+    """The operator interval in progress at `now`, else the next one (None: none in 40 days)."""
+    for interval in mode_intervals(line, cal, now, now + OPERATOR_LOOKAHEAD):
+        if interval.mode == OPERATOR:
+            return interval
+    return None

@@ -14,9 +14,10 @@ from hotline.calls.store import MessagePolicy, apply_records
 from hotline.config import Settings
 from hotline.ivr.engine import MessageTaken
 from hotline.ivr.fastagi import FastAgiServer
-from hotline.ivr import messages
+from hotline.callbacks import messages as callback_messages
 from hotline.ivr.loader import load_scripts
-from hotline.ivr.messages import SECRETARY_CONTENT, callback_due, register_message
+from hotline.callbacks.messages import SECRETARY_CONTENT, callback_due
+from hotline.ivr.messages import register_message
 from hotline.ivr.service import IvrService
 from journal.calendar import ProductionCalendar, load_calendar_dir
 from journal.cards import CardRules
@@ -119,7 +120,7 @@ async def test_two_paths_registering_one_message_at_once_make_one_callback(
     async def looked_too_early(_session: AsyncSession, _card_id: int) -> bool:
         return False
 
-    monkeypatch.setattr(messages, "_has_callback", looked_too_early)
+    monkeypatch.setattr(callback_messages, "_has_callback", looked_too_early)
     await register_message(sessions, settings.line(FUND), calendar, pbx_call_id="5.5",
                            message=_message(now), within=HOUR, rules=_rules(now))
     [task] = await _tasks(sessions)
