@@ -260,7 +260,7 @@ class _Batch:
             # A secretary message's savepoint rolled back and took the card's changes along.
             await self.session.refresh(card)
         # Read-only: every waiter of the call's arrival gets this same mapping.
-        return card_values(card)
+        return card_values(card, reasons=False)
 
     def actor(self, record: Record) -> Actor:
         """The user a screen-pop record names, as read by `preload`."""

@@ -19,24 +19,25 @@ from journal.models import Card, CardStatus
 CardValues = Mapping[str, Any]
 
 CARD_COLUMNS: tuple[str, ...] = tuple(attr.key for attr in inspect(Card).column_attrs)
+# A field absent from the values (complaint reasons not loaded) is absent from the JSON.
 CARD_FIELDS: tuple[str, ...] = (*CARD_COLUMNS, "complaint_reasons")
 EARLIER_FIELDS: tuple[str, ...] = ("id", "number", "status", "received_at", "appeal_type",
                                    "topic_code", "content", "due_date")
 
 
-def card_values(card: Card) -> CardValues:
-    """The card's columns and complaint reasons as plain values, read-only (the writer hands
-    one mapping to every waiter of a call's arrival). Reasons not loaded are none yet: a card
-    the writer has just created has none, and every reader of a card loads them."""
+def card_values(card: Card, *, reasons: bool = True) -> CardValues:
+    """The card's columns as plain values, read-only (the writer hands one mapping to every
+    waiter of a call's arrival), and its complaint reasons' codes when `reasons` and they are
+    loaded (the writer's new cards have none: it leaves them out)."""
     values: dict[str, Any] = {name: getattr(card, name) for name in CARD_COLUMNS}
-    loaded = "complaint_reasons" not in inspect(card).unloaded
-    values["complaint_reasons"] = tuple(sorted(r.code for r in card.complaint_reasons)) if loaded else ()
+    if reasons and "complaint_reasons" not in inspect(card).unloaded:
+        values["complaint_reasons"] = tuple(sorted(r.code for r in card.complaint_reasons))
     return MappingProxyType(values)
 
 
 def card_json(values: CardValues, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
     """The card as the browser gets it: JSON values, its status in Russian and its address."""
-    body = {name: json_value(values[name]) for name in fields}
+    body = {name: json_value(values[name]) for name in fields if name in values}
     body["status_title"] = STATUS_TITLES.get(CardStatus(values["status"]), values["status"])
     body["url"] = f"/api/v1/cards/{values['id']}"
     return body
