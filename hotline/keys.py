@@ -4,6 +4,8 @@ when the service runs without a PBX (`create_app(telephony=False)`): read them w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from hotline.calls.writer import CallJournalWriter
@@ -29,3 +31,6 @@ DIGEST = web.AppKey("digest", DigestJob)
 # Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
 HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
+# The features' Russian titles of their codes (the PBX's states, the lines' modes) by group,
+# served beside the journal's in GET /api/v1/dictionaries (`labels`).
+LABELS = web.AppKey("labels", Mapping[str, Mapping[str, str]])

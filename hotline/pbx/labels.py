@@ -1,0 +1,56 @@
+"""The PBX's codes as people read them: where a live call is, an operator's place in the
+queues, their phone as Asterisk reports it, and the service's link to the PBX.
+
+The pages take them from `GET /api/v1/dictionaries` (`labels`), where the composition root
+puts them beside the journal's (`journal.labels`); a page that starts a line with one
+capitalizes it («Перерыв: обед», «АТС: на связи» is the workspace's own wording around it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from hotline.pbx.events import AgentStateName, CallState, DeviceName
+
+CALL_STATE_TITLES: Final[Mapping[CallState, str]] = {
+    "ivr": "приветствие / секретарь",
+    "dialing": "набор номера",
+    "queued": "ждёт ответа",
+    "ringing": "звонит оператору",
+    "talking": "разговор",
+    "ended": "завершён",
+}
+# `unknown`: the PBX has not reported the phone yet (and nobody joined or left from the page).
+AGENT_STATE_TITLES: Final[Mapping[AgentStateName | str, str]] = {
+    "ready": "готов принимать звонки",
+    "paused": "перерыв",
+    "out": "не в очереди",
+    "unavailable": "телефон недоступен",
+    "unknown": "состояние неизвестно",
+}
+DEVICE_TITLES: Final[Mapping[DeviceName, str]] = {
+    "free": "свободен",
+    "in_use": "разговаривает",
+    "busy": "занят",
+    "ringing": "звонит",
+    "ringing_in_use": "звонит, идёт разговор",
+    "on_hold": "на удержании",
+    "unavailable": "недоступен",
+    "invalid": "недоступен",
+    "unknown": "состояние неизвестно",
+}
+# The AMI link's states, and `disabled`: the service runs without a PBX.
+LINK_TITLES: Final[Mapping[str, str]] = {
+    "connected": "на связи",
+    "connecting": "подключение…",
+    "disconnected": "нет связи",
+    "disabled": "не подключена к службе",
+}
+
+LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "call_states": CALL_STATE_TITLES,
+    "agent_states": AGENT_STATE_TITLES,
+    "devices": DEVICE_TITLES,
+    "pbx_links": LINK_TITLES,
+}
