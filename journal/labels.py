@@ -173,7 +173,7 @@ AUDIT_OBJECT_TITLES: Final[Mapping[str, str]] = {
 AUDIT_DETAIL_TITLES: Final[Mapping[str, str]] = {
     "call_id": "звонок", "card_id": "карточка", "operator_id": "оператор", "total": "итог",
     "filters": "фильтр", "card_ids": "карточки", "call_ids": "звонки", "page": "страница",
-    "fields": "поля", "sha256": "SHA-256", "to": "куда", "title": "название",
+    "fields": "поля", "sha256": "контрольная сумма SHA-256", "to": "куда", "title": "название",
     "changes": "изменения", "failed_logins": "неудачных попыток", "locked": "заблокирован",
     "rule": "правило", "report": "отчёт", "period": "период", "sessions_ended": "завершено сеансов",
     "queue": "очередь", "interface": "телефон", "reason": "причина", "login": "учётная запись",

@@ -40,12 +40,14 @@ DEVICE_TITLES: Final[Mapping[DeviceName, str]] = {
     "invalid": "недоступен",
     "unknown": "состояние неизвестно",
 }
-# The AMI link's states, and `disabled`: the service runs without a PBX.
+# The AMI link's states; `disabled`: the service runs without a PBX; `unknown`: the page could
+# not ask the service.
 LINK_TITLES: Final[Mapping[str, str]] = {
     "connected": "на связи",
     "connecting": "подключение…",
     "disconnected": "нет связи",
     "disabled": "не подключена к службе",
+    "unknown": "состояние неизвестно",
 }
 
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
