@@ -6,9 +6,8 @@ directions, transfers), recordings, callbacks, accounts' roles, reports and the 
 `GET /api/v1/dictionaries` (`labels`, with the service's own: the PBX's states, lines' modes),
 the journal's messages, exports and the command line from here; no page keeps a copy.
 
-Titles are lower-case where they stand inside a sentence («статус: в работе»); a page that
-starts a line with one capitalizes it. The access log's actions are titled as its column
-reads them («Исполнение», «Вход»).
+Titles are lower-case where they stand inside a sentence («статус: в работе»); the access
+log's actions and the fields' names as a column or a form shows them («Исполнение», «Телефон»).
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 queues, their phone as Asterisk reports it, and the service's link to the PBX.
 
 The pages take them from `GET /api/v1/dictionaries` (`labels`), where the composition root
-puts them beside the journal's (`journal.labels`); a page that starts a line with one
-capitalizes it («Перерыв: обед», «АТС: на связи» is the workspace's own wording around it).
+puts them beside the journal's (`journal.labels`).
 """
 
 from __future__ import annotations
@@ -21,13 +20,22 @@ CALL_STATE_TITLES: Final[Mapping[CallState, str]] = {
     "talking": "разговор",
     "ended": "завершён",
 }
-# `unknown`: the PBX has not reported the phone yet (and nobody joined or left from the page).
+# An operator's state as a list of operators reads it («перерыв: обед»); `unknown`: the PBX has
+# not reported the phone yet (and nobody joined or left from the page).
 AGENT_STATE_TITLES: Final[Mapping[AgentStateName | str, str]] = {
-    "ready": "готов принимать звонки",
+    "ready": "готов",
     "paused": "перерыв",
     "out": "не в очереди",
     "unavailable": "телефон недоступен",
-    "unknown": "состояние неизвестно",
+    "unknown": "нет данных",
+}
+# The same state as the operator's own bar says it to them («Перерыв: обед»).
+AGENT_BADGE_TITLES: Final[Mapping[AgentStateName | str, str]] = {
+    "ready": "Готов принимать звонки",
+    "paused": "Перерыв",
+    "out": "Не в очереди",
+    "unavailable": "Телефон недоступен",
+    "unknown": "Состояние неизвестно",
 }
 DEVICE_TITLES: Final[Mapping[DeviceName, str]] = {
     "free": "свободен",
@@ -53,6 +61,7 @@ LINK_TITLES: Final[Mapping[str, str]] = {
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "call_states": CALL_STATE_TITLES,
     "agent_states": AGENT_STATE_TITLES,
+    "agent_badges": AGENT_BADGE_TITLES,
     "devices": DEVICE_TITLES,
     "pbx_links": LINK_TITLES,
 }

@@ -39,6 +39,7 @@ async def test_the_dictionaries_name_every_code_in_russian(api: Api) -> None:
         "call_outcomes": {*get_args(Outcome), "in_progress"},
         "call_states": set(get_args(CallState)),
         "agent_states": {*get_args(AgentStateName), "unknown"},
+        "agent_badges": {*get_args(AgentStateName), "unknown"},
         "devices": set(get_args(DeviceName)),
         "pbx_links": {*get_args(LinkState), "disabled"},
         "line_modes": set(MODES),
@@ -52,7 +53,8 @@ async def test_the_dictionaries_name_every_code_in_russian(api: Api) -> None:
     assert labels["card_statuses"]["in_work"] == "в работе"
     assert labels["devices"]["in_use"] == "разговаривает"
     assert labels["pbx_links"]["connected"] == "на связи"
-    assert labels["agent_states"]["ready"] == "готов принимать звонки"
+    assert labels["agent_states"]["paused"] == "перерыв"
+    assert labels["agent_badges"]["ready"] == "Готов принимать звонки"
     assert labels["line_modes"]["secretary"] == "электронный секретарь"
     assert labels["callback_statuses"]["pending"] == "ожидает"
     assert labels["card_fields"]["applicant_phone"] == "Телефон"

@@ -182,11 +182,6 @@ const Hotline = (() => {
     return Object.entries(labels[group] || {});
   }
 
-  /** A title at the start of a line: "перерыв" → "Перерыв". */
-  function capital(text) {
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
-  }
-
   // ------------------------------------------------------------------ required fields
 
   /** The requirements of one step of a card (`requirements` of GET /api/v1/dictionaries:
@@ -236,6 +231,6 @@ const Hotline = (() => {
 
   return {
     api, ApiFailure, toast, fail, live, fmt, pageData, h, tz, missingFor, showNeeds,
-    dictionaries, label, labelPairs, capital,
+    dictionaries, label, labelPairs,
   };
 })();

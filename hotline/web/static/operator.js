@@ -13,7 +13,7 @@
   const $ = (id) => document.getElementById(id);
   const CONTEXT_KEY = `hotline.workspace.${me.id}`;
   // The agent's, phone's, PBX's, callbacks' and cards' states by the API's titles.
-  const { label, capital } = Hotline;
+  const { label } = Hotline;
   const ORIGINAL_TITLE = document.title;
 
   let dict = null;
@@ -32,7 +32,7 @@
     badge.dataset.state = state;
     // «Перерыв: обед», but not «Перерыв: перерыв».
     const reason = agent.paused_reason && agent.paused_reason.toLowerCase() !== "перерыв" ? agent.paused_reason : "";
-    const title = capital(label("agent_states", state));
+    const title = label("agent_badges", state);
     badge.textContent = state === "paused" && reason ? `${title}: ${reason}` : title;
     $("agent-queue").textContent = agent.queue
       ? `очередь: ${queueTitle(agent.queue)}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
