@@ -29,17 +29,20 @@ from hotline.evaluations import http as evaluations_http
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.keys import (
-    CALL_WRITER, DIGEST, HUB, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS, SUPERVISION,
+    CALL_WRITER, DIGEST, HUB, LABELS, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS,
+    SUPERVISION,
 )
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
 from hotline.modes import http as modes_http
 from hotline.calls.store import journal_writer
+from hotline.modes.schedule import MODE_TITLES
 from hotline.modes.sync import ModeSync
 from hotline.pbx.actions import PbxActionFailed, PbxActions
 from hotline.pbx.ami.client import AmiConnection
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.labels import LABELS as PBX_LABELS
 from hotline.pbx.ledger import LedgerSweep, Organizations
 from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
 from hotline.recordings.service import Recordings
@@ -68,6 +71,8 @@ log = structlog.get_logger(__name__)
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
                 reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
 PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
+# The features' titles of their codes, served with the journal's (GET /api/v1/dictionaries).
+FEATURE_LABELS = {**PBX_LABELS, "line_modes": MODE_TITLES}
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {
     PbxActionFailed: EdgeError(502, "pbx_refused", log_as="pbx action failed"),
@@ -89,6 +94,7 @@ def create_app(
     app[SETTINGS] = settings
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
+    app[LABELS] = FEATURE_LABELS
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
     app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_digest)

@@ -4,6 +4,8 @@ when the service runs without a PBX (`create_app(telephony=False)`): read them w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from hotline.calls.writer import CallJournalWriter
@@ -32,3 +34,6 @@ HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
 # Supervisors listening to, whispering in and joining live calls (ChanSpy legs).
 SUPERVISION = web.AppKey("supervision", SupervisionService)
+# The features' Russian titles of their codes (the PBX's states, the lines' modes) by group,
+# served beside the journal's in GET /api/v1/dictionaries (`labels`).
+LABELS = web.AppKey("labels", Mapping[str, Mapping[str, str]])

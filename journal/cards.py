@@ -34,6 +34,7 @@ from journal.audit import AuditAction
 from journal.card_fields import EDITABLE, WRITTEN_ONLY, clean_values, parse_date
 from journal.deadlines import DEFAULT_POLICY, DeadlinePolicy, local_date
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from journal.labels import AUDIT_ACTION_TITLES, CARD_STATUS_TITLES
 from journal.models import (
     AppealForm,
     AppealType,
@@ -58,24 +59,6 @@ EDITABLE_STATUSES = OPEN | {CardStatus.DONE}
 CLOCK_SKEW = timedelta(minutes=5)  # a PBX or a scanner clock slightly ahead of ours
 MAX_REASON = 2000
 
-STATUS_TITLES = {
-    CardStatus.DRAFT: "черновик",
-    CardStatus.IN_WORK: "в работе",
-    CardStatus.DONE: "исполнена",
-    CardStatus.CLOSED: "закрыта",
-    CardStatus.CANCELLED: "аннулирована",
-}
-OPERATION_TITLES = {
-    AuditAction.SAVE: "Сохранение",
-    AuditAction.COMPLETE: "Исполнение",
-    AuditAction.CLOSE: "Закрытие",
-    AuditAction.CANCEL: "Аннулирование",
-    AuditAction.FORWARD: "Пересылка",
-    AuditAction.EXTEND: "Продление срока",
-    AuditAction.DEFER: "Отложенный ответ",
-    AuditAction.ATTACH_CALL: "Привязка звонка",
-    AuditAction.CORRECT: "Исправление",
-}
 CONFLICT_MESSAGE = (
     "Карточку уже изменил другой пользователь. Откройте её заново и повторите изменения"
 )
@@ -166,9 +149,9 @@ def _check_status(card: Card, action: AuditAction, allowed: frozenset[CardStatus
         )
     if card.status == CardStatus.CANCELLED:
         raise InvalidTransition("Карточка аннулирована и не изменяется", card_id=card.id)
-    title = STATUS_TITLES.get(CardStatus(card.status), card.status)
+    title = CARD_STATUS_TITLES.get(card.status, card.status)
     raise InvalidTransition(
-        f"{OPERATION_TITLES[action]}: невозможно для карточки в статусе «{title}»",
+        f"{AUDIT_ACTION_TITLES[action]}: невозможно для карточки в статусе «{title}»",
         card_id=card.id,
         status=card.status,
     )

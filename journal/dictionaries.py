@@ -1,12 +1,14 @@
 """The dictionaries a card form needs, with their Russian names: appeal types, channels, forms,
-oral outcomes, statuses, field names, organizations and the form ПГ topics valid on a day.
+oral outcomes, statuses, field names, organizations and the form ПГ topics valid on a day, and
+`labels`: every code of the journal with its title (`journal.labels`), so every page and export
+names them alike.
 
-Topics are dated data (migration 0002); the enums' titles live here once so every page and
-export names them alike.
+Topics are dated data (migration 0002); the enums' titles live in `journal.labels` once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -14,38 +16,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal.card_fields import TITLES as FIELD_TITLES, requirements_json
-from journal.cards import STATUS_TITLES
-from journal.models import (
-    AppealForm, AppealType, Channel, OralOutcome, Organization, Topic, TopicKind,
+from journal.labels import (
+    APPEAL_TYPE_TITLES, CARD_STATUS_TITLES, CHANNEL_TITLES, FORM_TITLES, ORAL_OUTCOME_TITLES,
+    labels_json,
 )
-
-APPEAL_TYPE_TITLES = {
-    AppealType.COMPLAINT: "жалоба",
-    AppealType.STATEMENT: "заявление",
-    AppealType.CONSULTATION: "консультация (разъяснение)",
-    AppealType.PROPOSAL: "предложение",
-}
-CHANNEL_TITLES = {
-    Channel.HOTLINE: "горячая линия",
-    Channel.SECRETARY: "электронный секретарь",
-    Channel.RECEPTION: "личный приём",
-    Channel.POST: "почта",
-    Channel.EMAIL: "электронная почта",
-    Channel.WEBSITE: "сайт",
-    Channel.GOSUSLUGI: "Госуслуги",
-    Channel.FORWARDED: "перенаправлено из другого органа",
-}
-FORM_TITLES = {AppealForm.ORAL: "устное", AppealForm.WRITTEN: "письменное"}
-ORAL_OUTCOME_TITLES = {
-    OralOutcome.ON_THE_SPOT: "дан ответ сразу (типовой вопрос)",
-    OralOutcome.BY_LEVEL2: "ответ дан на 2-м уровне",
-    OralOutcome.BY_CALLBACK: "отложенный ответ обратным звонком",
-    OralOutcome.ADVISED_TO_WRITE: "рекомендовано письменное обращение",
-    OralOutcome.REDIRECTED: "разъяснено, куда обратиться",
-}
+from journal.models import Organization, Topic, TopicKind
 
 
-def _choices(titles: dict[Any, str]) -> list[dict[str, str]]:
+def _choices(titles: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"value": str(key), "title": value} for key, value in titles.items()]
 
 
@@ -62,7 +40,7 @@ async def dictionaries(session: AsyncSession, on: date) -> dict[str, Any]:
         "channels": _choices(CHANNEL_TITLES),
         "forms": _choices(FORM_TITLES),
         "oral_outcomes": _choices(ORAL_OUTCOME_TITLES),
-        "statuses": _choices(STATUS_TITLES),
+        "statuses": _choices(CARD_STATUS_TITLES),
         "fields": dict(FIELD_TITLES),
         "requirements": requirements_json(),
         "topics": [
@@ -77,4 +55,5 @@ async def dictionaries(session: AsyncSession, on: date) -> dict[str, Any]:
         "organizations": [
             {"id": o.id, "code": o.code, "name": o.name, "kind": o.kind} for o in organizations
         ],
+        "labels": labels_json(),
     }

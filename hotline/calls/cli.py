@@ -13,20 +13,10 @@ from hotline.cli.support import CliError, Context, fail_cleanly, open_journal, p
 from journal.actors import Actor
 from journal.calls import CallView, list_calls
 from journal.clock import utc_now
+from journal.labels import title
 
 _SPAN = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-OUTCOMES = {
-    "answered": "отвечен",
-    "abandoned": "потерян в очереди",
-    "secretary": "автосекретарь",
-    "callback": "обратный звонок",
-    "survey": "опрос о результате",
-    "unanswered": "без ответа",
-    "interrupted": "прерван",
-    "in_progress": "идёт",
-}
-
 
 def parse_span(text: str) -> timedelta:
     """"30m", "2h", "7d" -> a timedelta."""
@@ -116,14 +106,13 @@ def as_text(view: CallView, zone: ZoneInfo | None = None) -> str:
         who += f" «{c.caller_name}»"
     parts = [
         f"{times} {_zone_label(tz, c.started_at)}  {arrow} {c.line_number or '-'}  {who}",
-        OUTCOMES.get(c.outcome, c.outcome),
+        title("call_outcomes", c.outcome),
     ]
     if view.operators:
         parts.append("операторы: " + ", ".join(view.operators))
     for t in view.transfers:
         target = t.to_interface or t.to_queue or "?"
-        parts.append(f"перевод ({'слепой' if t.kind == 'blind' else 'с консультацией'}) "
-                     f"{t.from_interface or '?'} → {target}")
+        parts.append(f"{title('transfer_kinds', t.kind)} {t.from_interface or '?'} → {target}")
     parts.append(f"РКК {view.card_number}" if view.card_number else "без РКК")
     if view.recordings:
         parts.append("запись: " + ", ".join(r.stored_path or r.pbx_file for r in view.recordings))

@@ -23,6 +23,7 @@ from journal.audit import AuditAction
 from journal.calls import CallView, get_call_for, get_recording_for, list_calls
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
+from journal.labels import title
 from journal.models import Recording
 
 MAX_CALLS = 500
@@ -32,24 +33,10 @@ RECORDING_FIELDS = ("id", "kind", "format", "duration_seconds", "size_bytes", "s
                     "created_at")
 
 
-# The recording's status as the operator reads it; `problem` says why in words.
-RECORDING_STATUS_TITLES = {
-    "pending": "ожидает обработки",
-    "stored": "сохранена",
-    "missing": "файл не найден",
-    "empty": "пустая запись",
-    "silent": "тишина",
-    "truncated": "запись оборвана",
-    "corrupt": "файл повреждён",
-    "failed": "не сохранена, повтор позже",
-    "mismatch": "контрольная сумма не совпадает",
-    "destroyed": "уничтожена по сроку хранения",
-}
-
 
 def recording_json(rec: Recording) -> dict[str, Any]:
     body = {k: v for k, v in row_json(rec).items() if k in RECORDING_FIELDS}
-    body["status_title"] = RECORDING_STATUS_TITLES.get(rec.status, rec.status)
+    body["status_title"] = title("recording_statuses", rec.status)
     body["audio_url"] = f"/api/v1/recordings/{rec.id}/audio"
     return body
 

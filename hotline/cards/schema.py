@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import inspect
 
-from journal.cards import STATUS_TITLES, json_value
-from journal.models import Card, CardStatus
+from journal.cards import json_value
+from journal.labels import CARD_STATUS_TITLES
+from journal.models import Card
 
 CardValues = Mapping[str, Any]
 
@@ -38,6 +39,6 @@ def card_values(card: Card, *, reasons: bool = True) -> CardValues:
 def card_json(values: CardValues, fields: Sequence[str] = CARD_FIELDS) -> dict[str, Any]:
     """The card as the browser gets it: JSON values, its status in Russian and its address."""
     body = {name: json_value(values[name]) for name in fields if name in values}
-    body["status_title"] = STATUS_TITLES.get(CardStatus(values["status"]), values["status"])
+    body["status_title"] = CARD_STATUS_TITLES.get(values["status"], "—")
     body["url"] = f"/api/v1/cards/{values['id']}"
     return body

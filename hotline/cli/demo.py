@@ -26,6 +26,7 @@ from sqlalchemy import select
 from hotline.cli.support import Context, fail_cleanly, pass_context, run_async
 from hotline.config import Settings
 from journal.clock import utc_now
+from journal import labels
 
 log = structlog.get_logger(__name__)
 
@@ -235,18 +236,13 @@ class Demo:
                 "Пользователи (пароли показаны один раз; новый запуск задаёт новые):"]
         names = {o.code: o.name for o in self.settings.organizations} if self.settings else {}
         for u in self.users:
-            role = ROLE_TITLES.get(u.role, u.role)
+            role = labels.title("roles", u.role)
             who = role if u.level is None else f"{role} {u.level} уровня"
             phone = f", телефон {u.interface}" if u.interface else ""
             org = names.get(u.organization, u.organization)
             rows.append(f"  {u.login:<10} {u.password}   ({org}, {who}{phone})")
         rows.append("Ctrl+C — остановить.")
         return "\n".join(r for r in rows if r)
-
-
-# The roles as the banner names them (the accounts' codes are English).
-ROLE_TITLES = {"admin": "администратор", "operator": "оператор",
-               "sysadmin": "системный администратор"}
 
 
 @click.command("demo")

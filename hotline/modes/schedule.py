@@ -30,6 +30,9 @@ Mode = Literal["operator", "secretary"]
 OPERATOR: Final = "operator"
 SECRETARY: Final = "secretary"
 MODES: Final = (OPERATOR, SECRETARY)
+# A line's mode as the pages name it (GET /api/v1/dictionaries, `labels.line_modes`); the
+# command line's calendar table keeps its short column words (`calendar_table.MODE_LABELS`).
+MODE_TITLES: Final[dict[Mode, str]] = {"operator": "операторы", "secretary": "электронный секретарь"}
 SHORTENED_BY: Final = timedelta(hours=1)
 _SEARCH_WINDOW = timedelta(days=14)
 _SEARCH_HORIZON = timedelta(days=400)

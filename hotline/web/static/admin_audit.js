@@ -24,65 +24,43 @@
   }
 
   // Everything a person reads here is Russian: actions, detail names, the fields and filters
-  // inside them, reports by title, organizations by name (issue 16).
-  const ACTIONS = {
-    ...Admin.AUDIT_ACTIONS, callback_done: "Обратный звонок состоялся", callback_take: "Обратный звонок взят",
-    callback_dial: "Набор обратного звонка", agent_join: "Вход в очередь", agent_pause: "Перерыв",
-    agent_unpause: "Конец перерыва", agent_leave: "Выход из очереди", denied: "Отказ в доступе",
-  };
-  const KEYS = {
-    ...Admin.DETAIL_KEYS, queue: "очередь", interface: "телефон", reason: "причина", login: "учётная запись",
-    screen_pop: "всплывающая карточка звонка", level: "уровень", attempt: "попытка", callback_ids: "обратные звонки",
-    callbacks_cancelled: "отменено обратных звонков", status: "статус", assigned_user_id: "исполнитель",
-    organization_id: "организация", action: "действие", object_type: "объект", object_id: "номер объекта",
-    within_days: "в пределах дней", by: "разбивка", format: "формат", kind: "вид", path: "путь",
-  };
-  const FILTER_KEYS = {
-    organization_id: "организация", statuses: "статусы", received_from: "поступило с",
-    received_to: "поступило до", appeal_type: "вид", topic_code: "тематика", channel: "канал",
-    form: "форма", operator_id: "оператор", level: "уровень", phone: "телефон", text: "поиск",
-  };
-  const REPORTS = {
-    pg: "форма ПГ", calls: "статистика звонков", quality: "качество работы операторов",
-    deadlines: "сроки рассмотрения", surveys: "опрос заявителей", digest: "утренняя сводка сроков",
-  };
-  const CALLBACK_STATUSES = {
-    pending: "ожидает", dialing: "набирается", done: "выполнен", failed: "не дозвонились", cancelled: "отменён",
-  };
+  // inside them, reports by title, organizations by name (issue 16); every title is the
+  // API's (Hotline.label: audit_actions, audit_objects, audit_details, audit_filters...).
+  const { label } = Hotline;
   const USER_KEYS = new Set(["operator_id", "assigned_user_id", "user_id", "responsible_user_id"]);
   let dict = null;
   let staff = null;
 
   /** "2026Q4" → "4 квартал 2026"; other periods (a month, a year) as they are. */
-  function periodText(label) {
-    const m = /^(\d{4})Q([1-4])$/.exec(String(label));
-    return m ? `${m[2]} квартал ${m[1]}` : String(label);
+  function periodText(period) {
+    const m = /^(\d{4})Q([1-4])$/.exec(String(period));
+    return m ? `${m[2]} квартал ${m[1]}` : String(period);
   }
 
   /** One value of the details as a person reads it. */
   function valueText(key, value) {
     if (USER_KEYS.has(key) && staff) return Admin.userName(staff, value);
-    if (key === "status") return CALLBACK_STATUSES[value] || (dict && dict.byStatus[value]) || String(value);
+    if (key === "status") return label("callback_statuses", value, label("card_statuses", value));
     if (key === "period") return periodText(value);
-    if (key === "fields" && Array.isArray(value)) return value.map((f) => (dict && dict.fields[f]) || Admin.FIELD_TITLES[f] || f).join(", ");
-    if (key === "organization_id" && dict) return dict.byOrg[value] || String(value);
-    if (key === "statuses" && Array.isArray(value) && dict) return value.map((v) => dict.byStatus[v] || v).join(", ");
-    if (key === "report") return REPORTS[value] || String(value);
+    if (key === "fields" && Array.isArray(value)) return value.map((f) => label("card_fields", f)).join(", ");
+    if (key === "organization_id" && dict) return dict.byOrg[value] || `№${value}`;
+    if (key === "statuses" && Array.isArray(value)) return value.map((v) => label("card_statuses", v)).join(", ");
+    if (key === "report") return label("reports", value);
     if (key === "filters" && value && typeof value === "object") {
-      return Object.entries(value).map(([k, v]) => `${FILTER_KEYS[k] || k} ${valueText(k, v)}`).join(", ");
+      return Object.entries(value).map(([k, v]) => `${label("audit_filters", k)} ${valueText(k, v)}`).join(", ");
     }
     if (typeof value === "boolean") return value ? "да" : "нет";
     if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
     if (value && typeof value === "object") {
-      return Object.entries(value).map(([k, v]) => `${KEYS[k] || FILTER_KEYS[k] || k} ${valueText(k, v)}`).join(", ");
+      return Object.entries(value).map(([k, v]) => `${label("audit_details", k, label("audit_filters", k))} ${valueText(k, v)}`).join(", ");
     }
     return String(value);
   }
 
   function objectCell(entry) {
-    const type = Admin.OBJECT_TYPES[entry.object_type] || entry.object_type;
+    const type = label("audit_objects", entry.object_type);
     const number = entry.details && entry.details.number;
-    if (entry.object_type === "report") return `${type}: ${REPORTS[entry.object_id] || entry.object_id || "—"}`;
+    if (entry.object_type === "report") return `${type}: ${label("reports", entry.object_id)}`;
     const text = entry.object_id ? `${type} №${entry.object_id}${number ? ` (${number})` : ""}` : type;
     if (entry.object_type === "card" && entry.object_id) {
       return h("a", { href: `/admin/cards/${entry.object_id}` }, text);
@@ -98,7 +76,7 @@
       if (value === null || value === undefined || (Array.isArray(value) && !value.length)) continue;
       if (typeof value === "object" && !Array.isArray(value) && !Object.keys(value).length) continue;
       const shown = valueText(key, value);
-      parts.push(`${KEYS[key] || key}: ${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}`);
+      parts.push(`${label("audit_details", key)}: ${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}`);
     }
     return parts.join("; ");
   }
@@ -107,7 +85,7 @@
     return h("tr", { "data-testid": "audit-row", "data-action": entry.action },
       h("td", { class: "nowrap" }, `${fmt.date(entry.at)} ${fmt.time(entry.at)}`),
       h("td", {}, entry.login || "—"),
-      h("td", {}, ACTIONS[entry.action] || entry.action),
+      h("td", {}, label("audit_actions", entry.action)),
       h("td", {}, objectCell(entry)),
       h("td", {}, entry.remote_addr || "—"),
       h("td", { class: "small details-cell" }, details(entry)));
@@ -137,7 +115,9 @@
   }
 
   Admin.bindFilterForm(form, load);
-  Admin.fill(form.elements.action, Object.entries(Admin.AUDIT_ACTIONS));
-  Admin.fill(form.elements.object_type, Object.entries(Admin.OBJECT_TYPES));
-  load();
+  // The filters offer every action and object the log names, once the titles are here.
+  Admin.dictionaries().then(() => {
+    Admin.fill(form.elements.action, Hotline.labelPairs("audit_actions"));
+    Admin.fill(form.elements.object_type, Hotline.labelPairs("audit_objects"));
+  }).catch(() => { /* load() says it */ }).finally(load);
 })();

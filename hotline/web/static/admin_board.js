@@ -9,25 +9,12 @@
 
 (() => {
   const { h, fmt } = Hotline;
-  const STATES = {
-    ivr: "приветствие / секретарь", dialing: "набор номера", queued: "ждёт ответа",
-    ringing: "звонит оператору", talking: "разговор", ended: "завершён",
-  };
-  const AGENT_STATES = {
-    ready: "готов", paused: "перерыв", out: "не в очереди", unavailable: "телефон недоступен",
-    unknown: "нет данных",
-  };
-  const DEVICES = {
-    free: "свободен", in_use: "разговаривает", busy: "занят", ringing: "звонит",
-    ringing_in_use: "звонит, идёт разговор", on_hold: "на удержании", unavailable: "недоступен",
-    invalid: "недоступен", unknown: "неизвестно",
-  };
-  const MODES = { operator: "операторы", secretary: "электронный секретарь" };
-  const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
   const SPY_MODES = { listen: "слушает", whisper: "подсказывает", barge: "вмешался" };
   const SPY_BUTTONS = [["listen", "Прослушать", "Слушать разговор: вас не слышит никто"],
     ["whisper", "Подсказать", "Говорить оператору: абонент вас не слышит"],
     ["barge", "Вмешаться", "Говорить в разговоре: вас слышат оператор и абонент"]];
+  // Calls', operators', phones', lines' and the PBX's states by the API's titles.
+  const { label } = Hotline;
   let board = null, modes = {}, staff = null, dict = null, me = null;
 
   /** Who listens to a call: "Главная Галина — подсказывает". */
@@ -100,7 +87,7 @@
   function callRow(call) {
     const waiting = call.state === "queued" || call.state === "ringing" || !call.answered_at;
     return h("tr", { class: waiting ? "waiting" : "", "data-testid": "board-call", "data-state": call.state },
-      h("td", {}, STATES[call.state] || call.state),
+      h("td", {}, label("call_states", call.state)),
       h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
         waiting ? since(call.started_at) : since(call.answered_at)),
       h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
@@ -116,13 +103,13 @@
     return lines.map((line) => {
       const m = modes[line.number];
       const next = m && m.next_switch
-        ? `${fmt.dateTime(m.next_switch.at)} → ${MODES[m.next_switch.mode] || m.next_switch.mode} (${m.next_switch.reason.text})`
+        ? `${fmt.dateTime(m.next_switch.at)} → ${label("line_modes", m.next_switch.mode)} (${m.next_switch.reason.text})`
         : "—";
       const mode = line.mode || (m && m.mode);
       const org = dict && dict.organizations.find((o) => o.code === line.organization);
       return h("tr", { "data-testid": "board-line", "data-line": line.number },
         h("td", {}, line.number, h("div", { class: "muted small" }, org ? org.name : line.organization)),
-        h("td", {}, h("span", { class: `badge mode-${mode}` }, MODES[mode] || mode || "—"),
+        h("td", {}, h("span", { class: `badge mode-${mode}` }, label("line_modes", mode)),
           m && m.reason ? h("div", { class: "muted small" }, m.reason.text) : null),
         h("td", { class: "small" }, next));
     });
@@ -141,13 +128,13 @@
       const agent = agents[u.interface];
       const known = agent && agent.state !== "unknown";
       // Once the PBX listed every queue member, a phone it did not list is in no queue.
-      const missing = board && board.roster_complete ? AGENT_STATES.out : AGENT_STATES.unknown;
-      let state = agent ? (AGENT_STATES[agent.state] || agent.state) : missing;
+      const missing = label("agent_states", board && board.roster_complete ? "out" : "unknown");
+      let state = agent ? label("agent_states", agent.state) : missing;
       if (agent && agent.state === "paused" && agent.paused_reason
           && agent.paused_reason.toLowerCase() !== "перерыв") state += `: ${agent.paused_reason}`;
       // The phone as the PBX reports it; before its first report, what the calls tell.
       const call = talking.get(u.interface);
-      let device = agent && agent.device ? (DEVICES[agent.device] || agent.device) : "—";
+      let device = agent && agent.device ? label("devices", agent.device) : "—";
       if ((!agent || !agent.device) && call) device = call === "ringing" ? "звонит" : "на звонке";
       const busy = call || (agent && ["in_use", "ringing", "ringing_in_use", "busy", "on_hold"].includes(agent.device));
       const since = known ? agent.changed_at : null;
@@ -174,7 +161,7 @@
       const waiting = board.calls.filter((c) => c.state === "queued" || c.state === "ringing").length;
       document.getElementById("count-waiting").textContent = String(waiting);
       document.getElementById("count-talking").textContent = String(board.talking);
-      document.getElementById("count-pbx").textContent = PBX[board.pbx] || board.pbx;
+      document.getElementById("count-pbx").textContent = label("pbx_links", board.pbx);
       const body = document.querySelector("#board-calls tbody");
       body.replaceChildren(...board.calls.map(callRow));
       if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "Сейчас звонков нет")));

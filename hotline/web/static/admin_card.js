@@ -11,16 +11,8 @@
   // The administrator, or the supervisor of the card's organization (the API decides the rest).
   const manages = Boolean(page.is_admin || page.is_supervisor);
   const cardId = page.card_id;
-  const OUTCOMES = {
-    answered: "отвечен", abandoned: "не дождался ответа", secretary: "электронный секретарь",
-    callback: "обратный звонок", survey: "опрос о результате", unanswered: "без ответа", interrupted: "прерван", in_progress: "идёт",
-  };
-  const REC_STATUS = {
-    pending: "обрабатывается", stored: "сохранена", missing: "файл не найден", empty: "пустая",
-    truncated: "обрезана", corrupt: "повреждена", failed: "ошибка обработки", destroyed: "уничтожена по сроку хранения",
-  };
-  const REC_KIND = { call: "разговор", message: "сообщение секретарю", callback: "обратный звонок" };
-  const HISTORY_ACTIONS = { ...Admin.AUDIT_ACTIONS, create: "Регистрация" };
+  // Every code is shown by the API's title (Hotline.label).
+  const { label } = Hotline;
   const GROUPS = {
     registration: ["number", "status", "received_at", "registered_at", "registered_by_id",
       "receiving_organization_id", "organization_id", "channel", "form", "forwarded_from_body",
@@ -44,11 +36,9 @@
 
   let dict, staff, card, criteria = [];
 
-  // History keys that are no card field: the calls linked to it.
-  const HISTORY_TITLES = { calls: "Привязан звонок АТС", call: "Звонок АТС" };
-
+  /** A field's (or a history key's) name. */
   function title(field) {
-    return HISTORY_TITLES[field] || Admin.FIELD_TITLES[field] || dict.fields[field] || field;
+    return label("card_fields", field);
   }
 
   /** A stored value as a person reads it. */
@@ -59,11 +49,11 @@
     if (USER_FIELDS.has(field)) return Admin.userName(staff, value);
     if (ORG_FIELDS.has(field)) return dict.byOrg[value] || `организация №${value}`;
     if (BOOL_FIELDS.has(field)) return Admin.yesNo(value);
-    if (field === "status") return dict.byStatus[value] || value;
-    if (field === "channel") return dict.byChannel[value] || value;
-    if (field === "form") return dict.byForm[value] || value;
-    if (field === "appeal_type") return dict.byType[value] || value;
-    if (field === "oral_outcome") return dict.byOutcome[value] || value;
+    if (field === "status") return label("card_statuses", value);
+    if (field === "channel") return label("channels", value);
+    if (field === "form") return label("forms", value);
+    if (field === "appeal_type") return label("appeal_types", value);
+    if (field === "oral_outcome") return label("oral_outcomes", value);
     if (field === "topic_code") return dict.byTopic[value] ? `${value} ${dict.byTopic[value]}` : value;
     if (field === "complaint_reasons") return value.map((c) => (dict.byReason[c] ? `${c} ${dict.byReason[c]}` : c)).join("; ");
     if (field === "compensation_sum") return `${value} ₽`;
@@ -101,9 +91,9 @@
     document.getElementById("card-number").textContent = `Карточка ${card.number}`;
     const badge = document.getElementById("card-status");
     badge.className = `badge status-${card.status}`;
-    badge.textContent = dict.byStatus[card.status] || card.status;
+    badge.textContent = label("card_statuses", card.status);
     document.getElementById("card-summary").textContent =
-      `${dict.byChannel[card.channel] || card.channel}, ${dict.byForm[card.form] || card.form}; ` +
+      `${label("channels", card.channel)}, ${label("forms", card.form)}; ` +
       `поступило ${fmt.dateTime(card.received_at)}; срок ответа ${fmt.date(card.due_date)}; ` +
       `на рассмотрении: ${dict.byOrg[card.organization_id] || "—"}`;
     const readOnly = document.getElementById("read-only");
@@ -169,7 +159,7 @@
       el.value = value === null || value === undefined ? "" : String(value);
       return el;
     };
-    if (BOOL_FIELDS.has(name)) return select([["true", "да"], ["false", "нет"]], "не указано");
+    if (BOOL_FIELDS.has(name)) return select([true, false].map((v) => [String(v), Admin.yesNo(v)]), "не указано");
     if (name === "channel") {
       const oral = ["hotline", "secretary"].includes(card.channel);
       return select(dict.channels.filter((c) => ["hotline", "secretary"].includes(c.value) === oral).map((c) => [c.value, c.title]), "—");
@@ -177,7 +167,7 @@
     if (name === "appeal_type") return select(dict.appeal_types.map((t) => [t.value, t.title]), "не указан");
     if (name === "topic_code") return select(Admin.topicPairs(dict), "не указана");
     if (name === "oral_outcome") return select(dict.oral_outcomes.map((t) => [t.value, t.title]), "не указан");
-    if (name === "responsible_level") return select([[1, "1 уровень"], [2, "2 уровень"], [3, "3 уровень"]], "не указан");
+    if (name === "responsible_level") return select([1, 2, 3].map((n) => [n, `${n} уровень`]), "не указан");
     if (name === "insurer_concerned_id") {
       return select(dict.organizations.filter((o) => o.kind === "insurer").map((o) => [o.id, o.name]), "не указана");
     }
@@ -341,7 +331,7 @@
     body.replaceChildren(...items.slice().reverse().map((row) => h("tr", { "data-testid": "history-row" },
       h("td", { class: "nowrap" }, fmt.dateTime(row.at)),
       h("td", {}, row.user_id ? Admin.userName(staff, row.user_id) : "система (АТС)"),
-      h("td", {}, HISTORY_ACTIONS[row.action] || row.action),
+      h("td", {}, label("audit_actions", row.action)),
       h("td", {}, h("ul", { class: "changes" }, ...Object.entries(row.changes || {}).map(([f, p]) => changeText(f, p)))),
       h("td", {}, row.comment || ""))));
   }
@@ -349,21 +339,21 @@
   // ---------------------------------------------------------------- calls
 
   function recordingItem(rec) {
-    const label = `${REC_KIND[rec.kind] || rec.kind}, ${fmt.duration(rec.duration_seconds)}`;
+    const what = `${label("recording_kinds", rec.kind)}, ${fmt.duration(rec.duration_seconds)}`;
     if (rec.status !== "stored") {
-      return h("div", { class: "recording" }, h("span", {}, label), " ",
-        h("span", { class: "badge bad" }, REC_STATUS[rec.status] || rec.status),
+      return h("div", { class: "recording" }, h("span", {}, what), " ",
+        h("span", { class: "badge bad" }, label("recording_statuses", rec.status)),
         rec.problem ? h("span", { class: "muted small" }, ` ${rec.problem}`) : null);
     }
     return h("div", { class: "recording", "data-testid": "recording" },
-      h("div", { class: "recording-head" }, h("span", {}, label),
+      h("div", { class: "recording-head" }, h("span", {}, what),
         h("a", { href: `${rec.audio_url}?download=1`, download: "", "data-testid": "download" }, "Скачать")),
       h("audio", { controls: true, preload: "none", src: rec.audio_url, "data-recording-id": rec.id }),
       h("p", { class: "muted small" }, "Прослушивание и скачивание записываются в журнал доступа."));
   }
 
   function transferItem(t) {
-    const kind = t.kind === "attended" ? "перевод с консультацией" : "перевод без консультации";
+    const kind = label("transfer_kinds", t.kind);
     const to = t.to_interface ? Admin.operatorName(staff, t.to_interface) : (t.to_queue ? `очередь ${t.to_queue}` : "—");
     return h("li", {}, `${fmt.time(t.at)} ${kind}: ${Admin.operatorName(staff, t.from_interface)} → ${to}`);
   }
@@ -382,9 +372,9 @@
 
   function renderCall(call) {
     const box = h("article", { class: "call", id: `call-${call.id}`, "data-testid": "call", "data-call-id": call.id });
-    const direction = call.direction === "out" ? "исходящий" : "входящий";
+    const direction = label("call_directions", call.direction);
     box.append(
-      h("h3", {}, `${fmt.dateTime(call.started_at)} — ${direction}, ${OUTCOMES[call.outcome] || call.outcome}`),
+      h("h3", {}, `${fmt.dateTime(call.started_at)} — ${direction}, ${label("call_outcomes", call.outcome)}`),
       h("dl", { class: "fields compact" },
         h("div", { class: "field" }, h("dt", {}, "Линия"), h("dd", {}, fmt.phone(call.line_number) || "—")),
         h("div", { class: "field" }, h("dt", {}, "Абонент"), h("dd", {}, [fmt.phone(call.caller_number), call.caller_name].filter(Boolean).join(", ") || "—")),

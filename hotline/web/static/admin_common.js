@@ -1,5 +1,5 @@
-/* What the administrator console's pages share: the dictionaries (Russian titles of every
-   code), the staff directory (names behind user ids and phones), select options, region dates,
+/* What the administrator console's pages share: the dictionaries (Hotline.dictionaries, with
+   lookups by id and code; the Russian titles of codes are Hotline.label's), the staff directory (names behind user ids and phones), select options, region dates,
    the pager and the confirmation dialog. Data is always put in the page with textContent. */
 "use strict";
 
@@ -7,60 +7,22 @@ const Admin = (() => {
   const { h } = Hotline;
   const page = Hotline.pageData();
 
-  const FIELD_TITLES = {
-    number: "Номер", received_at: "Поступило", registered_at: "Зарегистрировано",
-    registered_by_id: "Зарегистрировал", receiving_organization_id: "Получившая организация",
-    organization_id: "На рассмотрении в", channel: "Канал поступления", form: "Форма",
-    status: "Статус", due_date: "Срок ответа", extended_at: "Срок продлён",
-    extended_by_id: "Продлил", extension_old_due: "Прежний срок", extension_reason: "Причина продления",
-    deferred_contact: "Контакт для отложенного ответа", callback_due_at: "Перезвонить до",
-    forwarded_at: "Переслано", cancel_reason: "Причина аннулирования", closed_at: "Закрыта",
-    closed_by_id: "Закрыл", sequence: "Порядковый номер", year: "Год", call: "Звонок АТС",
-  };
-  const AUDIT_ACTIONS = {
-    view: "Просмотр", list: "Список / поиск", history: "История карточки", create: "Регистрация",
-    save: "Сохранение", complete: "Исполнение", close: "Закрытие", cancel: "Аннулирование",
-    forward: "Пересылка", extend: "Продление срока", defer: "Отложенный ответ",
-    attach_call: "Привязка звонка", correct: "Исправление", play: "Прослушивание записи", download: "Скачивание записи",
-    destroy: "Уничтожение записи", export: "Выгрузка отчёта", survey: "Опрос заявителя",
-    evaluate: "Оценка оператора", script_create: "Новый скрипт", script_update: "Изменение скрипта",
-    login: "Вход", login_failed: "Неудачный вход", logout: "Выход", callback_dial: "Обратный звонок",
-    call_transfer: "Перевод звонка", user_disable: "Отключение учётной записи",
-    user_enable: "Включение учётной записи", user_password: "Смена пароля",
-  };
-  const OBJECT_TYPES = {
-    card: "карточка", call: "звонок", recording: "запись", evaluation: "лист оценки",
-    script: "скрипт", user: "пользователь", report: "отчёт", callback: "обратный звонок",
-    survey: "опрос",
-  };
-  const DETAIL_KEYS = {
-    call_id: "звонок", card_id: "карточка", operator_id: "оператор", total: "итог",
-    filters: "фильтр", card_ids: "карточки", call_ids: "звонки", page: "страница", fields: "поля",
-    sha256: "SHA-256", to: "куда", title: "название", changes: "изменения", failed_logins: "неудачных попыток",
-    locked: "заблокирован", rule: "правило", report: "отчёт", period: "период",
-    sessions_ended: "завершено сеансов",
-  };
-  const ROLE_TITLES = { admin: "администратор", operator: "оператор", sysadmin: "системный администратор" };
-
   let dictPromise = null;
   let staffPromise = null;
 
-  /** GET /api/v1/dictionaries once per page, with lookup maps added. */
+  /** The page's dictionaries (Hotline.dictionaries), with topics, complaint reasons and
+      organizations looked up by code and id. */
   function dictionaries() {
     if (!dictPromise) {
-      dictPromise = Hotline.api("GET", "/api/v1/dictionaries").then((d) => {
-        const map = (items, key = "value", val = "title") => Object.fromEntries(items.map((i) => [String(i[key]), i[val]]));
-        d.byType = map(d.appeal_types);
-        d.byChannel = map(d.channels);
-        d.byForm = map(d.forms);
-        d.byStatus = map(d.statuses);
-        d.byOutcome = map(d.oral_outcomes);
-        d.byTopic = map(d.topics, "code");
-        d.byReason = map(d.complaint_reasons, "code");
+      dictPromise = Hotline.dictionaries().then((d) => {
+        const map = (items, key, val) => Object.fromEntries(items.map((i) => [String(i[key]), i[val]]));
+        d.byTopic = map(d.topics, "code", "title");
+        d.byReason = map(d.complaint_reasons, "code", "title");
         d.byOrg = map(d.organizations, "id", "name");
         d.orgCode = map(d.organizations, "id", "code");
         return d;
       });
+      dictPromise.catch(() => { dictPromise = null; });
     }
     return dictPromise;
   }
@@ -243,14 +205,13 @@ const Admin = (() => {
     window.addEventListener("popstate", load);
   }
 
-  function statusBadge(status, title) {
-    return h("span", { class: `badge status-${status}` }, title || status);
+  function statusBadge(status) {
+    return h("span", { class: `badge status-${status}` }, Hotline.label("card_statuses", status));
   }
 
   return {
     page, dictionaries, staff, userName, operatorName, fill, topicPairs, dayStart, nextDay,
     localMoment, nowLocalValue, yesNo, pager, confirmDialog, formParams, fillForm, bindFilterForm,
     statusBadge,
-    FIELD_TITLES, AUDIT_ACTIONS, OBJECT_TYPES, ROLE_TITLES, DETAIL_KEYS,
   };
 })();

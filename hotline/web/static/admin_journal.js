@@ -40,13 +40,13 @@
     h("td", {}, h("a", { href: `/admin/cards/${card.id}`, class: "card-link" }, card.number)),
     h("td", { class: "nowrap" }, fmt.dateTime(card.received_at)),
     h("td", {}, dict.orgCode[card.organization_id] ? dict.byOrg[card.organization_id] : "—"),
-    h("td", {}, dict.byChannel[card.channel] || card.channel),
-    h("td", {}, card.appeal_type ? (dict.byType[card.appeal_type] || card.appeal_type) : "—"),
+    h("td", {}, Hotline.label("channels", card.channel)),
+    h("td", {}, Hotline.label("appeal_types", card.appeal_type)),
     h("td", { title: dict.byTopic[card.topic_code] || "" }, card.topic_code || "—"),
     h("td", {}, card.anonymous ? "анонимно" : (card.applicant_name || fmt.phone(card.applicant_phone) || "—")),
     h("td", { class: "content-cell" }, short(card.content)),
     h("td", { class: overdue ? "nowrap overdue" : "nowrap" }, fmt.date(card.due_date)),
-    h("td", {}, Admin.statusBadge(card.status, dict.byStatus[card.status])));
+    h("td", {}, Admin.statusBadge(card.status)));
   }
 
   async function load() {

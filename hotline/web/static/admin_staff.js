@@ -10,13 +10,12 @@
   const addButton = document.querySelector("[data-testid=add-user]");
   addButton.addEventListener("click", () => create().catch(Hotline.fail));
   const me = Hotline.pageData().user_id;
-  const ROLES = { operator: "оператор", supervisor: "руководитель операторов",
-    admin: "администратор контакт-центра", sysadmin: "системный администратор" };
+  const roleTitle = (code) => Hotline.label("roles", code);
   let dict = null;
   let giveable = [];
 
   function role(user) {
-    const title = ROLES[user.role] || user.role;
+    const title = roleTitle(user.role);
     return user.level ? `${title} ${user.level}-го уровня` : title;
   }
 
@@ -57,7 +56,7 @@
   }
 
   const levelOptions = [["", "—"], ["1", "1"], ["2", "2"], ["3", "3"]];
-  const roleOptions = () => giveable.map((r) => [r, ROLES[r] || r]);
+  const roleOptions = () => giveable.map((r) => [r, roleTitle(r)]);
 
   async function create() {
     const orgs = dict.organizations.map((o) => [o.code, o.name]);

@@ -96,7 +96,7 @@
         organization_id: Number(el.organization_id.value), fields,
       });
       const d = await Admin.dictionaries();
-      showResult(card, d.byOrg[card.organization_id] || "", `${d.byStatus[card.status] || card.status} (на рассмотрении)`);
+      showResult(card, d.byOrg[card.organization_id] || "", `${Hotline.label("card_statuses", card.status)} (на рассмотрении)`);
       Hotline.toast(`Зарегистрировано: ${card.number}`, "ok");
     } catch (err) {
       error.textContent = err.message;

@@ -1,6 +1,7 @@
 /* Shared browser helpers of every page: the JSON API with its CSRF header and Russian errors,
-   toasts, the live WebSocket with reconnects, and date formatting in the region's time zone.
-   No framework: the pages are small and must load instantly on an operator's PC. */
+   toasts, the live WebSocket with reconnects, date formatting in the region's time zone, and
+   the dictionaries with the Russian title of every code (the pages keep no titles of their
+   own). No framework: the pages are small and must load instantly on an operator's PC. */
 "use strict";
 
 const Hotline = (() => {
@@ -158,6 +159,38 @@ const Hotline = (() => {
     return el;
   }
 
+  // ------------------------------------------------------------------ dictionaries and labels
+
+  let dictPromise = null;
+  let labels = {};
+
+  /** GET /api/v1/dictionaries once per page: the card form's choices and `labels`, the
+      Russian title of every code a page shows, grouped (card_statuses, devices, audit_actions...).
+      A failed load is retried by the next call. */
+  function dictionaries() {
+    if (!dictPromise) {
+      dictPromise = api("GET", "/api/v1/dictionaries").then((d) => {
+        labels = d.labels || {};
+        return d;
+      });
+      dictPromise.catch(() => { dictPromise = null; });
+    }
+    return dictPromise;
+  }
+
+  /** The Russian title of `code` in the group of `labels`; `otherwise` («—») when it has none:
+      a person never reads a bare code. Valid once `dictionaries()` has resolved. */
+  function label(group, code, otherwise = "—") {
+    const titles = labels[group];
+    const key = code === null || code === undefined ? "" : String(code);
+    return titles && Object.prototype.hasOwnProperty.call(titles, key) ? titles[key] : otherwise;
+  }
+
+  /** The [code, title] pairs of a group, in the server's order (a <select>'s options). */
+  function labelPairs(group) {
+    return Object.entries(labels[group] || {});
+  }
+
   // ------------------------------------------------------------------ required fields
 
   /** The requirements of one step of a card (`requirements` of GET /api/v1/dictionaries:
@@ -205,5 +238,8 @@ const Hotline = (() => {
     }
   });
 
-  return { api, ApiFailure, toast, fail, live, fmt, pageData, h, tz, missingFor, showNeeds };
+  return {
+    api, ApiFailure, toast, fail, live, fmt, pageData, h, tz, missingFor, showNeeds,
+    dictionaries, label, labelPairs,
+  };
 })();

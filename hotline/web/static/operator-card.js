@@ -333,8 +333,7 @@ const CardEditor = (() => {
   }
 
   function statusTitle(status) {
-    const found = dict && dict.statuses.find((s) => s.value === status);
-    return found ? found.title : status;
+    return Hotline.label("card_statuses", status);
   }
 
   // ------------------------------------------------------------------ opening

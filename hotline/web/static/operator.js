@@ -12,24 +12,8 @@
   const me = page.user;
   const $ = (id) => document.getElementById(id);
   const CONTEXT_KEY = `hotline.workspace.${me.id}`;
-  const AGENT_TITLES = {
-    ready: "Готов принимать звонки", paused: "Перерыв", out: "Не в очереди",
-    unavailable: "Телефон недоступен", unknown: "Состояние неизвестно",
-  };
-  // The phone's device state as the PBX reports it (QueueMemberStatus).
-  const DEVICE_TITLES = {
-    free: "свободен", in_use: "разговаривает", busy: "занят", ringing: "звонит",
-    ringing_in_use: "звонит, идёт разговор", on_hold: "на удержании", unavailable: "недоступен",
-    invalid: "недоступен", unknown: "состояние неизвестно",
-  };
-  const PBX_TITLES = {
-    connected: "АТС: на связи", disabled: "АТС: не подключена к службе",
-    disconnected: "АТС: нет связи", connecting: "АТС: подключение…",
-  };
-  const CALLBACK_TITLES = {
-    pending: "ожидает", dialing: "набирается", done: "выполнен", failed: "не дозвонились",
-    cancelled: "отменён",
-  };
+  // The agent's, phone's, PBX's, callbacks' and cards' states by the API's titles.
+  const { label } = Hotline;
   const ORIGINAL_TITLE = document.title;
 
   let dict = null;
@@ -48,12 +32,12 @@
     badge.dataset.state = state;
     // «Перерыв: обед», but not «Перерыв: перерыв».
     const reason = agent.paused_reason && agent.paused_reason.toLowerCase() !== "перерыв" ? agent.paused_reason : "";
-    badge.textContent = state === "paused" && reason
-      ? `${AGENT_TITLES.paused}: ${reason}` : AGENT_TITLES[state] || state;
+    const title = label("agent_badges", state);
+    badge.textContent = state === "paused" && reason ? `${title}: ${reason}` : title;
     $("agent-queue").textContent = agent.queue
       ? `очередь: ${queueTitle(agent.queue)}${agent.changed_at && state !== "unknown" ? ` · с ${fmt.time(agent.changed_at)}` : ""}` : "";
     const phone = [];
-    if (agent.device) phone.push(`телефон ${DEVICE_TITLES[agent.device] || agent.device}`);
+    if (agent.device) phone.push(`телефон ${label("devices", agent.device)}`);
     if (agent.calls_taken !== null && agent.calls_taken !== undefined) phone.push(`принято звонков: ${agent.calls_taken}`);
     $("agent-phone").textContent = phone.join(" · ");
     $("agent-phone").dataset.device = agent.device || "";
@@ -66,7 +50,7 @@
   function renderPbx(state) {
     const el = $("conn-pbx");
     el.dataset.state = state === "connected" ? "on" : state === "connecting" ? "wait" : "off";
-    el.textContent = PBX_TITLES[state] || `АТС: ${state}`;
+    el.textContent = `АТС: ${label("pbx_links", state)}`;
   }
 
   async function refreshAgent() {
@@ -235,8 +219,7 @@
   }
 
   function statusTitle(status) {
-    const found = dict && dict.statuses.find((s) => s.value === status);
-    return found ? found.title : status;
+    return label("card_statuses", status);
   }
 
   function topicTitle(code) {
@@ -500,7 +483,7 @@
       h("div", { class: "small" },
         h("span", { class: overdue ? "overdue-text" : "muted", dataset: { testid: "callback-due" } },
           `${overdue ? "просрочен: " : "до "}${dueTime(t.due_at, t.zone)}`),
-        " · ", h("span", { class: "badge", dataset: { testid: "callback-status" } }, CALLBACK_TITLES[status] || status)),
+        " · ", h("span", { class: "badge", dataset: { testid: "callback-status" } }, label("callback_statuses", status))),
       t.note ? h("div", { class: "small clamp" }, t.note) : null,
       h("div", { class: "callback-actions" },
         h("button", { type: "button", class: "link-like", onclick: () => openCard(t.card_id) }, `РКК ${t.card_number || t.card_id}`),
@@ -561,7 +544,7 @@
         h("td", { class: "nowrap" }, fmt.dateTime(c.received_at)),
         h("td", {}, c.anonymous ? "аноним" : c.applicant_name || "—"),
         h("td", { class: "nowrap" }, formatPhone(c.applicant_phone) || "—"),
-        h("td", {}, [typeTitle(c.appeal_type), c.topic_code].filter(Boolean).join(", ") || "—"),
+        h("td", {}, [c.appeal_type && label("appeal_types", c.appeal_type), c.topic_code].filter(Boolean).join(", ") || "—"),
         h("td", {}, h("span", { class: `badge status-${c.status}` }, statusTitle(c.status)))));
       if (more) $("cards-body").append(...rows);
       else $("cards-body").replaceChildren(...rows);
@@ -571,11 +554,6 @@
     } catch (err) {
       fail(err);
     }
-  }
-
-  function typeTitle(value) {
-    const found = dict && dict.appeal_types.find((t) => t.value === value);
-    return found ? found.title : value;
   }
 
   // ------------------------------------------------------------------ start
@@ -605,7 +583,7 @@
   async function start() {
     initAgentBar();
     try {
-      dict = await api("GET", "/api/v1/dictionaries");
+      dict = await Hotline.dictionaries();
     } catch (err) {
       fail(err);
       return;
