@@ -266,7 +266,8 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     """Screen-pops, the live board and agent states over the hub (after the telephony starts:
     cleanup contexts run in order, so the PBX side is up when this one subscribes to it)."""
     live = LiveFeed(app[HUB], app[SESSIONS], app.get(PBX), writer=app.get(CALL_WRITER),
-                    modes=app.get(MODES), lines=app[SETTINGS].lines)
+                    modes=app.get(MODES), lines=app[SETTINGS].lines,
+                    phone_org=app[SETTINGS].organization_of_phone)
     app[LIVE] = live
     live.start()
     sweep = asyncio.create_task(ws.sweep_sessions(app[HUB], app[WEB_SESSIONS]),

@@ -33,7 +33,9 @@
   /** Who listens to a call: "Главная Галина — подсказывает". */
   function listenerText(listener) {
     const user = staff && staff.byInterface[listener.interface];
-    const who = user ? user.full_name : (listener.interface || "").replace(/^PJSIP\//, "");
+    // A phone the board does not name is the contact center's administrator's.
+    const who = user ? user.full_name
+      : listener.interface ? listener.interface.replace(/^PJSIP\//, "") : "администратор центра";
     return `${who} — ${SPY_MODES[listener.mode] || listener.mode}`;
   }
 
