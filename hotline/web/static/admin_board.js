@@ -24,7 +24,7 @@
   };
   const MODES = { operator: "операторы", secretary: "электронный секретарь" };
   const PBX = { connected: "на связи", connecting: "подключение", disconnected: "нет связи", disabled: "не подключена" };
-  const SPY_MODES = { listen: "слушает", whisper: "подсказывает", barge: "вмешался" };
+  const SPY_MODES = { listen: "слушает", whisper: "подсказывает", barge: "вмешивается" };
   const SPY_BUTTONS = [["listen", "Прослушать", "Слушать разговор: вас не слышит никто"],
     ["whisper", "Подсказать", "Говорить оператору: абонент вас не слышит"],
     ["barge", "Вмешаться", "Говорить в разговоре: вас слышат оператор и абонент"]];
@@ -39,12 +39,16 @@
     return `${who} — ${SPY_MODES[listener.mode] || listener.mode}`;
   }
 
-  async function supervise(call, mode) {
+  // What a press of a button did, said to the supervisor (a switch: who hears them now).
+  const SPY_SWITCHED = { listen: "Теперь вас не слышит никто", whisper: "Теперь вас слышит только оператор",
+    barge: "Теперь вас слышат оператор и абонент" };
+
+  async function supervise(call, mode, listening) {
     try {
       if (mode) {
         await Hotline.api("POST", `/api/v1/calls/${call.id}/supervision`, { mode });
-        Hotline.toast(mode === "listen" ? "Звоним на ваш телефон: снимите трубку, чтобы слушать"
-          : `Режим: ${SPY_MODES[mode]}`, "info");
+        Hotline.toast(listening ? SPY_SWITCHED[mode]
+          : "Звоним на ваш телефон: снимите трубку, чтобы подключиться к разговору", "info");
       } else {
         await Hotline.api("DELETE", `/api/v1/calls/${call.id}/supervision`);
         Hotline.toast("Прослушивание завершено", "info");
@@ -70,7 +74,7 @@
       const active = mine && mine.mode === mode;
       buttons.append(h("button", { type: "button", class: active ? "small active" : "small secondary",
         title: hint, "data-testid": `spy-${mode}`, disabled: active ? "" : null,
-        onclick: () => supervise(call, mode) }, title));
+        onclick: () => supervise(call, mode, Boolean(mine)) }, title));
     }
     if (mine) {
       buttons.append(h("button", { type: "button", class: "small danger", "data-testid": "spy-stop",
@@ -164,7 +168,7 @@
         h("td", { class: "small" }, since ? fmt.time(since) : "—",
           since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
         h("td", {}, device, ...(listened.get(u.interface) || []).map((l) =>
-          h("div", { class: "muted small", "data-testid": "operator-listener" }, `🎧 ${listenerText(l)}`))),
+          h("div", { class: "muted small", "data-testid": "operator-listener" }, listenerText(l)))),
         h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
           ? String(agent.calls_taken) : "—"));
     });
