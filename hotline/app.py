@@ -53,6 +53,7 @@ from hotline.reports.rollup import RollupJob
 from hotline.scripts import http as scripts_http
 from hotline.staff import http as staff_http
 from hotline.supervision import http as supervision_http
+from hotline.supervision.labels import LABELS as SUPERVISION_LABELS
 from hotline.supervision.service import SupervisionService
 from hotline.surveys.service import SurveyDialer
 from hotline.web import health, pages_admin, pages_operator
@@ -72,7 +73,7 @@ API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, 
                 reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
 PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
 # The features' titles of their codes, served with the journal's (GET /api/v1/dictionaries).
-FEATURE_LABELS = {**PBX_LABELS, "line_modes": MODE_TITLES}
+FEATURE_LABELS = {**PBX_LABELS, **SUPERVISION_LABELS, "line_modes": MODE_TITLES}
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {
     PbxActionFailed: EdgeError(502, "pbx_refused", log_as="pbx action failed"),
@@ -272,7 +273,8 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     """Screen-pops, the live board and agent states over the hub (after the telephony starts:
     cleanup contexts run in order, so the PBX side is up when this one subscribes to it)."""
     live = LiveFeed(app[HUB], app[SESSIONS], app.get(PBX), writer=app.get(CALL_WRITER),
-                    modes=app.get(MODES), lines=app[SETTINGS].lines)
+                    modes=app.get(MODES), lines=app[SETTINGS].lines,
+                    phone_org=app[SETTINGS].organization_of_phone)
     app[LIVE] = live
     live.start()
     sweep = asyncio.create_task(ws.sweep_sessions(app[HUB], app[WEB_SESSIONS]),

@@ -23,6 +23,8 @@ through the journal writer (`screen_pop_shown` records), batched and kept throug
 Live board (administrators): `{"type": "board", "calls": [...], "waiting": n, "lines": [...]}`,
 sent on subscribing, at most every `BOARD_INTERVAL` seconds while calls change, and every
 `BOARD_REFRESH` seconds anyway (a line's mode changes on the clock, not on a call event).
+An organization's supervisor gets the same message cut down to their own organization's
+calls, lines and operators (`hotline.live.board_scope`).
 
 Agent state: `{"type": "agent_state", ...}` to the operator whenever their queue state
 changes: by the agent API (see `hotline.agents.http`) or as the PBX reports it (the pure
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -57,6 +59,7 @@ from hotline.config import Line
 from hotline.modes.sync import ModeSync
 from hotline.pbx.feed import PbxFeed
 from hotline.live.call_states import CallLeg, CallStates
+from hotline.live.board_scope import board_for, sees_board
 from hotline.live.hub import Hub, Message, Subscriber
 from hotline.cards.schema import EARLIER_FIELDS, CardValues, card_json
 from hotline.live.screen_pop import CallCard, CallCards, ScriptsCache
@@ -186,8 +189,10 @@ class LiveFeed:
         lines: Sequence[Line] = (),
         card_wait: float = CARD_WAIT,
         card_late: float = CARD_LATE,
+        phone_org: Callable[[str], str | None] = lambda _interface: None,
     ) -> None:
         self.hub = hub
+        self.phone_org = phone_org
         self.pbx = pbx
         self.writer = writer
         self.modes = modes
@@ -369,9 +374,19 @@ class LiveFeed:
             "pbx": self.pbx.link_state if self.pbx else "disabled",
         }
 
+    def _send_board(self, subscribers: Sequence[Subscriber]) -> None:
+        """The board, built once, to each subscriber as far as they may see it."""
+        board: Message | None = None
+        for subscriber in subscribers:
+            if not sees_board(subscriber):
+                continue
+            board = board if board is not None else self.board()
+            message = board_for(board, subscriber, self.phone_org)
+            if message is not None:
+                subscriber.put(message)
+
     def _greet(self, subscriber: Subscriber) -> None:
-        if subscriber.is_admin:
-            subscriber.put(self.board())
+        self._send_board([subscriber])
         if subscriber.interface and (subscriber.interface in self.agents or self._roster_complete()):
             subscriber.put(self.agent_message(self.agent_state(subscriber.interface)))
         if subscriber.interface:
@@ -402,9 +417,10 @@ class LiveFeed:
             except TimeoutError:
                 pass
             self._board_dirty.clear()
-            if self.hub.admins():
+            viewers = self.hub.admins() + self.hub.supervisors()
+            if viewers:
                 try:
-                    self.hub.to_admins(self.board())
+                    self._send_board(viewers)
                 except Exception:
                     log.exception("live board failed")
             await asyncio.sleep(BOARD_INTERVAL)

@@ -46,6 +46,8 @@ class Subscriber:
     organization_id: int | None
     interface: str | None
     session_token: str
+    # The organization's code ("tfoms"): what part of the live board a supervisor sees.
+    organization_code: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
     outbox: asyncio.Queue[Message | None] = field(
         default_factory=lambda: asyncio.Queue(OUTBOX_SIZE)
@@ -124,6 +126,10 @@ class Hub:
 
     def admins(self) -> list[Subscriber]:
         return [s for s in self if s.is_admin]
+
+    def supervisors(self) -> list[Subscriber]:
+        """Organizations' supervisors (each sees their own organization's board)."""
+        return [s for s in self if s.role == "supervisor"]
 
     def of_user(self, user_id: int) -> list[Subscriber]:
         """Every open socket of one user (several tabs, several browsers)."""

@@ -61,13 +61,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         if user is None:
             raise ApiError(401, "unauthenticated", "Войдите в систему")
         interface = await own_phone(request, db, user)
+        org = await db.get(Organization, user.organization_id) if user.organization_id else None
     session = request[WEB_SESSION]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=64 * 1024)
     await ws.prepare(request)
     subscriber = Subscriber(
         user_id=user.id, login=user.login, role=user.role,
         organization_id=user.organization_id, interface=interface,
-        session_token=session.token,
+        session_token=session.token, organization_code=org.code if org is not None else None,
     )
     hub = request.app[HUB]
     hub.subscribe(subscriber)

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Protocol
 
+from hotline.pbx.spy import SPY_CONTEXT
 from hotline.sim import calls, render
 from hotline.sim.dialplan import Dialplan
 from hotline.sim.model import UP, Channel, Member
@@ -507,6 +508,9 @@ class Actions:
             session.reply("Error", action, "Extension does not exist.")
             return
         is_async = _true(action.get("Async"))
+        if context == SPY_CONTEXT:
+            await self._originate_spy(session, action, target, exten, is_async)
+            return
         phone = self.sim.dialplan.phone(target)
         if phone is None or context != "callback":
             if not is_async:
@@ -534,6 +538,43 @@ class Actions:
             return
         call = self.sim.engine.start(spec)
         # A synchronous Originate holds this session until the phone answers (or not).
+        if await asyncio.shield(call.picked_up):
+            session.reply("Success", action, "Originate successfully queued")
+        else:
+            session.reply("Error", action, "Originate failed")
+
+    async def _originate_spy(
+        self, session: AmiSession, action: Action, target: str, exten: str, is_async: bool
+    ) -> None:
+        """Originate of a supervisor's phone into `hotline-spy,<mode>` (calls.spy_flow)."""
+        phone = self.sim.dialplan.endpoint(target)
+        channel_id = action.get("ChannelId") or None
+        taken = channel_id is not None and self.pbx.state.find_channel(channel_id) is not None
+        if phone is None or taken:
+            if not is_async:
+                session.reply("Error", action, "Originate failed")
+                return
+            session.reply("Success", action, "Originate successfully queued")
+            self.pbx.originate_response(
+                action.action_id, False, target, SPY_CONTEXT, exten, 0, "<null>", ("", "")
+            )
+            return
+        spec = calls.CallSpec(
+            scenario="supervision_originate",
+            agent=phone.interface,
+            timing=self.sim.timing,
+            originate_exten=exten,
+            originate_callerid=parse_callerid(action.get("CallerID") or ""),
+            originate_variables=parse_variables(action.all("Variable")),
+            action_id=action.action_id,
+            originate_response=is_async,
+            auto_answer=self.sim.auto_answer,
+            channel_id=channel_id,
+        )
+        call = self.sim.engine.start(spec)
+        if is_async:
+            session.reply("Success", action, "Originate successfully queued")
+            return
         if await asyncio.shield(call.picked_up):
             session.reply("Success", action, "Originate successfully queued")
         else:

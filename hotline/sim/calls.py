@@ -23,6 +23,7 @@ import structlog
 
 from hotline.config import Organization
 from hotline.pbx.ledger import LEDGER_FAMILY, format_line
+from hotline.pbx.spy import SPY_CONTEXT, SPY_MODES, SPY_TARGET_VARIABLE
 from hotline.sim.dialplan import (
     CALLBACK_CONTEXT,
     INBOUND_CONTEXT,
@@ -43,6 +44,7 @@ Scenario = Literal[
     "attended_transfer_to_level2",
     "secretary_message",
     "callback_originate",
+    "supervision_originate",
 ]
 SCENARIOS: tuple[Scenario, ...] = (
     "operator_answered",
@@ -152,7 +154,14 @@ class Redirect:
     exten: str
 
 
-Command = Answer | HangupChannel | BlindTransfer | AttendedTransfer | Redirect
+@dataclass(frozen=True)
+class SpiedGone:
+    """The channel a ChanSpy leg spies on hung up (its `E` option ends the spying)."""
+
+    channel: Channel
+
+
+Command = Answer | HangupChannel | BlindTransfer | AttendedTransfer | Redirect | SpiedGone
 
 
 @dataclass
@@ -202,6 +211,8 @@ class CallSpec:
     # Only an Async Originate reports its end with an OriginateResponse event.
     originate_response: bool = True
     citizen_answers: bool = True
+    # Originate's ChannelId: the new channel's Uniqueid (and Linkedid) when given.
+    channel_id: str | None = None
 
 
 class Call:
@@ -225,6 +236,10 @@ class Call:
         self.started = time.monotonic()
         # Resolved when the first party answers (a synchronous Originate waits for it).
         self.picked_up: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        # A phone this call rings that gives no Ringing state (a supervisor's): answer() finds it.
+        self.awaiting_answer: str | None = None
+        # The channel a ChanSpy leg of this call spies on.
+        self.spied: Channel | None = None
 
     @property
     def linkedid(self) -> str | None:
@@ -278,6 +293,7 @@ class CallEngine:
         self.calls: set[Call] = set()
         self._member_freed = asyncio.Event()
         self.completed: deque[Call] = deque(maxlen=MAX_COMPLETED)
+        pbx.hangup_hooks.append(self._channel_gone)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -292,6 +308,8 @@ class CallEngine:
         try:
             if call.spec.scenario == "callback_originate":
                 await callback_flow(call)
+            elif call.spec.scenario == "supervision_originate":
+                await spy_flow(call)
             else:
                 await inbound_flow(call)
         except asyncio.CancelledError:
@@ -383,8 +401,16 @@ class CallEngine:
         call.inbox.put_nowait(command)
         return True
 
+    def _channel_gone(self, channel: Channel) -> None:
+        """Tell the ChanSpy legs spying on a channel that it hung up."""
+        for call in list(self.calls):
+            if call.spied is channel:
+                call.inbox.put_nowait(SpiedGone(channel))
+
     def ringing_call(self, interface: str) -> Call | None:
         for call in self.calls:
+            if call.awaiting_answer and call.awaiting_answer.lower() == interface.lower():
+                return call
             for channel in call.channels:
                 if (
                     not channel.hungup
@@ -1305,3 +1331,116 @@ def _citizen_no_answer(call: Call, agent: Channel, citizen: Channel, interface: 
     _phone_status(call, interface, ringing=False, in_call=False)
     call.engine.member_freed()
     call.outcome = "citizen_no_answer"
+
+
+# -- supervision (ChanSpy) -------------------------------------------------------------------
+
+# Between the leg's arrival in hotline-spy (or a Redirect there) and ChanSpy attaching: the
+# recorded Asterisk 22 took about a tenth of a second.
+SPY_ATTACH = 0.1
+
+
+def _spied_channel(call: Call) -> Channel | None:
+    """`ChanSpy(${HOTLINE_SPY_TARGET},...)`: the live channel named (a prefix, as ChanSpy
+    takes it), or None when there is nothing to spy on."""
+    leg = call.caller
+    wanted = (leg.variables.get(SPY_TARGET_VARIABLE, "") if leg else "").lower()
+    if not wanted:
+        return None
+    channels = call.engine.pbx.state.channels.values()
+    exact = [c for c in channels if c.name.lower() == wanted]
+    found = exact or [c for c in channels if c.name.lower().startswith(wanted)]
+    return found[0] if found and not found[0].hungup else None
+
+
+async def _spy_in(call: Call, leg: Channel, mode: str) -> Channel | None:
+    """The leg runs `hotline-spy,<mode>`: ExecIf, ChanSpy with the mode's options, and
+    ChanSpyStart on the operator's channel; None (and the leg hangs up) when it is gone."""
+    pbx = call.engine.pbx
+    pbx.newexten(leg, "ExecIf", f'$["{leg.variables.get(SPY_TARGET_VARIABLE, "")}" = ""]?Hangup()',
+                 context=SPY_CONTEXT, exten=mode, priority=1)
+    await call.pause(SPY_ATTACH)
+    target = leg.variables.get(SPY_TARGET_VARIABLE, "")
+    pbx.newexten(leg, "ChanSpy", f"{target},{SPY_MODES[mode]}", priority=2)  # type: ignore[index]
+    spied = _spied_channel(call)
+    call.spied = spied
+    if spied is None:
+        _spy_leg_ends(call, leg, None)
+        return None
+    pbx.chanspy(True, leg, spied)
+    return spied
+
+
+def _spy_leg_ends(call: Call, leg: Channel, spied: Channel | None) -> None:
+    """ChanSpy returned (nothing left to spy on): `same => n,Hangup()`."""
+    pbx = call.engine.pbx
+    if spied is not None:
+        pbx.chanspy(False, leg, spied)
+    pbx.newexten(leg, "Hangup", "", priority=3)
+    pbx.hangup_request(leg, soft=True)
+    pbx.hangup(leg)
+    call.spied = None
+    call.outcome = "supervision_ended"
+
+
+async def spy_flow(call: Call) -> None:
+    """Originate of a supervisor's phone into `hotline-spy,<mode>`, as Asterisk 22 played it
+    (tests/fixtures/ami/supervision.jsonl): the phone's leg (its own Linkedid, never
+    bridged) rings and answers, ChanSpy attaches to the operator's channel; a Redirect to
+    another mode's extension stops and starts it again; an AMI Hangup, or the spied-on
+    channel hanging up, ends it."""
+    engine, pbx, spec = call.engine, call.engine.pbx, call.spec
+    interface = spec.agent or ""
+    phone = engine.dialplan.endpoint(interface) or Phone(interface, interface)
+    leg = call.own(pbx.new_channel(
+        phone.endpoint, state=DOWN, context=OPERATORS_CONTEXT, exten="s",
+        caller=phone.endpoint_callerid or (phone.endpoint, phone.endpoint),
+        uniqueid=spec.channel_id, language="en",
+    ))
+    call.caller = leg
+    leg.language = "ru"
+    pbx.newexten(leg, "AppDial2", "(Outgoing Line)", priority=1)
+    for name, value in spec.originate_variables.items():
+        pbx.set_var(leg, name, value)
+    number, name = spec.originate_callerid
+    pbx.new_callerid(leg, number, name)
+    pbx.new_connected_line(leg, number, name)
+    pbx.dial_begin(None, leg, phone.endpoint)
+    mode = spec.originate_exten
+    call.awaiting_answer = interface
+    answered = await _operator_picks_up(call, interface)
+    call.awaiting_answer = None
+    if not answered:
+        pbx.dial_end(None, leg, "NOANSWER")
+        pbx.hangup(leg, cause=19)
+        if spec.originate_response:
+            pbx.originate_response(spec.action_id, False, leg.name, SPY_CONTEXT, mode, 3,
+                                   "<null>", spec.originate_callerid)
+        call.outcome = "supervisor_no_answer"
+        return
+    pbx.newstate(leg, UP)
+    if spec.originate_response:
+        pbx.originate_response(spec.action_id, True, leg.name, SPY_CONTEXT, mode, 4,
+                               leg.uniqueid, spec.originate_callerid, channel=leg)
+    pbx.dial_end(None, leg, "ANSWER")
+    call.picked_up.set_result(True)
+    spied = await _spy_in(call, leg, mode)
+    while spied is not None:
+        command = await call.wait(None)
+        if isinstance(command, Redirect) and command.channel is leg:
+            if command.context != SPY_CONTEXT or command.exten not in SPY_MODES:
+                log.info("sim_spy_redirect_ignored", context=command.context, exten=command.exten)
+                continue
+            pbx.chanspy(False, leg, spied)
+            spied = await _spy_in(call, leg, command.exten)
+        elif isinstance(command, HangupChannel) and command.channel is leg:
+            pbx.chanspy(False, leg, spied)
+            pbx.hangup_request(leg, command.cause, soft=True)
+            pbx.hangup(leg, command.cause)
+            call.spied = None
+            call.outcome = "supervision_ended"
+            return
+        elif isinstance(command, SpiedGone) and command.channel is spied:
+            await call.pause(SPY_ATTACH)
+            _spy_leg_ends(call, leg, spied)
+            return

@@ -2,7 +2,8 @@
 
 It mirrors what config/asterisk/ gives a real Asterisk: `from-trunk` answers each 8-800 line,
 `hotline-l2,<org code or level-2 extension>` queues a caller for level 2, `callback,<number>`
-records and dials a citizen from an operator's phone.
+records and dials a citizen from an operator's phone, `hotline-spy,<listen|whisper|barge>`
+runs ChanSpy on `HOTLINE_SPY_TARGET` from a supervisor's phone.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hotline.config import Line, Organization, Settings
+from hotline.pbx.spy import SPY_CONTEXT, SPY_MODES
 
 L2_CONTEXT = "hotline-l2"
 CALLBACK_CONTEXT = "callback"
@@ -69,6 +71,8 @@ class Dialplan:
             return exten.isdigit()
         if context == INBOUND_CONTEXT:
             return any(line.number == exten for line in self.settings.lines)
+        if context == SPY_CONTEXT:
+            return exten in SPY_MODES
         return self.level2_target(context, exten) is not None
 
     def phone(self, interface: str) -> Phone | None:
@@ -76,6 +80,19 @@ class Dialplan:
             for phone in phones:
                 if phone.interface.lower() == interface.lower():
                     return phone
+        return None
+
+    def endpoint(self, interface: str) -> Phone | None:
+        """Any phone the PBX has an endpoint for: an operator's of the roster, or a
+        supervisor's (`supervisor_phones`: in no queue; pjsip.conf gives each endpoint its
+        own name as caller id)."""
+        found = self.phone(interface)
+        if found is not None:
+            return found
+        for org in self.settings.organizations:
+            for name in org.supervisor_phones:
+                if f"PJSIP/{name}".lower() == interface.lower():
+                    return Phone(f"PJSIP/{name}", name, (name, name))
         return None
 
 

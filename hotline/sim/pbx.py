@@ -44,6 +44,8 @@ class Pbx:
         self.state = PbxState()
         self.channelvars = tuple(channelvars)
         self._sink = sink
+        # Called with each channel that hangs up (a ChanSpy leg notices its spied-on channel go).
+        self.hangup_hooks: list[Callable[[Channel], None]] = []
         now = clock.now()
         self.state.started = now
         self.state.reloaded = now
@@ -73,10 +75,14 @@ class Pbx:
         exten: str,
         linkedid: str | None = None,
         caller: tuple[str, str] = ("", ""),
+        uniqueid: str | None = None,
+        language: str = "ru",
     ) -> Channel:
-        """A PJSIP channel `PJSIP/<endpoint>-<hex counter>`; emits Newchannel."""
+        """A PJSIP channel `PJSIP/<endpoint>-<hex counter>`; emits Newchannel. `uniqueid`: an
+        Originate's ChannelId (its Linkedid too); `language`: what Newchannel shows (an
+        originated channel says "en" until the endpoint's own language is applied)."""
         seq = self.state.counters.next_tech("PJSIP")
-        uniqueid = self._uniqueid()
+        uniqueid = uniqueid or self._uniqueid()
         channel = Channel(
             name=f"PJSIP/{endpoint}-{seq:08x}",
             uniqueid=uniqueid,
@@ -88,6 +94,7 @@ class Pbx:
             caller_num=caller[0],
             caller_name=caller[1],
             created=self.clock.now(),
+            language=language,
         )
         self.state.add_channel(channel)
         self._channel_event("Newchannel", "call", channel)
@@ -204,6 +211,15 @@ class Pbx:
             channel,
             [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))],
         )
+        for hook in self.hangup_hooks:
+            hook(channel)
+
+    # -- ChanSpy ------------------------------------------------------------------------
+
+    def chanspy(self, started: bool, spyer: Channel, spyee: Channel) -> None:
+        """ChanSpyStart / ChanSpyStop: the spying leg's snapshot, then the spied-on one's."""
+        name = "ChanSpyStart" if started else "ChanSpyStop"
+        self.emit(event(name, "call", self.snap(spyer, "Spyer"), self.snap(spyee, "Spyee")))
 
     def mixmonitor_start(self, channel: Channel) -> None:
         self._channel_event("MixMonitorStart", "call", channel)
@@ -479,7 +495,10 @@ class Pbx:
         reason: int,
         uniqueid: str,
         caller: tuple[str, str],
+        channel: Channel | None = None,
     ) -> None:
+        """`channel`: the originated channel, whose channelvars Asterisk 22 appends as
+        `ChanVariable(<channel name>): NAME=value`."""
         headers: Headers = [("Event", "OriginateResponse"), ("Privilege", "call,all")]
         if action_id is not None:
             headers.append(("ActionID", action_id))
@@ -493,4 +512,7 @@ class Pbx:
             ("CallerIDNum", caller[0] or render.UNKNOWN),
             ("CallerIDName", caller[1] or render.UNKNOWN),
         ]
+        if channel is not None:
+            headers += [(f"ChanVariable({channel.name})", f"{name}={channel.variables.get(name, '')}")
+                        for name in self.channelvars]
         self.emit(headers)

@@ -7,11 +7,12 @@ Thin page shells over the JSON API, like every page (see `hotline.web.pages`):
   own organization here read-only, another organization's card is "not found";
 - `/admin/calls/{id}`: a call opens its card (the sheet lives beside the call there);
 - `/admin/audit`: the access log; `/admin/written`: registering written appeals;
-- `/admin/board`: the live board; `/admin/scripts`: answer scripts;
+- `/admin/board`: the live board (a supervisor's: their organization's calls and operators);
+  `/admin/scripts`: answer scripts;
 - `/admin/staff`: the accounts (create, change role, level or phone, disable, new password).
 
 Who opens which page is `PAGES` (README, "Security"): the administrator every page, an
-organization's supervisor its journal, calls, written appeals and staff, the system
+organization's supervisor its journal, calls, written appeals, staff and live board, the system
 administrator the staff only. A refused page is audited `denied` like a refused API call.
 
 The card page asks the journal's access layer whether the card is visible before rendering,
@@ -44,7 +45,7 @@ PAGES = (
     ("/admin/cards/{id}", None, "card_page", CARD_READERS),
     ("/admin/calls/{id}", None, "call_page", SUPERVISING),
     ("/admin/written", "Письменное обращение", "written_page", SUPERVISING),
-    ("/admin/board", "Табло", "board_page", ADMIN),
+    ("/admin/board", "Табло", "board_page", SUPERVISING),
     ("/admin/audit", "Журнал доступа", "audit_page", ADMIN),
     ("/admin/scripts", "Скрипты ответов", "scripts_page", ADMIN),
     ("/admin/staff", "Сотрудники", "staff_page", ACCOUNT_RUNNERS),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
@@ -59,6 +60,9 @@ async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterat
                 ("sogaz-op", "sogaz", "operator", 1, "PJSIP/op1100"),
                 # An account made before phones were checked: a fund phone, an insurer's user.
                 ("intruder", "sogaz", "operator", 1, "PJSIP/op102"),
+                # Organizations' supervisors, each at their own supervisor phone.
+                ("fund-sup", "tfoms", "supervisor", None, "PJSIP/sup100"),
+                ("sogaz-sup", "sogaz", "supervisor", None, "PJSIP/sup1100"),
             ):
                 await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
                                role=role, organization_code=org, level=level,
@@ -168,7 +172,8 @@ class Browser:
 async def browsers(client: TestClient) -> AsyncIterator[dict[str, Browser]]:
     """A separate browser (cookie jar) per user of the `client` fixture."""
     opened = {login: Browser(client)
-              for login in ("admin", "op101", "op201", "op150", "sogaz-op", "intruder")}
+              for login in ("admin", "op101", "op201", "op150", "sogaz-op", "intruder",
+                            "fund-sup", "sogaz-sup")}
     try:
         yield opened
     finally:
@@ -465,6 +470,56 @@ async def test_administrators_get_the_live_board(client, sim, browsers) -> None:
     await op101.connect()
     with pytest.raises(TimeoutError):
         await op101.next_of("board", timeout=0.7)
+
+
+async def test_a_supervisor_gets_only_their_organizations_board(client, sim, browsers) -> None:
+    """The fund's and an insurer's supervisors on the board while each organization has a
+    call in conversation: each socket carries its own organization's call, lines and
+    operators, and not one byte of the other's calls, numbers or operators."""
+    fund_sup, sogaz_sup, admin = await _live(browsers, "fund-sup", "sogaz-sup", "admin")
+    first = await sogaz_sup.next_of("board", timeout=2)
+    assert {line["organization"] for line in first["lines"]} == {"sogaz"}
+    fund = sim.place_call(FUND_LINE, CITIZEN, "Петрова Анна", "answered", agent="PJSIP/op101",
+                          timing=LONG_TALK)
+    insurer = sim.place_call(INSURER_LINE, "79137654321", "Соколов Пётр", "answered",
+                             agent="PJSIP/op1100", timing=LONG_TALK)
+    async with asyncio.timeout(10):
+        while fund.uniqueid is None or insurer.uniqueid is None:
+            await asyncio.sleep(0.02)
+    await _talking(client, fund.uniqueid, "PJSIP/op101")
+    await _talking(client, insurer.uniqueid, "PJSIP/op1100")
+    seen: dict[str, list[dict[str, Any]]] = {"fund-sup": [], "sogaz-sup": [], "admin": []}
+
+    async def read(browser: Browser, login: str) -> None:
+        async with asyncio.timeout(10):
+            while True:
+                message = await browser.ws.receive_json()
+                seen[login].append(message)
+                if message["type"] == "board" and any(
+                        c["state"] == "talking" for c in message["calls"]):
+                    # A while more: every board sent while both calls talk is checked.
+                    if sum(m["type"] == "board" for m in seen[login]) >= 3:
+                        return
+
+    await asyncio.gather(read(fund_sup, "fund-sup"), read(sogaz_sup, "sogaz-sup"),
+                         read(admin, "admin"))
+    admin_calls = {c["caller_number"] for m in seen["admin"] if m["type"] == "board"
+                   for c in m["calls"]}
+    assert {CITIZEN, "79137654321"} <= admin_calls
+    for login, own, foreign in (
+        ("sogaz-sup", ("79137654321", "PJSIP/op1100"), (CITIZEN, FUND_LINE, "tfoms", "op101",
+                                                        "op102", "op201", "Петрова")),
+        ("fund-sup", (CITIZEN, "PJSIP/op101"), ("79137654321", INSURER_LINE, "sogaz", "op1100",
+                                                 "op1101", "op2100", "Соколов")),
+    ):
+        text = json.dumps(seen[login], ensure_ascii=False)
+        assert all(x in text for x in own), (login, text[:2000])
+        leaked = [x for x in foreign if x in text]
+        assert leaked == [], (login, leaked)
+        boards = [m for m in seen[login] if m["type"] == "board"]
+        assert boards and all(m["talking"] == 1 for m in boards[-1:])
+    sim.hangup(fund.uniqueid)
+    sim.hangup(insurer.uniqueid)
 
 
 async def test_consultation_of_an_attended_transfer_pops_the_same_card(client, sim, browsers) -> None:

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hotline.app import create_app
 from journal.models import Card
+from tests.support.api import web_settings
+from tests.support.private_pg import free_port
 
 FUND_PHONE = "79990000001"
 
@@ -66,3 +72,18 @@ def everything_body(fund: Fund) -> dict[str, Any]:
         "callback_due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
     }
 
+
+@pytest.fixture
+async def client(settings, pg_only_engine, pg_url, tmp_path) -> Any:
+    """The service with its telephony on (so the transfer and dial views reach their access
+    check) but no PBX answering: the AMI port is closed."""
+    base = web_settings(settings, pg_url, tmp_path)
+    app = create_app(base.model_copy(update={"ami": base.ami.model_copy(update={
+        "host": "127.0.0.1", "port": free_port(), "reconnect_min_delay": 1.0,
+        "reconnect_max_delay": 5.0})}), migrate=False)
+    client = TestClient(TestServer(app))
+    try:
+        await client.start_server()
+        yield client
+    finally:
+        await client.close()

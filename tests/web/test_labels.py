@@ -18,7 +18,7 @@ from hotline.pbx.ami.client import State as LinkState
 from hotline.pbx.events import AgentStateName, CallState, DeviceName, Outcome
 from journal.audit import AuditAction
 from journal.models import AppealType, CallbackStatus, CardStatus, Channel, OralOutcome, Role
-from tests.web.conftest import Api
+from tests.support.api import Api
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "hotline" / "web" / "static"

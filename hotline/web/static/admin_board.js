@@ -9,27 +9,27 @@
 
 (() => {
   const { h, fmt } = Hotline;
-  const SPY_MODES = { listen: "слушает", whisper: "подсказывает", barge: "вмешался" };
-  const SPY_BUTTONS = [["listen", "Прослушать", "Слушать разговор: вас не слышит никто"],
-    ["whisper", "Подсказать", "Говорить оператору: абонент вас не слышит"],
-    ["barge", "Вмешаться", "Говорить в разговоре: вас слышат оператор и абонент"]];
-  // Calls', operators', phones', lines' and the PBX's states by the API's titles.
+  const SPY_MODES = ["listen", "whisper", "barge"];
+  // Calls', operators', phones', lines' and the PBX's states, and supervision's words, by the
+  // API's titles.
   const { label } = Hotline;
   let board = null, modes = {}, staff = null, dict = null, me = null;
 
   /** Who listens to a call: "Главная Галина — подсказывает". */
   function listenerText(listener) {
     const user = staff && staff.byInterface[listener.interface];
-    const who = user ? user.full_name : (listener.interface || "").replace(/^PJSIP\//, "");
-    return `${who} — ${SPY_MODES[listener.mode] || listener.mode}`;
+    // A phone the board does not name is the contact center's administrator's.
+    const who = user ? user.full_name
+      : listener.interface ? listener.interface.replace(/^PJSIP\//, "") : "администратор центра";
+    return `${who} — ${label("spy_modes", listener.mode)}`;
   }
 
-  async function supervise(call, mode) {
+  async function supervise(call, mode, listening) {
     try {
       if (mode) {
         await Hotline.api("POST", `/api/v1/calls/${call.id}/supervision`, { mode });
-        Hotline.toast(mode === "listen" ? "Звоним на ваш телефон: снимите трубку, чтобы слушать"
-          : `Режим: ${SPY_MODES[mode]}`, "info");
+        Hotline.toast(listening ? label("spy_switched", mode)
+          : "Звоним на ваш телефон: снимите трубку, чтобы подключиться к разговору", "info");
       } else {
         await Hotline.api("DELETE", `/api/v1/calls/${call.id}/supervision`);
         Hotline.toast("Прослушивание завершено", "info");
@@ -51,11 +51,11 @@
     }
     if (call.state !== "talking" || !call.id) return cell;
     const buttons = h("div", { class: "spy-buttons" });
-    for (const [mode, title, hint] of SPY_BUTTONS) {
+    for (const mode of SPY_MODES) {
       const active = mine && mine.mode === mode;
       buttons.append(h("button", { type: "button", class: active ? "small active" : "small secondary",
-        title: hint, "data-testid": `spy-${mode}`, disabled: active ? "" : null,
-        onclick: () => supervise(call, mode) }, title));
+        title: label("spy_hints", mode), "data-testid": `spy-${mode}`, disabled: active ? "" : null,
+        onclick: () => supervise(call, mode, Boolean(mine)) }, label("spy_buttons", mode)));
     }
     if (mine) {
       buttons.append(h("button", { type: "button", class: "small danger", "data-testid": "spy-stop",
@@ -149,7 +149,7 @@
         h("td", { class: "small" }, since ? fmt.time(since) : "—",
           since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
         h("td", {}, device, ...(listened.get(u.interface) || []).map((l) =>
-          h("div", { class: "muted small", "data-testid": "operator-listener" }, `🎧 ${listenerText(l)}`))),
+          h("div", { class: "muted small", "data-testid": "operator-listener" }, listenerText(l)))),
         h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
           ? String(agent.calls_taken) : "—"));
     });

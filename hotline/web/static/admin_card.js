@@ -418,22 +418,17 @@
 
   // ---------------------------------------------------------------- supervision
 
-  const SPY_MODE = { listen: "прослушивание", whisper: "подсказка оператору", barge: "вмешательство в разговор" };
-  const SPY_ENDED_BY = {
-    page: "завершено со страницы", phone: "положил(а) трубку", no_answer: "телефон не ответил",
-    call_ended: "разговор закончился", pbx_refused: "АТС отказала",
-  };
 
   /** One start, switch or end of listening to the call, from the access log, in words. */
   function supervisionItem(e) {
     const who = e.name || e.login || "—";
     const operator = e.operator ? ` (оператор ${Admin.operatorName(staff, e.operator)})` : "";
     let text;
-    if (e.action === "supervise_start") text = `${who}: начало — ${SPY_MODE[e.mode] || e.mode}${operator}`;
-    else if (e.action === "supervise_switch") text = `${who}: режим «${SPY_MODE[e.previous] || e.previous}» → «${SPY_MODE[e.mode] || e.mode}»`;
+    if (e.action === "supervise_start") text = `${who}: начало — ${Hotline.label("spy_sessions", e.mode)}${operator}`;
+    else if (e.action === "supervise_switch") text = `${who}: режим «${Hotline.label("spy_sessions", e.previous)}» → «${Hotline.label("spy_sessions", e.mode)}»`;
     else {
       const how = e.joined ? `длилось ${fmt.duration(e.seconds || 0)}` : "подключиться не удалось";
-      text = `${who}: окончание — ${how}, ${SPY_ENDED_BY[e.ended_by] || e.ended_by || ""}`;
+      text = `${who}: окончание — ${how}, ${Hotline.label("spy_ended_by", e.ended_by)}`;
     }
     return h("li", { "data-testid": "supervision-event", "data-action": e.action },
       h("span", { class: "muted" }, `${fmt.dateTime(e.at)} `), text);

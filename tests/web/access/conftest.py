@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
+from tests.support import hostile
+
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from hotline.app import create_app
 from hotline.web.keys import SESSIONS
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording, User
 from journal.scripts import create_script
-from tests.support.api import Api, web_settings
+from tests.support.api import Api
 from tests.support.calls import add_call_with_recording
 from tests.support.hostile import FUND_NAME, FUND_PHONE, FUND_SCRIPT, Fund
-from tests.support.private_pg import free_port
 
 
-@pytest.fixture
-async def client(settings, pg_only_engine, pg_url, tmp_path) -> Any:
-    """The service with its telephony on (so the transfer and dial views reach their access
-    check) but no PBX answering: the AMI port is closed."""
-    base = web_settings(settings, pg_url, tmp_path)
-    app = create_app(base.model_copy(update={"ami": base.ami.model_copy(update={
-        "host": "127.0.0.1", "port": free_port(), "reconnect_min_delay": 1.0,
-        "reconnect_max_delay": 5.0})}), migrate=False)
-    client = TestClient(TestServer(app))
-    try:
-        await client.start_server()
-        yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture
@@ -58,3 +42,7 @@ async def fund(api: Api, tmp_path: Path) -> Fund:
             "title": "Ответ фонда", "body": FUND_SCRIPT, "organization_id": card.organization_id})
     operator = (await api.user_actor("fund-op")).user_id
     return Fund(card, call, recording, task["id"], script.id, operator)
+
+
+# The service with its telephony on but no PBX answering (shared with other modules).
+client = hostile.client

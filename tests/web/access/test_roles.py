@@ -86,14 +86,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/written"): "AS",
     ("GET", "/admin/reports"): "AS",
     ("GET", "/admin/staff"): "ASY",
-    ("GET", "/admin/board"): "A",
+    ("GET", "/admin/board"): "AS",
     ("GET", "/admin/audit"): "A",
     ("GET", "/admin/scripts"): "A",
 }
 # Without a session: signing in, the API's description, liveness and metrics.
 PUBLIC = {("POST", "/api/v1/login"), ("GET", "/api/v1/openapi.json"), ("GET", "/healthz"),
           ("GET", "/metrics")}
-NOT_WALKED = {("GET", "/api/v1/ws"), ("GET", "/static")}  # the socket has its own tests
+# The socket has its own tests (and the board's roles on it: see below).
+NOT_WALKED = {("GET", "/api/v1/ws"), ("GET", "/static")}
 # Ending the walker's own session would end the walk: sign-out is tried last.
 LAST = {("POST", "/api/v1/logout")}
 PAGE_KIND = {"cards": "card", "calls": "call"}
@@ -295,3 +296,32 @@ async def test_the_sysadmin_reads_no_calls(api: Api, fund: Fund, people: dict[st
             AuditEntry.login == "root", AuditEntry.action == "denied")))
     assert [d["path"] for d in denied] == ["/api/v1/calls", f"/api/v1/calls/{fund.call}",
                                           f"/api/v1/recordings/{fund.recording}/audio"]
+
+
+@pytest.mark.parametrize("letter", list(ROLE_LOGINS))
+async def test_the_live_board_on_the_socket_goes_to_the_board_pages_roles(
+    api: Api, people: dict[str, int], letter: str
+) -> None:
+    """Whoever opens `/admin/board` gets the board on the live socket at once (a supervisor
+    their own organization's part of it); the other roles never get one. An insurer's
+    supervisor gets the insurer's lines only."""
+    logins = [ROLE_LOGINS[letter]] + (["sogaz-sup"] if letter == "S" else [])
+    for login in logins:
+        await api.login(login)
+        ws = await api.client.ws_connect("/api/v1/ws")
+        boards = []
+        try:
+            while True:
+                try:
+                    message = await ws.receive_json(timeout=0.7)
+                except TimeoutError:
+                    break
+                if message.get("type") == "board":
+                    boards.append(message)
+        finally:
+            await ws.close()
+        assert bool(boards) == (letter in TABLE[("GET", "/admin/board")]), login
+        if boards and letter == "S":
+            own = "tfoms" if login == "fund-sup" else "sogaz"
+            assert {x["organization"] for x in boards[0]["lines"]} == {own}
+            assert boards[0]["calls"] == []
