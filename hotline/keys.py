@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hotline.alerts.service import AlertService
 from hotline.calls.writer import CallJournalWriter
+from hotline.figures.service import FiguresService
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
 from hotline.modes.sync import ModeSync
@@ -32,3 +34,7 @@ HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
 # Supervisors listening to, whispering in and joining live calls (ChanSpy legs).
 SUPERVISION = web.AppKey("supervision", SupervisionService)
+# The live figures (lines, organizations, the center; today, 15 and 60 minutes).
+FIGURES = web.AppKey("figures", FiguresService)
+# Alerts on the live figures (raised and cleared with hysteresis, kept in the journal).
+ALERTS = web.AppKey("alerts", AlertService)

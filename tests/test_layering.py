@@ -17,8 +17,8 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FEATURES = ("agents", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "ivr", "live",
-            "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff", "supervision", "surveys")
+FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "figures", "ivr", "live",
+            "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff", "supervision", "surveys", "wallboard")
 
 
 def module_name(path: Path) -> str:
