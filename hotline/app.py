@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, Counter
 
 from hotline.agents import http as agents_http
+from hotline.alerts import pages as alerts_pages
 from hotline.alerts.service import AlertService
 from hotline.audit import http as audit_http
 from hotline.bootstrap import card_rules, sync_region
@@ -54,6 +55,7 @@ from hotline.staff import http as staff_http
 from hotline.supervision import http as supervision_http
 from hotline.supervision.service import SupervisionService
 from hotline.surveys.service import SurveyDialer
+from hotline.wallboard import pages as wallboard_pages
 from hotline.web import health, pages_admin, pages_operator
 from hotline.web.errors import ERROR_TRANSLATIONS, EdgeError
 from hotline.web.keys import (
@@ -69,7 +71,7 @@ log = structlog.get_logger(__name__)
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
                 reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
-PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
+PAGE_FEATURES = (pages_admin, pages_operator, reports_pages, alerts_pages, wallboard_pages)
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {
     PbxActionFailed: EdgeError(502, "pbx_refused", log_as="pbx action failed"),

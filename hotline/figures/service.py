@@ -41,6 +41,9 @@ SEND_INTERVAL = 1.0
 SEND_REFRESH = 5.0
 WALLBOARD_ROLE = "wallboard"
 SUPERVISOR_ROLE = "supervisor"
+# An operator's state as people read it (the figures' own codes: `hotline.figures.core`).
+STATE_TITLES = {"ready": "готов", "talking": "разговаривает", "paused": "перерыв",
+                "unavailable": "телефон недоступен", "out": "не в очереди", "unknown": "нет данных"}
 Listener = Callable[[dict[str, Any], datetime], None]
 
 
@@ -67,6 +70,7 @@ class FiguresService:
         self.core = FiguresCore(
             [LineInfo(ln.number, ln.organization, ln.service_level_seconds) for ln in settings.lines],
             phones, self.zone, now())
+        self.canonical = {i.lower(): i for i in phones}
         self.titles = {("organization", org.code): org.name for org in settings.organizations}
         self.titles |= {("line", ln.number): line_title(ln.number) for ln in settings.lines}
         self.titles[("center", "")] = "Контакт-центр"
@@ -160,6 +164,8 @@ class FiguresService:
         snapshot = self.core.snapshot(now)
         for scope in snapshot["scopes"]:
             scope["title"] = self.titles.get((scope["kind"], scope["code"]), scope["code"])
+        for operator in snapshot["operators"]:
+            operator["interface"] = self.canonical.get(operator["interface"], operator["interface"])
         snapshot["pbx"] = self.pbx.link_state if self.pbx is not None else "disabled"
         self.latest = snapshot
         self._sent_version = self.core.version
@@ -200,6 +206,7 @@ class FiguresService:
         if kind != "wall":  # the wallboard shows no person (see hotline.wallboard)
             message["operators"] = [o for o in snapshot["operators"]
                                     if org is None or o["organization"] == org]
+            message["state_titles"] = STATE_TITLES
         return message
 
     def _greet(self, subscriber: Subscriber) -> None:
