@@ -188,7 +188,7 @@ class AlertRules:
                 overdue = scope["callbacks"]["overdue"]
                 found.append(Condition(
                     "callback_overdue", kind, code, org, overdue > 0, overdue == 0,
-                    float(overdue), 0.0, f"{where}: просрочено обратных звонков — {overdue}"))
+                    float(overdue), 0.0, f"{where} — просрочено: {overdue}"))
         pbx = figures.get("pbx", "disabled")
         if pbx != "disabled":
             up = pbx == "connected"
