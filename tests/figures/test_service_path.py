@@ -12,11 +12,13 @@ from hotline.keys import FIGURES
 from hotline.web.keys import SESSIONS
 from journal.db import unit_of_work
 from journal.users import add_user
-from tests.test_service_with_pbx import (  # noqa: F401 - fixtures
-    INSURER_LINE, client, running, service, service_settings, settle, sim,
-)
+from tests import test_service_with_pbx as with_pbx
+from tests.test_service_with_pbx import INSURER_LINE, running, service_settings, settle
 from tests.web.conftest import PASSWORD
 from tests.web.test_ws import Browser
+
+# The whole service on PostgreSQL, its AMI on the simulator (the fixtures of that module).
+client, service, sim = with_pbx.client, with_pbx.service, with_pbx.sim
 
 
 async def _users(app) -> None:  # noqa: ANN001
@@ -27,11 +29,13 @@ async def _users(app) -> None:  # noqa: ANN001
                            organization_code=org)
 
 
-async def _figures_with(browser: Browser, arrived: int) -> dict[str, Any]:
+async def _figures_with(browser: Browser, offered: int) -> dict[str, Any]:
+    """The first figures message whose calls have all finished waiting (earlier ones were
+    sent while they waited)."""
     while True:
         message = await browser.next_of("figures", 20)
         center = [s for s in message["scopes"] if s["kind"] in ("center", "organization")]
-        if any(s["today"]["arrived"] >= arrived for s in center):
+        if any(s["today"]["offered"] >= offered for s in center):
             return message
 
 
