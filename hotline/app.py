@@ -19,6 +19,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, Counter
 
 from hotline.agents import http as agents_http
+from hotline.alerts import pages as alerts_pages
+from hotline.alerts.service import AlertService
 from hotline.audit import http as audit_http
 from hotline.bootstrap import card_rules, sync_region
 from hotline.callbacks import http as callbacks_http
@@ -26,11 +28,12 @@ from hotline.calls import http as calls_http
 from hotline.cards import http as cards_http
 from hotline.config import Settings
 from hotline.evaluations import http as evaluations_http
+from hotline.figures.service import FiguresService
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.keys import (
-    CALL_WRITER, DIGEST, HUB, LABELS, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS,
-    SUPERVISION,
+    ALERTS, CALL_WRITER, DIGEST, FIGURES, HUB, LABELS, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS,
+    RECORDINGS, SUPERVISION,
 )
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
@@ -56,6 +59,7 @@ from hotline.supervision import http as supervision_http
 from hotline.supervision.labels import LABELS as SUPERVISION_LABELS
 from hotline.supervision.service import SupervisionService
 from hotline.surveys.service import SurveyDialer
+from hotline.wallboard import pages as wallboard_pages
 from hotline.web import health, pages_admin, pages_operator
 from hotline.web.errors import ERROR_TRANSLATIONS, EdgeError
 from hotline.web.keys import (
@@ -71,7 +75,7 @@ log = structlog.get_logger(__name__)
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
                 reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
-PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
+PAGE_FEATURES = (pages_admin, pages_operator, reports_pages, alerts_pages, wallboard_pages)
 # The features' titles of their codes, served with the journal's (GET /api/v1/dictionaries).
 FEATURE_LABELS = {**PBX_LABELS, **SUPERVISION_LABELS, "line_modes": MODE_TITLES}
 # The features' own errors as the API answers them (the web shell knows no feature).
@@ -267,6 +271,7 @@ def _add_live(app: web.Application) -> None:
     app[HUB] = hub
     app[SESSION_ENDED] = [hub.close_session]
     app.cleanup_ctx.append(_live)
+    app.cleanup_ctx.append(_figures)
 
 
 async def _live(app: web.Application) -> AsyncIterator[None]:
@@ -283,6 +288,25 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     sweep.cancel()
     await asyncio.gather(sweep, return_exceptions=True)
     await live.stop()
+
+
+async def _figures(app: web.Application) -> AsyncIterator[None]:
+    """The live figures: fed by the PBX's feed, seeded from the journal, sent over the hub."""
+    figures = FiguresService(app[SETTINGS], app[SESSIONS], app[HUB], app.get(PBX))
+    app[FIGURES] = figures
+    modes = app.get(MODES)
+
+    def mode_of(line: str) -> str | None:
+        state = modes.current(line) if modes is not None else None
+        return state.mode if state is not None else None
+
+    alerts = AlertService(app[SETTINGS], app[SESSIONS], app[HUB], figures, mode_of)
+    app[ALERTS] = alerts
+    await figures.start()
+    await alerts.start()
+    yield
+    await alerts.stop()
+    await figures.stop()
 
 
 def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx

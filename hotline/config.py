@@ -216,6 +216,39 @@ class AsteriskSettings(_Strict):
         return self
 
 
+class AlertSettings(_Strict):
+    """Alerts on the board and the wallboard (`hotline.alerts`), each raised past its threshold
+    and cleared only past a gentler one (hysteresis) held `clear_after_seconds`, so that a
+    figure hovering at the line does not make the banner blink."""
+
+    # The longest wait of a line's callers in its queue, seconds: raised above, cleared below.
+    long_wait_seconds: int = Field(default=120, ge=5, le=3600)
+    long_wait_clear_seconds: int = Field(default=90, ge=0, le=3600)
+    # A line's service level over the last 15 minutes, percent: raised under, cleared at or
+    # over; judged only on at least `service_level_min_calls` calls of those 15 minutes.
+    service_level_percent: float = Field(default=80, ge=0, le=100)
+    service_level_clear_percent: float = Field(default=85, ge=0, le=100)
+    service_level_min_calls: int = Field(default=5, ge=1, le=1000)
+    # A line in operator mode with no operator in its queue (ready or talking) this long.
+    no_operator_seconds: int = Field(default=60, ge=0, le=3600)
+    # A callback (обратный звонок) past its due time, per organization.
+    callback_overdue: bool = True
+    # The AMI link to the PBX down this long.
+    pbx_down_seconds: int = Field(default=15, ge=0, le=3600)
+    # A cleared condition must stay cleared this long before the alert is.
+    clear_after_seconds: int = Field(default=30, ge=0, le=3600)
+    # How often the journal is asked for callbacks due and overdue (one small query).
+    callbacks_interval_seconds: float = Field(default=30.0, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> AlertSettings:
+        if self.long_wait_clear_seconds > self.long_wait_seconds:
+            raise ValueError("long_wait_clear_seconds must not exceed long_wait_seconds")
+        if self.service_level_clear_percent < self.service_level_percent:
+            raise ValueError("service_level_clear_percent must not be under service_level_percent")
+        return self
+
+
 class Organization(_Strict):
     """The fund (ТФОМС) or an insurer (СМО) answering its own 8-800 line."""
 
@@ -265,6 +298,9 @@ class Line(_Strict):
     timezone: str = "Asia/Barnaul"
     around_the_clock: bool = False
     hours: dict[str, WorkingHours] = Field(default_factory=dict)
+    # Service level (уровень обслуживания): the share of calls answered within this many
+    # seconds of waiting in the queue.
+    service_level_seconds: int = Field(default=20, ge=1, le=600)
 
     @field_validator("timezone")
     @classmethod
@@ -304,6 +340,7 @@ class Settings(_Strict):
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"

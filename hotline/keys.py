@@ -8,7 +8,9 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from hotline.alerts.service import AlertService
 from hotline.calls.writer import CallJournalWriter
+from hotline.figures.service import FiguresService
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
 from hotline.modes.sync import ModeSync
@@ -37,3 +39,7 @@ SUPERVISION = web.AppKey("supervision", SupervisionService)
 # The features' Russian titles of their codes (the PBX's states, the lines' modes) by group,
 # served beside the journal's in GET /api/v1/dictionaries (`labels`).
 LABELS = web.AppKey("labels", Mapping[str, Mapping[str, str]])
+# The live figures (lines, organizations, the center; today, 15 and 60 minutes).
+FIGURES = web.AppKey("figures", FiguresService)
+# Alerts on the live figures (raised and cleared with hysteresis, kept in the journal).
+ALERTS = web.AppKey("alerts", AlertService)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -56,6 +57,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # administrator of the contact center (the fund): sees and closes everything
     SUPERVISOR = "supervisor"  # head of one organization's operators: its cards, calls, accounts
     SYSADMIN = "sysadmin"  # users, dictionaries, calendar; no personal data (cards, calls)
+    WALLBOARD = "wallboard"  # the operators' room screen: live figures and alerts, read-only
 
 
 class CardStatus(StrEnum):
@@ -727,3 +729,26 @@ class AnswerScript(Base):
     topic_code: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+
+
+class AlertRecord(Base):
+    """An alert of the live board (оповещение): raised when a figure passed its threshold,
+    cleared when it came back (`hotline.alerts`). Kept for the reports («Оповещения за
+    период»); `organization_id` None for the whole center (the PBX link)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    scope_kind: Mapped[str] = mapped_column(String(16))  # line | organization | center
+    scope_code: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)
+    worst: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    cleared_at: Mapped[datetime | None]
+    # How it ended: "" while active, "cleared", or "restart" (the service stopped meanwhile).
+    cleared_by: Mapped[str] = mapped_column(String(16), default="")

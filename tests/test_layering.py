@@ -18,8 +18,9 @@ import ast
 from pathlib import Path
 from tests.support.paths import REPO
 
-FEATURES = ("agents", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "ivr", "live",
-            "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff", "supervision", "surveys")
+FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "figures",
+            "ivr", "live", "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff",
+            "supervision", "surveys", "wallboard")
 
 
 def module_name(path: Path) -> str:

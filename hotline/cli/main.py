@@ -87,7 +87,7 @@ def _read_password() -> str:
 @click.option("--org", "org_code", required=True, help="Код организации из конфигурации.")
 @click.option(
     "--role",
-    type=click.Choice(["operator", "supervisor", "admin", "sysadmin"]),
+    type=click.Choice(["operator", "supervisor", "admin", "sysadmin", "wallboard"]),
     required=True,
     help="Роль: оператор, руководитель операторов организации, администратор "
          "контакт-центра (только фонд), системный администратор.",

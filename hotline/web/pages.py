@@ -198,6 +198,8 @@ def home_of(user: PageUser) -> str:
     and supervisors) or the accounts (the system administrator reads no cards)."""
     if user.role == Role.OPERATOR.value:
         return "/operator"
+    if user.role == Role.WALLBOARD.value:  # the operators' room screen sees nothing else
+        return "/board/wall"
     return "/admin/staff" if user.role == Role.SYSADMIN.value else "/admin/cards"
 
 

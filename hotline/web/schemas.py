@@ -113,14 +113,14 @@ class StaffCreate(_Input):
     login: str | None = None
     password: str | None = None
     full_name: str | None = None
-    role: Literal["operator", "supervisor", "admin", "sysadmin"] | None = None
+    role: Literal["operator", "supervisor", "admin", "sysadmin", "wallboard"] | None = None
     organization: str | None = Field(default=None, description="Код организации")
     level: int | None = Field(default=None, ge=1, le=3)
     interface: str | None = Field(default=None, description="Телефон, например PJSIP/op101")
 
 
 class StaffChange(_Input):
-    role: Literal["operator", "supervisor", "admin", "sysadmin"] | None = None
+    role: Literal["operator", "supervisor", "admin", "sysadmin", "wallboard"] | None = None
     full_name: str | None = None
     level: int | None = Field(default=None, ge=1, le=3)
     interface: str | None = None

@@ -12,18 +12,12 @@ from journal.db import unit_of_work
 from journal.models import AuditEntry, Recording
 from tests.support.api import Api
 from tests.support.calls import AUDIO, add_call_with_recording
+from tests.support.playback import playback_audits
 
 
 
 
 
-async def playback_audits(api: Api) -> list[AuditEntry]:
-    async with api.app[SESSIONS]() as session:
-        return list(await session.scalars(
-            select(AuditEntry).where(AuditEntry.object_type == "recording",
-                                     AuditEntry.action.in_(("play", "download")))
-            .order_by(AuditEntry.id)
-        ))
 
 
 async def test_a_range_request_plays_part_of_the_recording_and_is_audited(api: Api, tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -18,154 +18,29 @@ from structlog.testing import capture_logs
 
 from hotline.app import create_app
 from hotline.config import Settings
+from hotline.keys import CALL_WRITER, LIVE, PBX
+from hotline.live import ws as ws_module
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
-from hotline.live import ws as ws_module
 from hotline.web.keys import SESSIONS
-from hotline.keys import CALL_WRITER, LIVE, PBX
-from journal.db import unit_of_work
 from journal.actors import Actor
+from journal.db import unit_of_work
 from journal.models import AuditEntry, Call, CallbackTask, User, WebSessionRow
 from journal.users import add_user
 from tests.support.service import FUND_LINE, INSURER_LINE, running, service_settings, settle
+from tests.support.ws_browser import PASSWORD, TALK, Browser, _with_op150
 
-PASSWORD = "correct-horse-battery"
 CITIZEN = "79131234567"
 # Long enough that the operator is still talking when the test asks for the transfer.
 LONG_TALK = Timing(talk=3000.0, level2_talk=3000.0)
-# Two seconds of talk by default: the card is written while the call lasts, however loaded
-# the machine (a call over before its card is written pops without one; tests of that say so).
-TALK = Timing(talk=200.0)
 
 
-@pytest.fixture
-async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
-    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11,
-                            timing=TALK) as simulator:
-        yield simulator
 
 
-@pytest.fixture
-async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
-    """The whole service on PostgreSQL with the fund's line in operator mode, and its users."""
-    app = create_app(_with_op150(service_settings(settings, sim, pg_url, tmp_path)))
-    async with running(app) as client:
-        sim.set_mode(FUND_LINE, "operator")  # whatever the hour: an operator answers
-        async with unit_of_work(app[SESSIONS]) as session:
-            for login, org, role, level, interface in (
-                ("admin", "tfoms", "admin", None, None),
-                ("op101", "tfoms", "operator", 1, "PJSIP/op101"),
-                ("op201", "tfoms", "operator", 2, "PJSIP/op201"),
-                ("op150", "tfoms", "operator", 1, "PJSIP/op150"),
-                ("sogaz-op", "sogaz", "operator", 1, "PJSIP/op1100"),
-                # An account made before phones were checked: a fund phone, an insurer's user.
-                ("intruder", "sogaz", "operator", 1, "PJSIP/op102"),
-                # Organizations' supervisors, each at their own supervisor phone.
-                ("fund-sup", "tfoms", "supervisor", None, "PJSIP/sup100"),
-                ("sogaz-sup", "sogaz", "supervisor", None, "PJSIP/sup1100"),
-            ):
-                await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
-                               role=role, organization_code=org, level=level,
-                               interface=interface)
-        yield client
 
 
-def _with_op150(settings: Settings) -> Settings:
-    """The fund gets a phone that is in no queue of the PBX (a dynamic member to be)."""
-    orgs = tuple(
-        org.model_copy(update={"level1_phones": (*org.level1_phones, "op150")})
-        if org.code == "tfoms" else org
-        for org in settings.organizations
-    )
-    return settings.model_copy(update={"organizations": orgs})
 
 
-class Browser:
-    """One signed-in browser: its own cookies, CSRF token and live socket."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.csrf = ""
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.popped: set[str] = set()
-
-    async def login(self, login: str) -> Browser:
-        resp = await self.http.post(self.client.make_url("/api/v1/login"),
-                                    json={"login": login, "password": PASSWORD})
-        assert resp.status == 200, await resp.text()
-        self.csrf = (await resp.json())["csrf_token"]
-        return self
-
-    async def connect(self, **kwargs: Any) -> aiohttp.ClientWebSocketResponse:
-        self.ws = await self.http.ws_connect(self.client.make_url("/api/v1/ws"), **kwargs)
-        return self.ws
-
-    async def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:
-        resp = await self.http.post(self.client.make_url(path), json=body or {},
-                                    headers={"X-CSRF-Token": self.csrf})
-        text = await resp.text()
-        assert resp.status == expect, f"{path}: {resp.status} {text}"
-        return await resp.json()
-
-    async def patch(self, path: str, body: dict[str, Any]) -> Any:
-        resp = await self.http.patch(self.client.make_url(path), json=body,
-                                     headers={"X-CSRF-Token": self.csrf})
-        assert resp.status == 200, f"{path}: {resp.status} {await resp.text()}"
-        return await resp.json()
-
-    async def get(self, path: str) -> Any:
-        resp = await self.http.get(self.client.make_url(path))
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-    async def next_of(self, kind: str, timeout: float) -> dict[str, Any]:
-        """The next message of `kind` on the socket (others skipped), within `timeout` s."""
-        assert self.ws is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.ws.receive_json()
-                if message["type"] == kind:
-                    return message
-
-    async def next_pop(self, timeout: float) -> dict[str, Any]:
-        """The next call's screen-pop with its card: a pop sent before the journal had the card
-        (`card_pending`) is followed by one with it; a call already popped here is skipped
-        (a later pop of it may bring the earlier cards the first one went without)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                pop = await self.next_of("screen_pop", timeout)
-                call = pop["call"]["pbx_call_id"]
-                if pop["card_pending"] or call in self.popped:
-                    continue
-                self.popped.add(call)
-                return pop
-
-    async def next_matching(self, kind: str, timeout: float, **match: Any) -> dict[str, Any]:
-        """The next message of `kind` whose fields equal `match` (earlier states skipped)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.next_of(kind, timeout)
-                if all(message.get(k) == v for k, v in match.items()):
-                    return message
-
-    async def collect(self, timeout: float, **wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Read messages until each of `wanted` (name → fields to match, `type` included) has
-        matched one, in whatever order they come; the first match of each, by name."""
-        assert self.ws is not None
-        found: dict[str, dict[str, Any]] = {}
-        async with asyncio.timeout(timeout):
-            while len(found) < len(wanted):
-                message = await self.ws.receive_json()
-                for name, fields in wanted.items():
-                    if name not in found and all(message.get(k) == v for k, v in fields.items()):
-                        found[name] = message
-        return found
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        await self.http.close()
 
 
 @pytest.fixture
@@ -745,3 +620,35 @@ async def test_leaving_a_static_queue_membership_pauses_the_phone(client, sim, b
     assert member.paused and member.paused_reason == "вне очереди"
     await op101.post("/api/v1/agent/join")
     assert not member.paused
+
+
+@pytest.fixture
+async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=11,
+                            timing=TALK) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(settings, sim, pg_only_engine, pg_url, tmp_path) -> AsyncIterator[TestClient]:
+    """The whole service on PostgreSQL with the fund's line in operator mode, and its users."""
+    app = create_app(_with_op150(service_settings(settings, sim, pg_url, tmp_path)))
+    async with running(app) as client:
+        sim.set_mode(FUND_LINE, "operator")  # whatever the hour: an operator answers
+        async with unit_of_work(app[SESSIONS]) as session:
+            for login, org, role, level, interface in (
+                ("admin", "tfoms", "admin", None, None),
+                ("op101", "tfoms", "operator", 1, "PJSIP/op101"),
+                ("op201", "tfoms", "operator", 2, "PJSIP/op201"),
+                ("op150", "tfoms", "operator", 1, "PJSIP/op150"),
+                ("sogaz-op", "sogaz", "operator", 1, "PJSIP/op1100"),
+                # An account made before phones were checked: a fund phone, an insurer's user.
+                ("intruder", "sogaz", "operator", 1, "PJSIP/op102"),
+                # Organizations' supervisors, each at their own supervisor phone.
+                ("fund-sup", "tfoms", "supervisor", None, "PJSIP/sup100"),
+                ("sogaz-sup", "sogaz", "supervisor", None, "PJSIP/sup1100"),
+            ):
+                await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
+                               role=role, organization_code=org, level=level,
+                               interface=interface)
+        yield client

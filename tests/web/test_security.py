@@ -201,7 +201,7 @@ async def test_unknown_logins_lock_alike_and_one_address_is_throttled(api: Api) 
 
 async def test_head_on_a_recording_is_not_a_play(api: Api, tmp_path) -> None:
     """A player asking the size (HEAD) heard nothing: only the GET is audited as a play."""
-    from tests.web.test_api_calls import playback_audits
+    from tests.support.playback import playback_audits
     from tests.support.calls import add_call_with_recording
 
     _, recording = await add_call_with_recording(api, "tfoms", "88007758565", "79990000077",

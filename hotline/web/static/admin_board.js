@@ -198,7 +198,11 @@
     setInterval(loadModes, 60000);
     setInterval(tick, 1000);
     const status = document.getElementById("live-status");
+    // The figures panel and the alerts' banner (board_figures.js).
+    const figures = BoardFigures.setup((iface) => Admin.operatorName(staff, iface));
     Hotline.live({
+      figures: figures.figures,
+      alerts: figures.alerts,
       board: (msg) => { board = msg; render(); },
       status: (up) => {
         status.textContent = up ? "в реальном времени" : "нет связи — переподключение";

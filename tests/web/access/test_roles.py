@@ -5,6 +5,7 @@ its operators), O = an operator, Y = the system administrator. Every account of 
 the fund's and every object named in a path is the fund's, so a letter means "let through"
 (anything but 401, 403 and a hidden 404) and a missing letter means refused (403, or 404 for
 an object the role may not see). Another organization's supervisor is refused every object.
+W = the operators' room wallboard (read-only): its session, the wallboard page and its socket.
 A new route or page fails `test_the_table_names_every_route_and_page` until it is added here
 and to the README's table.
 """
@@ -24,13 +25,13 @@ from tests.support.hostile import FUND_PHONE, Fund, UNSAFE, concrete, everything
 
 # The service with its telephony on but no PBX answering, and the fund's objects.
 
-ROLE_LOGINS = {"Y": "root", "O": "fund-op", "S": "fund-sup", "A": "admin"}
-EVERYONE = "AOSY"
+ROLE_LOGINS = {"Y": "root", "O": "fund-op", "S": "fund-sup", "A": "admin", "W": "wall"}
+EVERYONE = "AOSYW"
 TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/logout"): EVERYONE,
-    ("GET", "/api/v1/dictionaries"): EVERYONE,
-    ("GET", "/api/v1/modes"): EVERYONE,
+    ("GET", "/api/v1/dictionaries"): "AOSY",
+    ("GET", "/api/v1/modes"): "AOSY",
     ("GET", "/api/v1/cards"): "AOS",
     ("POST", "/api/v1/cards"): "AOS",
     ("GET", "/api/v1/cards/{id}"): "AOS",
@@ -64,13 +65,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/quality"): "AOS",
     ("GET", "/api/v1/reports/deadlines"): "AOS",
     ("GET", "/api/v1/reports/digest"): "AOS",
-    ("GET", "/api/v1/scripts"): EVERYONE,
+    ("GET", "/api/v1/scripts"): "AOSY",
     ("POST", "/api/v1/scripts"): "A",
     ("PATCH", "/api/v1/scripts/{id}"): "A",
     ("POST", "/api/v1/calls/{id}/evaluations"): "AS",
-    ("GET", "/api/v1/evaluations"): EVERYONE,
+    ("GET", "/api/v1/evaluations"): "AOSY",
     ("GET", "/api/v1/audit"): "A",
-    ("GET", "/api/v1/staff"): EVERYONE,
+    ("GET", "/api/v1/staff"): "AOSY",
     ("POST", "/api/v1/staff"): "ASY",
     ("PATCH", "/api/v1/staff/{id}"): "ASY",
     ("POST", "/api/v1/staff/{id}/disable"): "ASY",
@@ -89,6 +90,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/admin/board"): "AS",
     ("GET", "/admin/audit"): "A",
     ("GET", "/admin/scripts"): "A",
+    ("GET", "/admin/alerts"): "AS",
+    ("GET", "/board/wall"): "ASW",
 }
 # Without a session: signing in, the API's description, liveness and metrics.
 PUBLIC = {("POST", "/api/v1/login"), ("GET", "/api/v1/openapi.json"), ("GET", "/healthz"),
@@ -122,7 +125,8 @@ async def people(api: Api) -> dict[str, int]:
     operator whose account the staff routes work on."""
     ids = {}
     for login, org, role in (("fund-sup", "tfoms", "supervisor"), ("root", "tfoms", "sysadmin"),
-                             ("sogaz-sup", "sogaz", "supervisor"), ("victim", "tfoms", "operator")):
+                             ("sogaz-sup", "sogaz", "supervisor"), ("victim", "tfoms", "operator"),
+                             ("wall", "tfoms", "wallboard")):
         ids[login] = await api.add_user(login, org, role=role)
     return ids
 
