@@ -112,6 +112,7 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
     Role.SUPERVISOR: "руководитель операторов",
     Role.ADMIN: "администратор контакт-центра",
     Role.SYSADMIN: "системный администратор",
+    Role.WALLBOARD: "табло в зале операторов",
 }
 # The reports by the names their exports are logged under.
 REPORT_TITLES: Final[Mapping[str, str]] = {
