@@ -433,8 +433,9 @@ class CallRollupWait(Base):
 
 
 class CallRollupMessage(Base):
-    """A secretary message of a rolled-up day with its report keys: the callbacks are counted
-    at report time (they come after the day), from these rows instead of a scan of the calls."""
+    """A secretary message of a rolled-up day with its report keys: the days its card's
+    callbacks fall on count it from these rows (CallRollupCallback), and a report from these
+    rows the callbacks of its days not rolled up yet."""
 
     __tablename__ = "call_rollup_messages"
 
