@@ -513,7 +513,7 @@ def _callback_rows(messages: Any, day_hours: Table, span: _Span, dialect: str): 
     )
 
 
-def _callback_sums_query(callbacks: Table, cum: Table, period: Period):  # noqa: ANN202
+def _callback_sums_query(callbacks: Any, cum: Table, period: Period):  # noqa: ANN202
     """The period's called-back messages per key and the sum of their delays (microseconds).
 
     A message's delay is W(callback) - W(message), W(t) being its line's working time of the
@@ -1081,11 +1081,11 @@ async def call_sections(
             for dim in map(Dimension, dimensions):
                 await conn.execute(waits.insert().from_select(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
-        await _gather_callbacks(conn, callbacks, messages, day_hours, hours_table, period, cut,
-                                scope)
+        called = await _gather_callbacks(conn, callbacks, messages, day_hours, hours_table,
+                                         period, cut, scope)
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
-            _callback_sums_query(callbacks, cum, period)))
+            _callback_sums_query(called, cum, period)))
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
                 [*KEYS, *SUMS], _rollup_sums(period.first, cut, months, scope)))
@@ -1120,11 +1120,13 @@ def _callbacks_table() -> Table:
 
 async def _gather_callbacks(conn: AsyncConnection, callbacks: Table, messages: Table,
                             day_hours: Table, hours: Table, period: Period, cut: date,
-                            org_id: int | None) -> None:
-    """The callbacks rows of the period: the messages of its days and the callbacks that
-    fall on its days (of its messages). The rolled-up days [first, cut) from the roll-up,
-    the rest as a day's builder makes them, from the calls and the report's hours."""
+                            org_id: int | None) -> Any:
+    """The callbacks rows of the period (a subquery): the messages of its days and the
+    callbacks that fall on its days (of its messages). The rolled-up days [first, cut) from
+    the roll-up, the rest as a day's builder makes them (into `callbacks`), from the calls
+    and the report's hours."""
     dialect = conn.dialect.name
+    own = select(*[callbacks.c[c] for c in CALLBACK_COLUMNS])
     rolled = CallRollupCallback.__table__.c
     if cut > period.first:
         conditions = [rolled.day >= period.first, rolled.day < cut,
@@ -1132,10 +1134,13 @@ async def _gather_callbacks(conn: AsyncConnection, callbacks: Table, messages: T
                           and_(rolled.message_day >= period.first, rolled.message_day < cut))]
         if org_id is not None:
             conditions.append(rolled.organization_id == org_id)
-        await conn.execute(callbacks.insert().from_select(
-            list(CALLBACK_COLUMNS), select(*[rolled[c] for c in CALLBACK_COLUMNS]).where(*conditions)))
+        # Read in place, as the roll-up's sums are (a year has some 80,000 rows).
+        source = union_all(select(*[rolled[c] for c in CALLBACK_COLUMNS]).where(*conditions),
+                           own).subquery("callbacks")
+    else:
+        source = own.subquery("callbacks")
     if cut >= period.after:
-        return
+        return source
     raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
     await conn.execute(messages.insert().from_select(
         ["day", *MESSAGE_COLUMNS], _messages_query(hours, raw, org_id, dialect)))
@@ -1156,6 +1161,7 @@ async def _gather_callbacks(conn: AsyncConnection, callbacks: Table, messages: T
             list(CALLBACK_COLUMNS),
             _callback_rows(select(stored).where(*conditions).subquery("stored"), day_hours, raw,
                            dialect)))
+    return source
 
 
 async def _insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
