@@ -1107,8 +1107,8 @@ async def call_sections(
 
 
 def _callbacks_table() -> Table:
-    """A report's callbacks rows (CALLBACK_COLUMNS): the roll-up's of its rolled-up days and
-    its own of the rest."""
+    """A report's own callbacks rows (CALLBACK_COLUMNS), of its days not rolled up (the
+    roll-up's are read in place)."""
     return Table(
         f"tmp_report_callbacks_{uuid.uuid4().hex[:10]}", MetaData(),
         Column("day", Date), Column("kind", String(8)), Column("message_day", Date),
