@@ -440,15 +440,16 @@ class CallRollupWait(Base):
 
 
 class CallRollupMessage(Base):
-    """A secretary message of a rolled-up day with its report keys: the callbacks are counted
-    at report time (they come after the day), from these rows instead of a scan of the calls."""
+    """A secretary message of a rolled-up day with its report keys: the days its card's
+    callbacks fall on count it from these rows (CallRollupCallback), and a report from these
+    rows the callbacks of its days not rolled up yet."""
 
     __tablename__ = "call_rollup_messages"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     call_id: Mapped[int] = mapped_column(BigInteger)
-    card_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # migration 0013
     line_number: Mapped[str | None] = mapped_column(String(20))
     organization_id: Mapped[int | None] = mapped_column(BigInteger)
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -456,6 +457,39 @@ class CallRollupMessage(Base):
     weekday: Mapped[int] = mapped_column(Integer)
     in_hours: Mapped[bool] = mapped_column(Boolean)
     started_at: Mapped[datetime]
+
+
+class CallRollupCallback(Base):
+    """The callbacks of the secretary messages, rolled up per day like the calls (migration
+    0013, journal.reports.calls): a message's callback delay is W(callback) - W(message), W
+    being its line's working seconds up to a moment, and each of the two moments is counted
+    by the day it falls on, which knows that day's working hours.
+
+    `kind` "message": the called-back messages of `day` (= `message_day`) per report key:
+    how many (`n`), how many were called back after their day (`n_after`), and the working
+    microseconds of their day before each message (`worked`). `kind` "callback": the
+    messages of any `message_day` whose card's first done callback falls on `day`, with
+    the working microseconds of `day` before that callback. A report adds the whole days
+    of its own period before each moment (journal.reports.calls._callback_sums_query).
+    """
+
+    __tablename__ = "call_rollup_callbacks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    message_day: Mapped[date] = mapped_column(Date)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+    n_after: Mapped[int] = mapped_column(Integer)
+    worked: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_call_rollup_callbacks_day_kind", "day", "kind"),)
 
 
 class CallRollupMonth(Base):
@@ -618,6 +652,9 @@ class CallbackTask(Base):
         # journal writer may both register the same message at once).
         Index("ux_callback_tasks_pending_card", "card_id", unique=True,
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # The roll-up of the callbacks: the done ones of a day (migration 0013).
+        Index("ix_callback_tasks_done_at", "done_at",
+              postgresql_where=text("status = 'done'"), sqlite_where=text("status = 'done'")),
     )
 
 

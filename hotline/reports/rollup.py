@@ -2,7 +2,7 @@
 
 `RollupJob` runs in the service: shortly after each local midnight (`ROLLUP_TIME`) it rolls up
 every day of the last `ROLLUP_DAYS` that has fully passed and has no valid roll-up yet (after
-a restart, an outage, a late call or a changed schedule), one day per transaction so that the
+a restart, an outage, a late call or callback or a changed schedule), one day per transaction so that the
 journal writer never waits long; then it adds up again the calendar months of those days
 whose days changed (the monthly layer a year's report reads), in one more transaction. It
 also runs once `CATCH_UP_AFTER` the service started (the days missed while it was down; not
@@ -25,7 +25,7 @@ from hotline.reports.hours import level2_queues, operator_hours
 from hotline.jobs import ScheduledJob
 from journal.calendar import ProductionCalendar
 from journal.db import unit_of_work
-from journal.reports.calls import roll_up_call_months, roll_up_calls, stale_call_days
+from journal.reports.calls import ROLLUP_ROUNDS, roll_up_call_months, roll_up_calls, stale_call_days
 from journal.reports.period import Period
 from journal.clock import utc_now
 
@@ -54,20 +54,26 @@ async def roll_up_recent(
     today = now.astimezone(zone).date()
     queues = level2_queues(settings)
     recent = Period("recent", today - timedelta(days=days), today, zone)
-    async with unit_of_work(sessions) as session:
-        stale = await stale_call_days(session, recent, operator_hours(settings, calendar, recent),
-                                      level2_queues=queues, now=now)
-    built = 0
-    for day in stale:
-        period = Period(day.isoformat(), day, day + timedelta(days=1), zone)
+    built: set = set()
+    # A day built may mark others (its messages' callbacks): those are built in the next round.
+    for _ in range(ROLLUP_ROUNDS):
         async with unit_of_work(sessions) as session:
-            built += await roll_up_calls(session, period, operator_hours(settings, calendar, period),
-                                         level2_queues=queues, now=now)
+            stale = await stale_call_days(session, recent,
+                                          operator_hours(settings, calendar, recent),
+                                          level2_queues=queues, now=now)
+        if not stale:
+            break
+        for day in stale:
+            period = Period(day.isoformat(), day, day + timedelta(days=1), zone)
+            async with unit_of_work(sessions) as session:
+                if await roll_up_calls(session, period, operator_hours(settings, calendar, period),
+                                       level2_queues=queues, now=now):
+                    built.add(day)
     async with unit_of_work(sessions) as session:
         months = await roll_up_call_months(session, recent, now=now)
     if built or months:
-        log.info("call_rollup.built", days=built, months=months)
-    return built
+        log.info("call_rollup.built", days=len(built), months=months)
+    return len(built)
 
 
 class RollupJob(ScheduledJob):

@@ -16,8 +16,19 @@ its `fingerprint` matches the report's working hours, level-2 queues and zone, a
 the day (or transfer of one) changed since it was built. Database triggers (migration 0007)
 write a mark with the `started_at` of every such change, whoever made it (the writer replaying
 its spool, a call across midnight ended the next day, a script); building a day deletes its
-marks before reading its calls. The callbacks are always counted from the raw calls: they are
-made after their day, and their delay counts the report period's working hours.
+marks before reading its calls.
+
+The callbacks are rolled up too (`call_rollup_callbacks`, migration 0013), although they are
+made after their message's day and their delay counts the working hours of the report's own
+period: a message's delay is W(callback) - W(message), W(t) being its line's working time of
+the period up to t, i.e. the whole days of the period before t's day plus the working time
+of t's own day before t. The second part depends on t's day alone, so each day keeps it
+summed per report key for the moments that fall on it: its called-back messages (with how
+many were called back after the day) and the first done callbacks of their cards (with their
+messages' day and keys). The report adds the first part from its own hours, per line and day
+(_callback_sums_query). A done callback changed, added or removed marks the moments of its
+card's messages and done callbacks (migration 0013's triggers); a day built with changed
+messages marks the days of their cards' first done callbacks (_build_day).
 
 A year's report would still read 365 days of roll-up rows, so the calendar months of the
 rolled-up part of a period (the current one so far) are added up once more
@@ -25,8 +36,7 @@ rolled-up part of a period (the current one so far) are added up once more
 it spans the days the report needs and they are the ones it was built from (its `signature`:
 the span's end, each day's fingerprint and built_at); a day built again (changed calls, other
 working hours) or a longer span makes the report build the month again from its days.
-The callback delays are summed with a per-day table of the lines' working seconds
-(_working_table), joined on (line, day), instead of two index probes per message.
+The callbacks rows are read per day (a year has some 80,000).
 
 Every section (total, line, organization, operator, hour, weekday) is one GROUP BY over the
 roll-up's sums (read in place) and the report's own (a temporary table: today's calls, the
@@ -49,7 +59,9 @@ midnight or the end of the period counts once, on the day and hour it started):
   percentile_cont (a test checks it on PostgreSQL), without sorting every call of the period.
 - transferred_l2: calls with a transfer to one of the level-2 queues given.
 - called_back: secretary messages whose card got a done callback; callback_delay_avg: the
-  working-hours seconds (of the line's operator intervals) from the message to the callback.
+  working-hours seconds (of the line's operator intervals in the period) from the message to
+  its card's first done callback (computed in whole microseconds, so the roll-up and the raw
+  calls add up to the same number).
 Hours and weekdays are local to `zone`; on SQLite the zone's offset at the period start is
 used (Russian zones keep no daylight saving time).
 """
@@ -72,7 +84,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Date,
-    Float,
     Index,
     Integer,
     MetaData,
@@ -102,6 +113,7 @@ from journal.models import (
     CallbackStatus,
     CallbackTask,
     CallRollup,
+    CallRollupCallback,
     CallRollupDay,
     CallRollupMark,
     CallRollupMessage,
@@ -119,6 +131,8 @@ from journal.clock import utc_now
 
 # pg_advisory_xact_lock(ROLLUP_LOCK, day) keeps two builders of one day's roll-up apart.
 ROLLUP_LOCK = 7007
+# How many times a report (or the job) looks again for stale days after building some.
+ROLLUP_ROUNDS = 3
 
 
 class HoursInterval(NamedTuple):
@@ -174,7 +188,7 @@ def _hours_table() -> Table:
     A line's intervals never overlap (hotline.modes.schedule merges them), so the interval a moment
     falls in, if any, is the line's last one starting at or before it: one probe of the index,
     however many intervals a year has (a range join compared every call with every interval
-    of its line). The callback delays use _working_table instead.
+    of its line). The callback delays use _day_hours_table.
     """
     name = f"tmp_report_hours_{uuid.uuid4().hex[:10]}"
     return Table(
@@ -204,97 +218,104 @@ def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnEle
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
 
-DAY_SECONDS = 86400
+MICROSECOND = timedelta(microseconds=1)
 
 
-def _working_table() -> Table:
-    """A temporary table of the lines' working time cut into segments, for callback delays.
-
-    Moments are seconds since the epoch and days UTC days (`bucket`: seconds // 86400), so a
-    moment's day is arithmetic, with no time zone. Each line's days (from the first interval
-    given or the period's start to the end) are cut into segments [start_s, end_s): its
-    operator intervals (`rate` 1) and the gaps between them (`rate` 0), each with the line's
-    working seconds before it (`worked_before`). The working seconds up to a moment are
-    worked_before + rate * (moment - start_s) of the one segment holding it: an equi-join on
-    (line, day) and a range filter among the day's few segments, no probe per message.
-    """
-    name = f"tmp_report_worked_{uuid.uuid4().hex[:10]}"
+def _day_hours_table() -> Table:
+    """A temporary table of the lines' operator intervals cut at the zone's midnights, for the
+    callback delays: each piece with the working microseconds of its local day before it
+    (`before`) and the end of that day. The working time of a day up to a moment is
+    before + (moment - start) of the line's last piece starting at or before it, if that
+    piece is of the moment's day (the moment before `day_end`), none otherwise: one probe of
+    the index per moment (_worked_in_day), as for _hours_table."""
+    name = f"tmp_report_dayhours_{uuid.uuid4().hex[:10]}"
     return Table(
         name, MetaData(),
-        Column("line_number", String(20)), Column("bucket", Integer),
-        Column("start_s", Float), Column("end_s", Float), Column("worked_before", Float),
-        Column("rate", Integer),
-        Index(f"{name}_line_bucket", "line_number", "bucket"),
+        Column("line_number", String(20)), Column("start_at", UTCDateTime()),
+        Column("end_at", UTCDateTime()), Column("day_end", UTCDateTime()),
+        Column("before", BigInteger),
+        Index(f"{name}_line_start", "line_number", "start_at"),
         prefixes=["TEMPORARY"],
     )
 
 
+def _cum_table() -> Table:
+    """The working microseconds of each line from the report's start to each of its local
+    days (and to its end: the row of `after`), for the callback delays."""
+    return Table(
+        f"tmp_report_cum_{uuid.uuid4().hex[:10]}", MetaData(),
+        Column("line_number", String(20)), Column("day", Date), Column("cum", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[date, datetime, datetime]]:
+    """The local days overlapping [start, end), with their bounds (UTC)."""
+    day, days = start.astimezone(zone).date(), []
+    while (bounds := day_span(day, zone))[0] < end:
+        days.append((day, *bounds))
+        day += timedelta(days=1)
+    return days
+
+
 @dataclass(frozen=True, slots=True)
-class _Working:
-    """The rows of _working_table for a period's intervals, and the moments [low, high] they
-    cover (seconds since the epoch): the working seconds are constant before `low` (none)
-    and from `high` on (all), so a moment outside is moved to the nearer bound first."""
+class _DayHours:
+    """The rows of _day_hours_table and each line's working microseconds per local day."""
 
     rows: list[dict[str, Any]]
-    low: float
-    high: float
+    per_day: dict[tuple[str, date], int]
 
 
-def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
-    pieces: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+def _day_hours(hours: Sequence[HoursInterval], zone: ZoneInfo) -> _DayHours:
+    rows, per_day = [], defaultdict(int)
     for h in sorted(hours, key=lambda h: (h.line, h.start)):
-        at, end = h.start.timestamp(), h.end.timestamp()
-        while at < end:
-            bucket = int(at // DAY_SECONDS)
-            until = min(end, (bucket + 1) * DAY_SECONDS)
-            pieces[h.line].append((bucket, at, until))
-            at = until
-    first = int(period.start.timestamp() // DAY_SECONDS)
-    last = int(period.end.timestamp() // DAY_SECONDS) + 1
-    for line_pieces in pieces.values():
-        first, last = min(first, line_pieces[0][0]), max(last, line_pieces[-1][0] + 1)
+        for day, day_start, day_end in _local_days(h.start, h.end, zone):
+            start, end = max(h.start, day_start), min(h.end, day_end)
+            if start < end:
+                rows.append({"line_number": h.line, "start_at": start, "end_at": end,
+                             "day_end": day_end, "before": per_day[h.line, day]})
+                per_day[h.line, day] += (end - start) // MICROSECOND
+    return _DayHours(rows, dict(per_day))
+
+
+def _cum_rows(day_hours: _DayHours, period: Period) -> list[dict[str, Any]]:
     rows = []
-    for line, line_pieces in pieces.items():
-        worked, by_bucket = 0.0, defaultdict(list)
-        for bucket, start, end in line_pieces:
-            by_bucket[bucket].append((start, end))
-
-        for bucket in range(first, last + 1):
-            at, segments = float(bucket * DAY_SECONDS), []
-            for start, end in by_bucket.get(bucket, ()):
-                if at < start:
-                    segments.append((at, start, 0, worked))
-                segments.append((start, end, 1, worked))
-                worked += end - start
-                at = end
-            if at < (bucket + 1) * DAY_SECONDS:
-                segments.append((at, float((bucket + 1) * DAY_SECONDS), 0, worked))
-            rows += [{"line_number": line, "bucket": bucket, "start_s": start, "end_s": end,
-                      "rate": rate, "worked_before": before}
-                     for start, end, rate, before in segments]
-    return _Working(rows, float(first * DAY_SECONDS), float(last * DAY_SECONDS))
-
-
-def _epoch(at: ColumnElement, dialect: str) -> ColumnElement:
-    """Seconds since the epoch, a float."""
-    if dialect == "postgresql":
-        return func.date_part("epoch", at)
-    return (func.julianday(at) - 2440587.5) * float(DAY_SECONDS)
-
-
-def _bucket(seconds: ColumnElement, dialect: str) -> ColumnElement:
-    """The UTC day of a moment in seconds since the epoch (see _working_table)."""
-    if dialect == "postgresql":
-        return cast(func.floor(seconds / DAY_SECONDS), Integer)
-    return cast(seconds / DAY_SECONDS, Integer)
+    for line in sorted({line for line, _ in day_hours.per_day}):
+        cum = 0
+        for day in _days(period.first, period.after + timedelta(days=1)):
+            rows.append({"line_number": line, "day": day, "cum": cum})
+            cum += day_hours.per_day.get((line, day), 0)
+    return rows
 
 
 def _least(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
-def _greatest(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
-    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
+def _micros(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
+    """Whole microseconds from `earlier` to `later` (exact on PostgreSQL)."""
+    if dialect == "postgresql":
+        return cast(extract("epoch", later - earlier) * 1000000, BigInteger)
+    return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400000000.0),
+                BigInteger)
+
+
+def _worked_in_day(day_hours: Table, line: ColumnElement, at: ColumnElement,
+                   dialect: str) -> ColumnElement:
+    """The line's working microseconds of the local day of `at` before `at`."""
+    h = day_hours.c
+    value = case((at < h.day_end, h.before + _micros(_least(at, h.end_at, dialect), h.start_at,
+                                                     dialect)), else_=0)
+    return func.coalesce(
+        select(value).where(h.line_number == line, h.start_at <= at)
+        .order_by(h.start_at.desc()).limit(1).scalar_subquery(), 0)
+
+
+def _local_date(at: ColumnElement, span: _Span, dialect: str) -> ColumnElement:
+    """The local day of a moment (on SQLite with the zone's offset at the span's start)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(span.zone.key, at), Date)
+    return func.date(at, f"{span.offset_hours:+g} hours")
 
 
 def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) -> ColumnElement:
@@ -371,7 +392,7 @@ def _sums_table() -> Table:
         *[Column(name, type_) for name, type_ in _KEY_COLUMNS],
         *[Column(name, BigInteger) for name in SUMS],
         Column("called_back", Integer),
-        Column("callback_delay_sum", Float),
+        Column("callback_delay_sum", BigInteger),  # microseconds
         Column("in_progress", Integer),
         prefixes=["TEMPORARY"],
     )
@@ -422,76 +443,116 @@ def _facts_query(hours: Table, span: _Span, org_id: int | None,
 MESSAGE_COLUMNS = ("call_id", "card_id", *KEYS, "started_at")
 
 
+def _messages_table() -> Table:
+    """The secretary messages of a report's raw part, like CallRollupMessage."""
+    name = f"tmp_report_messages_{uuid.uuid4().hex[:10]}"
+    return Table(
+        name, MetaData(),
+        Column("day", Date), Column("call_id", BigInteger), Column("card_id", BigInteger),
+        *[Column(name_, type_) for name_, type_ in _KEY_COLUMNS],
+        Column("started_at", UTCDateTime()),
+        Index(f"{name}_card", "card_id"),
+        prefixes=["TEMPORARY"],
+    )
+
+
 def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
-    """The secretary messages of the span with their report keys (MESSAGE_COLUMNS)."""
+    """The secretary messages of the span with their local day and report keys
+    ("day", *MESSAGE_COLUMNS)."""
     keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
-    return select(Call.id.label("call_id"), Call.card_id.label("card_id"), *keys,
+    return select(_local_date(Call.started_at, span, dialect).label("day"),
+                  Call.id.label("call_id"), Call.card_id.label("card_id"), *keys,
                   Call.started_at.label("started_at")).where(Call.outcome == "secretary",
                                                              *_in_span(span, org_id))
 
 
-def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date,
-                     org_id: int | None, dialect: str, hours: Table):  # noqa: ANN202
-    """The period's called-back secretary messages per key: how many, and their delays' sum
-    (the working-hours seconds of the line's operator intervals given, from the message to
-    the first done callback of its card).
+# The columns of CallRollupCallback (and of a report's own callbacks rows), in order.
+CALLBACK_COLUMNS = ("day", "kind", "message_day", *KEYS, "n", "n_after", "worked")
 
-    Counted at report time: a callback is made after its day has passed, and its delay counts
-    the working hours of the report's own period. The messages of the rolled-up days [first,
-    cut) come from the roll-up, the rest from the calls; each card's first done callback from
-    one pass over the done callbacks. A delay is W(callback) - W(message), W being the line's
-    working seconds up to a moment, so a key's sum of delays is the sum of +W(callback) and
-    -W(message) over its messages: each moment joined to the segment of `worked` holding it
-    (_working_table), with no probe per message.
-    """
-    parts = []
-    if cut > period.first:
-        rolled = CallRollupMessage.__table__.c
-        conditions = [rolled.day >= period.first, rolled.day < cut]
-        if org_id is not None:
-            conditions.append(rolled.organization_id == org_id)
-        parts.append(select(*[rolled[c] for c in MESSAGE_COLUMNS]).where(*conditions))
-    if cut < period.after:
-        raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
-        parts.append(_messages_query(hours, raw, org_id, dialect))
-    messages = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("messages")
-    m = messages.c
-    first_done = (
+
+def _first_done(card_ids: Any):  # noqa: ANN202
+    """Each card's first done callback (card_id, done_at), of the cards selected."""
+    return (
         select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
-        .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None))
+        .where(CallbackTask.status == CallbackStatus.DONE, CallbackTask.done_at.is_not(None),
+               CallbackTask.card_id.in_(card_ids))
         .group_by(CallbackTask.card_id)
         .subquery("first_done")
     )
-    low, high = literal(working.low, Float), literal(working.high, Float)
 
-    def seconds(at: ColumnElement) -> ColumnElement:
-        return _least(_greatest(_epoch(at, dialect), low, dialect), high, dialect)
 
-    called = (
-        select(*[m[name] for name in KEYS], seconds(m.started_at).label("start_s"),
-               seconds(first_done.c.done_at).label("done_s"))
-        .join(first_done, first_done.c.card_id == m.card_id)
-        .cte("called")
+def _message_rows(messages: Any, day_hours: Table, span: _Span, dialect: str):  # noqa: ANN202
+    """The callbacks rows (CALLBACK_COLUMNS) of kind "message" of the messages given (one
+    day's or a report's raw part): per day and key the messages whose card has a done
+    callback, those called back after their day, and the working microseconds of their day
+    before each of them."""
+    m = messages.c
+    first = _first_done(select(m.card_id).where(m.card_id.is_not(None)))
+    keys = [m[name] for name in KEYS]
+    after = case((_local_date(first.c.done_at, span, dialect) > m.day, 1), else_=0)
+    return (
+        select(m.day, literal("message", String(8)), m.day, *keys, func.count(), func.sum(after),
+               func.sum(_worked_in_day(day_hours, m.line_number, m.started_at, dialect)))
+        .join_from(messages, first, first.c.card_id == m.card_id)
+        .group_by(m.day, *keys)
     )
-    c = called.c
-    moments = union_all(
-        select(*[c[name] for name in KEYS], literal(1).label("sign"), c.done_s.label("at")),
-        select(*[c[name] for name in KEYS], literal(-1), c.start_s),
-    ).subquery("moments")
-    p, w = moments.c, worked.c
-    # Each moment meets the one segment holding it (none if its line has no intervals
-    # given: W = 0); a message counts once, with its callback's moment.
-    joined = (
-        select(*[p[name] for name in KEYS], case((p.sign == 1, 1), else_=0).label("n"),
-               func.coalesce(p.sign * (w.worked_before + w.rate * (p.at - w.start_s)),
-                             0.0).label("worked"))
-        .select_from(moments)
-        .outerjoin(worked, and_(w.line_number == p.line_number,
-                                w.bucket == _bucket(p.at, dialect),
-                                w.start_s <= p.at, w.end_s > p.at))
-    ).subquery("delays")
-    keys = [joined.c[name] for name in KEYS]
-    return select(*keys, func.sum(joined.c.n), func.sum(joined.c.worked)).group_by(*keys)
+
+
+def _callback_rows(messages: Any, day_hours: Table, span: _Span, dialect: str):  # noqa: ANN202
+    """The callbacks rows (CALLBACK_COLUMNS) of kind "callback" of the span's days: the cards
+    of the messages given whose first done callback falls in the span, and per its day, their
+    messages' day and key: how many messages and the working microseconds of that day before
+    the callback."""
+    done, earlier = CallbackTask.__table__.alias("done"), CallbackTask.__table__.alias("earlier")
+    m = messages.c
+    firsts = (
+        select(done.c.card_id, func.min(done.c.done_at).label("done_at"))
+        .where(done.c.status == CallbackStatus.DONE, done.c.done_at >= span.start,
+               done.c.done_at < span.end,
+               done.c.card_id.in_(select(m.card_id)),
+               ~exists().where(earlier.c.card_id == done.c.card_id,
+                               earlier.c.status == CallbackStatus.DONE,
+                               earlier.c.done_at < span.start))
+        .group_by(done.c.card_id)
+        .subquery("firsts")
+    )
+    day = _local_date(firsts.c.done_at, span, dialect)
+    keys = [m[name] for name in KEYS]
+    return (
+        select(day, literal("callback", String(8)), m.day, *keys, func.count(), literal(0),
+               func.sum(_worked_in_day(day_hours, m.line_number, firsts.c.done_at, dialect)))
+        .join_from(firsts, messages, m.card_id == firsts.c.card_id)
+        .group_by(day, m.day, *keys)
+    )
+
+
+def _callback_sums_query(callbacks: Any, cum: Table, period: Period):  # noqa: ANN202
+    """The period's called-back messages per key and the sum of their delays (microseconds).
+
+    A message's delay is W(callback) - W(message), W(t) being its line's working time of the
+    period up to t: the whole days of the period before t's day (`cum`, the report's own
+    hours) plus the working time of t's day before t (`worked` of the rows, from that day's
+    hours). A callback before the period adds nothing to W; one after it (a message called
+    back after its day, whose callback is not in the rows of the period's days) adds the
+    whole period (`cum` of `after`).
+    """
+    c = callbacks.c
+    at_day, total = cum.alias("at_day"), cum.alias("total")
+    message = c.kind == "message"
+    moment = case((message, -1), else_=1) * (c.n * func.coalesce(at_day.c.cum, 0) + c.worked)
+    after = (func.sum(case((message, c.n_after), else_=0))
+             - func.sum(case((and_(c.kind == "callback", c.day > c.message_day), c.n), else_=0)))
+    keys = [c[name] for name in KEYS]
+    return (
+        select(*keys, func.sum(case((message, c.n), else_=0)),
+               func.sum(moment) + after * func.coalesce(func.max(total.c.cum), 0))
+        .select_from(
+            callbacks
+            .outerjoin(at_day, and_(at_day.c.line_number == c.line_number, at_day.c.day == c.day))
+            .outerjoin(total, and_(total.c.line_number == c.line_number,
+                                   total.c.day == period.after)))
+        .group_by(*keys)
+    )
 
 
 def _sums_query(facts: Table):  # noqa: ANN202
@@ -627,7 +688,8 @@ def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
             avg(s.abandoned_wait_sum, s.abandoned_wait_n), n(s.answered_20s),
             n(s.answered_60s), avg(s.wait_sum, s.wait_n), literal(None),
             avg(s.talk_sum, s.talk_n), n(s.transferred_l2), n(s.secretary), n(s.called_back),
-            func.sum(s.callback_delay_sum) / func.nullif(func.sum(s.called_back), 0),
+            func.sum(s.callback_delay_sum) * literal(1.0)
+            / func.nullif(func.sum(s.called_back), 0) / literal(1000000.0),
             n(s.in_progress),
         )
         .group_by(key, s.in_hours)
@@ -678,13 +740,20 @@ async def _stale_days(conn: AsyncConnection, days: Sequence[date], prints: dict[
 
 
 async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: str,
-                     hours: Table, facts: Table, level2_queues: Sequence[str]) -> bool:
+                     hours: Table, day_hours: Table, facts: Table,
+                     level2_queues: Sequence[str]) -> bool:
     """Roll up one day (all organizations) unless another report or the job just did.
 
     The day's marks are deleted before its calls are read (a later statement, so a later
     snapshot): a change committed after the delete keeps its mark and the day stays stale
     until built again; one committed before it is read. On PostgreSQL an advisory lock per day
     keeps two builders of the same day apart; SQLite writes one transaction at a time anyway.
+
+    The day's callbacks rows are its called-back messages and the first done callbacks that
+    fall on it, of the messages of any rolled-up day (CallRollupMessage). Those of another
+    day hold this day's messages' keys, so when they change (a message added, moved, linked
+    to another card or given other working hours) the day of their card's first done callback
+    is marked, to be built again (_roll_up does it at once).
     """
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -694,7 +763,8 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
     start, end = day_span(day, zone)
     await conn.execute(delete(CallRollupMark).where(CallRollupMark.started_at >= start,
                                                     CallRollupMark.started_at < end))
-    for model in (CallRollup, CallRollupWait, CallRollupMessage, CallRollupDay):
+    before = await _message_keys(conn, day)
+    for model in (CallRollup, CallRollupWait, CallRollupMessage, CallRollupCallback, CallRollupDay):
         await conn.execute(delete(model).where(model.day == day))
     await _clear(conn, facts)
     await conn.execute(facts.insert().from_select(
@@ -708,13 +778,46 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
         await conn.execute(insert(CallRollupWait).from_select(
             ["day", "dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"],
             select(literal(day, Date), *waits.c)))
+    span = _Span(start, end, zone)
     await conn.execute(insert(CallRollupMessage).from_select(
-        ["day", *MESSAGE_COLUMNS],
-        select(literal(day, Date), *_messages_query(hours, _Span(start, end, zone), None,
-                                                    dialect).subquery().c)))
+        ["day", *MESSAGE_COLUMNS], _messages_query(hours, span, None, dialect)))
+    changed = {r[1] for r in set(before) ^ set(await _message_keys(conn, day)) if r[1] is not None}
+    if changed:
+        await _mark_first_callbacks(conn, changed, start, end)
+    mine = select(CallRollupMessage).where(CallRollupMessage.day == day).subquery("mine")
+    await conn.execute(insert(CallRollupCallback).from_select(
+        list(CALLBACK_COLUMNS), _message_rows(mine, day_hours, span, dialect)))
+    await conn.execute(insert(CallRollupCallback).from_select(
+        list(CALLBACK_COLUMNS),
+        _callback_rows(CallRollupMessage.__table__, day_hours, span, dialect)))
     await conn.execute(insert(CallRollupDay).values(
         day=day, start_at=start, end_at=end, fingerprint=print_, built_at=utc_now()))
     return True
+
+
+async def _message_keys(conn: AsyncConnection, day: date) -> list[tuple]:
+    """A rolled-up day's messages as they are stored: (call, card, keys..., started_at)."""
+    m = CallRollupMessage.__table__.c
+    return [tuple(r) for r in (await conn.execute(
+        select(*[m[name] for name in MESSAGE_COLUMNS]).where(m.day == day))).all()]
+
+
+async def _mark_first_callbacks(conn: AsyncConnection, cards: set[int], start: datetime,
+                                end: datetime) -> None:
+    """Mark the first done callback of each card given, unless it is in [start, end)."""
+    first = func.min(CallbackTask.done_at)
+    for chunk in _chunks(sorted(cards), 5000):
+        await conn.execute(insert(CallRollupMark).from_select(
+            ["started_at"],
+            select(first)
+            .where(CallbackTask.card_id.in_(chunk), CallbackTask.status == CallbackStatus.DONE,
+                   CallbackTask.done_at.is_not(None))
+            .group_by(CallbackTask.card_id)
+            .having(or_(first < start, first >= end))))
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 async def _clear(conn: AsyncConnection, table: Table) -> None:
@@ -756,18 +859,19 @@ async def roll_up_calls(
     `hours` must cover the period (the lines' operator intervals, as for `call_sections`).
     """
     conn = await session.connection()
-    hours_table, facts = _hours_table(), _facts_table()
+    hours_table, day_hours, facts = _hours_table(), _day_hours_table(), _facts_table()
     await tune_for_report(conn)
-    await conn.run_sync(hours_table.create)
-    await conn.run_sync(facts.create)
+    for table in (hours_table, day_hours, facts):
+        await conn.run_sync(table.create)
     try:
         await _insert_hours(conn, hours_table, hours)
+        await _insert_rows(conn, day_hours, _day_hours(hours, period.zone).rows)
         built, _ = await _roll_up(conn, period, _past_days(period, now), hours, hours_table,
-                                  facts, level2_queues)
+                                  day_hours, facts, level2_queues)
         return built
     finally:
-        await conn.run_sync(facts.drop)
-        await conn.run_sync(hours_table.drop)
+        for table in (facts, day_hours, hours_table):
+            await conn.run_sync(table.drop)
 
 
 async def stale_call_days(
@@ -785,18 +889,25 @@ async def stale_call_days(
 
 
 async def _roll_up(conn: AsyncConnection, period: Period, cut: date,
-                   hours: Sequence[HoursInterval], hours_table: Table, facts: Table,
-                   level2_queues: Sequence[str]) -> tuple[int, list[tuple[date, date]]]:
+                   hours: Sequence[HoursInterval], hours_table: Table, day_hours: Table,
+                   facts: Table, level2_queues: Sequence[str]) -> tuple[int, list[tuple[date, date]]]:
     """Build the stale days of [first, cut), then the months of it whose days changed since;
-    return how many days were built and the months' spans that are valid now."""
+    return how many days were built (once or more) and the months' spans that are valid now."""
     days = _days(period.first, cut)
     prints = {day: fingerprint(day, period.zone, hours, level2_queues) for day in days}
-    built = 0
-    for day in await _stale_days(conn, days, prints):
-        built += await _build_day(conn, day, period.zone, prints[day], hours_table, facts,
-                                  level2_queues)
+    built: set[date] = set()
+    # A day built may mark others (its messages' callbacks, see _build_day): those are
+    # built in the next round; building them marks nothing more unless the calls changed.
+    for _ in range(ROLLUP_ROUNDS):
+        stale = await _stale_days(conn, days, prints)
+        if not stale:
+            break
+        for day in stale:
+            if await _build_day(conn, day, period.zone, prints[day], hours_table, day_hours,
+                                facts, level2_queues):
+                built.add(day)
     valid, _ = await _roll_up_months(conn, _month_spans(period.first, cut))
-    return built, valid
+    return len(built), valid
 
 
 def _next_month(month: date) -> date:
@@ -967,19 +1078,21 @@ async def call_sections(
     native_p90 = portable_p90 is False
     cut = _past_days(period, now) if rollup and not native_p90 else period.first
     hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
-    worked, working = _working_table(), _working(hours, period)
+    day_hours, cum, callbacks, messages = (_day_hours_table(), _cum_table(), _callbacks_table(),
+                                           _messages_table())
+    temporary = (hours_table, facts, sums, waits, day_hours, cum, callbacks, messages)
+    worked = _day_hours(hours, period.zone)
     conn = await session.connection()
     await tune_for_report(conn)
-    for table in (hours_table, facts, sums, waits, worked):
+    for table in temporary:
         await conn.run_sync(table.create)
     sections: dict[Dimension, list[CallStats]] = {}
     try:
         await _insert_hours(conn, hours_table, hours)
-        if working.rows:
-            await conn.execute(worked.insert(), working.rows)
-        if dialect == "postgresql":
-            await conn.execute(text(f"ANALYZE {worked.name}"))
-        _, months = await _roll_up(conn, period, cut, hours, hours_table, facts, level2_queues)
+        await _insert_rows(conn, day_hours, worked.rows)
+        await _insert_rows(conn, cum, _cum_rows(worked, period))
+        _, months = await _roll_up(conn, period, cut, hours, hours_table, day_hours, facts,
+                                   level2_queues)
         if cut < period.after:
             await _clear(conn, facts)
             raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
@@ -992,13 +1105,15 @@ async def call_sections(
             for dim in map(Dimension, dimensions):
                 await conn.execute(waits.insert().from_select(
                     [c.name for c in waits.columns], _waits_query(facts, dim)))
+        called = await _gather_callbacks(conn, callbacks, messages, day_hours, hours_table,
+                                         period, cut, scope)
         await conn.execute(sums.insert().from_select(
             [*KEYS, "in_progress"],
             _in_progress_query(hours_table, _Span(period.start, period.end, period.zone), scope,
                                dialect)))
         await conn.execute(sums.insert().from_select(
             [*KEYS, "called_back", "callback_delay_sum"],
-            _callbacks_query(worked, working, period, cut, scope, dialect, hours_table)))
+            _callback_sums_query(called, cum, period)))
         if cut > period.first:
             await conn.execute(sums.insert().from_select(
                 [*KEYS, *SUMS], _rollup_sums(period.first, cut, months, scope)))
@@ -1012,11 +1127,76 @@ async def call_sections(
             p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
             sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
     finally:
-        for table in (worked, waits, sums, facts, hours_table):
+        for table in reversed(temporary):
             await conn.run_sync(table.drop)
     await audit.record(session, actor, audit.AuditAction.EXPORT, "report", "calls", {
         "period": period.label, "organization_id": scope, "by": [str(d) for d in sections]})
     return sections
+
+
+def _callbacks_table() -> Table:
+    """A report's own callbacks rows (CALLBACK_COLUMNS), of its days not rolled up (the
+    roll-up's are read in place)."""
+    return Table(
+        f"tmp_report_callbacks_{uuid.uuid4().hex[:10]}", MetaData(),
+        Column("day", Date), Column("kind", String(8)), Column("message_day", Date),
+        *[Column(name, type_) for name, type_ in _KEY_COLUMNS],
+        Column("n", BigInteger), Column("n_after", BigInteger), Column("worked", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+
+
+async def _gather_callbacks(conn: AsyncConnection, callbacks: Table, messages: Table,
+                            day_hours: Table, hours: Table, period: Period, cut: date,
+                            org_id: int | None) -> Any:
+    """The callbacks rows of the period (a subquery): the messages of its days and the
+    callbacks that fall on its days (of its messages). The rolled-up days [first, cut) from
+    the roll-up, the rest as a day's builder makes them (into `callbacks`), from the calls
+    and the report's hours."""
+    dialect = conn.dialect.name
+    own = select(*[callbacks.c[c] for c in CALLBACK_COLUMNS])
+    rolled = CallRollupCallback.__table__.c
+    if cut > period.first:
+        conditions = [rolled.day >= period.first, rolled.day < cut,
+                      or_(rolled.kind == "message",
+                          and_(rolled.message_day >= period.first, rolled.message_day < cut))]
+        if org_id is not None:
+            conditions.append(rolled.organization_id == org_id)
+        # Read in place, as the roll-up's sums are (a year has some 80,000 rows).
+        source = union_all(select(*[rolled[c] for c in CALLBACK_COLUMNS]).where(*conditions),
+                           own).subquery("callbacks")
+    else:
+        source = own.subquery("callbacks")
+    if cut >= period.after:
+        return source
+    raw = _Span(day_span(cut, period.zone)[0], period.end, period.zone)
+    await conn.execute(messages.insert().from_select(
+        ["day", *MESSAGE_COLUMNS], _messages_query(hours, raw, org_id, dialect)))
+    await conn.execute(callbacks.insert().from_select(
+        list(CALLBACK_COLUMNS), _message_rows(messages, day_hours, raw, dialect)))
+    # The callbacks of the raw days' messages, on any day of the period (a card's first done
+    # callback may come before a message), and those of the rolled-up days' messages on
+    # the raw days.
+    await conn.execute(callbacks.insert().from_select(
+        list(CALLBACK_COLUMNS),
+        _callback_rows(messages, day_hours, _Span(period.start, period.end, period.zone), dialect)))
+    if cut > period.first:
+        stored = CallRollupMessage.__table__
+        conditions = [stored.c.day >= period.first, stored.c.day < cut]
+        if org_id is not None:
+            conditions.append(stored.c.organization_id == org_id)
+        await conn.execute(callbacks.insert().from_select(
+            list(CALLBACK_COLUMNS),
+            _callback_rows(select(stored).where(*conditions).subquery("stored"), day_hours, raw,
+                           dialect)))
+    return source
+
+
+async def _insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(table.insert(), rows)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"ANALYZE {table.name}"))
 
 
 def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
