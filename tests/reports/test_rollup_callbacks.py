@@ -17,9 +17,10 @@ from hotline.reports.hours import level2_queues, operator_hours
 from journal.calendar import load_calendar_dir
 from journal.models import Call, CallbackTask, CallRollupCallback, Card
 from journal.reports.calls import Dimension, HoursInterval, call_sections
-from tests.reports.conftest import add_callback, unit_of_work
-from tests.conftest import REPO
-from tests.reports.test_rollup_months import NOW, Q4, seed, worked
+from journal.db import unit_of_work
+from tests.support.report_data import add_callback
+from tests.support.paths import REPO
+from tests.support.rollup_data import NOW, Q4, seed, worked
 
 
 
