@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, Counter
 
 from hotline.agents import http as agents_http
+from hotline.register import http as register_http
 from hotline.audit import http as audit_http
 from hotline.bootstrap import card_rules, sync_region
 from hotline.callbacks import http as callbacks_http
@@ -66,7 +67,8 @@ log = structlog.get_logger(__name__)
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
-                reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
+                reports_http, scripts_http, evaluations_http, staff_http, supervision_http,
+                register_http)
 PAGE_FEATURES = (pages_admin, pages_operator, reports_pages)
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {

@@ -236,6 +236,9 @@ class Organization(_Strict):
     # Surveys of citizens on the results (issue #6): "off", an automatic IVR call ("ivr"), or a
     # task for an operator ("operator"), after each card is done.
     survey: Literal["off", "ivr", "operator"] = "off"
+    # The insurer's code in the register of insured persons (РС ЕРЗЛ, column «СМО»); the
+    # organization's own `code` is matched too.
+    register_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
     @property
     def interfaces(self) -> frozenset[str]:

@@ -727,3 +727,33 @@ class AnswerScript(Base):
     topic_code: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+
+
+class InsuredPerson(Base):
+    """One insured person of the region's register (РС ЕРЗЛ extract), keyed by ЕНП.
+
+    Personal data: read only through `journal.register.lookup` (access rules and audit as
+    for cards). The whole table is replaced at each load (`journal.register.replace`)."""
+
+    __tablename__ = "insured_persons"
+
+    enp: Mapped[str] = mapped_column(String(16), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    # The insurer (СМО) as the register codes it: an organization's `register_code` or code.
+    insurer_code: Mapped[str] = mapped_column(String(32))
+    policy_from: Mapped[date | None] = mapped_column(Date)
+    policy_to: Mapped[date | None] = mapped_column(Date)
+
+
+class RegisterLoad(Base):
+    """One load of the register extract: when, from which file, by whom, how many persons."""
+
+    __tablename__ = "register_loads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    loaded_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(300))
+    loaded_by: Mapped[str] = mapped_column(String(100))
+    persons: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FEATURES = ("agents", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "ivr", "live",
-            "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff", "supervision", "surveys")
+            "modes", "pbx", "recordings", "register", "reports", "scripts", "sim", "staff", "supervision", "surveys")
 
 
 def module_name(path: Path) -> str:
