@@ -29,6 +29,7 @@ from hotline.config import Settings
 from hotline.evaluations import http as evaluations_http
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
+from hotline.callbacks.live import announce as announce_callbacks
 from hotline.keys import (
     CALL_WRITER, DIGEST, HUB, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS, RECORDINGS, SUPERVISION,
 )
@@ -287,6 +288,7 @@ def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
         service = IvrService(
             settings, scripts, calendar, app[SESSIONS], card_rules(settings, calendar)
         )
+        service.on_callback = lambda org_id: announce_callbacks(app, [org_id])
         server = service.server()
         refused = Counter("hotline_agi_refused", "FastAGI peers refused: no or a wrong "
                           "shared secret, or not loopback without one", registry=app[METRICS])

@@ -260,6 +260,22 @@ class Organization(_Strict):
         return value
 
 
+class QueueAnnouncements(_Strict):
+    """What a caller waiting in the line's level-1 queue hears (app_queue's announcements with
+    the project's Russian prompts, config/asterisk/queues.conf): the position and the expected
+    wait every `every_seconds` (0: never), and after `callback_after` seconds in the queue the
+    offer to press 1 and be called back (0: not offered). A caller who is next while an
+    operator is free hears nothing: app_queue announces only while the caller really waits."""
+
+    every_seconds: int = Field(default=60, ge=0, le=900)
+    position: bool = True
+    # Above this position the caller hears «звонков в очереди больше, чем N» (2..20: the
+    # numbers app_queue says in the neuter form read right up to twenty).
+    position_limit: int = Field(default=10, ge=2, le=20)
+    holdtime: bool = True
+    callback_after: int = Field(default=60, ge=0, le=1800)
+
+
 class Line(_Strict):
     """One free 8-800 number, its organization, time zone and weekly operator hours."""
 
@@ -268,6 +284,7 @@ class Line(_Strict):
     timezone: str = "Asia/Barnaul"
     around_the_clock: bool = False
     hours: dict[str, WorkingHours] = Field(default_factory=dict)
+    queue: QueueAnnouncements = Field(default_factory=QueueAnnouncements)
 
     @field_validator("timezone")
     @classmethod

@@ -608,6 +608,10 @@ class CallbackTask(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     result_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    # "queue": the citizen pressed 1 in the queue instead of waiting (issue #19), at asked_at
+    # (the moment they left the queue); None for deferred answers and secretary messages.
+    origin: Mapped[str | None] = mapped_column(String(16))
+    asked_at: Mapped[datetime | None]
 
     __table_args__ = (
         # The morning digest: callbacks not yet made, by due time.

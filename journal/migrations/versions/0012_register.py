@@ -1,4 +1,4 @@
-"""the region's register of insured persons (РС ЕРЗЛ extract) and its loads (issue #19)
+"""the register of insured persons (РС ЕРЗЛ extract), its loads, callbacks asked from the queue (issue #19)
 
 Revision ID: 0012_register
 Revises: 0011_in_progress
@@ -16,6 +16,10 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    # A callback the citizen asked for from the queue (pressed 1 instead of waiting).
+    with op.batch_alter_table('callback_tasks') as batch:
+        batch.add_column(sa.Column('origin', sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column('asked_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'insured_persons',
         sa.Column('enp', sa.String(length=16), nullable=False),
@@ -39,5 +43,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('callback_tasks') as batch:
+        batch.drop_column('asked_at')
+        batch.drop_column('origin')
     op.drop_table('register_loads')
     op.drop_table('insured_persons')
