@@ -19,6 +19,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 OUTCOMES = {
     "answered": "отвечен",
     "abandoned": "потерян в очереди",
+    "queue_callback": "заказан обратный звонок",
     "secretary": "автосекретарь",
     "callback": "обратный звонок",
     "survey": "опрос о результате",

@@ -51,6 +51,8 @@ DIALPLAN_PROMPTS = {
     "queue-stay": "Пожалуйста, оставайтесь на линии.",
     "queue-more-than": "Звонков в очереди больше, чем",
     "queue-holdtime": "Примерное время ожидания в минутах:",
+    # Installed as ru_hotline/digits/1n: the minutes' "1" said as in counting (not «одно»).
+    "queue-one": "один.",
     "queue-callback-offer": "Чтобы не ждать на линии, нажмите 1 — оператор вам перезвонит.",
     # The FastAGI callback dialog after key 1 in the queue (hotline/ivr/queue_callback.py).
     "queue-callback-ok": "Спасибо! Ваш звонок записан, оператор перезвонит вам",

@@ -21,6 +21,7 @@ from hotline.ivr.fastagi import AgiSession, FastAgiServer
 from hotline.ivr.hours import hours_segments
 from hotline.ivr.loader import IvrScripts
 from hotline.ivr.messages import register_message
+from hotline.pbx.tracking.calls import QUEUE_CALLBACK_USER_EVENT
 from journal import surveys
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
@@ -131,6 +132,8 @@ class IvrService:
             await register_message(
                 self.sessions, self.settings.line(line_number), self.calendar,
                 pbx_call_id=call_id, message=message, within=within, rules=self.rules,
+                insurers={org.register_code or org.code: org.code
+                          for org in self.settings.organizations if org.kind == "insurer"},
             )
         except JournalError as exc:
             log.warning("secretary message refused by the journal", call_id=call_id,
@@ -167,6 +170,9 @@ class IvrService:
         log.info("queue callback asked", call_id=call_id, line=line.number, steps=asked.steps)
         if asked.number is None or not call_id:
             return
+        # The call tracker's word that this call is not lost (its outcome «queue_callback»):
+        # a UserEvent on the channel, as the secretary's message is reported.
+        await channel.exec("UserEvent", f"{QUEUE_CALLBACK_USER_EVENT},Line: {line.number}")
         try:
             task = await register_queue_callback(
                 self.sessions, line, self.calendar, pbx_call_id=call_id,

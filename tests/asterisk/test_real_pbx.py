@@ -57,6 +57,8 @@ LINE = "88007758565"  # the fund's line (tfoms): l1-tfoms op101/op102, l2-tfoms 
 PHONES = ("op101", "op102", "op201", "sup100")
 PASSWORD = "real-pbx-operator-1"
 RECORD = os.environ.get("HOTLINE_RECORD_TRANSCRIPTS") == "1"
+# The project's prompts as hotline/<id>, and the calls' dialect ru_hotline (extensions.conf).
+SOUNDS = {"ru/hotline": PROMPTS, "ru_hotline/digits/1n.wav": PROMPTS / "queue-one.wav"}
 
 
 @dataclass
@@ -77,7 +79,7 @@ def pbxs(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Pbxs:
     passwords = {p: secrets.token_urlsafe(12) for p in phones}
     files = render(region)
     files["hotline/pjsip_auth.conf"] = render_phone_auth(region, passwords)
-    hotline = pbx.Asterisk("hotline", root / "under-test", files, {"ru/hotline": PROMPTS})
+    hotline = pbx.Asterisk("hotline", root / "under-test", files, SOUNDS)
     world = pbx.Asterisk("world", root / "world",
                          pbx.world_files(world_ami, {p: passwords[p] for p in PHONES}))
     hotline.start()

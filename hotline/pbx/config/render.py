@@ -376,9 +376,17 @@ exten => {n},1,NoOp(hotline inbound)
 """
 
 
+# The inbound call's language: Russian with the project's dialect, so that a file missing
+# under ru_hotline/ is Asterisk's Russian one. The dialect has one file, digits/1n («один»,
+# ivr_scripts/prompts/ru/queue-one.wav): app_queue says the minutes with the neuter option
+# "n", which made a one-minute wait «в минутах: одно»; the position never says 1n (the
+# first caller hears queue-first, more than the limit «больше, чем N» without the option).
+CALL_LANGUAGE = "ru_hotline"
+
+
 def _org_inbound(org: Organization, wait: int) -> str:
     return f"""
-exten => {org.code},1,Set(CHANNEL(language)=ru)
+exten => {org.code},1,Set(CHANNEL(language)={CALL_LANGUAGE})
  same => n,Answer()
  same => n,Set(__REC=hotline/${{STRFTIME(${{EPOCH}},${{HOTLINE_TZ}},%Y%m%d)}}/${{{VAR_ID}}}.wav)
  same => n,MixMonitor(${{REC}},b)
