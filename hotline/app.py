@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter
 from hotline.agents import http as agents_http
 from hotline.alerts import pages as alerts_pages
 from hotline.alerts.service import AlertService
+from hotline.register import http as register_http
 from hotline.audit import http as audit_http
 from hotline.bootstrap import card_rules, sync_region
 from hotline.callbacks import http as callbacks_http
@@ -31,6 +32,7 @@ from hotline.evaluations import http as evaluations_http
 from hotline.figures.service import FiguresService
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
+from hotline.callbacks.live import announce as announce_callbacks
 from hotline.keys import (
     ALERTS, CALL_WRITER, DIGEST, FIGURES, HUB, LABELS, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS,
     RECORDINGS, SUPERVISION,
@@ -74,7 +76,8 @@ log = structlog.get_logger(__name__)
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
-                reports_http, scripts_http, evaluations_http, staff_http, supervision_http)
+                reports_http, scripts_http, evaluations_http, staff_http, supervision_http,
+                register_http)
 PAGE_FEATURES = (pages_admin, pages_operator, reports_pages, alerts_pages, wallboard_pages)
 # The features' titles of their codes, served with the journal's (GET /api/v1/dictionaries).
 FEATURE_LABELS = {**PBX_LABELS, **SUPERVISION_LABELS, "line_modes": MODE_TITLES}
@@ -317,6 +320,7 @@ def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
         service = IvrService(
             settings, scripts, calendar, app[SESSIONS], card_rules(settings, calendar)
         )
+        service.on_callback = lambda org_id: announce_callbacks(app, [org_id])
         server = service.server()
         refused = Counter("hotline_agi_refused", "FastAGI peers refused: no or a wrong "
                           "shared secret, or not loopback without one", registry=app[METRICS])

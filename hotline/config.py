@@ -269,6 +269,9 @@ class Organization(_Strict):
     # Surveys of citizens on the results (issue #6): "off", an automatic IVR call ("ivr"), or a
     # task for an operator ("operator"), after each card is done.
     survey: Literal["off", "ivr", "operator"] = "off"
+    # The insurer's code in the register of insured persons (РС ЕРЗЛ, column «СМО»); the
+    # organization's own `code` is matched too.
+    register_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
     @property
     def interfaces(self) -> frozenset[str]:
@@ -290,6 +293,22 @@ class Organization(_Strict):
         return value
 
 
+class QueueAnnouncements(_Strict):
+    """What a caller waiting in the line's level-1 queue hears (app_queue's announcements with
+    the project's Russian prompts, config/asterisk/queues.conf): the position and the expected
+    wait every `every_seconds` (0: never), and after `callback_after` seconds in the queue the
+    offer to press 1 and be called back (0: not offered). A caller who is next while an
+    operator is free hears nothing: app_queue announces only while the caller really waits."""
+
+    every_seconds: int = Field(default=60, ge=0, le=900)
+    position: bool = True
+    # Above this position the caller hears «звонков в очереди больше, чем N» (2..20: the
+    # numbers app_queue says in the neuter form read right up to twenty).
+    position_limit: int = Field(default=10, ge=2, le=20)
+    holdtime: bool = True
+    callback_after: int = Field(default=60, ge=0, le=1800)
+
+
 class Line(_Strict):
     """One free 8-800 number, its organization, time zone and weekly operator hours."""
 
@@ -301,6 +320,7 @@ class Line(_Strict):
     # Service level (уровень обслуживания): the share of calls answered within this many
     # seconds of waiting in the queue.
     service_level_seconds: int = Field(default=20, ge=1, le=600)
+    queue: QueueAnnouncements = Field(default_factory=QueueAnnouncements)
 
     @field_validator("timezone")
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journal import enp
 from journal.errors import InvalidInput
 from journal.models import (
     AppealType,
@@ -100,6 +101,8 @@ def clean_policy(field: str, value: Any, today: date) -> str | None:
     text = text.replace(" ", "")
     if not ENP_RE.match(text):
         raise _bad(field, "должен состоять из 16 цифр")
+    if not enp.is_valid(text):
+        raise _bad(field, "набран с ошибкой: не сходится контрольная цифра")
     return text
 
 

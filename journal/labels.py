@@ -73,6 +73,7 @@ CARD_FIELD_TITLES: Final[Mapping[str, str]] = {
 CALL_OUTCOME_TITLES: Final[Mapping[str, str]] = {
     "answered": "отвечен",
     "abandoned": "не дождался ответа",
+    "queue_callback": "заказал обратный звонок из очереди",
     "secretary": "электронный секретарь",
     "callback": "обратный звонок",
     "survey": "опрос о результате",
@@ -137,6 +138,8 @@ AUDIT_ACTION_TITLES: Final[Mapping[str, str]] = {
     AuditAction.SUPERVISE_START: "Подключение к разговору (контроль)",
     AuditAction.SUPERVISE_SWITCH: "Смена режима контроля разговора",
     AuditAction.SUPERVISE_END: "Окончание контроля разговора",
+    "register_lookup": "Поиск в регистре застрахованных по ЕНП",
+    "register_load": "Загрузка регистра застрахованных",
     AuditAction.DEFER: "Отложенный ответ",
     AuditAction.ATTACH_CALL: "Привязка звонка",
     AuditAction.CORRECT: "Исправление",
@@ -170,7 +173,8 @@ AUDIT_ACTION_TITLES: Final[Mapping[str, str]] = {
 AUDIT_OBJECT_TITLES: Final[Mapping[str, str]] = {
     "card": "карточка", "call": "звонок", "recording": "запись", "evaluation": "лист оценки",
     "script": "скрипт", "user": "пользователь", "report": "отчёт", "callback": "обратный звонок",
-    "survey": "опрос", "phone": "телефон",
+    "survey": "опрос", "phone": "телефон", "register": "регистр застрахованных",
+    "insured_person": "застрахованное лицо",
 }
 # ...and the names inside an entry's details, and inside the filters of a logged search.
 AUDIT_DETAIL_TITLES: Final[Mapping[str, str]] = {

@@ -644,6 +644,10 @@ class CallbackTask(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     result_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    # "queue": the citizen pressed 1 in the queue instead of waiting (issue #19), at asked_at
+    # (the moment they left the queue); None for deferred answers and secretary messages.
+    origin: Mapped[str | None] = mapped_column(String(16))
+    asked_at: Mapped[datetime | None]
 
     __table_args__ = (
         # The morning digest: callbacks not yet made, by due time.
@@ -789,3 +793,33 @@ class AlertRecord(Base):
     cleared_at: Mapped[datetime | None]
     # How it ended: "" while active, "cleared", or "restart" (the service stopped meanwhile).
     cleared_by: Mapped[str] = mapped_column(String(16), default="")
+
+
+class InsuredPerson(Base):
+    """One insured person of the region's register (РС ЕРЗЛ extract), keyed by ЕНП.
+
+    Personal data: read only through `journal.register.lookup` (access rules and audit as
+    for cards). The whole table is replaced at each load (`journal.register.replace`)."""
+
+    __tablename__ = "insured_persons"
+
+    enp: Mapped[str] = mapped_column(String(16), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    # The insurer (СМО) as the register codes it: an organization's `register_code` or code.
+    insurer_code: Mapped[str] = mapped_column(String(32))
+    policy_from: Mapped[date | None] = mapped_column(Date)
+    policy_to: Mapped[date | None] = mapped_column(Date)
+
+
+class RegisterLoad(Base):
+    """One load of the register extract: when, from which file, by whom, how many persons."""
+
+    __tablename__ = "register_loads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    loaded_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(300))
+    loaded_by: Mapped[str] = mapped_column(String(100))
+    persons: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.support.paths import REPO
 
 FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "figures",
-            "ivr", "live", "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff",
+            "ivr", "live", "modes", "pbx", "recordings", "register", "reports", "scripts", "sim", "staff",
             "supervision", "surveys", "wallboard")
 
 

@@ -255,10 +255,12 @@ def _register_subcommands() -> None:
     from hotline.modes.cli import calendar, mode
     from hotline.ivr.cli import prompts
     from hotline.recordings.cli import recordings
+    from hotline.register.cli import register
     from hotline.reports.cli import report
     from hotline.sim.cli import simulate
 
-    for command in (calendar, mode, calls, prompts, simulate, asterisk, recordings, report, demo):
+    for command in (calendar, mode, calls, prompts, simulate, asterisk, recordings, report, demo,
+                    register):
         main.add_command(command)
 
 

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from hotline.ivr.fastagi import Hangup, Reply
 from hotline.ivr.numerals import Segment
 from hotline.ivr.schema import HOURS, SecretaryScript, SurveyScript
+from journal import enp
+from journal.enp import ENP_LENGTH
 
 SOUNDS = "hotline"  # the prompts' folder in Asterisk's sounds directory
 ALL_KEYS = "0123456789*#"
@@ -74,6 +76,9 @@ class MessageTaken:
     callback_number: str | None
     started_at: datetime
     number_confirmed: bool = False
+    # The caller's ЕНП typed on the keypad and passing its control digit (None: not given).
+    # Personal data: kept here only, never in a channel variable, a log line or `steps`.
+    enp: str | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
@@ -221,7 +226,33 @@ class Secretary:
         self.outcome.message.number_confirmed = number is not None
         if number is not None and number != caller:
             await self.channel.set_variable("HOTLINE_CALLBACK", number)
+        self.outcome.message.enp = await self._enp()
         await self._play(spec.thanks)
+
+    async def _enp(self) -> str | None:
+        """The caller's ЕНП if the script asks for it: 16 digits ending with `#`; `#` alone or
+        silence skips; a number failing its control digit is said to be wrong and asked again.
+        The steps say what happened, never the digits."""
+        spec = self.script.enp
+        if spec is None:
+            return None
+        for _ in range(self.timing.retries):
+            typed = await self.channel.get_data(
+                f"{SOUNDS}/{spec.ask}", self.timing.digit_timeout_ms * 3, ENP_LENGTH
+            )
+            digits = typed.strip()
+            if not digits:
+                self.outcome.steps.append("enp-skipped")
+                return None
+            if enp.is_valid(digits):
+                self.outcome.steps.append("enp-given")
+                if spec.thanks:
+                    await self._play([spec.thanks])
+                return digits
+            self.outcome.steps.append("enp-invalid")
+            await self._play([spec.invalid])
+        self.outcome.steps.append("enp-retries-exhausted")
+        return None
 
     async def _callback_number(self, caller: str | None) -> str | None:
         """The caller's number read back and confirmed, or one typed, read back, confirmed.

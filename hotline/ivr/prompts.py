@@ -45,6 +45,19 @@ DIALPLAN_PROMPTS = {
     "медицинского страхования. Сейчас операторы не могут ответить. После звукового сигнала "
     "назовите ваши фамилию, имя, отчество, номер телефона и коротко изложите вопрос. "
     "Мы перезвоним вам в рабочее время.",
+    # app_queue's announcements (config/asterisk/queues.conf; the numbers are Asterisk's own).
+    "queue-first": "Вы первый в очереди. Оператор ответит вам в ближайшее время.",
+    "queue-position": "Ваш номер в очереди:",
+    "queue-stay": "Пожалуйста, оставайтесь на линии.",
+    "queue-more-than": "Звонков в очереди больше, чем",
+    "queue-holdtime": "Примерное время ожидания в минутах:",
+    # Installed as ru_hotline/digits/1n: the minutes' "1" said as in counting (not «одно»).
+    "queue-one": "один.",
+    "queue-callback-offer": "Чтобы не ждать на линии, нажмите 1 — оператор вам перезвонит.",
+    # The FastAGI callback dialog after key 1 in the queue (hotline/ivr/queue_callback.py).
+    "queue-callback-ok": "Спасибо! Ваш звонок записан, оператор перезвонит вам",
+    "queue-callback-hour": "в течение часа.",
+    "queue-callback-workday": "в рабочее время.",
 }
 
 

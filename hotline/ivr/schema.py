@@ -90,6 +90,17 @@ class Message(_Strict):
         return self
 
 
+class Enp(_Strict):
+    """Asking the caller for their ЕНП (16 digits, checked by the control digit) after the
+    callback number: `#` alone (or silence) skips it; a number that fails its check is said to
+    be wrong and asked again, up to the script's retries. The digits stay in the service: no
+    channel variable, no log line, no AMI event carries them."""
+
+    ask: PromptId
+    invalid: PromptId
+    thanks: PromptId | None = None
+
+
 class Operator(_Strict):
     """Transfer to the line's level-1 queue (offered only on lines staffed around the clock)."""
 
@@ -129,6 +140,7 @@ class SecretaryScript(_Script):
     info: Info
     message: Message
     operator: Operator | None = None
+    enp: Enp | None = None
 
     def used_prompts(self) -> dict[str, list[str]]:
         m = self.message
@@ -145,6 +157,8 @@ class SecretaryScript(_Script):
         }
         if self.operator is not None:
             used["operator.prompts"] = self.operator.prompts
+        if self.enp is not None:
+            used["enp"] = [self.enp.ask, self.enp.invalid, *([self.enp.thanks] if self.enp.thanks else [])]
         return used
 
     @model_validator(mode="after")

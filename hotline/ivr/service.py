@@ -14,11 +14,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Settings
-from hotline.ivr.engine import Channel, LineContext, MessageTaken, Secretary, run_survey
+from hotline.ivr.engine import (
+    Channel, LineContext, MessageTaken, Secretary, run_survey, usable_number,
+)
 from hotline.ivr.fastagi import AgiSession, FastAgiServer
 from hotline.ivr.hours import hours_segments
 from hotline.ivr.loader import IvrScripts
 from hotline.ivr.messages import register_message
+from hotline.pbx.tracking.calls import QUEUE_CALLBACK_USER_EVENT
 from journal import surveys
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules
@@ -56,6 +59,8 @@ class IvrService:
         self.sessions = sessions
         self.rules = rules
         self.clock = clock
+        # Told the organization's id when a callback task appears (the workspaces' live lists).
+        self.on_callback: Callable[[int], None] | None = None
 
     def server(self) -> FastAgiServer:
         agi = self.settings.asterisk
@@ -66,6 +71,8 @@ class IvrService:
             await self.secretary(session)
         elif session.script == "survey":
             await self.survey(session)
+        elif session.script == "queue-callback":
+            await self.queue_callback(session)
         else:
             log.warning("unknown agi script", script=session.script)
 
@@ -125,9 +132,59 @@ class IvrService:
             await register_message(
                 self.sessions, self.settings.line(line_number), self.calendar,
                 pbx_call_id=call_id, message=message, within=within, rules=self.rules,
+                insurers={org.register_code or org.code: org.code
+                          for org in self.settings.organizations if org.kind == "insurer"},
             )
         except JournalError as exc:
             log.warning("secretary message refused by the journal", call_id=call_id,
                         reason=exc.message)
         except Exception:
             log.exception("secretary message not registered", call_id=call_id)
+
+    async def queue_callback(self, channel: Channel) -> None:
+        """Key 1 in the queue: the number dialog, then the callback task at once."""
+        from hotline.ivr.hours import next_operator_interval
+        from hotline.ivr.queue_callback import register_queue_callback, run_dialog
+
+        number = await channel.get_variable("HOTLINE_LINE") or ""
+        call_id = await channel.get_variable("HOTLINE_ID") or channel.env.get("agi_uniqueid", "")
+        try:
+            line = self.settings.line(number)
+        except KeyError:
+            log.warning("queue callback for an unknown line", line=number, call_id=call_id)
+            return
+        org = self.settings.organization(line.organization)
+        now = self.clock()
+        interval = next_operator_interval(line, self.calendar, now)
+        within_hour = interval is None or (interval.start <= now
+                                           and now + timedelta(hours=1) <= interval.end)
+        context = LineContext(
+            number=line.number, organization=org.code, queue=org.level1_queue,
+            queue_wait=self.settings.asterisk.queue_wait, around_the_clock=line.around_the_clock,
+            zone=line.zone, hours=hours_segments(line, self.calendar, now),
+        )
+        asked = await run_dialog(self.scripts.secretary_for(line.number), context, channel,
+                                 self.clock, within_hour=within_hour)
+        left = _int(await channel.get_variable("HOTLINE_QLEFT"))
+        left_at = datetime.fromtimestamp(left, tz=now.tzinfo) if left else asked.left_at
+        log.info("queue callback asked", call_id=call_id, line=line.number, steps=asked.steps)
+        if asked.number is None or not call_id:
+            return
+        # The call tracker's word that this call is not lost (its outcome «queue_callback»):
+        # a UserEvent on the channel, as the secretary's message is reported.
+        await channel.exec("UserEvent", f"{QUEUE_CALLBACK_USER_EVENT},Line: {line.number}")
+        try:
+            task = await register_queue_callback(
+                self.sessions, line, self.calendar, pbx_call_id=call_id,
+                caller_number=usable_number(channel.env.get("agi_callerid")),
+                number=asked.number, left_at=left_at, received_at=left_at, rules=self.rules,
+            )
+        except JournalError as exc:
+            log.warning("queue callback refused by the journal", call_id=call_id,
+                        reason=exc.message)
+            return
+        except Exception:
+            log.exception("queue callback not registered", call_id=call_id)
+            return
+        if self.on_callback is not None:
+            self.on_callback(task.organization_id)

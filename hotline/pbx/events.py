@@ -23,12 +23,15 @@ TransferKind: TypeAlias = Literal["blind", "attended"]
 """`blind`: sent on without talking to the target; `attended`: after a consultation."""
 
 Outcome: TypeAlias = Literal[
-    "answered", "abandoned", "secretary", "callback", "survey", "unanswered", "interrupted"
+    "answered", "abandoned", "secretary", "callback", "survey", "unanswered", "interrupted",
+    "queue_callback",
 ]
 """How a call ended, for reports.
 
 - `answered`: an operator talked to the citizen;
 - `abandoned`: the citizen hung up while waiting in a queue (пропущенный вызов);
+- `queue_callback`: the citizen left the queue with key 1 asking to be called back
+  (заказан обратный звонок): not lost, a callback task was written at once;
 - `secretary`: the citizen left a message to the electronic secretary (автосекретарь);
 - `callback`: an operator's callback reached the citizen;
 - `survey`: the automatic survey on a card's result reached the citizen;

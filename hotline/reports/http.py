@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 from openpyxl import Workbook
 
 from hotline.reports.digest import Digest
@@ -28,6 +29,7 @@ from hotline.reports.runs import (
     run_deadlines,
     run_pg,
     run_quality,
+    run_queue_callbacks,
 )
 from hotline.web.common import actor_of, int_param, iso
 from hotline.web.keys import CALENDAR, SESSIONS, SETTINGS
@@ -38,7 +40,9 @@ from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.reports.calls import CallStats
 from journal.reports.deadlines import OrgDeadlines
+from journal.models import Organization
 from journal.reports.export import (
+    add_queue_callbacks_sheet,
     calls_workbook,
     pg_workbook,
     quality_workbook,
@@ -48,6 +52,7 @@ from journal.reports.export import (
     write_quality_csv,
 )
 from journal.reports.period import Period
+from journal.reports.queue_callbacks import HEADERS as QUEUE_CALLBACK_HEADERS
 from journal.reports.pg import PgReport, PgRow
 from journal.reports.quality import Bucket, QualityReport
 
@@ -197,17 +202,22 @@ async def calls(request: web.Request) -> web.Response:
     """Call statistics against the lines' working hours, every section."""
     fmt = _format(request)
     period, sections = await _run(request, run_calls)
+    _, asked = await _run(request, run_queue_callbacks)
     if fmt in ("xlsx", "csv"):
         async with request.app[SESSIONS]() as db:
             names = await call_key_names(db, sections)
+            orgs = dict((await db.execute(select(Organization.id, Organization.name))).all())
     if fmt == "xlsx":
-        return xlsx_response(
-            calls_workbook(f"Статистика звонков за {period.title}", sections, names),
-            f"calls-{period.label}.xlsx")
+        workbook = calls_workbook(f"Статистика звонков за {period.title}", sections, names)
+        add_queue_callbacks_sheet(workbook, f"Обратные звонки, заказанные из очереди, за "
+                                  f"{period.title}", asked, orgs)
+        return xlsx_response(workbook, f"calls-{period.label}.xlsx")
     if fmt == "csv":
         return csv_response(lambda out: write_calls_csv(sections, out, names),
                             f"calls-{period.label}.csv")
-    return web.json_response(calls_json(period, sections))
+    return web.json_response(calls_json(period, sections) | {
+        "queue_callbacks": [asdict(r) for r in asked],
+        "queue_callbacks_titles": QUEUE_CALLBACK_HEADERS})
 
 
 async def quality(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from hotline.reports.runs import (
     ReportContext,
     organization_id,
     run_calls,
+    run_queue_callbacks,
     run_deadlines,
     run_pg,
     run_quality,
@@ -37,6 +38,7 @@ from journal.models import Organization, User
 from journal.reports.calls import CallStats
 from journal.reports.export import ALL_OPERATORS, CALL_HEADERS, TOTAL_CRITERION, bucket_title
 from journal.reports.period import MONTH_NAMES, Period
+from journal.reports.queue_callbacks import HEADERS as QUEUE_CALLBACK_HEADERS
 from journal.reports.quality import ALL, Bucket, QualityReport
 from journal.clock import utc_now
 
@@ -135,8 +137,11 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     ops = await _operator_names(db, {s.key for s in sections["операторы"]})
     names = {"линии": lines, "организации": org_names, "операторы": ops}
     rows = _call_rows(sections, names)
+    asked = await run_queue_callbacks(db, actor, ctx, period, org_id)
     return {
         "call_rows": rows, "call_headers": CALL_HEADERS,
+        "queue_callbacks": [r.values(org_names.get(r.organization_id, "")) for r in asked],
+        "queue_callback_headers": QUEUE_CALLBACK_HEADERS,
         "charts": [
             _svg(figures.calls_by_line(sections["линии"], period.title, lines)),
             _svg(figures.calls_by_hour(sections["часы"], period.title)),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.config import Settings
 from hotline.reports.hours import level2_queues, operator_hours
+from journal.access import report_scope
 from journal.actors import Actor
 from journal.calendar import ProductionCalendar
 from journal.errors import InvalidInput
@@ -25,6 +26,7 @@ from journal.reports.deadlines import OrgDeadlines, deadlines
 from journal.reports.period import Period, parse_period
 from journal.reports.pg import PgReport, pg_report
 from journal.reports.quality import Bucket, QualityReport, quality_report
+from journal.reports.queue_callbacks import QueueCallbackStats, queue_callback_stats
 from journal.clock import utc_now
 
 # The sheets of the calls report, in order, by their Russian names.
@@ -86,6 +88,12 @@ async def run_calls(session: AsyncSession, actor: Actor, ctx: ReportContext, per
     by_dim = await call_sections(session, actor, period, hours, list(CALL_SECTIONS.values()),
                                  organization_id=org_id, level2_queues=level2_queues(ctx.settings))
     return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+
+
+async def run_queue_callbacks(session: AsyncSession, actor: Actor, ctx: ReportContext,
+                              period: Period, org_id: int | None) -> list[QueueCallbackStats]:
+    """Callbacks asked from the queue, per organization (the actor's own unless they see all)."""
+    return await queue_callback_stats(session, period, report_scope(actor, org_id))
 
 
 async def run_quality(session: AsyncSession, actor: Actor, ctx: ReportContext, period: Period,

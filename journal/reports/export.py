@@ -21,6 +21,8 @@ from journal.reports.deadlines import OrgDeadlines
 from journal.reports.period import MONTH_NAMES
 from journal.reports.pg import Cell, PgReport, PgRow, ReportOrg
 from journal.reports.quality import ALL, TOTAL, Bucket, QualityReport
+from journal.reports.queue_callbacks import HEADERS as QUEUE_CALLBACK_HEADERS
+from journal.reports.queue_callbacks import QueueCallbackStats
 
 HEADER_ROW = 4  # the organization (column group) names; sub-columns on the next row
 FIRST_DATA_ROW = 6
@@ -164,6 +166,18 @@ def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
         for stats in rows:
             ws.append(call_values(name, stats, names))
     return wb
+
+
+def add_queue_callbacks_sheet(wb: Workbook, title: str, rows: Sequence[QueueCallbackStats],
+                              orgs: Mapping[int, str]) -> None:
+    """The callbacks asked from the queue (journal.reports.queue_callbacks) on a sheet of their
+    own, in Russian."""
+    ws = wb.create_sheet("из очереди")
+    ws.cell(1, 1, title).font = Font(bold=True)
+    ws.append([])
+    ws.append(list(QUEUE_CALLBACK_HEADERS.values()))
+    for r in rows:
+        ws.append(r.values(orgs.get(r.organization_id, str(r.organization_id))))
 
 
 def call_values(section: str, stats: CallStats,

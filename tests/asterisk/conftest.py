@@ -9,7 +9,7 @@ import pytest
 from hotline.config import Settings  # noqa: E402
 from hotline.pbx.config.render import render, render_phone_auth  # noqa: E402
 from tests.asterisk import pbx
-from tests.support.real_pbx import PHONES, PROMPTS, Pbxs, pbx_settings, stage
+from tests.support.real_pbx import PHONES, SOUNDS, Pbxs, pbx_settings, stage
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def pbxs(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Pbxs:
     passwords = {p: secrets.token_urlsafe(12) for p in phones}
     files = render(region)
     files["hotline/pjsip_auth.conf"] = render_phone_auth(region, passwords)
-    hotline = pbx.Asterisk("hotline", root / "under-test", files, {"ru/hotline": PROMPTS})
+    hotline = pbx.Asterisk("hotline", root / "under-test", files, SOUNDS)
     world = pbx.Asterisk("world", root / "world",
                          pbx.world_files(world_ami, {p: passwords[p] for p in PHONES}))
     hotline.start()

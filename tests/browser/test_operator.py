@@ -288,7 +288,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     assert background == "rgb(255, 255, 255)"
     async with web_service.server.app[SESSIONS]() as session:
         stored = await session.get(Card, card.id)
-        assert stored.status == "done" and stored.applicant_policy == "2200000000000001"
+        assert stored.status == "done" and stored.applicant_policy == "2200000000000004"
         assert stored.applicant_birth_date.isoformat() == "1980-03-15"
 
 

@@ -86,7 +86,7 @@ async def test_information_then_goodbye(served: tuple[RecordingService, FastAgiS
 async def test_message_with_the_callers_number(served: tuple[RecordingService, FastAgiServer]) -> None:
     """2 → record (ended with #) → the caller's number read back → 1 confirms."""
     service, server = served
-    peer = await _call(server, ["2", "#", "1"])
+    peer = await _call(server, ["2", "#", "1", SILENCE])
     assert 'SET VARIABLE MSG "hotline/20261127/msg-1764241200.42.wav"' in peer.commands
     assert 'SET VARIABLE CHANNEL(hangup_handler_push) "hotline-msg-done,s,1"' in peer.commands
     assert any(c.startswith("RECORD FILE /var/spool/asterisk/monitor/hotline/20261127/"

@@ -216,19 +216,19 @@ async def test_saving_a_draft_puts_it_in_work_and_records_exact_history(
     card = await call_card("sogaz")
     saved = await _save(
         sessions, people.sogaz_op, card, applicant_name="Иванова А. А.",
-        applicant_policy="2250 1234 5678 9012", applicant_birth_date=date(1960, 5, 1),
+        applicant_policy="2250 1234 5678 9018", applicant_birth_date=date(1960, 5, 1),
         appeal_type="consultation", topic_code="4.9", compensation_sum="1500.5",
     )
     assert saved.status == "in_work"
     assert saved.version == 2
-    assert saved.applicant_policy == "2250123456789012"
+    assert saved.applicant_policy == "2250123456789018"
     assert saved.compensation_sum == Decimal("1500.50")
     _create, change = await history_rows(sessions, card.id)
     assert change.action == "save"
     assert change.user_id == people.sogaz_op.user_id
     assert change.changes == {
         "applicant_name": [None, "Иванова А. А."],
-        "applicant_policy": [None, "2250123456789012"],
+        "applicant_policy": [None, "2250123456789018"],
         "applicant_birth_date": [None, "1960-05-01"],
         "appeal_type": [None, "consultation"],
         "topic_code": [None, "4.9"],

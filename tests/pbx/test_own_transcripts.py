@@ -164,3 +164,37 @@ def test_a_supervisor_listening_is_a_listener_not_a_call_an_operator_or_a_transf
     assert final.operators == ("PJSIP/op101",) and final.listeners == ()
     assert not any("sup100" in c for c in final.channels)
     assert of(events, CallEnded)[-1].outcome == "answered"
+
+
+def test_key_1_in_the_queue_ends_as_a_queue_callback_not_abandoned() -> None:
+    """The caller waited (op101 talking, op102 paused), pressed 1, confirmed the number: the
+    queue reports a QueueCallerLeave (no abandon), the FastAGI script a HotlineQueueCallback
+    user event; the call ends «queue_callback», never answered."""
+    events, _ = replay("queue_callback")
+    ended = {e.call_id: e.outcome for e in of(events, CallEnded)}
+    assert sorted(ended.values()) == ["answered", "queue_callback"]
+    asked = next(a for a in of(events, CallArrived) if ended[a.call_id] == "queue_callback")
+    assert asked.caller_number.endswith("9131112312")
+    assert not [e for e in of(events, OperatorAnswered) if e.call_id == asked.call_id]
+
+
+def test_waiting_callers_in_the_announcements_session() -> None:
+    """Two answered at once, two left waiting until hung up: abandoned, not queue callbacks."""
+    events, _ = replay("queue_announcements")
+    assert sorted(e.outcome for e in of(events, CallEnded)) == [
+        "abandoned", "abandoned", "answered", "answered"]
+
+
+def test_the_enp_typed_to_the_secretary_never_reaches_the_ami() -> None:
+    """The secretary scenario where the caller typed a wrong then the right ЕНП: the session
+    holds the call and its message, and no 16-digit run at all."""
+    from journal.enp import control_digit
+
+    good = "220000000000004" + str(control_digit("220000000000004"))  # as the scenario typed
+    bad = good[:-1] + str((int(good[-1]) + 3) % 10)
+    messages, _ = load("enp_secretary", FIXTURES)
+    text = (FIXTURES / "enp_secretary.jsonl").read_text("utf-8")
+    assert good not in text and bad not in text
+    events, _ = replay("enp_secretary")
+    assert [e.outcome for e in of(events, CallEnded)] == ["secretary"]
+    assert len(of(events, SecretaryMessage)) == 1 and messages

@@ -27,6 +27,8 @@ FIXTURES = REPO / "tests" / "fixtures" / "ami"
 
 
 PROMPTS = REPO / "ivr_scripts" / "prompts" / "ru"
+# The project's prompts as hotline/<id>, and the calls' dialect ru_hotline (extensions.conf).
+SOUNDS = {"ru/hotline": PROMPTS, "ru_hotline/digits/1n.wav": PROMPTS / "queue-one.wav"}
 
 
 LINE = "88007758565"  # the fund's line (tfoms): l1-tfoms op101/op102, l2-tfoms op201

@@ -53,6 +53,8 @@ OPERATORS_CONTEXT = "from-operators"
 LEVEL2_CONTEXT = "hotline-l2"
 SECRETARY_CONTEXT = "hotline-secretary"
 MESSAGE_DONE_CONTEXT = "hotline-msg-done"
+QUEUE_EXIT_CONTEXT = "hotline-queue-exit"  # a key pressed while waiting in a level-1 queue
+LEVEL1_CONTEXT = "hotline-l1"  # the fund's operator sends a citizen to their insurer's level 1
 SURVEY_CONTEXT = PBX_SURVEY_CONTEXT  # where PbxActions.place_survey sends the citizen
 AUTH_INCLUDE = "hotline/pjsip_auth.conf"
 FILES = ("extensions.conf", "features.conf", "manager.conf", "pjsip.conf", "queues.conf",
@@ -266,7 +268,50 @@ setqueueentryvar=yes
             (org.level2_queue, org.level2_phones, 2),
         ):
             out.append(f"\n; {org.code}, level {level}\n[{queue}](hotline-queue)\n")
+            line = next((li for li in settings.lines if li.organization == org.code), None)
+            if level == 1 and line is not None:
+                out.append(_announcements(line))
             out.extend(f"member => PJSIP/{p},0,{p},PJSIP/{p}\n" for p in phones)
+    return "".join(out)
+
+
+# The project's Russian prompts app_queue plays instead of its own files (ivr_scripts/prompts,
+# `hotline prompts build`). Asterisk says the numbers itself (say.c, Russian, neuter form
+# "n"): the phrases are built so that «два», «три»... read right after them whatever the
+# number, and minutes are named before the number («в минутах: пять») since app_queue has
+# one word for every plural («минут») where Russian has three.
+QUEUE_SOUNDS = {
+    "queue-youarenext": "hotline/queue-first",
+    "queue-thereare": "hotline/queue-position",
+    "queue-callswaiting": "hotline/queue-stay",
+    "queue-quantity1": "hotline/queue-more-than",
+    "queue-quantity2": "hotline/queue-stay",
+    "queue-holdtime": "hotline/queue-holdtime",
+    "queue-minutes": "",
+    "queue-minute": "",
+    "queue-seconds": "",
+    "queue-thankyou": "",
+}
+
+
+def _announcements(line: Line) -> str:
+    """A level-1 queue's announcements from its line's [lines.queue] settings."""
+    q = line.queue
+    out = [f"; what the caller hears while waiting (config/hotline.toml [lines.queue] of {line.number})\n"]
+    if q.every_seconds and (q.position or q.holdtime):
+        out.append(f"announce-frequency={q.every_seconds}\n")
+        out.append(f"min-announce-frequency={min(q.every_seconds, 30)}\n")
+        out.append(f"announce-position={'more' if q.position else 'no'}\n")
+        out.append(f"announce-position-limit={q.position_limit}\n")
+        out.append(f"announce-holdtime={'yes' if q.holdtime else 'no'}\n")
+        out.append("announce-round-seconds=0\n")
+        out.extend(f"{key}={value}\n" for key, value in QUEUE_SOUNDS.items())
+    if q.callback_after:
+        out.append("; the callback offer: key 1 leaves the queue for the callback dialog\n")
+        out.append("periodic-announce=hotline/queue-callback-offer\n")
+        out.append(f"periodic-announce-frequency={q.callback_after}\n")
+        out.append("relative-periodic-announce=yes\n")
+        out.append(f"context={QUEUE_EXIT_CONTEXT}\n")
     return "".join(out)
 
 
@@ -331,9 +376,17 @@ exten => {n},1,NoOp(hotline inbound)
 """
 
 
+# The inbound call's language: Russian with the project's dialect, so that a file missing
+# under ru_hotline/ is Asterisk's Russian one. The dialect has one file, digits/1n («один»,
+# ivr_scripts/prompts/ru/queue-one.wav): app_queue says the minutes with the neuter option
+# "n", which made a one-minute wait «в минутах: одно»; the position never says 1n (the
+# first caller hears queue-first, more than the limit «больше, чем N» without the option).
+CALL_LANGUAGE = "ru_hotline"
+
+
 def _org_inbound(org: Organization, wait: int) -> str:
     return f"""
-exten => {org.code},1,Set(CHANNEL(language)=ru)
+exten => {org.code},1,Set(CHANNEL(language)={CALL_LANGUAGE})
  same => n,Answer()
  same => n,Set(__REC=hotline/${{STRFTIME(${{EPOCH}},${{HOTLINE_TZ}},%Y%m%d)}}/${{{VAR_ID}}}.wav)
  same => n,MixMonitor(${{REC}},b)
@@ -343,6 +396,33 @@ exten => {org.code},1,Set(CHANNEL(language)=ru)
  same => n,Set(HOTLINE_QSTART=${{EPOCH}})
  same => n,Queue({org.level1_queue},t,,,{wait})
  same => n(secretary),Goto({SECRETARY_CONTEXT},s,1)
+"""
+
+
+def _level1(org: Organization, wait: int) -> str:
+    return f"""
+exten => {org.code},1,NoOp(to the insurer's level 1)
+ same => n,Set(HOTLINE_QSTART=${{EPOCH}})
+ same => n,Queue({org.level1_queue},t,,,{wait})
+ same => n,Goto({SECRETARY_CONTEXT},s,1)
+"""
+
+
+def _queue_exit() -> str:
+    """Key 1 in a level-1 queue: the FastAGI callback dialog (confirm or type the number, hear
+    when the operator calls back); the callback task is written by the service at once.
+    With the service down the plain-dialplan secretary takes a message with the number."""
+    return f"""
+; A key pressed while waiting in a level-1 queue (queues.conf context=): 1 asks for a callback.
+[{QUEUE_EXIT_CONTEXT}]
+exten => 1,1,NoOp(callback asked from the queue)
+ same => n,Set(HOTLINE_QLEFT=${{EPOCH}})
+ same => n,Set(AGIHOST=${{IF($["${{ENV(HOTLINE_AGI_HOST)}}" != ""]\
+?${{ENV(HOTLINE_AGI_HOST)}}:${{HOTLINE_AGI_HOST}})}})
+ same => n,AGI(agi://${{AGIHOST}}:${{HOTLINE_AGI_PORT}}/queue-callback,${{ENV(HOTLINE_AGI_SECRET)}})
+ same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
+ same => n,Goto({SECRETARY_CONTEXT},s,1)
+ same => n(done),Hangup()
 """
 
 
@@ -426,6 +506,8 @@ def _extensions(settings: Settings) -> str:
     inbound = "".join(_inbound(line) for line in settings.lines)
     orgs = "".join(_org_inbound(org, wait) for org in settings.organizations)
     level2 = "".join(_level2(org, wait) for org in settings.organizations)
+    level1 = "".join(_level1(org, wait) for org in settings.organizations
+                     if org.kind == "insurer")
     return f"""{_HEADER}
 [general]
 static=yes
@@ -454,6 +536,10 @@ exten => _+7800XXXXXXX,1,Goto(8${{EXTEN:2}},1)
 ; transfer key dial DTMF).
 [{LEVEL2_CONTEXT}]
 {level2}
+; An insurer's level 1 by its code: the fund's operator sends a citizen to their own insurer
+; (AMI BlindTransfer from the workspace, the card forwarded with the call).
+[{LEVEL1_CONTEXT}]
+{level1}{_queue_exit()}
 ; Electronic secretary: the service's FastAGI; if it does not answer or fails, a plain
 ; dialplan takes the message and reports it with the same UserEvent.
 [{SECRETARY_CONTEXT}]

@@ -86,6 +86,9 @@ SURVEY_CARD_VARIABLE = "HOTLINE_SURVEY_CARD"
 # itself carries no file name.
 RECORDING_VARIABLES = ("HOTLINE_REC", "REC")
 MESSAGE_USER_EVENT = "HotlineMessage"
+# The FastAGI `queue-callback` script: the citizen pressed 1 in the queue and settled the
+# number to be called back on (hotline.ivr.queue_callback); the call ends «queue_callback».
+QUEUE_CALLBACK_USER_EVENT = "HotlineQueueCallback"
 DEFAULT_CALLBACK_CONTEXT = "callback"
 DEFAULT_SURVEY_CONTEXT = "hotline-survey"
 
@@ -207,6 +210,7 @@ class _Call:
     state: CallState = "ivr"
     queue: str | None = None
     queued_ever: bool = False
+    queue_callback: bool = False  # left the queue asking to be called back (key 1)
     operators: list[str] = field(default_factory=list)
     current_operator: str | None = None
     consult_queue: str | None = None
@@ -779,8 +783,14 @@ class CallTracker:
         return channel.mixmonitor_file
 
     def _on_user_event(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
-        """The secretary's hangup handler reports the recorded message."""
-        if channel is None or _text(headers, "userevent") != MESSAGE_USER_EVENT:
+        """The secretary's hangup handler reports the recorded message; the queue-callback
+        script says the citizen asked to be called back instead of waiting."""
+        name = _text(headers, "userevent")
+        if channel is not None and name == QUEUE_CALLBACK_USER_EVENT:
+            self._classify(channel.call, "in")
+            channel.call.queue_callback = True
+            return
+        if channel is None or name != MESSAGE_USER_EVENT:
             if channel is not None:
                 self.stats.ignored += 1
             return
@@ -1354,6 +1364,8 @@ class CallTracker:
             return "callback" if call.callback_answered else "unanswered"
         if call.answered_at is not None:
             return "answered"
+        if call.queue_callback:
+            return "queue_callback"
         return "abandoned" if call.queued_ever else "unanswered"
 
     # ----------------------------------------------------------------- views & problems

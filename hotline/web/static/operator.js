@@ -123,6 +123,7 @@
 
   function renderCall() {
     const call = context.call;
+    document.body.dataset.callId = call && call.id ? String(call.id) : "";
     renderTransfer();
     $("call-empty").hidden = Boolean(call);
     $("call-info").hidden = !call;
