@@ -18,7 +18,7 @@ import ast
 from pathlib import Path
 from tests.support.paths import REPO
 
-FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "figures",
+FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "cluster", "evaluations", "figures",
             "ivr", "live", "modes", "pbx", "recordings", "reports", "scripts", "sim", "staff",
             "supervision", "surveys", "wallboard")
 
