@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import uuid
 
 from collections.abc import AsyncIterator
 from datetime import UTC
@@ -33,13 +34,16 @@ from hotline.figures.service import FiguresService
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.callbacks.live import announce as announce_callbacks
+from hotline.cluster.bus import Bus, own_channel
+from hotline.cluster.lock import Leadership
 from hotline.keys import (
-    ALERTS, CALL_WRITER, DIGEST, FIGURES, HUB, LABELS, LEDGER, LIVE, MODES, PBX, PBX_ACTIONS,
-    RECORDINGS, SUPERVISION,
+    ALERTS, BUS, CALL_WRITER, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
+    PBX_ACTIONS, RECORDINGS, SOCKETS, SUPERVISION,
 )
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
+from hotline.live.relay import LocalSockets, Relay
 from hotline.modes import http as modes_http
 from hotline.calls.store import journal_writer
 from hotline.modes.schedule import MODE_TITLES
@@ -103,6 +107,9 @@ def create_app(
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
     app[LABELS] = FEATURE_LABELS
+    # Several instances on one PostgreSQL: one holds the PBX link and the once-only work.
+    app[LEADERSHIP] = Leadership(settings.service.database_url, registry=app[METRICS])
+    app[HEALTH_PROBES]["instance"] = app[LEADERSHIP].health
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
     app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_digest)
@@ -127,6 +134,8 @@ def create_app(
     for pages in PAGE_FEATURES:
         pages.add_routes(app)
     app.on_startup.append(_freeze_startup_objects)
+    # Last: the lock is tried once every part has registered what the holder runs.
+    app.cleanup_ctx.append(_cluster)
     return app
 
 
@@ -167,6 +176,7 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
 async def _digest(app: web.Application) -> AsyncIterator[None]:
     """The morning deadline digest: a job at the start of each working day (no PBX needed)."""
     job = DigestJob(app[SETTINGS], app[SESSIONS], app[CALENDAR], scheduler=app[SCHEDULER])
+    job.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
     app[DIGEST] = job
     await job.start()
     yield
@@ -176,6 +186,7 @@ async def _digest(app: web.Application) -> AsyncIterator[None]:
 async def _rollup(app: web.Application) -> AsyncIterator[None]:
     """The nightly roll-up of the call statistics' past days (no PBX needed)."""
     job = RollupJob(app[SETTINGS], app[SESSIONS], app[CALENDAR], scheduler=app[SCHEDULER])
+    job.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
     await job.start()
     yield
     await job.stop()
@@ -210,14 +221,23 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     feed.after_resync(ledger.poke)
     app[PBX], app[PBX_ACTIONS], app[MODES], app[CALL_WRITER], app[LEDGER] = (
         feed, actions, modes, writer, ledger)
-    app[HEALTH_PROBES]["pbx"] = lambda: feed.health() | {"journal_writer": writer.health()}
+    leadership = app[LEADERSHIP]
+
+    def pbx_health() -> dict[str, object]:
+        report = feed.health() | {"journal_writer": writer.health()}
+        if not leadership.holds():  # another instance holds the link: nothing is wrong here
+            report |= {"state": "standby", "link": report["state"],
+                       "note": "Связь с АТС держит другой экземпляр сервиса"}
+        return report
+
+    app[HEALTH_PROBES]["pbx"] = pbx_health
     tasks = [asyncio.create_task(writer.run(), name="call-journal-writer")]
-    await modes.start()
-    await connection.start()
+    # Only the lock's holder speaks to the PBX: the lines' modes, then the AMI link (dropped
+    # first when the lock is lost).
+    leadership.while_holding("modes", modes.start, modes.stop)
+    leadership.while_holding("ami", connection.start, connection.stop)
     tasks.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
     yield
-    await connection.stop()
-    await modes.stop()
     with contextlib.suppress(TimeoutError):
         await writer.flushed(timeout=5.0)
     for task in tasks:
@@ -233,6 +253,7 @@ async def _recordings(app: web.Application) -> AsyncIterator[None]:
         await writer.flushed(timeout=5.0)
 
     recordings = Recordings(app[SETTINGS], app[SESSIONS], before_sweep=writer_flushed)
+    recordings.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
     app[RECORDINGS] = recordings
     app[HEALTH_PROBES]["recordings"] = recordings.health
     feed.subscribe_calls(recordings.worker.on_events)
@@ -252,7 +273,7 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
     dialer = SurveyDialer(
         settings, app[SESSIONS], app[CALENDAR], app[PBX_ACTIONS], overrides=overrides,  # type: ignore[arg-type]
     )
-    await dialer.start()
+    app[LEADERSHIP].while_holding("surveys", dialer.start, dialer.stop)
     yield
     await dialer.stop()
 
@@ -272,7 +293,19 @@ def _add_live(app: web.Application) -> None:
     """Live messages to browsers: the hub (a signed-out session's sockets close with it)."""
     hub = Hub()
     app[HUB] = hub
-    app[SESSION_ENDED] = [hub.close_session]
+    leadership = app[LEADERSHIP]
+    if leadership.clustered:
+        bus_key = uuid.uuid4().hex[:16]
+        relay = Relay(hub, bus_key, lambda channel, body: bus.send(channel, body),
+                      leadership.holds, own_channel)
+        bus = Bus(leadership.dsn or "", bus_key, relay.received, on_reconnect=lambda: (
+            relay.became_holder() if leadership.holds() else relay.announce()))
+        app[SOCKETS] = relay
+        app[BUS] = bus
+        leadership.while_holding("live relay", relay.became_holder, relay.lost_holder)
+    else:
+        app[SOCKETS] = LocalSockets(hub)
+    app[SESSION_ENDED] = [app[SOCKETS].close_session]
     app.cleanup_ctx.append(_live)
     app.cleanup_ctx.append(_figures)
 
@@ -284,8 +317,12 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
                     modes=app.get(MODES), lines=app[SETTINGS].lines,
                     phone_org=app[SETTINGS].organization_of_phone)
     app[LIVE] = live
+    sockets = app[SOCKETS]
+    live.on_card_changed.append(sockets.card_changed)
+    if isinstance(sockets, Relay):
+        sockets.on_card_changed.append(live.card_changed_elsewhere)
     live.start()
-    sweep = asyncio.create_task(ws.sweep_sessions(app[HUB], app[WEB_SESSIONS]),
+    sweep = asyncio.create_task(ws.sweep_sessions(sockets, app[WEB_SESSIONS]),
                                 name="ws-session-sweep")
     yield
     sweep.cancel()
@@ -304,12 +341,33 @@ async def _figures(app: web.Application) -> AsyncIterator[None]:
         return state.mode if state is not None else None
 
     alerts = AlertService(app[SETTINGS], app[SESSIONS], app[HUB], figures, mode_of)
+    alerts.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
+    app[LEADERSHIP].while_holding("alerts", alerts.took_over, lambda: None)
     app[ALERTS] = alerts
     await figures.start()
     await alerts.start()
     yield
     await alerts.stop()
     await figures.stop()
+
+
+async def _cluster(app: web.Application) -> AsyncIterator[None]:
+    """The instances' bus and the lock: on SQLite (one instance) this one holds at once; on
+    PostgreSQL it holds when it gets the lock, else stands by (serving the web) and tries
+    every second. Cleaned up first: the holder lets go of the PBX link before the rest stops."""
+    leadership, bus = app[LEADERSHIP], app.get(BUS)
+    relay = app[SOCKETS]
+    if bus is not None and isinstance(relay, Relay):
+        await bus.start()
+        relay.start()
+        app[HEALTH_PROBES]["live_bus"] = lambda: {"state": "ok" if bus.connected else "error",
+                                                  **bus.health(), **relay.health()}
+    await leadership.start()
+    yield
+    await leadership.stop()
+    if bus is not None and isinstance(relay, Relay):
+        await relay.stop()
+        await bus.stop()
 
 
 def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx

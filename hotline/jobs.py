@@ -66,8 +66,17 @@ class ScheduledJob:
     async def work(self) -> Any:
         raise NotImplementedError
 
+    def only_if(self) -> bool:
+        """Whether this instance runs the job (several instances: the lock's holder only)."""
+        return True
+
     async def run(self) -> Any:
-        """The work, its failure logged (the next run still comes); None when it failed."""
+        """The work, its failure logged (the next run still comes); None when it failed or
+        another instance runs it."""
+        if not self.only_if():
+            log.info(f"{self.name}.skipped", reason="another instance holds the lock")
+            self.after_run()
+            return None
         try:
             return await self.work()
         except Exception:

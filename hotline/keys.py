@@ -9,10 +9,13 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from hotline.alerts.service import AlertService
+from hotline.cluster.bus import Bus
+from hotline.cluster.lock import Leadership
 from hotline.calls.writer import CallJournalWriter
 from hotline.figures.service import FiguresService
 from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
+from hotline.live.relay import LocalSockets, Relay
 from hotline.modes.sync import ModeSync
 from hotline.pbx.actions import PbxActions
 from hotline.pbx.feed import PbxFeed
@@ -34,6 +37,12 @@ DIGEST = web.AppKey("digest", DigestJob)
 # Live messages to browsers (WebSocket): the in-process hub and the feed filling it.
 HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
+# This instance's own sockets (the WebSocket view subscribes here): the relay between the
+# hub of the instance holding the PBX link and the others (or, alone, the hub itself).
+SOCKETS = web.AppKey("sockets", Relay | LocalSockets)
+# Several instances on one PostgreSQL: whether this one holds the PBX link (advisory lock).
+LEADERSHIP = web.AppKey("leadership", Leadership)
+BUS = web.AppKey("bus", Bus)
 # Supervisors listening to, whispering in and joining live calls (ChanSpy legs).
 SUPERVISION = web.AppKey("supervision", SupervisionService)
 # The features' Russian titles of their codes (the PBX's states, the lines' modes) by group,

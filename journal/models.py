@@ -191,6 +191,17 @@ class WebSessionRow(Base):
     last_seen: Mapped[datetime] = mapped_column(index=True)
 
 
+class LiveMessageRow(Base):
+    """A live message too big for a PostgreSQL NOTIFY (8000 bytes): the sending instance
+    writes it here and notifies its id; the others read it (several instances, issue #20)."""
+
+    __tablename__ = "live_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[str] = mapped_column(Text)
+
+
 class Card(Base):
     """A registration-control card (РКК): one citizen's appeal."""
 

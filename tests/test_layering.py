@@ -18,9 +18,9 @@ import ast
 from pathlib import Path
 from tests.support.paths import REPO
 
-FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "evaluations", "figures",
-            "ivr", "live", "modes", "pbx", "recordings", "register", "reports", "scripts", "sim", "staff",
-            "supervision", "surveys", "wallboard")
+FEATURES = ("agents", "alerts", "audit", "callbacks", "calls", "cards", "cli", "cluster", "evaluations",
+            "figures", "ivr", "live", "modes", "pbx", "recordings", "register", "reports", "scripts", "sim",
+            "staff", "supervision", "surveys", "wallboard")
 
 
 def module_name(path: Path) -> str:

@@ -50,7 +50,15 @@ class AlertService:
         figures.listeners.append(self.on_figures)
         hub.on_subscribe.append(self._greet)
 
+    def only_if(self) -> bool:
+        """Whether this instance raises and writes alerts (the PBX link's holder)."""
+        return True
+
     async def start(self) -> None:
+        self._task = asyncio.create_task(self._write_loop(), name="alerts-journal")
+
+    async def took_over(self) -> None:
+        """This instance became the one that writes alerts: close those left open."""
         try:
             async with unit_of_work(self.sessions) as db:
                 closed = await close_left_open(db, utc_now())
@@ -58,7 +66,6 @@ class AlertService:
                 log.info("alerts left open by the previous run closed", count=closed)
         except Exception as exc:
             log.warning("alerts left open not closed", error=repr(exc)[:300])
-        self._task = asyncio.create_task(self._write_loop(), name="alerts-journal")
 
     async def stop(self) -> None:
         if self.on_figures in self.figures.listeners:
@@ -70,6 +77,8 @@ class AlertService:
     # ------------------------------------------------------------ rules
 
     def on_figures(self, snapshot: dict[str, Any], now: datetime) -> None:
+        if not self.only_if():
+            return  # a standby's figures see no calls: the holder's alerts count
         modes = {number: self.mode_of(number) for number in self.lines}
         changes = self.rules.evaluate(snapshot, now, modes)
         if not changes:

@@ -206,7 +206,7 @@ def _operation(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             announce(request.app, {card.organization_id, card.receiving_organization_id})
         live = request.app.get(LIVE)
         if live is not None:  # a later pop of the call (level 2, say) shows the card as now
-            live.cards.card_changed(values)
+            live.card_changed(values)
         return web.json_response(out)
 
     view.__name__ = name

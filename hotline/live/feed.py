@@ -208,6 +208,8 @@ class LiveFeed:
         self._board_dirty = asyncio.Event()
         self._board_task: asyncio.Task[None] | None = None
         hub.on_subscribe.append(self._greet)
+        # Told the id of every card changed here (other instances refresh their pops).
+        self.on_card_changed: list[Callable[[int], None]] = []
 
     # ------------------------------------------------------------ lifecycle
 
@@ -234,6 +236,16 @@ class LiveFeed:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def card_changed(self, card: Any) -> None:
+        """A card was changed through this instance: the next pops of its calls show it so,
+        here and (through `on_card_changed`) on the other instances."""
+        self.cards.card_changed(card)
+        for hook in self.on_card_changed:
+            hook(card["id"])
+
+    def card_changed_elsewhere(self, card_id: int) -> None:
+        self._spawn(self.cards.card_changed_elsewhere(card_id), f"card-changed-{card_id}")
 
     # ------------------------------------------------------------ events
 

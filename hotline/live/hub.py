@@ -7,10 +7,9 @@ subscribers here (by phone interface, by user, or all administrators) and go on,
 browser can neither block the PBX event path nor the others. A browser whose outbox overflows
 is disconnected (it reconnects and gets a fresh board).
 
-This hub lives in one process. With several service instances behind a load balancer, each
-instance would keep its own hub and the instances would exchange messages through PostgreSQL
-`LISTEN/NOTIFY` (a `hotline_live` channel carrying {"to": ..., "message": ...}): the instance
-that saw the PBX event NOTIFYs, every instance LISTENs and delivers to its own subscribers.
+This hub lives in one process. With several service instances on one PostgreSQL, the hub of
+the instance holding the PBX link also holds a stand-in for every socket of the others and
+sends them their messages over `LISTEN/NOTIFY` (`hotline.live.relay`).
 """
 
 from __future__ import annotations

@@ -138,6 +138,16 @@ class CallCards:
             if entry.card is not None and entry.card["id"] == card["id"]:
                 entry.card = card
 
+    def shows_card(self, card_id: int) -> bool:
+        return any(e.card is not None and e.card["id"] == card_id for e in self._calls.values())
+
+    async def card_changed_elsewhere(self, card_id: int) -> None:
+        """A card was changed through another instance: read it again if a pop shows it."""
+        if self.shows_card(card_id):
+            card = await self._read_card(card_id)
+            if card is not None:
+                self.card_changed(card)
+
     def forget(self, pbx_call_id: str) -> None:
         entry = self._calls.pop(pbx_call_id, None)
         if entry is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import structlog
@@ -25,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.web.auth import WEB_SESSION
 from hotline.web.common import actor_of
 from hotline.web.errors import ApiError
-from hotline.live.hub import CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, Hub, Subscriber
+from hotline.live.hub import CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, Subscriber
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.keys import HUB
+from hotline.keys import SOCKETS
 from hotline.web.sessions import SessionStore
 from journal import audit
 from journal.db import unit_of_work
@@ -70,7 +71,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         organization_id=user.organization_id, interface=interface,
         session_token=session.token, organization_code=org.code if org is not None else None,
     )
-    hub = request.app[HUB]
+    hub = request.app[SOCKETS]
     hub.subscribe(subscriber)
     sender = asyncio.create_task(_send(ws, subscriber), name=f"ws-send-{user.login}")
     try:
@@ -131,7 +132,7 @@ async def _send(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
             return
 
 
-async def sweep_sessions(hub: Hub, store: SessionStore) -> None:
+async def sweep_sessions(hub: Iterable[Subscriber], store: SessionStore) -> None:
     """Close the sockets whose session ended (sign-out, expiry, account disabled).
 
     One query every `SESSION_CHECK` seconds for every open socket of this process, not a

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
+from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -57,17 +58,24 @@ class Recordings:
         self.last_faults: list[Fault] = []
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
+    def only_if(self) -> bool:
+        """Whether this instance runs the scheduled checks (several instances: the holder)."""
+        return True
+
+    async def _scheduled(self, work: Any) -> Any:
+        return await work() if self.only_if() else None
+
     async def start(self) -> None:
         await self.worker.start()
         rec = self.settings.recordings
         first = utc_now() + timedelta(minutes=1)
         self._scheduler.add_job(
-            self.check, IntervalTrigger(minutes=rec.check_interval_minutes, start_date=first),
-            id="recordings-check", coalesce=True, max_instances=1, misfire_grace_time=None,
+            self._scheduled, IntervalTrigger(minutes=rec.check_interval_minutes, start_date=first),
+            args=[self.check], id="recordings-check", coalesce=True, max_instances=1, misfire_grace_time=None,
         )
         self._scheduler.add_job(
-            self.expire, IntervalTrigger(minutes=rec.retention_interval_minutes, start_date=first),
-            id="recordings-retention", coalesce=True, max_instances=1, misfire_grace_time=None,
+            self._scheduled, IntervalTrigger(minutes=rec.retention_interval_minutes, start_date=first),
+            args=[self.expire], id="recordings-retention", coalesce=True, max_instances=1, misfire_grace_time=None,
         )
         self._scheduler.start()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from hotline.web.common import actor_of, int_param, json_body, path_id
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.keys import HUB
+from hotline.keys import SOCKETS
 from journal.db import unit_of_work
 from journal.errors import InvalidInput
 from journal.models import Organization, User
@@ -105,7 +105,7 @@ async def change(request: web.Request) -> web.Response:
         diff = await change_user(db, user, actor, phones=_phones(request, org.code), **kwargs)
         out = {**_item(user, actor), "changed": sorted(diff)}
     if out["changed"]:
-        request.app[HUB].close_user(out["id"])
+        request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
 
 
@@ -124,7 +124,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
         ended = await set_active(db, user, active, actor)
         out = {"id": user.id, "login": user.login, "active": active, "sessions_ended": ended}
     if not active:
-        request.app[HUB].close_user(out["id"])
+        request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
 
 
@@ -138,7 +138,7 @@ async def password(request: web.Request) -> web.Response:
             raise InvalidInput("Укажите новый пароль", field="password")
         ended = await set_password(db, user, new, actor)
         out = {"id": user.id, "login": user.login, "sessions_ended": ended}
-    request.app[HUB].close_user(out["id"])
+    request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
 
 

@@ -41,7 +41,7 @@ async def healthz(request: web.Request) -> web.Response:
     for name, probe in app[HEALTH_PROBES].items():
         report = probe()
         body[name] = report
-        degraded = degraded or report.get("state") not in ("ok", "connected", "disabled")
+        degraded = degraded or report.get("state") not in ("ok", "connected", "disabled", "standby")
     body["status"] = "down" if not database_ok else ("degraded" if degraded else "ok")
     if not await may_see_details(request):
         body = {"status": body["status"]}

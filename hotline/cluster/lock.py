@@ -1,0 +1,241 @@
+"""Who holds the PBX's AMI link and the once-only scheduled work: a PostgreSQL advisory lock.
+
+Every instance of `hotline serve` on the same PostgreSQL runs one `Leadership`. It keeps a
+dedicated asyncpg connection (not one of the SQLAlchemy pool's: a pooled connection is
+reset and handed around, a session lock must live exactly as long as its connection) and
+tries `pg_try_advisory_lock` on it every `RETRY` seconds. The instance that gets it is the
+holder: it starts what only one instance may run (the AMI link, the modes' switches, the
+scheduled jobs); the others serve the web and stand by.
+
+The lock is checked every `CHECK` seconds with a short query (and asyncpg's termination
+listener): a broken connection, a terminated backend or a query that does not answer within
+`CHECK_TIMEOUT` means the lock may be someone else's already, so the holder stops at once
+what it started (the AMI link first) and goes back to trying. On the server side the lock
+connection runs with `idle_session_timeout`: a holder that stops asking (frozen, cut off
+by the network) is ended by PostgreSQL itself, and its lock freed, within `SERVER_TIMEOUT`.
+
+SQLite (the single-box demo) has no advisory locks: the only instance always holds.
+
+The lock key is per PBX (`lock_key("pbx", name)`), so several PBXs may later have a holder
+each; today there is one PBX, "main", and the scheduled work goes with its link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy.engine import make_url
+
+from journal.clock import utc_now
+
+log = structlog.get_logger(__name__)
+
+RETRY = 1.0
+CHECK = 1.0
+CHECK_TIMEOUT = 1.5
+CONNECT_TIMEOUT = 3.0
+SERVER_TIMEOUT = "5s"
+# The first half of every hotline advisory lock key ("hotl"): other applications on the
+# same database pick other numbers.
+LOCK_CLASS = 0x686F746C
+
+Hook = Callable[[], Awaitable[None] | None]
+
+
+def lock_key(kind: str, name: str) -> tuple[int, int]:
+    """The (class, object) pair of a lock: e.g. ("pbx", "main") for the main PBX's link."""
+    value = zlib.crc32(f"{kind}:{name}".encode())
+    return LOCK_CLASS, value - (1 << 32) if value >= 1 << 31 else value
+
+
+def asyncpg_dsn(database_url: str) -> str | None:
+    """The asyncpg DSN of a SQLAlchemy PostgreSQL URL; None for any other database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def instance_name() -> str:
+    """How logs and health name this instance: host, process and a random part."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Leadership:
+    """Holds or waits for one advisory lock; runs the holder's start and stop steps."""
+
+    def __init__(
+        self,
+        database_url: str,
+        name: str = "pbx:main",
+        key: tuple[int, int] | None = None,
+        *,
+        instance: str | None = None,
+        registry: CollectorRegistry | None = None,
+        retry: float = RETRY,
+        check: float = CHECK,
+    ) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.name = name
+        self.key = key or lock_key(*name.split(":", 1))
+        self.instance = instance or instance_name()
+        self.retry = retry
+        self.check = check
+        self.holding = False
+        self.since: datetime = utc_now()
+        self.acquired_at: float | None = None
+        self.backend_pid: int | None = None
+        self.last_error: str | None = None
+        self._starts: list[tuple[str, Hook]] = []
+        self._stops: list[tuple[str, Hook]] = []
+        self._conn: asyncpg.Connection | None = None
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        registry = registry if registry is not None else CollectorRegistry()
+        held = Gauge("hotline_lock_held", "1 while this instance holds the lock (the PBX link "
+                     "and the once-only work go with it)", ["lock"], registry=registry)
+        held.labels(name).set_function(lambda: 1 if self.holding else 0)
+        self._changes = Counter("hotline_lock_changes", "Locks taken and lost by this instance",
+                                ["lock", "change"], registry=registry)
+
+    @property
+    def clustered(self) -> bool:
+        """True on PostgreSQL (a lock to share); False on SQLite (always the holder)."""
+        return self.dsn is not None
+
+    def holds(self) -> bool:
+        return self.holding
+
+    def while_holding(self, what: str, start: Hook, stop: Hook) -> None:
+        """Run `start` on taking the lock and `stop` on losing it (stops in reverse order)."""
+        self._starts.append((what, start))
+        self._stops.insert(0, (what, stop))
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        if not self.clustered:
+            await self._acquired()
+            return
+        self._task = asyncio.create_task(self._run(), name=f"lock-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self.holding:
+            await self._released("stopped")
+        await self._close()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "state": "ok",
+            "instance": self.instance,
+            "lock": self.name,
+            "role": "holder" if self.holding else "standby",
+            "shared": self.clustered,
+            "since": self.since.isoformat(),
+            "lock_backend_pid": self.backend_pid,
+            "last_error": self.last_error,
+        }
+
+    # ------------------------------------------------------------ the lock
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self._try():
+                    await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again
+                self.last_error = repr(exc)[:200]
+                log.warning("lock not checked", lock=self.name, error=self.last_error)
+            if self.holding:
+                await self._released(self.last_error or "lost")
+            await self._close()
+            await asyncio.sleep(self.retry)
+
+    async def _try(self) -> bool:
+        if self._conn is None or self._conn.is_closed():
+            self._lost.clear()
+            self._conn = await asyncpg.connect(
+                self.dsn, timeout=CONNECT_TIMEOUT,
+                server_settings={"application_name": f"hotline lock {self.instance}"[:63]})
+            with contextlib.suppress(asyncpg.PostgresError):  # PostgreSQL 14 and later
+                await self._conn.execute(f"SET idle_session_timeout = '{SERVER_TIMEOUT}'")
+            self._conn.add_termination_listener(lambda _conn: self._lost.set())
+            self.backend_pid = self._conn.get_server_pid()
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            got = await self._conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *self.key)
+        if got:
+            await self._acquired()
+        return bool(got)
+
+    async def _watch(self) -> None:
+        """Until the lock's connection fails: a short query every `check` seconds."""
+        assert self._conn is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.check):
+                    await self._lost.wait()
+            if self._lost.is_set():
+                self.last_error = "lock connection closed"
+                return
+            try:
+                async with asyncio.timeout(CHECK_TIMEOUT):
+                    await self._conn.fetchval("SELECT 1")
+            except (TimeoutError, OSError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError) as exc:
+                self.last_error = f"lock check failed: {exc!r}"[:200]
+                return
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            # terminate(): no polite close on a connection that may hang.
+            conn.terminate()
+
+    # ------------------------------------------------------------ holder's steps
+
+    async def _acquired(self) -> None:
+        self.holding = True
+        self.since = utc_now()
+        self.acquired_at = time.monotonic()
+        self._changes.labels(self.name, "taken").inc()
+        log.warning("lock taken: this instance is the holder", lock=self.name,
+                    instance=self.instance, backend_pid=self.backend_pid)
+        for what, start in self._starts:
+            try:
+                done = start()
+                if done is not None:
+                    await done
+            except Exception:
+                log.exception("holder start step failed", step=what)
+
+    async def _released(self, reason: str) -> None:
+        self.holding = False
+        self.since = utc_now()
+        self._changes.labels(self.name, "lost").inc()
+        log.warning("lock lost: this instance stands by", lock=self.name,
+                    instance=self.instance, reason=reason)
+        for what, stop in self._stops:
+            try:
+                done = stop()
+                if done is not None:
+                    await done
+            except Exception:
+                log.exception("holder stop step failed", step=what)

@@ -1,0 +1,189 @@
+"""Two `hotline serve` processes on one PostgreSQL and a simulated PBX (issue #20): one holds
+the AMI link, the other stands by; SIGKILL of the holder mid-call loses nothing a person
+would notice, and a holder cut off from PostgreSQL lets go of the PBX.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+import asyncpg
+import pytest
+from sqlalchemy import func, select
+
+from hotline.sim.calls import Timing
+from journal.db import make_sessionmaker, unit_of_work
+from journal.models import Call, CallTransfer, Card, Organization, User
+from journal.users import hash_password
+from tests.support.instances import Instance
+from tests.support.service import INSURER_LINE
+from tests.support import service as service_with_pbx
+
+sim = service_with_pbx.sim
+PASSWORD = "correct-horse-battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def add_operator(sessions, login: str, org_code: str, phone: str, level: int) -> None:  # noqa: ANN001
+    async with unit_of_work(sessions) as db:
+        org_id = await db.scalar(select(Organization.id).where(Organization.code == org_code))
+        db.add(User(login=login, password_hash=hash_password(PASSWORD), full_name=login,
+                    role="operator", level=level, organization_id=org_id, active=True,
+                    failed_logins=0, created_at=datetime.now(UTC), interface=f"PJSIP/{phone}"))
+
+
+class Browser:
+    """A signed-in browser of one instance and its live socket's messages."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.messages: list[dict] = []
+        self.closed_with: int | None = None
+        self._reader: asyncio.Task | None = None
+
+    async def open(self, login: str) -> Browser:
+        resp = await self.http.post(f"{self.instance.url}/api/v1/login",
+                                    json={"login": login, "password": PASSWORD})
+        assert resp.status == 200, await resp.text()
+        ws = await self.http.ws_connect(f"{self.instance.url}/api/v1/ws")
+        self._reader = asyncio.create_task(self._read(ws))
+        return self
+
+    async def _read(self, ws) -> None:  # noqa: ANN001
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.messages.append(msg.json())
+        self.closed_with = ws.close_code
+
+    def pops(self) -> list[dict]:
+        return [m for m in self.messages if m["type"] == "screen_pop" and m.get("card")]
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        await self.http.close()
+
+
+async def until(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def pair(settings, sim, pg_only_engine, pg_url, tmp_path):  # noqa: ANN001, ANN201
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = Instance(free_port(), pg_url, sim.address, tmp_path, "a").start()
+    await a.wait_role("holder")
+    b = Instance(free_port(), pg_url, sim.address, tmp_path, "b").start()
+    await b.wait_role("standby")
+    try:
+        yield a, b, make_sessionmaker(pg_only_engine)
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def test_kill_9_of_the_holder_mid_call_loses_nothing_on_the_other_instance(
+        pair, sim, settings) -> None:  # noqa: ANN001
+    a, b, sessions = pair
+    sogaz = next(o for o in settings.organizations if o.code == "sogaz")
+    await add_operator(sessions, "l1a", "sogaz", sogaz.level1_phones[0], 1)
+    await add_operator(sessions, "l1b", "sogaz", sogaz.level1_phones[1], 1)
+    await add_operator(sessions, "l2", "sogaz", sogaz.level2_phones[0], 2)
+    # Every browser is on the standby: what they get comes from the holder through the bus.
+    level1 = [await Browser(b).open("l1a"), await Browser(b).open("l1b")]
+    level2 = await Browser(b).open("l2")
+    try:
+        await asyncio.sleep(1.0)  # the standby announced its sockets
+        sim.place_call(INSURER_LINE, "79130000777", "Петров Пётр", "blind",
+                       timing=Timing(talk=800.0))
+        await until(lambda: any(br.pops() for br in level1), 10, "the level-1 pop through B")
+        first_pop = next(br.pops()[0] for br in level1 if br.pops())
+        card_id = first_pop["card"]["id"]
+        killed = time.monotonic()
+        a.kill()
+        takeover = await b.wait_role("holder", timeout=10) + (time.monotonic() - killed) * 0
+        health = await b.health()
+        await until(lambda: health is not None, 1, "health")
+        assert takeover < 5.0, f"took over in {takeover:.2f} s"
+        # The transfer after the takeover pops the same card at level 2, now from B itself.
+        await until(lambda: level2.pops(), 20, "the level-2 pop after the takeover")
+        assert level2.pops()[-1]["card"]["id"] == card_id
+        await sim.wait_idle(timeout=30)
+        await asyncio.sleep(1.5)
+        async with sessions() as db:
+            calls = (await db.scalars(select(Call).where(
+                Call.caller_number == "79130000777"))).all()
+            assert len(calls) == 1, "the call is written once"
+            call = calls[0]
+            assert call.card_id == card_id
+            assert call.outcome == "answered" and call.ended_at is not None
+            cards = await db.scalar(select(func.count(Card.id)).where(
+                Card.applicant_phone == "79130000777"))
+            assert cards == 1, "one card for the call"
+            transfers = await db.scalar(select(func.count(CallTransfer.id)).where(
+                CallTransfer.call_id == call.id))
+            assert transfers == 1, "the transfer is written once"
+        print(f"takeover after kill -9: {takeover:.2f} s")
+    finally:
+        for browser in (*level1, level2):
+            await browser.close()
+
+
+async def test_a_holder_cut_off_from_postgresql_lets_go_of_the_pbx(pair, pg_url) -> None:  # noqa: ANN001
+    a, b, _sessions = pair
+    pid = (await a.health())["instance"]["lock_backend_pid"]
+    dsn = pg_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+    await b.wait_role("holder", timeout=5)
+    health_a = await a.health()
+    assert health_a["pbx"]["link"] != "connected" or health_a["instance"]["role"] == "holder"
+    # A took the lock again? Never both: exactly one holds, and the other's link is down.
+    roles = {await a.role(), await b.role()}
+    assert roles == {"holder", "standby"}
+    health_a = await a.health()
+    assert health_a["instance"]["role"] == "standby"
+    assert health_a["pbx"]["state"] == "standby" and health_a["pbx"]["link"] == "disconnected"
+
+
+async def test_an_account_disabled_on_one_instance_closes_its_sockets_on_the_other(
+        pair, settings) -> None:  # noqa: ANN001
+    a, b, sessions = pair
+    await add_operator(sessions, "l1a", "sogaz", "op1100", 1)
+    await add_operator(sessions, "boss", "tfoms", "sup100", 1)
+    async with unit_of_work(sessions) as db:
+        boss = await db.scalar(select(User).where(User.login == "boss"))
+        boss.role, boss.level, boss.interface = "admin", None, None
+        operator_id = await db.scalar(select(User.id).where(User.login == "l1a"))
+    browser = await Browser(b).open("l1a")
+    admin = Browser(a)
+    try:
+        resp = await admin.http.post(f"{a.url}/api/v1/login",
+                                     json={"login": "boss", "password": PASSWORD})
+        csrf = (await resp.json())["csrf_token"]
+        resp = await admin.http.post(f"{a.url}/api/v1/staff/{operator_id}/disable",
+                                     headers={"X-CSRF-Token": csrf})
+        assert resp.status == 200, await resp.text()
+        # At once through the bus, not at the next session sweep (15 s).
+        await until(lambda: browser.closed_with is not None, 3, "B's socket closed")
+        assert browser.closed_with == 4401
+    finally:
+        await browser.close()
+        await admin.close()
