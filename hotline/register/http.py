@@ -84,11 +84,11 @@ async def transfer_to_insurer(request: web.Request) -> web.Response:
     body = await json_body(request)
     card_id = int_param(body.get("card_id"), "card_id", required=True)
     operator = await operator_of(request)
-    if operator.org.kind != "fund":
-        raise ApiError(409, "not_fund_line", "Перевод в СМО делается с линии фонда")
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        view = await get_call_for(db, actor, call_row_id)
+        view = await get_call_for(db, actor, call_row_id)  # another organization's: 404
+        if operator.org.kind != "fund":
+            raise ApiError(409, "not_fund_line", "Перевод в СМО делается с линии фонда")
         card = await cards.read_card(db, actor, card_id)
         if not card.applicant_policy:
             raise InvalidInput("Сначала укажите ЕНП гражданина", field="applicant_policy")

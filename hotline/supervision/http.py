@@ -51,12 +51,14 @@ def _allowed(actor: Actor) -> None:
 
 
 async def _call_and_supervisor(request: web.Request) -> tuple[int, str, Supervisor]:
-    """The call (visible to the actor, else 404) and the actor's own phone."""
+    """The call (visible to the actor, else 404 — another organization's call is not
+    confirmed to exist, whoever asks), then the role (403), then the actor's own phone."""
     actor = actor_of(request)
-    _allowed(actor)
     call_row_id = path_id(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         view = await get_call_for(db, actor, call_row_id)
+    _allowed(actor)
+    async with unit_of_work(request.app[SESSIONS]) as db:
         user = await db.get(User, actor.user_id)
     interface = user.interface if user is not None else None
     if not interface or request.app[SETTINGS].organization_of_phone(interface) is None:
@@ -97,10 +99,10 @@ async def stop(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     """Who listens now, and the call's supervision as the access log keeps it."""
     actor = actor_of(request)
-    _allowed(actor)
     call_row_id = path_id(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
-        view = await get_call_for(db, actor, call_row_id)
+        view = await get_call_for(db, actor, call_row_id)  # another organization's: 404
+        _allowed(actor)
         rows = (await db.execute(
             select(AuditEntry, User.full_name)
             .outerjoin(User, User.id == AuditEntry.user_id)

@@ -42,6 +42,8 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/calls/{id}/supervision"): "Кто слушает звонок сейчас и история контроля разговора",
     ("POST", "/api/v1/calls/{id}/supervision"): "Прослушать, подсказать или вмешаться: звонок на свой телефон или смена режима",
     ("DELETE", "/api/v1/calls/{id}/supervision"): "Завершить прослушивание",
+    ("POST", "/api/v1/register/lookup"): "Найти гражданина в регистре застрахованных по ЕНП",
+    ("POST", "/api/v1/calls/{id}/transfer-insurer"): "Перевести звонок в СМО гражданина вместе с карточкой",
     ("GET", "/api/v1/agent"): "Состояние оператора в очереди",
     ("POST", "/api/v1/agent/join"): "Встать в очередь своего уровня (QueueAdd)",
     ("POST", "/api/v1/agent/pause"): "Перерыв с причиной (QueuePause)",

@@ -94,6 +94,15 @@ class Supervise(_Input):
         description="listen — прослушать, whisper — подсказать, barge — вмешаться")
 
 
+class RegisterLookup(_Input):
+    enp: str = Field(min_length=1, max_length=32, description="ЕНП: 16 цифр")
+    card_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Карточка звонка, если есть")
+
+
+class TransferToInsurer(_Input):
+    card_id: int = Field(ge=1, le=2**63 - 1, description="Карточка звонка: пересылается в СМО вместе со звонком")
+
+
 class ScriptBody(_Input):
     title: str | None = None
     keywords: str | None = None
@@ -233,6 +242,8 @@ BODIES: dict[tuple[str, str], type[_Input]] = {
     ("POST", "/api/v1/agent/leave"): Empty,
     ("POST", "/api/v1/calls/{id}/transfer"): Transfer,
     ("POST", "/api/v1/calls/{id}/supervision"): Supervise,
+    ("POST", "/api/v1/register/lookup"): RegisterLookup,
+    ("POST", "/api/v1/calls/{id}/transfer-insurer"): TransferToInsurer,
     ("POST", "/api/v1/scripts"): ScriptBody,
     ("PATCH", "/api/v1/scripts/{id}"): ScriptBody,
     ("POST", "/api/v1/calls/{id}/evaluations"): EvaluationCreate,

@@ -13,7 +13,7 @@ from hotline.cli.main import main
     (["calendar", "show", "--line", "88007758565", "--from", "28.12.2026", "--to", "2026-12-30"],
      "hotline: ошибка: неверное значение --from «28.12.2026»: ожидается дата ГГГГ-ММ-ДД"),
     (["user", "add", "--login", "x", "--org", "tfoms", "--role", "boss"],
-     "hotline: ошибка: неверное значение --role «boss»: допустимые значения: operator, supervisor, admin, sysadmin"),
+     "hotline: ошибка: неверное значение --role «boss»: допустимые значения: operator, supervisor, admin, sysadmin, wallboard"),
     (["calls", "list", "--limit", "0"],
      "hotline: ошибка: неверное значение --limit «0»: ожидается целое число от 1 до 10000"),
     (["calls", "list", "--bogus"],

@@ -11,10 +11,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.app import create_app
 from journal.models import Card
+from journal.enp import control_digit
 from tests.support.api import web_settings
 from tests.support.private_pg import free_port
 
 FUND_PHONE = "79990000001"
+# A well-formed ЕНП (its control digit right) that the register does not hold.
+FUND_ENP = "220000000000000" + str(control_digit("220000000000000"))
 
 
 FUND_NAME = "Секретова Анна Ильинична"
@@ -70,6 +73,7 @@ def everything_body(fund: Fund) -> dict[str, Any]:
         "new_due": (fund.card.due_date + timedelta(days=10)).isoformat(),
         "card_id": fund.card.id, "contact_phone": "79130000000",
         "callback_due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "enp": FUND_ENP,
     }
 
 

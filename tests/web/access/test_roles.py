@@ -56,6 +56,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/agent/unpause"): "O",
     ("POST", "/api/v1/agent/leave"): "O",
     ("POST", "/api/v1/calls/{id}/transfer"): "O",
+    # The register of insured persons: whoever reads cards; the transfer to the citizen's
+    # insurer is the fund operator's own call.
+    ("POST", "/api/v1/register/lookup"): "AOS",
+    ("POST", "/api/v1/calls/{id}/transfer-insurer"): "O",
     # Supervision: listen, whisper, barge (S: its organization's calls only).
     ("GET", "/api/v1/calls/{id}/supervision"): "AS",
     ("POST", "/api/v1/calls/{id}/supervision"): "AS",
