@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Line
 from hotline.ivr.engine import SOUNDS, Channel, LineContext, Secretary, usable_number
-from hotline.ivr.messages import IVR, callback_due
+from hotline.callbacks.messages import callback_due
+from hotline.ivr.messages import IVR
 from hotline.ivr.schema import SecretaryScript
 from journal.calendar import ProductionCalendar
 from journal.cards import CardRules, create_for_call, defer
