@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import random
 import secrets
+from typing import Any
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,7 +35,8 @@ DEFAULT_VAR = Path("var")
 DEMO_DB = "demo.sqlite3"
 PBX_SPOOL = "demo-pbx-spool"
 OVERRIDE_HOURS = 12
-DEMO_MIX = {"answered": 6.0, "abandoned": 1.0, "blind": 2.0, "attended": 1.0, "secretary": 1.0}
+DEMO_MIX = {"answered": 6.0, "abandoned": 1.0, "blind": 2.0, "attended": 1.0, "secretary": 1.0,
+            "queue_callback": 1.0}
 # Answer scripts for the operators to search in the demo (title, ПГ topic, keywords, text);
 # added to an empty journal only, so an administrator's edits survive the next run.
 DEMO_SCRIPTS = (
@@ -170,6 +172,7 @@ class Demo:
         self._sim: object | None = None
         self._runner: web.AppRunner | None = None
         self._caller: asyncio.Task[None] | None = None
+        self._agi: Any = None  # the FastAGI server of key 1 in the queue
 
     async def start(self) -> None:
         from hotline.app import create_app
@@ -201,8 +204,35 @@ class Demo:
         await site.start()
         bound = self._runner.addresses[0]
         self.url = f"http://{self.host}:{bound[1]}/"
+        await self._serve_queue_callback(app, sim)
         await app[PBX].wait_resynced(1, timeout=15)
         self._caller = asyncio.create_task(self._play_calls(), name="demo-calls")
+
+    async def _serve_queue_callback(self, app: web.Application, sim: object) -> None:
+        """Key 1 in the queue: the service's FastAGI `queue-callback` script on a free port of
+        its own, for the simulator's dialplan only (`[asterisk] agi_serve` stays off in the
+        demo: automatic surveys would dial citizens the simulator does not play)."""
+        from hotline.bootstrap import card_rules
+        from hotline.callbacks.live import announce
+        from hotline.ivr.loader import load_scripts
+        from hotline.ivr.service import IvrService
+        from hotline.sim.agi import AgiTarget
+        from hotline.web.keys import CALENDAR, SESSIONS
+
+        assert self.settings is not None
+        try:
+            scripts = load_scripts(self.settings.asterisk.ivr_scripts_dir, self.settings)
+        except Exception:
+            log.exception("demo: no IVR scripts, key 1 in the queue goes to the secretary")
+            return
+        service = IvrService(self.settings, scripts, app[CALENDAR], app[SESSIONS],
+                             card_rules(self.settings, app[CALENDAR]))
+        service.on_callback = lambda org_id: announce(app, [org_id])
+        server = service.server()
+        server.host, server.port = "127.0.0.1", 0
+        await server.start()
+        self._agi = server
+        sim.engine.agi = AgiTarget("127.0.0.1", server.port)  # type: ignore[attr-defined]
 
     async def _play_calls(self) -> None:
         """Citizens call a random line at `calls_per_minute` on average (Poisson arrivals)."""
@@ -223,6 +253,8 @@ class Demo:
             self._caller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._caller
+        if self._agi is not None:
+            await self._agi.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         if self._sim is not None:

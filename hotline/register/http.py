@@ -60,7 +60,7 @@ async def lookup(request: web.Request) -> web.Response:
         orgs = {o.code: o for o in await db.scalars(select(Organization))}
     out: dict[str, Any] = {"found": person is not None, "as_of": _iso(register.as_of(load))}
     if person is None:
-        out["message"] = "Такого ЕНП нет в регистре застрахованных"
+        out["message"] = "ЕНП не найден в регистре застрахованных лиц. Проверьте номер полиса"
         return web.json_response(out)
     code = insurer_of(settings, person.insurer_code)
     insurer = orgs.get(code) if code else None
@@ -69,10 +69,11 @@ async def lookup(request: web.Request) -> web.Response:
                       if insurer else None)
     home = card.organization_id if card is not None else actor.organization_id
     if insurer is None:
-        out["warning"] = (f"Страховая медицинская организация с кодом {person.insurer_code} "
-                          "не работает на горячей линии")
+        out["warning"] = (f"Гражданин застрахован в СМО с кодом {person.insurer_code}; "
+                          "эта СМО не подключена к горячей линии, перевести звонок нельзя")
     elif home is not None and insurer.id != home:
-        out["warning"] = f"Гражданин застрахован в другой СМО: {insurer.name}"
+        out["warning"] = (f"Гражданин застрахован в другой СМО: {insurer.name}. "
+                          "Вопросы по его полису решает эта СМО")
         home_org = next((o for o in orgs.values() if o.id == home), None)
         out["can_transfer"] = home_org is not None and home_org.kind == "fund"
     return web.json_response(out)

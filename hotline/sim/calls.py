@@ -32,6 +32,7 @@ from hotline.sim.dialplan import (
     Dialplan,
     Phone,
 )
+from hotline.sim.agi import AgiTarget, run_agi
 from hotline.sim.model import DOWN, RING, RINGING, UP, Bridge, Channel, Member, Queue
 from hotline.sim.pbx import Pbx
 
@@ -43,6 +44,7 @@ Scenario = Literal[
     "blind_transfer_to_level2",
     "attended_transfer_to_level2",
     "secretary_message",
+    "queue_callback",
     "callback_originate",
     "supervision_originate",
 ]
@@ -52,6 +54,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     "blind_transfer_to_level2",
     "attended_transfer_to_level2",
     "secretary_message",
+    "queue_callback",
     "callback_originate",
 )
 ALIASES: dict[str, Scenario] = {
@@ -62,6 +65,8 @@ ALIASES: dict[str, Scenario] = {
     "attended": "attended_transfer_to_level2",
     "secretary": "secretary_message",
     "callback": "callback_originate",
+    "queue-callback": "queue_callback",
+    "key1": "queue_callback",
 }
 # Ended calls kept for tests and the load benchmark to check against the journal; a demo that
 # runs for weeks keeps no more than these.
@@ -100,6 +105,9 @@ class Timing:
     citizen_answer: float = 1.0
     queue_timeout: float = 60.0
     dtmf_gap: float = 0.05
+    # Key 1 in the queue: seconds after the offer (the line's `callback_after`) the caller
+    # presses it (the offer prompt itself lasts about this long).
+    offer_reaction: float = 6.0
 
     # What people decide (how long a phone rings before it is picked up, a talk, a
     # consultation, a caller's patience); prompts and queue timeouts are the PBX's own.
@@ -281,8 +289,12 @@ class CallEngine:
         set_hotline_id: bool = True,
         recorder: Callable[[str, float], object] | None = None,
         ledger: bool = False,
+        agi: AgiTarget | None = None,
     ) -> None:
         self.pbx = pbx
+        # The service's FastAGI server the dialplan's AGI() reaches (None: AGI() fails at
+        # once and the dialplan goes on as with the service down).
+        self.agi = agi
         self.recorder = recorder
         self.dialplan = dialplan
         self.set_hotline_id = set_hotline_id
@@ -723,6 +735,9 @@ async def inbound_flow(call: Call) -> None:
         await secretary_branch(call, caller)
         return
     joined = enter_queue(call, queue, caller)
+    if spec.scenario == "queue_callback" and await offered_callback(call, queue):
+        await queue_exit(call, queue, caller, joined)
+        return
     variants = {
         "blind_transfer_to_level2": Variant(ring="B"),
         "attended_transfer_to_level2": Variant(member_status_at="before_leave"),
@@ -1118,6 +1133,76 @@ async def talk_after_attended(call: Call, leg: Leg, consult: Leg, one: Channel) 
     pbx.hangup(caller)
     pbx.device_state("PJSIP/trunk", "NOT_INUSE")
     call.outcome = "transferred"
+
+
+# -- key 1 in the queue: the callback asked from the queue (issue #19) --------------------
+
+QUEUE_EXIT_CONTEXT = "hotline-queue-exit"
+QUEUE_CALLBACK_SCRIPT = "queue-callback"
+
+
+async def offered_callback(call: Call, queue: Queue) -> bool:
+    """The caller waits for the offer (the line's `callback_after`, then the prompt) and
+    presses 1 — unless an operator is free first (then the call is answered as any other)."""
+    spec, engine = call.spec, call.engine
+    after = engine.dialplan.line(spec.line).queue.callback_after
+    if not after:
+        return False  # not offered on this line: the caller simply waits
+    deadline = time.monotonic() + engine.pbx.clock.real(after + spec.timing.offer_reaction)
+    while time.monotonic() < deadline:
+        if any(m.available and (spec.agent is None or m.interface == spec.agent)
+               for m in queue.members):
+            return False
+        await asyncio.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+    return True
+
+
+async def queue_exit(call: Call, queue: Queue, caller: Channel, joined: float) -> None:
+    """queues.conf `context=hotline-queue-exit`: key 1 leaves the queue (QueueCallerLeave, no
+    abandon) for `exten 1` there: HOTLINE_QLEFT, AGI(queue-callback) — the service's dialog,
+    its UserEvent HotlineQueueCallback from inside the AGI — then Hangup() on SUCCESS; when
+    the AGI fails (service down, agi_serve off) the plain-dialplan secretary takes a message.
+    The order of events is the one a real Asterisk 22 sent (tests/fixtures/ami/
+    queue_callback.jsonl)."""
+    pbx = call.engine.pbx
+    hold = int(round(pbx.clock.now() - joined))
+    pbx.dtmf_end(caller, "1")
+    pbx.set_var(caller, "QUEUEWAIT", str(hold))
+    pbx.set_var(caller, "QUEUEWAIT_MS", str(hold * 1000))
+    pbx.set_var(caller, "QUEUESTATUS", "CONTINUE")
+    pbx.device_state(f"Queue:{queue.name}", "NOT_INUSE")
+    caller.context, caller.exten, caller.priority = QUEUE_EXIT_CONTEXT, "1", 0
+    pbx.queue_caller_leave(queue, caller)
+    pbx.set_var(caller, "QUEUEPOSITION", "1")
+    pbx.newexten(caller, "NoOp", "callback asked from the queue", priority=1)
+    _set(pbx, caller, "HOTLINE_QLEFT", str(int(pbx.clock.now())))
+    target = call.engine.agi
+    host = target.host if target else "127.0.0.1"
+    _set(pbx, caller, "AGIHOST", host)
+    pbx.newexten(caller, "AGI", f"agi://{host}:{target.port if target else 4573}/"
+                 f"{QUEUE_CALLBACK_SCRIPT},")
+    status = "FAILURE"
+    if target is not None:
+        # The caller confirms their own number (key 1), as in the recorded call.
+        status = await run_agi(pbx, caller, target, QUEUE_CALLBACK_SCRIPT, ["1"], call.pause)
+    pbx.set_var(caller, "AGISTATUS", status)
+    if status == "HANGUP":
+        pbx.hangup_request(caller, soft=True)
+        pbx.hangup(caller)
+        pbx.device_state("PJSIP/trunk", "NOT_INUSE")
+        call.outcome = "abandoned"
+        return
+    pbx.newexten(caller, "GotoIf", f"{int(status == 'SUCCESS')}?done")
+    if status != "SUCCESS":
+        pbx.newexten(caller, "Goto", "hotline-secretary,s,1")
+        caller.context, caller.exten, caller.priority = "hotline-secretary", "s", 1
+        await secretary_branch(call, caller)
+        return
+    pbx.newexten(caller, "Hangup", "", priority=7)
+    pbx.hangup_request(caller, soft=True)
+    pbx.hangup(caller)
+    pbx.device_state("PJSIP/trunk", "NOT_INUSE")
+    call.outcome = "queue_callback"
 
 
 # -- electronic secretary ------------------------------------------------------------------

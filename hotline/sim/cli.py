@@ -10,7 +10,7 @@ import click
 
 from hotline.cli.support import CliError, Context, fail_cleanly, pass_context, run_async
 
-DEFAULT_MIX = "answered=6,abandoned=1,blind=2,attended=1,secretary=1"
+DEFAULT_MIX = "answered=6,abandoned=1,blind=2,attended=1,secretary=1,queue_callback=1"
 
 
 def parse_mix(text: str) -> dict[str, float]:

@@ -27,6 +27,7 @@ import structlog
 from hotline.pbx.config.render import CHANNEL_VARS, EXCLUDED_EVENTS
 from hotline.config import Settings
 from hotline.sim.actions import Actions
+from hotline.sim.agi import AgiTarget
 from hotline.sim.calls import (
     SCENARIOS,
     Answer,
@@ -128,8 +129,14 @@ class PbxSimulator:
         seed: int | None = None,
         recordings_dir: Path | None = None,
         recording_max_seconds: float | None = None,
+        agi: AgiTarget | None = None,
     ) -> None:
         self.settings = settings
+        # The service's FastAGI server that the dialplan's AGI() reaches (key 1 in the queue):
+        # `agi`, else `[asterisk] agi_host:agi_port` when the service serves it (agi_serve).
+        a = settings.asterisk
+        self.agi = agi or (AgiTarget(a.agi_host, a.agi_port, a.agi_secret) if a.agi_serve
+                           else None)
         self.username = username if username is not None else settings.ami.user
         self.secret = secret if secret is not None else settings.ami.secret
         self.timing = timing or Timing()
@@ -168,7 +175,7 @@ class PbxSimulator:
     def _new_engine(self) -> CallEngine:
         recorder = self.recorder.write if self.recorder is not None else None
         return CallEngine(self.pbx, self.dialplan, self._set_hotline_id, recorder,
-                          ledger=self._as_configured)
+                          ledger=self._as_configured, agi=self.agi)
 
     async def stop(self) -> None:
         """Stop every call and every session; close the listening socket."""

@@ -50,7 +50,7 @@ async def test_demo_phones_answer_only_once_their_operator_joined(settings, tmp_
     """No ghost at the phones: before op101 signs in and presses «Встать в очередь», the
     workspace shows op101 out of the queue and a citizen calling the fund gets the electronic
     secretary (nobody to ring); afterwards op101's phone takes the call."""
-    from hotline.sim.simulator import Timing
+    from hotline.sim.calls import Timing
 
     demo = Demo(settings, var=tmp_path, port=0, calls_per_minute=0, time_scale=0.01, seed=4)
     fund_line = next(line.number for line in settings.lines if not line.around_the_clock)

@@ -39,7 +39,7 @@ async def test_the_fund_operator_finds_a_sogaz_citizen_with_a_warning(api: Api) 
     assert out["can_transfer"] is True
     missing = await api.call("POST", "/api/v1/register/lookup", json={"enp": "2200000000000012"})
     assert missing == {"found": False, "as_of": missing["as_of"],
-                       "message": "Такого ЕНП нет в регистре застрахованных"}
+                       "message": "ЕНП не найден в регистре застрахованных лиц. Проверьте номер полиса"}
     bad = await api.call("POST", "/api/v1/register/lookup", json={"enp": "2200000000000005"},
                          expect=422)
     assert "контрольная цифра" in bad["error"]["message"]
@@ -58,5 +58,5 @@ async def test_an_insurers_own_citizen_and_an_unknown_insurer(api: Api) -> None:
     assert "warning" not in own and own["insurer"]["code"] == "sogaz"
     other = await api.call("POST", "/api/v1/register/lookup", json={"enp": "2200000000000004"})
     assert other["insurer"] is None
-    assert other["warning"] == ("Страховая медицинская организация с кодом 99999 не работает "
-                                "на горячей линии")
+    assert other["warning"] == ("Гражданин застрахован в СМО с кодом 99999; эта СМО не "
+                                "подключена к горячей линии, перевести звонок нельзя")

@@ -38,6 +38,8 @@ const CardEditor = (() => {
       out[name] = value === "" ? null : value;
     }
     out.applicant_birth_date = isoDate(out.applicant_birth_date);
+    const insurer = field("insurer_concerned_id").value;
+    out.insurer_concerned_id = insurer === "" ? null : Number(insurer);
     out.anonymous = field("anonymous").checked;
     const justified = field("justified").value;
     out.justified = justified === "" ? null : justified === "true";
@@ -54,6 +56,7 @@ const CardEditor = (() => {
   function cardValues(source) {
     const out = {};
     for (const name of TEXT) out[name] = source[name] ?? null;
+    out.insurer_concerned_id = source.insurer_concerned_id ?? null;
     out.anonymous = Boolean(source.anonymous);
     out.justified = source.justified ?? null;
     out.complaint_reasons = [...(source.complaint_reasons || [])].sort();
@@ -109,6 +112,17 @@ const CardEditor = (() => {
     for (const name of TEXT) {
       if (name === "appeal_type" || skip(name)) continue;
       field(name).value = name === "applicant_birth_date" ? ruDate(vals[name]) : vals[name] || "";
+    }
+    if (!skip("insurer_concerned_id")) {
+      const id = vals.insurer_concerned_id;
+      const select = field("insurer_concerned_id");
+      const value = id === null || id === undefined ? "" : String(id);
+      if (value && ![...select.options].some((o) => o.value === value)) {
+        // An organization that is no insurer (or unknown here): kept as stored.
+        const org = (dict.organizations || []).find((o) => String(o.id) === value);
+        select.append(option(value, org ? org.name : value));
+      }
+      select.value = value;
     }
     if (!skip("anonymous")) field("anonymous").checked = Boolean(vals.anonymous);
     if (!skip("justified")) {
@@ -367,7 +381,7 @@ const CardEditor = (() => {
       return undefined;
     }
     card = { ...card, ...full, status_title: statusTitle(full.status) };
-    const untouched = new Set([...TEXT, "anonymous", "justified", "complaint_reasons"].filter((n) => !touched.has(n)));
+    const untouched = new Set([...TEXT, "insurer_concerned_id", "anonymous", "justified", "complaint_reasons"].filter((n) => !touched.has(n)));
     if (!untouched.has("appeal_type")) untouched.delete("topic_code");
     const vals = { ...cardValues(card), ...values() };
     for (const name of untouched) vals[name] = cardValues(card)[name];
@@ -518,6 +532,10 @@ const CardEditor = (() => {
     pruneDrafts();
     renderChoices(field("appeal_type"), dict.appeal_types, "— не выбран —");
     renderChoices(field("oral_outcome"), dict.oral_outcomes, "— не указан —");
+    // The applicant's insurer (СМО): the organizations of kind «insurer» in the journal.
+    renderChoices(field("insurer_concerned_id"), (dict.organizations || [])
+      .filter((o) => o.kind === "insurer").map((o) => ({ value: String(o.id), title: o.name })),
+    "— не указана —");
     renderTopics("");
     renderReasons();
     const f = form();

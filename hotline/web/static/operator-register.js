@@ -36,7 +36,7 @@ const EnpLookup = (() => {
     const card = CardEditor.current();
     const enp = $("f-applicant_policy").value.replace(/\D/g, "");
     $("enp-transfer").hidden = true;
-    if (enp.length !== 16) { show("ЕНП — 16 цифр", "warn"); return; }
+    if (enp.length !== 16) { show("ЕНП должен состоять из 16 цифр", "warn"); return; }
     try {
       last = await api("POST", "/api/v1/register/lookup", { enp, card_id: card ? card.id : null });
     } catch (err) { show("", ""); fail(err); return; }
@@ -46,7 +46,7 @@ const EnpLookup = (() => {
     set("applicant_birth_date", ruDate(p.birth_date));
     if (last.insurer) set("insurer_concerned_id", String(last.insurer.id));
     const who = last.insurer ? last.insurer.name : p.insurer_code;
-    show(last.warning || `Найден в регистре: ${p.full_name}, СМО: ${who}`, last.warning ? "warn" : "ok");
+    show(last.warning || `Найден в регистре застрахованных: ${p.full_name}, СМО — ${who}`, last.warning ? "warn" : "ok");
     $("enp-transfer").hidden = !(last.can_transfer && document.body.dataset.callId);
     if (!$("enp-transfer").hidden) $("enp-transfer").textContent = `Перевести в ${last.insurer.name}`;
   }
@@ -59,7 +59,7 @@ const EnpLookup = (() => {
     try {
       if (!(await CardEditor.save({}, { quiet: true }))) { $("enp-transfer").disabled = false; return; }
       const out = await api("POST", `/api/v1/calls/${callId}/transfer-insurer`, { card_id: card.id });
-      toast(`Звонок переведён в ${last.insurer.name}; карточка передана вместе с ним`, "ok", 6000);
+      toast(`Звонок переведён в ${last.insurer.name}, карточка передана туда же`, "ok", 6000);
       $("enp-transfer").hidden = true;
       return out;
     } catch (err) { fail(err); } finally { $("enp-transfer").disabled = false; }
