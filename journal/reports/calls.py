@@ -50,6 +50,11 @@ midnight or the end of the period counts once, on the day and hour it started):
   hanging up. in_progress: not ended yet (always from the calls); the rest of the offered
   calls (`CallStats.other`) ended before any queue or were lost by the tracker, so the parts
   always add up to the offered calls.
+- operators: a call is keyed by the operator whose account the journal credited with it
+  (`answered_by_id`); one answered at a phone with no account credited (none bound to the
+  phone, or one of another organization's: hotline.calls.store) by that phone
+  (`CallStats.phone`, the report key `phone`, migration 0016), so that the row with neither
+  holds only the calls nobody answered. The other sections add the phones up.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
 - wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
   waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
