@@ -415,6 +415,8 @@ class CallRollup(Base):
     hour: Mapped[int] = mapped_column(Integer)
     weekday: Mapped[int] = mapped_column(Integer)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     offered: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)
     abandoned: Mapped[int] = mapped_column(Integer)
@@ -444,6 +446,8 @@ class CallRollupWait(Base):
     line_number: Mapped[str | None] = mapped_column(String(20))
     key: Mapped[int | None] = mapped_column(BigInteger)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     wait: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
 
@@ -467,6 +471,8 @@ class CallRollupMessage(Base):
     hour: Mapped[int] = mapped_column(Integer)
     weekday: Mapped[int] = mapped_column(Integer)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     started_at: Mapped[datetime]
 
 
@@ -496,6 +502,8 @@ class CallRollupCallback(Base):
     hour: Mapped[int] = mapped_column(Integer)
     weekday: Mapped[int] = mapped_column(Integer)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
     n_after: Mapped[int] = mapped_column(Integer)
     worked: Mapped[int] = mapped_column(BigInteger)
@@ -532,6 +540,8 @@ class CallRollupMonthSum(Base):
     hour: Mapped[int] = mapped_column(Integer)
     weekday: Mapped[int] = mapped_column(Integer)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     offered: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)
     abandoned: Mapped[int] = mapped_column(Integer)
@@ -559,6 +569,8 @@ class CallRollupMonthWait(Base):
     line_number: Mapped[str | None] = mapped_column(String(20))
     key: Mapped[int | None] = mapped_column(BigInteger)
     in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
     wait: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
 

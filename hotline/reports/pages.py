@@ -36,7 +36,14 @@ from journal.db import unit_of_work
 from journal.errors import Forbidden, InvalidInput
 from journal.models import Organization, User
 from journal.reports.calls import CallStats
-from journal.reports.export import ALL_OPERATORS, CALL_HEADERS, TOTAL_CRITERION, bucket_title
+from journal.reports.export import (
+    ALL_OPERATORS,
+    CALL_HEADERS,
+    PHONE_HINT,
+    TOTAL_CRITERION,
+    bucket_title,
+    row_label,
+)
 from journal.reports.period import MONTH_NAMES, Period
 from journal.reports.queue_callbacks import HEADERS as QUEUE_CALLBACK_HEADERS
 from journal.reports.quality import ALL, Bucket, QualityReport
@@ -96,21 +103,15 @@ async def _operator_names(db: Any, ids: set[Any]) -> dict[Any, str]:
     return dict(rows.all())
 
 
-# What a row without a key is in each section (a call no operator's account answered: not
-# answered at all, or picked up at a phone nobody is signed in to).
-NO_KEY = {"линии": "линия не определена", "организации": "организация не определена",
-          "операторы": "без учётной записи оператора (не принят или принят без входа)"}
-
-
 def _call_rows(sections: dict[str, list[CallStats]], names: dict[str, dict[Any, str]]) -> list[dict]:
-    """The shown sections as table rows with readable keys."""
+    """The shown sections as table rows with readable keys, as the downloads name them
+    (row_label): in the operators' section a row per phone that answered with no operator's
+    account («телефон op102»), and «никем не принят» for the calls nobody answered."""
     out = []
     for section in SHOWN_CALL_SECTIONS:
         for stats in sections.get(section, []):
-            key = stats.key
-            label = names.get(section, {}).get(key) or (
-                "все звонки" if key == "all" else NO_KEY.get(section, "—") if key is None else str(key))
-            out.append({"section": section, "label": label, "stats": stats})
+            out.append({"section": section, "label": str(row_label(section, stats, names)),
+                        "hint": PHONE_HINT if stats.phone else None, "stats": stats})
     return out
 
 

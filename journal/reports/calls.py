@@ -50,6 +50,11 @@ midnight or the end of the period counts once, on the day and hour it started):
   hanging up. in_progress: not ended yet (always from the calls); the rest of the offered
   calls (`CallStats.other`) ended before any queue or were lost by the tracker, so the parts
   always add up to the offered calls.
+- operators: a call is keyed by the operator whose account the journal credited with it
+  (`answered_by_id`); one answered at a phone with no account credited (none bound to the
+  phone, or one of another organization's: hotline.calls.store) by that phone
+  (`CallStats.phone`, the report key `phone`, migration 0016), so that the row with neither
+  holds only the calls nobody answered. The other sections add the phones up.
 - answered_20s / answered_60s: answered with a queue wait of at most 20 / 60 seconds.
 - wait_avg, talk_avg: answered calls. wait_p90: the 90th percentile of the answered calls'
   waits as PostgreSQL's `percentile_cont(0.9)` defines it: with the n waits sorted, the value
@@ -173,6 +178,10 @@ class CallStats:
     callback_delay_avg: float | None
     # Calls not ended yet (outcome `in_progress`: in the IVR, queued, ringing or talking).
     in_progress: int = 0
+    # The operators' section only: a row of the calls answered at this phone ("PJSIP/op102")
+    # with no operator's account credited (`key` None). A row with neither key nor phone is
+    # of the calls nobody answered.
+    phone: str | None = None
 
     @property
     def other(self) -> int:
@@ -373,7 +382,7 @@ def _facts_table() -> Table:
 
 _KEY_COLUMNS = (
     ("line_number", String(20)), ("organization_id", BigInteger), ("operator_id", BigInteger),
-    ("hour", Integer), ("weekday", Integer), ("in_hours", Boolean),
+    ("hour", Integer), ("weekday", Integer), ("in_hours", Boolean), ("phone", String(80)),
 )
 KEYS = tuple(name for name, _ in _KEY_COLUMNS)
 # The sums of the roll-up (journal.models.CallRollup), in order.
@@ -408,6 +417,7 @@ def _waits_table() -> Table:
         Column("line_number", String(20)),
         Column("key", BigInteger),
         Column("in_hours", Boolean),
+        Column("phone", String(80)),
         Column("wait", Integer),
         Column("n", BigInteger),
         prefixes=["TEMPORARY"],
@@ -422,7 +432,15 @@ def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
         _local_part("hour", span.zone.key, offset, dialect),
         _local_part("weekday", span.zone.key, offset, dialect),
         _in_hours(hours, Call.line_number, Call.started_at),
+        answering_phone(),
     ]
+
+
+def answering_phone() -> ColumnElement:
+    """The phone that answered the call when no operator's account is credited with it (none
+    bound to the phone, or one of another organization's: hotline.calls.store), else NULL:
+    the operators' section counts such a call in a row of that phone."""
+    return case((Call.answered_by_id.is_(None), Call.answered_interface), else_=None)
 
 
 def _facts_query(hours: Table, span: _Span, org_id: int | None,
@@ -601,11 +619,14 @@ def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
     f = facts.c
     line = f.line_number if dim == Dimension.LINE else None
     key = f[_WAIT_KEY[dim]] if _WAIT_KEY[dim] else None
-    grouped = [c for c in (f.organization_id, line, key, f.in_hours, f.wait) if c is not None]
+    phone = f.phone if dim == Dimension.OPERATOR else None
+    grouped = [c for c in (f.organization_id, line, key, f.in_hours, phone, f.wait)
+               if c is not None]
     return (
         select(literal(str(dim), String(16)), f.organization_id,
                literal(None, String(20)) if line is None else line,
-               literal(None, BigInteger) if key is None else key, f.in_hours, f.wait, func.count())
+               literal(None, BigInteger) if key is None else key, f.in_hours,
+               literal(None, String(80)) if phone is None else phone, f.wait, func.count())
         .where(f.outcome == "answered", f.wait.is_not(None))
         .group_by(*grouped)
     )
@@ -618,6 +639,12 @@ def _section_key(table: Any, dim: Dimension) -> ColumnElement:
     if dim in (Dimension.LINE, Dimension.ORGANIZATION):
         return table.c[FACT_KEYS[dim]]
     return table.c[FACT_KEYS[dim]] if "key" not in table.c else table.c.key
+
+
+def _section_phone(table: Any, dim: Dimension) -> ColumnElement:
+    """The answering phone of a row without an operator (the operators' section only: the
+    others add every phone up)."""
+    return table.c.phone if dim == Dimension.OPERATOR else literal(None, String(80))
 
 
 FACT_KEYS = {
@@ -638,15 +665,16 @@ def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
     the wait at lo + 1 (none past the last wait: then the wait at lo itself).
     """
     key = _section_key(waits, dim).label("key")
+    phone = _section_phone(waits, dim).label("phone")
     histogram = (
-        select(key, waits.c.in_hours, waits.c.wait, func.sum(waits.c.n).label("n"))
+        select(key, phone, waits.c.in_hours, waits.c.wait, func.sum(waits.c.n).label("n"))
         .where(waits.c.dimension == str(dim))
-        .group_by(key, waits.c.in_hours, waits.c.wait)
+        .group_by(key, phone, waits.c.in_hours, waits.c.wait)
         .subquery("histogram")
     )
-    group = (histogram.c.key, histogram.c.in_hours)
+    group = (histogram.c.key, histogram.c.phone, histogram.c.in_hours)
     running = select(
-        histogram.c.key, histogram.c.in_hours, histogram.c.wait,
+        histogram.c.key, histogram.c.phone, histogram.c.in_hours, histogram.c.wait,
         func.sum(histogram.c.n).over(partition_by=group, order_by=histogram.c.wait).label("upto"),
         func.sum(histogram.c.n).over(partition_by=group).label("total"),
     ).subquery("running")
@@ -656,8 +684,9 @@ def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
     low = func.min(case((running.c.upto >= lo + 1, running.c.wait)))
     high = func.coalesce(func.min(case((running.c.upto >= lo + 2, running.c.wait))), low)
     return (
-        select(running.c.key, running.c.in_hours, low + func.max(frac) * (high - low))
-        .group_by(running.c.key, running.c.in_hours)
+        select(running.c.key, running.c.phone, running.c.in_hours,
+               low + func.max(frac) * (high - low))
+        .group_by(running.c.key, running.c.phone, running.c.in_hours)
     )
 
 
@@ -665,10 +694,11 @@ def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     """PostgreSQL's own percentile_cont over the per-call facts (to check the portable form)."""
     f = facts.c
     key = literal("all") if dim == Dimension.TOTAL else f[FACT_KEYS[dim]]
+    phone = _section_phone(facts, dim)
     return (
-        select(key, f.in_hours, func.percentile_cont(0.9).within_group(f.wait))
+        select(key, phone, f.in_hours, func.percentile_cont(0.9).within_group(f.wait))
         .where(f.outcome == "answered", f.wait.is_not(None))
-        .group_by(key, f.in_hours)
+        .group_by(key, phone, f.in_hours)
     )
 
 
@@ -682,6 +712,7 @@ def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
         return func.sum(total) * literal(1.0) / func.nullif(func.sum(count), 0)
 
     key = _section_key(sums, dim).label("key")
+    phone = _section_phone(sums, dim).label("phone")
     return (
         select(
             key, s.in_hours, n(s.offered), n(s.answered), n(s.abandoned),
@@ -690,10 +721,10 @@ def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
             avg(s.talk_sum, s.talk_n), n(s.transferred_l2), n(s.secretary), n(s.called_back),
             func.sum(s.callback_delay_sum) * literal(1.0)
             / func.nullif(func.sum(s.called_back), 0) / literal(1000000.0),
-            n(s.in_progress),
+            n(s.in_progress), phone,
         )
-        .group_by(key, s.in_hours)
-        .order_by(key, s.in_hours.desc())
+        .group_by(key, phone, s.in_hours)
+        .order_by(key, phone, s.in_hours.desc())
     )
 
 
@@ -776,7 +807,7 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
     for dim in Dimension:
         waits = _waits_query(facts, dim).subquery()
         await conn.execute(insert(CallRollupWait).from_select(
-            ["day", "dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n"],
+            ["day", *_WAIT_COLUMNS, "n"],
             select(literal(day, Date), *waits.c)))
     span = _Span(start, end, zone)
     await conn.execute(insert(CallRollupMessage).from_select(
@@ -1021,7 +1052,8 @@ async def _build_month(conn: AsyncConnection, month: date, until: date) -> bool:
     return True
 
 
-_WAIT_COLUMNS = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait")
+_WAIT_COLUMNS = ("dimension", "organization_id", "line_number", "key", "in_hours", "phone",
+                 "wait")
 
 
 def _outside_months(first: date, cut: date,
@@ -1124,8 +1156,9 @@ async def call_sections(
             rows = (await conn.execute(_stats_query(sums, dim))).all()
             query = (_native_p90_query(facts, dim) if native_p90 else
                      _p90_query(_with_rollup_waits(waits, dim, period.first, cut, months, scope), dim))
-            p90s = {(key, bool(flag)): value for key, flag, value in (await conn.execute(query)).all()}
-            sections[dim] = [_stats(r, p90s.get((r[0], bool(r[1])))) for r in rows]
+            p90s = {(key, phone, bool(flag)): value
+                    for key, phone, flag, value in (await conn.execute(query)).all()}
+            sections[dim] = [_stats(r, p90s.get((r[0], r[16], bool(r[1])))) for r in rows]
     finally:
         for table in reversed(temporary):
             await conn.run_sync(table.drop)
@@ -1221,7 +1254,7 @@ def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
     """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
     the months given from their own rows, the other days from theirs."""
     days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c
-    cols = ("dimension", "organization_id", "line_number", "key", "in_hours", "wait", "n")
+    cols = (*_WAIT_COLUMNS, "n")
     parts = [select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim))]
     for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
         conditions = [condition, table.dimension == str(dim)]
@@ -1238,6 +1271,7 @@ def _stats(r: Any, p90: Any) -> CallStats:
         answered_60s=int(r[7]), wait_avg=_float(r[8]), wait_p90=_float(p90),
         talk_avg=_float(r[10]), transferred_l2=int(r[11] or 0), secretary=int(r[12]),
         called_back=int(r[13]), callback_delay_avg=_float(r[14]), in_progress=int(r[15]),
+        phone=r[16],
     )
 
 

@@ -152,6 +152,32 @@ def key_label(section: str, key: object, names: Mapping[object, str] | None = No
     return key
 
 
+# What a row without a key is in each section: calls of no line or organization known, and
+# in the operators' section the calls nobody answered (those answered at a phone with no
+# operator's account have rows of their phones: phone_label).
+NO_KEY = {"линии": "линия не определена", "организации": "организация не определена",
+          "операторы": "никем не принят", "line": "линия не определена",
+          "organization": "организация не определена", "operator": "никем не принят"}
+PHONE_HINT = "принят на этом телефоне без учётной записи оператора"
+
+
+def phone_label(interface: str) -> str:
+    """A phone as the region's staff name it: «телефон op102» for "PJSIP/op102" (the
+    endpoint's name in config/hotline.toml, without the channel technology)."""
+    return f"телефон {interface.rpartition('/')[2] or interface}"
+
+
+def row_label(section: str, stats: CallStats,
+              names: Mapping[str, Mapping[object, str]] | None = None) -> object:
+    """A row's group as a person reads it: the key's name (key_label), a phone that answered
+    with no operator's account («телефон op102»), or what a row without a key holds."""
+    if stats.phone:
+        return phone_label(stats.phone)
+    if stats.key is None and section in NO_KEY:
+        return NO_KEY[section]
+    return key_label(section, stats.key, (names or {}).get(section))
+
+
 def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
                    names: Mapping[str, Mapping[object, str]] | None = None) -> Workbook:
     """One sheet per dimension (line, organization, operator, hour, weekday), in Russian
@@ -183,10 +209,11 @@ def add_queue_callbacks_sheet(wb: Workbook, title: str, rows: Sequence[QueueCall
 def call_values(section: str, stats: CallStats,
                 names: Mapping[str, Mapping[object, str]] | None = None) -> list:
     """A row of the calls report as a person reads it, the same in every format: the key by
-    name (`names[section]`: lines, organizations and operators), «да»/«нет» for working
-    hours, never «all», True or a database id."""
+    name (`names[section]`: lines, organizations and operators; a phone answered with no
+    operator's account as «телефон op102»), «да»/«нет» for working hours, never «all», True
+    or a database id."""
     values = _stats_values(stats)
-    values[0] = key_label(section, stats.key, (names or {}).get(section))
+    values[0] = row_label(section, stats, names)
     values[1] = "да" if stats.in_hours else "нет"
     return values
 

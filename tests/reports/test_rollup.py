@@ -34,7 +34,8 @@ async def report(sessions, actor, settings, calendar, *, rollup, now=DEC_1, hour
     async with unit_of_work(sessions) as s:
         got = await call_sections(s, actor, NOV, hours, list(Dimension), organization_id=org,
                                   level2_queues=level2_queues(settings), rollup=rollup, now=now)
-    return {dim: {(r.key, r.in_hours): r for r in rows} for dim, rows in got.items()}
+    # A row of a phone answered with no operator's account is keyed by its phone.
+    return {dim: {(r.phone or r.key, r.in_hours): r for r in rows} for dim, rows in got.items()}
 
 
 async def roll_up(sessions, settings, calendar, now=DEC_1, hours=None) -> int:  # noqa: ANN001

@@ -46,14 +46,17 @@ def p90(waits: list[int]) -> float | None:
     return waits[lo] + (pos - lo) * (waits[hi] - waits[lo])
 
 
-def direct(calls: list[dict], hours: list[HoursInterval]) -> dict:
-    """The LINE section computed from the rows: {(line, in_hours): {field: value}}."""
-    groups: dict[tuple[str, bool], list[dict]] = {}
+def direct(calls: list[dict], hours: list[HoursInterval], by: str = "line") -> dict:
+    """The LINE section computed from the rows: {(line, in_hours): {field: value}}; with
+    `by="operator"` the OPERATOR section: {((operator, phone), in_hours): ...}, a call
+    answered with no account under its phone, one nobody answered under (None, None)."""
+    groups: dict[tuple, list[dict]] = {}
     for c in calls:
         if not (Q4.start <= c["start"] < Q4.end):
             continue
         in_hours = any(h.line == c["line"] and h.start <= c["start"] < h.end for h in hours)
-        groups.setdefault((c["line"], in_hours), []).append(c)
+        key = c["line"] if by == "line" else (c.get("operator"), c.get("phone"))
+        groups.setdefault((key, in_hours), []).append(c)
     out = {}
     for key, rows in groups.items():
         answered = [c for c in rows if c["outcome"] == "answered"]
@@ -82,6 +85,23 @@ async def by_line(sessions, actor, settings, hours, *, rollup=True) -> dict:  # 
     for flag, row in total.items():  # the total is the lines added up
         assert row.offered == sum(r.offered for r in lines if r.in_hours == flag)
     return {(r.key, r.in_hours): {f: getattr(r, f) for f in (*FIELDS, *AVERAGES)} for r in lines}
+
+
+async def by_operator(sessions, actor, settings, hours, *, rollup=True) -> dict:  # noqa: ANN001
+    """The OPERATOR section: {((operator, phone), in_hours): {field: value}}, checked to add
+    up to the total."""
+    async with unit_of_work(sessions) as s:
+        got = await call_sections(s, actor, Q4, hours, [Dimension.TOTAL, Dimension.OPERATOR],
+                                  rollup=rollup, level2_queues=level2_queues(settings), now=NOW)
+    rows = got[Dimension.OPERATOR]
+    for total in got[Dimension.TOTAL]:
+        mine = [r for r in rows if r.in_hours == total.in_hours]
+        for field in ("offered", "answered", "abandoned", "secretary"):
+            assert getattr(total, field) == sum(getattr(r, field) for r in mine), field
+    out = {((r.key, r.phone), r.in_hours): {f: getattr(r, f) for f in (*FIELDS, *AVERAGES)}
+           for r in rows}
+    assert len(out) == len(rows)
+    return out
 
 
 def assert_same(got: dict, expected: dict) -> None:
@@ -117,6 +137,11 @@ async def test_the_months_and_working_days_give_the_direct_numbers(
     assert_same(await by_line(sessions, people.admin, settings, hours, rollup=False), expected)
     assert_same(await by_line(sessions, people.admin, settings, hours), expected)
     assert await months_built(sessions) == built  # used again, not built again
+    # The operators' section: a row per phone answered with no account, from the months too.
+    operators = direct(calls, hours, by="operator")
+    assert sum(phone is not None for (_, phone), _ in operators) >= 3
+    assert_same(await by_operator(sessions, people.admin, settings, hours), operators)
+    assert_same(await by_operator(sessions, people.admin, settings, hours, rollup=False), operators)
 
 
 async def test_a_day_changed_after_its_month_was_built(sessions, people, settings, calendar) -> None:
