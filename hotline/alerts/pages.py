@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.web.pages import SUPERVISING, PageUser, add_nav, add_page, render
+from hotline.web.pages import SUPERVISING, PageUser, add_page, render
 from journal.actors import Actor
 from journal.alerts import alerts_between
 from journal.clock import utc_now
@@ -20,8 +20,8 @@ ENDINGS = {"cleared": "снято", "restart": "служба перезапущ�
 
 
 def add_routes(app: web.Application) -> None:
+    # Not in the top bar (it is one row at 1366 px): the reports' tabs and the board link here.
     add_page(app, "/admin/alerts", alerts_page, SUPERVISING)
-    add_nav(app, "/admin/alerts", "Оповещения", SUPERVISING)
 
 
 def _day(text: str | None, default: date) -> date:

@@ -50,6 +50,8 @@ from journal.reports.quality import ALL, Bucket, QualityReport
 from journal.clock import utc_now
 
 PATH = "/admin/reports"
+# The board's alerts over a period have their own page (hotline/alerts), among the reports' tabs.
+ALERTS_PATH = "/admin/alerts"
 REPORTS = {"pg": "Форма ПГ", "calls": "Звонки", "deadlines": "Сроки", "quality": "Качество"}
 DOWNLOADS = {"pg": ("xlsx", "csv"), "calls": ("xlsx", "csv"), "deadlines": ("csv",),
              "quality": ("xlsx", "csv")}
@@ -204,6 +206,7 @@ async def reports_page(request: web.Request, user: PageUser) -> web.StreamRespon
                  for fmt in DOWNLOADS[report]]
     tabs = [(key, title, f"{PATH}?{urlencode({'report': key, 'period': period.label, 'org': org_code})}")
             for key, title in REPORTS.items()]
+    tabs.append(("alerts", "Оповещения", ALERTS_PATH))
     return render(
         request, "reports.html", user, title=f"Отчёты: {REPORTS[report]}",
         report=report, reports=REPORTS, tabs=tabs, period=period, periods=period_choices(today),

@@ -47,7 +47,7 @@ PAGES = (
     ("/admin/written", "Письменное обращение", "written_page", SUPERVISING),
     ("/admin/board", "Табло", "board_page", SUPERVISING),
     ("/admin/audit", "Журнал доступа", "audit_page", ADMIN),
-    ("/admin/scripts", "Скрипты ответов", "scripts_page", ADMIN),
+    ("/admin/scripts", "Скрипты", "scripts_page", ADMIN),
     ("/admin/staff", "Сотрудники", "staff_page", ACCOUNT_RUNNERS),
 )
 

@@ -107,6 +107,11 @@ async def test_listening_whispering_and_ending_from_the_board_and_the_card(
     assert await fund_call.locator("[data-testid=board-listener]").inner_text() == (
         "Администратор Центра — подсказывает")
     await shots(admin, "supervision-admin-whisper")
+    # The operators' list carries the same controls on the listened operator's row.
+    row = admin.locator("[data-testid=board-operator]",
+                        has=admin.locator("[data-testid=operator-listener]"))
+    assert await row.locator("[data-testid=operator-spy-whisper]").is_disabled()
+    assert await row.locator("[data-testid=operator-spy-stop]").is_visible()
     await fund_call.locator("[data-testid=spy-stop]").click()
     await fund_call.locator("[data-testid=board-listener]").wait_for(state="detached")
     assert await fund_call.locator("[data-testid=spy-stop]").count() == 0

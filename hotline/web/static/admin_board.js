@@ -39,29 +39,34 @@
     }
   }
 
-  /** The buttons of a call in conversation, and who listens to it. */
-  function supervisionCell(call) {
-    const listeners = call.listeners || [];
-    const mine = me && me.interface
-      && listeners.find((l) => (l.interface || "").toLowerCase() === me.interface.toLowerCase());
-    const cell = h("td", { class: "supervision" });
-    for (const l of listeners) {
-      cell.append(h("div", { class: `listener spy-${l.mode}`, "data-testid": "board-listener",
-        "data-mode": l.mode }, listenerText(l)));
-    }
-    if (call.state !== "talking" || !call.id) return cell;
+  /** «Прослушать», «Подсказать», «Вмешаться» (and «Завершить» while the signed-in supervisor
+      listens) for a call in conversation; `prefix` keeps the test ids of the calls' table and
+      the operators' table apart. */
+  function spyButtons(call, prefix) {
+    const mine = me && me.interface && (call.listeners || [])
+      .find((l) => (l.interface || "").toLowerCase() === me.interface.toLowerCase());
     const buttons = h("div", { class: "spy-buttons" });
     for (const mode of SPY_MODES) {
       const active = mine && mine.mode === mode;
       buttons.append(h("button", { type: "button", class: active ? "small active" : "small secondary",
-        title: label("spy_hints", mode), "data-testid": `spy-${mode}`, disabled: active ? "" : null,
+        title: label("spy_hints", mode), "data-testid": `${prefix}spy-${mode}`, disabled: active ? "" : null,
         onclick: () => supervise(call, mode, Boolean(mine)) }, label("spy_buttons", mode)));
     }
     if (mine) {
-      buttons.append(h("button", { type: "button", class: "small danger", "data-testid": "spy-stop",
+      buttons.append(h("button", { type: "button", class: "small danger", "data-testid": `${prefix}spy-stop`,
         onclick: () => supervise(call, null) }, "Завершить"));
     }
-    cell.append(buttons);
+    return buttons;
+  }
+
+  /** The buttons of a call in conversation, and who listens to it. */
+  function supervisionCell(call) {
+    const cell = h("td", { class: "supervision" });
+    for (const l of call.listeners || []) {
+      cell.append(h("div", { class: `listener spy-${l.mode}`, "data-testid": "board-listener",
+        "data-mode": l.mode }, listenerText(l)));
+    }
+    if (call.state === "talking" && call.id) cell.append(spyButtons(call, ""));
     return cell;
   }
 
@@ -119,8 +124,10 @@
     const agents = Object.fromEntries(((board && board.agents) || []).map((a) => [a.interface, a]));
     const talking = new Map();
     const listened = new Map();
+    const calls = new Map();
     for (const call of (board && board.calls) || []) {
       if (call.current_operator) talking.set(call.current_operator, call.state);
+      if (call.current_operator) calls.set(call.current_operator, call);
       if (call.current_operator && (call.listeners || []).length) listened.set(call.current_operator, call.listeners);
     }
     const operators = staff.items.filter((u) => u.role === "operator" && u.interface && u.active);
@@ -149,7 +156,10 @@
         h("td", { class: "small" }, since ? fmt.time(since) : "—",
           since ? h("span", { class: "muted ticking-agent", "data-since": since }, ` (${elapsed(since)})`) : null),
         h("td", {}, device, ...(listened.get(u.interface) || []).map((l) =>
-          h("div", { class: "muted small", "data-testid": "operator-listener" }, listenerText(l)))),
+          h("div", { class: "muted small", "data-testid": "operator-listener" }, listenerText(l))),
+          // The same controls on the operator's row: a supervisor often looks for the person.
+          ...(calls.get(u.interface) && calls.get(u.interface).state === "talking" && calls.get(u.interface).id
+            ? [spyButtons(calls.get(u.interface), "operator-")] : [])),
         h("td", { class: "num" }, agent && agent.calls_taken !== null && agent.calls_taken !== undefined
           ? String(agent.calls_taken) : "—"));
     });
