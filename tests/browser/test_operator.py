@@ -258,7 +258,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     assert await error.inner_text() == "ЕНП: должен состоять из 16 цифр"
     assert await page.get_attribute("[data-testid=f-applicant_policy]", "aria-invalid") == "true"
 
-    await page.fill("[data-testid=f-applicant_policy]", "2200 0000 0000 0001")
+    await page.fill("[data-testid=f-applicant_policy]", "2200 0000 0000 0004")
     await page.fill("[data-testid=f-applicant_birth_date]", "31.02.1980")
     await page.click("[data-testid=card-save]")
     birth_error = page.locator(".field-error[data-error-for=applicant_birth_date]")
@@ -276,7 +276,7 @@ async def test_a_card_from_my_list_shows_field_errors_and_a_conflict_clearly(
     await page.click("#conflict-reload")
     await page.locator("[data-testid=draft-notice]").wait_for(state="visible")
     assert await page.input_value("[data-testid=f-content]") == "Изменено администратором"
-    assert await page.input_value("[data-testid=f-applicant_policy]") == "2200 0000 0000 0001"
+    assert await page.input_value("[data-testid=f-applicant_policy]") == "2200 0000 0000 0004"
     await page.click("[data-testid=card-save]")
     await page.locator("[data-testid=save-state]", has_text="Все изменения сохранены").wait_for()
     assert await page.inner_text("[data-testid=card-status]") == "в работе"

@@ -26,6 +26,8 @@ from tests.support.service import FUND_LINE, INSURER_LINE
 
 CITIZEN = "79131234567"
 INSURED = "79137654321"
+CITIZEN_SHOWN = "+7 913 123-45-67"  # as the board writes the numbers
+INSURED_SHOWN = "+7 913 765-43-21"
 LONG_TALK = Timing(talk=3000.0, level2_talk=3000.0)
 SIZES = ((1366, 768), (1920, 1080))
 
@@ -96,7 +98,7 @@ async def test_listening_whispering_and_ending_from_the_board_and_the_card(
     # The administrator: every call; listens, whispers, ends.
     admin = await board_as(open_as, pbx_service, "admin")
     await admin.locator("[data-testid=board-call][data-state=talking]").nth(1).wait_for()
-    fund_call = admin.locator("[data-testid=board-call][data-state=talking]", has_text=CITIZEN)
+    fund_call = admin.locator("[data-testid=board-call][data-state=talking]", has_text=CITIZEN_SHOWN)
     await fund_call.locator("[data-testid=spy-listen]").click()
     listener = fund_call.locator("[data-testid=board-listener][data-mode=listen]")
     await listener.wait_for()
@@ -121,7 +123,8 @@ async def test_listening_whispering_and_ending_from_the_board_and_the_card(
     await chief.locator("[data-testid=board-call][data-state=talking]").wait_for()
     assert await chief.locator("[data-testid=board-call]").count() == 1
     text = await chief.locator("main").inner_text()
-    assert INSURED not in text and INSURER_LINE not in text and CITIZEN in text
+    assert INSURED_SHOWN not in text and INSURER_LINE not in text and CITIZEN_SHOWN in text
+    assert "8-800-200-92-04" not in text  # the insurer's line as the figures write it
     interfaces = await chief.locator("[data-testid=board-operator]").evaluate_all(
         "rows => rows.map(r => r.dataset.interface)")
     assert interfaces and all(i in ("PJSIP/op101", "PJSIP/op102", "PJSIP/op201")
