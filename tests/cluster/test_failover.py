@@ -6,6 +6,8 @@ would notice, and a holder cut off from PostgreSQL lets go of the PBX.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import time
 from datetime import UTC, datetime
@@ -49,12 +51,14 @@ class Browser:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.messages: list[dict] = []
         self.closed_with: int | None = None
+        self.csrf = ""
         self._reader: asyncio.Task | None = None
 
     async def open(self, login: str) -> Browser:
         resp = await self.http.post(f"{self.instance.url}/api/v1/login",
                                     json={"login": login, "password": PASSWORD})
         assert resp.status == 200, await resp.text()
+        self.csrf = (await resp.json())["csrf_token"]
         ws = await self.http.ws_connect(f"{self.instance.url}/api/v1/ws")
         self._reader = asyncio.create_task(self._read(ws))
         return self
@@ -67,6 +71,16 @@ class Browser:
 
     def pops(self) -> list[dict]:
         return [m for m in self.messages if m["type"] == "screen_pop" and m.get("card")]
+
+    async def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
+        resp = await self.http.post(f"{self.instance.url}{path}", json=body or {},
+                                    headers={"X-CSRF-Token": self.csrf})
+        return resp.status, await resp.json()
+
+    async def get(self, path: str) -> dict:
+        resp = await self.http.get(f"{self.instance.url}{path}")
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -187,3 +201,74 @@ async def test_an_account_disabled_on_one_instance_closes_its_sockets_on_the_oth
     finally:
         await browser.close()
         await admin.close()
+
+
+async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, settings) -> None:  # noqa: ANN001
+    """The operator's browser on the standby: pause, transfer and the workspace's PBX state
+    work as on the holder (the holder runs them, checked on both); the holder frozen, the
+    standby's command answers 503 «АТС сейчас переключается...» instead of hanging."""
+    a, b, sessions = pair
+    sogaz = next(o for o in settings.organizations if o.code == "sogaz")
+    phone = sogaz.level1_phones[0]
+    await add_operator(sessions, "l1a", "sogaz", phone, 1)
+    await add_operator(sessions, "l2", "sogaz", sogaz.level2_phones[0], 2)
+    level1, level2 = await Browser(b).open("l1a"), await Browser(b).open("l2")
+    try:
+        await asyncio.sleep(1.0)
+        assert (await level1.get("/api/v1/agent"))["pbx"] == "connected"  # the holder's link
+        status, body = await level1.post("/api/v1/agent/pause", {"reason": "обед"})
+        assert status == 200, body
+        assert body["agent"]["state"] == "paused"
+        status, body = await level1.post("/api/v1/agent/unpause")
+        assert status == 200, body
+        # Checked on the standby first: a refused input never reaches the holder.
+        served = (await a.health())["live_bus"]["commands_served"]
+        status, body = await level1.post("/api/v1/calls/999999/transfer", {"to": "level3"})
+        assert status == 422
+        sim.place_call(INSURER_LINE, "79130000888", "Сидоров Иван", "answered",
+                       agent=f"PJSIP/{phone}", auto_answer=False, timing=Timing(talk=800.0))
+        await until(level1.pops, 10, "the level-1 pop through B")
+        pop = level1.pops()[0]
+        assert sim.answer(f"PJSIP/{phone}")
+        deadline = time.monotonic() + 10
+        while True:  # talking once the holder's tracker saw the answer
+            started = time.monotonic()
+            status, body = await level1.post(f"/api/v1/calls/{pop['call']['id']}/transfer",
+                                             {"to": "level2"})
+            took = time.monotonic() - started
+            if status != 409 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 202, body
+        print(f"forwarded transfer: {took * 1000:.1f} ms")
+        await until(level2.pops, 10, "the level-2 pop of the transferred call")
+        assert level2.pops()[-1]["card"]["id"] == pop["card"]["id"]
+        # The operator's leg is gone: the holder's tracker says so (409 with its reason).
+        await asyncio.sleep(0.5)
+        status, body = await level1.post(f"/api/v1/calls/{pop['call']['id']}/transfer",
+                                         {"to": "level2"})
+        assert status == 409 and body["error"]["code"] == "not_on_call", body
+        health = (await a.health())["live_bus"]
+        assert health["commands_served"] >= served + 2  # the transfers, not the 422
+        await asyncio.sleep(1.0)
+        async with sessions() as db:
+            transfers = await db.scalar(select(func.count(CallTransfer.id)).join(
+                Call, Call.id == CallTransfer.call_id).where(Call.caller_number == "79130000888"))
+        assert transfers == 1, "transferred once"
+        # The holder frozen (no answer, the lock still its own for a few seconds): 503.
+        os.kill(a.proc.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            status, body = await level1.post("/api/v1/agent/pause", {"reason": "обед"})
+            assert status == 503, body
+            assert body["error"]["code"] == "pbx_switching"
+            assert "переключается на другой экземпляр" in body["error"]["message"]
+            assert time.monotonic() - started < 8.0
+        finally:
+            a.kill()
+        await b.wait_role("holder", timeout=10)
+        status, body = await level1.post("/api/v1/agent/unpause")
+        assert status == 200, body
+    finally:
+        await level1.close()
+        await level2.close()
