@@ -290,7 +290,11 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
 async def _supervision(app: web.Application) -> AsyncIterator[None]:
     """Supervisors' listening legs: started through the PBX's actions, followed on its events."""
     feed = app[PBX]
-    service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS])
+    commands = app.get(COMMANDS)
+    service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS], router=commands,
+                                 action_timeout=app[SETTINGS].ami.action_timeout)
+    if commands is not None:  # a standby's requests: this instance's sessions when it holds
+        commands.expose("supervision", service.serve)
     feed.subscribe_calls(service.on_events)
     app[SUPERVISION] = service
     yield

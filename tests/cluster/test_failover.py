@@ -212,7 +212,12 @@ async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, se
     phone = sogaz.level1_phones[0]
     await add_operator(sessions, "l1a", "sogaz", phone, 1)
     await add_operator(sessions, "l2", "sogaz", sogaz.level2_phones[0], 2)
+    await add_operator(sessions, "boss", "sogaz", sogaz.supervisor_phones[0], 1)
+    async with unit_of_work(sessions) as db:
+        boss = await db.scalar(select(User).where(User.login == "boss"))
+        boss.role, boss.level = "supervisor", None
     level1, level2 = await Browser(b).open("l1a"), await Browser(b).open("l2")
+    supervisor = await Browser(b).open("boss")
     try:
         await asyncio.sleep(1.0)
         assert (await level1.get("/api/v1/agent"))["pbx"] == "connected"  # the holder's link
@@ -230,6 +235,21 @@ async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, se
         await until(level1.pops, 10, "the level-1 pop through B")
         pop = level1.pops()[0]
         assert sim.answer(f"PJSIP/{phone}")
+        # Supervision from the standby: the holder's service finds the operator's channel.
+        path = f"/api/v1/calls/{pop['call']['id']}/supervision"
+        deadline = time.monotonic() + 10
+        while True:
+            status, body = await supervisor.post(path, {"mode": "listen"})
+            if status != 409 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 202, body
+        assert body["operator"] == f"PJSIP/{phone}" and body["mode"] == "listen"
+        resp = await supervisor.http.delete(f"{b.url}{path}",
+                                            headers={"X-CSRF-Token": supervisor.csrf})
+        assert resp.status == 202, await resp.text()
+        status, body = await supervisor.post(path, {"mode": "spy"})
+        assert status == 422  # checked on the standby
         deadline = time.monotonic() + 10
         while True:  # talking once the holder's tracker saw the answer
             started = time.monotonic()
@@ -272,3 +292,4 @@ async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, se
     finally:
         await level1.close()
         await level2.close()
+        await supervisor.close()
