@@ -245,8 +245,22 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     # first when the lock is lost).
     leadership.while_holding("modes", modes.start, modes.stop)
     leadership.while_holding("ami", connection.start, connection.stop)
-    tasks.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
+    # The sweep of the PBX's ledger: on the holder only, stopped (first) when it steps down.
+    sweeping: list[asyncio.Task[None]] = []
+
+    def start_ledger() -> None:
+        sweeping.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
+
+    async def stop_ledger() -> None:
+        running = list(sweeping)
+        sweeping.clear()
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    leadership.while_holding("ledger", start_ledger, stop_ledger)
     yield
+    await stop_ledger()
     with contextlib.suppress(TimeoutError):
         await writer.flushed(timeout=5.0)
     for task in tasks:
@@ -364,6 +378,8 @@ async def _figures(app: web.Application) -> AsyncIterator[None]:
     alerts = AlertService(app[SETTINGS], app[SESSIONS], app[HUB], figures, mode_of)
     alerts.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
     app[LEADERSHIP].while_holding("alerts", alerts.took_over, lambda: None)
+    # Taking the link over: today's figures again from the journal, before the link starts.
+    app[LEADERSHIP].while_holding("figures", figures.took_over, lambda: None, before="ami")
     app[ALERTS] = alerts
     await figures.start()
     await alerts.start()

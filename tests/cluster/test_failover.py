@@ -6,6 +6,7 @@ would notice, and a holder cut off from PostgreSQL lets go of the PBX.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -52,6 +53,7 @@ class Browser:
         self.messages: list[dict] = []
         self.closed_with: int | None = None
         self.csrf = ""
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task | None = None
 
     async def open(self, login: str) -> Browser:
@@ -59,7 +61,7 @@ class Browser:
                                     json={"login": login, "password": PASSWORD})
         assert resp.status == 200, await resp.text()
         self.csrf = (await resp.json())["csrf_token"]
-        ws = await self.http.ws_connect(f"{self.instance.url}/api/v1/ws")
+        ws = self.ws = await self.http.ws_connect(f"{self.instance.url}/api/v1/ws")
         self._reader = asyncio.create_task(self._read(ws))
         return self
 
@@ -73,18 +75,22 @@ class Browser:
         return [m for m in self.messages if m["type"] == "screen_pop" and m.get("card")]
 
     async def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
-        resp = await self.http.post(f"{self.instance.url}{path}", json=body or {},
-                                    headers={"X-CSRF-Token": self.csrf})
-        return resp.status, await resp.json()
+        async with self.http.post(f"{self.instance.url}{path}", json=body or {},
+                                  headers={"X-CSRF-Token": self.csrf}) as resp:
+            return resp.status, await resp.json()
 
     async def get(self, path: str) -> dict:
-        resp = await self.http.get(f"{self.instance.url}{path}")
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
+        async with self.http.get(f"{self.instance.url}{path}") as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
 
     async def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(), 2.0)
         await self.http.close()
 
 
@@ -245,9 +251,9 @@ async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, se
             await asyncio.sleep(0.1)
         assert status == 202, body
         assert body["operator"] == f"PJSIP/{phone}" and body["mode"] == "listen"
-        resp = await supervisor.http.delete(f"{b.url}{path}",
-                                            headers={"X-CSRF-Token": supervisor.csrf})
-        assert resp.status == 202, await resp.text()
+        async with supervisor.http.delete(f"{b.url}{path}",
+                                          headers={"X-CSRF-Token": supervisor.csrf}) as resp:
+            assert resp.status == 202, await resp.text()
         status, body = await supervisor.post(path, {"mode": "spy"})
         assert status == 422  # checked on the standby
         deadline = time.monotonic() + 10
@@ -287,9 +293,48 @@ async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, se
         finally:
             a.kill()
         await b.wait_role("holder", timeout=10)
+        deadline = time.monotonic() + 10
+        while (await level1.get("/api/v1/agent"))["pbx"] != "connected":
+            assert time.monotonic() < deadline, "B's link to the PBX"
+            await asyncio.sleep(0.1)
         status, body = await level1.post("/api/v1/agent/unpause")
         assert status == 200, body
     finally:
         await level1.close()
         await level2.close()
         await supervisor.close()
+
+
+def center_today(browser: Browser) -> dict | None:
+    figures = [m for m in browser.messages if m["type"] == "figures"]
+    if not figures:
+        return None
+    return next(s["today"] for s in figures[-1]["scopes"] if s["kind"] == "center")
+
+
+async def test_the_new_holder_shows_the_days_figures_counted_by_the_old_one(
+        pair, sim, settings) -> None:  # noqa: ANN001
+    """B started before the calls (its figures seeded empty); A took them; A killed, B holds
+    and seeds today's figures from the journal again: the board on B shows the day."""
+    a, b, sessions = pair
+    await add_operator(sessions, "boss", "tfoms", "sup100", 1)
+    async with unit_of_work(sessions) as db:
+        boss = await db.scalar(select(User).where(User.login == "boss"))
+        boss.role, boss.level, boss.interface = "admin", None, None
+    for n in range(3):
+        sim.place_call(INSURER_LINE, f"7913000010{n}", "Гражданин", "answered",
+                       timing=Timing(talk=0.2))
+    await sim.wait_idle(timeout=30)
+    await asyncio.sleep(1.5)  # written by A's journal writer
+    async with sessions() as db:
+        written = await db.scalar(select(func.count(Call.id)))
+    assert written >= 3
+    a.kill()
+    await b.wait_role("holder", timeout=10)
+    admin = await Browser(b).open("boss")
+    try:
+        await until(lambda: (center_today(admin) or {}).get("arrived", 0) >= written, 10,
+                    "the day's calls on the new holder's board")
+        assert center_today(admin)["answered"] >= 3
+    finally:
+        await admin.close()
