@@ -20,13 +20,12 @@ from sqlalchemy import func, select
 
 from hotline.sim.calls import Timing
 from journal.db import make_sessionmaker, unit_of_work
-from journal.models import Call, CallTransfer, Card, Organization, User
+from journal.models import Call, CallTransfer, Card, Organization, Recording, User
 from journal.users import hash_password
 from tests.support.instances import Instance
 from tests.support.service import INSURER_LINE
-from tests.support import service as service_with_pbx
+from hotline.sim.simulator import PbxSimulator
 
-sim = service_with_pbx.sim
 PASSWORD = "correct-horse-battery"
 
 
@@ -102,12 +101,22 @@ async def until(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
+async def sim(settings, tmp_path):  # noqa: ANN001, ANN201
+    """The simulated PBX writing real WAV files to the spool both instances share."""
+    async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7,
+                            as_configured=True, recordings_dir=tmp_path / "shared" / "pbx",
+                            recording_max_seconds=3.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
 async def pair(settings, sim, pg_only_engine, pg_url, tmp_path):  # noqa: ANN001, ANN201
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = Instance(free_port(), pg_url, sim.address, tmp_path, "a").start()
+    shared = tmp_path / "shared"
+    a = Instance(free_port(), pg_url, sim.address, tmp_path, "a", shared).start()
     await a.wait_role("holder")
-    b = Instance(free_port(), pg_url, sim.address, tmp_path, "b").start()
+    b = Instance(free_port(), pg_url, sim.address, tmp_path, "b", shared).start()
     await b.wait_role("standby")
     try:
         yield a, b, make_sessionmaker(pg_only_engine)
@@ -157,6 +166,19 @@ async def test_kill_9_of_the_holder_mid_call_loses_nothing_on_the_other_instance
             transfers = await db.scalar(select(func.count(CallTransfer.id)).where(
                 CallTransfer.call_id == call.id))
             assert transfers == 1, "the transfer is written once"
+        # The recording of the call arrives too: stored by the new holder, linked to the card.
+        deadline = time.monotonic() + 30
+        while True:
+            async with sessions() as db:
+                rows = (await db.scalars(select(Recording).where(
+                    Recording.call_id == call.id))).all()
+            if rows and all(r.status != "pending" for r in rows):
+                break
+            assert time.monotonic() < deadline, [(r.pbx_file, r.status) for r in rows]
+            await asyncio.sleep(0.2)
+        assert [r.status for r in rows if r.kind == "call"] == ["stored"], [
+            (r.pbx_file, r.status, r.problem) for r in rows]
+        assert all(r.card_id == card_id for r in rows)
         print(f"takeover after kill -9: {takeover:.2f} s")
     finally:
         for browser in (*level1, level2):
