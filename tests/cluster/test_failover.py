@@ -23,7 +23,7 @@ from journal.db import make_sessionmaker, unit_of_work
 from journal.models import Call, CallTransfer, Card, Organization, Recording, User
 from journal.users import hash_password
 from tests.support.instances import Instance
-from tests.support.service import INSURER_LINE
+from tests.support.service import FUND_LINE, INSURER_LINE
 from hotline.sim.simulator import PbxSimulator
 
 PASSWORD = "correct-horse-battery"
@@ -360,3 +360,109 @@ async def test_the_new_holder_shows_the_days_figures_counted_by_the_old_one(
         assert center_today(admin)["answered"] >= 3
     finally:
         await admin.close()
+
+
+class ReconnectingBrowser(Browser):
+    """A browser whose socket comes back when its instance restarts (the page reconnects)."""
+
+    async def open(self, login: str) -> ReconnectingBrowser:
+        resp = await self.http.post(f"{self.instance.url}/api/v1/login",
+                                    json={"login": login, "password": PASSWORD})
+        assert resp.status == 200, await resp.text()
+        self.csrf = (await resp.json())["csrf_token"]
+        self.reconnects = 0
+        self._reader = asyncio.create_task(self._keep())
+        return self
+
+    async def _keep(self) -> None:
+        while True:
+            try:
+                async with self.http.ws_connect(f"{self.instance.url}/api/v1/ws") as ws:
+                    self.ws = ws
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            self.messages.append({**msg.json(), "_at": time.monotonic()})
+            except (aiohttp.ClientError, OSError):
+                pass
+            self.reconnects += 1
+            await asyncio.sleep(0.3)
+
+    def pops_since(self, moment: float) -> list[dict]:
+        return [m for m in self.pops() if m["_at"] >= moment]
+
+
+async def restart(instance: Instance, role: str) -> None:
+    instance.stop()  # SIGTERM: the holder lets go of the link and the lock as it stops
+    instance.start()
+    await instance.wait_role(role, timeout=30)
+
+
+async def test_both_instances_restarted_in_turn_under_load_lose_nothing(
+        pair, sim, settings) -> None:  # noqa: ANN001
+    """A steady stream of calls; B (standby) restarted, then A (holder: B takes over and A
+    comes back as the standby). Every call in the journal once with its card; the pops keep
+    reaching the operators' sockets on both instances (sockets reconnect after a restart)."""
+    a, b, sessions = pair
+    phones = {"sogaz": next(o for o in settings.organizations if o.code == "sogaz").level1_phones,
+              "tfoms": next(o for o in settings.organizations if o.code == "tfoms").level1_phones}
+    browsers: list[ReconnectingBrowser] = []
+    for org, org_phones in phones.items():
+        for n, phone in enumerate(org_phones[:2]):
+            login = f"{org}-{phone}"
+            await add_operator(sessions, login, org, phone, 1)
+            browsers.append(await ReconnectingBrowser((a, b)[n % 2]).open(login))
+    placed: list[str] = []
+    stop = asyncio.Event()
+
+    async def load() -> None:
+        n = 0
+        while not stop.is_set():
+            number = f"7913{n:07d}"
+            line = (INSURER_LINE, FUND_LINE)[n % 2]
+            sim.place_call(line, number, "Гражданин", "answered",
+                           timing=Timing(ring=20.0, talk=120.0, patience=400.0))
+            placed.append(number)
+            n += 1
+            await asyncio.sleep(0.4)
+
+    try:
+        await asyncio.sleep(1.0)
+        loader = asyncio.create_task(load())
+        await asyncio.sleep(4.0)
+        await restart(b, "standby")
+        after_b = time.monotonic()
+        await asyncio.sleep(4.0)
+        await restart(a, "standby")  # B holds now
+        assert await b.role() == "holder"
+        after_a = time.monotonic()
+        await asyncio.sleep(6.0)
+        stop.set()
+        await loader
+        await sim.wait_idle(timeout=60)
+        for moment, what in ((after_b, "B restarted"), (after_a, "A restarted")):
+            for instance in (a, b):
+                on_it = [br for br in browsers if br.instance is instance]
+                assert any(br.pops_since(moment) for br in on_it), \
+                    f"pops on {instance.name}'s sockets after {what}"
+        # The journal: every call once, each with its card (the writer's, or the ledger's).
+        deadline = time.monotonic() + 20
+        while True:
+            async with sessions() as db:
+                rows = (await db.execute(select(Call.caller_number, Call.card_id).where(
+                    Call.caller_number.in_(placed)))).all()
+            numbers = [r.caller_number for r in rows]
+            if set(numbers) == set(placed) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        missing = sorted(set(placed) - set(numbers))
+        twice = sorted({n for n in numbers if numbers.count(n) > 1})
+        assert not missing, f"{len(missing)} of {len(placed)} calls not in the journal: {missing[:10]}"
+        assert not twice, f"written twice: {twice[:10]}"
+        assert all(r.card_id is not None for r in rows), "every call has its card"
+        pops = sum(len(br.pops()) for br in browsers)
+        print(f"restarts under load: {len(placed)} calls, {pops} pops, "
+              f"reconnects {[br.reconnects for br in browsers]}")
+    finally:
+        stop.set()
+        for browser in browsers:
+            await browser.close()
