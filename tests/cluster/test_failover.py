@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import time
 from datetime import UTC, datetime
 
@@ -466,3 +467,47 @@ async def test_both_instances_restarted_in_turn_under_load_lose_nothing(
         stop.set()
         for browser in browsers:
             await browser.close()
+
+
+async def test_forwarded_transfer_latency(pair, sim, settings) -> None:  # noqa: ANN001
+    """The transfer from the holder's web and from the standby's (forwarded over the bus):
+    five of each, min/median/max printed with the load average (README, «Running several
+    instances»)."""
+    a, b, sessions = pair
+    sogaz = next(o for o in settings.organizations if o.code == "sogaz")
+    phones = sogaz.level1_phones[:2]
+    await add_operator(sessions, "on-a", "sogaz", phones[0], 1)
+    await add_operator(sessions, "on-b", "sogaz", phones[1], 1)
+    operators = {"holder": (await Browser(a).open("on-a"), phones[0]),
+                 "standby": (await Browser(b).open("on-b"), phones[1])}
+    took: dict[str, list[float]] = {"holder": [], "standby": []}
+    load_before = os.getloadavg()
+    try:
+        await asyncio.sleep(1.0)
+        for n in range(10):
+            where = ("holder", "standby")[n % 2]
+            browser, phone = operators[where]
+            seen = len(browser.pops())
+            sim.place_call(INSURER_LINE, f"7913555{n:04d}", "Гражданин", "answered",
+                           agent=f"PJSIP/{phone}", auto_answer=False, timing=Timing(talk=800.0))
+            await until(lambda b=browser, s=seen: len(b.pops()) > s, 10, "the pop")
+            pop = browser.pops()[-1]
+            assert sim.answer(f"PJSIP/{phone}")
+            deadline = time.monotonic() + 10
+            while True:
+                started = time.monotonic()
+                status, body = await browser.post(f"/api/v1/calls/{pop['call']['id']}/transfer",
+                                                  {"to": "level2"})
+                elapsed = time.monotonic() - started
+                if status != 409 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            assert status == 202, body
+            took[where].append(elapsed * 1000)
+            await asyncio.sleep(0.3)
+    finally:
+        for browser, _ in operators.values():
+            await browser.close()
+    report = {w: (min(v), statistics.median(v), max(v)) for w, v in took.items()}
+    print(f"transfer ms (min/median/max): {report}; load {load_before} -> {os.getloadavg()}")
+    assert report["standby"][1] < 1000
