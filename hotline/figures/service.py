@@ -247,6 +247,8 @@ class FiguresService:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(SEND_INTERVAL)
+            if self._held is not None:  # seeding (again): no half-read day on the board
+                continue
             if self.core.version == self._sent_version and loop.time() - last < SEND_REFRESH:
                 continue
             last = loop.time()
