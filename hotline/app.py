@@ -35,9 +35,10 @@ from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.callbacks.live import announce as announce_callbacks
 from hotline.cluster.bus import Bus, own_channel
+from hotline.cluster.commands import Commands
 from hotline.cluster.lock import Leadership
 from hotline.keys import (
-    ALERTS, BUS, CALL_WRITER, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
+    ALERTS, BUS, CALL_WRITER, COMMANDS, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
     PBX_ACTIONS, RECORDINGS, SOCKETS, SUPERVISION,
 )
 from hotline.live import ws
@@ -48,7 +49,7 @@ from hotline.modes import http as modes_http
 from hotline.calls.store import journal_writer
 from hotline.modes.schedule import MODE_TITLES
 from hotline.modes.sync import ModeSync
-from hotline.pbx.actions import PbxActionFailed, PbxActions
+from hotline.pbx.actions import NotOnCall, PbxActionFailed, PbxActions, PbxSwitching
 from hotline.pbx.ami.client import AmiConnection
 from hotline.pbx.feed import PbxFeed
 from hotline.pbx.labels import LABELS as PBX_LABELS
@@ -87,6 +88,9 @@ PAGE_FEATURES = (pages_admin, pages_operator, reports_pages, alerts_pages, wallb
 FEATURE_LABELS = {**PBX_LABELS, **SUPERVISION_LABELS, "line_modes": MODE_TITLES}
 # The features' own errors as the API answers them (the web shell knows no feature).
 EDGE_ERRORS: dict[type[Exception], EdgeError] = {
+    # A standby's command the holder did not answer in time (a takeover under way).
+    PbxSwitching: EdgeError(503, "pbx_switching", log_as="pbx command not answered"),
+    NotOnCall: EdgeError(409, "not_on_call"),
     PbxActionFailed: EdgeError(502, "pbx_refused", log_as="pbx action failed"),
     RecordingUnavailable: EdgeError(404, "recording_unavailable", "Звук этой записи недоступен"),
     RecordingTampered: EdgeError(
@@ -199,7 +203,12 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     settings, sessions = app[SETTINGS], app[SESSIONS]
     connection = AmiConnection(settings.ami, registry=app[METRICS])
     feed = PbxFeed(connection, registry=app[METRICS])
-    actions = PbxActions(connection)
+    # On a standby its commands go to the holder (app[COMMANDS]); the holder serves them.
+    commands = app.get(COMMANDS)
+    actions = PbxActions(connection, snapshot=feed.snapshot, router=commands,
+                         action_timeout=settings.ami.action_timeout)
+    if commands is not None:
+        commands.expose("pbx", actions.serve)
     writer = journal_writer(settings, sessions, app[CALENDAR], registry=app[METRICS])
     feed.subscribe_calls(writer.submit)
     ledger = LedgerSweep(
@@ -236,8 +245,22 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     # first when the lock is lost).
     leadership.while_holding("modes", modes.start, modes.stop)
     leadership.while_holding("ami", connection.start, connection.stop)
-    tasks.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
+    # The sweep of the PBX's ledger: on the holder only, stopped (first) when it steps down.
+    sweeping: list[asyncio.Task[None]] = []
+
+    def start_ledger() -> None:
+        sweeping.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
+
+    async def stop_ledger() -> None:
+        running = list(sweeping)
+        sweeping.clear()
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    leadership.while_holding("ledger", start_ledger, stop_ledger)
     yield
+    await stop_ledger()
     with contextlib.suppress(TimeoutError):
         await writer.flushed(timeout=5.0)
     for task in tasks:
@@ -281,7 +304,11 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
 async def _supervision(app: web.Application) -> AsyncIterator[None]:
     """Supervisors' listening legs: started through the PBX's actions, followed on its events."""
     feed = app[PBX]
-    service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS])
+    commands = app.get(COMMANDS)
+    service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS], router=commands,
+                                 action_timeout=app[SETTINGS].ami.action_timeout)
+    if commands is not None:  # a standby's requests: this instance's sessions when it holds
+        commands.expose("supervision", service.serve)
     feed.subscribe_calls(service.on_events)
     app[SUPERVISION] = service
     yield
@@ -298,10 +325,18 @@ def _add_live(app: web.Application) -> None:
         bus_key = uuid.uuid4().hex[:16]
         relay = Relay(hub, bus_key, lambda channel, body: bus.send(channel, body),
                       leadership.holds, own_channel)
-        bus = Bus(leadership.dsn or "", bus_key, relay.received, on_reconnect=lambda: (
+        commands = Commands(bus_key, lambda channel, body: bus.send(channel, body),
+                            leadership.holds, own_channel)
+
+        def received(channel: str, body: dict[str, object]) -> None:
+            relay.received(channel, body)
+            commands.received(channel, body)
+
+        bus = Bus(leadership.dsn or "", bus_key, received, on_reconnect=lambda: (
             relay.became_holder() if leadership.holds() else relay.announce()))
         app[SOCKETS] = relay
         app[BUS] = bus
+        app[COMMANDS] = commands
         leadership.while_holding("live relay", relay.became_holder, relay.lost_holder)
     else:
         app[SOCKETS] = LocalSockets(hub)
@@ -343,6 +378,8 @@ async def _figures(app: web.Application) -> AsyncIterator[None]:
     alerts = AlertService(app[SETTINGS], app[SESSIONS], app[HUB], figures, mode_of)
     alerts.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
     app[LEADERSHIP].while_holding("alerts", alerts.took_over, lambda: None)
+    # Taking the link over: today's figures again from the journal, before the link starts.
+    app[LEADERSHIP].while_holding("figures", figures.took_over, lambda: None, before="ami")
     app[ALERTS] = alerts
     await figures.start()
     await alerts.start()
@@ -360,12 +397,15 @@ async def _cluster(app: web.Application) -> AsyncIterator[None]:
     if bus is not None and isinstance(relay, Relay):
         await bus.start()
         relay.start()
+        commands = app[COMMANDS]
         app[HEALTH_PROBES]["live_bus"] = lambda: {"state": "ok" if bus.connected else "error",
-                                                  **bus.health(), **relay.health()}
+                                                  **bus.health(), **relay.health(),
+                                                  **commands.health()}
     await leadership.start()
     yield
     await leadership.stop()
     if bus is not None and isinstance(relay, Relay):
+        await app[COMMANDS].stop()
         await relay.stop()
         await bus.stop()
 

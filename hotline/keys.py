@@ -10,6 +10,7 @@ from aiohttp import web
 
 from hotline.alerts.service import AlertService
 from hotline.cluster.bus import Bus
+from hotline.cluster.commands import Commands
 from hotline.cluster.lock import Leadership
 from hotline.calls.writer import CallJournalWriter
 from hotline.figures.service import FiguresService
@@ -43,6 +44,8 @@ SOCKETS = web.AppKey("sockets", Relay | LocalSockets)
 # Several instances on one PostgreSQL: whether this one holds the PBX link (advisory lock).
 LEADERSHIP = web.AppKey("leadership", Leadership)
 BUS = web.AppKey("bus", Bus)
+# Commands to the PBX from any instance: a standby's go to the holder over the bus.
+COMMANDS = web.AppKey("commands", Commands)
 # Supervisors listening to, whispering in and joining live calls (ChanSpy legs).
 SUPERVISION = web.AppKey("supervision", SupervisionService)
 # The features' Russian titles of their codes (the PBX's states, the lines' modes) by group,

@@ -29,12 +29,12 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
-from hotline.pbx.actions import PbxActionFailed, PbxActions
+from hotline.pbx.actions import PbxActionFailed, PbxActions, PbxSwitching
 from hotline.pbx.tracking.agents import OUT_OF_QUEUE_REASON
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.keys import LIVE, PBX, PBX_ACTIONS
+from hotline.keys import LIVE, PBX_ACTIONS
 from hotline.live.feed import AgentState
 from journal import audit
 from journal.calls import get_call_for
@@ -107,8 +107,11 @@ async def agent(request: web.Request) -> web.Response:
     state = live.agent_state(operator.interface) if live else AgentState(operator.interface)
     body = state.as_json()
     body["queue"] = body["queue"] or operator.queue
-    feed = request.app.get(PBX)
-    pbx = feed.link_state if feed is not None else "disabled"
+    actions = request.app.get(PBX_ACTIONS)
+    try:
+        pbx = await actions.link_state() if actions is not None else "disabled"
+    except PbxSwitching:  # no instance holds the link this moment: a takeover
+        pbx = "connecting"
     return web.json_response({"agent": body, "pbx": pbx})
 
 
@@ -186,13 +189,11 @@ async def transfer(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         view = await get_call_for(db, actor_of(request), call_row_id)  # NotFound if not theirs
         pbx_call_id = view.call.pbx_call_id
-    snapshot = request.app[PBX].snapshot(pbx_call_id)
-    prefix = operator.interface.lower() + "-"
-    channels = [c for c in (snapshot.channels if snapshot else ()) if c.lower().startswith(prefix)]
-    if snapshot is None or snapshot.state == "ended" or not channels:
-        raise ApiError(409, "not_on_call", "Вы не участвуете в этом звонке: переводить нечего")
-    channel = channels[-1]  # the newest leg of this phone in the call
-    await actions.blind_transfer(channel, L2_CONTEXT, operator.org.level2_extension)
+    # By the call's id and the phone: the instance holding the PBX link finds the channel in
+    # its tracker (NotOnCall, 409, if the phone has no leg in the call).
+    channel = await actions.transfer_call(call_id=pbx_call_id, interface=operator.interface,
+                                          context=L2_CONTEXT,
+                                          extension=operator.org.level2_extension)
     async with unit_of_work(request.app[SESSIONS]) as db:
         await audit.record(db, actor_of(request), "call_transfer", "call", call_row_id,
                            {"to": "level2", "queue": operator.org.level2_queue,

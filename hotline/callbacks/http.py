@@ -106,7 +106,8 @@ async def dial(request: web.Request) -> web.Response:
             card_id=task.card_id, interface=interface, number=task.contact_phone, line=line
         )
     except PbxActionFailed as exc:
-        raise ApiError(502, "pbx_failed", exc.message) from None
+        raise ApiError(exc.status, "pbx_failed" if exc.status == 502 else exc.code,
+                       exc.message) from None
     return web.json_response({"ok": True, "callback_id": task.id}, status=202)
 
 

@@ -118,10 +118,16 @@ class Leadership:
     def holds(self) -> bool:
         return self.holding
 
-    def while_holding(self, what: str, start: Hook, stop: Hook) -> None:
-        """Run `start` on taking the lock and `stop` on losing it (stops in reverse order)."""
-        self._starts.append((what, start))
-        self._stops.insert(0, (what, stop))
+    def while_holding(self, what: str, start: Hook, stop: Hook, *,
+                      before: str | None = None) -> None:
+        """Run `start` on taking the lock and `stop` on losing it (stops in reverse order);
+        `before`: start ahead of that step (and stop after it)."""
+        names = [name for name, _ in self._starts]
+        at = names.index(before) if before in names else len(names)
+        self._starts.insert(at, (what, start))
+        stop_names = [name for name, _ in self._stops]
+        self._stops.insert(stop_names.index(before) + 1 if before in stop_names else 0,
+                           (what, stop))
 
     # ------------------------------------------------------------ lifecycle
 

@@ -1,5 +1,7 @@
 """The live figures in the running service: the pure core fed from the PBX's feed, seeded from
-the journal at start-up, sent to the browsers as `figures` messages.
+the journal at start-up and again whenever this instance takes the PBX link over from
+another (several instances: what the previous holder counted is in the journal, not here),
+sent to the browsers as `figures` messages.
 
 - A call and an agent subscriber of `PbxFeed` hand events to the core (nothing else on the PBX
   event path: no I/O, no JSON); until today's figures so far are read from the journal
@@ -67,9 +69,9 @@ class FiguresService:
         self.zone = ZoneInfo(settings.service.timezone)
         phones = {f"PJSIP/{p}": org.code for org in settings.organizations
                   for p in (*org.level1_phones, *org.level2_phones)}
-        self.core = FiguresCore(
-            [LineInfo(ln.number, ln.organization, ln.service_level_seconds) for ln in settings.lines],
-            phones, self.zone, now())
+        self._phones = phones
+        self.core = self._new_core()
+        self.seeds = 0
         self.canonical = {i.lower(): i for i in phones}
         self.titles = {("organization", org.code): org.name for org in settings.organizations}
         self.titles |= {("line", ln.number): line_title(ln.number) for ln in settings.lines}
@@ -82,6 +84,12 @@ class FiguresService:
         self._sent_version = -1
         self._tasks: list[asyncio.Task[None]] = []
         hub.on_subscribe.append(self._greet)
+
+    def _new_core(self) -> FiguresCore:
+        return FiguresCore(
+            [LineInfo(ln.number, ln.organization, ln.service_level_seconds)
+             for ln in self.settings.lines],
+            self._phones, self.zone, self.now())
 
     # ------------------------------------------------------------ lifecycle
 
@@ -96,6 +104,25 @@ class FiguresService:
         self._release()
         self._tasks = [asyncio.create_task(self._send_loop(), name="figures-send"),
                        asyncio.create_task(self._callbacks_loop(), name="figures-callbacks")]
+
+    def took_over(self) -> None:
+        """This instance now holds the PBX link: a fresh core, seeded again from the journal
+        (the previous holder's calls of the day), the PBX's events held until then. Called
+        before the link starts, so its resynchronisation's events follow the seed."""
+        self._held = []
+        self.core = self._new_core()
+        self._sent_version = -1
+        task = asyncio.create_task(self._reseed(), name="figures-reseed")
+        self._tasks.append(task)
+
+    async def _reseed(self) -> None:
+        try:
+            await self.seed()
+            await self.refresh_callbacks()
+        except Exception as exc:  # the journal is away: the day goes on from the PBX's events
+            log.warning("today's figures not read again from the journal", error=repr(exc)[:300])
+        finally:
+            self._release()
 
     async def stop(self) -> None:
         if self.pbx is not None:
@@ -118,6 +145,7 @@ class FiguresService:
             answered_at=r["answered_at"], ended_at=r["ended_at"], outcome=r["outcome"],
             queue_wait_seconds=r["queue_wait_seconds"], talk_seconds=r["talk_seconds"],
             answered_interface=r["answered_interface"]) for r in rows)
+        self.seeds += 1
         log.info("today's figures read from the journal", calls=len(rows))
 
     def _release(self) -> None:
@@ -219,6 +247,8 @@ class FiguresService:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(SEND_INTERVAL)
+            if self._held is not None:  # seeding (again): no half-read day on the board
+                continue
             if self.core.version == self._sent_version and loop.time() - last < SEND_REFRESH:
                 continue
             last = loop.time()

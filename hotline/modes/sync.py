@@ -45,6 +45,7 @@ class ModeSync:
         self._override_check_interval = override_check_interval
         self._overrides_seen: tuple[object, ...] | None = None
         self._watch: asyncio.Task[None] | None = None
+        self.running = False
 
     async def start(self) -> None:
         async with self.sessions() as session:
@@ -58,17 +59,22 @@ class ModeSync:
         )
         await self.scheduler.start()
         self._watch = asyncio.create_task(self._watch_overrides(), name="mode-overrides")
+        self.running = True
 
     async def stop(self) -> None:
+        """Stopped when this instance steps down: no switch written, nothing watched (the
+        last modes stay readable)."""
+        self.running = False
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
 
     async def rewrite_all(self) -> None:
-        """Every line's mode again (after a reconnect)."""
-        if self.scheduler is not None:
+        """Every line's mode again (after a reconnect); nothing when stopped (stepped down)."""
+        if self.scheduler is not None and self.running:
             await self.scheduler.rewrite_all()
 
     def current(self, line: str) -> ModeState | None:
@@ -76,8 +82,8 @@ class ModeSync:
 
     @property
     def overrides(self) -> tuple[Override, ...] | None:
-        """The overrides the PBX was told about; None before start()."""
-        return self.scheduler.overrides if self.scheduler is not None else None
+        """The overrides the PBX was told about; None before start() and once stopped."""
+        return self.scheduler.overrides if self.scheduler is not None and self.running else None
 
     async def _store_mode(self, line: str, mode: Mode, code: str, text: str, at: datetime) -> None:
         await store_switch(self.sessions, line, mode, code, text, at)

@@ -4,12 +4,25 @@ Every action goes through the supervised AMI connection (timeouts, no blind re-s
 that end up in AMI headers are checked here — digits for numbers, the PBX's own interface
 syntax for phones — so a value typed in the browser can never inject a header or a dialplan
 jump. A refused action raises `PbxActionFailed` with a Russian message for the operator.
+
+Several instances (issue 20): only the instance holding the PBX link speaks AMI. Every public
+command is a `@command`: on another instance it runs its own checks first (nothing is sent:
+the same code, dry), then goes to the holder through `router` by name with its arguments,
+where the holder's `serve` runs it again (checked again) and answers with the result or the
+Russian error. Commands that need the tracker (a transfer) take the call's id and the
+operator's phone, and the holder finds the channel in its own tracker: a channel chosen by
+another instance is never sent to the PBX. No answer in time (no holder yet: a takeover is
+under way) is `PbxSwitching`, a 503.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import structlog
 
@@ -31,6 +44,11 @@ _CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+ACTION_SLACK = 3.0  # seconds a forwarded command may take beyond the holder's AMI timeout
+SWITCHING = "АТС сейчас переключается на другой экземпляр службы, повторите через несколько секунд"
+_DRY: contextvars.ContextVar[bool] = contextvars.ContextVar("pbx_actions_dry", default=False)
+
+
 def mode_key(line: str) -> str:
     """The AstDB key the dialplan reads for a line: hotline/mode/<line>."""
     return f"mode/{line}"
@@ -39,10 +57,74 @@ def mode_key(line: str) -> str:
 class PbxActionFailed(Exception):
     """The PBX did not do what was asked; `message` is for the operator."""
 
+    status = 502
+    code = "pbx_refused"
+
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+
+
+class NotOnCall(PbxActionFailed):
+    """The operator's phone has no live leg in the call (nothing to transfer)."""
+
+    status = 409
+    code = "not_on_call"
+
+
+class PbxSwitching(PbxActionFailed):
+    """No instance answered for the PBX in time: a takeover is under way."""
+
+    status = 503
+    code = "pbx_switching"
+
+
+FAILURES: dict[str, type[PbxActionFailed]] = {
+    cls.__name__: cls for cls in (PbxActionFailed, NotOnCall, PbxSwitching)}
+
+
+class Router(Protocol):
+    """How a command reaches the PBX link's holder (hotline.cluster.commands)."""
+
+    def local(self) -> bool:
+        """True on the holder (or alone): the command runs here."""
+
+    async def call(self, target: str, method: str, args: dict[str, Any],
+                   timeout: float) -> dict[str, Any]:
+        """The holder's answer ({"ok": result} or {"error": {...}}); TimeoutError if none."""
+
+
+def command(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A PBX command: run here on the holder; elsewhere checked here, then run by the holder."""
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    async def run(self: PbxActions, *args: Any, **kwargs: Any) -> Any:
+        router = self.router
+        if router is None or router.local() or _DRY.get():
+            return await method(self, *args, **kwargs)
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+        token = _DRY.set(True)
+        try:
+            await method(self, *args, **kwargs)  # the same checks; nothing reaches AMI
+        finally:
+            _DRY.reset(token)
+        try:
+            reply = await router.call("pbx", method.__name__, arguments,
+                                      self.action_timeout + ACTION_SLACK)
+        except TimeoutError:
+            raise PbxSwitching(SWITCHING, "no answer from the holder") from None
+        if "error" in reply:
+            error = reply["error"]
+            kind = FAILURES.get(str(error.get("kind")), PbxActionFailed)
+            raise kind(str(error.get("message", "")), str(error.get("detail", "")))
+        return reply.get("ok")
+
+    run.pbx_command = True  # type: ignore[attr-defined]
+    return run
 
 
 def citizen_number(text: str) -> str:
@@ -64,10 +146,38 @@ def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
 class PbxActions:
     """The service's commands to the PBX, over one AMI connection."""
 
-    def __init__(self, connection: AmiConnection) -> None:
+    def __init__(self, connection: AmiConnection, *, snapshot: Callable[[str], Any] | None = None,
+                 router: Router | None = None, action_timeout: float = 5.0) -> None:
         self.connection = connection
+        self.snapshot = snapshot  # the tracker's view of a call (CallSnapshot | None)
+        self.router = router
+        self.action_timeout = action_timeout
+
+    async def serve(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Another instance's command, on the holder: run (and checked) here, answered."""
+        handler = getattr(type(self), method, None)
+        if handler is None or not getattr(handler, "pbx_command", False):
+            return {"error": {"kind": "PbxActionFailed", "message": f"Неизвестная команда «{method}»"}}
+        try:
+            result = await handler.__wrapped__(self, **args)
+        except PbxActionFailed as exc:
+            return {"error": {"kind": type(exc).__name__, "message": exc.message,
+                              "detail": exc.detail}}
+        except TypeError as exc:
+            return {"error": {"kind": "PbxActionFailed",
+                              "message": f"Команда «{method}» с неверными аргументами",
+                              "detail": str(exc)}}
+        return {"ok": result}
+
+    @command
+    async def link_state(self) -> str:
+        """The PBX link's state as its holder sees it (connected, connecting...); asked of the
+        holder from another instance, whose own link is idle."""
+        return self.connection.state
 
     async def _run(self, action: dict[str, Any], what: str) -> None:
+        if _DRY.get():
+            return
         try:
             reply = await self.connection.send_action(action)
         except AmiError as exc:
@@ -78,9 +188,12 @@ class PbxActions:
             log.warning("pbx refused an action", action=action.get("Action"), detail=detail)
             raise PbxActionFailed(f"АТС отказала: операция «{what}» не выполнена ({detail})", detail)
 
+    @command
     async def write_mode(self, line: str, mode: str) -> None:
         """AstDB hotline/mode/<line> = mode. When the PBX is away, the next connect rewrites it
         (the mode sync writes every line again after each resynchronisation)."""
+        if _DRY.get():
+            return
         if self.connection.state != "connected":
             log.info("mode to be written when the pbx connects", line=line, mode=mode)
             return
@@ -94,6 +207,7 @@ class PbxActions:
         if isinstance(reply, list) or not reply.success:
             log.error("pbx refused the mode", line=line, mode=mode, reply=str(reply))
 
+    @command
     async def place_callback(self, *, card_id: int, interface: str, number: str, line: str) -> None:
         """Ring the operator's phone; when answered, the PBX dials the citizen and records.
 
@@ -118,6 +232,7 @@ class PbxActions:
         )
         log.info("callback placed", card_id=card_id, interface=interface)
 
+    @command
     async def place_survey(
         self, *, survey_id: int, card_id: int, number: str, line: str
     ) -> None:
@@ -143,6 +258,7 @@ class PbxActions:
         )
         log.info("survey call placed", survey_id=survey_id, card_id=card_id)
 
+    @command
     async def queue_add(self, queue: str, interface: str, member_name: str) -> None:
         """The operator joins a queue (встать в очередь)."""
         await self._run(
@@ -156,6 +272,7 @@ class PbxActions:
             "вход в очередь",
         )
 
+    @command
     async def queue_remove(self, queue: str, interface: str) -> None:
         await self._run(
             {
@@ -166,6 +283,7 @@ class PbxActions:
             "выход из очереди",
         )
 
+    @command
     async def queue_pause(self, interface: str, paused: bool, reason: str = "") -> None:
         """Pause or resume the operator in every queue (перерыв)."""
         await self._run(
@@ -178,6 +296,7 @@ class PbxActions:
             "перерыв" if paused else "возврат с перерыва",
         )
 
+    @command
     async def blind_transfer(self, channel: str, context: str, extension: str) -> None:
         """Send a live channel (the operator's leg) to a dialplan place, e.g. level 2."""
         await self._run(
@@ -190,8 +309,40 @@ class PbxActions:
             "перевод звонка",
         )
 
+    @command
+    async def operator_channel(self, *, call_id: str, interface: str) -> str | None:
+        """The operator's newest live leg in the call, found in the holder's tracker (None
+        checking on another instance: its tracker sees no calls). NotOnCall if none."""
+        _checked(_CHANNEL_ID, call_id, "идентификатор звонка")
+        _checked(_INTERFACE, interface, "телефон оператора")
+        if _DRY.get() or self.snapshot is None:
+            return None
+        snapshot = self.snapshot(call_id)
+        prefix = interface.lower() + "-"
+        channels = [c for c in (snapshot.channels if snapshot else ())
+                    if c.lower().startswith(prefix)]
+        if snapshot is None or snapshot.state == "ended" or not channels:
+            raise NotOnCall("Вы не участвуете в этом звонке: переводить нечего")
+        return channels[-1]
+
+    @command
+    async def transfer_call(self, *, call_id: str, interface: str, context: str,
+                            extension: str) -> str | None:
+        """Send the citizen of a call from the operator at `interface` to a dialplan place:
+        the operator's channel is found here, by the call's id (the holder's tracker).
+        Returns the channel transferred (None checking on another instance)."""
+        _checked(_CONTEXT, context, "контекст")
+        _checked(_CONTEXT, extension, "добавочный")
+        channel = await self.operator_channel.__wrapped__(  # type: ignore[attr-defined]
+            self, call_id=call_id, interface=interface)
+        if channel is None:
+            return None
+        await self.blind_transfer.__wrapped__(self, channel, context, extension)  # type: ignore[attr-defined]
+        return channel
+
     # ------------------------------------------------------------ supervision (ChanSpy)
 
+    @command
     async def spy_originate(
         self, *, interface: str, mode: SpyMode, target: str, call_key: str, channel_id: str,
         caller_name: str, caller_number: str,
@@ -227,6 +378,7 @@ class PbxActions:
         )
         log.info("supervision placed", interface=interface, mode=mode, call_id=call_key)
 
+    @command
     async def spy_switch(self, channel_id: str, mode: SpyMode) -> None:
         """Move a listening leg to another mode: a Redirect to that mode's extension (ChanSpy
         stops and starts again on the same operator's channel; the phone does not ring)."""
@@ -243,6 +395,7 @@ class PbxActions:
             "смена режима прослушивания",
         )
 
+    @command
     async def hangup(self, channel: str) -> None:
         """Hang up one channel (by name or Uniqueid): the supervisor's listening leg."""
         await self._run(

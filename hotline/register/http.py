@@ -21,7 +21,6 @@ from sqlalchemy import select
 from hotline.agents.http import _actions as pbx_actions
 from hotline.agents.http import _operator as operator_of
 from hotline.config import Settings
-from hotline.keys import PBX
 from hotline.web.common import actor_of, int_param, json_body, path_id
 from hotline.web.errors import ApiError
 from hotline.web.keys import CARD_RULES, SESSIONS, SETTINGS
@@ -100,11 +99,11 @@ async def transfer_to_insurer(request: web.Request) -> web.Response:
     if target is None:
         raise ApiError(409, "unknown_insurer",
                        f"СМО с кодом {person.insurer_code} не работает на горячей линии")
-    snapshot = request.app[PBX].snapshot(view.call.pbx_call_id) if PBX in request.app else None
-    prefix = operator.interface.lower() + "-"
-    channels = [c for c in (snapshot.channels if snapshot else ()) if c.lower().startswith(prefix)]
-    if snapshot is None or snapshot.state == "ended" or not channels:
-        raise ApiError(409, "not_on_call", "Вы не участвуете в этом звонке: переводить нечего")
+    actions = pbx_actions(request)
+    # The instance holding the PBX link checks the phone is in the call (409 not_on_call)
+    # before the card moves; the transfer then goes by the call's id and the phone.
+    channel = await actions.operator_channel(call_id=view.call.pbx_call_id,
+                                             interface=operator.interface)
     org = request.app[SETTINGS].organization(target)
     async with unit_of_work(request.app[SESSIONS]) as db:
         # The card first: when the insurer's phone rings, the card is already theirs.
@@ -112,9 +111,10 @@ async def transfer_to_insurer(request: web.Request) -> web.Response:
                             reason=f"Звонок переведён в свою СМО гражданина: {org.name}",
                             rules=request.app[CARD_RULES])
         await audit.record(db, actor, "call_transfer", "call", call_row_id,
-                           {"to": "insurer", "queue": org.level1_queue, "channel": channels[-1],
+                           {"to": "insurer", "queue": org.level1_queue, "channel": channel,
                             "card_id": card_id})
-    await pbx_actions(request).blind_transfer(channels[-1], L1_CONTEXT, target)
+    await actions.transfer_call(call_id=view.call.pbx_call_id, interface=operator.interface,
+                                context=L1_CONTEXT, extension=target)
     log.info("call transferred to the insurer", call_id=view.call.pbx_call_id, to=target,
              user_id=operator.user_id)
     return web.json_response({"ok": True, "call_id": call_row_id, "to_queue": org.level1_queue,

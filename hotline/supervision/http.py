@@ -83,7 +83,7 @@ async def supervise(request: web.Request) -> web.Response:
     except SupervisionRefused as exc:
         raise _refused(exc) from None
     except PbxActionFailed as exc:
-        raise ApiError(502, "pbx_refused", exc.message) from None
+        raise ApiError(exc.status, exc.code, exc.message) from None
     return web.json_response(session.as_json(), status=202)
 
 

@@ -12,6 +12,12 @@ Every start, switch and end goes to the access log (`supervise_start`, `supervis
 `supervise_end` on the call, with the mode, the operator and, at the end, how long it
 lasted and why it ended): the call's card page shows them. What the PBX reports about the leg
 (`Supervision*` events of the tracker) tells when the phone joined and when it hung up.
+
+Several instances (issue 20): the sessions live on the instance holding the PBX link (its
+tracker sees the calls and the legs). Another instance checks the request in its view, then
+hands it over by ids through the same router as the PBX's commands (`PbxActions`): the
+holder's `serve` runs it (checked again, the operator's channel found in its tracker) and
+answers with the session or the refusal; no answer in time is `PbxSwitching` (503).
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hotline.pbx.actions import PbxActionFailed, PbxActions
+from hotline.pbx.actions import (
+    ACTION_SLACK, FAILURES, SWITCHING, PbxActionFailed, PbxActions, PbxSwitching, Router,
+)
 from hotline.pbx.events import (
     CallEnded, CallSnapshot, DomainEvent, SupervisionEnded, SupervisionStarted,
     SupervisionSwitched,
@@ -107,6 +115,24 @@ def operator_channel(snapshot: CallSnapshot) -> tuple[str, str] | None:
     return (operator, legs[-1]) if legs else None
 
 
+@dataclass
+class RemoteSession:
+    """A session as the holder answered it (on another instance)."""
+
+    data: dict[str, Any]
+
+    @property
+    def call_row_id(self) -> int:
+        return int(self.data["call_id"])
+
+    def as_json(self) -> dict[str, Any]:
+        return self.data
+
+
+def _who(data: dict[str, Any]) -> Supervisor:
+    return Supervisor(Actor(**data["actor"]), str(data["name"]), str(data["interface"]))
+
+
 class SupervisionService:
     """Live listening sessions, keyed by the supervisor's phone (lowercase interface)."""
 
@@ -117,8 +143,12 @@ class SupervisionService:
         sessions: async_sessionmaker[AsyncSession],
         *,
         now: Any = None,
+        router: Router | None = None,
+        action_timeout: float = 5.0,
     ) -> None:
         self.actions = actions
+        self.router = router
+        self.action_timeout = action_timeout
         self.snapshot = snapshot
         self.sessions = sessions
         self.live: dict[str, Session] = {}
@@ -130,9 +160,58 @@ class SupervisionService:
     def of_call(self, pbx_call_id: str) -> list[Session]:
         return [s for s in self.live.values() if s.pbx_call_id == pbx_call_id]
 
+    def _remote(self) -> bool:
+        return self.router is not None and not self.router.local()
+
+    async def _ask(self, method: str, who: Supervisor, **args: Any) -> RemoteSession:
+        assert self.router is not None
+        try:
+            reply = await self.router.call(
+                "supervision", method,
+                {"who": {"actor": asdict(who.actor), "name": who.name,
+                         "interface": who.interface}, **args},
+                self.action_timeout + ACTION_SLACK)
+        except TimeoutError:
+            raise PbxSwitching(SWITCHING, "no answer from the holder") from None
+        error = reply.get("error")
+        if error is not None:
+            if error.get("kind") == "SupervisionRefused":
+                raise SupervisionRefused(str(error.get("code")), str(error.get("message")))
+            kind = FAILURES.get(str(error.get("kind")), PbxActionFailed)
+            raise kind(str(error.get("message", "")), str(error.get("detail", "")))
+        return RemoteSession(reply["ok"])
+
+    async def serve(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Another instance's request, on the holder: run here, answered as JSON."""
+        try:
+            who = _who(args["who"])
+            if method == "request":
+                mode = str(args["mode"])
+                if mode not in MODE_TITLES:
+                    raise SupervisionRefused("invalid_mode", f"Недопустимый режим «{mode}»")
+                session = await self.request(who, int(args["call_row_id"]),
+                                             str(args["pbx_call_id"]), mode)  # type: ignore[arg-type]
+            elif method == "stop":
+                session = await self.stop(who, str(args["pbx_call_id"]))
+            else:
+                raise SupervisionRefused("unknown", f"Неизвестная команда «{method}»")
+        except SupervisionRefused as exc:
+            return {"error": {"kind": "SupervisionRefused", "code": exc.code,
+                              "message": exc.message}}
+        except PbxActionFailed as exc:
+            return {"error": {"kind": type(exc).__name__, "message": exc.message,
+                              "detail": exc.detail}}
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"error": {"kind": "SupervisionRefused", "code": "invalid_input",
+                              "message": f"Команда «{method}» с неверными аргументами ({exc})"}}
+        return {"ok": session.as_json()}
+
     async def request(self, who: Supervisor, call_row_id: int, pbx_call_id: str,
-                      mode: SpyMode) -> Session:
+                      mode: SpyMode) -> Session | RemoteSession:
         """Start listening in `mode`, or switch mode when this phone already listens to it."""
+        if self._remote():
+            return await self._ask("request", who, call_row_id=call_row_id,
+                                   pbx_call_id=pbx_call_id, mode=mode)
         current = self.live.get(who.interface.lower())
         if current is not None:
             if current.pbx_call_id != pbx_call_id:
@@ -191,8 +270,10 @@ class SupervisionService:
         })
         return session
 
-    async def stop(self, who: Supervisor, pbx_call_id: str) -> Session:
+    async def stop(self, who: Supervisor, pbx_call_id: str) -> Session | RemoteSession:
         """Hang up this supervisor's listening leg of the call (from the page)."""
+        if self._remote():
+            return await self._ask("stop", who, pbx_call_id=pbx_call_id)
         session = self.live.get(who.interface.lower())
         if session is None or session.pbx_call_id != pbx_call_id:
             raise SupervisionRefused("not_listening", "Вы не слушаете этот разговор")

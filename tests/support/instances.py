@@ -1,8 +1,10 @@
 """`hotline serve` as real processes on one PostgreSQL and a simulated PBX (several
 instances, issue #20): started, asked for their health, killed with SIGKILL.
 
-Run as `python -m tests.support.instances PORT DB_URL AMI_HOST AMI_PORT TMP`: the service of
-the example region, as `tests.support.service.service_settings` sets it up for tests.
+Run as `python -m tests.support.instances PORT DB_URL AMI_HOST AMI_PORT TMP [SHARED]`: the
+service of the example region, as `tests.support.service.service_settings` sets it up for
+tests. SHARED: the PBX's recording spool (`SHARED/pbx`, where the simulator writes) and the
+stored recordings (`SHARED/recordings`), as every instance shares them in production.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from tests.support.service import METRICS_TOKEN, SCRAPER
 class Instance:
     """One `hotline serve` process."""
 
-    def __init__(self, port: int, db_url: str, ami: tuple[str, int], tmp: Path, name: str) -> None:
+    def __init__(self, port: int, db_url: str, ami: tuple[str, int], tmp: Path, name: str,
+                 shared: Path | None = None) -> None:
         self.port, self.db_url, self.ami, self.tmp, self.name = port, db_url, ami, tmp, name
+        self.shared = shared
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{port}"
 
@@ -35,7 +39,8 @@ class Instance:
         with open(self.tmp / f"{self.name}.log", "ab") as log:  # the child keeps its own copy
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.support.instances", str(self.port), self.db_url,
-                 self.ami[0], str(self.ami[1]), str(self.tmp / self.name)],
+                 self.ami[0], str(self.ami[1]), str(self.tmp / self.name),
+                 *([str(self.shared)] if self.shared is not None else [])],
                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         return self
 
@@ -78,7 +83,8 @@ class Instance:
                              + (self.tmp / f"{self.name}.log").read_text()[-3000:])
 
 
-def _serve(port: int, db_url: str, ami_host: str, ami_port: int, tmp: Path) -> None:
+def _serve(port: int, db_url: str, ami_host: str, ami_port: int, tmp: Path,
+           shared: Path | None = None) -> None:
     from aiohttp import web
 
     from hotline.app import create_app
@@ -95,9 +101,15 @@ def _serve(port: int, db_url: str, ami_host: str, ami_port: int, tmp: Path) -> N
             "host": ami_host, "port": ami_port, "ping_interval": 0.5, "action_timeout": 2.0,
             "reconnect_min_delay": 0.05, "reconnect_max_delay": 0.2}),
     })
+    if shared is not None:
+        settings = settings.model_copy(update={
+            "service": settings.service.model_copy(update={"recordings_dir": shared / "recordings"}),
+            "recordings": settings.recordings.model_copy(update={"pbx_dir": shared / "pbx"}),
+        })
     web.run_app(create_app(settings, migrate=False), host="127.0.0.1", port=port,
                 access_log=None, print=None)
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5]))
+    _serve(int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5]),
+           Path(sys.argv[6]) if len(sys.argv) > 6 else None)
