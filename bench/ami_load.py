@@ -241,6 +241,7 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
 
     from hotline.app import create_app
     from hotline.keys import CALL_WRITER, LIVE, PBX
+    from hotline.web.keys import METRICS
 
     base = base_settings()
     settings = base.model_copy(update={
@@ -281,8 +282,12 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak["rss"] = max(peak["rss"], _rss())
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
             peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
-            peak["ami_queue"] = max(peak["ami_queue"], app.connection._queue.qsize())
+            peak["ami_queue"] = max(peak["ami_queue"], ami_metric("hotline_ami_event_queue_depth"))
             await asyncio.sleep(SAMPLE_EVERY)
+
+    def ami_metric(name: str) -> int:
+        # The AMI connection's own Prometheus figures (app.py builds it on this registry).
+        return int(app[METRICS].get_sample_value(name) or 0)
 
     sampler: asyncio.Task[None] | None = None
     loop = asyncio.get_running_loop()
@@ -292,14 +297,14 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak.update(rss=_rss(), calls=0, ami_queue=0)
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"],
-                       "ami_events": app.connection.metrics.events._value.get()})
+                       "ami_events": ami_metric("hotline_ami_events_total")})
         elif command == "state":
             conn.send({
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
                 "tracked": len(app[PBX].tracker.calls()),
                 "writer": app[CALL_WRITER].health(),
-                "ami_events": app.connection.metrics.events._value.get(),
+                "ami_events": ami_metric("hotline_ami_events_total"),
                 "live_tasks": len(app[LIVE]._tasks),
                 "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
                 "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,
