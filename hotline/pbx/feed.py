@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import structlog
-from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from hotline.pbx.ami.client import AmiConnection
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.resync import ResyncResult
 from hotline.pbx.events import AgentChanged, CallSnapshot, DomainEvent
 from hotline.pbx.tracking.agents import AgentRoster, is_member_message
@@ -154,7 +154,7 @@ class PbxFeed:
 
     # ------------------------------------------------------------ AMI in
 
-    def _on_event(self, message: Message, received_at: datetime) -> None:
+    def _on_event(self, message: AmiMessage, received_at: datetime) -> None:
         self.publish(self.tracker.feed(message, received_at))
         self._log_problems()
         if is_member_message(message):

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from panoramisk.message import Message
 
 from hotline.config import Settings
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.wire import AmiFramer
 from hotline.sim.simulator import PbxSimulator, Timing
 from tests.support.transcripts import TRANSCRIPTS, load
@@ -47,8 +47,8 @@ class AmiClient:
         self.reader, self.writer = reader, writer
         self.framer = AmiFramer()
         self.raw = bytearray()
-        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self.messages: list[Message] = []
+        self.inbox: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self.messages: list[AmiMessage] = []
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._ids = 0
 
@@ -78,25 +78,25 @@ class AmiClient:
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         return action_id
 
-    async def next(self, predicate: Any, timeout: float = 5.0) -> Message:
+    async def next(self, predicate: Any, timeout: float = 5.0) -> AmiMessage:
         async with asyncio.timeout(timeout):
             while True:
                 message = await self.inbox.get()
                 if predicate(message):
                     return message
 
-    async def reply(self, action_id: str, timeout: float = 5.0) -> Message:
+    async def reply(self, action_id: str, timeout: float = 5.0) -> AmiMessage:
         return await self.next(
             lambda m: "Event" not in m and m.get("Response") and m.get("ActionID") == action_id, timeout
         )
 
-    async def event(self, name: str, timeout: float = 5.0, **match: str) -> Message:
-        def wanted(m: Message) -> bool:
+    async def event(self, name: str, timeout: float = 5.0, **match: str) -> AmiMessage:
+        def wanted(m: AmiMessage) -> bool:
             return m.get("Event") == name and all(m.get(k) == v for k, v in match.items())
 
         return await self.next(wanted, timeout)
 
-    async def login(self, secret: str = "hotline") -> Message:
+    async def login(self, secret: str = "hotline") -> AmiMessage:
         action_id = self.send("Login", Username="hotline", Secret=secret, Events="on")
         return await self.reply(action_id)
 
@@ -135,7 +135,7 @@ def _records(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
-def _wire_messages(data: bytes) -> list[tuple[Message, str]]:
+def _wire_messages(data: bytes) -> list[tuple[AmiMessage, str]]:
     """Messages with their exact text (the framer keeps values, we want the key order too)."""
     out = []
     body = bytes(data)
@@ -150,16 +150,16 @@ def _wire_messages(data: bytes) -> list[tuple[Message, str]]:
     return out
 
 
-def _transcript_messages(name: str) -> list[tuple[Message, str]]:
+def _transcript_messages(name: str) -> list[tuple[AmiMessage, str]]:
     data = "".join(r["data"] for r in _records(name) if r["dir"] == "in").encode("utf-8")
     return _wire_messages(data)
 
 
-def _story(pairs: list[tuple[Message, str]]) -> list[str]:
+def _story(pairs: list[tuple[AmiMessage, str]]) -> list[str]:
     return [m["Event"] for m, _ in pairs if "Event" in m and m["Event"] not in NOISE | SESSION]
 
 
-def _shapes(pairs: list[tuple[Message, str]]) -> dict[str, set[tuple[str, ...]]]:
+def _shapes(pairs: list[tuple[AmiMessage, str]]) -> dict[str, set[tuple[str, ...]]]:
     shapes: dict[str, set[tuple[str, ...]]] = {}
     for message, text in pairs:
         if "Event" not in message:
@@ -617,7 +617,7 @@ async def test_tracker_follows_a_callback(sim: PbxSimulator, client: AmiClient) 
     assert ours == _tracked(tracker_module.CallTracker(), real_messages)
 
 
-def _tracked(tracker: Any, messages: list[Message]) -> list[str]:
+def _tracked(tracker: Any, messages: list[AmiMessage]) -> list[str]:
     at = datetime(2026, 11, 23, 14, 35, tzinfo=UTC)
     kinds: list[str] = []
     for message in messages:
@@ -633,7 +633,7 @@ def _tracked(tracker: Any, messages: list[Message]) -> list[str]:
 MEMBER_HISTORY = ("CallsTaken", "LastCall", "LastPause", "LoginTime")
 
 
-def _member_story(pairs: list[tuple[Message, str]]) -> list[tuple[str, ...]]:
+def _member_story(pairs: list[tuple[AmiMessage, str]]) -> list[tuple[str, ...]]:
     """Each QueueMemberStatus as what it says: its text up to the history fields, the device
     state, pause, whether a call was counted since the previous one of the same phone."""
     out, taken = [], {}

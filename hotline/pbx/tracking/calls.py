@@ -48,6 +48,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from hotline.pbx import callerid
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.events import (
     CallAbandoned,
     CallArrived,
@@ -123,7 +124,8 @@ _PROBLEMS_KEPT = 1000
 _ENDED_KEPT = 1000
 _GONE_KEPT = 10000
 
-Headers = dict[str, Any]
+Headers = Mapping[str, Any]
+"""An AMI message's headers by lowercased name (a repeated header: a list or a tuple)."""
 
 
 @dataclass
@@ -243,7 +245,7 @@ Out: TypeAlias = list[DomainEvent]
 def _text(headers: Headers, key: str) -> str:
     """A header as text: the first value of a repeated key, '' when absent or not text."""
     value = headers.get(key)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         value = next((item for item in value if isinstance(item, str)), "")
     return value if isinstance(value, str) else ""
 
@@ -268,7 +270,7 @@ def _values(headers: Headers, key: str) -> list[str]:
     value = headers.get(key)
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [item for item in value if isinstance(item, str)]
     return []
 
@@ -421,10 +423,9 @@ class CallTracker:
     # ----------------------------------------------------------------- dispatch
 
     def _dispatch(self, message: Mapping[str, Any], at: datetime, out: Out) -> None:
-        store = getattr(message, "_store", None)
-        if isinstance(store, dict):
-            # A panoramisk Message keeps lowercased keys already: skip its slow item view.
-            headers: Headers = {key: pair[1] for key, pair in store.items()}
+        if isinstance(message, AmiMessage):
+            # Its headers by lowercased name already: no copy, no slow item view.
+            headers: Headers = message.folded
         else:
             headers = {str(key).lower(): value for key, value in message.items()}
         name = _text(headers, "event").strip()
