@@ -12,12 +12,12 @@ read). Nothing outside `hotline/pbx/` sees an AMI message: this is where they st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 
 import structlog
 from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hotline.pbx.ami.client import AmiConnection
@@ -46,7 +46,7 @@ class TrackerMetrics(Collector):
     def __init__(self, tracker: CallTracker) -> None:
         self.tracker = tracker
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's interface
+    def collect(self) -> Iterator[Metric]:
         stats = self.tracker.stats
         skipped = CounterMetricFamily(
             "hotline_tracker_events_skipped", "AMI events the call tracker could not use",

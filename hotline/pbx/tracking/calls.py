@@ -369,7 +369,7 @@ class CallTracker:
     def feed(self, message: Mapping[str, Any], at: datetime) -> list[DomainEvent]:
         """Apply one AMI message (event or response) seen at `at`; return what it caused."""
         self.stats.messages += 1
-        out: Out[DomainEvent] = []
+        out: Out = []
         try:
             self._dispatch(message, at, out)
         except Exception as exc:  # noqa: BLE001 - last resort: a tracker bug must not kill AMI
@@ -410,7 +410,7 @@ class CallTracker:
         Uniqueid is listed again, unless a resync answer since the last reconcile showed it.
         Calls that lost all their channels end with outcome `interrupted`.
         """
-        out: Out[DomainEvent] = []
+        out: Out = []
         for channel in list(self._channels.values()):
             confirmed = channel.resync_generation == self._generation
             alive = channel.uniqueid in live_uniqueids and (confirmed or not restarted)
@@ -1041,7 +1041,8 @@ class CallTracker:
             return
         transferee = self._party(headers, "transferee")
         transferer = self._party(headers, "transferer")
-        call = (transferee or transferer).call if (transferee or transferer) else None
+        party = transferee or transferer
+        call = party.call if party else None
         if call is None:
             self._orphan_transfer(headers)
             return
@@ -1180,7 +1181,7 @@ class CallTracker:
             return
         spy, call = found
         exten = _text(headers, "spyerexten")
-        mode: SupervisionMode = exten if exten in SPY_MODES else (spy.mode or "listen")  # type: ignore[assignment]
+        mode: SupervisionMode = exten if exten in SPY_MODES else (spy.mode or "listen")
         call.spies[spy.uniqueid] = spy
         if spy.joined_at is None:
             spy.joined_at, spy.mode = at, mode
