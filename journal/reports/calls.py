@@ -63,7 +63,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -76,7 +76,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    ScalarSelect,
+    Select,
+    SQLColumnExpression,
     String,
+    Subquery,
     Table,
     and_,
     case,
@@ -116,6 +120,8 @@ from journal.reports.sql import tune_for_report
 from journal.types import UTCDateTime
 from journal.clock import utc_now
 
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+"""A SELECT of the report's queries: many columns, their types not worth spelling out."""
 
 # pg_advisory_xact_lock(ROLLUP_LOCK, day) keeps two builders of one day's roll-up apart.
 ROLLUP_LOCK = 7007
@@ -188,7 +194,9 @@ def _hours_table() -> Table:
     )
 
 
-def _last_interval(hours: Table, line: ColumnElement, at: ColumnElement, *columns: ColumnElement):  # noqa: ANN202
+def _last_interval(
+    hours: Table, line: SQLColumnExpression[Any], at: SQLColumnExpression[Any], *columns: ColumnElement[Any]
+) -> ScalarSelect[Any]:
     """A scalar subquery over the line's last operator interval starting at or before `at`."""
     return (
         select(*columns)
@@ -199,7 +207,9 @@ def _last_interval(hours: Table, line: ColumnElement, at: ColumnElement, *column
     )
 
 
-def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnElement:
+def _in_hours(
+    hours: Table, line: SQLColumnExpression[Any], at: SQLColumnExpression[Any]
+) -> ColumnElement[Any]:
     """Whether `at` falls inside one of the line's operator intervals."""
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
@@ -275,29 +285,29 @@ def _working(hours: Sequence[HoursInterval], period: Period) -> _Working:
     return _Working(rows, float(first * DAY_SECONDS), float(last * DAY_SECONDS))
 
 
-def _epoch(at: ColumnElement, dialect: str) -> ColumnElement:
+def _epoch(at: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """Seconds since the epoch, a float."""
     if dialect == "postgresql":
         return func.date_part("epoch", at)
     return (func.julianday(at) - 2440587.5) * float(DAY_SECONDS)
 
 
-def _bucket(seconds: ColumnElement, dialect: str) -> ColumnElement:
+def _bucket(seconds: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """The UTC day of a moment in seconds since the epoch (see _working_table)."""
     if dialect == "postgresql":
         return cast(func.floor(seconds / DAY_SECONDS), Integer)
     return cast(seconds / DAY_SECONDS, Integer)
 
 
-def _least(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
+def _least(a: ColumnElement[Any], b: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
-def _greatest(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
+def _greatest(a: ColumnElement[Any], b: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 
 
-def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) -> ColumnElement:
+def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) -> ColumnElement[Any]:
     """The local hour (0-23) or ISO weekday (1-7) of the call's start."""
     if dialect == "postgresql":
         local = func.timezone(zone_name, Call.started_at)
@@ -323,7 +333,7 @@ class _Span:
         return offset.total_seconds() / 3600 if offset is not None else 0.0
 
 
-def _in_span(span: _Span, org_id: int | None) -> list[ColumnElement]:
+def _in_span(span: _Span, org_id: int | None) -> list[ColumnElement[Any]]:
     """The incoming calls that started in the span (of one organization when `org_id` is given)."""
     conditions = [Call.direction == "in", Call.started_at >= span.start, Call.started_at < span.end]
     if org_id is not None:
@@ -393,7 +403,7 @@ def _waits_table() -> Table:
     )
 
 
-def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
+def _call_keys(hours: Table, span: _Span, dialect: str) -> list[SQLColumnExpression[Any]]:
     """A call's report keys, in the order of KEYS."""
     offset = span.offset_hours
     return [
@@ -405,7 +415,7 @@ def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
 
 
 def _facts_query(hours: Table, span: _Span, org_id: int | None,
-                 level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+                 level2_queues: Sequence[str], dialect: str) -> AnySelect:
     # A transfer happens after its call started: only the span's transfers (and a day after,
     # for a call still going at its end) can be one of the span's calls'.
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
@@ -422,16 +432,17 @@ def _facts_query(hours: Table, span: _Span, org_id: int | None,
 MESSAGE_COLUMNS = ("call_id", "card_id", *KEYS, "started_at")
 
 
-def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str) -> AnySelect:
     """The secretary messages of the span with their report keys (MESSAGE_COLUMNS)."""
-    keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
+    keys: list[ColumnElement[Any]] = [
+        k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
     return select(Call.id.label("call_id"), Call.card_id.label("card_id"), *keys,
                   Call.started_at.label("started_at")).where(Call.outcome == "secretary",
                                                              *_in_span(span, org_id))
 
 
 def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date,
-                     org_id: int | None, dialect: str, hours: Table):  # noqa: ANN202
+                     org_id: int | None, dialect: str, hours: Table) -> AnySelect:
     """The period's called-back secretary messages per key: how many, and their delays' sum
     (the working-hours seconds of the line's operator intervals given, from the message to
     the first done callback of its card).
@@ -464,7 +475,7 @@ def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date
     )
     low, high = literal(working.low, Float), literal(working.high, Float)
 
-    def seconds(at: ColumnElement) -> ColumnElement:
+    def seconds(at: ColumnElement[Any]) -> ColumnElement[Any]:
         return _least(_greatest(_epoch(at, dialect), low, dialect), high, dialect)
 
     called = (
@@ -494,18 +505,18 @@ def _callbacks_query(worked: Table, working: _Working, period: Period, cut: date
     return select(*keys, func.sum(joined.c.n), func.sum(joined.c.worked)).group_by(*keys)
 
 
-def _sums_query(facts: Table):  # noqa: ANN202
+def _sums_query(facts: Table) -> AnySelect:
     """The sums of SUMS per key over per-call facts (a rolled-up day, or a report's raw part)."""
     f = facts.c
     answered, abandoned = f.outcome == "answered", f.outcome == "abandoned"
 
-    def n(cond: ColumnElement) -> ColumnElement:
+    def n(cond: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    def total(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+    def total(cond: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((cond, value))), 0)
 
-    def counted(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+    def counted(cond: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.count(case((cond, value)))
 
     keys = [f[name] for name in KEYS]
@@ -518,7 +529,7 @@ def _sums_query(facts: Table):  # noqa: ANN202
     ).group_by(*keys)
 
 
-def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str) -> AnySelect:
     """The period's calls not ended yet, per key, from the calls themselves whether their day
     is rolled up or not (a call going on past midnight; its day is built again when it ends):
     the partial index ix_calls_in_progress holds only them, so no other call is read."""
@@ -535,11 +546,12 @@ _WAIT_KEY = {
 }
 
 
-def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
+def _waits_query(facts: Table, dim: Dimension) -> AnySelect:
     """The answered waits per second for one section, per organization (for the staff's reach)."""
     f = facts.c
     line = f.line_number if dim == Dimension.LINE else None
-    key = f[_WAIT_KEY[dim]] if _WAIT_KEY[dim] else None
+    wait_key = _WAIT_KEY[dim]
+    key = f[wait_key] if wait_key else None
     grouped = [c for c in (f.organization_id, line, key, f.in_hours, f.wait) if c is not None]
     return (
         select(literal(str(dim), String(16)), f.organization_id,
@@ -550,13 +562,15 @@ def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _section_key(table: Any, dim: Dimension) -> ColumnElement:
+def _section_key(table: Any, dim: Dimension) -> ColumnElement[Any]:
     """The key of a section in the sums table (by KEYS) or the waits table (by _WAIT_KEY)."""
     if dim == Dimension.TOTAL:
         return literal("all")
     if dim in (Dimension.LINE, Dimension.ORGANIZATION):
-        return table.c[FACT_KEYS[dim]]
-    return table.c[FACT_KEYS[dim]] if "key" not in table.c else table.c.key
+        column: ColumnElement[Any] = table.c[FACT_KEYS[dim]]
+        return column
+    column = table.c[FACT_KEYS[dim]] if "key" not in table.c else table.c.key
+    return column
 
 
 FACT_KEYS = {
@@ -565,7 +579,7 @@ FACT_KEYS = {
 }
 
 
-def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
+def _p90_query(waits: Any, dim: Dimension) -> AnySelect:
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
     Waits are whole seconds, so each group's waits are counted per value (a histogram of a
@@ -600,7 +614,7 @@ def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
+def _native_p90_query(facts: Table, dim: Dimension) -> AnySelect:
     """PostgreSQL's own percentile_cont over the per-call facts (to check the portable form)."""
     f = facts.c
     key = literal("all") if dim == Dimension.TOTAL else f[FACT_KEYS[dim]]
@@ -611,13 +625,13 @@ def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
+def _stats_query(sums: Any, dim: Dimension) -> AnySelect:
     s = sums.c
 
-    def n(column: ColumnElement) -> ColumnElement:
+    def n(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(column), 0)
 
-    def avg(total: ColumnElement, count: ColumnElement) -> ColumnElement:
+    def avg(total: ColumnElement[Any], count: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.sum(total) * literal(1.0) / func.nullif(func.sum(count), 0)
 
     key = _section_key(sums, dim).label("key")
@@ -926,8 +940,8 @@ def _outside_months(first: date, cut: date,
     return ranges
 
 
-def _rolled_parts(day: Column, month: Column, first: date, cut: date,
-                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement]]:
+def _rolled_parts(day: ColumnElement[date], month: ColumnElement[date], first: date, cut: date,
+                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement[Any]]]:
     """Which rows of a daily table (by `day`) and of its monthly one (by `month`) hold the
     days [first, cut): the months' spans given from the monthly one, the other days from
     the daily."""
@@ -963,7 +977,7 @@ async def call_sections(
     it implies `rollup=False`).
     """
     scope = report_scope(actor, organization_id)
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     native_p90 = portable_p90 is False
     cut = _past_days(period, now) if rollup and not native_p90 else period.first
     hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
@@ -1020,7 +1034,7 @@ async def call_sections(
 
 
 def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
-                 org_id: int | None):  # noqa: ANN202
+                 org_id: int | None) -> AnySelect:
     """The roll-up's sums of the days [first, cut) added up per key: the months given from
     their own rows, the other days from theirs (an index range on the day or month). Every
     section then groups a few thousand rows instead of reading the roll-up again."""
@@ -1037,7 +1051,7 @@ def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
 
 
 def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
-                       months: Sequence[tuple[date, date]], org_id: int | None):  # noqa: ANN202
+                       months: Sequence[tuple[date, date]], org_id: int | None) -> Subquery:
     """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
     the months given from their own rows, the other days from theirs."""
     days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c
