@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import gc
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeAlias
 from datetime import UTC
 
 import structlog
@@ -66,6 +67,9 @@ from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
 log = structlog.get_logger(__name__)
+
+CleanupContext: TypeAlias = Callable[[web.Application], AsyncIterator[None]]
+"""What `app.cleanup_ctx` takes: start, `yield`, then clean up."""
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
@@ -129,7 +133,7 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
     gc.freeze()
 
 
-def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp cleanup ctx
+def _database(settings: Settings, *, migrate: bool) -> CleanupContext:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         url = settings.service.database_url
         if migrate:
@@ -264,7 +268,8 @@ def _add_live(app: web.Application) -> None:
     """Live messages to browsers: the hub (a signed-out session's sockets close with it)."""
     hub = Hub()
     app[HUB] = hub
-    app[SESSION_ENDED] = [hub.close_session]
+    on_session_ended: list[Callable[[str], object]] = [hub.close_session]
+    app[SESSION_ENDED] = on_session_ended
     app.cleanup_ctx.append(_live)
 
 
@@ -283,7 +288,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     await live.stop()
 
 
-def _ivr(scripts: IvrScripts):  # noqa: ANN202 - aiohttp cleanup ctx
+def _ivr(scripts: IvrScripts) -> CleanupContext:
     """The electronic secretary's FastAGI server (`[asterisk] agi_serve`)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
