@@ -17,7 +17,6 @@ never an empty string, and nothing can be changed once the message is built.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from types import MappingProxyType
 from typing import Any, Final, NoReturn, TypeAlias, TypeVar, final, overload
 
 HeaderValue: TypeAlias = str | list[str]
@@ -71,6 +70,18 @@ class AmiMessage(Mapping[str, HeaderValue]):
         object.__setattr__(self, "_keys", keys)
         object.__setattr__(self, "content", content)
 
+    @classmethod
+    def from_wire(cls, names: tuple[str, ...], folded: dict[str, StoredValue], content: str) -> AmiMessage:
+        """The framer's constructor (one per event, so every step counts): `names` the header
+        names in wire order as first spelt, each once whatever its case; `folded` their values
+        by lowercased name, a repeated header as a tuple. The message takes `folded` over: the
+        caller keeps no reference to it."""
+        message = object.__new__(cls)
+        object.__setattr__(message, "_folded", folded)
+        object.__setattr__(message, "_keys", names if CONTENT in folded else (*names, CONTENT))
+        object.__setattr__(message, "content", content)
+        return message
+
     # -- the mapping ------------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> HeaderValue:
@@ -122,9 +133,11 @@ class AmiMessage(Mapping[str, HeaderValue]):
 
     @property
     def folded(self) -> Mapping[str, StoredValue]:
-        """A read-only view keyed by lowercased header name (a repeated header: a tuple), for
-        the pure cores that read many headers of every event (the call tracker)."""
-        return MappingProxyType(self._folded)
+        """The headers keyed by lowercased name (a repeated header: a tuple), for the pure
+        cores that read many headers of every event (the call tracker). It is the message's
+        own table, typed read-only and never to be changed: no copy, no proxy, so that a
+        lookup costs what a dict's does."""
+        return self._folded
 
     @property
     def event(self) -> str | None:

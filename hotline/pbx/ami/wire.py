@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hotline.pbx.ami.message import AmiMessage, HeaderValue
+from hotline.pbx.ami.message import AmiMessage, StoredValue
 
 EOM = b"\r\n\r\n"
 BANNER_PREFIX = b"Asterisk Call Manager/"
@@ -35,6 +35,7 @@ REJECT_REASONS = (NOT_UTF8, NO_TYPE, REPEATED_KEY, OVERSIZED, TRUNCATED)
 # Keys that say what a message is and whose reply it is: two different values are ambiguous
 # (a forged UserEvent body, a message cut and glued to the next one).
 IDENTITY_KEYS = ("Event", "Response", "ActionID")
+IDENTITY_KEYS_FOLDED = {key.lower(): key for key in IDENTITY_KEYS}
 
 
 class FramingError(ValueError):
@@ -81,10 +82,12 @@ def parse_message(raw: bytes) -> AmiMessage:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FramingError(NOT_UTF8, f"not UTF-8 at byte {exc.start}") from None
-    headers: dict[str, HeaderValue] = {}
     # Header names are case-insensitive (Asterisk compares them so, and so does AmiMessage):
-    # `EVENT` repeats `Event`, it must not silently replace it.
-    spelling: dict[str, str] = {}
+    # `EVENT` repeats `Event`, it must not silently replace it. Values by lowercased name,
+    # names as first spelt, in wire order: what `AmiMessage.from_wire` takes as it is.
+    folded: dict[str, StoredValue] = {}
+    names: list[str] = []
+    repeated: dict[str, list[str]] = {}
     content_lines: list[str] = []
     for line in text.split("\r\n"):
         if not line:
@@ -96,24 +99,25 @@ def parse_message(raw: bytes) -> AmiMessage:
             continue
         if value.startswith(" "):
             value = value[1:]
-        key = spelling.setdefault(key.lower(), key)
-        previous = headers.get(key)
+        lowered = key.lower()
+        previous = folded.get(lowered)
         if previous is None:
-            headers[key] = value
-        elif isinstance(previous, list):
-            previous.append(value)
+            folded[lowered] = value
+            names.append(key)
+        elif lowered in repeated:
+            repeated[lowered].append(value)
         else:
-            headers[key] = [previous, value]
-    if "event" not in spelling and "response" not in spelling:
+            repeated[lowered] = [previous, value] if isinstance(previous, str) else [*previous, value]
+    if "event" not in folded and "response" not in folded:
         raise FramingError(NO_TYPE, "neither Event nor Response in message")
-    for must_be_single in IDENTITY_KEYS:
-        key = spelling.get(must_be_single.lower(), must_be_single)
-        repeated = headers.get(key)
-        if isinstance(repeated, list):
-            if len(set(repeated)) > 1:
-                raise FramingError(REPEATED_KEY, f"{must_be_single} given {len(repeated)} times, differently")
-            headers[key] = repeated[0]
-    return AmiMessage(headers, "\n".join(content_lines))
+    for lowered, values in repeated.items():
+        if lowered in IDENTITY_KEYS_FOLDED:
+            if len(set(values)) > 1:
+                name = IDENTITY_KEYS_FOLDED[lowered]
+                raise FramingError(REPEATED_KEY, f"{name} given {len(values)} times, differently")
+            continue  # the same value twice: one header
+        folded[lowered] = tuple(values)
+    return AmiMessage.from_wire(tuple(names), folded, "\n".join(content_lines))
 
 
 @dataclass
