@@ -8,7 +8,7 @@ case-sensitively (P13). `AmiConnection` is therefore not a `Manager` and uses no
 machinery: it offers the same surface (`send_action`, `register_event`, `send_command`) on
 its own, and what it reads is the project's immutable `AmiMessage`:
 
-* `AmiProtocol` frames on bytes (`wire.AmiFramer`, giving immutable `AmiMessage`s), matches replies by ActionID and only
+* `AmiProtocol` frames on bytes (`wire.AmiFramer`), matches replies by ActionID and only
   queues events: no user code ever runs inside `data_received`. An event is queued as its
   bytes and parsed when the consumer reaches it, so that a burst the handlers cannot keep
   up with waits as compact bytes rather than as parsed messages (a tenth of the memory, and
@@ -920,9 +920,12 @@ def _only(messages: list[AmiMessage], event: str) -> tuple[AmiMessage, ...]:
 
 
 def _seconds(value: object) -> float | None:
+    """A header's number of seconds (`Uptime: 294`); None when absent, repeated or not one."""
+    if not isinstance(value, str):
+        return None
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return None
 
 
