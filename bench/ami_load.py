@@ -282,12 +282,12 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak["rss"] = max(peak["rss"], _rss())
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
             peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
-            peak["ami_queue"] = max(peak["ami_queue"], int(metric("hotline_ami_event_queue_depth")))
+            peak["ami_queue"] = max(peak["ami_queue"], ami_metric("hotline_ami_event_queue_depth"))
             await asyncio.sleep(SAMPLE_EVERY)
 
-    def metric(name: str) -> float:
-        """The service's own Prometheus figure (what /metrics shows)."""
-        return app[METRICS].get_sample_value(name) or 0.0
+    def ami_metric(name: str) -> int:
+        # The AMI connection's own Prometheus figures (app.py builds it on this registry).
+        return int(app[METRICS].get_sample_value(name) or 0)
 
     sampler: asyncio.Task[None] | None = None
     loop = asyncio.get_running_loop()
@@ -297,14 +297,14 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
             peak.update(rss=_rss(), calls=0, ami_queue=0)
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"],
-                       "ami_events": metric("hotline_ami_events_total")})
+                       "ami_events": ami_metric("hotline_ami_events_total")})
         elif command == "state":
             conn.send({
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
                 "tracked": len(app[PBX].tracker.calls()),
                 "writer": app[CALL_WRITER].health(),
-                "ami_events": metric("hotline_ami_events_total"),
+                "ami_events": ami_metric("hotline_ami_events_total"),
                 "live_tasks": len(app[LIVE]._tasks),
                 "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
                 "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,

@@ -11,7 +11,8 @@ import contextlib
 import gc
 import uuid
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeAlias
 from datetime import UTC
 
 import structlog
@@ -78,6 +79,9 @@ from journal.calendar import load_calendar_dir
 from journal.db import make_engine, make_sessionmaker, upgrade_async
 
 log = structlog.get_logger(__name__)
+
+CleanupContext: TypeAlias = Callable[[web.Application], AsyncIterator[None]]
+"""What `app.cleanup_ctx` takes: start, `yield`, then clean up."""
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
@@ -150,7 +154,7 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
     gc.freeze()
 
 
-def _database(settings: Settings, *, migrate: bool):  # noqa: ANN202 - aiohttp cleanup ctx
+def _database(settings: Settings, *, migrate: bool) -> CleanupContext:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         url = settings.service.database_url
         if migrate:

@@ -91,7 +91,7 @@ def can_edit_scripts(actor: Actor) -> bool:
     return actor.is_admin
 
 
-def visible_evaluations(actor: Actor) -> Select[tuple[Evaluation]]:
+def visible_evaluations(actor: Actor) -> Select[Evaluation]:
     """The evaluation sheets the actor may read: the administrator every sheet, a supervisor
     the sheets about their organization's operators, an operator only the sheets about them,
     anyone else none."""
@@ -106,7 +106,7 @@ def visible_evaluations(actor: Actor) -> Select[tuple[Evaluation]]:
     return stmt.where(false())
 
 
-def visible_scripts(actor: Actor) -> Select[tuple[AnswerScript]]:
+def visible_scripts(actor: Actor) -> Select[AnswerScript]:
     """Answer scripts the actor reads: the administrator every one (inactive too), an
     organization's staff the active common scripts and those of their own organization."""
     stmt = select(AnswerScript)
@@ -121,7 +121,7 @@ def visible_scripts(actor: Actor) -> Select[tuple[AnswerScript]]:
     )
 
 
-def visible_staff(actor: Actor) -> Select[tuple[User]]:
+def visible_staff(actor: Actor) -> Select[User]:
     """Users whose names and phones the actor may list: everyone for the administrator and
     the system administrator, one's own organization's colleagues otherwise (a supervisor
     manages exactly these)."""
@@ -152,7 +152,7 @@ def report_scope(actor: Actor, organization_id: int | None = None) -> int | None
     return actor.organization_id
 
 
-def visible_cards(actor: Actor) -> Select[tuple[Card]]:
+def visible_cards(actor: Actor) -> Select[Card]:
     """A SELECT of the cards the actor may see; add filters, order and paging to it."""
     stmt = select(Card)
     if sees_every_card(actor):
@@ -254,7 +254,7 @@ def _operator_condition(user_id: int) -> ColumnElement[bool]:
     return or_(Card.registered_by_id == user_id, Card.responsible_user_id == user_id, answered)
 
 
-def _apply_filters(stmt: Select[tuple[Card]], flt: CardFilter) -> Select[tuple[Card]]:
+def _apply_filters(stmt: Select[Card], flt: CardFilter) -> Select[Card]:
     """AND the filters onto a visibility-restricted SELECT (they can only narrow it)."""
     if flt.organization_id is not None:
         stmt = stmt.where(Card.organization_id == flt.organization_id)

@@ -118,7 +118,7 @@ class AuditPage:
     limit: int
 
 
-def _filtered(flt: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _filtered(flt: AuditFilter) -> Select[AuditEntry]:
     stmt = select(AuditEntry)
     if flt.user_id is not None:
         stmt = stmt.where(AuditEntry.user_id == flt.user_id)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal import audit
@@ -27,7 +27,7 @@ PBX = Actor.system("pbx")
 REDIAL_AFTER = timedelta(minutes=1)
 
 
-def _visible(actor: Actor):  # noqa: ANN202 - a SELECT of CallbackTask
+def _visible(actor: Actor) -> Select[CallbackTask]:
     cards = visible_cards(actor).with_only_columns(Card.id)
     return select(CallbackTask).where(CallbackTask.card_id.in_(cards))
 
@@ -137,7 +137,7 @@ async def dialling_now(
             AuditEntry.object_id.in_([str(i) for i in task_ids]), AuditEntry.at >= since,
         )
     )
-    return {int(object_id): user_id for object_id, user_id in rows}
+    return {int(object_id): user_id for object_id, user_id in rows if object_id is not None}
 
 
 async def zones_of(session: AsyncSession, tasks: Sequence[CallbackTask]) -> dict[int, str]:

@@ -30,7 +30,7 @@ class CallView:
     recordings: tuple[Recording, ...] = field(default_factory=tuple)
 
 
-def visible_calls(actor: Actor) -> Select[tuple[Call]]:
+def visible_calls(actor: Actor) -> Select[Call]:
     """Calls carry the caller's number and name (personal data): the roles that read cards
     see the calls of the same organizations, the system administrator none."""
     stmt = select(Call)
@@ -98,10 +98,11 @@ async def _views(session: AsyncSession, calls: list[Call]) -> list[CallView]:
     ):
         transfers[row.call_id].append(row)
     recordings: dict[int, list[Recording]] = defaultdict(list)
-    for row in await session.scalars(
+    for recording in await session.scalars(
         select(Recording).where(Recording.call_id.in_(ids)).order_by(Recording.id)
     ):
-        recordings[row.call_id].append(row)  # type: ignore[index]
+        if recording.call_id is not None:  # selected by call_id: never None here
+            recordings[recording.call_id].append(recording)
     card_ids = {c.card_id for c in calls if c.card_id}
     numbers = dict(
         (await session.execute(select(Card.id, Card.number).where(Card.id.in_(card_ids)))).all()

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -565,7 +565,7 @@ async def _lock_calls(
     table = Call.__table__
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(table)
+        insert(Call)
         .values([{"pbx_call_id": key, **defaults[key]} for key in keys])
         .on_conflict_do_nothing(index_elements=[table.c.pbx_call_id])
     )
@@ -798,7 +798,7 @@ async def settle_callbacks(session: AsyncSession, card_id: int) -> int:
         .values(status=CallbackStatus.CANCELLED.value)
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def _settled_comment(settled: int) -> str | None:

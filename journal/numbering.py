@@ -50,7 +50,7 @@ async def take_sequences(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = CardNumberCounter.__table__
     stmt = (
-        insert(table)
+        insert(CardNumberCounter)
         .values(organization_id=organization_id, year=year, last=count)
         .on_conflict_do_update(
             index_elements=[table.c.organization_id, table.c.year],

@@ -51,22 +51,22 @@ async def sync_organizations(
             org.active = False
     await session.flush()
     by_number = {ln.number: ln for ln in (await session.scalars(select(Line))).all()}
-    for spec in lines:
-        org_id = existing[spec.organization_code].id
-        line = by_number.get(spec.number)
+    for line_spec in lines:
+        org_id = existing[line_spec.organization_code].id
+        line = by_number.get(line_spec.number)
         if line is None:
             session.add(
                 Line(
-                    number=spec.number,
+                    number=line_spec.number,
                     organization_id=org_id,
-                    timezone=spec.timezone,
-                    around_the_clock=spec.around_the_clock,
+                    timezone=line_spec.timezone,
+                    around_the_clock=line_spec.around_the_clock,
                 )
             )
         else:
             line.organization_id = org_id
-            line.timezone = spec.timezone
-            line.around_the_clock = spec.around_the_clock
+            line.timezone = line_spec.timezone
+            line.around_the_clock = line_spec.around_the_clock
     await session.flush()
 
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +96,7 @@ async def schedule_for_done_cards(
     result = await session.execute(
         insert(SurveyTask).values(values).on_conflict_do_nothing(index_elements=["card_id"])
     )
-    return max(result.rowcount or 0, 0)
+    return max(cast("CursorResult[Any]", result).rowcount or 0, 0)
 
 
 async def due_tasks(
@@ -126,7 +128,7 @@ async def expire_exhausted(session: AsyncSession, now: datetime, max_attempts: i
         )
         .values(status=SurveyStatus.FAILED)
     )
-    return max(result.rowcount or 0, 0)
+    return max(cast("CursorResult[Any]", result).rowcount or 0, 0)
 
 
 def record_attempt(task: SurveyTask, now: datetime, retry_after: timedelta) -> None:

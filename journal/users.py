@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal import audit
@@ -199,7 +199,7 @@ async def account(
 
 async def _end_sessions(session: AsyncSession, user: User) -> int:
     gone = await session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
-    return gone.rowcount or 0
+    return cast("CursorResult[Any]", gone).rowcount or 0
 
 
 async def set_password(session: AsyncSession, user: User, password: str, actor: Actor) -> int:
@@ -265,6 +265,8 @@ async def change_user(
     if not may_run(actor, user):
         raise Forbidden("Этой учётной записью вы управлять не можете", user_id=user.id)
     org = await session.get(Organization, user.organization_id)
+    if org is None:  # a foreign key: only a concurrent deletion could get here
+        raise NotFound("Организация пользователя не найдена", user_id=user.id)
     diff: dict[str, list[Any]] = {}
     if role is not None and role != user.role:
         if role not in set(Role):

@@ -41,15 +41,16 @@ async def callbacks(request: web.Request) -> web.Response:
     actor = actor_of(request)
     async with unit_of_work(request.app[SESSIONS]) as db:
         if assigned == "none":
-            rows = await callback_queue(db, actor, limit=limit)  # type: ignore[arg-type]
+            rows = await callback_queue(db, actor, limit=limit)
         else:
             rows = await list_callbacks(db, actor, status=None if status == "all" else status,
                                         limit=limit,
                                         assigned_user_id=actor.user_id if assigned == "me" else None)
-        found = await db.execute(
-            select(Card.id, Card.number).where(Card.id.in_({r.card_id for r in rows}))
-        ) if rows else []
-        numbers = {card_id: number for card_id, number in found}
+        numbers: dict[int, str] = {}
+        if rows:
+            found = await db.execute(
+                select(Card.id, Card.number).where(Card.id.in_({r.card_id for r in rows})))
+            numbers = {card_id: number for card_id, number in found}
         zones = await zones_of(db, rows)
         dialling = await dialling_now(db, [r.id for r in rows if r.status == "pending"])
         items = [callback_json(r) | {

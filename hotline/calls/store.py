@@ -15,11 +15,11 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import inspect, select
+from sqlalchemy import Table, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
@@ -134,7 +134,7 @@ class _Batch:
             stored = await self.session.execute(
                 select(Recording.call_id, Recording.pbx_file).where(Recording.call_id.in_(ids))
             )
-            self.recordings.update((call_id, file) for call_id, file in stored)
+            self.recordings.update((call_id, file) for call_id, file in stored if call_id is not None)
         interfaces = {r["interface"] for r in records if r.get("interface")}
         if interfaces:
             self.users.update({name: None for name in interfaces})
@@ -285,7 +285,7 @@ class _Batch:
                 .where(User.interface == interface)
             )).first()
             own = row is not None and self._own_phone(interface, row[1])
-            self.users[interface] = row[0] if own else None
+            self.users[interface] = row[0] if own and row is not None else None
         return self.users[interface]
 
     def _own_phone(self, interface: str, code: str) -> bool:
@@ -354,7 +354,7 @@ async def apply_records(
         })
     await session.flush()
     if timeline:
-        await session.execute(CallEvent.__table__.insert(), timeline)
+        await session.execute(cast(Table, CallEvent.__table__).insert(), timeline)
     return await batch.written()
 
 
@@ -437,6 +437,8 @@ async def _message(batch: _Batch, call: Call, r: Record) -> None:
     if policy is None or line is None or call.card_id is None:
         return
     card = await batch.session.get(Card, call.card_id)
+    if card is None:  # a foreign key: only a concurrent deletion could get here
+        return
     try:
         async with batch.session.begin_nested():
             await ensure_callback(

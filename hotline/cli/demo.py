@@ -14,7 +14,7 @@ import contextlib
 import random
 import secrets
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -68,7 +68,7 @@ class DemoUser:
     password: str = field(default="", repr=False)
 
 
-def demo_users(settings: Settings, roster: Mapping[str, list[object]]) -> list[DemoUser]:
+def demo_users(settings: Settings, roster: Mapping[str, Sequence[object]]) -> list[DemoUser]:
     """The administrator, the fund's operators at op101/op102 (level 1) and op201 (level 2),
     and a level-1 operator of the first insurer at its first phone in the simulator."""
     fund = next(o for o in settings.organizations if o.kind == "fund")

@@ -52,7 +52,7 @@ async def list_(request: web.Request) -> web.Response:
             db, actor_of(request),
             operator_id=int_param(query.get("operator_id"), "operator_id"),
             call_id=int_param(query.get("call_id"), "call_id"),
-            limit=int_param(query.get("limit"), "limit", default=100),  # type: ignore[arg-type]
+            limit=int_param(query.get("limit"), "limit", default=100),
         )
         items = [evaluation_json(e) for e in rows]
     criteria = [c.as_json() for c in criteria_of(request.app[SETTINGS])]

@@ -10,7 +10,7 @@ from hotline.modes.calendar_table import MODE_LABELS, format_calendar
 from hotline.cli.support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Line, Settings
 from hotline.modes.store import active_overrides, add_override, last_switches
-from hotline.modes.schedule import mode_at, next_switch
+from hotline.modes.schedule import Mode, mode_at, next_switch
 from journal.calendar import CalendarError, ProductionCalendar, load_calendar_dir
 from journal.clock import utc_now
 
@@ -111,7 +111,7 @@ def mode_show(ctx: Context) -> None:
 @click.option("--reason", default="", help="Причина (видна в журнале режимов).")
 @pass_context
 @fail_cleanly
-def mode_set(ctx: Context, number: str, mode_name: str, until: str, set_by: str, reason: str) -> None:
+def mode_set(ctx: Context, number: str, mode_name: Mode, until: str, set_by: str, reason: str) -> None:
     """Принудительно включить режим линии до указанного времени."""
     settings = ctx.settings
     line = _line(settings, number)

@@ -12,16 +12,16 @@ read). Nothing outside `hotline/pbx/` sees an AMI message: this is where they st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 
 import structlog
-from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hotline.pbx.ami.client import AmiConnection
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.resync import ResyncResult
 from hotline.pbx.events import AgentChanged, CallSnapshot, DomainEvent
 from hotline.pbx.tracking.agents import AgentRoster, is_member_message
@@ -46,7 +46,7 @@ class TrackerMetrics(Collector):
     def __init__(self, tracker: CallTracker) -> None:
         self.tracker = tracker
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's interface
+    def collect(self) -> Iterator[Metric]:
         stats = self.tracker.stats
         skipped = CounterMetricFamily(
             "hotline_tracker_events_skipped", "AMI events the call tracker could not use",
@@ -154,7 +154,7 @@ class PbxFeed:
 
     # ------------------------------------------------------------ AMI in
 
-    def _on_event(self, message: Message, received_at: datetime) -> None:
+    def _on_event(self, message: AmiMessage, received_at: datetime) -> None:
         self.publish(self.tracker.feed(message, received_at))
         self._log_problems()
         if is_member_message(message):

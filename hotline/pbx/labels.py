@@ -8,7 +8,7 @@ puts them beside the journal's (`journal.labels`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from hotline.pbx.events import AgentStateName, CallState, DeviceName
 
@@ -58,7 +58,8 @@ LINK_TITLES: Final[Mapping[str, str]] = {
     "unknown": "состояние неизвестно",
 }
 
-LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+# Each group is keyed by its own literal type (a mapping is invariant in its key type).
+LABELS: Final[Mapping[str, Mapping[Any, str]]] = {
     "call_states": CALL_STATE_TITLES,
     "agent_states": AGENT_STATE_TITLES,
     "agent_badges": AGENT_BADGE_TITLES,

@@ -140,10 +140,10 @@ class Reconciler:
                 .where(Call.ended_at.is_not(None),
                        or_(Call.answered_at.is_not(None), Call.outcome.in_(("secretary", "callback"))))
             )
-            kinds = {}
+            kinds: dict[int | None, set[str]] = {}
             for call_id, kind in (await session.execute(select(Recording.call_id, Recording.kind))).all():
                 kinds.setdefault(call_id, set()).add(kind)
-        unrecorded = []
+        unrecorded: list[tuple[str, str | None]] = []
         for call_id, pbx_id, card, outcome in must.all():
             have = kinds.get(call_id, set())
             needed = {"message"} if outcome == "secretary" else {"call", "callback"}

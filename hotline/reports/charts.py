@@ -140,7 +140,7 @@ def column_chart(title: str, categories: Sequence[str], series: Sequence[Series]
     body.append(f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" stroke="#000000"/>')
     for i, category in enumerate(categories):
         x = left + i * step + (step - bar_w) / 2
-        y = base_y
+        y: float = base_y
         for k, s in enumerate(series):
             value = s.values[i] or 0
             h = plot_h * value / peak

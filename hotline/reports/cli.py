@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.cli.support import CliError, Context, fail_cleanly, open_journal, pass_context, run_async
 from hotline.config import Settings
@@ -38,6 +41,7 @@ from journal.reports.period import Period, parse_period
 from journal.clock import utc_now
 
 CLI_ACTOR = Actor.system("cli")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _period(settings: Settings, quarter: str | None, month: str | None, year: str | None) -> Period:
@@ -47,7 +51,7 @@ def _period(settings: Settings, quarter: str | None, month: str | None, year: st
     return parse_period(given[0], ZoneInfo(settings.service.timezone))
 
 
-async def _org_id(session, code: str | None) -> int | None:  # noqa: ANN001
+async def _org_id(session: AsyncSession, code: str | None) -> int | None:
     if code is None:
         return None
     org_id = await session.scalar(select(Organization.id).where(Organization.code == code))
@@ -79,7 +83,8 @@ def _format(out: str, fmt: str | None, allowed: tuple[str, ...] = ("xlsx", "csv"
     return named
 
 
-def period_options(func):  # noqa: ANN001, ANN201 - a click decorator
+def period_options(func: F) -> F:
+    """--year, --month and --quarter (one of them is required by `_period`)."""
     for option in (
         click.option("--year", help="Год: 2026."),
         click.option("--month", help="Месяц: 2026-10."),
@@ -89,13 +94,13 @@ def period_options(func):  # noqa: ANN001, ANN201 - a click decorator
     return func
 
 
-def _output_options(func):  # noqa: ANN001, ANN202
+def _output_options(func: F) -> F:
     func = click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]),
                         help="Формат (по умолчанию по расширению файла).")(func)
     return click.option("--out", required=True, help="Файл отчёта (.xlsx или .csv; - для CSV на экран).")(func)
 
 
-def _write_csv(out: str, write) -> None:  # noqa: ANN001
+def _write_csv(out: str, write: Callable[[IO[str]], None]) -> None:
     if out == "-":
         write(sys.stdout)
         return
@@ -121,7 +126,7 @@ def report_pg(ctx: Context, quarter: str | None, month: str | None, year: str | 
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             return await pg_report(session, CLI_ACTOR, period, await _org_id(session, org_code))
 
@@ -151,7 +156,7 @@ def report_calls(ctx: Context, quarter: str | None, month: str | None, year: str
     period = _period(settings, quarter, month, year)
     hours = operator_hours(settings, load_calendar(settings), period)
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             org_id = await _org_id(session, org_code)
             by_dim = await call_sections(session, CLI_ACTOR, period, hours,
@@ -183,7 +188,7 @@ def report_deadlines(ctx: Context, within_days: int, org_code: str | None, out: 
     now = utc_now()
     today = now.astimezone(ZoneInfo(settings.service.timezone)).date()
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             return await deadlines(session, CLI_ACTOR, today, now, within_days=within_days,
                                    organization_id=await _org_id(session, org_code))
@@ -205,14 +210,14 @@ def report_surveys(ctx: Context, quarter: str | None, month: str | None, year: s
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             return await survey_report(session, CLI_ACTOR, period,
                                        await _org_id(session, org_code))
 
     rows = run_async(go())
 
-    def write(fh) -> None:  # noqa: ANN001
+    def write(fh: IO[str]) -> None:
         writer = csv.writer(fh)
         writer.writerow(["Организация", *(f"Оценка {s}" for s in SCORES), "Всего", "Средняя"])
         for row in rows:
@@ -237,7 +242,7 @@ def report_quality(ctx: Context, quarter: str | None, month: str | None, year: s
     settings = ctx.settings
     period = _period(settings, quarter, month, year)
 
-    async def go():  # noqa: ANN202
+    async def go():
         async with open_journal(settings) as sessions, unit_of_work(sessions) as session:
             return await quality_report(session, CLI_ACTOR, period,
                                         await _org_id(session, org_code), bucket=Bucket(bucket))

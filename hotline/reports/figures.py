@@ -6,6 +6,7 @@ Each function takes a report already computed (no database here) and returns SVG
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hotline.reports.charts import Series, bar_chart, column_chart, line_chart
 from journal.reports.calls import CallStats
@@ -72,7 +73,7 @@ def calls_by_weekday(rows: Sequence[CallStats], title: str) -> str:
                         _outcome_series(days, merged), width=520)
 
 
-def calls_by_line(rows: Sequence[CallStats], title: str, names: Mapping[object, str]) -> str:
+def calls_by_line(rows: Sequence[CallStats], title: str, names: Mapping[Any, str]) -> str:
     """Answered vs abandoned (and messages to the secretary) per line."""
     merged = _merged(rows)
     keys = sorted(merged, key=str)

@@ -239,12 +239,12 @@ async def deadlines_report(request: web.Request) -> web.Response:
     """Open cards overdue or due within `within` days, callbacks not yet made."""
     fmt = _format(request, ("json", "csv"))
     within = int_param(request.query.get("within"), "within", default=3)
-    if not 0 <= within <= 60:  # type: ignore[operator]
+    if not 0 <= within <= 60:
         raise InvalidInput("«within»: от 0 до 60 дней", field="within")
     ctx = report_context(request.app)
     async with unit_of_work(request.app[SESSIONS]) as db:
         org_id = await organization_id(db, request.query.get("org"))
-        orgs = await run_deadlines(db, actor_of(request), ctx, org_id, within_days=within)  # type: ignore[arg-type]
+        orgs = await run_deadlines(db, actor_of(request), ctx, org_id, within_days=within)
     if fmt == "csv":
         return csv_response(lambda out: write_deadlines_csv(orgs, out), "deadlines.csv")
     return web.json_response({"within_days": within, "organizations": [_org_json(o) for o in orgs]})

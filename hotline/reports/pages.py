@@ -93,6 +93,8 @@ def _svg(text: str) -> Markup:
 async def _actor(request: web.Request, user: PageUser) -> Actor:
     async with request.app[SESSIONS]() as db:
         row = await db.get(User, user.id)
+    if row is None:  # the account was deleted since the page's session began
+        raise web.HTTPForbidden()
     return Actor.of(row, request.remote)
 
 

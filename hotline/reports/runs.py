@@ -7,8 +7,10 @@ sections of the calls report, the region's time zone, an organization given by i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -63,7 +65,7 @@ async def organization_id(session: AsyncSession, code: str | None) -> int | None
 
 async def call_key_names(
     session: AsyncSession, sections: dict[str, list[CallStats]]
-) -> dict[str, dict[object, str]]:
+) -> dict[str, Mapping[Any, str]]:
     """The names behind the calls report's keys (organizations and operators are keyed by
     database id, lines by number: «88007758565 (ТФОМС ...)»), for every export people read."""
     orgs = dict((await session.execute(select(Organization.id, Organization.name))).all())

@@ -42,7 +42,7 @@ async def list_(request: web.Request) -> web.Response:
             db, actor_of(request), q=query.get("q") or None,
             organization_id=int_param(query.get("organization_id"), "organization_id"),
             active=_active(query.get("active")),
-            limit=int_param(query.get("limit"), "limit", default=200),  # type: ignore[arg-type]
+            limit=int_param(query.get("limit"), "limit", default=200),
         )
         items = [script_json(s) for s in rows]
     return web.json_response({"items": items})

@@ -85,7 +85,7 @@ _DIAL_TIMES = (
 def scenario_name(name: str) -> Scenario:
     """Accept the transcript names and the short aliases (`answered`, `blind`, ...)."""
     if name in SCENARIOS:
-        return name  # type: ignore[return-value]
+        return name
     if name in ALIASES:
         return ALIASES[name]
     raise ValueError(f"unknown scenario {name!r}; use one of {', '.join(SCENARIOS)}")

@@ -19,7 +19,7 @@ INBOUND_CONTEXT = "from-trunk"
 OPERATORS_CONTEXT = "from-operators"
 
 # The fund's phones as the transcripts show them; other organizations get generated ones.
-_TFOMS_ROSTER = {
+_TFOMS_ROSTER: dict[str, list[tuple[str, str, tuple[str, str] | None]]] = {
     "level1": [
         ("PJSIP/op101", "Иванова А.А.", ("101", "Оператор 101")),
         ("PJSIP/op102", "Петров Б.Б.", None),

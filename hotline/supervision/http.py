@@ -61,7 +61,7 @@ async def _call_and_supervisor(request: web.Request) -> tuple[int, str, Supervis
     async with unit_of_work(request.app[SESSIONS]) as db:
         user = await db.get(User, actor.user_id)
     interface = user.interface if user is not None else None
-    if not interface or request.app[SETTINGS].organization_of_phone(interface) is None:
+    if user is None or not interface or request.app[SETTINGS].organization_of_phone(interface) is None:
         raise ApiError(409, "no_phone",
                        "У вашей учётной записи не указан телефон: звонить для прослушивания некуда")
     return call_row_id, view.call.pbx_call_id, Supervisor(actor, user.full_name, interface)

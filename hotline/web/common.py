@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 from aiohttp import web
 
@@ -103,6 +103,18 @@ def path_id(request: web.Request, name: str = "id") -> int:
 
 def actor_of(request: web.Request) -> Actor:
     return request[ACTOR]
+
+
+@overload
+def int_param(
+    value: Any, field: str, *, required: bool = False, default: int,
+    minimum: int = -MAX_ID, maximum: int = MAX_ID,
+) -> int: ...
+@overload
+def int_param(
+    value: Any, field: str, *, required: bool = False, default: None = None,
+    minimum: int = -MAX_ID, maximum: int = MAX_ID,
+) -> int | None: ...
 
 
 def int_param(

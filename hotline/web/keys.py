@@ -28,7 +28,7 @@ HEALTH_PROBES = web.AppKey("health_probes", dict[str, Any])
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 # Called with a session's token when it ends (signing out): its live sockets close with it.
-SESSION_ENDED = web.AppKey("session_ended", list[Callable[[str], None]])
+SESSION_ENDED = web.AppKey("session_ended", list[Callable[[str], object]])
 CALENDAR = web.AppKey("calendar", ProductionCalendar)
 # The periodic journal jobs' shared scheduler (the digest, the call statistics' roll-up).
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)

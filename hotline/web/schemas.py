@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import JsonDict
 
 from hotline.web.errors import ApiError
 
-DATE_TIME = {"format": "date-time"}
+DATE_TIME: JsonDict = {"format": "date-time"}
 Id = Field(default=None, ge=-(2**63 - 1), le=2**63 - 1)  # the views refuse wider
 
 

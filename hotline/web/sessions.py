@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journal.models import User, WebSessionRow
@@ -128,7 +128,7 @@ class SessionStore:
         async with self.sessions.begin() as db:
             await db.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
 
-    def _expired(self, now: datetime):  # noqa: ANN202 - a SQL condition
+    def _expired(self, now: datetime) -> ColumnElement[bool]:
         return or_(WebSessionRow.last_seen <= now - self.idle,
                    WebSessionRow.created_at <= now - self.absolute)
 

@@ -90,13 +90,21 @@ def _table_sheet(ws: Worksheet, title: str, report: PgReport, rows: Sequence[PgR
     ws.column_dimensions["B"].width = 60
     for c in range(3, col):
         ws.column_dimensions[get_column_letter(c)].width = 12
-    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 3)
+    ws.freeze_panes = f"{get_column_letter(3)}{FIRST_DATA_ROW}"
+
+
+def _first_sheet(wb: Workbook) -> Worksheet:
+    """The sheet a new workbook comes with."""
+    ws = wb.active
+    if not isinstance(ws, Worksheet):
+        raise TypeError(f"a new workbook's first sheet is a {type(ws).__name__}")
+    return ws
 
 
 def pg_workbook(report: PgReport) -> Workbook:
     """Tables 1.1 and 1.2 on two sheets, codes in column A, a column group per organization."""
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = "1.1"
     _table_sheet(ws, TITLE_1_1, report, report.table_1_1, COLUMNS_1_1)
     _table_sheet(wb.create_sheet("1.2"), TITLE_1_2, report, report.table_1_2, COLUMNS_1_2)
@@ -124,7 +132,7 @@ def write_pg_csv(report: PgReport, out: IO[str]) -> None:
                                  cell.total, cell.oral, cell.written, cell.justified])
 
 
-def _stats_values(stats: CallStats) -> list:
+def _stats_values(stats: CallStats) -> list[object]:
     return [getattr(stats, name) for name in CALL_HEADERS]
 
 
@@ -183,7 +191,7 @@ def calls_workbook(title: str, sections: Mapping[str, Sequence[CallStats]],
     """One sheet per dimension (line, organization, operator, hour, weekday), in Russian
     (call_values)."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(_first_sheet(wb))
     for name, rows in sections.items():
         ws = wb.create_sheet(name)
         ws.cell(1, 1, title).font = Font(bold=True)
@@ -207,7 +215,7 @@ def add_queue_callbacks_sheet(wb: Workbook, title: str, rows: Sequence[QueueCall
 
 
 def call_values(section: str, stats: CallStats,
-                names: Mapping[str, Mapping[object, str]] | None = None) -> list:
+                names: Mapping[str, Mapping[object, str]] | None = None) -> list[object]:
     """A row of the calls report as a person reads it, the same in every format: the key by
     name (`names[section]`: lines, organizations and operators; a phone answered with no
     operator's account as «телефон op102»), «да»/«нет» for working hours, never «all», True
@@ -257,7 +265,8 @@ def bucket_title(bucket: Bucket, start: date | None) -> str:
 
 def _quality_lines(report: QualityReport) -> list[tuple[int | None, str, str, str | None]]:
     """(operator id or ALL, operator, organization, criterion or TOTAL) in the sheet's order."""
-    who = [(o.id, o.name, o.organization_code) for o in report.operators]
+    who: list[tuple[int | None, str, str]] = [
+        (o.id, o.name, o.organization_code) for o in report.operators]
     who.append((ALL, ALL_OPERATORS, ""))
     return [(op, name, org, criterion)
             for op, name, org in who for criterion in (TOTAL, *report.criteria)]
@@ -272,7 +281,7 @@ def quality_workbook(report: QualityReport,
     """
     titles = criterion_titles or {}
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = "Качество"
     bold = Font(bold=True)
     ws.cell(1, 1, f"Оценки качества работы операторов за {report.period.title}").font = bold
@@ -299,7 +308,7 @@ def quality_workbook(report: QualityReport,
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 12
     ws.column_dimensions["C"].width = 24
-    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 4)
+    ws.freeze_panes = f"{get_column_letter(4)}{FIRST_DATA_ROW}"
     return wb
 
 

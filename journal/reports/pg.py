@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal import audit
@@ -93,7 +95,7 @@ def _code_key(code: str) -> tuple[int, ...]:
     return tuple(int(part) for part in code.split(".") if part.isdigit())
 
 
-def _appeals(period: Period, org_id: int | None) -> list:
+def _appeals(period: Period, org_id: int | None) -> list[Any]:
     """WHERE conditions of the cards that count in the period."""
     conditions = [
         Card.received_at >= period.start,
@@ -106,7 +108,7 @@ def _appeals(period: Period, org_id: int | None) -> list:
     return conditions
 
 
-def _topics(kind: str, period: Period) -> Select:
+def _topics(kind: str, period: Period) -> Select[str, str | None, str | None, str]:
     return select(Topic.code, Topic.parent_code, Topic.appeal_type, Topic.title).where(
         Topic.kind == kind,
         Topic.valid_from < period.after,
@@ -114,17 +116,17 @@ def _topics(kind: str, period: Period) -> Select:
     )
 
 
-def _covers(code_col, topic_code_col):  # noqa: ANN001, ANN202 - SQL expressions
+def _covers(code_col: ColumnElement[str], topic_code_col: ColumnElement[str]) -> ColumnElement[bool]:
     """The card's code is the row's code or one of its sub-codes."""
     return or_(topic_code_col == code_col, topic_code_col.like(code_col + literal(".%")))
 
 
-def _justified_count(card_id_col):  # noqa: ANN001, ANN202
+def _justified_count(card_id_col: SQLColumnExpression[int]) -> ColumnElement[int]:
     justified = and_(Card.appeal_type == AppealType.COMPLAINT, Card.justified.is_(True))
     return func.count(distinct(case((justified, card_id_col))))
 
 
-async def _table_1_1(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple]:
+async def _table_1_1(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple[Any, ...]]:
     """Counts per row code, organization and form.
 
     The cards are first counted per (organization, form, type, topic code): a few hundred
@@ -165,7 +167,7 @@ async def _table_1_1(session: AsyncSession, period: Period, org_id: int | None) 
     return [tuple(r) for r in (await session.execute(by_topic.union_all(total))).all()]
 
 
-async def _table_1_2(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple]:
+async def _table_1_2(session: AsyncSession, period: Period, org_id: int | None) -> list[tuple[Any, ...]]:
     """Complaints per reason row, organization and form (a complaint once per row).
 
     The rows of the dictionary are matched with the few distinct reason codes in use first
@@ -201,7 +203,7 @@ def _add(cell: Cell, form: str, count: int, justified: int) -> None:
         cell.written += count
 
 
-def _pivot(titles: Sequence[tuple], counts: Sequence[tuple]) -> list[PgRow]:
+def _pivot(titles: Sequence[tuple[Any, ...]], counts: Sequence[tuple[Any, ...]]) -> list[PgRow]:
     """Aggregated (code, org, form, count, justified) rows into one PgRow per code."""
     rows = {code: PgRow(code, title, depth) for code, title, depth in titles}
     for code, org_id, form, count, justified in counts:

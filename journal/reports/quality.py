@@ -74,7 +74,7 @@ class QualityReport:
         return self.scores.get((bucket, operator_id, criterion), Score(0, None))
 
 
-def _bucket_expr(bucket: Bucket, period: Period, dialect: str) -> ColumnElement:
+def _bucket_expr(bucket: Bucket, period: Period, dialect: str) -> ColumnElement[Any]:
     """The first local day of the month or ISO week of the evaluation."""
     if dialect == "postgresql":
         local = func.timezone(period.zone.key, Evaluation.at)
@@ -88,8 +88,8 @@ def _bucket_expr(bucket: Bucket, period: Period, dialect: str) -> ColumnElement:
     return func.date(local, "-6 days", "weekday 1")  # the Monday on or before the day
 
 
-def _query(bucket: ColumnElement | None, by_operator: bool, by_criterion: bool,
-           period: Period, scope: int | None) -> Select:
+def _query(bucket: ColumnElement[Any] | None, by_operator: bool, by_criterion: bool,
+           period: Period, scope: int | None) -> Select[Any]:
     """Counts and averages grouped by the bucket, the operator and the criterion asked for."""
     keys: list[Any] = [
         (bucket if bucket is not None else literal(None)).label("bucket"),
@@ -142,7 +142,7 @@ async def quality_report(
     scope = report_scope(actor, organization_id)
     await tune_for_report(session)
     bucket = Bucket(bucket)
-    expr = _bucket_expr(bucket, period, session.bind.dialect.name)
+    expr = _bucket_expr(bucket, period, session.get_bind().dialect.name)
     scores: dict[tuple[date | None, int | None, str | None], Score] = {}
     for by_bucket in (True, False):
         for by_operator in (True, False):

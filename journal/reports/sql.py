@@ -20,7 +20,7 @@ async def tune_for_report(db: AsyncSession | AsyncConnection) -> None:
       hundreds of connections at once.
     Nothing to do on SQLite.
     """
-    bind = db.bind if isinstance(db, AsyncSession) else db.engine
+    bind = db.get_bind() if isinstance(db, AsyncSession) else db.engine
     if bind.dialect.name == "postgresql":
         await db.execute(text("SET LOCAL jit = off"))
         await db.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from panoramisk.message import Message
 
 from hotline.config import Settings
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.wire import AmiFramer
 from hotline.sim.simulator import PbxSimulator, Timing
 from tests.support.ami_client import FAST, SCALE, AmiClient
@@ -61,7 +61,7 @@ def _records(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
-def _wire_messages(data: bytes) -> list[tuple[Message, str]]:
+def _wire_messages(data: bytes) -> list[tuple[AmiMessage, str]]:
     """Messages with their exact text (the framer keeps values, we want the key order too)."""
     out = []
     body = bytes(data)
@@ -76,16 +76,16 @@ def _wire_messages(data: bytes) -> list[tuple[Message, str]]:
     return out
 
 
-def _transcript_messages(name: str) -> list[tuple[Message, str]]:
+def _transcript_messages(name: str) -> list[tuple[AmiMessage, str]]:
     data = "".join(r["data"] for r in _records(name) if r["dir"] == "in").encode("utf-8")
     return _wire_messages(data)
 
 
-def _story(pairs: list[tuple[Message, str]]) -> list[str]:
+def _story(pairs: list[tuple[AmiMessage, str]]) -> list[str]:
     return [m["Event"] for m, _ in pairs if "Event" in m and m["Event"] not in NOISE | SESSION]
 
 
-def _shapes(pairs: list[tuple[Message, str]]) -> dict[str, set[tuple[str, ...]]]:
+def _shapes(pairs: list[tuple[AmiMessage, str]]) -> dict[str, set[tuple[str, ...]]]:
     shapes: dict[str, set[tuple[str, ...]]] = {}
     for message, text in pairs:
         if "Event" not in message:
@@ -543,7 +543,7 @@ async def test_tracker_follows_a_callback(sim: PbxSimulator, client: AmiClient) 
     assert ours == _tracked(tracker_module.CallTracker(), real_messages)
 
 
-def _tracked(tracker: Any, messages: list[Message]) -> list[str]:
+def _tracked(tracker: Any, messages: list[AmiMessage]) -> list[str]:
     at = datetime(2026, 11, 23, 14, 35, tzinfo=UTC)
     kinds: list[str] = []
     for message in messages:
@@ -559,7 +559,7 @@ def _tracked(tracker: Any, messages: list[Message]) -> list[str]:
 MEMBER_HISTORY = ("CallsTaken", "LastCall", "LastPause", "LoginTime")
 
 
-def _member_story(pairs: list[tuple[Message, str]]) -> list[tuple[str, ...]]:
+def _member_story(pairs: list[tuple[AmiMessage, str]]) -> list[tuple[str, ...]]:
     """Each QueueMemberStatus as what it says: its text up to the history fields, the device
     state, pause, whether a call was counted since the previous one of the same phone."""
     out, taken = [], {}

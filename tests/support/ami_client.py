@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from panoramisk.message import Message
 
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.wire import AmiFramer
 from hotline.sim.simulator import PbxSimulator, Timing
 
@@ -23,8 +23,8 @@ class AmiClient:
         self.reader, self.writer = reader, writer
         self.framer = AmiFramer()
         self.raw = bytearray()
-        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self.messages: list[Message] = []
+        self.inbox: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self.messages: list[AmiMessage] = []
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._ids = 0
 
@@ -54,25 +54,25 @@ class AmiClient:
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         return action_id
 
-    async def next(self, predicate: Any, timeout: float = 5.0) -> Message:
+    async def next(self, predicate: Any, timeout: float = 5.0) -> AmiMessage:
         async with asyncio.timeout(timeout):
             while True:
                 message = await self.inbox.get()
                 if predicate(message):
                     return message
 
-    async def reply(self, action_id: str, timeout: float = 5.0) -> Message:
+    async def reply(self, action_id: str, timeout: float = 5.0) -> AmiMessage:
         return await self.next(
             lambda m: "Event" not in m and m.get("Response") and m.get("ActionID") == action_id, timeout
         )
 
-    async def event(self, name: str, timeout: float = 5.0, **match: str) -> Message:
-        def wanted(m: Message) -> bool:
+    async def event(self, name: str, timeout: float = 5.0, **match: str) -> AmiMessage:
+        def wanted(m: AmiMessage) -> bool:
             return m.get("Event") == name and all(m.get(k) == v for k, v in match.items())
 
         return await self.next(wanted, timeout)
 
-    async def login(self, secret: str = "hotline") -> Message:
+    async def login(self, secret: str = "hotline") -> AmiMessage:
         action_id = self.send("Login", Username="hotline", Secret=secret, Events="on")
         return await self.reply(action_id)
 
@@ -84,6 +84,3 @@ class AmiClient:
             await self.writer.wait_closed()
         except ConnectionError:
             pass
-
-
-

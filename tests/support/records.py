@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hotline.calls.records import to_record
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.tracking.calls import CallTracker
 from tests.support.transcripts import load
 
@@ -22,8 +23,10 @@ def records_of(name: str, replace: dict[str, str] | None = None) -> list[dict]:
     tracker = CallTracker()
     records: list[dict] = []
     for message, at in zip(messages, times, strict=True):
-        for key, value in list(message.items()):
-            message[key] = _replaced(value, replace or {})
+        message = AmiMessage(
+            [(key, _replaced(value, replace or {})) for key, value in message.header_items()],
+            message.content,
+        )
         records.extend(to_record(e) for e in tracker.feed(message, at))
     return records
 

@@ -11,8 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from panoramisk.message import Message
-
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.wire import AmiFramer
 
 # <repo>/tests/pbx/transcripts.py -> <repo>/../shared/ami-transcripts (a checkout named `main`
@@ -27,13 +26,13 @@ def transcript_names() -> list[str]:
     return sorted(path.stem for path in TRANSCRIPTS.glob("*.jsonl"))
 
 
-def load(name: str, directory: Path = TRANSCRIPTS) -> tuple[list[Message], list[datetime]]:
+def load(name: str, directory: Path = TRANSCRIPTS) -> tuple[list[AmiMessage], list[datetime]]:
     """The messages Asterisk sent in transcript `name`, and when each arrived.
 
     A message's time is that of the chunk that completed it, counted from `EPOCH`.
     """
     framer = AmiFramer()
-    messages: list[Message] = []
+    messages: list[AmiMessage] = []
     times: list[datetime] = []
     with (directory / f"{name}.jsonl").open(encoding="utf-8") as lines:
         for line in lines:

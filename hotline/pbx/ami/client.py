@@ -1,13 +1,14 @@
-"""The AMI connection: panoramisk's `Manager` API on a protocol that survives a real PBX.
+"""The AMI connection: panoramisk's `Manager` API, on a protocol that survives a real PBX.
 
 panoramisk 1.4 (see shared/AMI_NOTES.md) decodes TCP chunks on their own (P1), loses empty
 last values (P2), runs user callbacks inside `data_received` (P3), never times out an action
 nor checks Ping (P4, P5), re-sends pending actions after a reconnect (P6), leaves list actions
 hanging on disconnect (P7), misdetects some replies (P8, P9) and matches event names
-case-sensitively (P13). `AmiConnection` keeps the Manager surface (`send_action`,
-`register_event`, `send_command`, `close`) and replaces what is underneath:
+case-sensitively (P13). `AmiConnection` is therefore not a `Manager` and uses none of its
+machinery: it offers the same surface (`send_action`, `register_event`, `send_command`) on
+its own, and what it reads is the project's immutable `AmiMessage`:
 
-* `AmiProtocol` frames on bytes (`framing.AmiFramer`), matches replies by ActionID and only
+* `AmiProtocol` frames on bytes (`wire.AmiFramer`), matches replies by ActionID and only
   queues events: no user code ever runs inside `data_received`. An event is queued as its
   bytes and parsed when the consumer reaches it, so that a burst the handlers cannot keep
   up with waits as compact bytes rather than as parsed messages (a tenth of the memory, and
@@ -39,18 +40,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from panoramisk import actions
-from panoramisk.manager import Manager
-from panoramisk.message import Message
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from hotline.config import AmiSettings
-from hotline.pbx.ami.wire import MAX_MESSAGE_BYTES, AmiFramer
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.resync import BootWatch, ResyncResult
+from hotline.pbx.ami.wire import MAX_MESSAGE_BYTES, AmiFramer
 from journal.clock import utc_now
 
 State = Literal["disconnected", "connecting", "connected"]
-EventCallback = Callable[[Message, datetime], Awaitable[None] | None]
+EventCallback = Callable[[AmiMessage, datetime], Awaitable[None] | None]
 ConnectedCallback = Callable[[ResyncResult], Awaitable[None] | None]
 
 # Asterisk reads at most 1024 bytes per input line; a longer one is cut and garbles the action.
@@ -123,18 +122,16 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def call_context(message: Mapping[str, Any]) -> dict[str, Any]:
+def call_context(message: AmiMessage) -> dict[str, Any]:
     """The identifiers of the call a message is about, for log lines."""
     context: dict[str, Any] = {"ami_event": message.get("Event") or message.get("Response")}
     for key in _CALL_CONTEXT_KEYS:
         if key in message:
             context[key.lower()] = message[key]
-    variables = message.get("ChanVariable")
-    if variables:
-        for item in variables if isinstance(variables, list) else [variables]:
-            name, _, value = item.partition("=")
-            if name == "HOTLINE_ID":
-                context["hotline_id"] = value
+    for item in message.getall("ChanVariable"):
+        name, _, value = item.partition("=")
+        if name == "HOTLINE_ID":
+            context["hotline_id"] = value
     return context
 
 
@@ -152,14 +149,14 @@ class _PendingAction:
         self.name = name
         self.action_id = action_id
         self.timeout = timeout
-        self.future: asyncio.Future[Message | list[Message]] = loop.create_future()
-        self.messages: list[Message] = []
+        self.future: asyncio.Future[AmiMessage | list[AmiMessage]] = loop.create_future()
+        self.messages: list[AmiMessage] = []
         self.is_list = False
         self._loop = loop
         self._forget = forget
         self._timer = loop.call_later(timeout, self._expire)
 
-    def add(self, message: Message) -> bool:
+    def add(self, message: AmiMessage) -> bool:
         """Take one message with our ActionID; True once the reply is complete."""
         self.messages.append(message)
         if len(self.messages) == 1:
@@ -188,7 +185,7 @@ class _PendingAction:
     def cancel(self) -> None:
         self._timer.cancel()
 
-    def _finish(self, result: Message | list[Message]) -> None:
+    def _finish(self, result: AmiMessage | list[AmiMessage]) -> None:
         self._timer.cancel()
         if not self.future.done():
             self.future.set_result(result)
@@ -211,18 +208,18 @@ class AmiProtocol(asyncio.Protocol):
     futures, putting events on the connection's queue.
     """
 
-    def __init__(self, manager: AmiConnection, session: int) -> None:
-        self.manager = manager
+    def __init__(self, connection: AmiConnection, session: int) -> None:
+        self.connection = connection
         self.session = session
-        self.framer = AmiFramer(max_message_bytes=manager.max_message_bytes)
+        self.framer = AmiFramer(max_message_bytes=connection.max_message_bytes)
         self.transport: asyncio.Transport | None = None
         self.pending: dict[str, _PendingAction] = {}
         loop = asyncio.get_running_loop()
         self.loop = loop
         self.closed: asyncio.Future[BaseException | None] = loop.create_future()
-        self.fully_booted: asyncio.Future[Message] = loop.create_future()
+        self.fully_booted: asyncio.Future[AmiMessage] = loop.create_future()
         self.logged_in = False
-        self.log = manager.log.bind(session=session)
+        self.log = connection.log.bind(session=session)
         self._rejected_seen: dict[str, int] = {}
 
     @property
@@ -254,7 +251,7 @@ class AmiProtocol(asyncio.Protocol):
                 if message is not None:
                     self._route(message, received_at)
             else:
-                self.manager.dispatch_raw(raw, received_at, self)
+                self.connection.dispatch_raw(raw, received_at, self)
         self._count_framing_errors()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -273,7 +270,7 @@ class AmiProtocol(asyncio.Protocol):
             self.closed.set_result(exc)
         if not self.fully_booted.done():
             self.fully_booted.cancel()
-        self.manager.connection_lost(exc)
+        self.connection.connection_lost(exc)
 
     def send(self, action: Mapping[str, Any], timeout: float) -> _PendingAction:
         """Write one action and register it for its reply. Raises AmiNotConnected."""
@@ -301,7 +298,7 @@ class AmiProtocol(asyncio.Protocol):
     def _forget(self, action_id: str) -> None:
         self.pending.pop(action_id, None)
 
-    def _route(self, message: Message, received_at: datetime) -> None:
+    def _route(self, message: AmiMessage, received_at: datetime) -> None:
         action_id = message.get("ActionID")
         pending = self.pending.get(action_id) if isinstance(action_id, str) else None
         if pending is not None:
@@ -317,12 +314,12 @@ class AmiProtocol(asyncio.Protocol):
                     shutdown=message.get("Shutdown"),
                     restart=message.get("Restart"),
                 )
-            self.manager.dispatch(message, received_at)
+            self.connection.dispatch(message, received_at)
             return
         # A reply whose waiter timed out or was cancelled: nobody asks for it any more.
         self.log.info("ami unmatched reply", action_id=action_id, response=message.get("Response"))
 
-    def parse_queued(self, raw: bytes) -> Message | None:
+    def parse_queued(self, raw: bytes) -> AmiMessage | None:
         """Parse an event body queued by `data_received` (malformed: counted, None)."""
         message = self.framer.parse(raw)
         if message is None:
@@ -333,7 +330,7 @@ class AmiProtocol(asyncio.Protocol):
         for reason, count in self.framer.stats.rejected.items():
             new = count - self._rejected_seen.get(reason, 0)
             if new:
-                self.manager.metrics.malformed.labels(reason=reason).inc(new)
+                self.connection.metrics.malformed.labels(reason=reason).inc(new)
                 self._rejected_seen[reason] = count
         for error in self.framer.drain_errors():
             self.log.warning("ami message skipped", error=error)
@@ -391,14 +388,14 @@ class AmiMetrics:
         )
 
 
-class AmiConnection(Manager):
+class AmiConnection:
     """A supervised AMI connection with panoramisk's Manager API.
 
     Start it with `await start()`, stop it with `await stop()`. Subscribe with
     `on_event(callback, pattern)` (callback(message, received_at)) or panoramisk's
     `register_event(pattern, callback)` (callback(manager, message)); patterns are fnmatch
     patterns matched case-insensitively. `on_connected(hook)` is awaited with a
-    `ResyncResult` after every login. `send_action()` returns the reply `Message`, or the
+    `ResyncResult` after every login. `send_action()` returns the reply `AmiMessage`, or the
     list `[reply, *events, complete]` of a list action.
     """
 
@@ -411,27 +408,11 @@ class AmiConnection(Manager):
         handler_timeout: float = 30.0,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         rng: random.Random | None = None,
-        **manager_config: Any,
     ) -> None:
         self._handlers: list[_Handler] = []
         # Event name -> its handlers, so that an event costs one lookup, not one regexp match
         # per handler (bounded: a hostile peer may invent names).
         self._handlers_by_event: dict[str, tuple[_Handler, ...]] = {}
-        super().__init__(
-            host=settings.host,
-            port=settings.port,
-            username=settings.user,
-            secret=settings.secret,
-            ping_delay=settings.ping_interval,
-            ping_interval=settings.ping_interval,
-            reconnect_timeout=settings.reconnect_min_delay,
-            protocol_factory=AmiProtocol,
-            **manager_config,
-        )
-        # panoramisk re-sends pending actions on FullyBooted (P6): that never happens here.
-        self._handlers.clear()
-        self.callbacks.clear()
-        self.patterns.clear()
         self.settings = settings
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = AmiMetrics(self.registry)
@@ -449,7 +430,7 @@ class AmiConnection(Manager):
         # Events in wire order: parsed ones, bodies still to parse with their protocol's
         # framer (see `AmiProtocol.data_received`), and resync hooks.
         self._queue: asyncio.Queue[
-            tuple[Message, datetime] | tuple[bytes, datetime, AmiProtocol] | _HookCall
+            tuple[AmiMessage, datetime] | tuple[bytes, datetime, AmiProtocol] | _HookCall
         ] = asyncio.Queue()
         self.metrics.queue_depth.set_function(self._queue.qsize)
         self._state: State = "disconnected"
@@ -483,16 +464,6 @@ class AmiConnection(Manager):
             raise RuntimeError("AmiConnection already started")
         self._spawn()
 
-    def connect(
-        self,
-        run_forever: bool = False,  # noqa: ARG002 - panoramisk's signature
-        on_startup: Any = None,  # noqa: ARG002
-        on_shutdown: Any = None,  # noqa: ARG002
-    ) -> asyncio.Task[None]:
-        """panoramisk's `connect()`: start in the running loop, return the supervisor task.
-        The caller still owns the shutdown: `await stop()`."""
-        return self._supervisor or self._spawn()
-
     def _spawn(self) -> asyncio.Task[None]:
         self._stopping = False
         self._consumer = asyncio.create_task(self._consume(), name="ami-events")
@@ -519,13 +490,6 @@ class AmiConnection(Manager):
                 await asyncio.gather(task, return_exceptions=True)
         self._supervisor = self._consumer = None
         self._set_state("disconnected", reason="stopped")
-
-    def close(self) -> None:
-        """panoramisk's `close()`: stop for good without waiting (prefer `await stop()`)."""
-        self._stopping = True
-        for task in (self._supervisor, self._consumer):
-            if task is not None:
-                task.cancel()
 
     def health(self) -> dict[str, Any]:
         """The `/healthz` probe: state and the facts an operator of the service needs."""
@@ -557,8 +521,8 @@ class AmiConnection(Manager):
     def register_event(self, pattern: str, callback: Any = None) -> Any:
         """panoramisk's API: callback(manager, event); usable as a decorator."""
 
-        def _register(cb: Callable[[Any, Message], Any]) -> Callable[[Any, Message], Any]:
-            def adapter(message: Message, received_at: datetime) -> Any:  # noqa: ARG001
+        def _register(cb: Callable[[Any, AmiMessage], Any]) -> Callable[[Any, AmiMessage], Any]:
+            def adapter(message: AmiMessage, received_at: datetime) -> Any:  # noqa: ARG001
                 return cb(self, message)
 
             adapter.__qualname__ = getattr(cb, "__qualname__", repr(cb))
@@ -574,13 +538,13 @@ class AmiConnection(Manager):
 
     # -- actions ---------------------------------------------------------------------------
 
-    async def send_action(  # type: ignore[override]
+    async def send_action(
         self,
         action: Mapping[str, Any],
         timeout: float | None = None,
         as_list: bool | None = None,
         **kwargs: Any,
-    ) -> Message | list[Message]:
+    ) -> AmiMessage | list[AmiMessage]:
         """Send one action and return its reply.
 
         A list action (`EventList: start`) returns `[reply, *events, complete]`; with
@@ -603,9 +567,6 @@ class AmiConnection(Manager):
             {"Action": "AGI", "Channel": channel, "Command": command}, as_list=as_list
         )
 
-    async def send_awaiting_actions(self, *_: Any) -> None:
-        """panoramisk re-sends pending actions after FullyBooted (P6); this never does."""
-
     async def _send(
         self,
         protocol: AmiProtocol,
@@ -613,7 +574,7 @@ class AmiConnection(Manager):
         timeout: float | None,
         as_list: bool | None = None,
         **kwargs: Any,
-    ) -> Message | list[Message]:
+    ) -> AmiMessage | list[AmiMessage]:
         fields = self._prepare(action, kwargs)
         pending = protocol.send(fields, timeout if timeout is not None else self._timeout())
         try:
@@ -648,8 +609,6 @@ class AmiConnection(Manager):
             # (pings go unanswered, the watchdog would reconnect); the reply would also
             # crash panoramisk (P9).
             fields["Async"] = "true"
-        if isinstance(action, actions.Command) and "commandid" in lowered:
-            fields.pop(lowered["commandid"])
         return fields
 
     def _timeout(self) -> float:
@@ -657,9 +616,8 @@ class AmiConnection(Manager):
 
     # -- events ----------------------------------------------------------------------------
 
-    def dispatch(self, event: Message, received_at: datetime | None = None) -> list[str]:  # type: ignore[override]
+    def dispatch(self, event: AmiMessage, received_at: datetime | None = None) -> list[str]:
         """Queue one event for the handlers (never runs them here); returns matched patterns."""
-        event.manager = self
         self.metrics.events.inc()
         self._queue.put_nowait((event, received_at or utc_now()))
         name = str(event.get("Event", ""))
@@ -689,7 +647,6 @@ class AmiConnection(Manager):
                         raw, received_at, protocol = item
                         message = protocol.parse_queued(raw)
                         if message is not None:
-                            message.manager = self
                             events += 1
                             await self._deliver(message, received_at)
                 except Exception:  # noqa: BLE001 - the consumer must outlive any bug
@@ -703,7 +660,7 @@ class AmiConnection(Manager):
             if events:
                 self.metrics.events.inc(events)
 
-    async def _deliver(self, message: Message, received_at: datetime) -> None:
+    async def _deliver(self, message: AmiMessage, received_at: datetime) -> None:
         name = str(message.get("Event", ""))
         handlers = self._handlers_by_event.get(name)
         if handlers is None:
@@ -746,10 +703,6 @@ class AmiConnection(Manager):
                     timed_out=type(exc) is TimeoutError,  # ours, not an action's
                     exc_info=True,
                 )
-        try:
-            self.on_login(self)
-        except Exception:  # noqa: BLE001
-            self.log.exception("ami on_login callback failed")
 
     # -- supervision -----------------------------------------------------------------------
 
@@ -757,10 +710,6 @@ class AmiConnection(Manager):
         """Called by the protocol when its socket is gone (the supervisor reconnects)."""
         self._lost_at = time.monotonic()
         self.metrics.connected.set(0)
-        try:
-            self.on_disconnect(self, exc)
-        except Exception:  # noqa: BLE001
-            self.log.exception("ami on_disconnect callback failed")
 
     async def _supervise(self) -> None:
         attempt = 0
@@ -810,10 +759,9 @@ class AmiConnection(Manager):
         loop = asyncio.get_running_loop()
         self._sessions += 1
         session = self._sessions
-        factory = self.config["protocol_factory"]
         async with asyncio.timeout(self._timeout()):
             _, protocol = await loop.create_connection(
-                lambda: factory(self, session), self.settings.host, self.settings.port
+                lambda: AmiProtocol(self, session), self.settings.host, self.settings.port
             )
         self.protocol = protocol
         reply = await self._send(
@@ -822,11 +770,11 @@ class AmiConnection(Manager):
                 "Action": "Login",
                 "Username": self.settings.user,
                 "Secret": self.settings.secret,
-                "Events": self.config.get("events", "on"),
+                "Events": "on",
             },
             None,
         )
-        assert isinstance(reply, Message)
+        assert isinstance(reply, AmiMessage)
         if not reply.success:
             raise AmiLoginFailed(f"login refused: {reply.get('Message', reply.get('Response'))}")
         protocol.logged_in = True
@@ -890,7 +838,7 @@ class AmiConnection(Manager):
             booted = protocol.fully_booted.result()
             return _seconds(booted.get("Uptime")), _seconds(booted.get("LastReload")), None
         reply = await self._send(protocol, {"Action": "CoreStatus"}, None)
-        assert isinstance(reply, Message)
+        assert isinstance(reply, AmiMessage)
         if not reply.success:
             errors.append(f"CoreStatus: {reply.get('Message', '')}")
             return None, None, None
@@ -899,7 +847,7 @@ class AmiConnection(Manager):
 
     async def _collect(
         self, protocol: AmiProtocol, action: dict[str, Any], errors: list[str]
-    ) -> list[Message]:
+    ) -> list[AmiMessage]:
         reply = await self._send(protocol, action, None)
         if isinstance(reply, list):
             return reply[1:]
@@ -935,7 +883,7 @@ class AmiConnection(Manager):
                 # The socket is closing; `closed` is set now or on the next loop turn.
                 await asyncio.wait({protocol.closed}, timeout=_CLOSE_WAIT)
                 return "connection lost during ping"
-            if not isinstance(reply, Message) or reply.get("Response") != "Success":
+            if not isinstance(reply, AmiMessage) or reply.get("Response") != "Success":
                 self.log.warning("ami ping answered wrongly", reply=repr(reply)[:200])
                 protocol.abort()
                 return "bad ping reply"
@@ -967,14 +915,17 @@ class AmiConnection(Manager):
         self.log.info("ami state changed", state=state, previous=previous, **context)
 
 
-def _only(messages: list[Message], event: str) -> tuple[Message, ...]:
+def _only(messages: list[AmiMessage], event: str) -> tuple[AmiMessage, ...]:
     return tuple(m for m in messages if m.get("Event") == event)
 
 
 def _seconds(value: object) -> float | None:
+    """A header's number of seconds (`Uptime: 294`); None when absent, repeated or not one."""
+    if not isinstance(value, str):
+        return None
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return None
 
 

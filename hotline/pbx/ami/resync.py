@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from panoramisk.message import Message
+from hotline.pbx.ami.message import AmiMessage
 
 # Uptime is whole seconds and our clock and the PBX's are read at slightly different
 # moments: two boot-time estimates closer than this are the same boot.
@@ -34,11 +34,11 @@ class ResyncResult:
     uptime: float | None = None
     last_reload: float | None = None
     outage: float | None = None
-    channels: tuple[Message, ...] = ()
-    queue_params: tuple[Message, ...] = ()
-    queue_members: tuple[Message, ...] = ()
-    queue_entries: tuple[Message, ...] = ()
-    statuses: tuple[Message, ...] = ()
+    channels: tuple[AmiMessage, ...] = ()
+    queue_params: tuple[AmiMessage, ...] = ()
+    queue_members: tuple[AmiMessage, ...] = ()
+    queue_entries: tuple[AmiMessage, ...] = ()
+    statuses: tuple[AmiMessage, ...] = ()
     errors: tuple[str, ...] = ()
 
     @property
@@ -47,7 +47,7 @@ class ResyncResult:
         return not self.errors
 
     @property
-    def messages(self) -> tuple[Message, ...]:
+    def messages(self) -> tuple[AmiMessage, ...]:
         """Every snapshot message: channels, queue entries and members, statuses."""
         return (
             self.channels
@@ -70,10 +70,9 @@ class ResyncResult:
         tags: dict[str, dict[str, str]] = {}
         for status in self.statuses:
             uniqueid = status.get("Uniqueid")
-            if not uniqueid:
+            if not uniqueid or not isinstance(uniqueid, str):
                 continue
-            raw = status.get("Variable", [])
-            values = raw if isinstance(raw, list) else [raw]
+            values = status.getall("Variable")
             pairs = dict(v.split("=", 1) for v in values if "=" in v)
             tags[uniqueid] = pairs
         return tags

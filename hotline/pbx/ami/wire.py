@@ -6,15 +6,14 @@ letter cut between two reads vanishes) and strips each message (an empty last va
 `Value:` vanishes). This framer buffers bytes, cuts on the blank line, and only then decodes
 a whole message as UTF-8, keeping empty values and repeated keys.
 
-Messages come out as panoramisk `Message` objects, so code written against panoramisk
-(`message.event`, `message['Uniqueid']`, `message.success`) keeps working on them.
+Messages come out as the project's own immutable `AmiMessage` (`message.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from panoramisk.message import Message
+from hotline.pbx.ami.message import AmiMessage, StoredValue
 
 EOM = b"\r\n\r\n"
 BANNER_PREFIX = b"Asterisk Call Manager/"
@@ -36,6 +35,7 @@ REJECT_REASONS = (NOT_UTF8, NO_TYPE, REPEATED_KEY, OVERSIZED, TRUNCATED)
 # Keys that say what a message is and whose reply it is: two different values are ambiguous
 # (a forged UserEvent body, a message cut and glued to the next one).
 IDENTITY_KEYS = ("Event", "Response", "ActionID")
+IDENTITY_KEYS_FOLDED = {key.lower(): key for key in IDENTITY_KEYS}
 
 
 class FramingError(ValueError):
@@ -70,10 +70,10 @@ class FrameStats:
             self.malformed += 1
 
 
-def parse_message(raw: bytes) -> Message:
-    """Parse one message body (without the closing blank line) into a panoramisk Message.
+def parse_message(raw: bytes) -> AmiMessage:
+    """Parse one message body (without the closing blank line) into an AmiMessage.
 
-    Repeated keys (`ChanVariable`, `Variable`, `Output`) become lists, as panoramisk does.
+    Repeated keys (`ChanVariable`, `Variable`, `Output`) become lists.
     Values keep trailing spaces but lose the one space after the colon; an empty value stays
     an empty string. Raises FramingError on a message that is not UTF-8, has no
     `Event`/`Response` header, or gives `Event`, `Response` or `ActionID` two different values.
@@ -82,10 +82,12 @@ def parse_message(raw: bytes) -> Message:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FramingError(NOT_UTF8, f"not UTF-8 at byte {exc.start}") from None
-    headers: dict[str, str | list[str]] = {}
-    # Header names are case-insensitive (Asterisk compares them so, and panoramisk's Message
-    # is a case-insensitive dict): `EVENT` repeats `Event`, it must not silently replace it.
-    spelling: dict[str, str] = {}
+    # Header names are case-insensitive (Asterisk compares them so, and so does AmiMessage):
+    # `EVENT` repeats `Event`, it must not silently replace it. Values by lowercased name,
+    # names as first spelt, in wire order: what `AmiMessage.from_wire` takes as it is.
+    folded: dict[str, StoredValue] = {}
+    names: list[str] = []
+    repeated: dict[str, list[str]] = {}
     content_lines: list[str] = []
     for line in text.split("\r\n"):
         if not line:
@@ -97,48 +99,32 @@ def parse_message(raw: bytes) -> Message:
             continue
         if value.startswith(" "):
             value = value[1:]
-        key = spelling.setdefault(key.lower(), key)
-        previous = headers.get(key)
+        lowered = key.lower()
+        previous = folded.get(lowered)
         if previous is None:
-            headers[key] = value
-        elif isinstance(previous, list):
-            previous.append(value)
+            folded[lowered] = value
+            names.append(key)
+        elif lowered in repeated:
+            repeated[lowered].append(value)
         else:
-            headers[key] = [previous, value]
-    if "event" not in spelling and "response" not in spelling:
+            repeated[lowered] = [previous, value] if isinstance(previous, str) else [*previous, value]
+    if "event" not in folded and "response" not in folded:
         raise FramingError(NO_TYPE, "neither Event nor Response in message")
-    for must_be_single in IDENTITY_KEYS:
-        key = spelling.get(must_be_single.lower(), must_be_single)
-        repeated = headers.get(key)
-        if isinstance(repeated, list):
-            if len(set(repeated)) > 1:
-                raise FramingError(REPEATED_KEY, f"{must_be_single} given {len(repeated)} times, differently")
-            headers[key] = repeated[0]
-    return make_message(headers, "\n".join(content_lines))
-
-
-def make_message(headers: dict[str, str | list[str]], content: str = "") -> Message:
-    """`Message(headers, content=content)`, built in one step.
-
-    panoramisk's constructor sets every header through `CaseInsensitiveDict.__setitem__`
-    one by one, which was a fifth of the cost of an event at ten thousand events a second.
-    This fills its store (lowercased key -> (key, value), `content` last, a later key
-    winning over an earlier one of another case) exactly as that constructor does; panoramisk
-    is pinned, and a test compares both ways of building.
-    """
-    message = Message.__new__(Message)
-    store = {key.lower(): (key, value) for key, value in headers.items()}
-    store["content"] = ("content", content)
-    message._store = store
-    message.manager = None
-    return message
+    for lowered, values in repeated.items():
+        if lowered in IDENTITY_KEYS_FOLDED:
+            if len(set(values)) > 1:
+                name = IDENTITY_KEYS_FOLDED[lowered]
+                raise FramingError(REPEATED_KEY, f"{name} given {len(values)} times, differently")
+            continue  # the same value twice: one header
+        folded[lowered] = tuple(values)
+    return AmiMessage.from_wire(tuple(names), folded, "\n".join(content_lines))
 
 
 @dataclass
 class AmiFramer:
     """Incremental framer: feed bytes as they arrive, get whole messages out.
 
-    `feed()` returns the `Message` objects completed by this chunk and never raises for bad
+    `feed()` returns the `AmiMessage`s completed by this chunk and never raises for bad
     input: a malformed or oversized message is counted in `stats`, described in `errors`
     (drained by the caller with `drain_errors()` to log it) and skipped.
     """
@@ -153,9 +139,9 @@ class AmiFramer:
     # arriving in many small reads is scanned once, not once per read.
     _scanned: int = 0
 
-    def feed(self, data: bytes) -> list[Message]:
+    def feed(self, data: bytes) -> list[AmiMessage]:
         """Add one chunk of the stream; return the messages it completed, in order."""
-        messages: list[Message] = []
+        messages: list[AmiMessage] = []
         for raw in self.split(data):
             message = self.parse(raw)
             if message is not None:
@@ -207,8 +193,8 @@ class AmiFramer:
             if raw:
                 bodies.append(raw)
 
-    def parse(self, raw: bytes) -> Message | None:
-        """One body from `split()` as a Message; None (counted, described) if malformed."""
+    def parse(self, raw: bytes) -> AmiMessage | None:
+        """One body from `split()` as an AmiMessage; None (counted, described) if malformed."""
         try:
             message = parse_message(raw)
         except FramingError as exc:
@@ -263,6 +249,6 @@ class AmiFramer:
         return True
 
 
-def frame_stream(data: bytes) -> list[Message]:
+def frame_stream(data: bytes) -> list[AmiMessage]:
     """Frame a whole recorded stream at once (tests, transcript replays)."""
     return AmiFramer().feed(data)

@@ -48,6 +48,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from hotline.pbx import callerid
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.events import (
     CallAbandoned,
     CallArrived,
@@ -126,7 +127,8 @@ _PROBLEMS_KEPT = 1000
 _ENDED_KEPT = 1000
 _GONE_KEPT = 10000
 
-Headers = dict[str, Any]
+Headers = Mapping[str, Any]
+"""An AMI message's headers by lowercased name (a repeated header: a list or a tuple)."""
 
 
 @dataclass
@@ -247,7 +249,7 @@ Out: TypeAlias = list[DomainEvent]
 def _text(headers: Headers, key: str) -> str:
     """A header as text: the first value of a repeated key, '' when absent or not text."""
     value = headers.get(key)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         value = next((item for item in value if isinstance(item, str)), "")
     return value if isinstance(value, str) else ""
 
@@ -272,7 +274,7 @@ def _values(headers: Headers, key: str) -> list[str]:
     value = headers.get(key)
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [item for item in value if isinstance(item, str)]
     return []
 
@@ -371,7 +373,7 @@ class CallTracker:
     def feed(self, message: Mapping[str, Any], at: datetime) -> list[DomainEvent]:
         """Apply one AMI message (event or response) seen at `at`; return what it caused."""
         self.stats.messages += 1
-        out: Out[DomainEvent] = []
+        out: Out = []
         try:
             self._dispatch(message, at, out)
         except Exception as exc:  # noqa: BLE001 - last resort: a tracker bug must not kill AMI
@@ -412,7 +414,7 @@ class CallTracker:
         Uniqueid is listed again, unless a resync answer since the last reconcile showed it.
         Calls that lost all their channels end with outcome `interrupted`.
         """
-        out: Out[DomainEvent] = []
+        out: Out = []
         for channel in list(self._channels.values()):
             confirmed = channel.resync_generation == self._generation
             alive = channel.uniqueid in live_uniqueids and (confirmed or not restarted)
@@ -425,10 +427,9 @@ class CallTracker:
     # ----------------------------------------------------------------- dispatch
 
     def _dispatch(self, message: Mapping[str, Any], at: datetime, out: Out) -> None:
-        store = getattr(message, "_store", None)
-        if isinstance(store, dict):
-            # A panoramisk Message keeps lowercased keys already: skip its slow item view.
-            headers: Headers = {key: pair[1] for key, pair in store.items()}
+        if isinstance(message, AmiMessage):
+            # Its headers by lowercased name already: no copy, no slow item view.
+            headers: Headers = message.folded
         else:
             headers = {str(key).lower(): value for key, value in message.items()}
         name = _text(headers, "event").strip()
@@ -1050,7 +1051,8 @@ class CallTracker:
             return
         transferee = self._party(headers, "transferee")
         transferer = self._party(headers, "transferer")
-        call = (transferee or transferer).call if (transferee or transferer) else None
+        party = transferee or transferer
+        call = party.call if party else None
         if call is None:
             self._orphan_transfer(headers)
             return
@@ -1189,7 +1191,7 @@ class CallTracker:
             return
         spy, call = found
         exten = _text(headers, "spyerexten")
-        mode: SupervisionMode = exten if exten in SPY_MODES else (spy.mode or "listen")  # type: ignore[assignment]
+        mode: SupervisionMode = exten if exten in SPY_MODES else (spy.mode or "listen")
         call.spies[spy.uniqueid] = spy
         if spy.joined_at is None:
             spy.joined_at, spy.mode = at, mode

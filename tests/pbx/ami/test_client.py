@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from panoramisk.message import Message
 from structlog.testing import capture_logs
 
 from hotline.config import AmiSettings
@@ -22,6 +21,7 @@ from hotline.pbx.ami.client import (
     backoff_delay,
     encode_action,
 )
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.wire import REJECT_REASONS, frame_stream
 from hotline.pbx.ami.resync import ResyncResult
 from tests.support.ami_peer import BANNER, AmiPeer, load_transcript, transcript_names
@@ -95,7 +95,7 @@ def rejected(conn: AmiConnection) -> float:
     return sum(sample(conn, "hotline_ami_malformed_total", reason=r) for r in REJECT_REASONS)
 
 
-def as_dicts(messages: list[Message]) -> list[dict[str, Any]]:
+def as_dicts(messages: list[AmiMessage]) -> list[dict[str, Any]]:
     return [dict(m.items()) for m in messages]
 
 
@@ -103,7 +103,7 @@ class Recorder:
     """Collects events delivered after the first resync hook ran (not the login's own)."""
 
     def __init__(self, conn: AmiConnection) -> None:
-        self.events: list[Message] = []
+        self.events: list[AmiMessage] = []
         self.times: list[datetime] = []
         self.results: list[ResyncResult] = []
         conn.on_connected(self.connected)
@@ -112,7 +112,7 @@ class Recorder:
     def connected(self, result: ResyncResult) -> None:
         self.results.append(result)
 
-    def event(self, message: Message, received_at: datetime) -> None:
+    def event(self, message: AmiMessage, received_at: datetime) -> None:
         if self.results:
             self.events.append(message)
             self.times.append(received_at)
@@ -167,7 +167,7 @@ async def test_handler_exception_is_logged_and_the_connection_lives(
         conn = await make_connection(peer)
         calls: list[str] = []
 
-        def broken(message: Message, _: datetime) -> None:
+        def broken(message: AmiMessage, _: datetime) -> None:
             calls.append(message["Uniqueid"])
             raise RuntimeError("bug in a handler")
 
@@ -200,7 +200,7 @@ async def test_slow_handler_never_blocks_reading(make_peer: Factory, make_connec
     stuck = asyncio.Event()
     recorder = Recorder(conn)
 
-    async def hangs(message: Message, _: datetime) -> None:
+    async def hangs(message: AmiMessage, _: datetime) -> None:
         stuck.set()
         await asyncio.Event().wait()
 
@@ -227,7 +227,7 @@ async def test_a_backlog_waits_as_bytes_and_is_delivered_in_order(
     gate = asyncio.Event()
     delivered: list[str] = []
 
-    async def slow(message: Message, _: datetime) -> None:
+    async def slow(message: AmiMessage, _: datetime) -> None:
         await gate.wait()
         delivered.append(message["Uniqueid"])
 
@@ -480,12 +480,12 @@ async def test_replies_that_broke_panoramisk(make_peer: Factory, make_connection
     reply = await conn.send_action(
         {"Action": "Atxfer", "Channel": "PJSIP/op101-0000000e", "Context": "hotline-l2", "Exten": "2000"}
     )
-    assert isinstance(reply, Message) and reply.success
+    assert isinstance(reply, AmiMessage) and reply.success
     assert reply["Message"] == "Atxfer successfully queued"
     added = await conn.send_action(
         {"Action": "QueueAdd", "Queue": "l1-tfoms", "Interface": "PJSIP/op101"}, timeout=0.5
     )
-    assert isinstance(added, Message) and added["Message"] == "Added interface to queue"
+    assert isinstance(added, AmiMessage) and added["Message"] == "Added interface to queue"
     assert len(peer.connections) == 1
 
 
@@ -499,7 +499,7 @@ async def test_panoramisk_register_event_is_case_insensitive(
     seen: list[tuple[Any, str]] = []
 
     @conn.register_event("NewExten")
-    def on_newexten(manager: Any, event: Message) -> None:
+    def on_newexten(manager: Any, event: AmiMessage) -> None:
         seen.append((manager, event["Application"]))
 
     await conn.wait_connected(5)
@@ -577,7 +577,7 @@ async def test_resync_hook_runs_between_old_and_new_events(
     order: list[str] = []
     release = asyncio.Event()
 
-    async def slow(message: Message, _: datetime) -> None:
+    async def slow(message: AmiMessage, _: datetime) -> None:
         if message["Uniqueid"] == "old.1":
             await release.wait()
         order.append(message["Uniqueid"])

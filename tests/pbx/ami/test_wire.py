@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panoramisk.message import Message
-
-from hotline.pbx.ami.wire import AmiFramer, frame_stream, make_message, parse_message
+from hotline.pbx.ami.wire import AmiFramer, frame_stream, parse_message
 from tests.support.ami_peer import load_transcript, transcript_names
 
 NAME = "Иванов Иван Петрович"
@@ -227,21 +225,6 @@ def test_errors_list_is_bounded() -> None:
     framer.feed(b"junk\r\n\r\n" * 1000)
     assert framer.stats.malformed == 1000
     assert len(framer.drain_errors()) <= 100
-
-
-@pytest.mark.parametrize("headers", [
-    {"Event": "VarSet", "Uniqueid": "1.1", "Variable": "X", "Value": ""},
-    {"Event": "Newchannel", "ChanVariable": ["HOTLINE_ID=1.1", "HOTLINE_LINE=88002009204"]},
-    {"Response": "Success", "ActionID": "a-1", "Message": "Pong"},
-    {"Event": "UserEvent", "Content": "a header named like the body", "body": "x"},
-    {"Event": "Odd", "CallerIDName": "Иванов", "calleridname": "a later key of another case"},
-])
-def test_make_message_builds_what_panoramisk_builds(headers: dict) -> None:
-    """The fast constructor of the framer gives the very Message panoramisk's would."""
-    fast, slow = make_message(dict(headers), "body text"), Message(dict(headers), content="body text")
-    assert fast._store == slow._store
-    assert list(fast.items()) == list(slow.items()) and fast.manager is slow.manager is None
-    assert (fast.event, fast.success, fast.content) == (slow.event, slow.success, slow.content)
 
 
 # ------------------------------------------------------------------ properties (hypothesis)

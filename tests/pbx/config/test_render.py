@@ -15,10 +15,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from panoramisk.message import Message
 
 from hotline.pbx.config.render import CHANNEL_VARS, EXCLUDED_EVENTS, FILES, render
 from hotline.config import load_settings
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.tracking.calls import (
     DEFAULT_CALLBACK_CONTEXT,
     MESSAGE_USER_EVENT,
@@ -386,10 +386,9 @@ def test_the_tracker_sees_the_same_calls_through_the_filters(name: str) -> None:
         if event.lower() in excluded:
             continue
         if uniqueid and event:
-            message = Message(message)
-            message["ChanVariable"] = [
+            message = AmiMessage({**dict(message.header_items()), "ChanVariable": [
                 f"{var}={values[uniqueid].get(var, '')}" for var in CHANNEL_VARS
-            ]
+            ]})
         got.extend(filtered.feed(message, at))
 
     def describe(events: list) -> list:

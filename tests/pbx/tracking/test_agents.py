@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from panoramisk.message import Message
 
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.tracking.agents import AgentRoster, is_member_message, parse_member
 from hotline.pbx.events import AgentChanged
 from tests.support.transcripts import EPOCH, load
@@ -31,18 +31,14 @@ def _story(events: list[AgentChanged]) -> list[tuple[str, str, str, int]]:
     return [(e.agent.interface, e.agent.state, e.agent.device, e.agent.calls_taken) for e in events]
 
 
-def _member_status(name: str) -> Message:
+def _member_status(name: str) -> AmiMessage:
     """The first recorded QueueMemberStatus of a session (a template for synthetic ones)."""
     messages, _ = load(name)
     return next(m for m in messages if m.get("Event") == "QueueMemberStatus")
 
 
-def _like(template: Message, event: str, **changes: str) -> Message:
-    message = Message(template.items())
-    message["Event"] = event
-    for key, value in changes.items():
-        message[key] = value
-    return message
+def _like(template: AmiMessage, event: str, **changes: str) -> AmiMessage:
+    return AmiMessage({**dict(template.header_items()), "Event": event, **changes})
 
 
 def test_operator_answered_rings_talks_and_counts_the_call() -> None:

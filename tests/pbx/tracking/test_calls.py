@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from panoramisk.message import Message
 
 from hotline.pbx.events import (
     CallAbandoned,
@@ -31,6 +30,7 @@ from hotline.pbx.events import (
     RecordingStarted,
     SecretaryMessage,
 )
+from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.tracking.calls import CallTracker
 from tests.support.transcripts import EPOCH, load, transcript_names
 
@@ -268,8 +268,8 @@ def _snapshot_headers(channel: str, uniqueid: str, linkedid: str, **extra: str) 
     return headers
 
 
-def _event(name: str, **headers: Any) -> Message:
-    return Message({"Event": name, **headers})
+def _event(name: str, **headers: Any) -> AmiMessage:
+    return AmiMessage({"Event": name, **headers})
 
 
 class _Feeder:
@@ -280,7 +280,7 @@ class _Feeder:
         self.events: list[CallEvent] = []
         self.tick = 0
 
-    def __call__(self, message: Message) -> list[CallEvent]:
+    def __call__(self, message: AmiMessage) -> list[CallEvent]:
         self.tick += 1
         emitted = self.tracker.feed(message, EPOCH + timedelta(seconds=self.tick))
         self.events.extend(emitted)
@@ -410,8 +410,8 @@ def test_orphans_unknown_and_malformed_are_counted_not_fatal() -> None:
     feed(_event("QueueCallerAbandon", **orphan, Queue="l1-tfoms", HoldTime="3"))
     feed(_event("FancyNewEvent2030", Foo="bar"))
     feed(_event("FancyNewEvent2030", Foo="baz"))
-    feed(Message({"Foo": "no event, no response"}))
-    feed(Message({"Response": "Success", "ActionID": "x"}))
+    feed(AmiMessage({"Foo": "no event, no response"}))
+    feed(AmiMessage({"Response": "Success", "ActionID": "x"}))
     _inbound(feed, "700.1", "PJSIP/trunk-7")
     trunk = _snapshot_headers("PJSIP/trunk-7", "700.1", "700.1", context="from-trunk")
     feed(_event("QueueCallerJoin", **trunk, Position="1"))
@@ -591,7 +591,7 @@ def test_feed_is_total(messages: list[dict[str, Any]], restarted: bool) -> None:
     tracker = CallTracker()
     at = EPOCH
     for headers in messages:
-        for event in tracker.feed(Message(headers), at):
+        for event in tracker.feed(AmiMessage(headers), at):
             assert isinstance(event, CallEvent)
         at += timedelta(milliseconds=10)
     tracker.calls()
@@ -668,7 +668,7 @@ def test_ring_no_answer_and_blind_transfer_out_of_the_queues() -> None:
     assert (ended.cause, ended.outcome) == (16, "answered")
 
 
-def _perturbed(data: st.DataObject, message: Message, pool: list[str]) -> dict[str, Any]:
+def _perturbed(data: st.DataObject, message: AmiMessage, pool: list[str]) -> dict[str, Any]:
     """One real message, damaged the ways a broken link or PBX damages them: a header lost,
     a value swapped for another value of the same session (another channel's Uniqueid, a
     stale Linkedid), a key repeated with two values, or a value emptied."""
