@@ -14,6 +14,12 @@ what it started (the AMI link first) and goes back to trying. On the server side
 connection runs with `idle_session_timeout`: a holder that stops asking (frozen, cut off
 by the network) is ended by PostgreSQL itself, and its lock freed, within `SERVER_TIMEOUT`.
 
+A holder that sees no other instance (no other lock connection of the service on the
+server at its last check) keeps what it started while PostgreSQL is unreachable: nobody else
+can take the lock then, and a lone service keeps following the calls, spooling them for the
+journal (the database outage it was built to survive). It takes the lock back as soon as the
+server answers, and stands by only if another instance got there first.
+
 SQLite (the single-box demo) has no advisory locks: the only instance always holds.
 
 The lock key is per PBX (`lock_key("pbx", name)`), so several PBXs may later have a holder
@@ -98,6 +104,8 @@ class Leadership:
         self.acquired_at: float | None = None
         self.backend_pid: int | None = None
         self.last_error: str | None = None
+        # Other instances' lock connections seen at the holder's last check.
+        self.peers = 0
         self._starts: list[tuple[str, Hook]] = []
         self._stops: list[tuple[str, Hook]] = []
         self._conn: asyncpg.Connection | None = None
@@ -170,12 +178,32 @@ class Leadership:
             except Exception as exc:  # the database is away: try again
                 self.last_error = repr(exc)[:200]
                 log.warning("lock not checked", lock=self.name, error=self.last_error)
+            if self.holding and self.peers == 0 and await self._retake():
+                continue  # alone, and the lock is ours again: nothing was stopped
             if self.holding:
                 await self._released(self.last_error or "lost")
             await self._close()
             await asyncio.sleep(self.retry)
 
-    async def _try(self) -> bool:
+    async def _retake(self) -> bool:
+        """The lone holder's lock connection failed: keep holding while the server cannot be
+        reached, take the lock back when it can; False if another instance has it now."""
+        log.warning("lock connection lost; alone, keeping the pbx link", lock=self.name,
+                    reason=self.last_error)
+        while True:
+            await self._close()
+            try:
+                if await self._try(acquire_steps=False):
+                    log.warning("lock taken back", lock=self.name, instance=self.instance)
+                    return True
+                return False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # still unreachable: nobody else can hold it either
+                self.last_error = repr(exc)[:200]
+            await asyncio.sleep(self.retry)
+
+    async def _try(self, *, acquire_steps: bool = True) -> bool:
         if self._conn is None or self._conn.is_closed():
             self._lost.clear()
             self._conn = await asyncpg.connect(
@@ -187,7 +215,7 @@ class Leadership:
             self.backend_pid = self._conn.get_server_pid()
         async with asyncio.timeout(CHECK_TIMEOUT):
             got = await self._conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *self.key)
-        if got:
+        if got and acquire_steps:
             await self._acquired()
         return bool(got)
 
@@ -203,7 +231,9 @@ class Leadership:
                 return
             try:
                 async with asyncio.timeout(CHECK_TIMEOUT):
-                    await self._conn.fetchval("SELECT 1")
+                    self.peers = await self._conn.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                        " AND application_name LIKE 'hotline lock %'")
             except (TimeoutError, OSError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:
                 self.last_error = f"lock check failed: {exc!r}"[:200]

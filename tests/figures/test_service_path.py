@@ -66,7 +66,9 @@ async def test_simulated_calls_reach_the_figures_on_each_audiences_socket(
     finally:
         for browser in people.values():
             await browser.close()
-    # A restart: today's figures so far come back from the journal.
+    # A restart: today's figures so far come back from the journal. The first instance stops
+    # first (it holds the PBX link: a second one beside it would stand by).
+    await client.close()
     config = service_settings(settings, sim, pg_url, tmp_path)
     async with running(create_app(config, migrate=False)) as again:
         figures = again.server.app[FIGURES]
