@@ -344,7 +344,8 @@ def _add_live(app: web.Application) -> None:
         leadership.while_holding("live relay", relay.became_holder, relay.lost_holder)
     else:
         app[SOCKETS] = LocalSockets(hub)
-    app[SESSION_ENDED] = [app[SOCKETS].close_session]
+    session_ended: list[Callable[[str], object]] = [app[SOCKETS].close_session]
+    app[SESSION_ENDED] = session_ended
     app.cleanup_ctx.append(_live)
     app.cleanup_ctx.append(_figures)
 

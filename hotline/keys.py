@@ -40,7 +40,7 @@ HUB = web.AppKey("hub", Hub)
 LIVE = web.AppKey("live", LiveFeed)
 # This instance's own sockets (the WebSocket view subscribes here): the relay between the
 # hub of the instance holding the PBX link and the others (or, alone, the hub itself).
-SOCKETS = web.AppKey("sockets", Relay | LocalSockets)
+SOCKETS: web.AppKey[Relay | LocalSockets] = web.AppKey("sockets")
 # Several instances on one PostgreSQL: whether this one holds the PBX link (advisory lock).
 LEADERSHIP = web.AppKey("leadership", Leadership)
 BUS = web.AppKey("bus", Bus)

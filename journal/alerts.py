@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal.actors import Actor
@@ -42,7 +42,7 @@ async def close_left_open(session: AsyncSession, at: datetime) -> int:
     """Alerts a stopped service left active: closed at its start (`cleared_by` "restart")."""
     result = await session.execute(update(AlertRecord).where(AlertRecord.cleared_at.is_(None))
                                    .values(cleared_at=at, cleared_by="restart"))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def may_read_alerts(actor: Actor) -> bool:

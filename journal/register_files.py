@@ -25,7 +25,9 @@ from __future__ import annotations
 import csv
 import io
 import xml.sax
+import xml.sax.expatreader
 import xml.sax.handler
+import xml.sax.xmlreader
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -109,11 +111,14 @@ class _PersonHandler(xml.sax.handler.ContentHandler):
         self._line = 0
         self._field: str | None = None
         self._text: list[str] = []
+        # Set by ContentHandler.__init__ and setDocumentLocator (not in typeshed's stub).
+        self._locator: xml.sax.xmlreader.Locator | None = None
 
-    def startElement(self, name: str, attrs) -> None:  # noqa: ANN001, N802 - SAX API
+    def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl[str]  # noqa: N802 - SAX API
+                     ) -> None:
         tag = name.lower()
         if tag in PERSON_TAGS:
-            self._line = self._locator.getLineNumber() if self._locator else 0
+            self._line = (self._locator.getLineNumber() or 0) if self._locator else 0
             self._current = {COLUMNS[k.lower()]: v.strip() for k, v in attrs.items()
                              if k.lower() in COLUMNS}
         elif self._current is not None and tag in COLUMNS:
@@ -135,7 +140,7 @@ class _PersonHandler(xml.sax.handler.ContentHandler):
 
 def _xml_records(raw: bytes) -> list[tuple[int, dict[str, str]]]:
     handler = _PersonHandler()
-    parser = xml.sax.make_parser()
+    parser = xml.sax.expatreader.create_parser()  # make_parser()'s default, typed incremental
     parser.setFeature(xml.sax.handler.feature_external_ges, False)
     parser.setFeature(xml.sax.handler.feature_external_pes, False)
     parser.setContentHandler(handler)

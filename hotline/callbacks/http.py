@@ -79,7 +79,7 @@ async def defer(request: web.Request) -> web.Response:
         raise InvalidInput("Укажите срок обратного звонка", field="callback_due_at")
     async with unit_of_work(request.app[SESSIONS]) as db:
         task = await cards.defer(
-            db, actor_of(request), card_id,  # type: ignore[arg-type]
+            db, actor_of(request), card_id,
             contact_phone=str(body.get("contact_phone") or ""), callback_due_at=due,
             contact_name=body.get("contact_name"), note=body.get("note"),
             expected_version=int_param(body.get("version"), "version"),

@@ -135,7 +135,7 @@ def _version(body: dict[str, Any]) -> int | None:
 
 def _required_version(body: dict[str, Any]) -> int:
     """The version the client last saw: a save or completion over a newer one is a conflict."""
-    return int_param(body.get("version"), "version", required=True)  # type: ignore[return-value]
+    return int_param(body.get("version"), "version", required=True)
 
 
 def _changes(body: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ calls):
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -429,6 +429,8 @@ class FiguresCore:
         self.version += 1
 
     def _seed_operator(self, call: JournalCall) -> None:
+        if not call.answered_interface:
+            return
         day = self.operators.setdefault(call.answered_interface.lower(), OperatorDay())
         day.calls += 1
         day.talk_seconds += float(call.talk_seconds or 0)
@@ -510,7 +512,7 @@ def _seed_wait(call: JournalCall, threshold: int) -> Record | None:
     return None
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[DomainEvent], Callable[[FiguresCore, Any], None]] = {
     CallArrived: FiguresCore._arrived,
     CallQueued: FiguresCore._queued,
     OperatorAnswered: FiguresCore._answered,

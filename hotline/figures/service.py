@@ -151,7 +151,7 @@ class FiguresService:
     def _release(self) -> None:
         held, self._held = self._held or [], None
         for kind, events in held:
-            (self.core.feed if kind == "calls" else self.core.feed_agents)(events)  # type: ignore[operator]
+            (self.core.feed if kind == "calls" else self.core.feed_agents)(events)
 
     # ------------------------------------------------------------ PBX subscribers
 

@@ -60,7 +60,7 @@ class IvrService:
         self.rules = rules
         self.clock = clock
         # Told the organization's id when a callback task appears (the workspaces' live lists).
-        self.on_callback: Callable[[int], None] | None = None
+        self.on_callback: Callable[[int], object] | None = None
 
     def server(self) -> FastAgiServer:
         agi = self.settings.asterisk

@@ -231,7 +231,7 @@ class Relay:
                         subscriber.put(item["m"])
                         self.delivered += 1
         elif kind == "subs":
-            if self.holds():
+            if self.holds() and isinstance(sender, str):
                 self.seen[sender] = time.monotonic()
                 self._reconcile(sender, body.get("subs", []))
         elif kind == "rollcall":

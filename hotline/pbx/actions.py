@@ -319,7 +319,7 @@ class PbxActions:
             return None
         snapshot = self.snapshot(call_id)
         prefix = interface.lower() + "-"
-        channels = [c for c in (snapshot.channels if snapshot else ())
+        channels: list[str] = [c for c in (snapshot.channels if snapshot else ())
                     if c.lower().startswith(prefix)]
         if snapshot is None or snapshot.state == "ended" or not channels:
             raise NotOnCall("Вы не участвуете в этом звонке: переводить нечего")
@@ -333,7 +333,7 @@ class PbxActions:
         Returns the channel transferred (None checking on another instance)."""
         _checked(_CONTEXT, context, "контекст")
         _checked(_CONTEXT, extension, "добавочный")
-        channel = await self.operator_channel.__wrapped__(  # type: ignore[attr-defined]
+        channel: str | None = await self.operator_channel.__wrapped__(  # type: ignore[attr-defined]
             self, call_id=call_id, interface=interface)
         if channel is None:
             return None

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from hotline.web.common import actor_of, int_param, json_body, path_id
 from hotline.web.keys import SESSIONS, SETTINGS
 from hotline.keys import SOCKETS
 from journal.db import unit_of_work
-from journal.errors import InvalidInput
+from journal.errors import InvalidInput, NotFound
 from journal.models import Organization, User
 from journal.users import (
     account, add_user, change_user, list_staff, may_give, may_run, roles_to_give,
@@ -54,6 +54,12 @@ def _phones(request: web.Request, code: str) -> frozenset[str]:
         return request.app[SETTINGS].organization(code).interfaces
     except KeyError:
         return frozenset()
+
+
+@overload
+def _text(body: dict[str, Any], name: str, *, required: Literal[True]) -> str: ...
+@overload
+def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None: ...
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -102,8 +108,10 @@ async def change(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         user = await account(db, actor, user_id=path_id(request))
         org = await db.get(Organization, user.organization_id)
+        if org is None:  # the account's organization is a foreign key: never gone
+            raise NotFound("Организация пользователя не найдена")
         diff = await change_user(db, user, actor, phones=_phones(request, org.code), **kwargs)
-        out = {**_item(user, actor), "changed": sorted(diff)}
+        out: dict[str, Any] = {**_item(user, actor), "changed": sorted(diff)}
     if out["changed"]:
         request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
@@ -122,7 +130,8 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         user = await account(db, actor, user_id=path_id(request))
         ended = await set_active(db, user, active, actor)
-        out = {"id": user.id, "login": user.login, "active": active, "sessions_ended": ended}
+        out: dict[str, Any] = {"id": user.id, "login": user.login, "active": active,
+                               "sessions_ended": ended}
     if not active:
         request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
@@ -137,7 +146,7 @@ async def password(request: web.Request) -> web.Response:
         if not isinstance(new, str) or not new:
             raise InvalidInput("Укажите новый пароль", field="password")
         ended = await set_password(db, user, new, actor)
-        out = {"id": user.id, "login": user.login, "sessions_ended": ended}
+        out: dict[str, Any] = {"id": user.id, "login": user.login, "sessions_ended": ended}
     request.app[SOCKETS].close_user(out["id"])
     return web.json_response(out)
 

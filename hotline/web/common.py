@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from aiohttp import web
 
@@ -108,6 +108,11 @@ def actor_of(request: web.Request) -> Actor:
 @overload
 def int_param(
     value: Any, field: str, *, required: bool = False, default: int,
+    minimum: int = -MAX_ID, maximum: int = MAX_ID,
+) -> int: ...
+@overload
+def int_param(
+    value: Any, field: str, *, required: Literal[True], default: None = None,
     minimum: int = -MAX_ID, maximum: int = MAX_ID,
 ) -> int: ...
 @overload

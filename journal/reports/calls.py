@@ -89,10 +89,15 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Date,
+    FromClause,
     Index,
     Integer,
     MetaData,
+    ScalarSelect,
+    Select,
+    SQLColumnExpression,
     String,
+    Subquery,
     Table,
     and_,
     case,
@@ -109,6 +114,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from journal import audit
 from journal.access import report_scope
@@ -211,7 +217,8 @@ def _hours_table() -> Table:
     )
 
 
-def _last_interval(hours: Table, line: ColumnElement, at: ColumnElement, *columns: ColumnElement):  # noqa: ANN202
+def _last_interval(hours: Table, line: SQLColumnExpression[Any], at: SQLColumnExpression[Any],
+                   *columns: ColumnElement[Any]) -> ScalarSelect[Any]:
     """A scalar subquery over the line's last operator interval starting at or before `at`."""
     return (
         select(*columns)
@@ -222,7 +229,8 @@ def _last_interval(hours: Table, line: ColumnElement, at: ColumnElement, *column
     )
 
 
-def _in_hours(hours: Table, line: ColumnElement, at: ColumnElement) -> ColumnElement:
+def _in_hours(hours: Table, line: SQLColumnExpression[Any], at: SQLColumnExpression[Any]
+              ) -> ColumnElement[Any]:
     """Whether `at` falls inside one of the line's operator intervals."""
     return func.coalesce(_last_interval(hours, line, at, hours.c.end_at > at), False)
 
@@ -276,7 +284,8 @@ class _DayHours:
 
 
 def _day_hours(hours: Sequence[HoursInterval], zone: ZoneInfo) -> _DayHours:
-    rows, per_day = [], defaultdict(int)
+    rows: list[dict[str, Any]] = []
+    per_day: defaultdict[tuple[str, date], int] = defaultdict(int)
     for h in sorted(hours, key=lambda h: (h.line, h.start)):
         for day, day_start, day_end in _local_days(h.start, h.end, zone):
             start, end = max(h.start, day_start), min(h.end, day_end)
@@ -297,11 +306,11 @@ def _cum_rows(day_hours: _DayHours, period: Period) -> list[dict[str, Any]]:
     return rows
 
 
-def _least(a: ColumnElement, b: ColumnElement, dialect: str) -> ColumnElement:
+def _least(a: ColumnElement[Any], b: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
-def _micros(later: ColumnElement, earlier: ColumnElement, dialect: str) -> ColumnElement:
+def _micros(later: ColumnElement[Any], earlier: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """Whole microseconds from `earlier` to `later` (exact on PostgreSQL)."""
     if dialect == "postgresql":
         return cast(extract("epoch", later - earlier) * 1000000, BigInteger)
@@ -309,8 +318,8 @@ def _micros(later: ColumnElement, earlier: ColumnElement, dialect: str) -> Colum
                 BigInteger)
 
 
-def _worked_in_day(day_hours: Table, line: ColumnElement, at: ColumnElement,
-                   dialect: str) -> ColumnElement:
+def _worked_in_day(day_hours: Table, line: ColumnElement[Any], at: ColumnElement[Any],
+                   dialect: str) -> ColumnElement[Any]:
     """The line's working microseconds of the local day of `at` before `at`."""
     h = day_hours.c
     value = case((at < h.day_end, h.before + _micros(_least(at, h.end_at, dialect), h.start_at,
@@ -320,14 +329,14 @@ def _worked_in_day(day_hours: Table, line: ColumnElement, at: ColumnElement,
         .order_by(h.start_at.desc()).limit(1).scalar_subquery(), 0)
 
 
-def _local_date(at: ColumnElement, span: _Span, dialect: str) -> ColumnElement:
+def _local_date(at: SQLColumnExpression[Any], span: _Span, dialect: str) -> ColumnElement[Any]:
     """The local day of a moment (on SQLite with the zone's offset at the span's start)."""
     if dialect == "postgresql":
         return cast(func.timezone(span.zone.key, at), Date)
     return func.date(at, f"{span.offset_hours:+g} hours")
 
 
-def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) -> ColumnElement:
+def _local_part(part: str, zone_name: str, offset_hours: float, dialect: str) -> ColumnElement[Any]:
     """The local hour (0-23) or ISO weekday (1-7) of the call's start."""
     if dialect == "postgresql":
         local = func.timezone(zone_name, Call.started_at)
@@ -353,7 +362,7 @@ class _Span:
         return offset.total_seconds() / 3600 if offset is not None else 0.0
 
 
-def _in_span(span: _Span, org_id: int | None) -> list[ColumnElement]:
+def _in_span(span: _Span, org_id: int | None) -> list[ColumnElement[Any]]:
     """The incoming calls that started in the span (of one organization when `org_id` is given)."""
     conditions = [Call.direction == "in", Call.started_at >= span.start, Call.started_at < span.end]
     if org_id is not None:
@@ -424,7 +433,8 @@ def _waits_table() -> Table:
     )
 
 
-def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
+def _call_keys(hours: Table, span: _Span, dialect: str
+               ) -> list[ColumnElement[Any] | QueryableAttribute[Any]]:
     """A call's report keys, in the order of KEYS."""
     offset = span.offset_hours
     return [
@@ -436,7 +446,7 @@ def _call_keys(hours: Table, span: _Span, dialect: str) -> list[ColumnElement]:
     ]
 
 
-def answering_phone() -> ColumnElement:
+def answering_phone() -> ColumnElement[Any]:
     """The phone that answered the call when no operator's account is credited with it (none
     bound to the phone, or one of another organization's: hotline.calls.store), else NULL:
     the operators' section counts such a call in a row of that phone."""
@@ -444,7 +454,7 @@ def answering_phone() -> ColumnElement:
 
 
 def _facts_query(hours: Table, span: _Span, org_id: int | None,
-                 level2_queues: Sequence[str], dialect: str):  # noqa: ANN202
+                 level2_queues: Sequence[str], dialect: str) -> Select[*tuple[Any, ...]]:
     # A transfer happens after its call started: only the span's transfers (and a day after,
     # for a call still going at its end) can be one of the span's calls'.
     to_level2 = exists().where(CallTransfer.call_id == Call.id,
@@ -474,7 +484,7 @@ def _messages_table() -> Table:
     )
 
 
-def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str) -> Select[*tuple[Any, ...]]:
     """The secretary messages of the span with their local day and report keys
     ("day", *MESSAGE_COLUMNS)."""
     keys = [k.label(name) for k, name in zip(_call_keys(hours, span, dialect), KEYS, strict=True)]
@@ -488,7 +498,7 @@ def _messages_query(hours: Table, span: _Span, org_id: int | None, dialect: str)
 CALLBACK_COLUMNS = ("day", "kind", "message_day", *KEYS, "n", "n_after", "worked")
 
 
-def _first_done(card_ids: Any):  # noqa: ANN202
+def _first_done(card_ids: Any) -> Subquery:
     """Each card's first done callback (card_id, done_at), of the cards selected."""
     return (
         select(CallbackTask.card_id, func.min(CallbackTask.done_at).label("done_at"))
@@ -499,7 +509,7 @@ def _first_done(card_ids: Any):  # noqa: ANN202
     )
 
 
-def _message_rows(messages: Any, day_hours: Table, span: _Span, dialect: str):  # noqa: ANN202
+def _message_rows(messages: Any, day_hours: Table, span: _Span, dialect: str) -> Select[*tuple[Any, ...]]:
     """The callbacks rows (CALLBACK_COLUMNS) of kind "message" of the messages given (one
     day's or a report's raw part): per day and key the messages whose card has a done
     callback, those called back after their day, and the working microseconds of their day
@@ -516,7 +526,7 @@ def _message_rows(messages: Any, day_hours: Table, span: _Span, dialect: str):  
     )
 
 
-def _callback_rows(messages: Any, day_hours: Table, span: _Span, dialect: str):  # noqa: ANN202
+def _callback_rows(messages: Any, day_hours: Table, span: _Span, dialect: str) -> Select[*tuple[Any, ...]]:
     """The callbacks rows (CALLBACK_COLUMNS) of kind "callback" of the span's days: the cards
     of the messages given whose first done callback falls in the span, and per its day, their
     messages' day and key: how many messages and the working microseconds of that day before
@@ -544,7 +554,7 @@ def _callback_rows(messages: Any, day_hours: Table, span: _Span, dialect: str): 
     )
 
 
-def _callback_sums_query(callbacks: Any, cum: Table, period: Period):  # noqa: ANN202
+def _callback_sums_query(callbacks: Any, cum: Table, period: Period) -> Select[*tuple[Any, ...]]:
     """The period's called-back messages per key and the sum of their delays (microseconds).
 
     A message's delay is W(callback) - W(message), W(t) being its line's working time of the
@@ -573,18 +583,18 @@ def _callback_sums_query(callbacks: Any, cum: Table, period: Period):  # noqa: A
     )
 
 
-def _sums_query(facts: Table):  # noqa: ANN202
+def _sums_query(facts: Table) -> Select[*tuple[Any, ...]]:
     """The sums of SUMS per key over per-call facts (a rolled-up day, or a report's raw part)."""
     f = facts.c
     answered, abandoned = f.outcome == "answered", f.outcome == "abandoned"
 
-    def n(cond: ColumnElement) -> ColumnElement:
+    def n(cond: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    def total(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+    def total(cond: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((cond, value))), 0)
 
-    def counted(cond: ColumnElement, value: ColumnElement) -> ColumnElement:
+    def counted(cond: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.count(case((cond, value)))
 
     keys = [f[name] for name in KEYS]
@@ -597,7 +607,7 @@ def _sums_query(facts: Table):  # noqa: ANN202
     ).group_by(*keys)
 
 
-def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str):  # noqa: ANN202
+def _in_progress_query(hours: Table, span: _Span, org_id: int | None, dialect: str) -> Select[*tuple[Any, ...]]:
     """The period's calls not ended yet, per key, from the calls themselves whether their day
     is rolled up or not (a call going on past midnight; its day is built again when it ends):
     the partial index ix_calls_in_progress holds only them, so no other call is read."""
@@ -614,11 +624,12 @@ _WAIT_KEY = {
 }
 
 
-def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
+def _waits_query(facts: Table, dim: Dimension) -> Select[*tuple[Any, ...]]:
     """The answered waits per second for one section, per organization (for the staff's reach)."""
     f = facts.c
     line = f.line_number if dim == Dimension.LINE else None
-    key = f[_WAIT_KEY[dim]] if _WAIT_KEY[dim] else None
+    key_name = _WAIT_KEY[dim]
+    key = f[key_name] if key_name else None
     phone = f.phone if dim == Dimension.OPERATOR else None
     grouped = [c for c in (f.organization_id, line, key, f.in_hours, phone, f.wait)
                if c is not None]
@@ -632,7 +643,7 @@ def _waits_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _section_key(table: Any, dim: Dimension) -> ColumnElement:
+def _section_key(table: FromClause, dim: Dimension) -> ColumnElement[Any]:
     """The key of a section in the sums table (by KEYS) or the waits table (by _WAIT_KEY)."""
     if dim == Dimension.TOTAL:
         return literal("all")
@@ -641,7 +652,7 @@ def _section_key(table: Any, dim: Dimension) -> ColumnElement:
     return table.c[FACT_KEYS[dim]] if "key" not in table.c else table.c.key
 
 
-def _section_phone(table: Any, dim: Dimension) -> ColumnElement:
+def _section_phone(table: Any, dim: Dimension) -> ColumnElement[Any]:
     """The answering phone of a row without an operator (the operators' section only: the
     others add every phone up)."""
     return table.c.phone if dim == Dimension.OPERATOR else literal(None, String(80))
@@ -653,7 +664,7 @@ FACT_KEYS = {
 }
 
 
-def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
+def _p90_query(waits: Any, dim: Dimension) -> Select[*tuple[Any, ...]]:
     """percentile_cont(0.9) of the answered calls' waits per group, in portable SQL.
 
     Waits are whole seconds, so each group's waits are counted per value (a histogram of a
@@ -690,7 +701,7 @@ def _p90_query(waits: Any, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
+def _native_p90_query(facts: Table, dim: Dimension) -> Select[*tuple[Any, ...]]:
     """PostgreSQL's own percentile_cont over the per-call facts (to check the portable form)."""
     f = facts.c
     key = literal("all") if dim == Dimension.TOTAL else f[FACT_KEYS[dim]]
@@ -702,13 +713,13 @@ def _native_p90_query(facts: Table, dim: Dimension):  # noqa: ANN202
     )
 
 
-def _stats_query(sums: Any, dim: Dimension):  # noqa: ANN202
+def _stats_query(sums: Any, dim: Dimension) -> Select[*tuple[Any, ...]]:
     s = sums.c
 
-    def n(column: ColumnElement) -> ColumnElement:
+    def n(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(column), 0)
 
-    def avg(total: ColumnElement, count: ColumnElement) -> ColumnElement:
+    def avg(total: ColumnElement[Any], count: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.sum(total) * literal(1.0) / func.nullif(func.sum(count), 0)
 
     key = _section_key(sums, dim).label("key")
@@ -826,7 +837,7 @@ async def _build_day(conn: AsyncConnection, day: date, zone: ZoneInfo, print_: s
     return True
 
 
-async def _message_keys(conn: AsyncConnection, day: date) -> list[tuple]:
+async def _message_keys(conn: AsyncConnection, day: date) -> list[tuple[Any, ...]]:
     """A rolled-up day's messages as they are stored: (call, card, keys..., started_at)."""
     m = CallRollupMessage.__table__.c
     return [tuple(r) for r in (await conn.execute(
@@ -847,7 +858,7 @@ async def _mark_first_callbacks(conn: AsyncConnection, cards: set[int], start: d
             .having(or_(first < start, first >= end))))
 
 
-def _chunks(items: list, size: int) -> list[list]:
+def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -1069,17 +1080,18 @@ def _outside_months(first: date, cut: date,
     return ranges
 
 
-def _rolled_parts(day: Column, month: Column, first: date, cut: date,
-                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement]]:
+def _rolled_parts(daily: FromClause, monthly: FromClause, first: date, cut: date,
+                  spans: Sequence[tuple[date, date]]) -> list[tuple[Any, ColumnElement[Any]]]:
     """Which rows of a daily table (by `day`) and of its monthly one (by `month`) hold the
     days [first, cut): the months' spans given from the monthly one, the other days from
     the daily."""
-    parts = []
+    day, month = daily.c.day, monthly.c.month
+    parts: list[tuple[Any, ColumnElement[Any]]] = []
     ranges = _outside_months(first, cut, spans)
     if ranges:
-        parts.append((day.table.c, or_(*[and_(day >= a, day < b) for a, b in ranges])))
+        parts.append((daily.c, or_(*[and_(day >= a, day < b) for a, b in ranges])))
     if spans:
-        parts.append((month.table.c, month.in_([m for m, _ in spans])))
+        parts.append((monthly.c, month.in_([m for m, _ in spans])))
     return parts
 
 
@@ -1106,7 +1118,7 @@ async def call_sections(
     it implies `rollup=False`).
     """
     scope = report_scope(actor, organization_id)
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     native_p90 = portable_p90 is False
     cut = _past_days(period, now) if rollup and not native_p90 else period.first
     hours_table, facts, sums, waits = _hours_table(), _facts_table(), _sums_table(), _waits_table()
@@ -1233,13 +1245,13 @@ async def _insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str,
 
 
 def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
-                 org_id: int | None):  # noqa: ANN202
+                 org_id: int | None) -> Select[*tuple[Any, ...]]:
     """The roll-up's sums of the days [first, cut) added up per key: the months given from
     their own rows, the other days from theirs (an index range on the day or month). Every
     section then groups a few thousand rows instead of reading the roll-up again."""
-    days, monthly = CallRollup.__table__.c, CallRollupMonthSum.__table__.c
+    days, monthly = CallRollup.__table__, CallRollupMonthSum.__table__
     parts = []
-    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+    for table, condition in _rolled_parts(days, monthly, first, cut, months):
         conditions = [condition]
         if org_id is not None:
             conditions.append(table.organization_id == org_id)
@@ -1250,13 +1262,13 @@ def _rollup_sums(first: date, cut: date, months: Sequence[tuple[date, date]],
 
 
 def _with_rollup_waits(waits: Table, dim: Dimension, first: date, cut: date,
-                       months: Sequence[tuple[date, date]], org_id: int | None):  # noqa: ANN202
+                       months: Sequence[tuple[date, date]], org_id: int | None) -> Subquery:
     """The report's own wait histogram rows of one section and the roll-up's of [first, cut):
     the months given from their own rows, the other days from theirs."""
-    days, monthly = CallRollupWait.__table__.c, CallRollupMonthWait.__table__.c
+    days, monthly = CallRollupWait.__table__, CallRollupMonthWait.__table__
     cols = (*_WAIT_COLUMNS, "n")
     parts = [select(*[waits.c[c] for c in cols]).where(waits.c.dimension == str(dim))]
-    for table, condition in _rolled_parts(days.day, monthly.month, first, cut, months):
+    for table, condition in _rolled_parts(days, monthly, first, cut, months):
         conditions = [condition, table.dimension == str(dim)]
         if org_id is not None:
             conditions.append(table.organization_id == org_id)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journal.models import Call, CallbackStatus, CallbackTask
@@ -74,7 +75,7 @@ async def queue_callback_stats(
     )
     if organization_id is not None:
         query = query.where(CallbackTask.organization_id == organization_id)
-    by_org: dict[int, list] = {}
+    by_org: dict[int, list[Row[*tuple[Any, ...]]]] = {}
     for row in (await session.execute(query)).all():
         by_org.setdefault(row.organization_id, []).append(row)
     out = []
