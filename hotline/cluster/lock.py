@@ -215,9 +215,19 @@ class Leadership:
             self.backend_pid = self._conn.get_server_pid()
         async with asyncio.timeout(CHECK_TIMEOUT):
             got = await self._conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *self.key)
+        if got:
+            await self._count_peers()
         if got and acquire_steps:
             await self._acquired()
         return bool(got)
+
+    async def _count_peers(self) -> None:
+        """How many other instances keep a lock connection on the server now."""
+        assert self._conn is not None
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            self.peers = await self._conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                " AND application_name LIKE 'hotline lock %'")
 
     async def _watch(self) -> None:
         """Until the lock's connection fails: a short query every `check` seconds."""
@@ -230,10 +240,7 @@ class Leadership:
                 self.last_error = "lock connection closed"
                 return
             try:
-                async with asyncio.timeout(CHECK_TIMEOUT):
-                    self.peers = await self._conn.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                        " AND application_name LIKE 'hotline lock %'")
+                await self._count_peers()
             except (TimeoutError, OSError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:
                 self.last_error = f"lock check failed: {exc!r}"[:200]
