@@ -163,6 +163,7 @@ class Leadership:
             "shared": self.clustered,
             "since": self.since.isoformat(),
             "lock_backend_pid": self.backend_pid,
+            "peers": self.peers,
             "last_error": self.last_error,
         }
 
@@ -171,8 +172,11 @@ class Leadership:
     async def _run(self) -> None:
         while True:
             try:
-                if await self._try():
-                    await self._watch()
+                if not await self._try():
+                    # A standby keeps its connection between tries: the holder counts it.
+                    await asyncio.sleep(self.retry)
+                    continue
+                await self._watch()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is away: try again
