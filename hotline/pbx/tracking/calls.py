@@ -1045,7 +1045,9 @@ class CallTracker:
         """An operator sent the citizen to a dialplan place (level 2's queue, usually).
 
         Reported when the call reaches the next queue (so the event can name it), or at the
-        latest when the call ends.
+        latest when the call ends. Asterisk publishes the transfer from the operator's thread
+        and the queue join from the citizen's, so on a busy PBX the join can come first: a
+        citizen already waiting in a queue here has reached it.
         """
         if _text(headers, "result") != "Success":
             return
@@ -1067,6 +1069,10 @@ class CallTracker:
             to_context=_value(headers, "context"),
             to_extension=_value(headers, "extension"),
         )
+        citizen = transferee if transferee is not None and self._is_citizen(transferee) else None
+        if citizen is not None and citizen.waiting_in is not None:
+            self._flush_transfer(call, out, to_queue=citizen.waiting_in)
+            return
         call.state = "ivr"
 
     def _flush_transfer(self, call: _Call, out: Out, to_queue: str | None = None) -> None:

@@ -219,6 +219,32 @@ def test_transcript_yields_the_whole_sequence(name: str) -> None:
     assert tracker.drain_problems() == []
 
 
+def test_a_blind_transfer_reported_after_the_next_queue_join_names_that_queue() -> None:
+    """Asterisk publishes BlindTransfer from the operator's thread and QueueCallerJoin from the
+    citizen's: on a busy PBX the join comes first. The transfer still names level 2's queue
+    and the call is back in a queue, not in the dialplan."""
+    messages, times = load("blind_transfer_to_level2")
+    transfer = next(i for i, m in enumerate(messages) if m.get("Event") == "BlindTransfer")
+    join = next(i for i, m in enumerate(messages)
+                if i > transfer and m.get("Event") == "QueueCallerJoin")
+    reordered = messages[:transfer] + messages[transfer + 1:join + 1] + [messages[transfer]]
+    reordered += messages[join + 1:]
+    tracker = CallTracker()
+    events: list[CallEvent] = []
+    for message, at in zip(reordered, times, strict=True):
+        events.extend(tracker.feed(message, at))
+        if message is messages[transfer]:
+            (live,) = tracker.calls()
+            assert live.state == "queued"
+    (transferred,) = [e for e in events if isinstance(e, CallTransferred)]
+    assert (transferred.kind, transferred.from_interface, transferred.to_queue) == (
+        "blind", "PJSIP/op102", "l2-tfoms")
+    answered = [e.interface for e in events if isinstance(e, OperatorAnswered)]
+    assert answered == ["PJSIP/op102", "PJSIP/op201"]
+    assert events.index(transferred) < events.index(
+        next(e for e in events if isinstance(e, OperatorAnswered) and e.interface.endswith("op201")))
+
+
 def test_ended_call_snapshot_keeps_the_story() -> None:
     """After the attended transfer the snapshot tells who took the call and what was kept."""
     tracker, _ = _replay("attended_transfer_to_level2")
