@@ -111,6 +111,7 @@ class Leadership:
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._starting: asyncio.Task[None] | None = None
         registry = registry if registry is not None else CollectorRegistry()
         held = Gauge("hotline_lock_held", "1 while this instance holds the lock (the PBX link "
                      "and the once-only work go with it)", ["lock"], registry=registry)
@@ -222,7 +223,11 @@ class Leadership:
         if got:
             await self._count_peers()
         if got and acquire_steps:
-            await self._acquired()
+            # The start steps (the AMI link, its resync, the modes) may take seconds: they
+            # run beside the lock's checks, or the idle lock connection would be ended by
+            # the server's idle_session_timeout before they are done.
+            self._mark_holder()
+            self._starting = asyncio.create_task(self._start_steps(), name=f"start-{self.name}")
         return bool(got)
 
     async def _count_peers(self) -> None:
@@ -259,12 +264,18 @@ class Leadership:
     # ------------------------------------------------------------ holder's steps
 
     async def _acquired(self) -> None:
+        self._mark_holder()
+        await self._start_steps()
+
+    def _mark_holder(self) -> None:
         self.holding = True
         self.since = utc_now()
         self.acquired_at = time.monotonic()
         self._changes.labels(self.name, "taken").inc()
         log.warning("lock taken: this instance is the holder", lock=self.name,
                     instance=self.instance, backend_pid=self.backend_pid)
+
+    async def _start_steps(self) -> None:
         for what, start in self._starts:
             try:
                 done = start()
@@ -274,6 +285,10 @@ class Leadership:
                 log.exception("holder start step failed", step=what)
 
     async def _released(self, reason: str) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None and not starting.done():  # lost before it was all started
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         self.holding = False
         self.since = utc_now()
         self._changes.labels(self.name, "lost").inc()
