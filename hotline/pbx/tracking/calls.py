@@ -33,6 +33,11 @@ linkedid seen. When Asterisk changes a channel's linkedid (bridging adopts the o
 in attended transfers), the new linkedid becomes an alias of the same call and a candidate
 call that owned it is merged in; the key never changes.
 
+A call's recording is reported at `MixMonitorStart`, with the file the dialplan named in
+`REC`. A call whose recording started while the tracker was not listening (first seen in a
+resynchronisation snapshot, after a takeover of the link or a reconnect) has it reported from
+the snapshot's exported `REC`; either way once per file.
+
 A call ends when its last channel hangs up; `reconcile()` ends calls whose channels vanished
 while the AMI connection was down.
 """
@@ -308,6 +313,15 @@ def _local_partner(name: str) -> str | None:
     """`Local/2000@ctx-00000000;1` <-> `...;2`: the two halves of one Local channel."""
     if name.startswith("Local/") and name[-2:] in (";1", ";2"):
         return name[:-1] + ("2" if name.endswith("1") else "1")
+    return None
+
+
+def _recording_variable(channel: _Channel) -> str | None:
+    """The file the dialplan named for MixMonitor (REC), if the channel shows it."""
+    for name in RECORDING_VARIABLES:
+        value = channel.variables.get(name, "").strip()
+        if value:
+            return value
     return None
 
 
@@ -777,11 +791,7 @@ class CallTracker:
 
     @staticmethod
     def _recording_file(channel: _Channel) -> str | None:
-        for name in RECORDING_VARIABLES:
-            value = channel.variables.get(name, "").strip()
-            if value:
-                return value
-        return channel.mixmonitor_file
+        return _recording_variable(channel) or channel.mixmonitor_file
 
     def _on_user_event(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
         """The secretary's hangup handler reports the recorded message; the queue-callback
@@ -1247,7 +1257,23 @@ class CallTracker:
             channel.last_queue = _first_argument(
                 _text(headers, "applicationdata") or _text(headers, "data")
             )
+        self._resync_recording(channel, at, out)
         self._resync_operators(call, at, out)
+
+    def _resync_recording(self, channel: _Channel, at: datetime, out: Out) -> None:
+        """The snapshot shows the call's recording file (REC, exported with the channel's
+        variables) that no MixMonitorStart reported: the recording started while the tracker
+        was not listening (a call first seen after a takeover or a reconnect). Reported now,
+        once per file: the call's other legs inherit REC, and a MixMonitorStart that follows
+        names the same file."""
+        call = channel.call
+        file = _recording_variable(channel)
+        if file is None or file in call.recordings or call.direction is None:
+            return  # an unclassified call: a later answer of the snapshot tries again
+        call.recordings.append(file)
+        call.recording_reported = True
+        event = RecordingStarted(call_id=call.key, at=at, file=file, channel=channel.name)
+        self._emit(call, event, out)
 
     def _on_queue_entry(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
         """QueueStatus' QueueEntry: a caller waiting in a queue now."""
