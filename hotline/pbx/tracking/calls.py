@@ -77,6 +77,7 @@ from hotline.pbx.events import (
     SupervisionMode,
     SupervisionStarted,
     SupervisionSwitched,
+    TransferKind,
 )
 from hotline.pbx.spy import SPY_MODES, SPY_VARIABLE
 
@@ -1057,27 +1058,53 @@ class CallTracker:
         Reported when the call reaches the next queue (so the event can name it), or at the
         latest when the call ends.
         """
-        if _text(headers, "result") != "Success":
+        parties = self._transfer_parties(headers, "transferer")
+        if parties is None:
             return
-        transferee = self._party(headers, "transferee")
-        transferer = self._party(headers, "transferer")
-        party = transferee or transferer
-        call = party.call if party else None
-        if call is None:
-            self._orphan_transfer(headers)
-            return
+        anchor, transferer = parties
+        call = anchor.call
         self._flush_transfer(call, out)
-        call.pending_transfer = CallTransferred(
-            call_id=call.key,
-            at=at,
-            kind="blind",
-            from_interface=self._interface(transferer),
-            to_queue=None,
-            to_interface=None,
-            to_context=_value(headers, "context"),
-            to_extension=_value(headers, "extension"),
+        call.pending_transfer = self._transfer_event(
+            call, at, "blind", transferer, headers, ("context", "extension")
         )
         call.state = "ivr"
+
+    def _transfer_parties(
+        self, headers: Headers, transferer_prefix: str
+    ) -> tuple[_Channel, _Channel | None] | None:
+        """A successful transfer's citizen side (the transferee, else the transferer's leg)
+        and the transferring operator's leg; None, an orphan counted, when neither is known."""
+        if _text(headers, "result") != "Success":
+            return None
+        transferer = self._party(headers, transferer_prefix)
+        anchor = self._party(headers, "transferee") or transferer
+        if anchor is None:
+            self._orphan_transfer(headers)
+            return None
+        return anchor, transferer
+
+    def _transfer_event(
+        self,
+        call: _Call,
+        at: datetime,
+        kind: TransferKind,
+        transferer: _Channel | None,
+        headers: Headers,
+        place: tuple[str, str],
+        to: tuple[str | None, str | None] = (None, None),
+    ) -> CallTransferred:
+        """The transfer as reported: by whom, to which dialplan place (the headers naming
+        its context and extension), and to which queue and operator when known."""
+        return CallTransferred(
+            call_id=call.key,
+            at=at,
+            kind=kind,
+            from_interface=self._interface(transferer),
+            to_queue=to[0],
+            to_interface=to[1],
+            to_context=_value(headers, place[0]),
+            to_extension=_value(headers, place[1]),
+        )
 
     def _flush_transfer(self, call: _Call, out: Out, to_queue: str | None = None) -> None:
         pending = call.pending_transfer
@@ -1095,15 +1122,11 @@ class CallTracker:
         """The first operator completed a consultation transfer: the citizen now talks to the
         consultation's target. The consultation legs (often a Local channel pair) become part
         of the citizen's call if they were not already."""
-        if _text(headers, "result") != "Success":
+        parties = self._transfer_parties(headers, "origtransferer")
+        if parties is None:
             return
-        transferee = self._party(headers, "transferee")
-        transferer = self._party(headers, "origtransferer")
+        anchor, transferer = parties
         target = self._party(headers, "transfertarget")
-        anchor = transferee or transferer
-        if anchor is None:
-            self._orphan_transfer(headers)
-            return
         call = anchor.call
         for other in (target, self._party(headers, "secondtransferer")):
             if other is not None and other.call is not call:
@@ -1111,15 +1134,9 @@ class CallTracker:
         call = anchor.call
         to_queue, to_interface = self._transfer_target(call, target)
         self._flush_transfer(call, out)
-        event = CallTransferred(
-            call_id=call.key,
-            at=at,
-            kind="attended",
-            from_interface=self._interface(transferer),
-            to_queue=to_queue,
-            to_interface=to_interface,
-            to_context=_value(headers, "transfertargetcontext"),
-            to_extension=_value(headers, "transfertargetexten"),
+        event = self._transfer_event(
+            call, at, "attended", transferer, headers,
+            ("transfertargetcontext", "transfertargetexten"), (to_queue, to_interface),
         )
         call.transfers.append(event)
         if to_interface is not None:
