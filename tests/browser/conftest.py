@@ -64,7 +64,7 @@ async def chromium() -> AsyncIterator[object]:
         await browser.close()
 
 
-async def _add_users(app) -> None:  # noqa: ANN001
+async def _add_users(app) -> None:
     async with unit_of_work(app[SESSIONS]) as session:
         for login, name, org, role, level, interface in USERS:
             await add_user(session, login=login, password=PASSWORD, full_name=name, role=role,

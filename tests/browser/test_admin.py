@@ -82,7 +82,7 @@ async def complete(client: TestClient, login: str, card_id: int, **changes: obje
 
 
 
-async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:  # noqa: ANN001
+async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:
     return await page.locator(selector).all_inner_texts()
 
 

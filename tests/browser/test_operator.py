@@ -25,7 +25,7 @@ from tests.support.workspace import CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scri
 YELLOW = "rgb(255, 244, 184)"
 
 
-async def shot(page, name: str) -> None:  # noqa: ANN001
+async def shot(page, name: str) -> None:
     """A full-page screenshot with the window as tall as the page, so that the sticky bars
     (agent state, the card's buttons) sit where they belong instead of where the 900 px
     window would have stuck them."""
@@ -39,7 +39,7 @@ async def shot(page, name: str) -> None:  # noqa: ANN001
 
 
 
-async def _talking(client, pbx_call_id: str, interface: str) -> None:  # noqa: ANN001
+async def _talking(client, pbx_call_id: str, interface: str) -> None:
     """Wait until the tracker sees `interface` talking on the call (the phone was answered)."""
     tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
@@ -211,12 +211,12 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     await op201.locator("[data-testid=toast-ok]", has_text="зазвонит ваш телефон").wait_for()
 
 
-async def _pbx_call_id(client, card_id: int) -> str:  # noqa: ANN001
+async def _pbx_call_id(client, card_id: int) -> str:
     async with client.server.app[SESSIONS]() as session:
         return await session.scalar(select(Call.pbx_call_id).where(Call.card_id == card_id))
 
 
-async def _user_id(client, login: str) -> int:  # noqa: ANN001
+async def _user_id(client, login: str) -> int:
     async with client.server.app[SESSIONS]() as session:
         return await session.scalar(select(User.id).where(User.login == login))
 
