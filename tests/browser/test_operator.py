@@ -106,7 +106,8 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     await card_number.wait_for(state="visible")
     card = await _card_of_call(pbx_service, CITIZEN)
     assert await card_number.inner_text() == f"РКК {card.number}"
-    assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN
+    # The caller's number as people write it; the card keeps the PBX's digits (below).
+    assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN_SHOWN
     assert await op101.inner_text("#call-org") == "ТФОМС Алтайского края"
     scripts = op101.locator("#script-list details")
     await scripts.first.wait_for()
@@ -144,6 +145,7 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     async with pbx_service.server.app[SESSIONS]() as session:
         stored = await session.get(Card, card.id)
         assert stored.status == "in_work" and stored.topic_code == "4.4"
+        assert stored.applicant_phone == CITIZEN  # shown formatted, saved as it was
     await op101.locator(f"[data-testid=cards-body] tr[data-id='{card.id}'].status-in_work").wait_for()
 
     # Typing, then a reload before saving: the draft comes back with a notice.

@@ -187,12 +187,7 @@
   }
 
   function formatPhone(number) {
-    if (!number) return "";
-    const d = String(number).replace(/\D/g, "");
-    if (d.length === 11 && (d[0] === "7" || d[0] === "8")) {
-      return `${d[0] === "7" ? "+7" : "8"} ${d.slice(1, 4)} ${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9)}`;
-    }
-    return String(number);
+    return fmt.phone(number);
   }
 
   /** A PBX queue («l1-tfoms») as people say it («1 уровень — ТФОМС Алтайского края»). */
