@@ -109,6 +109,7 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     # The caller's number as people write it; the card keeps the PBX's digits (below).
     assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN_SHOWN
     assert await op101.inner_text("#call-org") == "ТФОМС Алтайского края"
+    assert await op101.inner_text("#call-line") == "8-800-775-85-65"  # as the board prints it
     scripts = op101.locator("#script-list details")
     await scripts.first.wait_for()
     assert await scripts.count() == 2
