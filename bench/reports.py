@@ -365,7 +365,7 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
 
-    def calls_report(label: str, rollup: bool = True):  # noqa: ANN202
+    def calls_report(label: str, rollup: bool = True):
         period = parse_period(label, zone)
         hours = operator_hours(settings, calendar, period)
 
@@ -375,7 +375,7 @@ async def time_reports(url: str, settings: Settings, repeat: int) -> list[tuple[
                                     rollup=rollup, now=now)
         return go
 
-    def simple(func, label: str, **kwargs):  # noqa: ANN001, ANN202
+    def simple(func, label: str, **kwargs):
         period = parse_period(label, zone)
 
         async def go() -> None:

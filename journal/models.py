@@ -384,6 +384,54 @@ class CallTransfer(Base):
     __table_args__ = (Index("ix_call_transfers_at", "at"),)
 
 
+class _ReportKey:
+    """The report key of a rolled-up row: the line, the organization, the operator, the
+    local hour and weekday, in or out of working hours, the phone. Columns only: each table
+    that mixes it in gets its own copies."""
+
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
+
+
+class _CallSums:
+    """The sums of the calls of one report key that the call statistics add up."""
+
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    abandoned_wait_sum: Mapped[int] = mapped_column(BigInteger)
+    abandoned_wait_n: Mapped[int] = mapped_column(Integer)
+    answered_20s: Mapped[int] = mapped_column(Integer)
+    answered_60s: Mapped[int] = mapped_column(Integer)
+    wait_sum: Mapped[int] = mapped_column(BigInteger)
+    wait_n: Mapped[int] = mapped_column(Integer)
+    talk_sum: Mapped[int] = mapped_column(BigInteger)
+    talk_n: Mapped[int] = mapped_column(Integer)
+    transferred_l2: Mapped[int] = mapped_column(Integer)
+    secretary: Mapped[int] = mapped_column(Integer)
+
+
+class _WaitCount:
+    """How many answered waits (`n`) lasted `wait` seconds, per key of one report section
+    (`dimension`: `key` is the operator, hour or weekday) and per organization and line."""
+
+    dimension: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    key: Mapped[int | None] = mapped_column(BigInteger)
+    in_hours: Mapped[bool] = mapped_column(Boolean)
+    # The phone that answered with no operator's account credited (migration 0016).
+    phone: Mapped[str | None] = mapped_column(String(80))
+    wait: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class CallRollupDay(Base):
     """A local day of calls rolled up for the call statistics (journal.reports.rollup).
 
@@ -401,7 +449,7 @@ class CallRollupDay(Base):
     built_at: Mapped[datetime]
 
 
-class CallRollup(Base):
+class CallRollup(_ReportKey, _CallSums, Base):
     """One day's incoming calls counted per report key (line, organization, operator, local
     hour and weekday, in or out of working hours): the sums the call statistics add up."""
 
@@ -409,30 +457,9 @@ class CallRollup(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    hour: Mapped[int] = mapped_column(Integer)
-    weekday: Mapped[int] = mapped_column(Integer)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
-    offered: Mapped[int] = mapped_column(Integer)
-    answered: Mapped[int] = mapped_column(Integer)
-    abandoned: Mapped[int] = mapped_column(Integer)
-    abandoned_wait_sum: Mapped[int] = mapped_column(BigInteger)
-    abandoned_wait_n: Mapped[int] = mapped_column(Integer)
-    answered_20s: Mapped[int] = mapped_column(Integer)
-    answered_60s: Mapped[int] = mapped_column(Integer)
-    wait_sum: Mapped[int] = mapped_column(BigInteger)
-    wait_n: Mapped[int] = mapped_column(Integer)
-    talk_sum: Mapped[int] = mapped_column(BigInteger)
-    talk_n: Mapped[int] = mapped_column(Integer)
-    transferred_l2: Mapped[int] = mapped_column(Integer)
-    secretary: Mapped[int] = mapped_column(Integer)
 
 
-class CallRollupWait(Base):
+class CallRollupWait(_WaitCount, Base):
     """One day's answered waits counted per second and per key of one report section
     (`dimension`), per organization: what the exact 90th percentile needs. `key` is the
     operator, hour or weekday; the line and the organization have their own columns."""
@@ -441,20 +468,11 @@ class CallRollupWait(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    dimension: Mapped[str] = mapped_column(String(16))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    key: Mapped[int | None] = mapped_column(BigInteger)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
-    wait: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_call_rollup_waits_day_dimension", "day", "dimension"),)
 
 
-class CallRollupMessage(Base):
+class CallRollupMessage(_ReportKey, Base):
     """A secretary message of a rolled-up day with its report keys: the days its card's
     callbacks fall on count it from these rows (CallRollupCallback), and a report from these
     rows the callbacks of its days not rolled up yet."""
@@ -465,18 +483,10 @@ class CallRollupMessage(Base):
     day: Mapped[date] = mapped_column(Date, index=True)
     call_id: Mapped[int] = mapped_column(BigInteger)
     card_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # migration 0013
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    hour: Mapped[int] = mapped_column(Integer)
-    weekday: Mapped[int] = mapped_column(Integer)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
     started_at: Mapped[datetime]
 
 
-class CallRollupCallback(Base):
+class CallRollupCallback(_ReportKey, Base):
     """The callbacks of the secretary messages, rolled up per day like the calls (migration
     0013, journal.reports.calls): a message's callback delay is W(callback) - W(message), W
     being its line's working seconds up to a moment, and each of the two moments is counted
@@ -496,14 +506,6 @@ class CallRollupCallback(Base):
     day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(8))
     message_day: Mapped[date] = mapped_column(Date)
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    hour: Mapped[int] = mapped_column(Integer)
-    weekday: Mapped[int] = mapped_column(Integer)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
     n_after: Mapped[int] = mapped_column(Integer)
     worked: Mapped[int] = mapped_column(BigInteger)
@@ -527,52 +529,22 @@ class CallRollupMonth(Base):
     built_at: Mapped[datetime]
 
 
-class CallRollupMonthSum(Base):
+class CallRollupMonthSum(_ReportKey, _CallSums, Base):
     """A month's CallRollup rows added up per report key (the day dropped)."""
 
     __tablename__ = "call_rollup_month_sums"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     month: Mapped[date] = mapped_column(Date, index=True)
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    hour: Mapped[int] = mapped_column(Integer)
-    weekday: Mapped[int] = mapped_column(Integer)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
-    offered: Mapped[int] = mapped_column(Integer)
-    answered: Mapped[int] = mapped_column(Integer)
-    abandoned: Mapped[int] = mapped_column(Integer)
-    abandoned_wait_sum: Mapped[int] = mapped_column(BigInteger)
-    abandoned_wait_n: Mapped[int] = mapped_column(Integer)
-    answered_20s: Mapped[int] = mapped_column(Integer)
-    answered_60s: Mapped[int] = mapped_column(Integer)
-    wait_sum: Mapped[int] = mapped_column(BigInteger)
-    wait_n: Mapped[int] = mapped_column(Integer)
-    talk_sum: Mapped[int] = mapped_column(BigInteger)
-    talk_n: Mapped[int] = mapped_column(Integer)
-    transferred_l2: Mapped[int] = mapped_column(Integer)
-    secretary: Mapped[int] = mapped_column(Integer)
 
 
-class CallRollupMonthWait(Base):
+class CallRollupMonthWait(_WaitCount, Base):
     """A month's CallRollupWait rows added up per section key and wait (the day dropped)."""
 
     __tablename__ = "call_rollup_month_waits"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    dimension: Mapped[str] = mapped_column(String(16))
-    organization_id: Mapped[int | None] = mapped_column(BigInteger)
-    line_number: Mapped[str | None] = mapped_column(String(20))
-    key: Mapped[int | None] = mapped_column(BigInteger)
-    in_hours: Mapped[bool] = mapped_column(Boolean)
-    # The phone that answered with no operator's account credited (migration 0016).
-    phone: Mapped[str | None] = mapped_column(String(80))
-    wait: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_call_rollup_month_waits_month_dimension", "month", "dimension"),)
 

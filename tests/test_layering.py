@@ -49,13 +49,13 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def offenders(paths: dict[str, Path], forbidden) -> dict[str, list[str]]:  # noqa: ANN001
+def offenders(paths: dict[str, Path], forbidden) -> dict[str, list[str]]:
     found = {name: sorted(m for m in imported_modules(path) if forbidden(m))
              for name, path in paths.items()}
     return {name: bad for name, bad in found.items() if bad}
 
 
-def under(package: str):  # noqa: ANN201
+def under(package: str):
     return lambda m: m == package or m.startswith(package + ".")
 
 

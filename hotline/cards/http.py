@@ -19,6 +19,7 @@ from hotline.callbacks.live import announce
 from hotline.web.common import actor_of, datetime_param, int_param, json_body, path_id, row_json
 from hotline.web.keys import CARD_RULES, SESSIONS, SETTINGS
 from hotline.keys import LABELS, LIVE
+from hotline.pbx.labels import line_title
 from hotline.cards.schema import card_json, card_values
 from journal import cards as lifecycle
 from journal.access import CardFilter, list_cards
@@ -224,10 +225,12 @@ extend = _operation("extend")
 
 async def dictionaries(request: web.Request) -> web.Response:
     """What a card form offers: types, channels, topics valid today, organizations, titles;
-    `labels`: the Russian title of every code a page shows, the journal's and the features'."""
+    `queues` and `lines`: the PBX's queues and 8-800 lines as people name them; `labels`: the
+    Russian title of every code a page shows, the journal's and the features'."""
     async with request.app[SESSIONS]() as db:
         out = await journal_dictionaries(db, request.app[CARD_RULES].today())
     out["queues"] = queue_titles(request.app[SETTINGS])
+    out["lines"] = {line.number: line_title(line.number) for line in request.app[SETTINGS].lines}
     out["labels"].update({group: dict(titles) for group, titles in request.app.get(LABELS, {}).items()})
     return web.json_response(out)
 

@@ -34,6 +34,7 @@ from hotline.figures.core import FiguresCore, JournalCall, LineInfo
 from hotline.live.hub import Hub, Message, Subscriber
 from hotline.pbx.events import AgentChanged, DomainEvent
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.labels import line_title
 from journal.clock import utc_now
 from journal.figures import callbacks_due, calls_since, organization_codes
 
@@ -47,13 +48,6 @@ SUPERVISOR_ROLE = "supervisor"
 STATE_TITLES = {"ready": "готов", "talking": "разговаривает", "paused": "перерыв",
                 "unavailable": "телефон недоступен", "out": "не в очереди", "unknown": "нет данных"}
 Listener = Callable[[dict[str, Any], datetime], None]
-
-
-def line_title(number: str) -> str:
-    """"88007758565" -> "8-800-775-85-65", as the lines are printed for people."""
-    if len(number) == 11 and number.startswith("8800"):
-        return f"8-800-{number[4:7]}-{number[7:9]}-{number[9:]}"
-    return number
 
 
 class FiguresService:

@@ -1,5 +1,5 @@
 """The PBX's codes as people read them: where a live call is, an operator's place in the
-queues, their phone as Asterisk reports it, and the service's link to the PBX.
+queues, their phone as Asterisk reports it, the service's link to the PBX, an 8-800 line.
 
 The pages take them from `GET /api/v1/dictionaries` (`labels`), where the composition root
 puts them beside the journal's (`journal.labels`).
@@ -57,6 +57,15 @@ LINK_TITLES: Final[Mapping[str, str]] = {
     "disabled": "не подключена к службе",
     "unknown": "состояние неизвестно",
 }
+
+
+
+def line_title(number: str) -> str:
+    """"88007758565" -> "8-800-775-85-65", as the lines are printed for people."""
+    if len(number) == 11 and number.startswith("8800"):
+        return f"8-800-{number[4:7]}-{number[7:9]}-{number[9:]}"
+    return number
+
 
 # Each group is keyed by its own literal type (a mapping is invariant in its key type).
 LABELS: Final[Mapping[str, Mapping[Any, str]]] = {

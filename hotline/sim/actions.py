@@ -8,7 +8,7 @@ from typing import Protocol
 
 from hotline.pbx.spy import SPY_CONTEXT
 from hotline.sim import calls, render
-from hotline.sim.dialplan import Dialplan
+from hotline.sim.dialplan import Dialplan, Phone
 from hotline.sim.model import UP, Channel, Member
 from hotline.sim.pbx import Pbx
 from hotline.sim.server import Action, AmiSession, Handler
@@ -499,6 +499,8 @@ class Actions:
         self.sim.engine.send(channel, calls.HangupChannel(channel, cause))
 
     async def originate(self, session: AmiSession, action: Action) -> None:
+        """Originate of an operator's phone into `callback` (calls.callback_flow) or of a
+        supervisor's into `hotline-spy,<mode>` (calls.spy_flow); anything else fails."""
         target = action.get("Channel")
         if not target:
             session.reply("Error", action, "Channel not specified")
@@ -508,11 +510,9 @@ class Actions:
             session.reply("Error", action, "Extension does not exist.")
             return
         is_async = _true(action.get("Async"))
-        if context == SPY_CONTEXT:
-            await self._originate_spy(session, action, target, exten, is_async)
-            return
-        phone = self.sim.dialplan.phone(target)
-        if phone is None or context != "callback":
+        channel_id = (action.get("ChannelId") or None) if context == SPY_CONTEXT else None
+        scenario, phone = self._originated(target, context, channel_id)
+        if phone is None:
             if not is_async:
                 session.reply("Error", action, "Originate failed")
                 return
@@ -522,45 +522,7 @@ class Actions:
             )
             return
         spec = calls.CallSpec(
-            scenario="callback_originate",
-            agent=phone.interface,
-            timing=self.sim.timing,
-            originate_exten=exten,
-            originate_callerid=parse_callerid(action.get("CallerID") or ""),
-            originate_variables=parse_variables(action.all("Variable")),
-            action_id=action.action_id,
-            originate_response=is_async,
-            auto_answer=self.sim.auto_answer,
-        )
-        if is_async:
-            session.reply("Success", action, "Originate successfully queued")
-            self.sim.engine.start(spec)
-            return
-        call = self.sim.engine.start(spec)
-        # A synchronous Originate holds this session until the phone answers (or not).
-        if await asyncio.shield(call.picked_up):
-            session.reply("Success", action, "Originate successfully queued")
-        else:
-            session.reply("Error", action, "Originate failed")
-
-    async def _originate_spy(
-        self, session: AmiSession, action: Action, target: str, exten: str, is_async: bool
-    ) -> None:
-        """Originate of a supervisor's phone into `hotline-spy,<mode>` (calls.spy_flow)."""
-        phone = self.sim.dialplan.endpoint(target)
-        channel_id = action.get("ChannelId") or None
-        taken = channel_id is not None and self.pbx.state.find_channel(channel_id) is not None
-        if phone is None or taken:
-            if not is_async:
-                session.reply("Error", action, "Originate failed")
-                return
-            session.reply("Success", action, "Originate successfully queued")
-            self.pbx.originate_response(
-                action.action_id, False, target, SPY_CONTEXT, exten, 0, "<null>", ("", "")
-            )
-            return
-        spec = calls.CallSpec(
-            scenario="supervision_originate",
+            scenario=scenario,
             agent=phone.interface,
             timing=self.sim.timing,
             originate_exten=exten,
@@ -575,7 +537,20 @@ class Actions:
         if is_async:
             session.reply("Success", action, "Originate successfully queued")
             return
+        # A synchronous Originate holds this session until the phone answers (or not).
         if await asyncio.shield(call.picked_up):
             session.reply("Success", action, "Originate successfully queued")
         else:
             session.reply("Error", action, "Originate failed")
+
+    def _originated(
+        self, target: str, context: str, channel_id: str | None
+    ) -> tuple[calls.Scenario, Phone | None]:
+        """The scenario an Originate runs and the phone it rings (None: it fails). A
+        supervisor's phone rings into the spy context unless its ChannelId is taken; only an
+        operator's phone rings into `callback`."""
+        if context == SPY_CONTEXT:
+            taken = channel_id is not None and self.pbx.state.find_channel(channel_id) is not None
+            return "supervision_originate", None if taken else self.sim.dialplan.endpoint(target)
+        phone = self.sim.dialplan.phone(target) if context == "callback" else None
+        return "callback_originate", phone

@@ -65,12 +65,9 @@ def bridge_block(bridge: Bridge, prefix: str = "", count: int | None = None) -> 
     ]
 
 
-def member_block(queue: Queue, member: Member) -> Headers:
-    """QueueMemberStatus / Added / Removed / Pause body."""
+def _member_state(member: Member) -> Headers:
+    """A queue member's state, as both the QueueMember* events and QueueStatus list it."""
     return [
-        ("Queue", queue.name),
-        ("MemberName", member.name),
-        ("Interface", member.interface),
         ("StateInterface", member.interface),
         ("Membership", member.membership),
         ("Penalty", str(member.penalty)),
@@ -82,6 +79,16 @@ def member_block(queue: Queue, member: Member) -> Headers:
         ("Status", str(member.device_status)),
         ("Paused", "1" if member.paused else "0"),
         ("PausedReason", member.paused_reason),
+    ]
+
+
+def member_block(queue: Queue, member: Member) -> Headers:
+    """QueueMemberStatus / Added / Removed / Pause body."""
+    return [
+        ("Queue", queue.name),
+        ("MemberName", member.name),
+        ("Interface", member.interface),
+        *_member_state(member),
         ("Ringinuse", "1" if member.ringinuse else "0"),
         ("Wrapuptime", str(member.wrapuptime)),
     ]
@@ -113,17 +120,7 @@ def queue_member(queue: Queue, member: Member) -> Headers:
         ("Queue", queue.name),
         ("Name", member.name),
         ("Location", member.interface),
-        ("StateInterface", member.interface),
-        ("Membership", member.membership),
-        ("Penalty", str(member.penalty)),
-        ("CallsTaken", str(member.calls_taken)),
-        ("LastCall", str(member.last_call)),
-        ("LastPause", str(member.last_pause)),
-        ("LoginTime", str(member.login_time)),
-        ("InCall", "1" if member.in_call else "0"),
-        ("Status", str(member.device_status)),
-        ("Paused", "1" if member.paused else "0"),
-        ("PausedReason", member.paused_reason),
+        *_member_state(member),
         ("Wrapuptime", str(member.wrapuptime)),
     ]
 

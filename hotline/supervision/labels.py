@@ -7,33 +7,32 @@ Served in `GET /api/v1/dictionaries` (`labels`) by the composition root.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, NamedTuple
 
-SPY_MODE_TITLES: Final[Mapping[str, str]] = {
-    "listen": "слушает",
-    "whisper": "подсказывает",
-    "barge": "вмешивается",
-}
-SPY_BUTTON_TITLES: Final[Mapping[str, str]] = {
-    "listen": "Прослушать",
-    "whisper": "Подсказать",
-    "barge": "Вмешаться",
-}
-SPY_BUTTON_HINTS: Final[Mapping[str, str]] = {
-    "listen": "Слушать разговор: вас не слышит никто",
-    "whisper": "Говорить оператору: абонент вас не слышит",
-    "barge": "Говорить в разговоре: вас слышат оператор и абонент",
-}
-SPY_SWITCHED: Final[Mapping[str, str]] = {
-    "listen": "Теперь вас не слышит никто",
-    "whisper": "Теперь вас слышит только оператор",
-    "barge": "Теперь вас слышат оператор и абонент",
-}
-# A session of listening as the call's card page tells it.
-SPY_SESSION_TITLES: Final[Mapping[str, str]] = {
-    "listen": "прослушивание",
-    "whisper": "подсказка оператору",
-    "barge": "вмешательство в разговор",
+
+class ModeWords(NamedTuple):
+    """Everything the pages say about one mode of listening."""
+
+    title: str  # beside the listener's name on the board
+    button: str
+    hint: str  # the button's hint: who hears the supervisor
+    switched: str  # told after a switch to this mode
+    session: str  # a session of listening as the call's card page tells it
+
+
+MODE_WORDS: Final[Mapping[str, ModeWords]] = {
+    "listen": ModeWords(
+        "слушает", "Прослушать", "Слушать разговор: вас не слышит никто",
+        "Теперь вас не слышит никто", "прослушивание",
+    ),
+    "whisper": ModeWords(
+        "подсказывает", "Подсказать", "Говорить оператору: абонент вас не слышит",
+        "Теперь вас слышит только оператор", "подсказка оператору",
+    ),
+    "barge": ModeWords(
+        "вмешивается", "Вмешаться", "Говорить в разговоре: вас слышат оператор и абонент",
+        "Теперь вас слышат оператор и абонент", "вмешательство в разговор",
+    ),
 }
 SPY_ENDED_BY: Final[Mapping[str, str]] = {
     "page": "завершено со страницы",
@@ -42,11 +41,17 @@ SPY_ENDED_BY: Final[Mapping[str, str]] = {
     "call_ended": "разговор закончился",
     "pbx_refused": "АТС отказала",
 }
+
+
+def _by_mode(field: str) -> dict[str, str]:
+    return {mode: getattr(words, field) for mode, words in MODE_WORDS.items()}
+
+
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
-    "spy_modes": SPY_MODE_TITLES,
-    "spy_buttons": SPY_BUTTON_TITLES,
-    "spy_hints": SPY_BUTTON_HINTS,
-    "spy_switched": SPY_SWITCHED,
-    "spy_sessions": SPY_SESSION_TITLES,
+    "spy_modes": _by_mode("title"),
+    "spy_buttons": _by_mode("button"),
+    "spy_hints": _by_mode("hint"),
+    "spy_switched": _by_mode("switched"),
+    "spy_sessions": _by_mode("session"),
     "spy_ended_by": SPY_ENDED_BY,
 }

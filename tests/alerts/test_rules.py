@@ -35,7 +35,7 @@ def figures(*, wait: float = 0, level: float | None = None, offered: int = 0, re
     ]}
 
 
-def run(rules: AlertRules, steps: list[tuple[float, dict[str, Any]]], modes=OPERATOR):  # noqa: ANN001, ANN201
+def run(rules: AlertRules, steps: list[tuple[float, dict[str, Any]]], modes=OPERATOR):
     """(seconds after T0, figures) -> [(seconds, kind, "raised"|"cleared")]."""
     seen = []
     for t, fig in steps:

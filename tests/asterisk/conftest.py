@@ -33,6 +33,6 @@ def pbxs(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Pbxs:
 
 @pytest.fixture
 async def make_stage(pbxs, settings, pg_only_engine, pg_url, tmp_path):
-    def factory(name: str):  # noqa: ANN202
+    def factory(name: str):
         return stage(pbxs, settings, pg_url, tmp_path, name)
     return factory

@@ -93,13 +93,13 @@ async def inbound_channel(tap: pbx.AmiClient, number: str, timeout: float = 30.0
     return event["Channel"]
 
 
-async def _tap(s) -> pbx.AmiClient:  # noqa: ANN001
+async def _tap(s) -> pbx.AmiClient:
     tap = pbx.AmiClient(s.pbxs.ami_port, s.settings.ami.user, s.settings.ami.secret)
     await tap.connect()
     return tap
 
 
-async def _talking(s, n: int) -> None:  # noqa: ANN001
+async def _talking(s, n: int) -> None:
     async def enough() -> bool:
         return sum(c.state == "talking" for c in s.app[PBX].tracker.calls()) >= n
     await s.until(enough, 40)

@@ -35,6 +35,12 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=ru-RU",
 ]
+# The browser's own language, as on the operators' desks: date and time fields read
+# дд.мм.гггг and 24 hours only in a Chromium whose interface is Russian. The contexts' locale
+# (ru-RU) and the pages' <html lang="ru"> do not change them; on Linux Chromium takes its
+# language from the environment (not from --lang) and needs its Russian resources (Debian:
+# chromium-l10n, which .ci/run installs).
+CHROMIUM_ENV = {**os.environ, "LANG": "ru_RU.UTF-8", "LANGUAGE": "ru"}
 # The people of the story: the fund's administrator, two fund operators (levels 1 and 2) whose
 # phones the simulator rings, and an insurer's level-1 operator.
 USERS = (
@@ -59,12 +65,20 @@ async def chromium() -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           env=CHROMIUM_ENV)
+        probe = await browser.new_context()  # no locale of its own: the browser's language
+        language = await (await probe.new_page()).evaluate("navigator.language")
+        await probe.close()
+        if not language.startswith("ru"):
+            await browser.close()
+            pytest.fail(f"{CHROMIUM} speaks {language!r}, not Russian: its date fields would read "
+                        "mm/dd/yyyy (Debian: apt-get install chromium-l10n)")
         yield browser
         await browser.close()
 
 
-async def _add_users(app) -> None:  # noqa: ANN001
+async def _add_users(app) -> None:
     async with unit_of_work(app[SESSIONS]) as session:
         for login, name, org, role, level, interface in USERS:
             await add_user(session, login=login, password=PASSWORD, full_name=name, role=role,

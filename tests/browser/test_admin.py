@@ -82,7 +82,7 @@ async def complete(client: TestClient, login: str, card_id: int, **changes: obje
 
 
 
-async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:  # noqa: ANN001
+async def rows_text(page, selector: str = "[data-testid=card-row]") -> list[str]:
     return await page.locator(selector).all_inner_texts()
 
 
@@ -357,8 +357,12 @@ async def test_the_live_board_shows_a_waiting_call_the_lines_and_the_operators(
     call = page.locator("[data-testid=board-call][data-state=ringing]")
     await call.first.wait_for()
     assert "+7 913 123-45-67" in await call.first.inner_text()  # as people write numbers
+    # The line as the figures print it, in the calls and in the lines alike.
+    assert "8-800-775-85-65" in await call.first.inner_text()
+    assert FUND_LINE not in await call.first.inner_text()
     assert await page.locator("[data-testid=count-waiting]").inner_text() == "1"
     fund_line = page.locator(f"[data-testid=board-line][data-line='{FUND_LINE}'] td")
+    assert (await fund_line.nth(0).inner_text()).startswith("8-800-775-85-65")
     assert await fund_line.nth(1).locator(".badge").inner_text() in ("операторы", "электронный секретарь")
     assert "→" in await fund_line.nth(2).inner_text()  # the next switch: when, to what, why
     await shot(page, "admin-board")

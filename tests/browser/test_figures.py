@@ -19,7 +19,7 @@ from tests.support.screens import shots
 from tests.support.service import FUND_LINE, settle
 
 
-async def overdue_callback(app) -> int:  # noqa: ANN001
+async def overdue_callback(app) -> int:
     """A pending callback of a fund card, due an hour ago."""
     async with unit_of_work(app[SESSIONS]) as db:
         card = await db.scalar(select(Card).order_by(Card.id.desc()).limit(1))

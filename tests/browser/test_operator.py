@@ -25,7 +25,7 @@ from tests.support.workspace import CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scri
 YELLOW = "rgb(255, 244, 184)"
 
 
-async def shot(page, name: str) -> None:  # noqa: ANN001
+async def shot(page, name: str) -> None:
     """A full-page screenshot with the window as tall as the page, so that the sticky bars
     (agent state, the card's buttons) sit where they belong instead of where the 900 px
     window would have stuck them."""
@@ -39,7 +39,7 @@ async def shot(page, name: str) -> None:  # noqa: ANN001
 
 
 
-async def _talking(client, pbx_call_id: str, interface: str) -> None:  # noqa: ANN001
+async def _talking(client, pbx_call_id: str, interface: str) -> None:
     """Wait until the tracker sees `interface` talking on the call (the phone was answered)."""
     tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
@@ -106,8 +106,10 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     await card_number.wait_for(state="visible")
     card = await _card_of_call(pbx_service, CITIZEN)
     assert await card_number.inner_text() == f"РКК {card.number}"
-    assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN
+    # The caller's number as people write it; the card keeps the PBX's digits (below).
+    assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN_SHOWN
     assert await op101.inner_text("#call-org") == "ТФОМС Алтайского края"
+    assert await op101.inner_text("#call-line") == "8-800-775-85-65"  # as the board prints it
     scripts = op101.locator("#script-list details")
     await scripts.first.wait_for()
     assert await scripts.count() == 2
@@ -144,6 +146,7 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     async with pbx_service.server.app[SESSIONS]() as session:
         stored = await session.get(Card, card.id)
         assert stored.status == "in_work" and stored.topic_code == "4.4"
+        assert stored.applicant_phone == CITIZEN  # shown formatted, saved as it was
     await op101.locator(f"[data-testid=cards-body] tr[data-id='{card.id}'].status-in_work").wait_for()
 
     # Typing, then a reload before saving: the draft comes back with a notice.
@@ -211,12 +214,12 @@ async def test_operator_takes_a_call_saves_its_card_and_transfers_it_to_level_2(
     await op201.locator("[data-testid=toast-ok]", has_text="зазвонит ваш телефон").wait_for()
 
 
-async def _pbx_call_id(client, card_id: int) -> str:  # noqa: ANN001
+async def _pbx_call_id(client, card_id: int) -> str:
     async with client.server.app[SESSIONS]() as session:
         return await session.scalar(select(Call.pbx_call_id).where(Call.card_id == card_id))
 
 
-async def _user_id(client, login: str) -> int:  # noqa: ANN001
+async def _user_id(client, login: str) -> int:
     async with client.server.app[SESSIONS]() as session:
         return await session.scalar(select(User.id).where(User.login == login))
 

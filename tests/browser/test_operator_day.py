@@ -12,7 +12,7 @@ from tests.support.workspace import CITIZEN, CITIZEN_SHOWN, LONG_TALK, _add_scri
 from tests.support.service import FUND_LINE
 
 
-async def _call_at(client, interface: str, state: str) -> str:  # noqa: ANN001
+async def _call_at(client, interface: str, state: str) -> str:
     """The PBX call id of the call whose state at `interface` is `state` (waited for)."""
     tracker = client.server.app[PBX].tracker
     async with asyncio.timeout(10):
@@ -140,7 +140,7 @@ async def test_what_done_and_a_registration_need_is_shown_before_the_click(
     await admin.locator("[data-testid=written-number]").wait_for()
 
 
-async def _queued_callback(client, name: str, hours: float) -> int:  # noqa: ANN001
+async def _queued_callback(client, name: str, hours: float) -> int:
     """An untaken pending callback (as a secretary message leaves one) on a new fund card."""
     from datetime import UTC, datetime, timedelta
 

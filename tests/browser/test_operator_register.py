@@ -21,6 +21,15 @@ FIRST15 = "220418000123456"
 ENP = FIRST15 + str(control_digit(FIRST15))
 TYPED = f"{ENP[:4]} {ENP[4:8]} {ENP[8:12]} {ENP[12:]}"  # as it stands on the policy
 KAPITAL = "ООО «Капитал МС», филиал в Алтайском крае"
+# The select's options whose text is wider than the select leaves for it (its padding and
+# the arrow's 24 px taken off): what the operator would see cut off.
+CUT_OPTIONS = """(select) => {
+  const style = getComputedStyle(select);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 24;
+  return [...select.options].map((o) => o.text).filter((text) => pen.measureText(text).width > room);
+}"""
 
 
 async def test_the_enp_fills_the_card_and_offers_the_citizens_insurer(pbx_service, sim, open_as) -> None:
@@ -46,9 +55,14 @@ async def test_the_enp_fills_the_card_and_offers_the_citizens_insurer(pbx_servic
     assert KAPITAL in await note.inner_text() and "другой СМО" in await note.inner_text()
     transfer = op101.locator("[data-testid=enp-transfer]")
     assert await transfer.is_visible() and await transfer.inner_text() == f"Перевести в {KAPITAL}"
+    # The caller's number as people write it, not the PBX's digits.
+    assert await op101.input_value("[data-testid=f-applicant_phone]") == CITIZEN_SHOWN
     for width, height in SIZES:  # the applicant's part of the card, where the operator looks
         await op101.set_viewport_size({"width": width, "height": height})
         await op101.locator("[data-testid=f-applicant_name]").scroll_into_view_if_needed()
+        # Every insurer's name is read whole in the select, not cut off.
+        cut = await op101.eval_on_selector("[data-testid=f-insurer_concerned_id]", CUT_OPTIONS)
+        assert cut == [], f"cut off at {width} px: {cut}"
         await shot(op101, f"operator-enp-{width}", full_page=False)
 
     # A number the register does not hold: said so, nothing filled, no transfer.

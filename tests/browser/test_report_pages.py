@@ -13,7 +13,7 @@ from tests.support.report_data import add_call, local
 SOGAZ = "88002009204"
 
 
-async def seed_calls(app) -> None:  # noqa: ANN001
+async def seed_calls(app) -> None:
     """A few of sogaz's calls in January 2026: answered and abandoned at several hours."""
     async with unit_of_work(app[SESSIONS]) as s:
         orgs = dict((await s.execute(select(Organization.code, Organization.id))).all())
@@ -26,7 +26,7 @@ async def seed_calls(app) -> None:  # noqa: ANN001
                            talk_seconds=120 if outcome == "answered" else None)
 
 
-async def seed_evaluations(app) -> None:  # noqa: ANN001
+async def seed_evaluations(app) -> None:
     """Two sheets on op101's calls, in January (70 %) and February (90 %) 2026."""
     async with unit_of_work(app[SESSIONS]) as s:
         orgs = dict((await s.execute(select(Organization.code, Organization.id))).all())

@@ -50,21 +50,21 @@ async def sim(settings: Settings) -> AsyncIterator[PbxSimulator]:
         yield simulator
 
 
-async def board_as(open_as, client, login: str):  # noqa: ANN001, ANN201
+async def board_as(open_as, client, login: str):
     page = await open_as(client, login, "/admin/board")
     await page.wait_for_function("() => !location.pathname.startsWith('/login')")
     await page.locator("[data-testid=board-line]").first.wait_for()
     return page
 
 
-async def shots(page, name: str) -> None:  # noqa: ANN001
+async def shots(page, name: str) -> None:
     for width, height in SIZES:
         await page.set_viewport_size({"width": width, "height": height})
         await page.wait_for_timeout(150)
         await shot(page, f"{name}-{width}", full_page=False)
 
 
-async def listen_whisper_and_end(page, who: str, second: tuple[str, str]) -> None:  # noqa: ANN001
+async def listen_whisper_and_end(page, who: str, second: tuple[str, str]) -> None:
     """«Прослушать», the listener shown on the call and its operator, `second` mode, «Завершить»."""
     call = page.locator("[data-testid=board-call][data-state=talking]")
     await call.locator("[data-testid=spy-listen]").click()

@@ -29,7 +29,7 @@ def test_usage_errors_are_one_russian_line_with_exit_1(args: list[str], line: st
     assert result.stdout == ""
 
 
-def test_a_report_into_a_wrong_file_is_refused_before_anything_is_read(tmp_path) -> None:  # noqa: ANN001
+def test_a_report_into_a_wrong_file_is_refused_before_anything_is_read(tmp_path) -> None:
     """`--out x.pdf` is no XLSX in disguise; a missing folder is a file error, not «база
     данных недоступна»; a mistyped SQLite address creates nothing."""
     runner = CliRunner()
@@ -49,7 +49,7 @@ def test_a_report_into_a_wrong_file_is_refused_before_anything_is_read(tmp_path)
     assert not nowhere.parent.exists()
 
 
-def test_a_file_error_is_named_as_one(tmp_path) -> None:  # noqa: ANN001
+def test_a_file_error_is_named_as_one(tmp_path) -> None:
     """An OSError about a file is reported with the file and a Russian reason."""
     from hotline.cli.support import CliError, fail_cleanly
 
@@ -65,7 +65,7 @@ def test_a_file_error_is_named_as_one(tmp_path) -> None:  # noqa: ANN001
         raise AssertionError("no error")
 
 
-def test_serve_says_in_russian_what_to_install_without_ffmpeg(capsys) -> None:  # noqa: ANN001
+def test_serve_says_in_russian_what_to_install_without_ffmpeg(capsys) -> None:
     from hotline.cli.main import check_ffmpeg
 
     assert check_ffmpeg("ffmpeg-that-is-not-there") is False

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from hotline.sim.calls import Timing
 from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
-from journal.models import Call, CallTransfer, Card, Organization, User
+from journal.models import Call, CallTransfer, Card, Organization, Recording, User
 from journal.users import hash_password
 from tests.support.instances import Instance
 from tests.support.private_pg import PG_ADMIN_DSN
@@ -38,7 +38,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def add_operator(sessions, login: str, org_code: str, phone: str, level: int) -> None:  # noqa: ANN001
+async def add_operator(sessions, login: str, org_code: str, phone: str, level: int) -> None:
     async with unit_of_work(sessions) as db:
         org_id = await db.scalar(select(Organization.id).where(Organization.code == org_code))
         db.add(User(login=login, password_hash=hash_password(PASSWORD), full_name=login,
@@ -67,7 +67,7 @@ class Browser:
         self._reader = asyncio.create_task(self._read(ws))
         return self
 
-    async def _read(self, ws) -> None:  # noqa: ANN001
+    async def _read(self, ws) -> None:
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
                 self.messages.append(msg.json())
@@ -96,7 +96,7 @@ class Browser:
         await self.http.close()
 
 
-async def until(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
+async def until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, what
@@ -104,7 +104,7 @@ async def until(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-async def sim(settings, tmp_path):  # noqa: ANN001, ANN201
+async def sim(settings, tmp_path):
     """The simulated PBX writing real WAV files to the spool both instances share."""
     async with PbxSimulator(settings, time_scale=0.01, auth_failure_delay=0, seed=7,
                             as_configured=True, recordings_dir=tmp_path / "shared" / "pbx",
@@ -113,7 +113,7 @@ async def sim(settings, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-async def pair(settings, sim, tmp_path):  # noqa: ANN001, ANN201
+async def pair(settings, sim, tmp_path):
     """Two `hotline serve` processes on a database of their own: the in-process services of
     other tests (on the session's database) never compete with them for the PBX's lock."""
     name = f"hotline_pair_{uuid.uuid4().hex[:12]}"
@@ -149,7 +149,7 @@ async def pair(settings, sim, tmp_path):  # noqa: ANN001, ANN201
 
 
 async def test_kill_9_of_the_holder_mid_call_loses_nothing_on_the_other_instance(
-        pair, sim, settings) -> None:  # noqa: ANN001
+        pair, sim, settings) -> None:
     a, b, sessions = pair
     sogaz = next(o for o in settings.organizations if o.code == "sogaz")
     await add_operator(sessions, "l1a", "sogaz", sogaz.level1_phones[0], 1)
@@ -189,15 +189,28 @@ async def test_kill_9_of_the_holder_mid_call_loses_nothing_on_the_other_instance
             transfers = await db.scalar(select(func.count(CallTransfer.id)).where(
                 CallTransfer.call_id == call.id))
             assert transfers == 1, "the transfer is written once"
-        # Not checked here: the recording of a call first seen in the new holder's snapshot
-        # (the old holder's writer killed before it flushed) — a known gap, see README.
+        # The recording of the call arrives too: stored by the new holder, linked to the card
+        # (also when the old holder was killed before its writer flushed the recording's
+        # start: the new holder's snapshot shows the file).
+        deadline = time.monotonic() + 30
+        while True:
+            async with sessions() as db:
+                rows = (await db.scalars(select(Recording).where(
+                    Recording.call_id == call.id))).all()
+            if rows and all(r.status != "pending" for r in rows):
+                break
+            assert time.monotonic() < deadline, [(r.pbx_file, r.status) for r in rows]
+            await asyncio.sleep(0.2)
+        assert [r.status for r in rows if r.kind == "call"] == ["stored"], [
+            (r.pbx_file, r.status, r.problem) for r in rows]
+        assert all(r.card_id == card_id for r in rows)
         print(f"takeover after kill -9: {takeover:.2f} s")
     finally:
         for browser in (*level1, level2):
             await browser.close()
 
 
-async def test_a_holder_cut_off_from_postgresql_lets_go_of_the_pbx(pair) -> None:  # noqa: ANN001
+async def test_a_holder_cut_off_from_postgresql_lets_go_of_the_pbx(pair) -> None:
     a, b, _sessions = pair
     pid = (await a.health())["instance"]["lock_backend_pid"]
     # The holder knows the standby is there (else, alone, it would keep the link).
@@ -222,7 +235,7 @@ async def test_a_holder_cut_off_from_postgresql_lets_go_of_the_pbx(pair) -> None
 
 
 async def test_an_account_disabled_on_one_instance_closes_its_sockets_on_the_other(
-        pair, settings) -> None:  # noqa: ANN001
+        pair, settings) -> None:
     a, b, sessions = pair
     await add_operator(sessions, "l1a", "sogaz", "op1100", 1)
     await add_operator(sessions, "boss", "tfoms", "sup100", 1)
@@ -247,7 +260,7 @@ async def test_an_account_disabled_on_one_instance_closes_its_sockets_on_the_oth
         await admin.close()
 
 
-async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, settings) -> None:  # noqa: ANN001
+async def test_pbx_commands_from_the_standby_are_run_by_the_holder(pair, sim, settings) -> None:
     """The operator's browser on the standby: pause, transfer and the workspace's PBX state
     work as on the holder (the holder runs them, checked on both); the holder frozen, the
     standby's command answers 503 «АТС сейчас переключается...» instead of hanging."""
@@ -351,7 +364,7 @@ def center_today(browser: Browser) -> dict | None:
 
 
 async def test_the_new_holder_shows_the_days_figures_counted_by_the_old_one(
-        pair, sim, settings) -> None:  # noqa: ANN001
+        pair, sim, settings) -> None:
     """B started before the calls (its figures seeded empty); A took them; A killed, B holds
     and seeds today's figures from the journal again: the board on B shows the day."""
     a, b, sessions = pair
@@ -414,7 +427,7 @@ async def restart(instance: Instance, role: str) -> None:
 
 
 async def test_both_instances_restarted_in_turn_under_load_lose_nothing(
-        pair, sim, settings) -> None:  # noqa: ANN001
+        pair, sim, settings) -> None:
     """A steady stream of calls; B (standby) restarted, then A (holder: B takes over and A
     comes back as the standby). Every call in the journal once with its card; the pops keep
     reaching the operators' sockets on both instances (sockets reconnect after a restart)."""
@@ -484,7 +497,7 @@ async def test_both_instances_restarted_in_turn_under_load_lose_nothing(
             await browser.close()
 
 
-async def test_forwarded_transfer_latency(pair, sim, settings) -> None:  # noqa: ANN001
+async def test_forwarded_transfer_latency(pair, sim, settings) -> None:
     """The transfer from the holder's web and from the standby's (forwarded over the bus):
     five of each, min/median/max printed with the load average (README, «Running several
     instances»)."""

@@ -17,7 +17,7 @@ def ledger_tasks() -> list[asyncio.Task]:
     return [t for t in asyncio.all_tasks() if t.get_name() == "pbx-ledger" and not t.done()]
 
 
-async def test_the_holders_work_stops_on_stepping_down_and_starts_again(client, sim) -> None:  # noqa: ANN001
+async def test_the_holders_work_stops_on_stepping_down_and_starts_again(client, sim) -> None:
     app = client.server.app
     leadership, modes, figures = app[LEADERSHIP], app[MODES], app[FIGURES]
     assert leadership.holds() and modes.running and len(ledger_tasks()) == 1

@@ -204,7 +204,7 @@ def test_the_journal_seed_then_the_pbx_resync_count_a_call_once() -> None:
 
 
 @st.composite
-def stories(draw):  # noqa: ANN001, ANN201
+def stories(draw):
     """Random calls: each arrives, maybe queues, then is answered, abandoned or ends."""
     events, t = [], 0.0
     for i in range(draw(st.integers(0, 25))):
@@ -227,7 +227,7 @@ def stories(draw):  # noqa: ANN001, ANN201
 
 @settings(max_examples=150, deadline=None)
 @given(stories(), st.floats(0, 5000))
-def test_figures_add_up_whatever_the_story(events, later) -> None:  # noqa: ANN001
+def test_figures_add_up_whatever_the_story(events, later) -> None:
     """Lines sum to organizations and to the center; rates stay in 0..100; a window never
     holds more than today; waiting never negative; fed twice in halves = fed at once."""
     figures = core()

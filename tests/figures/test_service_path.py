@@ -21,7 +21,7 @@ from tests.support.ws_browser import Browser
 client, service, sim = service_with_pbx.client, service_with_pbx.service, service_with_pbx.sim
 
 
-async def _users(app) -> None:  # noqa: ANN001
+async def _users(app) -> None:
     async with unit_of_work(app[SESSIONS]) as db:
         for login, org, role in (("admin", "tfoms", "admin"), ("sogaz-sup", "sogaz", "supervisor"),
                                  ("kap-sup", "kapital", "supervisor"), ("wall", "tfoms", "wallboard")):
@@ -40,7 +40,7 @@ async def _figures_with(browser: Browser, offered: int) -> dict[str, Any]:
 
 
 async def test_simulated_calls_reach_the_figures_on_each_audiences_socket(
-    client, service, sim, settings, pg_url, tmp_path  # noqa: ANN001
+    client, service, sim, settings, pg_url, tmp_path
 ) -> None:
     await _users(service)
     people = {login: await Browser(client).login(login) for login in ("admin", "sogaz-sup", "wall")}

@@ -18,7 +18,7 @@ DONE = {"appeal_type": "consultation", "topic_code": "4.1", "content": "Вопр
         "applicant_name": "Петров Пётр Петрович", "measures_taken": "Разъяснено"}
 
 
-async def _deferred(sessions, people: People, call_card: MakeCard) -> Card:  # noqa: ANN001
+async def _deferred(sessions, people: People, call_card: MakeCard) -> Card:
     """A card in work with a pending callback."""
     card = await call_card("sogaz")
     async with unit_of_work(sessions) as session:
@@ -28,7 +28,7 @@ async def _deferred(sessions, people: People, call_card: MakeCard) -> Card:  # n
         return await session.get(Card, card.id)
 
 
-async def _statuses(sessions, card_id: int) -> list[str]:  # noqa: ANN001
+async def _statuses(sessions, card_id: int) -> list[str]:
     async with sessions() as session:
         return list(await session.scalars(
             select(CallbackTask.status).where(CallbackTask.card_id == card_id)))

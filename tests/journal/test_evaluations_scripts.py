@@ -24,7 +24,7 @@ def test_the_total_is_the_share_of_the_maximum_in_percent() -> None:
     assert total_of({"greeting": 0, "accuracy": 0}, CRITERIA) == 0.0
 
 
-async def _call(sessions, people: People, call_card: MakeCard, org: str = "sogaz") -> int:  # noqa: ANN001
+async def _call(sessions, people: People, call_card: MakeCard, org: str = "sogaz") -> int:
     card = await call_card(org)
     operator = people.sogaz_op if org == "sogaz" else people.tfoms_op
     async with unit_of_work(sessions) as session:

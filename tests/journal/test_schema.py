@@ -16,7 +16,7 @@ from journal.models import Base
 async def test_migrated_database_matches_the_models(pg_engine) -> None:
     """Alembic's autogenerate finds nothing to add, drop or alter after `upgrade head`."""
 
-    def diff(connection):  # noqa: ANN001, ANN202
+    def diff(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         return compare_metadata(context, Base.metadata)
 

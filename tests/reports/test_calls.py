@@ -30,7 +30,7 @@ FUND, SOGAZ = "88007758565", "88002009204"
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
@@ -67,7 +67,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], people: People) -> No
                        queue_wait_seconds=5, talk_seconds=600, answered_by_id=sg_op)
 
 
-async def stats(sessions, actor, settings, calendar, dim=Dimension.TOTAL, org=None):  # noqa: ANN001, ANN201
+async def stats(sessions, actor, settings, calendar, dim=Dimension.TOTAL, org=None):
     hours = operator_hours(settings, calendar, NOV)
     async with unit_of_work(sessions) as s:
         rows = await call_stats(s, actor, NOV, hours, dimension=dim, organization_id=org,

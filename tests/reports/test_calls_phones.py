@@ -32,11 +32,11 @@ DEC_1 = local(2026, 12, 1, 9, 0)
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def seed_day(s, orgs: dict[str, int], tf_op: int, day: tuple[int, int, int]) -> None:  # noqa: ANN001
+async def seed_day(s, orgs: dict[str, int], tf_op: int, day: tuple[int, int, int]) -> None:
     """The fund's operator answers one call at op101; op102 answers two with no account
     credited; sogaz's op1101 one; one call abandoned, one still queued."""
     at = lambda h, m: local(*day, h, m)  # noqa: E731
@@ -51,7 +51,7 @@ async def seed_day(s, orgs: dict[str, int], tf_op: int, day: tuple[int, int, int
     await add_call(s, orgs, "tfoms", FUND, at(12, 0), "abandoned", queue_wait_seconds=30)
 
 
-async def sections(sessions, actor, settings, calendar, *, rollup: bool) -> dict:  # noqa: ANN001
+async def sections(sessions, actor, settings, calendar, *, rollup: bool) -> dict:
     hours = operator_hours(settings, calendar, NOV)
     async with unit_of_work(sessions) as s:
         return await call_sections(s, actor, NOV, hours, list(Dimension), rollup=rollup,

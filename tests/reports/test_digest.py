@@ -23,7 +23,7 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 

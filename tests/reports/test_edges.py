@@ -26,11 +26,11 @@ FUND, SOGAZ = "88007758565", "88002009204"
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def sections(sessions, actor, settings, calendar, *dims):  # noqa: ANN001, ANN201
+async def sections(sessions, actor, settings, calendar, *dims):
     hours = operator_hours(settings, calendar, NOV)
     async with unit_of_work(sessions) as s:
         got = await call_sections(s, actor, NOV, hours, list(dims))

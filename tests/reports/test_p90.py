@@ -21,11 +21,11 @@ SOGAZ, KAPITAL, ALFA = "88002009204", "88001008102", "88007700799"
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def p90_by_line(sessions, people, settings, calendar, portable=True) -> dict:  # noqa: ANN001
+async def p90_by_line(sessions, people, settings, calendar, portable=True) -> dict:
     hours = operator_hours(settings, calendar, NOV)
     async with unit_of_work(sessions) as s:
         rows = await call_stats(s, people.admin, NOV, hours, dimension=Dimension.LINE,

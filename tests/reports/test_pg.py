@@ -54,7 +54,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], orgs: dict[str, int])
                        reasons=("11",), justified=True)
 
 
-async def build(sessions, actor, org_id=None) -> PgReport:  # noqa: ANN001
+async def build(sessions, actor, org_id=None) -> PgReport:
     async with unit_of_work(sessions) as s:
         return await pg_report(s, actor, Q3, org_id)
 

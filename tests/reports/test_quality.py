@@ -26,7 +26,7 @@ Q3 = parse_period("2026Q3", ZONE)
 FUND, SOGAZ = "88007758565", "88002009204"
 
 
-async def evaluate(s: AsyncSession, people: People, operator, at: datetime, total: float,  # noqa: ANN001
+async def evaluate(s: AsyncSession, people: People, operator, at: datetime, total: float,
                    **scores: int) -> None:
     org = "tfoms" if operator is people.tfoms_op else "sogaz"
     call = await add_call(s, people.orgs, org, FUND if org == "tfoms" else SOGAZ, at, "answered",
@@ -51,7 +51,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], people: People) -> No
         await evaluate(s, people, tf, local(2026, 10, 1, 0, 30), 1.0, greeting=1)
 
 
-async def build(sessions, actor, org=None, bucket=Bucket.MONTH) -> QualityReport:  # noqa: ANN001
+async def build(sessions, actor, org=None, bucket=Bucket.MONTH) -> QualityReport:
     async with unit_of_work(sessions) as s:
         return await quality_report(s, actor, Q3, org, bucket=bucket)
 

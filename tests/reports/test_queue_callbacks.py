@@ -25,7 +25,7 @@ def test_percentiles_interpolate_like_postgresql() -> None:
     assert percentile([0.0, 100.0], 0.9) == 90.0
 
 
-async def test_asked_made_and_how_soon(sessions, people) -> None:  # noqa: ANN001
+async def test_asked_made_and_how_soon(sessions, people) -> None:
     orgs = people.orgs
     async with unit_of_work(sessions) as s:
         for minutes in (5, 10, 30, None, None):  # three made, two still waiting

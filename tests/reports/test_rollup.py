@@ -25,11 +25,11 @@ DEC_1 = local(2026, 12, 1, 9, 0)  # every day of November has passed
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def report(sessions, actor, settings, calendar, *, rollup, now=DEC_1, hours=None, org=None):  # noqa: ANN001, ANN201
+async def report(sessions, actor, settings, calendar, *, rollup, now=DEC_1, hours=None, org=None):
     hours = operator_hours(settings, calendar, NOV) if hours is None else hours
     async with unit_of_work(sessions) as s:
         got = await call_sections(s, actor, NOV, hours, list(Dimension), organization_id=org,
@@ -38,13 +38,13 @@ async def report(sessions, actor, settings, calendar, *, rollup, now=DEC_1, hour
     return {dim: {(r.phone or r.key, r.in_hours): r for r in rows} for dim, rows in got.items()}
 
 
-async def roll_up(sessions, settings, calendar, now=DEC_1, hours=None) -> int:  # noqa: ANN001
+async def roll_up(sessions, settings, calendar, now=DEC_1, hours=None) -> int:
     hours = operator_hours(settings, calendar, NOV) if hours is None else hours
     async with unit_of_work(sessions) as s:
         return await roll_up_calls(s, NOV, hours, level2_queues=level2_queues(settings), now=now)
 
 
-async def both(sessions, actor, settings, calendar, **kwargs):  # noqa: ANN001, ANN201
+async def both(sessions, actor, settings, calendar, **kwargs):
     """The report from the roll-up, after checking it equals the raw calls' report."""
     rolled = await report(sessions, actor, settings, calendar, rollup=True, **kwargs)
     raw = await report(sessions, actor, settings, calendar, rollup=False, **kwargs)
@@ -52,7 +52,7 @@ async def both(sessions, actor, settings, calendar, **kwargs):  # noqa: ANN001, 
     return rolled
 
 
-async def seed(sessions, people) -> None:  # noqa: ANN001
+async def seed(sessions, people) -> None:
     orgs, tf_op = people.orgs, people.tfoms_op.user_id
     async with unit_of_work(sessions) as s:
         # Monday 2 November, in working hours: waits 15, 45, 90 answered, 30 abandoned

@@ -25,18 +25,18 @@ from tests.support.rollup_data import NOW, Q4, seed, worked
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
-async def sections(sessions, actor, settings, hours, *, rollup: bool) -> dict:  # noqa: ANN001
+async def sections(sessions, actor, settings, hours, *, rollup: bool) -> dict:
     async with unit_of_work(sessions) as s:
         got = await call_sections(s, actor, Q4, hours, list(Dimension), rollup=rollup,
                                   level2_queues=level2_queues(settings), now=NOW)
     return {dim: {(r.key, r.in_hours): r for r in rows} for dim, rows in got.items()}
 
 
-async def direct(sessions, hours: list[HoursInterval]) -> dict:  # noqa: ANN001
+async def direct(sessions, hours: list[HoursInterval]) -> dict:
     """The LINE section's callback figures from the rows as they are now."""
     async with unit_of_work(sessions) as s:
         calls = (await s.execute(
@@ -62,7 +62,7 @@ async def direct(sessions, hours: list[HoursInterval]) -> dict:  # noqa: ANN001
             for key, v in out.items()}
 
 
-async def check(sessions, actor, settings, hours) -> dict:  # noqa: ANN001
+async def check(sessions, actor, settings, hours) -> dict:
     """The report from the roll-up equals the raw one in every section and field, and its
     callbacks equal the direct computation."""
     rolled = await sections(sessions, actor, settings, hours, rollup=True)
@@ -81,7 +81,7 @@ async def check(sessions, actor, settings, hours) -> dict:  # noqa: ANN001
     return rolled
 
 
-async def edit(sessions, rng: random.Random) -> list[str]:  # noqa: ANN001
+async def edit(sessions, rng: random.Random) -> list[str]:
     """Random changes of the messages and callbacks of October and November (rolled up)."""
     done_log = []
     async with unit_of_work(sessions) as s:

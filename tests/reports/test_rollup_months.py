@@ -27,7 +27,7 @@ AVERAGES = ("wait_avg", "wait_p90", "talk_avg", "callback_delay_avg")
 
 
 @pytest.fixture(scope="module")
-def calendar():  # noqa: ANN201
+def calendar():
     return load_calendar_dir(REPO / "config" / "calendar")
 
 
@@ -76,7 +76,7 @@ def direct(calls: list[dict], hours: list[HoursInterval], by: str = "line") -> d
     return out
 
 
-async def by_line(sessions, actor, settings, hours, *, rollup=True) -> dict:  # noqa: ANN001
+async def by_line(sessions, actor, settings, hours, *, rollup=True) -> dict:
     async with unit_of_work(sessions) as s:
         got = await call_sections(s, actor, Q4, hours, list(Dimension), rollup=rollup,
                                   level2_queues=level2_queues(settings), now=NOW)
@@ -87,7 +87,7 @@ async def by_line(sessions, actor, settings, hours, *, rollup=True) -> dict:  # 
     return {(r.key, r.in_hours): {f: getattr(r, f) for f in (*FIELDS, *AVERAGES)} for r in lines}
 
 
-async def by_operator(sessions, actor, settings, hours, *, rollup=True) -> dict:  # noqa: ANN001
+async def by_operator(sessions, actor, settings, hours, *, rollup=True) -> dict:
     """The OPERATOR section: {((operator, phone), in_hours): {field: value}}, checked to add
     up to the total."""
     async with unit_of_work(sessions) as s:
@@ -116,7 +116,7 @@ def assert_same(got: dict, expected: dict) -> None:
                 assert got[key][field] == pytest.approx(want[field], abs=0.006), (key, field)
 
 
-async def months_built(sessions) -> dict:  # noqa: ANN001
+async def months_built(sessions) -> dict:
     async with unit_of_work(sessions) as s:
         return dict((await s.execute(select(CallRollupMonth.month, CallRollupMonth.built_at))).all())
 

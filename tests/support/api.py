@@ -43,7 +43,7 @@ class Api:
     csrf: str = ""
 
     @property
-    def app(self):  # noqa: ANN201
+    def app(self):
         return self.client.server.app
 
     async def add_user(self, login: str, org: str, role: str = "operator", level: int | None = 1) -> int:

@@ -18,13 +18,13 @@ def base_url(client: TestClient) -> str:
     return str(client.make_url("")).rstrip("/")
 
 
-async def sign_in(page, login: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+async def sign_in(page, login: str, password: str = PASSWORD) -> None:
     await page.fill("#login", login)
     await page.fill("#password", password)
     await page.click("button[type=submit]")
 
 
-async def shot(page, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN001
+async def shot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot for review (test-output/screenshots/NAME.png), of the whole page
     unless `full_page` is false (then of the window)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,9 @@ from journal.db import unit_of_work
 from tests.support.report_data import add_callback, add_card, local
 
 
-async def seed(sessions, orgs) -> None:  # noqa: ANN001
+async def seed(sessions, orgs) -> None:
     async with unit_of_work(sessions) as s:
-        def card(org: str, due: date, status: str = "in_work", holder: str | None = None):  # noqa: ANN202
+        def card(org: str, due: date, status: str = "in_work", holder: str | None = None):
             return add_card(s, orgs, org, received=local(2026, 10, 20, 9), appeal_type="statement",
                             form="written", topic="3.6", status=status, due=due, holder=holder)
 

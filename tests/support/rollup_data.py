@@ -21,7 +21,7 @@ LINES = {"88007758565": "tfoms", "88002009204": "sogaz"}  # 8:30-17:30 on workin
 PHONES = {"tfoms": ["PJSIP/op102", "PJSIP/op201"], "sogaz": ["PJSIP/op1101"]}
 
 
-async def seed(sessions, people, rng: random.Random, n: int = 160) -> list[dict]:  # noqa: ANN001
+async def seed(sessions, people, rng: random.Random, n: int = 160) -> list[dict]:
     """Random incoming calls over 1 October - 31 December; secretary messages with cards,
     most called back (some twice, some after the quarter, one card's callback before its
     second message), others pending or cancelled. Returns what was written, for the check."""

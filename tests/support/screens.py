@@ -8,7 +8,7 @@ from tests.support.browser import shot
 SIZES = ((1366, 768), (1920, 1080))
 
 
-async def shots(page, name: str) -> None:  # noqa: ANN001
+async def shots(page, name: str) -> None:
     """The window as the operator sees it (not the whole page: what is below the fold stays
     below it) at each size; the page's own size is restored afterwards."""
     size = page.viewport_size

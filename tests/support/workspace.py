@@ -24,7 +24,7 @@ CITIZEN_SHOWN = "+7 913 123-45-67"
 LONG_TALK = Timing(talk=30000.0, level2_talk=30000.0)
 
 
-async def _add_scripts(client) -> None:  # noqa: ANN001
+async def _add_scripts(client) -> None:
     """Two answer scripts common to every organization (the administrator's data)."""
     async with unit_of_work(client.server.app[SESSIONS]) as session:
         now = datetime.now(UTC)
@@ -40,19 +40,19 @@ async def _add_scripts(client) -> None:  # noqa: ANN001
         ])
 
 
-async def _card_of_call(client, caller: str) -> Card:  # noqa: ANN001
+async def _card_of_call(client, caller: str) -> Card:
     async with client.server.app[SESSIONS]() as session:
         call = await session.scalar(select(Call).where(Call.caller_number == caller))
         return await session.get(Card, call.card_id)
 
 
-async def _live(page) -> None:  # noqa: ANN001
+async def _live(page) -> None:
     """The workspace is loaded and its live channel connected."""
     await page.wait_for_selector("body[data-ready=true]")
     await page.wait_for_selector("[data-testid=conn-live][data-state=on]")
 
 
-async def _written_card(client, login: str, **fields) -> Card:  # noqa: ANN001, ANN003
+async def _written_card(client, login: str, **fields) -> Card:
     app = client.server.app
     async with unit_of_work(app[SESSIONS]) as session:
         user = await session.scalar(select(User).where(User.login == login))

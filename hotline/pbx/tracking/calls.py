@@ -33,6 +33,11 @@ linkedid seen. When Asterisk changes a channel's linkedid (bridging adopts the o
 in attended transfers), the new linkedid becomes an alias of the same call and a candidate
 call that owned it is merged in; the key never changes.
 
+A call's recording is reported at `MixMonitorStart`, with the file the dialplan named in
+`REC`. A call whose recording started while the tracker was not listening (first seen in a
+resynchronisation snapshot, after a takeover of the link or a reconnect) has it reported from
+the snapshot's exported `REC`; either way once per file.
+
 A call ends when its last channel hangs up; `reconcile()` ends calls whose channels vanished
 while the AMI connection was down.
 """
@@ -72,6 +77,7 @@ from hotline.pbx.events import (
     SupervisionMode,
     SupervisionStarted,
     SupervisionSwitched,
+    TransferKind,
 )
 from hotline.pbx.spy import SPY_MODES, SPY_VARIABLE
 
@@ -308,6 +314,15 @@ def _local_partner(name: str) -> str | None:
     """`Local/2000@ctx-00000000;1` <-> `...;2`: the two halves of one Local channel."""
     if name.startswith("Local/") and name[-2:] in (";1", ";2"):
         return name[:-1] + ("2" if name.endswith("1") else "1")
+    return None
+
+
+def _recording_variable(channel: _Channel) -> str | None:
+    """The file the dialplan named for MixMonitor (REC), if the channel shows it."""
+    for name in RECORDING_VARIABLES:
+        value = channel.variables.get(name, "").strip()
+        if value:
+            return value
     return None
 
 
@@ -777,11 +792,7 @@ class CallTracker:
 
     @staticmethod
     def _recording_file(channel: _Channel) -> str | None:
-        for name in RECORDING_VARIABLES:
-            value = channel.variables.get(name, "").strip()
-            if value:
-                return value
-        return channel.mixmonitor_file
+        return _recording_variable(channel) or channel.mixmonitor_file
 
     def _on_user_event(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
         """The secretary's hangup handler reports the recorded message; the queue-callback
@@ -1049,31 +1060,57 @@ class CallTracker:
         and the queue join from the citizen's, so on a busy PBX the join can come first: a
         citizen already waiting in a queue here has reached it.
         """
-        if _text(headers, "result") != "Success":
+        parties = self._transfer_parties(headers, "transferer")
+        if parties is None:
             return
-        transferee = self._party(headers, "transferee")
-        transferer = self._party(headers, "transferer")
-        party = transferee or transferer
-        call = party.call if party else None
-        if call is None:
-            self._orphan_transfer(headers)
-            return
+        anchor, transferer = parties
+        call = anchor.call
         self._flush_transfer(call, out)
-        call.pending_transfer = CallTransferred(
-            call_id=call.key,
-            at=at,
-            kind="blind",
-            from_interface=self._interface(transferer),
-            to_queue=None,
-            to_interface=None,
-            to_context=_value(headers, "context"),
-            to_extension=_value(headers, "extension"),
+        call.pending_transfer = self._transfer_event(
+            call, at, "blind", transferer, headers, ("context", "extension")
         )
         citizen = transferee if transferee is not None and self._is_citizen(transferee) else None
         if citizen is not None and citizen.waiting_in is not None:
             self._flush_transfer(call, out, to_queue=citizen.waiting_in)
             return
         call.state = "ivr"
+
+    def _transfer_parties(
+        self, headers: Headers, transferer_prefix: str
+    ) -> tuple[_Channel, _Channel | None] | None:
+        """A successful transfer's citizen side (the transferee, else the transferer's leg)
+        and the transferring operator's leg; None, an orphan counted, when neither is known."""
+        if _text(headers, "result") != "Success":
+            return None
+        transferer = self._party(headers, transferer_prefix)
+        anchor = self._party(headers, "transferee") or transferer
+        if anchor is None:
+            self._orphan_transfer(headers)
+            return None
+        return anchor, transferer
+
+    def _transfer_event(
+        self,
+        call: _Call,
+        at: datetime,
+        kind: TransferKind,
+        transferer: _Channel | None,
+        headers: Headers,
+        place: tuple[str, str],
+        to: tuple[str | None, str | None] = (None, None),
+    ) -> CallTransferred:
+        """The transfer as reported: by whom, to which dialplan place (the headers naming
+        its context and extension), and to which queue and operator when known."""
+        return CallTransferred(
+            call_id=call.key,
+            at=at,
+            kind=kind,
+            from_interface=self._interface(transferer),
+            to_queue=to[0],
+            to_interface=to[1],
+            to_context=_value(headers, place[0]),
+            to_extension=_value(headers, place[1]),
+        )
 
     def _flush_transfer(self, call: _Call, out: Out, to_queue: str | None = None) -> None:
         pending = call.pending_transfer
@@ -1091,15 +1128,11 @@ class CallTracker:
         """The first operator completed a consultation transfer: the citizen now talks to the
         consultation's target. The consultation legs (often a Local channel pair) become part
         of the citizen's call if they were not already."""
-        if _text(headers, "result") != "Success":
+        parties = self._transfer_parties(headers, "origtransferer")
+        if parties is None:
             return
-        transferee = self._party(headers, "transferee")
-        transferer = self._party(headers, "origtransferer")
+        anchor, transferer = parties
         target = self._party(headers, "transfertarget")
-        anchor = transferee or transferer
-        if anchor is None:
-            self._orphan_transfer(headers)
-            return
         call = anchor.call
         for other in (target, self._party(headers, "secondtransferer")):
             if other is not None and other.call is not call:
@@ -1107,15 +1140,9 @@ class CallTracker:
         call = anchor.call
         to_queue, to_interface = self._transfer_target(call, target)
         self._flush_transfer(call, out)
-        event = CallTransferred(
-            call_id=call.key,
-            at=at,
-            kind="attended",
-            from_interface=self._interface(transferer),
-            to_queue=to_queue,
-            to_interface=to_interface,
-            to_context=_value(headers, "transfertargetcontext"),
-            to_extension=_value(headers, "transfertargetexten"),
+        event = self._transfer_event(
+            call, at, "attended", transferer, headers,
+            ("transfertargetcontext", "transfertargetexten"), (to_queue, to_interface),
         )
         call.transfers.append(event)
         if to_interface is not None:
@@ -1253,7 +1280,23 @@ class CallTracker:
             channel.last_queue = _first_argument(
                 _text(headers, "applicationdata") or _text(headers, "data")
             )
+        self._resync_recording(channel, at, out)
         self._resync_operators(call, at, out)
+
+    def _resync_recording(self, channel: _Channel, at: datetime, out: Out) -> None:
+        """The snapshot shows the call's recording file (REC, exported with the channel's
+        variables) that no MixMonitorStart reported: the recording started while the tracker
+        was not listening (a call first seen after a takeover or a reconnect). Reported now,
+        once per file: the call's other legs inherit REC, and a MixMonitorStart that follows
+        names the same file."""
+        call = channel.call
+        file = _recording_variable(channel)
+        if file is None or file in call.recordings or call.direction is None:
+            return  # an unclassified call: a later answer of the snapshot tries again
+        call.recordings.append(file)
+        call.recording_reported = True
+        event = RecordingStarted(call_id=call.key, at=at, file=file, channel=channel.name)
+        self._emit(call, event, out)
 
     def _on_queue_entry(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
         """QueueStatus' QueueEntry: a caller waiting in a queue now."""

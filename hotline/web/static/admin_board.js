@@ -70,6 +70,11 @@
     return cell;
   }
 
+  /** An 8-800 line as the figures print it («8-800-775-85-65»). */
+  function lineTitle(number) {
+    return (dict && dict.lines && dict.lines[number]) || number;
+  }
+
   /** An organization's name for its code (the board's calls carry codes). */
   function orgTitle(code) {
     const org = dict && dict.organizations.find((o) => o.code === code);
@@ -95,7 +100,7 @@
       h("td", {}, label("call_states", call.state)),
       h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
         waiting ? since(call.started_at) : since(call.answered_at)),
-      h("td", {}, call.line || "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
+      h("td", {}, call.line ? lineTitle(call.line) : "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
       h("td", { class: "nowrap" }, fmt.phone(call.caller_number) || "скрыт"),
       h("td", {}, call.queue ? (dict && dict.queues && dict.queues[call.queue]) || call.queue : "—"),
       h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"),
@@ -113,7 +118,7 @@
       const mode = line.mode || (m && m.mode);
       const org = dict && dict.organizations.find((o) => o.code === line.organization);
       return h("tr", { "data-testid": "board-line", "data-line": line.number },
-        h("td", {}, line.number, h("div", { class: "muted small" }, org ? org.name : line.organization)),
+        h("td", {}, lineTitle(line.number), h("div", { class: "muted small" }, org ? org.name : line.organization)),
         h("td", {}, h("span", { class: `badge mode-${mode}` }, label("line_modes", mode)),
           m && m.reason ? h("div", { class: "muted small" }, m.reason.text) : null),
         h("td", { class: "small" }, next));

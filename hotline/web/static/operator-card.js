@@ -38,6 +38,7 @@ const CardEditor = (() => {
       out[name] = value === "" ? null : value;
     }
     out.applicant_birth_date = isoDate(out.applicant_birth_date);
+    out.applicant_phone = storedPhone(out.applicant_phone);
     const insurer = field("insurer_concerned_id").value;
     out.insurer_concerned_id = insurer === "" ? null : Number(insurer);
     out.anonymous = field("anonymous").checked;
@@ -76,6 +77,18 @@ const CardEditor = (() => {
     return Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== iso ? text : iso;
   }
 
+  /** The card's phone as the form shows it: as people write it («+7 913 111-22-55»). */
+  function shownPhone(stored) {
+    return Hotline.fmt.phone(stored);
+  }
+
+  /** The phone as typed, or, while it is the card's phone as shown, the card's own value (the
+      PBX's «79131112255» stays what it was: cards are found by it). */
+  function storedPhone(text) {
+    const stored = card ? card.applicant_phone : null;
+    return stored && text === shownPhone(stored) ? stored : text;
+  }
+
   /** "1980-03-15" → "15.03.1980" for the form. */
   function ruDate(iso) {
     if (!iso || !ISO_DATE.test(iso)) return iso || "";
@@ -111,7 +124,8 @@ const CardEditor = (() => {
     renderComplaintBox(vals.appeal_type || "");
     for (const name of TEXT) {
       if (name === "appeal_type" || skip(name)) continue;
-      field(name).value = name === "applicant_birth_date" ? ruDate(vals[name]) : vals[name] || "";
+      field(name).value = name === "applicant_birth_date" ? ruDate(vals[name])
+        : name === "applicant_phone" ? shownPhone(vals[name]) : vals[name] || "";
     }
     if (!skip("insurer_concerned_id")) {
       const id = vals.insurer_concerned_id;

@@ -135,7 +135,7 @@
     else if (call.consultation) { state.textContent = "консультация перед переводом"; state.className = "badge warn"; }
     else if (call.transfers) { state.textContent = "переведён с 1 уровня"; state.className = "badge warn"; }
     else { state.textContent = "входящий"; state.className = "badge ok"; }
-    $("call-line").textContent = formatPhone(call.line) || "—";
+    $("call-line").textContent = call.line ? lineTitle(call.line) : "—";
     $("call-org").textContent = orgName(call.organization);
     $("call-queue").textContent = call.queue ? queueTitle(call.queue) : "—";
     $("call-time").textContent = fmt.time(call.ringing_at || call.started_at);
@@ -187,12 +187,12 @@
   }
 
   function formatPhone(number) {
-    if (!number) return "";
-    const d = String(number).replace(/\D/g, "");
-    if (d.length === 11 && (d[0] === "7" || d[0] === "8")) {
-      return `${d[0] === "7" ? "+7" : "8"} ${d.slice(1, 4)} ${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9)}`;
-    }
-    return String(number);
+    return fmt.phone(number);
+  }
+
+  /** An 8-800 line as the board and the figures print it («8-800-775-85-65»). */
+  function lineTitle(number) {
+    return (dict && dict.lines && dict.lines[number]) || formatPhone(number);
   }
 
   /** A PBX queue («l1-tfoms») as people say it («1 уровень — ТФОМС Алтайского края»). */
