@@ -411,11 +411,12 @@ class Settings(_Strict):
                 )
         _no_repeats([p.name for p in self.pbx], "pbx", "name")
         names = [p.name for p in self.pbxs]
-        for where, items in (("organizations", self.organizations), ("lines", self.lines)):
-            for i, item in enumerate(items):
-                if item.pbx is not None and item.pbx not in names:
-                    raise ValueError(f"{where}.{i}.pbx: unknown PBX {item.pbx!r}; "
-                                     f"[[pbx]] names: {', '.join(names)}")
+        named: list[tuple[str, str | None]] = [
+            *((f"organizations.{i}.pbx", org.pbx) for i, org in enumerate(self.organizations)),
+            *((f"lines.{i}.pbx", line.pbx) for i, line in enumerate(self.lines))]
+        for key, pbx in named:
+            if pbx is not None and pbx not in names:
+                raise ValueError(f"{key}: unknown PBX {pbx!r}; [[pbx]] names: {', '.join(names)}")
         return self
 
     @property

@@ -73,6 +73,8 @@ from hotline.pbx.events import (
     SupervisionStarted,
     SupervisionSwitched,
 )
+from hotline.pbx.callkeys import MAIN as MAIN_PBX
+from hotline.pbx.callkeys import key_prefix
 from hotline.pbx.spy import SPY_MODES, SPY_VARIABLE
 
 # Channel variables set by the hotline's dialplan or by the service (names without the `_`/`__`
@@ -327,7 +329,10 @@ class CallTracker:
         *,
         callback_context: str = DEFAULT_CALLBACK_CONTEXT,
         survey_context: str = DEFAULT_SURVEY_CONTEXT,
+        pbx: str = MAIN_PBX,
     ) -> None:
+        # Several PBXs: every call key this tracker makes names its PBX (hotline.pbx.callkeys).
+        self.key_prefix = key_prefix(pbx)
         self.callback_context = callback_context
         self.survey_context = survey_context
         self.stats = TrackerStats()
@@ -501,7 +506,7 @@ class CallTracker:
         if call is None:
             if kind != "newchannel" and kind not in _RESYNC:
                 return None
-            call = _Call(key=variables.get(VAR_ID) or linkedid, started_at=at)
+            call = _Call(key=self.key_prefix + (variables.get(VAR_ID) or linkedid), started_at=at)
             call.resumed = kind in _RESYNC
             self._alias_linkedid(call, linkedid)
         exten = _text(headers, "exten")
@@ -623,7 +628,7 @@ class CallTracker:
             self._join(call, other)
             return
         if not call.announced and not call.hotline_ids:
-            call.key = hotline_id
+            call.key = self.key_prefix + hotline_id
         call.hotline_ids.add(hotline_id)
         self._by_hotline_id[hotline_id] = call
 
