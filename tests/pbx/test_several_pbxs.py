@@ -79,6 +79,7 @@ async def client(settings, sims, pg_only_engine, pg_url, tmp_path) -> AsyncItera
             for login, org, role, level, interface in (
                 ("admin", "tfoms", "admin", None, None),
                 ("sogaz-op", "sogaz", "operator", 1, SOGAZ_PHONE),
+                ("sogaz-sup", "sogaz", "supervisor", None, "PJSIP/sup1100"),
             ):
                 await add_user(session, login=login, password=PASSWORD, full_name=login.title(),
                                role=role, organization_code=org, level=level, interface=interface)
@@ -175,6 +176,16 @@ async def test_a_transfer_on_the_second_pbx_goes_to_its_link(client, sims) -> No
     assert answer["to_queue"] == "l2-sogaz"
     await until(lambda: "BlindTransfer" in seen["omsk-2"])
     assert "BlindTransfer" not in seen["main"]
+    # The operator's break goes to the PBX their phone is on, and the workspace shows that
+    # PBX's link.
+    operator = await Browser(client).login("sogaz-op")
+    try:
+        await operator.post("/api/v1/agent/pause", {"reason": "обед"})
+        await until(lambda: "QueueMemberPause" in seen["omsk-2"])
+        assert "QueueMemberPause" not in seen["main"]
+        assert (await operator.get("/api/v1/agent"))["pbx"] == "connected"
+    finally:
+        await operator.close()
     async with app[SESSIONS]() as session:
         for _ in range(200):
             await app[CALL_WRITER].flushed()
@@ -210,3 +221,38 @@ async def test_one_pbx_link_down_leaves_the_other_pbx_calls_alone(client, sims) 
     assert links["main"]["title"] == "Барнаул" and links["main"]["state"] != "connected"
     assert links["omsk-2"]["state"] == "connected"
     assert health["state"] != "connected"
+
+
+async def test_a_supervisor_listens_to_a_call_of_the_second_pbx(client, sims) -> None:
+    """СОГАЗ's supervisor (a phone of the second PBX) listens to a СОГАЗ call: the listening
+    leg is placed on the second PBX, carries the call's key (which names that PBX), and the
+    second PBX's tracker shows the supervisor among the call's listeners."""
+    main, second = sims
+    app = client.server.app
+    placed: dict[str, list[str]] = {"main": [], "omsk-2": []}
+    for name, sim in (("main", main), ("omsk-2", second)):
+        sim.add_listener(lambda h, name=name: placed[name].append(dict(h).get("Channel", ""))
+                         if dict(h).get("Event") == "Newchannel" else None)
+    second.place_call(INSURER_LINE, "79130000105", "Зайцева Анна", "answered",
+                      agent=SOGAZ_PHONE, timing=LONG_TALK)
+    pbxs = app[PBXS]
+    await until(lambda: any(c.state == "talking" for c in pbxs.calls()))
+    await app[CALL_WRITER].flushed()
+    call = (await _calls(app))["79130000105"]
+    supervisor = await Browser(client).login("sogaz-sup")
+    try:
+        started = await supervisor.post(f"/api/v1/calls/{call.id}/supervision",
+                                        {"mode": "listen"}, expect=202)
+    finally:
+        await supervisor.close()
+    assert started["operator"] == SOGAZ_PHONE and started["mode"] == "listen"
+    await until(lambda: any(c.startswith("PJSIP/sup1100") for c in placed["omsk-2"]))
+    assert not any(c.startswith("PJSIP/sup1100") for c in placed["main"])
+    second.answer("PJSIP/sup1100")
+
+    def listening() -> bool:
+        snapshot = pbxs.snapshot(call.pbx_call_id)
+        return snapshot is not None and any(
+            lst.interface == "PJSIP/sup1100" for lst in snapshot.listeners)
+
+    await until(listening)
