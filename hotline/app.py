@@ -11,7 +11,7 @@ import contextlib
 import gc
 import uuid
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeAlias
 from datetime import UTC
 
@@ -29,7 +29,8 @@ from hotline.bootstrap import card_rules, sync_region
 from hotline.callbacks import http as callbacks_http
 from hotline.calls import http as calls_http
 from hotline.cards import http as cards_http
-from hotline.config import Settings
+from hotline.calls.writer import CallJournalWriter
+from hotline.config import PbxSettings, Settings
 from hotline.evaluations import http as evaluations_http
 from hotline.figures.service import FiguresService
 from hotline.ivr.loader import IvrScripts, load_scripts
@@ -40,7 +41,7 @@ from hotline.cluster.commands import Commands
 from hotline.cluster.lock import Leadership
 from hotline.keys import (
     ALERTS, BUS, CALL_WRITER, COMMANDS, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
-    PBX_ACTIONS, RECORDINGS, SOCKETS, SUPERVISION,
+    PBX_ACTIONS, PBX_LEDGERS, PBXS, RECORDINGS, SOCKETS, SUPERVISION,
 )
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
@@ -52,7 +53,9 @@ from hotline.modes.schedule import MODE_TITLES
 from hotline.modes.sync import ModeSync
 from hotline.pbx.actions import NotOnCall, PbxActionFailed, PbxActions, PbxSwitching
 from hotline.pbx.ami.client import AmiConnection
+from hotline.pbx.callkeys import MAIN as MAIN_PBX
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.sites import Pbx, PbxSet
 from hotline.pbx.labels import LABELS as PBX_LABELS
 from hotline.pbx.ledger import LedgerSweep, Organizations
 from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
@@ -114,7 +117,8 @@ def create_app(
     app[SETTINGS] = settings
     app[METRICS] = CollectorRegistry()
     app[HEALTH_PROBES] = {}
-    app[LABELS] = FEATURE_LABELS
+    # The PBXs' titles by name (a call's, a card's `pbx`): people never see the code.
+    app[LABELS] = {**FEATURE_LABELS, "pbxs": {p.name: p.title for p in settings.pbxs}}
     # Several instances on one PostgreSQL: one holds the PBX link and the once-only work.
     app[LEADERSHIP] = Leadership(settings.service.database_url, registry=app[METRICS])
     app[HEALTH_PROBES]["instance"] = app[LEADERSHIP].health
@@ -201,43 +205,38 @@ async def _rollup(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _telephony(app: web.Application) -> AsyncIterator[None]:
-    """The PBX side: the AMI link; its events through the tracker to the journal writer and
-    the other subscribers; the lines' modes in AstDB; the sweep of the PBX's ledger (calls
-    taken while this service did not see them)."""
+    """The PBX side: each PBX's AMI link, its events through its tracker to the journal writer
+    and the other subscribers, its commands; the lines' modes, each in its own PBX's AstDB;
+    the sweep of each PBX's ledger (calls taken while this service did not see them)."""
     settings, sessions = app[SETTINGS], app[SESSIONS]
-    connection = AmiConnection(settings.ami, registry=app[METRICS])
-    feed = PbxFeed(connection, registry=app[METRICS])
     # On a standby its commands go to the holder (app[COMMANDS]); the holder serves them.
     commands = app.get(COMMANDS)
-    actions = PbxActions(connection, snapshot=feed.snapshot, router=commands,
-                         action_timeout=settings.ami.action_timeout)
-    if commands is not None:
-        commands.expose("pbx", actions.serve)
     writer = journal_writer(settings, sessions, app[CALENDAR], registry=app[METRICS])
-    feed.subscribe_calls(writer.submit)
-    ledger = LedgerSweep(
-        connection,
-        sessions,
-        Organizations(
-            by_line={ln.number: ln.organization for ln in settings.lines},
-            level1_queue={org.code: org.level1_queue for org in settings.organizations},
-        ),
-        # Like the tracker's events: the journal, and the subscribers (the recordings
-        # worker processes a call's files once it ends).
-        feed.publish,
-        live_call_ids=feed.live_call_ids,
-        writer_idle=lambda: writer.pending == 0 and writer.state == "direct",
-        writer_flushed=lambda: writer.flushed(timeout=30.0),
-    )
+    parts = [_pbx_parts(app, pbx, writer, first=i == 0) for i, pbx in enumerate(settings.pbxs)]
+    pbxs = PbxSet([pbx for pbx, _, _ in parts], phone_pbx=settings.pbx_of_phone,
+                  line_pbx=settings.pbx_of_line)
+    actions = pbxs.actions
+    if commands is not None:
+        for pbx, _, _ in parts:
+            commands.expose(pbx.actions.target, pbx.actions.serve)
+    # One schedule for every line; each line's mode goes to its own PBX's AstDB.
     modes = ModeSync(settings.lines, app[CALENDAR], sessions, actions.write_mode)
-    feed.after_resync(modes.rewrite_all)
-    feed.after_resync(ledger.poke)
-    app[PBX], app[PBX_ACTIONS], app[MODES], app[CALL_WRITER], app[LEDGER] = (
-        feed, actions, modes, writer, ledger)
+    for pbx, _, ledger in parts:
+        pbx.feed.after_resync(modes.rewrite_all)
+        pbx.feed.after_resync(ledger.poke)
+    first, first_connection, first_ledger = parts[0]
+    app[PBXS], app[PBX], app[PBX_ACTIONS], app[MODES], app[CALL_WRITER] = (
+        pbxs, first.feed, actions, modes, writer)
+    app[LEDGER], app[PBX_LEDGERS] = first_ledger, {pbx.name: ledger for pbx, _, ledger in parts}
     leadership = app[LEADERSHIP]
+    followers: dict[str, Leadership] = {}
 
     def pbx_health() -> dict[str, object]:
-        report = feed.health() | {"journal_writer": writer.health()}
+        report = pbxs.health() | {"journal_writer": writer.health()}
+        for name, follower in followers.items():
+            pbx_report = report["pbxs"][name]  # type: ignore[index]
+            pbx_report["lock"] = follower.name
+            pbx_report["role"] = "holder" if follower.holds() else "standby"
         if not leadership.holds():  # another instance holds the link: nothing is wrong here
             report |= {"state": "standby", "link": report["state"],
                        "note": "Связь с АТС держит другой экземпляр сервиса"}
@@ -245,15 +244,71 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
 
     app[HEALTH_PROBES]["pbx"] = pbx_health
     tasks = [asyncio.create_task(writer.run(), name="call-journal-writer")]
-    # Only the lock's holder speaks to the PBX: the lines' modes, then the AMI link (dropped
-    # first when the lock is lost).
+    # Only the lock's holder speaks to the PBXs: the lines' modes, then the first PBX's AMI
+    # link (dropped first when the lock is lost), then each other PBX's under its own lock.
     leadership.while_holding("modes", modes.start, modes.stop)
-    leadership.while_holding("ami", connection.start, connection.stop)
-    # The sweep of the PBX's ledger: on the holder only, stopped (first) when it steps down.
+    leadership.while_holding("ami", first_connection.start, first_connection.stop)
+    stop_ledgers = []
+    for i, (pbx, connection, ledger) in enumerate(parts):
+        holder = leadership
+        if i > 0:
+            holder = Leadership(settings.service.database_url, f"pbx:{pbx.name}",
+                                instance=leadership.instance, follower=True)
+            followers[pbx.name] = holder
+            holder.while_holding("ami", connection.start, connection.stop)
+        stop_ledgers.append(_while_holding_ledger(holder, ledger, pbx.name))
+        if i > 0:
+            leadership.while_holding(f"pbx {pbx.name}", holder.start, holder.stop)
+    yield
+    for stop_ledger in stop_ledgers:
+        await stop_ledger()
+    with contextlib.suppress(TimeoutError):
+        await writer.flushed(timeout=5.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _pbx_parts(app: web.Application, settings: PbxSettings, writer: CallJournalWriter, *,
+               first: bool) -> tuple[Pbx, AmiConnection, LedgerSweep]:
+    """One PBX's link, feed (its tracker and roster), commands and ledger sweep. The first
+    PBX's link and tracker count in the service's metrics; another's keep their own."""
+    service = app[SETTINGS]
+    registry = app[METRICS] if first else CollectorRegistry()
+    connection = AmiConnection(settings, registry=registry)
+    feed = PbxFeed(connection, registry=registry, pbx=settings.name)
+    target = "pbx" if first else f"pbx:{settings.name}"
+    actions = PbxActions(connection, snapshot=feed.snapshot, router=app.get(COMMANDS),
+                         action_timeout=settings.action_timeout, target=target)
+    feed.subscribe_calls(writer.submit)
+    lines = [ln for ln in service.lines if service.pbx_of_line(ln.number) == settings.name]
+    ledger = LedgerSweep(
+        connection,
+        app[SESSIONS],
+        Organizations(
+            by_line={ln.number: ln.organization for ln in lines},
+            level1_queue={org.code: org.level1_queue for org in service.organizations},
+        ),
+        # Like the tracker's events: the journal, and the subscribers (the recordings
+        # worker processes a call's files once it ends).
+        feed.publish,
+        live_call_ids=feed.live_call_ids,
+        writer_idle=lambda: writer.pending == 0 and writer.state == "direct",
+        writer_flushed=lambda: writer.flushed(timeout=30.0),
+        pbx=settings.name,
+    )
+    return Pbx(settings.name, settings.title, feed, actions), connection, ledger
+
+
+def _while_holding_ledger(holder: Leadership, ledger: LedgerSweep,
+                          name: str) -> Callable[[], Awaitable[None]]:
+    """The sweep of a PBX's ledger: while its link's lock is held, stopped (first) when it
+    is let go. Returns the stop."""
     sweeping: list[asyncio.Task[None]] = []
 
     def start_ledger() -> None:
-        sweeping.append(asyncio.create_task(ledger.run(), name="pbx-ledger"))
+        sweeping.append(asyncio.create_task(
+            ledger.run(), name="pbx-ledger" if name == MAIN_PBX else f"pbx-ledger-{name}"))
 
     async def stop_ledger() -> None:
         running = list(sweeping)
@@ -262,19 +317,13 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
-    leadership.while_holding("ledger", start_ledger, stop_ledger)
-    yield
-    await stop_ledger()
-    with contextlib.suppress(TimeoutError):
-        await writer.flushed(timeout=5.0)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    holder.while_holding("ledger", start_ledger, stop_ledger)
+    return stop_ledger
 
 
 async def _recordings(app: web.Application) -> AsyncIterator[None]:
     """The recording worker (woken by every ended call) and its scheduled checks."""
-    feed, writer = app[PBX], app[CALL_WRITER]
+    feed, writer = app[PBXS], app[CALL_WRITER]
 
     async def writer_flushed() -> None:
         await writer.flushed(timeout=5.0)
@@ -307,10 +356,10 @@ async def _surveys(app: web.Application) -> AsyncIterator[None]:
 
 async def _supervision(app: web.Application) -> AsyncIterator[None]:
     """Supervisors' listening legs: started through the PBX's actions, followed on its events."""
-    feed = app[PBX]
+    feed = app[PBXS]
     commands = app.get(COMMANDS)
     service = SupervisionService(app[PBX_ACTIONS], feed.snapshot, app[SESSIONS], router=commands,
-                                 action_timeout=app[SETTINGS].ami.action_timeout)
+                                 action_timeout=app[PBX_ACTIONS].action_timeout)
     if commands is not None:  # a standby's requests: this instance's sessions when it holds
         commands.expose("supervision", service.serve)
     feed.subscribe_calls(service.on_events)
@@ -353,7 +402,7 @@ def _add_live(app: web.Application) -> None:
 async def _live(app: web.Application) -> AsyncIterator[None]:
     """Screen-pops, the live board and agent states over the hub (after the telephony starts:
     cleanup contexts run in order, so the PBX side is up when this one subscribes to it)."""
-    live = LiveFeed(app[HUB], app[SESSIONS], app.get(PBX), writer=app.get(CALL_WRITER),
+    live = LiveFeed(app[HUB], app[SESSIONS], app.get(PBXS), writer=app.get(CALL_WRITER),
                     modes=app.get(MODES), lines=app[SETTINGS].lines,
                     phone_org=app[SETTINGS].organization_of_phone)
     app[LIVE] = live
@@ -372,7 +421,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
 
 async def _figures(app: web.Application) -> AsyncIterator[None]:
     """The live figures: fed by the PBX's feed, seeded from the journal, sent over the hub."""
-    figures = FiguresService(app[SETTINGS], app[SESSIONS], app[HUB], app.get(PBX))
+    figures = FiguresService(app[SETTINGS], app[SESSIONS], app[HUB], app.get(PBXS))
     app[FIGURES] = figures
     modes = app.get(MODES)
 

@@ -101,6 +101,18 @@ class AmiSettings(_Strict):
     reconnect_max_delay: float = Field(default=30.0, gt=0)
 
 
+MAIN_PBX = "main"
+MAIN_PBX_TITLE = "Основная АТС"
+
+
+class PbxSettings(AmiSettings):
+    """One PBX (АТС) of several (`[[pbx]]`): a site or a region sharing the journal. Its short
+    `name` goes into its call keys, its lock (`pbx:<name>`) and the API; people see `title`."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    title: str = Field(min_length=1, max_length=100)
+
+
 class RecordingsSettings(_Strict):
     """Call recordings (записи разговоров): where the PBX writes them, how they are stored, kept
     and checked. The stored copies live in `service.recordings_dir`."""
@@ -272,6 +284,9 @@ class Organization(_Strict):
     # The insurer's code in the register of insured persons (РС ЕРЗЛ, column «СМО»); the
     # organization's own `code` is matched too.
     register_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # The PBX (`[[pbx]] name`) the organization's phones are registered on and its queues
+    # live on; default the first (or only) PBX.
+    pbx: str | None = None
 
     @property
     def interfaces(self) -> frozenset[str]:
@@ -321,6 +336,9 @@ class Line(_Strict):
     # seconds of waiting in the queue.
     service_level_seconds: int = Field(default=20, ge=1, le=600)
     queue: QueueAnnouncements = Field(default_factory=QueueAnnouncements)
+    # The PBX (`[[pbx]] name`) the 8-800 number comes in on: its AstDB holds the line's mode;
+    # default the organization's PBX.
+    pbx: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -354,7 +372,9 @@ class Settings(_Strict):
     """Everything the service needs, validated."""
 
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    # One PBX: `[ami]` (the PBX named "main"); several: `[[pbx]]` tables instead.
     ami: AmiSettings = Field(default_factory=AmiSettings)
+    pbx: tuple[PbxSettings, ...] = ()
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
@@ -364,6 +384,14 @@ class Settings(_Strict):
     organizations: tuple[Organization, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     source: str = "<memory>"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_pbx_form(cls, raw: object) -> object:
+        if isinstance(raw, Mapping) and "ami" in raw and "pbx" in raw:
+            raise ValueError("pbx: both [ami] and [[pbx]] are given; list every PBX as [[pbx]]"
+                             " (with its host, port, user and secret) and remove [ami]")
+        return raw
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -381,7 +409,51 @@ class Settings(_Strict):
                 raise ValueError(
                     f"lines.{i}.organization: unknown organization {line.organization!r}"
                 )
+        _no_repeats([p.name for p in self.pbx], "pbx", "name")
+        names = [p.name for p in self.pbxs]
+        named: list[tuple[str, str | None]] = [
+            *((f"organizations.{i}.pbx", org.pbx) for i, org in enumerate(self.organizations)),
+            *((f"lines.{i}.pbx", line.pbx) for i, line in enumerate(self.lines))]
+        for key, pbx in named:
+            if pbx is not None and pbx not in names:
+                raise ValueError(f"{key}: unknown PBX {pbx!r}; [[pbx]] names: {', '.join(names)}")
         return self
+
+    @property
+    def pbxs(self) -> tuple[PbxSettings, ...]:
+        """Every PBX, the first the default one: the `[[pbx]]` tables, or the one `[ami]`
+        as the PBX named "main"."""
+        if self.pbx:
+            return self.pbx
+        return (PbxSettings(name=MAIN_PBX, title=MAIN_PBX_TITLE, **self.ami.model_dump()),)
+
+    def pbx_settings(self, name: str) -> PbxSettings:
+        for pbx in self.pbxs:
+            if pbx.name == name:
+                return pbx
+        raise KeyError(name)
+
+    def pbx_of_organization(self, code: str) -> str:
+        """The PBX the organization's phones and queues are on."""
+        return self.organization(code).pbx or self.pbxs[0].name
+
+    def pbx_of_line(self, number: str) -> str:
+        """The PBX the 8-800 number comes in on (its AstDB holds the line's mode)."""
+        line = self.line(number)
+        return line.pbx or self.pbx_of_organization(line.organization)
+
+    def pbx_of_phone(self, interface: str | None) -> str | None:
+        """The PBX an operator's or supervisor's phone ("PJSIP/op101") is registered on, or
+        None for a phone of no organization."""
+        org = self.organization_of_phone(interface)
+        return self.pbx_of_organization(org) if org is not None else None
+
+    def pbx_title(self, name: str | None) -> str:
+        """How people see a PBX (its title; the name only for one no longer configured)."""
+        for pbx in self.pbxs:
+            if pbx.name == name:
+                return pbx.title
+        return name or ""
 
     def organization(self, code: str) -> Organization:
         for org in self.organizations:
@@ -447,6 +519,10 @@ def load_settings(
         raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
     for env_name, (section, key) in _ENV_OVERRIDES.items():
         if environ.get(env_name):
+            if section == "ami" and isinstance(raw.get("pbx"), list) and raw["pbx"]:
+                # Several PBXs: HOTLINE_AMI_* set the first one's link.
+                raw["pbx"][0][key] = environ[env_name]
+                continue
             raw.setdefault(section, {})[key] = environ[env_name]
     return parse_settings(raw, source=str(path))
 

@@ -18,20 +18,24 @@ from hotline.live.feed import LiveFeed
 from hotline.live.hub import Hub
 from hotline.live.relay import LocalSockets, Relay
 from hotline.modes.sync import ModeSync
-from hotline.pbx.actions import PbxActions
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.sites import PbxSet, PbxSetActions
 from hotline.pbx.ledger import LedgerSweep
 from hotline.recordings.service import Recordings
 from hotline.reports.digest import DigestJob
 from hotline.supervision.service import SupervisionService
 
-# The PBX: its events (calls and operators, live), the commands sent to it, each line's mode
-# kept in its AstDB, the journal writer of its calls and the sweep of its ledger.
+# The PBXs (`[[pbx]]`, or the one `[ami]`): every PBX's events as one feed (calls and
+# operators, live), the commands each routed to its PBX, each line's mode kept in its PBX's
+# AstDB, the journal writer of their calls. `PBX` and `LEDGER` are the first PBX's own (the
+# only one's: tests and the demo); `PBX_LEDGERS` every PBX's sweep by name.
+PBXS = web.AppKey("pbxs", PbxSet)
 PBX = web.AppKey("pbx", PbxFeed)
-PBX_ACTIONS = web.AppKey("pbx_actions", PbxActions)
+PBX_ACTIONS = web.AppKey("pbx_actions", PbxSetActions)
 MODES = web.AppKey("modes", ModeSync)
 CALL_WRITER = web.AppKey("call_writer", CallJournalWriter)
 LEDGER = web.AppKey("ledger", LedgerSweep)
+PBX_LEDGERS = web.AppKey("pbx_ledgers", dict[str, LedgerSweep])
 RECORDINGS = web.AppKey("recordings", Recordings)
 # The morning deadline digest: the scheduled job and the latest digest it built.
 DIGEST = web.AppKey("digest", DigestJob)

@@ -320,6 +320,7 @@ class _Draft:
     values: Mapping[str, Any]
     extra_history: Mapping[str, list[Any]] | None = None
     status: str = CardStatus.DRAFT.value
+    pbx: str | None = None
 
 
 async def _register(
@@ -380,7 +381,7 @@ def _draft_card(
         number=number.number, year=number.year, sequence=number.sequence,
         receiving_organization_id=draft.organization_id, organization_id=draft.organization_id,
         received_at=draft.received_at, registered_at=now, registered_by_id=actor.user_id,
-        channel=str(draft.channel), form=str(draft.form), status=draft.status,
+        channel=str(draft.channel), form=str(draft.form), status=draft.status, pbx=draft.pbx,
         anonymous=False, due_date=rules.deadlines.answer_due(registered_on), created_at=now,
         updated_at=now, complaint_reasons=[],
     )
@@ -434,6 +435,8 @@ class ArrivedCall:
     caller_name: str | None = None
     channel: str = Channel.HOTLINE
     locked_call: Call | None = None
+    # The PBX that took the call (the service's `[[pbx]] name`).
+    pbx: str = "main"
 
 
 async def create_for_call(
@@ -494,7 +497,7 @@ async def create_for_calls(
         call.pbx_call_id: _Draft(
             organization_id=org_id, channel=call.channel, form=AppealForm.ORAL,
             received_at=call.received_at, values=_phone_values(call.caller_number, rules),
-            extra_history={"call": [None, call.pbx_call_id]},
+            extra_history={"call": [None, call.pbx_call_id]}, pbx=call.pbx,
         )
         for call, org_id in zip(calls, org_ids, strict=True) if call.pbx_call_id not in cards
     }
@@ -543,7 +546,7 @@ async def _call_rows(
         call.pbx_call_id: {
             "direction": "in", "line_number": call.line, "organization_id": org_id,
             "caller_number": call.caller_number, "caller_name": call.caller_name,
-            "started_at": call.received_at, "outcome": "in_progress",
+            "started_at": call.received_at, "outcome": "in_progress", "pbx": call.pbx,
         }
         for call, org_id in zip(calls, org_ids, strict=True) if call.pbx_call_id not in rows
     }

@@ -221,6 +221,8 @@ class Card(Base):
     # Channel and form
     channel: Mapped[str] = mapped_column(String(16))
     form: Mapped[str] = mapped_column(String(8))
+    # The PBX (АТС: a site) whose call the card was registered for; none for a written appeal.
+    pbx: Mapped[str | None] = mapped_column(String(32))
     forwarded_from_body: Mapped[str | None] = mapped_column(String(300))
     forwarded_letter_number: Mapped[str | None] = mapped_column(String(64))
     forwarded_letter_date: Mapped[date | None] = mapped_column(Date)
@@ -324,7 +326,11 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # The PBX's stable call key (the HOTLINE_ID tag, or the first linked id).
+    # The key names its PBX but the one named "main"'s ("omsk-2:1790000000.7"): unique across
+    # the PBXs that share the journal.
     pbx_call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which PBX (АТС: a site, or a region) took the call: its `[[pbx]] name`.
+    pbx: Mapped[str] = mapped_column(String(32), default="main", server_default="main")
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     line_number: Mapped[str | None] = mapped_column(String(20), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
@@ -347,6 +353,7 @@ class Call(Base):
     # (journal.reports.calls; a partial index: a handful of rows at any moment).
     __table_args__ = (
         Index("ix_calls_org_started", "organization_id", "started_at"),
+        Index("ix_calls_pbx_started", "pbx", "started_at"),
         Index("ix_calls_in_progress", "started_at", postgresql_where=text("outcome = 'in_progress'"),
               sqlite_where=text("outcome = 'in_progress'")),
     )

@@ -29,7 +29,8 @@ import structlog
 from aiohttp import web
 
 from hotline.config import Organization as OrgConfig
-from hotline.pbx.actions import PbxActionFailed, PbxActions, PbxSwitching
+from hotline.pbx.actions import PbxActionFailed, PbxSwitching
+from hotline.pbx.sites import PbxSetActions
 from hotline.pbx.tracking.agents import OUT_OF_QUEUE_REASON
 from hotline.web.common import actor_of, json_body, path_id
 from hotline.web.errors import ApiError
@@ -92,7 +93,7 @@ async def _operator(request: web.Request) -> Operator:
     return Operator(user.id, user.login, user.full_name, user.level, user.interface, config)
 
 
-def _actions(request: web.Request) -> PbxActions:
+def _actions(request: web.Request) -> PbxSetActions:
     actions = request.app.get(PBX_ACTIONS)
     if actions is None:
         raise ApiError(503, "pbx_disabled", "Служба запущена без АТС")
@@ -109,7 +110,8 @@ async def agent(request: web.Request) -> web.Response:
     body["queue"] = body["queue"] or operator.queue
     actions = request.app.get(PBX_ACTIONS)
     try:
-        pbx = await actions.link_state() if actions is not None else "disabled"
+        pbx = (await actions.link_state(operator.interface) if actions is not None
+               else "disabled")
     except PbxSwitching:  # no instance holds the link this moment: a takeover
         pbx = "connecting"
     return web.json_response({"agent": body, "pbx": pbx})

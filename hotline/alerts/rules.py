@@ -15,7 +15,8 @@ Rules (thresholds in `[alerts]` of hotline.toml):
 - `no_operator` per line: in operator mode (not the electronic secretary) and no operator
   in the organization's queues (ready or talking) for `no_operator_seconds`;
 - `callback_overdue` per organization: a pending callback past its due time;
-- `pbx_down` for the center: the AMI link not connected for `pbx_down_seconds`.
+- `pbx_down` for the center: the AMI link not connected for `pbx_down_seconds` (with several
+  PBXs, one per PBX: its name the alert's scope code, its title in the text).
 """
 
 from __future__ import annotations
@@ -189,6 +190,15 @@ class AlertRules:
                 found.append(Condition(
                     "callback_overdue", kind, code, org, overdue > 0, overdue == 0,
                     float(overdue), 0.0, f"{where} — просрочено: {overdue}"))
+        links = figures.get("pbxs")
+        if links:  # several PBXs: one alert per PBX whose link is down, named by its title
+            for link in links:
+                up = link["state"] == "connected"
+                found.append(Condition(
+                    "pbx_down", "center", link["name"], None, not up, up, None, None,
+                    f"Нет связи с АТС «{link['title']}»: её звонки идут, но табло и карточки "
+                    "их не видят", raise_after=s.pbx_down_seconds))
+            return found
         pbx = figures.get("pbx", "disabled")
         if pbx != "disabled":
             up = pbx == "connected"

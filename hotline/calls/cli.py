@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,8 +50,11 @@ def calls_list(ctx: Context, since: str, phone: str | None, limit: int, as_json:
 
     views = run_async(go())
     zone = ZoneInfo(ctx.settings.service.timezone)
+    # Several PBXs: each call says which site took it (one PBX: nothing to say).
+    site = ctx.settings.pbx_title if len(ctx.settings.pbxs) > 1 else None
     for view in reversed(views):
-        click.echo(json.dumps(as_dict(view), ensure_ascii=False) if as_json else as_text(view, zone))
+        click.echo(json.dumps(as_dict(view), ensure_ascii=False) if as_json
+                   else as_text(view, zone, site))
     if not views and not as_json:
         click.echo("Звонков нет.")
 
@@ -64,6 +68,7 @@ def as_dict(view: CallView) -> dict[str, object]:
     return {
         "id": c.id,
         "pbx_call_id": c.pbx_call_id,
+        "pbx": c.pbx,
         "line": c.line_number,
         "caller_number": c.caller_number,
         "caller_name": c.caller_name,
@@ -93,8 +98,10 @@ def _zone_label(zone: ZoneInfo, moment: datetime) -> str:
     return "UTC" if not hours else f"UTC{hours:+d}"
 
 
-def as_text(view: CallView, zone: ZoneInfo | None = None) -> str:
-    """One line per call, times in the region's zone (`zone`; UTC without one)."""
+def as_text(view: CallView, zone: ZoneInfo | None = None,
+            site: Callable[[str], str] | None = None) -> str:
+    """One line per call, times in the region's zone (`zone`; UTC without one); `site` names
+    the PBX that took it («АТС Омск, второй узел») when there are several."""
     c = view.call
     arrow = "←" if c.direction == "in" else "→"
     tz = zone or ZoneInfo("UTC")
@@ -108,6 +115,8 @@ def as_text(view: CallView, zone: ZoneInfo | None = None) -> str:
         f"{times} {_zone_label(tz, c.started_at)}  {arrow} {c.line_number or '-'}  {who}",
         title("call_outcomes", c.outcome),
     ]
+    if site is not None:
+        parts.insert(1, f"АТС {site(c.pbx)}")
     if view.operators:
         parts.append("операторы: " + ", ".join(view.operators))
     for t in view.transfers:

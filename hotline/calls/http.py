@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from aiohttp import web
 
+from hotline.config import Settings
 from hotline.recordings.playback import audit_playback, open_verified
 from hotline.recordings.service import local_storage
 from hotline.web.common import actor_of, datetime_param, int_param, path_id, row_json
@@ -41,9 +42,11 @@ def recording_json(rec: Recording) -> dict[str, Any]:
     return body
 
 
-def call_json(view: CallView) -> dict[str, Any]:
+def call_json(view: CallView, settings: Settings) -> dict[str, Any]:
     body = row_json(view.call)
     body.update(
+        # The PBX (site) that took the call, as people name it.
+        pbx_title=settings.pbx_title(view.call.pbx),
         card_number=view.card_number,
         operators=list(view.operators),
         transfers=[row_json(t) for t in view.transfers],
@@ -74,7 +77,7 @@ async def list_(request: web.Request) -> web.Response:
                         if k in ("since", "until", "phone", "card_id")},
             "call_ids": [v.call.id for v in views],
         })
-        items = [call_json(v) for v in views]
+        items = [call_json(v, request.app[SETTINGS]) for v in views]
     return web.json_response({"items": items, "limit": limit, "offset": offset})
 
 
@@ -83,7 +86,7 @@ async def read(request: web.Request) -> web.Response:
     async with unit_of_work(request.app[SESSIONS]) as db:
         view = await get_call_for(db, actor, path_id(request))
         await audit.record(db, actor, AuditAction.VIEW, "call", view.call.id)
-        out = call_json(view)
+        out = call_json(view, request.app[SETTINGS])
     return web.json_response(out)
 
 

@@ -31,6 +31,7 @@ from hotline.config import Line as LineSettings
 from hotline.config import Settings
 from hotline.callbacks.messages import ensure_callback
 from hotline.pbx.callerid import clean_name, clean_number
+from hotline.pbx.callkeys import pbx_of
 from journal import audit
 from journal.actors import Actor
 from journal.audit import AuditAction
@@ -185,6 +186,7 @@ class _Batch:
                 continue
             call = Call(
                 pbx_call_id=key,
+                pbx=pbx_of(key),
                 direction=record.get("direction") or "in",
                 started_at=when(record),
                 outcome="in_progress",
@@ -242,6 +244,7 @@ class _Batch:
             caller_number=call.caller_number or clean_number(record.get("caller_number")),
             caller_name=call.caller_name or clean_name(record.get("caller_name")),
             locked_call=call if call.pbx_call_id in self.inserted else None,
+            pbx=call.pbx or pbx_of(call.pbx_call_id),
         )
 
     async def written(self) -> dict[str, WrittenCall]:

@@ -22,8 +22,11 @@ server answers, and stands by only if another instance got there first.
 
 SQLite (the single-box demo) has no advisory locks: the only instance always holds.
 
-The lock key is per PBX (`lock_key("pbx", name)`), so several PBXs may later have a holder
-each; today there is one PBX, "main", and the scheduled work goes with its link.
+The lock key is per PBX (`lock_key("pbx", name)`). The first PBX's lock carries the
+scheduled work and the live hub; with several PBXs (`[[pbx]]`) the holder of that lock also
+takes each other PBX's own lock (`pbx:<name>`, a `follower`: tried only while the first is
+held, let go with it) before it starts that PBX's link, so each link is held by exactly one
+instance. A follower's connection is not counted among the instances (`peers`).
 """
 
 from __future__ import annotations
@@ -92,8 +95,11 @@ class Leadership:
         registry: CollectorRegistry | None = None,
         retry: float = RETRY,
         check: float = CHECK,
+        follower: bool = False,
     ) -> None:
         self.dsn = asyncpg_dsn(database_url)
+        # A lock taken only while this instance holds the first one (another PBX's link).
+        self.follower = follower
         self.name = name
         self.key = key or lock_key(*name.split(":", 1))
         self.instance = instance or instance_name()
@@ -213,7 +219,7 @@ class Leadership:
             self._lost.clear()
             self._conn = await asyncpg.connect(
                 self.dsn, timeout=CONNECT_TIMEOUT,
-                server_settings={"application_name": f"hotline lock {self.instance}"[:63]})
+                server_settings={"application_name": self._application_name()})
             with contextlib.suppress(asyncpg.PostgresError):  # PostgreSQL 14 and later
                 await self._conn.execute(f"SET idle_session_timeout = '{SERVER_TIMEOUT}'")
             self._conn.add_termination_listener(lambda _conn: self._lost.set())
@@ -230,13 +236,19 @@ class Leadership:
             self._starting = asyncio.create_task(self._start_steps(), name=f"start-{self.name}")
         return bool(got)
 
+    def _application_name(self) -> str:
+        kind = "pbx-lock" if self.follower else "lock"
+        return f"hotline {kind} {self.instance}"[:63]
+
     async def _count_peers(self) -> None:
-        """How many other instances keep a lock connection on the server now."""
+        """How many other instances keep a lock connection on the server now (their first
+        lock's: followers are not instances)."""
         assert self._conn is not None
+        own = f"hotline lock {self.instance}"[:63]
         async with asyncio.timeout(CHECK_TIMEOUT):
             self.peers = await self._conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                " AND application_name LIKE 'hotline lock %'")
+                " AND application_name LIKE 'hotline lock %' AND application_name <> $1", own)
 
     async def _watch(self) -> None:
         """Until the lock's connection fails: a short query every `check` seconds."""

@@ -35,6 +35,7 @@ from hotline.live.hub import Hub, Message, Subscriber
 from hotline.pbx.events import AgentChanged, DomainEvent
 from hotline.pbx.feed import PbxFeed
 from hotline.pbx.labels import line_title
+from hotline.pbx.sites import PbxSet
 from journal.clock import utc_now
 from journal.figures import callbacks_due, calls_since, organization_codes
 
@@ -54,7 +55,7 @@ class FiguresService:
     """Owns the core, its subscriptions and its sending task."""
 
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], hub: Hub,
-                 pbx: PbxFeed | None, *, now: Callable[[], datetime] = utc_now) -> None:
+                 pbx: PbxFeed | PbxSet | None, *, now: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.sessions = sessions
         self.hub = hub
@@ -189,6 +190,9 @@ class FiguresService:
         for operator in snapshot["operators"]:
             operator["interface"] = self.canonical.get(operator["interface"], operator["interface"])
         snapshot["pbx"] = self.pbx.link_state if self.pbx is not None else "disabled"
+        if isinstance(self.pbx, PbxSet) and len(self.pbx) > 1:
+            # Several PBXs: each one's link, with its title (an alert per PBX down).
+            snapshot["pbxs"] = self.pbx.links()
         self.latest = snapshot
         self._sent_version = self.core.version
         for listener in self.listeners:

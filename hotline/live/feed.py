@@ -58,6 +58,7 @@ from hotline.calls.writer import CallJournalWriter
 from hotline.config import Line
 from hotline.modes.sync import ModeSync
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.sites import PbxSet
 from hotline.live.call_states import CallLeg, CallStates
 from hotline.live.board_scope import board_for, sees_board
 from hotline.live.hub import Hub, Message, Subscriber
@@ -182,7 +183,7 @@ class LiveFeed:
         self,
         hub: Hub,
         sessions: async_sessionmaker[AsyncSession],
-        pbx: PbxFeed | None,
+        pbx: PbxFeed | PbxSet | None,
         *,
         writer: CallJournalWriter | None = None,
         modes: ModeSync | None = None,
@@ -384,6 +385,9 @@ class LiveFeed:
             "agents": [a.as_json() for a in self.agents.values()],
             "roster_complete": self._roster_complete(),
             "pbx": self.pbx.link_state if self.pbx else "disabled",
+            # Several PBXs: each one's link with its title (one PBX: absent).
+            **({"pbxs": self.pbx.links()}
+               if isinstance(self.pbx, PbxSet) and len(self.pbx) > 1 else {}),
         }
 
     def _send_board(self, subscribers: Sequence[Subscriber]) -> None:

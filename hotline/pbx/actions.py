@@ -42,6 +42,8 @@ _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@-]{1,64}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# A call's key: the PBX's own id, after "<pbx>:" for a PBX other than "main".
+_CALL_ID = re.compile(r"^(?:[a-z0-9][a-z0-9_-]{0,31}:)?[A-Za-z0-9_.-]{1,64}$")
 
 
 ACTION_SLACK = 3.0  # seconds a forwarded command may take beyond the holder's AMI timeout
@@ -113,7 +115,7 @@ def command(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[An
         finally:
             _DRY.reset(token)
         try:
-            reply = await router.call("pbx", method.__name__, arguments,
+            reply = await router.call(self.target, method.__name__, arguments,
                                       self.action_timeout + ACTION_SLACK)
         except TimeoutError:
             raise PbxSwitching(SWITCHING, "no answer from the holder") from None
@@ -147,8 +149,11 @@ class PbxActions:
     """The service's commands to the PBX, over one AMI connection."""
 
     def __init__(self, connection: AmiConnection, *, snapshot: Callable[[str], Any] | None = None,
-                 router: Router | None = None, action_timeout: float = 5.0) -> None:
+                 router: Router | None = None, action_timeout: float = 5.0,
+                 target: str = "pbx") -> None:
         self.connection = connection
+        # The name the holder serves this PBX's commands under ("pbx", "pbx:<name>").
+        self.target = target
         self.snapshot = snapshot  # the tracker's view of a call (CallSnapshot | None)
         self.router = router
         self.action_timeout = action_timeout
@@ -313,7 +318,7 @@ class PbxActions:
     async def operator_channel(self, *, call_id: str, interface: str) -> str | None:
         """The operator's newest live leg in the call, found in the holder's tracker (None
         checking on another instance: its tracker sees no calls). NotOnCall if none."""
-        _checked(_CHANNEL_ID, call_id, "идентификатор звонка")
+        _checked(_CALL_ID, call_id, "идентификатор звонка")
         _checked(_INTERFACE, interface, "телефон оператора")
         if _DRY.get() or self.snapshot is None:
             return None
@@ -357,7 +362,7 @@ class PbxActions:
             raise PbxActionFailed(f"Недопустимый режим «{mode}»")
         if safe_channel(target) is None:
             raise PbxActionFailed(f"Недопустимый канал оператора «{target}»")
-        if not _CHANNEL_ID.match(call_key or ""):
+        if not _CALL_ID.match(call_key or ""):
             raise PbxActionFailed(f"Недопустимый идентификатор звонка «{call_key}»")
         name = re.sub(r'[\x00-\x1f"<>\\]', "", caller_name)[:60]
         number = re.sub(r"[^A-Za-z0-9]", "", caller_number)[:40]

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from hotline.pbx.ami.client import AmiConnection
 from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.resync import ResyncResult
+from hotline.pbx.callkeys import MAIN as MAIN_PBX
 from hotline.pbx.events import AgentChanged, CallSnapshot, DomainEvent
 from hotline.pbx.tracking.agents import AgentRoster, is_member_message
 from hotline.pbx.tracking.calls import CallTracker
@@ -62,9 +63,12 @@ class TrackerMetrics(Collector):
 class PbxFeed:
     """One PBX's AMI link → the tracker and the roster → call and agent subscribers."""
 
-    def __init__(self, connection: AmiConnection, *, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, connection: AmiConnection, *, registry: CollectorRegistry | None = None,
+                 pbx: str = MAIN_PBX) -> None:
         self._connection = connection
-        self.tracker = CallTracker()
+        # Which PBX (`[[pbx]] name`): its call keys name it (hotline.pbx.callkeys).
+        self.pbx = pbx
+        self.tracker = CallTracker(pbx=pbx)
         self.agents = AgentRoster()
         # True once a complete QueueStatus was read: a phone missing from it is in no queue.
         self.roster_complete = False

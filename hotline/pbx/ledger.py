@@ -27,7 +27,7 @@ import binascii
 import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.pbx.ami.client import AmiConnection, AmiError
+from hotline.pbx.callkeys import MAIN as MAIN_PBX
+from hotline.pbx.callkeys import key_prefix
 from hotline.pbx.events import (
     CallAbandoned,
     CallArrived,
@@ -230,8 +232,11 @@ class LedgerSweep:
         clock: Callable[[], datetime] = lambda: utc_now(),
         interval: float = SWEEP_INTERVAL,
         settle_seconds: float = SETTLE_SECONDS,
+        pbx: str = MAIN_PBX,
     ) -> None:
         self.connection = connection
+        # Several PBXs: the ledger's ids are this PBX's own; the journal's keys name it.
+        self.key_prefix = key_prefix(pbx)
         self.sessions = sessions
         self.organizations = organizations
         self.submit = submit
@@ -272,13 +277,15 @@ class LedgerSweep:
         entries = await self._read()
         if not entries:
             return 0, 0
+        local = {self.key_prefix + e.call_id: e.call_id for e in entries}
+        entries = [replace(e, call_id=self.key_prefix + e.call_id) for e in entries]
         done, unfinished = await self._journaled([e.call_id for e in entries])
         imported = deleted = 0
         # Read before this sweep submits anything (its own events make the writer busy).
         now, live, idle = self.clock(), self.live_call_ids(), self.writer_idle()
         for entry in entries:
             if entry.call_id in done:
-                if await self._delete(entry.call_id):
+                if await self._delete(local[entry.call_id]):
                     deleted += 1
                 continue
             settled = (now - entry.ended_at).total_seconds() >= self.settle_seconds

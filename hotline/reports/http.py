@@ -29,6 +29,7 @@ from hotline.reports.runs import (
     run_deadlines,
     run_pg,
     run_quality,
+    run_pbx_calls,
     run_queue_callbacks,
 )
 from hotline.web.common import actor_of, int_param, iso
@@ -203,6 +204,7 @@ async def calls(request: web.Request) -> web.Response:
     fmt = _format(request)
     period, sections = await _run(request, run_calls)
     _, asked = await _run(request, run_queue_callbacks)
+    _, by_pbx = await _run(request, run_pbx_calls)
     if fmt in ("xlsx", "csv"):
         async with request.app[SESSIONS]() as db:
             names = await call_key_names(db, sections)
@@ -217,7 +219,9 @@ async def calls(request: web.Request) -> web.Response:
                             f"calls-{period.label}.csv")
     return web.json_response(calls_json(period, sections) | {
         "queue_callbacks": [asdict(r) for r in asked],
-        "queue_callbacks_titles": QUEUE_CALLBACK_HEADERS})
+        "queue_callbacks_titles": QUEUE_CALLBACK_HEADERS,
+        # Incoming calls by PBX (site): its title, offered, answered, abandoned, secretary.
+        "pbxs": by_pbx})
 
 
 async def quality(request: web.Request) -> web.Response:

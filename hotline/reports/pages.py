@@ -24,6 +24,7 @@ from hotline.reports.runs import (
     ReportContext,
     organization_id,
     run_calls,
+    run_pbx_calls,
     run_queue_callbacks,
     run_deadlines,
     run_pg,
@@ -143,8 +144,11 @@ async def _calls_context(request: web.Request, db: Any, actor: Actor, ctx: Repor
     names = {"линии": lines, "организации": org_names, "операторы": ops}
     rows = _call_rows(sections, names)
     asked = await run_queue_callbacks(db, actor, ctx, period, org_id)
+    # Several PBXs (sites): each one's incoming calls, by its title.
+    by_pbx = (await run_pbx_calls(db, actor, ctx, period, org_id)
+              if len(ctx.settings.pbxs) > 1 else [])
     return {
-        "call_rows": rows, "call_headers": CALL_HEADERS,
+        "call_rows": rows, "call_headers": CALL_HEADERS, "pbx_rows": by_pbx,
         "queue_callbacks": [r.values(org_names.get(r.organization_id, "")) for r in asked],
         "queue_callback_headers": QUEUE_CALLBACK_HEADERS,
         "charts": [

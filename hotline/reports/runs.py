@@ -8,7 +8,7 @@ sections of the calls report, the region's time zone, an organization given by i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from journal.reports.period import Period, parse_period
 from journal.reports.pg import PgReport, pg_report
 from journal.reports.quality import Bucket, QualityReport, quality_report
 from journal.reports.queue_callbacks import QueueCallbackStats, queue_callback_stats
+from journal.reports.sites import calls_by_pbx
 from journal.clock import utc_now
 
 # The sheets of the calls report, in order, by their Russian names.
@@ -90,6 +91,13 @@ async def run_calls(session: AsyncSession, actor: Actor, ctx: ReportContext, per
     by_dim = await call_sections(session, actor, period, hours, list(CALL_SECTIONS.values()),
                                  organization_id=org_id, level2_queues=level2_queues(ctx.settings))
     return {name: by_dim[dim] for name, dim in CALL_SECTIONS.items()}
+
+
+async def run_pbx_calls(session: AsyncSession, actor: Actor, ctx: ReportContext, period: Period,
+                        org_id: int | None) -> list[dict[str, Any]]:
+    """Incoming calls by PBX (site), each with its title: never the code on a page."""
+    return [{**asdict(row), "title": ctx.settings.pbx_title(row.pbx)}
+            for row in await calls_by_pbx(session, actor, period, org_id)]
 
 
 async def run_queue_callbacks(session: AsyncSession, actor: Actor, ctx: ReportContext,

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.pbx.sites import PbxSetActions
 from hotline.pbx.actions import (
     ACTION_SLACK, FAILURES, SWITCHING, PbxActionFailed, PbxActions, PbxSwitching, Router,
 )
@@ -138,7 +139,7 @@ class SupervisionService:
 
     def __init__(
         self,
-        actions: PbxActions,
+        actions: PbxActions | PbxSetActions,
         snapshot: Any,  # Callable[[str], CallSnapshot | None]: the tracker's view of a call
         sessions: async_sessionmaker[AsyncSession],
         *,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import Line, Settings
+from hotline.pbx.sites import PbxSetActions
 from hotline.pbx.actions import PbxActionFailed, PbxActions, citizen_number
 from hotline.modes.schedule import OPERATOR, Override, mode_at
 from journal import surveys
@@ -45,7 +46,7 @@ class SurveyDialer:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         calendar: ProductionCalendar,
-        actions: PbxActions,
+        actions: PbxActions | PbxSetActions,
         *,
         overrides: Callable[[], Iterable[Override]] = tuple,
         clock: Callable[[], datetime] = utc_now,

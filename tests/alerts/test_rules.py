@@ -101,3 +101,25 @@ def test_a_raise_then_a_clear_is_one_alert_with_both_times() -> None:
     assert [a.key for a in raised] == [a.key for a in cleared] == [("long_wait", "line", LINE)]
     assert cleared[0].raised_at == T0 and cleared[0].cleared_at == T0 + timedelta(seconds=31)
     assert cleared[0].as_json()["title"] == "Долгое ожидание"
+
+
+def test_with_several_pbxs_each_link_down_is_its_own_alert_named_by_its_title() -> None:
+    """Two PBXs: the second site's link down raises «Нет связи с АТС «Омск…»» for it alone;
+    the first's stays quiet; back up, it clears."""
+    rules = AlertRules(SETTINGS)
+
+    def two(second: str) -> dict[str, Any]:
+        return {**figures(pbx=second), "pbxs": [
+            {"name": "main", "title": "Барнаул", "state": "connected"},
+            {"name": "omsk-2", "title": "Омск, второй узел", "state": second}]}
+
+    raised = []
+    for t, fig in ((0, two("disconnected")), (15, two("disconnected")), (16, two("connected")),
+                   (46, two("connected"))):
+        raised += [(t, a.scope_code, a.text, a.cleared_at is not None)
+                   for a in rules.evaluate(fig, T0 + timedelta(seconds=t), OPERATOR)]
+    assert raised == [
+        (15, "omsk-2", "Нет связи с АТС «Омск, второй узел»: её звонки идут, но табло и карточки "
+                       "их не видят", False),
+        (46, "omsk-2", "Нет связи с АТС «Омск, второй узел»: её звонки идут, но табло и карточки "
+                       "их не видят", True)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hotline.cli.support import Context, fail_cleanly, pass_context
+from hotline.cli.support import CliError, Context, fail_cleanly, pass_context
 
 
 @click.group("asterisk")
@@ -21,13 +21,22 @@ def asterisk() -> None:
               help="Каталог для manager.conf, pjsip.conf, extensions.conf и других.")
 @click.option("--phone-passwords", is_flag=True,
               help="Создать pjsip_auth.conf со случайными паролями телефонов, если его нет.")
+@click.option("--pbx", "pbx", default=None, metavar="ИМЯ",
+              help="Для какой АТС ([[pbx]] name), когда их несколько: её линии, очереди, телефоны.")
 @pass_context
 @fail_cleanly
-def render(ctx: Context, out_dir: Path, phone_passwords: bool) -> None:
+def render(ctx: Context, out_dir: Path, phone_passwords: bool, pbx: str | None) -> None:
     """Записывает конфигурацию Asterisk; изменённые файлы перечисляет."""
-    from hotline.pbx.config.render import render_phone_auth, write
+    from hotline.pbx.config.render import for_pbx, render_phone_auth, write
 
     settings = ctx.settings
+    names = [p.name for p in settings.pbxs]
+    if pbx is None and len(names) > 1:
+        raise CliError(f"АТС несколько ({', '.join(names)}): укажите, для какой, --pbx ИМЯ")
+    if pbx is not None:
+        if pbx not in names:
+            raise CliError(f"АТС «{pbx}» нет в конфигурации; есть: {', '.join(names)}")
+        settings = for_pbx(settings, pbx)
     for path in write(settings, out_dir):
         click.echo(f"записан {path}")
     if phone_passwords:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from hotline.config import Line, Organization, Settings
+from hotline.config import AmiSettings, Line, Organization, Settings
 from hotline.pbx.actions import SURVEY_CONTEXT as PBX_SURVEY_CONTEXT
 from hotline.pbx.spy import SPY_CONTEXT, SPY_MODES, SPY_TARGET_VARIABLE, SPY_VARIABLE
 from hotline.pbx.tracking.calls import (
@@ -71,8 +71,22 @@ def default_mode(line: Line) -> str:
     return "operator" if line.around_the_clock else "secretary"
 
 
+def for_pbx(settings: Settings, name: str) -> Settings:
+    """The settings one PBX of several is rendered from: its lines, the organizations whose
+    phones are on it or whose lines come in on it (their queues live there), its AMI user.
+    KeyError for a PBX not configured."""
+    pbx = settings.pbx_settings(name)
+    lines = tuple(ln for ln in settings.lines if settings.pbx_of_line(ln.number) == name)
+    codes = {ln.organization for ln in lines}
+    orgs = tuple(org for org in settings.organizations
+                 if org.code in codes or settings.pbx_of_organization(org.code) == name)
+    ami = AmiSettings(**pbx.model_dump(exclude={"name", "title"}))
+    return settings.model_copy(update={"organizations": orgs, "lines": lines, "ami": ami,
+                                       "pbx": ()})
+
+
 def render(settings: Settings) -> dict[str, str]:
-    """File name → contents for config/asterisk/."""
+    """File name → contents for config/asterisk/ (of one PBX: `for_pbx` first)."""
     return {
         "extensions.conf": _extensions(settings),
         "features.conf": _features(),

@@ -79,6 +79,8 @@ from hotline.pbx.events import (
     SupervisionSwitched,
     TransferKind,
 )
+from hotline.pbx.callkeys import MAIN as MAIN_PBX
+from hotline.pbx.callkeys import key_prefix
 from hotline.pbx.spy import SPY_MODES, SPY_VARIABLE
 
 # Channel variables set by the hotline's dialplan or by the service (names without the `_`/`__`
@@ -342,7 +344,10 @@ class CallTracker:
         *,
         callback_context: str = DEFAULT_CALLBACK_CONTEXT,
         survey_context: str = DEFAULT_SURVEY_CONTEXT,
+        pbx: str = MAIN_PBX,
     ) -> None:
+        # Several PBXs: every call key this tracker makes names its PBX (hotline.pbx.callkeys).
+        self.key_prefix = key_prefix(pbx)
         self.callback_context = callback_context
         self.survey_context = survey_context
         self.stats = TrackerStats()
@@ -516,7 +521,7 @@ class CallTracker:
         if call is None:
             if kind != "newchannel" and kind not in _RESYNC:
                 return None
-            call = _Call(key=variables.get(VAR_ID) or linkedid, started_at=at)
+            call = _Call(key=self.key_prefix + (variables.get(VAR_ID) or linkedid), started_at=at)
             call.resumed = kind in _RESYNC
             self._alias_linkedid(call, linkedid)
         exten = _text(headers, "exten")
@@ -638,7 +643,7 @@ class CallTracker:
             self._join(call, other)
             return
         if not call.announced and not call.hotline_ids:
-            call.key = hotline_id
+            call.key = self.key_prefix + hotline_id
         call.hotline_ids.add(hotline_id)
         self._by_hotline_id[hotline_id] = call
 
@@ -1069,9 +1074,8 @@ class CallTracker:
         call.pending_transfer = self._transfer_event(
             call, at, "blind", transferer, headers, ("context", "extension")
         )
-        citizen = transferee if transferee is not None and self._is_citizen(transferee) else None
-        if citizen is not None and citizen.waiting_in is not None:
-            self._flush_transfer(call, out, to_queue=citizen.waiting_in)
+        if self._is_citizen(anchor) and anchor.waiting_in is not None:
+            self._flush_transfer(call, out, to_queue=anchor.waiting_in)
             return
         call.state = "ivr"
 

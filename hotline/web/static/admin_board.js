@@ -176,7 +176,10 @@
       const waiting = board.calls.filter((c) => c.state === "queued" || c.state === "ringing").length;
       document.getElementById("count-waiting").textContent = String(waiting);
       document.getElementById("count-talking").textContent = String(board.talking);
-      document.getElementById("count-pbx").textContent = label("pbx_links", board.pbx);
+      // Several PBXs: each site's link by its title.
+      document.getElementById("count-pbx").textContent = board.pbxs
+        ? board.pbxs.map((p) => `${p.title}: ${label("pbx_links", p.state)}`).join("; ")
+        : label("pbx_links", board.pbx);
       const body = document.querySelector("#board-calls tbody");
       body.replaceChildren(...board.calls.map(callRow));
       if (!board.calls.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "Сейчас звонков нет")));

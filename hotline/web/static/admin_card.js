@@ -376,6 +376,10 @@
     box.append(
       h("h3", {}, `${fmt.dateTime(call.started_at)} — ${direction}, ${label("call_outcomes", call.outcome)}`),
       h("dl", { class: "fields compact" },
+        // Several PBXs (sites): which one took the call, by its title.
+        Hotline.labelPairs("pbxs").length > 1
+          ? h("div", { class: "field" }, h("dt", {}, "АТС"), h("dd", { "data-testid": "call-pbx" }, call.pbx_title || "—"))
+          : null,
         h("div", { class: "field" }, h("dt", {}, "Линия"), h("dd", {}, fmt.phone(call.line_number) || "—")),
         h("div", { class: "field" }, h("dt", {}, "Абонент"), h("dd", {}, [fmt.phone(call.caller_number), call.caller_name].filter(Boolean).join(", ") || "—")),
         h("div", { class: "field" }, h("dt", {}, "Ожидание"), h("dd", {}, fmt.duration(call.queue_wait_seconds))),
