@@ -162,23 +162,23 @@ class Bus:
 
     async def _consume(self) -> None:
         reader: asyncpg.Connection | None = None
-        while True:
-            channel, payload = await self._in.get()
-            try:
-                body = json.loads(payload)
-                if isinstance(body, dict) and set(body) == {"row"}:
-                    if reader is None or reader.is_closed():
-                        reader = await asyncpg.connect(self.dsn, timeout=3.0)
-                    text = await reader.fetchval(
-                        "SELECT payload FROM live_messages WHERE id = $1", int(body["row"]))
-                    if text is None:
-                        continue
-                    body = json.loads(text)
-                self.received += 1
-                self.receiver(channel, body)
-            except asyncio.CancelledError:
-                if reader is not None:
-                    reader.terminate()
-                raise
-            except Exception:
-                log.exception("bus message not handled", channel=channel)
+        try:
+            while True:
+                channel, payload = await self._in.get()
+                try:
+                    body = json.loads(payload)
+                    if isinstance(body, dict) and set(body) == {"row"}:
+                        if reader is None or reader.is_closed():
+                            reader = await asyncpg.connect(self.dsn, timeout=3.0)
+                        text = await reader.fetchval(
+                            "SELECT payload FROM live_messages WHERE id = $1", int(body["row"]))
+                        if text is None:
+                            continue
+                        body = json.loads(text)
+                    self.received += 1
+                    self.receiver(channel, body)
+                except Exception:
+                    log.exception("bus message not handled", channel=channel)
+        finally:  # stopped while waiting for a message too: the row reader is closed
+            if reader is not None:
+                reader.terminate()
