@@ -19,18 +19,31 @@ Printed figures:
   wire stays Asterisk's) to the `screen_pop` arriving on that operator's WebSocket;
 * calls lost (a call of the simulator without its call row, end or card in the journal);
 * memory per tracked call: the service's RSS growth over its idle baseline divided by the
-  most calls its tracker followed at once.
+  most calls its tracker followed at once;
+* CPU per 1000 events: the CPU time the service's process(es) (and panoramisk's) used over
+  the run, per 1000 AMI events: what the code costs, far less dependent than the rates on
+  what else the machine runs (though a crowded CPU's caches make it dearer too).
 
-Two standard runs, each judged on its own targets (the issue's, for these 2-core machines):
+Three standard runs, each judged on its own targets (the issue's, for these 2-core machines),
+each taken `--repeat` times (3 by default): min, median and max of every figure are printed,
+the targets judged on the medians (no call lost in any run):
 
 * `throughput`: 2000 calls, 500 at once, ten times faster than real time: the stream comes
   faster than one Python process can take it, so the figure is the service's capacity.
-  Targets: at least 10,000 events/s, at least half of panoramisk's rate, no call lost.
+  Targets: at least 0.6 of panoramisk's rate on the same stream, no call lost.
 * `pop`: 1500 calls, 500 at once, in real time (the stream of a very busy hotline).
-  Targets: screen-pop p99 under 100 ms, no call lost. panoramisk is not measured (it only
+  Targets: screen-pop p99 under 50 ms, no call lost. panoramisk is not measured (it only
   ever sees the stream's own rate).
+* `scale`: 4000 calls, 2000 at once, in real time, on two service instances on the same
+  database: the first holds the PBX link (the advisory lock), the second stands by; the
+  operators sign in on the two in turn, so half of the pops cross the instances' bus
+  (LISTEN/NOTIFY). Targets: screen-pop p99 under 100 ms, no call lost.
 
-    python bench/ami_load.py [--run all|throughput|pop] [--calls N] [--time-scale S] ...
+Before the runs it prints the conditions (`bench/conditions.py`: CPU, Python and the
+libraries, PostgreSQL and its settings), before each run the load average and the busiest
+other processes, after it the load average again.
+
+    python bench/ami_load.py [--run all|throughput|pop|scale] [--repeat 3] [--calls N] ...
 """
 
 from __future__ import annotations
@@ -463,6 +476,7 @@ class Pops:
     index of the instance the socket is open on)."""
 
     got: list[tuple[float, str, str, bool, int]] = field(default_factory=list)
+    closed: list[int | None] = field(default_factory=list)  # sockets the service closed (code)
 
 
 async def open_operators(
@@ -501,15 +515,19 @@ async def open_operators(
 async def _read(ws: Any, pops: Pops, instance: int) -> None:
     import aiohttp
 
-    async for msg in ws:
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            break
-        now = time.time()
-        body = msg.json()
-        if body.get("type") == "screen_pop":
-            call = body["call"]
-            pops.got.append((now, call["pbx_call_id"], call["interface"], body["card"] is not None,
-                             instance))
+    try:
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            now = time.time()
+            body = msg.json()
+            if body.get("type") == "screen_pop":
+                call = body["call"]
+                pops.got.append((now, call["pbx_call_id"], call["interface"],
+                                 body["card"] is not None, instance))
+    except aiohttp.ClientError:  # closed under us while answering the service's ping
+        pass
+    pops.closed.append(ws.close_code)
 
 
 # ---------------------------------------------------------------- the run
@@ -601,11 +619,13 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
             await ask(sim_conn, ("warmup",))
             await asyncio.sleep(2.0)
         pops.got.clear()
+        pops.closed.clear()
         baselines = [await ask(conn, "baseline") for _, conn in services]
         played = await ask(sim_conn, ("load",))
         done_at, counts = await _wait_persisted(url, played["call_ids"], services[0][1])
         states = [await ask(conn, "state") for _, conn in services]
         await asyncio.sleep(1.0)  # late pops (the fallback with the card) for the count
+        closed = list(pops.closed)  # by the service: ours are closed below
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
@@ -623,7 +643,7 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
                 process.kill()
     return {"played": played, "done_at": done_at, "counts": counts, "state": states[0],
             "states": states, "baseline": baselines[0], "baselines": baselines, "pops": pops,
-            "operators": len(sockets)}
+            "operators": len(sockets), "closed": closed}
 
 
 def _py_spy(pid: int | None, out: str | None) -> subprocess.Popen[bytes] | None:
@@ -785,6 +805,10 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
                 print(f"  pops on the standby's sockets (across the bus): "
                       f"p50 {percentile(crossed['ms'], .5):.1f} ms, p99 {bus_p99:.1f} ms, "
                       f"max {max(crossed['ms']):.1f} ms ({len(crossed['ms'])} pops)")
+    if run["closed"]:
+        codes = sorted({str(code) for code in run["closed"]})
+        print(f"operators' sockets closed by the service during the run: "
+              f"{len(run['closed'])} (close codes {', '.join(codes)}): their pops are missing")
     print(f"calls lost: {lost}; journal writer: {state['batches']} batches of "
           f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
           f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
