@@ -19,18 +19,31 @@ Printed figures:
   wire stays Asterisk's) to the `screen_pop` arriving on that operator's WebSocket;
 * calls lost (a call of the simulator without its call row, end or card in the journal);
 * memory per tracked call: the service's RSS growth over its idle baseline divided by the
-  most calls its tracker followed at once.
+  most calls its tracker followed at once;
+* CPU per 1000 events: the CPU time the service's process(es) (and panoramisk's) used over
+  the run, per 1000 AMI events: what the code costs, far less dependent than the rates on
+  what else the machine runs (though a crowded CPU's caches make it dearer too).
 
-Two standard runs, each judged on its own targets (the issue's, for these 2-core machines):
+Three standard runs, each judged on its own targets (the issue's, for these 2-core machines),
+each taken `--repeat` times (3 by default): min, median and max of every figure are printed,
+the targets judged on the medians (no call lost in any run):
 
 * `throughput`: 2000 calls, 500 at once, ten times faster than real time: the stream comes
   faster than one Python process can take it, so the figure is the service's capacity.
-  Targets: at least 10,000 events/s, at least half of panoramisk's rate, no call lost.
+  Targets: at least 0.6 of panoramisk's rate on the same stream, no call lost.
 * `pop`: 1500 calls, 500 at once, in real time (the stream of a very busy hotline).
-  Targets: screen-pop p99 under 100 ms, no call lost. panoramisk is not measured (it only
+  Targets: screen-pop p99 under 50 ms, no call lost. panoramisk is not measured (it only
   ever sees the stream's own rate).
+* `scale`: 4000 calls, 2000 at once, in real time, on two service instances on the same
+  database: the first holds the PBX link (the advisory lock), the second stands by; the
+  operators sign in on the two in turn, so half of the pops cross the instances' bus
+  (LISTEN/NOTIFY). Targets: screen-pop p99 under 100 ms, no call lost.
 
-    python bench/ami_load.py [--run all|throughput|pop] [--calls N] [--time-scale S] ...
+Before the runs it prints the conditions (`bench/conditions.py`: CPU, Python and the
+libraries, PostgreSQL and its settings), before each run the load average and the busiest
+other processes, after it the load average again.
+
+    python bench/ami_load.py [--run all|throughput|pop|scale] [--repeat 3] [--calls N] ...
 """
 
 from __future__ import annotations
@@ -41,6 +54,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,10 +101,29 @@ def _no_audio_expected(_logger: Any, _method: str, event: dict[str, Any]) -> dic
     return event
 
 
-def base_settings() -> Any:
-    from hotline.config import load_settings
+def base_settings(agents: int | None = None) -> Any:
+    """config/hotline.toml; with `agents`, each organization owns the simulator's phones.
 
-    return load_settings(REPO / "config" / "hotline.toml", environ={})
+    A phone belongs to one organization (`level1_phones`/`level2_phones`): pops, call states
+    and the operator's credit go only to its organization's staff. The simulator gives each
+    queue `agents` phones of its own (`hotline.sim.dialplan.default_roster`), so they are
+    listed here as the organization's, as a real hotline.toml would list them.
+    """
+    from hotline.config import load_settings
+    from hotline.sim.dialplan import default_roster
+
+    settings = load_settings(REPO / "config" / "hotline.toml", environ={})
+    if agents is None:
+        return settings
+    roster = default_roster(settings, agents)
+
+    def names(queue: str) -> tuple[str, ...]:
+        return tuple(phone.interface.split("/", 1)[1] for phone in roster.get(queue, []))
+
+    return settings.model_copy(update={"organizations": [
+        org.model_copy(update={"level1_phones": names(org.level1_queue),
+                               "level2_phones": names(org.level2_queue)})
+        for org in settings.organizations]})
 
 
 # ---------------------------------------------------------------- the simulator's process
@@ -106,7 +139,7 @@ async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
     from hotline.sim.simulator import PbxSimulator
 
     sim = PbxSimulator(
-        base_settings(), time_scale=opts["time_scale"], seed=opts["seed"],
+        base_settings(opts["agents"]), time_scale=opts["time_scale"], seed=opts["seed"],
         agents_per_queue=opts["agents"], auth_failure_delay=0,
     )
     for line in sim.settings.lines:  # what the service writes too: every line open
@@ -174,7 +207,7 @@ def raw_process(conn: Connection, address: tuple[str, int], user: str, secret: s
 async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: str) -> None:
     from panoramisk import Manager
 
-    seen = {"count": 0, "first": 0.0, "last": 0.0}
+    seen = {"count": 0, "first": 0.0, "last": 0.0, "cpu": 0.0}
 
     def count(manager: Any, message: Any) -> None:  # noqa: ARG001 - panoramisk's signature
         now = time.time()
@@ -199,8 +232,9 @@ async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: st
         await asyncio.sleep(0.01)
     conn.send("ready")
     while await loop.run_in_executor(None, conn.recv) == "reset":  # the warm-up is over
-        seen.update(count=0, first=0.0, last=0.0)
+        seen.update(count=0, first=0.0, last=0.0, cpu=time.process_time())
         conn.send("reset")
+    seen["cpu"] = time.process_time() - seen["cpu"]
     conn.send(dict(seen))  # the load is over: report
     manager.close()
 
@@ -209,23 +243,27 @@ async def _raw(conn: Connection, address: tuple[str, int], user: str, secret: st
 
 
 def service_process(
-    conn: Connection, db_url: str, ami: tuple[str, int], var: str, profile: str | None
+    conn: Connection, db_url: str, ami: tuple[str, int], var: str, profile: str | None,
+    agents: int, holder: bool,
 ) -> None:
     """Own process: the real service (create_app) on PostgreSQL, pointed at the simulator.
 
+    `holder`: this instance is started first and takes the PBX link (the advisory lock);
+    otherwise it is a second instance on the same database that stands by, serving its
+    operators' sockets with what the holder sends it over the bus.
     With `profile`, the whole process runs under cProfile and its stats go to that file.
     HOTLINE_BENCH_SERVICE_LOG=INFO shows the service's own log (each pop's wait, say).
     """
     quiet_logging(logging.getLevelName(os.environ.get("HOTLINE_BENCH_SERVICE_LOG", "WARNING")))
     if not profile:
-        asyncio.run(_service(conn, db_url, ami, Path(var)))
+        asyncio.run(_service(conn, db_url, ami, Path(var), agents, holder))
         return
     import cProfile
 
     profiler = cProfile.Profile()
     profiler.enable()
     try:
-        asyncio.run(_service(conn, db_url, ami, Path(var)))
+        asyncio.run(_service(conn, db_url, ami, Path(var), agents, holder))
     finally:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -236,14 +274,16 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Path) -> None:
+async def _service(
+    conn: Connection, db_url: str, ami: tuple[str, int], var: Path, agents: int, holder: bool
+) -> None:
     from aiohttp import web
 
     from hotline.app import create_app
-    from hotline.keys import CALL_WRITER, LIVE, PBX
+    from hotline.keys import BUS, CALL_WRITER, LEADERSHIP, LIVE, PBX
     from hotline.web.keys import METRICS
 
-    base = base_settings()
+    base = base_settings(agents)
     settings = base.model_copy(update={
         "service": base.service.model_copy(update={
             "database_url": db_url, "spool_dir": var / "spool",
@@ -269,8 +309,13 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
         return written
 
     app[CALL_WRITER]._apply = timed_apply
-    await app[PBX].wait_resynced(1, timeout=30)
-    conn.send({"port": runner.addresses[0][1]})
+    if holder:
+        await app[PBX].wait_resynced(1, timeout=30)
+    else:  # the other one holds the link: this one only needs its bus to hear the holder
+        async with asyncio.timeout(30):
+            while app[LEADERSHIP].holds() or not app[BUS].connected:
+                await asyncio.sleep(0.1)
+    conn.send({"port": runner.addresses[0][1], "holder": app[LEADERSHIP].holds()})
     peak = {"rss": 0, "calls": 0, "ami_queue": 0}
     lags: list[float] = []
 
@@ -296,10 +341,13 @@ async def _service(conn: Connection, db_url: str, ami: tuple[str, int], var: Pat
         if command == "baseline":
             peak.update(rss=_rss(), calls=0, ami_queue=0)
             sampler = asyncio.create_task(sample())
-            conn.send({"rss": peak["rss"],
+            conn.send({"rss": peak["rss"], "cpu": time.process_time(),
                        "ami_events": ami_metric("hotline_ami_events_total")})
         elif command == "state":
+            bus = app.get(BUS)
             conn.send({
+                "cpu": time.process_time(),
+                "bus": bus.health() if bus is not None else None,
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
                 "tracked": len(app[PBX].tracker.calls()),
@@ -424,13 +472,18 @@ async def journal_counts(url: str, call_ids: list[str]) -> dict[str, int]:
 
 @dataclass
 class Pops:
-    """Screen-pops received: (arrival wall time, call id, interface, with a card)."""
+    """Screen-pops received: (arrival wall time, call id, interface, with a card, the
+    index of the instance the socket is open on)."""
 
-    got: list[tuple[float, str, str, bool]] = field(default_factory=list)
+    got: list[tuple[float, str, str, bool, int]] = field(default_factory=list)
+    closed: list[int | None] = field(default_factory=list)  # sockets the service closed (code)
 
 
-async def open_operators(base_url: str, logins: list[str], pops: Pops) -> tuple[Any, list[Any]]:
-    """Sign every operator in and keep their WebSocket open, reading screen-pops."""
+async def open_operators(
+    base_urls: list[str], logins: list[str], pops: Pops
+) -> tuple[Any, list[Any]]:
+    """Sign every operator in and keep their WebSocket open, reading screen-pops. With
+    several instances the operators are dealt out in turn: each signs in on one of them."""
     import aiohttp
 
     session = aiohttp.ClientSession(
@@ -440,33 +493,41 @@ async def open_operators(base_url: str, logins: list[str], pops: Pops) -> tuple[
     )
     gate = asyncio.Semaphore(32)
 
-    async def one(login: str) -> Any:
+    async def one(index: int, login: str) -> tuple[Any, int]:
+        instance = index % len(base_urls)
+        base_url = base_urls[instance]
         async with gate:
             reply = await session.post(f"{base_url}/api/v1/login",
                                        json={"login": login, "password": PASSWORD})
             if reply.status != 200:
                 raise RuntimeError(f"login {login}: {reply.status} {await reply.text()}")
             cookie = reply.cookies["hotline_session"].value
-            return await session.ws_connect(f"{base_url}/api/v1/ws",
-                                            headers={"Cookie": f"hotline_session={cookie}"})
+            ws = await session.ws_connect(f"{base_url}/api/v1/ws",
+                                          headers={"Cookie": f"hotline_session={cookie}"})
+            return ws, instance
 
-    sockets = await asyncio.gather(*(one(login) for login in logins))
-    for ws in sockets:
-        asyncio.get_running_loop().create_task(_read(ws, pops))
-    return session, sockets
+    sockets = await asyncio.gather(*(one(i, login) for i, login in enumerate(logins)))
+    for ws, instance in sockets:
+        asyncio.get_running_loop().create_task(_read(ws, pops, instance))
+    return session, [ws for ws, _ in sockets]
 
 
-async def _read(ws: Any, pops: Pops) -> None:
+async def _read(ws: Any, pops: Pops, instance: int) -> None:
     import aiohttp
 
-    async for msg in ws:
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            break
-        now = time.time()
-        body = msg.json()
-        if body.get("type") == "screen_pop":
-            call = body["call"]
-            pops.got.append((now, call["pbx_call_id"], call["interface"], body["card"] is not None))
+    try:
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            now = time.time()
+            body = msg.json()
+            if body.get("type") == "screen_pop":
+                call = body["call"]
+                pops.got.append((now, call["pbx_call_id"], call["interface"],
+                                 body["card"] is not None, instance))
+    except aiohttp.ClientError:  # closed under us while answering the service's ping
+        pass
+    pops.closed.append(ws.close_code)
 
 
 # ---------------------------------------------------------------- the run
@@ -515,51 +576,74 @@ async def raw_phase(ctx: Any, opts: dict[str, Any]) -> dict[str, Any]:
                 process.kill()
     seconds = max(counted["last"] - played["first_event"], 1e-9)
     return {"events": counted["count"], "emitted": played["events"],
-            "rate": counted["count"] / seconds, "seconds": seconds}
+            "rate": counted["count"] / seconds, "seconds": seconds, "cpu": counted["cpu"]}
+
+
+def start_service(ctx: Any, opts: dict[str, Any], url: str, ami: tuple[str, int], var: Path,
+                  holder: bool) -> tuple[Any, Connection]:
+    parent, child = ctx.Pipe()
+    var.mkdir(parents=True, exist_ok=True)
+    process = ctx.Process(
+        target=service_process, name="hotline-service" if holder else "hotline-standby",
+        args=(child, url, ami, str(var), opts["profile"] if holder else None, opts["agents"],
+              holder))
+    process.start()
+    return process, parent
 
 
 async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> dict[str, Any]:
+    """The simulator plays the calls into the service: one instance, or (`instances` 2) the
+    holder of the PBX link and a standby on the same database, operators dealt out to both."""
     sim, sim_conn, hello = start_simulator(ctx, opts)
     logins = await prepare_journal(url, hello["roster"])
-    parent, child = ctx.Pipe()
-    service = ctx.Process(target=service_process, name="hotline-service",
-                         args=(child, url, tuple(hello["address"]), str(var), opts["profile"]))
-    service.start()
-    spy = _py_spy(service.pid, opts["py_spy"])
+    ami = tuple(hello["address"])
     loop = asyncio.get_running_loop()
+    services: list[tuple[Any, Connection]] = []
     client = None
+    spy = None
     try:
-        ready = await loop.run_in_executor(None, parent.recv)
-        base_url = f"http://127.0.0.1:{ready['port']}"
+        services.append(start_service(ctx, opts, url, ami, var / "holder", holder=True))
+        spy = _py_spy(services[0][0].pid, opts["py_spy"])
+        ready = [await loop.run_in_executor(None, services[0][1].recv)]
+        for n in range(1, opts["instances"]):  # started once the first one holds the lock
+            services.append(start_service(ctx, opts, url, ami, var / f"standby{n}", holder=False))
+            ready.append(await loop.run_in_executor(None, services[n][1].recv))
+        if not ready[0]["holder"] or any(r["holder"] for r in ready[1:]):
+            raise RuntimeError(f"the first instance should hold the PBX link: {ready}")
         pops = Pops()
-        client, sockets = await open_operators(base_url, logins, pops)
-        await asyncio.sleep(0.5)
+        client, sockets = await open_operators(
+            [f"http://127.0.0.1:{r['port']}" for r in ready], logins, pops)
+        await asyncio.sleep(0.5 + 3.5 * (len(services) > 1))  # the standby's sockets announced
         if opts["warmup"]:
             # A service that has run a while: statements compiled, pool open, caches full.
             await ask(sim_conn, ("warmup",))
             await asyncio.sleep(2.0)
         pops.got.clear()
-        baseline = await ask(parent, "baseline")
+        pops.closed.clear()
+        baselines = [await ask(conn, "baseline") for _, conn in services]
         played = await ask(sim_conn, ("load",))
-        done_at, counts = await _wait_persisted(url, played["call_ids"], parent)
-        state = await ask(parent, "state")
+        done_at, counts = await _wait_persisted(url, played["call_ids"], services[0][1])
+        states = [await ask(conn, "state") for _, conn in services]
         await asyncio.sleep(1.0)  # late pops (the fallback with the card) for the count
+        closed = list(pops.closed)  # by the service: ours are closed below
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
             spy.wait(30)
         if client is not None:
             await client.close()
-        if service.is_alive():
-            parent.send("stop")
-            service.join(30)
+        for process, conn in reversed(services):  # the standby first: no takeover
+            if process.is_alive():
+                conn.send("stop")
+                process.join(30)
         sim_conn.send(("stop",))
-        for process in (service, sim):
+        for process in [sim, *(p for p, _ in services)]:
             process.join(20)
             if process.is_alive():
                 process.kill()
-    return {"played": played, "done_at": done_at, "counts": counts, "state": state,
-            "baseline": baseline, "pops": pops, "operators": len(sockets)}
+    return {"played": played, "done_at": done_at, "counts": counts, "state": states[0],
+            "states": states, "baseline": baselines[0], "baselines": baselines, "pops": pops,
+            "operators": len(sockets), "closed": closed}
 
 
 def _py_spy(pid: int | None, out: str | None) -> subprocess.Popen[bytes] | None:
@@ -589,26 +673,29 @@ async def _wait_persisted(
         await asyncio.sleep(0.05)
 
 
-def latencies(played: dict[str, Any], pops: Pops) -> dict[str, Any]:
-    """Each first pop of a (call, phone) against the simulator's stamp of its AgentCalled."""
+def latencies(played: dict[str, Any], pops: Pops, instance: int | None = None) -> dict[str, Any]:
+    """Each first pop of a (call, phone) against the simulator's stamp of its AgentCalled
+    (with `instance`, only the pops of the sockets open on that instance)."""
     stamps = played["stamps"]
-    first: dict[tuple[str, str], tuple[float, bool]] = {}
+    first: dict[tuple[str, str], tuple[float, bool, int]] = {}
     with_card: dict[tuple[str, str], float] = {}
-    for arrived, call_id, interface, card in sorted(pops.got):
+    for arrived, call_id, interface, card, where in sorted(pops.got):
         key = (call_id, interface)
-        first.setdefault(key, (arrived, card))
+        first.setdefault(key, (arrived, card, where))
         if card:
             with_card.setdefault(key, arrived)
     ms = []
     ms_card = []
-    for key, (arrived, _) in first.items():
+    for key, (arrived, _, where) in first.items():
+        if instance is not None and where != instance:
+            continue
         sent = [t for t in stamps.get(key, []) if t <= arrived]
         if sent:
             ms.append((arrived - sent[-1]) * 1000)
             if key in with_card:
                 ms_card.append((with_card[key] - sent[-1]) * 1000)
     return {"rings": sum(len(v) for v in stamps.values()), "pops": len(first),
-            "without_card": sum(1 for _, card in first.values() if not card),
+            "without_card": sum(1 for _, card, _ in first.values() if not card),
             "ms": ms, "ms_card": ms_card}
 
 
@@ -621,24 +708,54 @@ class StandardRun:
     time_scale: float
     raw: bool  # measure panoramisk on the same stream
     targets: tuple[str, ...]
+    concurrency: int = 500
+    agents: int = 64  # phones per queue (8 queues): one operator with a WebSocket each
+    instances: int = 1
 
 
 RUNS = {
     "throughput": StandardRun("capacity: 500 calls at once, 10x faster than real time",
-                              2000, 0.1, True, ("rate", "ratio", "lost")),
+                              2000, 0.1, True, ("ratio", "lost")),
     "pop": StandardRun("screen-pop: 500 calls at once, real time", 1500, 1.0, False,
                        ("p99", "lost")),
+    # The simulator names phones op<level><org><nn>: 96 a queue is the most without clashes.
+    "scale": StandardRun("two instances: 2000 calls at once, real time, half the operators "
+                         "on the standby", 4000, 1.0, False, ("p99_scale", "lost"),
+                         concurrency=2000, agents=96, instances=2),
 }
 TARGETS = {
-    "rate": ">= 10,000 events/s",
-    "ratio": ">= 0.5 of panoramisk",
-    "p99": "screen-pop p99 < 100 ms",
-    "lost": "0 calls lost",
+    "ratio": ("share", ">=", 0.6, "ingest >= 0.6 of bare panoramisk"),
+    "p99": ("p99", "<", 50.0, "screen-pop p99 < 50 ms"),
+    "p99_scale": ("p99", "<", 100.0, "screen-pop p99 < 100 ms"),
+    "lost": ("lost", "==", 0, "0 calls lost"),
 }
+# The figures of each run, as printed in the summary: key, label, format.
+FIGURES = (
+    ("rate", "AMI events/s ingested", "{:,.0f}"),
+    ("raw_rate", "bare panoramisk events/s", "{:,.0f}"),
+    ("share", "ours / bare panoramisk", "{:.2f}"),
+    ("p50", "screen-pop p50, ms", "{:.1f}"),
+    ("p99", "screen-pop p99, ms", "{:.1f}"),
+    ("max", "screen-pop max, ms", "{:.1f}"),
+    ("p99_card", "pop with the card p99, ms", "{:.1f}"),
+    ("p99_bus", "pops across the bus p99, ms", "{:.1f}"),
+    ("lost", "calls lost", "{:.0f}"),
+    ("cpu_per_1k", "service CPU ms / 1000 events", "{:.0f}"),
+    ("raw_cpu_per_1k", "panoramisk CPU ms / 1000 events", "{:.0f}"),
+)
+
+
+def _judge(target: str, figures: dict[str, float | None]) -> bool:
+    key, op, bound, _ = TARGETS[target]
+    value = figures.get(key)
+    if value is None:
+        return False
+    return {">=": value >= bound, "<": value < bound, "==": value == bound}[op]
 
 
 def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any],
-           targets: tuple[str, ...]) -> bool:
+           targets: tuple[str, ...]) -> dict[str, float | None]:
+    """Print one run's figures; return them for the summary of the repeated runs."""
     played, counts, state = run["played"], run["counts"], run["state"]
     seconds = run["done_at"] - played["first_event"]
     rate = played["events"] / seconds
@@ -648,19 +765,24 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
     per_call = (state["peak_rss"] - run["baseline"]["rss"]) / peak_calls
     ratio = rate / raw["rate"] if raw else None
     p99 = percentile(lat["ms"], 0.99) if lat["ms"] else float("inf")
+    cpu = sum(s["cpu"] - b["cpu"] for s, b in zip(run["states"], run["baselines"], strict=True))
+    where = f" on {len(run['states'])} instances" if len(run["states"]) > 1 else ""
     print(f"calls {len(played['call_ids'])} (concurrency {opts['concurrency']} reached over "
           f"{opts['ramp']:g} s, time scale {opts['time_scale']}, timing spread {opts['spread']:g}, "
-          f"{run['operators']} operators signed in with a WebSocket); "
+          f"{run['operators']} operators signed in with a WebSocket"
+          f"{where}); "
           f"outcomes {played['outcomes']}")
     received = state["ami_events"] - run["baseline"]["ami_events"]
     print(f"AMI events: {played['events']} emitted, {received:.0f} received by the "
           f"service; simulator played them in {played['last_event'] - played['first_event']:.2f} s")
     print(f"ingested with every call, timeline and card persisted: {rate:,.0f} events/s "
           f"({seconds:.2f} s; {counts['timeline_rows']} timeline rows, {counts['cards']} cards)")
+    print(f"service CPU: {cpu:.1f} s, {1000 * cpu / played['events'] * 1000:.0f} ms per 1000 "
+          f"events (all instances; the CPU the code takes, whatever else runs)")
     if raw:
         print(f"bare panoramisk on the same stream: {raw['rate']:,.0f} events/s "
-              f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s); "
-              f"ours = {ratio:.2f} of it")
+              f"({raw['events']} of {raw['emitted']} counted in {raw['seconds']:.2f} s, "
+              f"CPU {raw['cpu']:.1f} s); ours = {ratio:.2f} of it")
     if lat["ms"]:
         print(f"screen-pop latency AgentCalled -> WebSocket: p50 {percentile(lat['ms'], .5):.1f} ms,"
               f" p99 {p99:.1f} ms, max {max(lat['ms']):.1f} ms "
@@ -668,6 +790,25 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
     if lat["ms_card"]:
         print(f"  ... until the pop carrying the card: p50 {percentile(lat['ms_card'], .5):.1f} ms,"
               f" p99 {percentile(lat['ms_card'], .99):.1f} ms, max {max(lat['ms_card']):.1f} ms")
+    bus_p99 = None
+    for index, instance_state in enumerate(run["states"]):
+        bus = instance_state.get("bus")
+        if bus is None:
+            continue
+        role = "holder" if index == 0 else "standby"
+        print(f"  bus of the {role}: {bus['sent']} messages sent, {bus['received']} received, "
+              f"{bus['rows']} too big for NOTIFY (written as rows)")
+        if index:
+            crossed = latencies(played, run["pops"], index)
+            if crossed["ms"]:
+                bus_p99 = percentile(crossed["ms"], .99)
+                print(f"  pops on the standby's sockets (across the bus): "
+                      f"p50 {percentile(crossed['ms'], .5):.1f} ms, p99 {bus_p99:.1f} ms, "
+                      f"max {max(crossed['ms']):.1f} ms ({len(crossed['ms'])} pops)")
+    if run["closed"]:
+        codes = sorted({str(code) for code in run["closed"]})
+        print(f"operators' sockets closed by the service during the run: "
+              f"{len(run['closed'])} (close codes {', '.join(codes)}): their pops are missing")
     print(f"calls lost: {lost}; journal writer: {state['batches']} batches of "
           f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
           f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
@@ -677,37 +818,77 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
-    verdicts = {
-        "rate": rate >= 10_000,
-        "ratio": ratio is not None and ratio >= 0.5,
-        "p99": p99 < 100,
-        "lost": lost == 0,
+    figures: dict[str, float | None] = {
+        "rate": rate, "raw_rate": raw["rate"] if raw else None, "share": ratio,
+        "p50": percentile(lat["ms"], .5) if lat["ms"] else None,
+        "p99": p99 if lat["ms"] else None, "max": max(lat["ms"]) if lat["ms"] else None,
+        "p99_card": percentile(lat["ms_card"], .99) if lat["ms_card"] else None,
+        "p99_bus": bus_p99, "lost": lost,
+        "cpu_per_1k": 1000 * cpu / played["events"] * 1000,
+        "raw_cpu_per_1k": 1000 * raw["cpu"] / raw["events"] * 1000 if raw else None,
     }
-    print("targets:", "; ".join(f"{TARGETS[t]} {'met' if verdicts[t] else 'NOT met'}"
-                                for t in targets))
-    return all(verdicts[t] for t in targets)
+    print("targets:", "; ".join(
+        f"{TARGETS[t][3]} {'met' if _judge(t, figures) else 'NOT met'}" for t in targets))
+    return figures
+
+
+def summary(name: str, runs: list[dict[str, float | None]], loads: list[tuple[str, str]],
+            targets: tuple[str, ...]) -> bool:
+    """Min, median and max of each figure over the repeated runs; targets on the medians
+    (and no call lost in any run)."""
+    print(f"== {name}: {len(runs)} run(s), min / median / max")
+    medians: dict[str, float | None] = {}
+    for key, label, fmt in FIGURES:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if not values:
+            continue
+        values = [float(v) for v in values if v is not None]
+        medians[key] = statistics.median(values)
+        print(f"  {label:<34} {' / '.join(fmt.format(v) for v in (min(values), medians[key], max(values)))}")
+    medians["lost"] = max(float(r["lost"] or 0) for r in runs)  # every run, not the median
+    for index, (before, after) in enumerate(loads, 1):
+        print(f"  load average, run {index}: before {before}; after {after}")
+    met = {t: _judge(t, medians) for t in targets}
+    print(f"targets ({name}, on the medians; lost: in every run):", "; ".join(
+        f"{TARGETS[t][3]} {'met' if met[t] else 'NOT met'}" for t in targets), flush=True)
+    return all(met.values())
 
 
 async def main(opts: dict[str, Any]) -> int:
+    from bench import conditions
+
     ctx = mp.get_context("spawn")
+    print(f"conditions: {conditions.machine()}", flush=True)
+    print(f"  {await conditions.postgres(PG_ADMIN_DSN)}", flush=True)
+    print(f"  load average at the start: {conditions.load_average()}", flush=True)
     met = []
     for name in opts["runs"]:
         standard = RUNS[name]
-        run_opts = {"calls": standard.calls, "time_scale": standard.time_scale, **opts}
-        for key in ("calls", "time_scale"):
-            if opts[key] is None:
+        run_opts = dict(opts)
+        for key in ("calls", "time_scale", "concurrency", "agents", "instances"):
+            if opts.get(key) is None:
                 run_opts[key] = getattr(standard, key)
         if run_opts["ramp"] is None:
             run_opts["ramp"] = 10 * run_opts["time_scale"]
-        print(f"== {name}: {standard.title}", flush=True)
-        raw = await raw_phase(ctx, run_opts) if standard.raw else None
-        url = await create_database()
-        try:
-            with tempfile.TemporaryDirectory(prefix="hotline-bench-") as var:
-                run = await service_phase(ctx, run_opts, url, Path(var))
-        finally:
-            await drop_database(url)
-        met.append(report(run_opts, raw, run, standard.targets))
+        figures, loads = [], []
+        for repetition in range(1, opts["repeat"] + 1):
+            print(f"== {name} ({repetition} of {opts['repeat']}): {standard.title}", flush=True)
+            before = conditions.load_average()
+            print(f"load average before: {before}; the busiest other processes over 1 s:\n"
+                  f"{conditions.describe_busiest()}", flush=True)
+            raw = await raw_phase(ctx, run_opts) if standard.raw else None
+            url = await create_database()
+            try:
+                with tempfile.TemporaryDirectory(prefix="hotline-bench-") as var:
+                    run = await service_phase(ctx, run_opts, url, Path(var))
+            finally:
+                await drop_database(url)
+            figures.append(report(run_opts, raw, run, standard.targets))
+            after = conditions.load_average()
+            print(f"load average after: {after}", flush=True)
+            loads.append((before, after))
+            print(flush=True)
+        met.append(summary(name, figures, loads, standard.targets))
         print(flush=True)
     return 0 if all(met) else 1
 
@@ -717,14 +898,21 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--run", choices=["all", *RUNS], default="all",
                         help="which standard run: throughput (10x compressed, events/s and "
                              "the share of panoramisk's rate), pop (real time, screen-pop "
-                             "latency) or both")
+                             "latency), scale (two instances, 2000 calls at once) or all")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each standard run: min, median and max are reported, "
+                             "the targets judged on the medians (default 3)")
     parser.add_argument("--calls", type=int, default=None,
-                        help="calls in all (default: 2000 for throughput, 1500 for pop)")
-    parser.add_argument("--concurrency", type=int, default=500, help="calls at once")
+                        help="calls in all (default: 2000 throughput, 1500 pop, 4000 scale)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="calls at once (default: 500; 2000 for scale)")
     parser.add_argument("--time-scale", type=float, default=None,
                         help="simulated seconds per real second (0.1: ten times faster; "
-                             "default: 0.1 for throughput, 1.0 for pop)")
-    parser.add_argument("--agents", type=int, default=64, help="operator phones per queue")
+                             "default: 0.1 for throughput, 1.0 for the others)")
+    parser.add_argument("--agents", type=int, default=None,
+                        help="operator phones per queue, 8 queues (default: 64; 96 for scale)")
+    parser.add_argument("--instances", type=int, choices=(1, 2), default=None,
+                        help="service instances on the database (default: 2 for scale, else 1)")
     parser.add_argument("--ramp", type=float, default=None,
                         help="real seconds over which the first calls start, the later ones "
                              "at the same pace (default: 10 simulated seconds, about a call's "
@@ -737,16 +925,21 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
                              "(hundreds of phones ring and hang up in the same instant)")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE",
-                        help="cProfile the service into FILE (give one --run)")
+                        help="cProfile the service (the holder) into FILE (give one --run "
+                             "and --repeat 1)")
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="sample the service with py-spy into FILE, collapsed stacks "
-                             "(give one --run)")
+                        help="sample the service (the holder) with py-spy into FILE, collapsed "
+                             "stacks (give one --run and --repeat 1)")
     args = parser.parse_args(argv)
     runs = list(RUNS) if args.run == "all" else [args.run]
-    if len(runs) > 1 and (args.profile or args.py_spy):
-        parser.error("--profile and --py-spy profile one run: add --run throughput or --run pop")
-    return {"runs": runs, "calls": args.calls, "concurrency": args.concurrency,
-            "time_scale": args.time_scale,
+    if (len(runs) > 1 or args.repeat > 1) and (args.profile or args.py_spy):
+        parser.error("--profile and --py-spy profile one run: add --run throughput, pop or "
+                     "scale, and --repeat 1")
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    return {"runs": runs, "repeat": args.repeat, "calls": args.calls,
+            "concurrency": args.concurrency, "time_scale": args.time_scale,
+            "instances": args.instances,
             "ramp": args.ramp, "warmup": args.warmup, "spread": args.spread,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
             "profile": args.profile, "py_spy": args.py_spy}

@@ -20,12 +20,12 @@ from tests.support.private_pg import PG_ADMIN_DSN
 from tests.support.paths import REPO
 
 
-
 def test_the_ami_load_benchmark_runs_and_loses_no_call() -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "ami_load.py"), "--run", "throughput",
-         "--calls", "20", "--concurrency", "10", "--warmup", "5", "--agents", "4"],
+         "--calls", "20", "--concurrency", "10", "--warmup", "5", "--agents", "4",
+         "--repeat", "1"],
         capture_output=True, text=True, env=environ, cwd=REPO, timeout=300,
     )
     out = done.stdout
@@ -39,6 +39,15 @@ def test_the_ami_load_benchmark_runs_and_loses_no_call() -> None:
     assert "calls lost: 0;" in out, out
     assert "tracked after the run: 0" in out
     assert "targets: " in out and "0 calls lost met" in out
+    # The conditions the figures were taken in, and the summary of the runs.
+    assert re.search(r"^conditions: \d+ x .+; Python ", out, re.MULTILINE), out
+    for setting in ("shared_buffers", "synchronous_commit", "fsync", "max_connections"):
+        assert re.search(rf"^  PostgreSQL \d+.*\b{setting}=", out, re.MULTILINE), (setting, out)
+    assert re.search(r"^load average before: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
+    assert re.search(r"^load average after: [\d.]+ [\d.]+ [\d.]+", out, re.MULTILINE), out
+    assert "== throughput: 1 run(s), min / median / max" in out, out
+    assert re.search(r"^  calls lost +0 / 0 / 0$", out, re.MULTILINE), out
+    assert "targets (throughput, on the medians; lost: in every run): " in out, out
 
 
 REPORTS = (
