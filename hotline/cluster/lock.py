@@ -53,7 +53,11 @@ log = structlog.get_logger(__name__)
 
 RETRY = 1.0
 CHECK = 1.0
-CHECK_TIMEOUT = 1.5
+# A slow answer is not a lost lock: the session stays ours while its query runs. A check may
+# take this long, so that a holder short of CPU keeps the link, and the last moment it can
+# still believe itself the holder (CHECK + CHECK_TIMEOUT after its last answer) comes before
+# the server ends a silent session (SERVER_TIMEOUT) and frees the lock for another.
+CHECK_TIMEOUT = 3.0
 CONNECT_TIMEOUT = 3.0
 SERVER_TIMEOUT = "5s"
 # The first half of every hotline advisory lock key ("hotl"): other applications on the
