@@ -45,7 +45,7 @@ from hotline.keys import (
 )
 from hotline.live import ws
 from hotline.live.feed import LiveFeed
-from hotline.live.hub import Hub
+from hotline.live.hub import CLOSE_GOING_AWAY, Hub
 from hotline.live.relay import LocalSockets, Relay
 from hotline.modes import http as modes_http
 from hotline.calls.store import journal_writer
@@ -397,6 +397,16 @@ def _add_live(app: web.Application) -> None:
     app[SESSION_ENDED] = session_ended
     app.cleanup_ctx.append(_live)
     app.cleanup_ctx.append(_figures)
+    app.on_shutdown.append(_sockets_going_away)
+
+
+async def _sockets_going_away(app: web.Application) -> None:
+    """On SIGTERM, before aiohttp waits for the open requests: the browsers' sockets close
+    (1001, going away) and reconnect to another instance. Left open, they would hold this
+    process up to aiohttp's shutdown timeout (a minute) before the cleanup closes them."""
+    for subscriber in app[SOCKETS]:  # this instance's own, holder or standby
+        subscriber.close(CLOSE_GOING_AWAY)
+    app[HUB].close_all()
 
 
 async def _live(app: web.Application) -> AsyncIterator[None]:

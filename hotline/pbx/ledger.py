@@ -28,7 +28,7 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -75,6 +75,20 @@ def format_line(values: Mapping[str, str]) -> str:
     """A ledger value from its fields (missing ones empty): the dialplan's expressions when
     config/asterisk/ is rendered, the simulated PBX's values when it ends a call."""
     return "|".join(f"{name}={values.get(name, '')}" for name in FIELDS)
+
+
+def _not_ahead_of(entry: LedgerEntry, now: datetime) -> LedgerEntry:
+    """The entry with its times moved back, durations kept, when the PBX's clock ran ahead
+    of ours: the journal refuses a call that arrives in the future, and the call would be
+    lost."""
+    ahead = entry.ended_at - now
+    if ahead <= timedelta(0):
+        return entry
+    return replace(
+        entry, started_at=entry.started_at - ahead, ended_at=now,
+        queued_at=entry.queued_at - ahead if entry.queued_at else None,
+        message_at=entry.message_at - ahead if entry.message_at else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +264,7 @@ class LedgerSweep:
         self.deleted = 0
         self._wake = asyncio.Event()
         self._one_at_a_time = asyncio.Lock()
+        self._first_seen: dict[str, datetime] = {}
 
     def poke(self) -> None:
         """Sweep now (after a (re)connect: calls may have come and gone meanwhile)."""
@@ -285,17 +300,22 @@ class LedgerSweep:
         now, live, idle = self.clock(), self.live_call_ids(), self.writer_idle()
         for entry in entries:
             if entry.call_id in done:
+                self._first_seen.pop(entry.call_id, None)
                 if await self._delete(local[entry.call_id]):
                     deleted += 1
                 continue
-            settled = (now - entry.ended_at).total_seconds() >= self.settle_seconds
+            # Settled by the PBX's end time, or by when this sweep first saw the line: a PBX
+            # clock running ahead of ours must not keep a call out of the journal for ever.
+            first_seen = self._first_seen.setdefault(entry.call_id, now)
+            settled = max((now - entry.ended_at).total_seconds(),
+                          (now - first_seen).total_seconds()) >= self.settle_seconds
             # Live calls, and everything while the writer still holds events (a database
             # outage), are the live path's: importing them too would write them twice.
             if not settled or entry.call_id in live or not idle:
                 continue
             org = self.organizations.by_line.get(entry.line or "")
             queue = self.organizations.level1_queue.get(org or "")
-            self.submit(events_for(entry, org, queue))
+            self.submit(events_for(_not_ahead_of(entry, now), org, queue))
             imported += 1
             log.info("call taken from the pbx ledger", call_id=entry.call_id,
                      outcome=entry.outcome, unfinished=entry.call_id in unfinished)

@@ -82,3 +82,23 @@ def test_a_hostile_or_broken_line_is_refused_or_cleaned_never_raises() -> None:
     assert entry.caller_name is not None and "\x00" not in entry.caller_name
     assert len(entry.caller_name) <= 200
     assert parse_entry("/hotline/ledger/x.4", line(name="not base64!")).caller_name is None
+
+
+def test_a_pbx_clock_running_ahead_moves_the_call_back_to_now_keeping_its_lengths() -> None:
+    """A PBX whose clock is ahead of ours: the journal refuses calls that arrive in the
+    future, so the ledger's times are moved back to end now; the wait and talk keep their
+    lengths. A PBX clock behind ours changes nothing."""
+    from hotline.pbx.ledger import _not_ahead_of
+
+    entry = parse_entry("/hotline/ledger/1790000000.9", line(
+        qstart=str(START + 10), member="PJSIP/op101", hold="12"))
+    assert entry is not None
+    now = datetime.fromtimestamp(START + 95 - 600, UTC)  # the PBX is ten minutes ahead
+    moved = _not_ahead_of(entry, now)
+    assert moved.ended_at == now
+    assert (moved.ended_at - moved.started_at).total_seconds() == 95
+    assert moved.queued_at is not None and (moved.queued_at - moved.started_at).total_seconds() == 10
+    arrived = next(e for e in events_for(moved, "tfoms", "l1-tfoms") if isinstance(e, CallArrived))
+    assert arrived.at <= now
+    later = datetime.fromtimestamp(START + 95 + 5, UTC)
+    assert _not_ahead_of(entry, later) is entry

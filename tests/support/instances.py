@@ -50,7 +50,8 @@ class Instance:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """SIGTERM, then SIGKILL after 15 s; whether it stopped on SIGTERM alone."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -58,6 +59,8 @@ class Instance:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+                return False
+        return True
 
     async def health(self) -> dict[str, Any] | None:
         try:
