@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.conditions import cpu_model, load_average  # noqa: E402
 from hotline.config import load_settings  # noqa: E402
 from hotline.figures.service import FiguresService  # noqa: E402
 from hotline.live.feed import LiveFeed  # noqa: E402
@@ -41,20 +42,6 @@ from hotline.pbx.events import (  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 class StandInPbx:
@@ -136,7 +123,7 @@ async def main() -> int:
     phones += [f"PJSIP/extra{i}" for i in range(120)]  # a big room: 130 operators
     print(f"conditions: {os.cpu_count()} x {cpu_model()}; Python {platform.python_version()}; "
           f"{args.calls} calls at once, {len(phones)} operators, {len(lines)} lines")
-    print(f"load average before timing: {load()}")
+    print(f"load average before timing: {load_average()}")
     pbx = StandInPbx(snapshots(args.calls, lines, phones))
     hub = Hub()
     live = LiveFeed(hub, None, pbx, lines=settings.lines)  # type: ignore[arg-type]
@@ -163,7 +150,7 @@ async def main() -> int:
             text = json.dumps(figures.message_for(snap, "all", None), ensure_ascii=False)
         board_runs.append((time.perf_counter() - started) / args.updates)
         sizes.append(len(board) + len(text))
-    print(f"load average after timing: {load()}")
+    print(f"load average after timing: {load_average()}")
     print(f"one board update (board + figures + JSON, {args.calls} calls): "
           f"{summary(board_runs, 'ms', 1000)}  ({sizes[-1] // 1024} KiB)")
     print(f"figures core, per domain event ({len(events)} events): {summary(feed_runs, 'µs', 1e6)}")

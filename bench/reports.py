@@ -45,6 +45,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.conditions import cpu_model, load_average  # noqa: E402
 from hotline.bootstrap import sync_region  # noqa: E402
 from hotline.config import Settings, load_settings  # noqa: E402
 from hotline.reports.hours import level2_queues, operator_hours  # noqa: E402
@@ -294,23 +295,6 @@ async def fill(dsn: str, settings: Settings, cards: int, calls: int) -> None:
         print(f"  {'vacuum analyze':<18} {'':>9}       {time.perf_counter() - t0:6.1f} s", flush=True)
     finally:
         await conn.close()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
-    except OSError:
-        return "unknown"
 
 
 async def print_conditions(dsn: str) -> None:
