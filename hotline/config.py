@@ -2,7 +2,8 @@
 
 Nothing here reads the environment at import time: `load_settings()` takes the environment
 as an argument so tests can pass their own. A wrong file raises `ConfigError` naming the
-file, the key and the reason, which the CLI prints as one line.
+file, the key and the reason, which the CLI prints as one line. Reasons are in Russian: the
+validators here write their own, `hotline.config_errors` rewrites pydantic's and tomllib's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.config_errors import os_reason, pydantic_reason, toml_reason
 from journal.evaluations import DEFAULT_CRITERIA
 
 DEFAULT_CONFIG_PATH = Path("config/hotline.toml")
@@ -39,7 +41,8 @@ def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}") from exc
+        raise ValueError(f"неизвестный часовой пояс {value!r} (нужно имя из базы часовых поясов, "
+                         "например 'Asia/Barnaul')") from exc
     return value
 
 
@@ -57,13 +60,13 @@ class WorkingHours(_Strict):
     def parse(cls, text: str) -> WorkingHours:
         match = _HOURS_RE.match(text.strip())
         if not match:
-            raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+            raise ValueError(f"нужны часы вида ЧЧ:ММ-ЧЧ:ММ, например '08:30-17:30' (указано {text!r})")
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ValueError(f"not a time of day: {text!r}")
+            raise ValueError(f"такого времени суток нет (указано {text!r})")
         start, end = time(h1, m1), time(h2, m2)
         if end <= start:
-            raise ValueError(f"the end must come after the start: {text!r}")
+            raise ValueError(f"конец должен быть позже начала (указано {text!r})")
         return cls(start=start, end=end)
 
 
@@ -178,7 +181,7 @@ class EvaluationSettings(_Strict):
     @field_validator("criteria")
     @classmethod
     def _unique(cls, value: tuple[EvaluationCriterion, ...]) -> tuple[EvaluationCriterion, ...]:
-        _no_repeats([c.code for c in value], "evaluation.criteria", "code")
+        _no_repeats([c.code for c in value], "значение code")
         return value
 
 
@@ -218,13 +221,14 @@ class AsteriskSettings(_Strict):
             try:
                 ipaddress.IPv4Network(text)
             except ValueError as exc:
-                raise ValueError(f"not an IPv4 network: {text!r}") from exc
+                raise ValueError(f"нужен адрес сети с длиной маски, например '192.168.0.0/24' "
+                                 f"(указано {text!r})") from exc
         return value
 
     @model_validator(mode="after")
     def _rtp_range(self) -> AsteriskSettings:
         if self.rtp_end <= self.rtp_start:
-            raise ValueError("rtp_end must be above rtp_start")
+            raise ValueError("значение rtp_end должно быть больше rtp_start")
         return self
 
 
@@ -255,9 +259,10 @@ class AlertSettings(_Strict):
     @model_validator(mode="after")
     def _hysteresis(self) -> AlertSettings:
         if self.long_wait_clear_seconds > self.long_wait_seconds:
-            raise ValueError("long_wait_clear_seconds must not exceed long_wait_seconds")
+            raise ValueError("значение long_wait_clear_seconds не должно быть больше long_wait_seconds")
         if self.service_level_clear_percent < self.service_level_percent:
-            raise ValueError("service_level_clear_percent must not be under service_level_percent")
+            raise ValueError("значение service_level_clear_percent не должно быть меньше "
+                             "service_level_percent")
         return self
 
 
@@ -303,8 +308,11 @@ class Organization(_Strict):
     @classmethod
     def _phone_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for phone in value:
-            if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", phone) or phone == "trunk":
-                raise ValueError(f"not a usable PJSIP endpoint name: {phone!r}")
+            if phone == "trunk":
+                raise ValueError(f"имя телефона {phone!r} занято: так называется транк оператора связи")
+            if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$", phone):
+                raise ValueError(f"имя телефона {phone!r} не подходит: нужно до 40 символов — латинские "
+                                 "буквы, цифры, «_» и «-», первый символ — буква")
         return value
 
 
@@ -353,14 +361,19 @@ class Line(_Strict):
         parsed = {}
         for day, text in value.items():
             if day not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
+                raise ValueError(f"неизвестный день недели {day!r}; допустимы: {', '.join(WEEKDAYS)}")
+            if not isinstance(text, str | Mapping):
+                # Else pydantic would ask for a table: a string is what people write here.
+                raise ValueError(f"нужны часы вида ЧЧ:ММ-ЧЧ:ММ, например '08:30-17:30' "
+                                 f"(указано {text!r})")
             parsed[day] = WorkingHours.parse(text) if isinstance(text, str) else text
         return parsed
 
     @model_validator(mode="after")
     def _has_hours(self) -> Line:
         if not self.around_the_clock and not self.hours:
-            raise ValueError("a line that is not staffed around the clock needs [lines.hours]")
+            raise ValueError("для линии, работающей не круглосуточно, нужна таблица [lines.hours] "
+                             "с часами операторов")
         return self
 
     @property
@@ -389,34 +402,33 @@ class Settings(_Strict):
     @classmethod
     def _one_pbx_form(cls, raw: object) -> object:
         if isinstance(raw, Mapping) and "ami" in raw and "pbx" in raw:
-            raise ValueError("pbx: both [ami] and [[pbx]] are given; list every PBX as [[pbx]]"
-                             " (with its host, port, user and secret) and remove [ami]")
+            raise ValueError("pbx: заданы и [ami], и [[pbx]]; перечислите все АТС в [[pbx]]"
+                             " (с host, port, user и secret), а [ami] удалите")
         return raw
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         codes = [org.code for org in self.organizations]
-        _no_repeats(codes, "organizations", "code")
-        _no_repeats([line.number for line in self.lines], "lines", "number")
+        _no_repeats(codes, "значение code", section="organizations")
+        _no_repeats([line.number for line in self.lines], "значение number", section="lines")
         queues = [q for org in self.organizations for q in (org.level1_queue, org.level2_queue)]
-        _no_repeats(queues, "organizations", "queue")
+        _no_repeats(queues, "очередь", section="organizations")
         phones = [p for org in self.organizations for p in org.phones]
-        _no_repeats(phones, "organizations", "phone")
-        _no_repeats([org.level2_extension for org in self.organizations], "organizations",
-                    "level2_extension")
+        _no_repeats(phones, "телефон", section="organizations")
+        _no_repeats([org.level2_extension for org in self.organizations], "значение level2_extension",
+                    section="organizations")
         for i, line in enumerate(self.lines):
             if line.organization not in codes:
-                raise ValueError(
-                    f"lines.{i}.organization: unknown organization {line.organization!r}"
-                )
-        _no_repeats([p.name for p in self.pbx], "pbx", "name")
+                raise ValueError(f"lines.{i}.organization: неизвестная организация "
+                                 f"{line.organization!r}; известные: {_listed(codes)}")
+        _no_repeats([p.name for p in self.pbx], "значение name", section="pbx")
         names = [p.name for p in self.pbxs]
         named: list[tuple[str, str | None]] = [
             *((f"organizations.{i}.pbx", org.pbx) for i, org in enumerate(self.organizations)),
             *((f"lines.{i}.pbx", line.pbx) for i, line in enumerate(self.lines))]
         for key, pbx in named:
             if pbx is not None and pbx not in names:
-                raise ValueError(f"{key}: unknown PBX {pbx!r}; [[pbx]] names: {', '.join(names)}")
+                raise ValueError(f"{key}: неизвестная АТС {pbx!r}; известные: {_listed(names)}")
         return self
 
     @property
@@ -479,12 +491,19 @@ class Settings(_Strict):
         raise KeyError(number)
 
 
-def _no_repeats(values: list[str], section: str, key: str) -> None:
+def _no_repeats(values: list[str], what: str, *, section: str | None = None) -> None:
+    """Refuse a value given twice. `section` starts the message of a check of the whole file,
+    which pydantic cannot place at a key (see `parse_settings`)."""
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{section}: {key} {value!r} appears twice")
+            where = f"{section}: " if section else ""
+            raise ValueError(f"{where}{what} {value!r} встречается дважды")
         seen.add(value)
+
+
+def _listed(values: list[str]) -> str:
+    return ", ".join(repr(value) for value in values)
 
 
 _ENV_OVERRIDES = {
@@ -512,11 +531,13 @@ def load_settings(
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, "-", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "-", f"cannot read: {exc}") from None
+        raise ConfigError(path, "-", "файл не найден") from None
+    except OSError as exc:
+        raise ConfigError(path, "-", f"не удаётся прочитать файл: {os_reason(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "-", "файл сохранён не в кодировке UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
+        raise ConfigError(path, "-", toml_reason(exc)) from None
     for env_name, (section, key) in _ENV_OVERRIDES.items():
         if environ.get(env_name):
             if section == "ami" and isinstance(raw.get("pbx"), list) and raw["pbx"]:
@@ -534,7 +555,7 @@ def parse_settings(raw: Mapping[str, object], source: str = "<memory>") -> Setti
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "-"
-        reason = error["msg"].removeprefix("Value error, ")
+        reason = pydantic_reason(error)
         if key in ("source", "-") and ": " in reason:
             # Cross-field checks name their key at the start of the message.
             key, reason = reason.split(": ", 1)

@@ -74,15 +74,16 @@ def test_two_pbxs_each_with_its_lines_and_phones(tmp_path: Path) -> None:
     ("pbx", "extra", "key", "reason"),
     [
         (TWO_PBXS, (('code = "sogaz"', 'code = "sogaz"\npbx = "tomsk"'),),
-         "organizations.1.pbx", "unknown PBX 'tomsk'; [[pbx]] names: main, omsk-2"),
+         "organizations.1.pbx", "неизвестная АТС 'tomsk'; известные: 'main', 'omsk-2'"),
         (TWO_PBXS, (('number = "88001008102"', 'number = "88001008102"\npbx = "tomsk"'),),
-         "lines.2.pbx", "unknown PBX 'tomsk'"),
-        (TWO_PBXS.replace('"omsk-2"', '"main"'), (), "pbx", "name 'main' appears twice"),
-        (TWO_PBXS + "\n[ami]\n" + AMI + "\n", (), "pbx", "both [ami] and [[pbx]] are given"),
-        (TWO_PBXS.replace('name = "omsk-2"', 'name = "Омск 2"'), (), "pbx.1.name", "pattern"),
-        (TWO_PBXS.replace('title = "Барнаул"\n', ""), (), "pbx.0.title", "Field required"),
+         "lines.2.pbx", "неизвестная АТС 'tomsk'"),
+        (TWO_PBXS.replace('"omsk-2"', '"main"'), (), "pbx", "значение name 'main' встречается дважды"),
+        (TWO_PBXS + "\n[ami]\n" + AMI + "\n", (), "pbx", "заданы и [ami], и [[pbx]]"),
+        (TWO_PBXS.replace('name = "omsk-2"', 'name = "Омск 2"'), (), "pbx.1.name",
+         "нужно до 32 символов: строчные латинские буквы"),
+        (TWO_PBXS.replace('title = "Барнаул"\n', ""), (), "pbx.0.title", "обязательный ключ не задан"),
         (TWO_PBXS, (('code = "sogaz"', 'code = "sogaz"\npbx = ""'),),
-         "organizations.1.pbx", "unknown PBX ''"),
+         "organizations.1.pbx", "неизвестная АТС ''"),
     ],
 )
 def test_a_wrong_pbx_list_names_the_key(tmp_path: Path, pbx, extra, key, reason) -> None:

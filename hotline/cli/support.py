@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import functools
 import os
 import socket
@@ -18,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import ConfigError, Settings, load_settings
+from hotline.config_errors import os_reason
 from journal.db import make_engine, make_sessionmaker
 from journal.errors import JournalError
 
@@ -54,26 +54,9 @@ def fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
         except OSError as exc:
             if exc.filename is None:
                 raise CliError(f"база данных недоступна: {_short(exc)}") from None
-            raise CliError(f"файл {exc.filename}: {_os_reason(exc)}") from None
+            raise CliError(f"файл {exc.filename}: {os_reason(exc)}") from None
 
     return wrapper
-
-
-# What a file error means, in Russian (the system's own text is English).
-OS_REASONS = {
-    errno.ENOENT: "нет такого файла или папки",
-    errno.EACCES: "нет доступа",
-    errno.EPERM: "нет доступа",
-    errno.EISDIR: "это папка, а не файл",
-    errno.ENOTDIR: "часть пути не папка",
-    errno.ENOSPC: "нет места на диске",
-    errno.EROFS: "файловая система только для чтения",
-    errno.EEXIST: "уже существует",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    return OS_REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
 def _short(exc: BaseException) -> str:
