@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -75,6 +76,11 @@ PG_ADMIN_DSN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0
 PASSWORD = "bench-password-1"
 DEFAULT_MIX = {"answered": 6.0, "abandoned": 1.0, "blind": 2.0, "attended": 1.0, "secretary": 1.0}
 SAMPLE_EVERY = 0.05
+STREAMS = {
+    "shipped": "as the shipped manager.conf makes a real Asterisk 22 send it (channel "
+               "variables exported, VarSet, Newexten, RTCP, device states and DTMF filtered out)",
+    "full": "every event, as with no filters in manager.conf (--stream full)",
+}
 
 
 def quiet_logging(level: int = logging.WARNING) -> None:
@@ -141,6 +147,7 @@ async def _simulator(conn: Connection, opts: dict[str, Any]) -> None:
     sim = PbxSimulator(
         base_settings(opts["agents"]), time_scale=opts["time_scale"], seed=opts["seed"],
         agents_per_queue=opts["agents"], auth_failure_delay=0,
+        as_configured=opts["stream"] == "shipped",
     )
     for line in sim.settings.lines:  # what the service writes too: every line open
         sim.set_mode(line.number, "operator")
@@ -318,6 +325,18 @@ async def _service(
     conn.send({"port": runner.addresses[0][1], "holder": app[LEADERSHIP].holds()})
     peak = {"rss": 0, "calls": 0, "ami_queue": 0}
     lags: list[float] = []
+    # The garbage collector's passes over the oldest generation: each holds the whole process.
+    full_passes: list[float] = []
+    gc_started = [0.0]
+    sampler: asyncio.Task[None] | None = None  # runs from the baseline on: the run's passes
+
+    def collector(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info["generation"] == 2 and sampler is not None:
+            full_passes.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(collector)
 
     async def sample() -> None:
         while True:
@@ -334,7 +353,6 @@ async def _service(
         # The AMI connection's own Prometheus figures (app.py builds it on this registry).
         return int(app[METRICS].get_sample_value(name) or 0)
 
-    sampler: asyncio.Task[None] | None = None
     loop = asyncio.get_running_loop()
     while True:
         command = await loop.run_in_executor(None, conn.recv)
@@ -356,6 +374,8 @@ async def _service(
                 "live_tasks": len(app[LIVE]._tasks),
                 "loop_turn_ms": 1000 * percentile(lags, 0.5) if lags else 0.0,
                 "loop_turn_ms_p99": 1000 * percentile(lags, 0.99) if lags else 0.0,
+                "loop_turn_ms_max": 1000 * max(lags, default=0.0),
+                "gc_full": len(full_passes), "gc_full_ms_max": 1000 * max(full_passes, default=0.0),
                 "batches": len(batches),
                 "batch_records": sum(n for n, _ in batches) / max(1, len(batches)),
                 "batch_ms": 1000 * sum(t for _, t in batches) / max(1, len(batches)),
@@ -363,6 +383,7 @@ async def _service(
             })
         elif command == "stop":
             break
+    gc.callbacks.remove(collector)
     if sampler is not None:
         sampler.cancel()
     await runner.cleanup()
@@ -813,8 +834,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
           f"{state['batch_records']:.0f} records on average, {state['batch_ms']:.1f} ms each "
           f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
           f"service event loop turn p50 {state['loop_turn_ms']:.1f} ms, "
-          f"p99 {state['loop_turn_ms_p99']:.1f} ms; AMI events queued at most "
-          f"{state['peak_ami_queue']}")
+          f"p99 {state['loop_turn_ms_p99']:.1f} ms, max {state['loop_turn_ms_max']:.0f} ms; "
+          f"AMI events queued at most {state['peak_ami_queue']}; garbage collector: "
+          f"{state['gc_full']} full passes, the longest {state['gc_full_ms_max']:.0f} ms")
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
           f" at {peak_calls} calls tracked at once); tracked after the run: {state['tracked']}")
@@ -860,6 +882,7 @@ async def main(opts: dict[str, Any]) -> int:
     ctx = mp.get_context("spawn")
     print(f"conditions: {conditions.machine()}", flush=True)
     print(f"  {await conditions.postgres(PG_ADMIN_DSN)}", flush=True)
+    print(f"  AMI stream: {STREAMS[opts['stream']]}", flush=True)
     print(f"  load average at the start: {conditions.load_average()}", flush=True)
     met = []
     for name in opts["runs"]:
@@ -923,6 +946,12 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
                         help="each call's ringing, talk and patience vary by up to this share "
                              "around the transcripts' values; 0: every call alike, in lockstep "
                              "(hundreds of phones ring and hang up in the same instant)")
+    parser.add_argument("--stream", choices=["shipped", "full"], default="shipped",
+                        help="what the simulated Asterisk sends: shipped (default) as a real "
+                             "Asterisk 22 does with the manager.conf `hotline asterisk render` "
+                             "writes (the channel variables on every event, the events the "
+                             "service has no use for filtered out at the PBX); full: every "
+                             "event (VarSet, Newexten, RTCP...), as with no filters")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the service (the holder) into FILE (give one --run "
@@ -942,6 +971,7 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
             "instances": args.instances,
             "ramp": args.ramp, "warmup": args.warmup, "spread": args.spread,
             "agents": args.agents, "seed": args.seed, "mix": DEFAULT_MIX,
+            "stream": args.stream,
             "profile": args.profile, "py_spy": args.py_spy}
 
 

@@ -85,6 +85,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads of one statement each, on the same pool, with no transaction.
+
+    On PostgreSQL a session's first statement costs a round trip of its own (asyncpg's
+    `BEGIN`) and its end another (`ROLLBACK`): three round trips for one read, each a
+    wake-up of the server and of our event loop. In autocommit a read is its one statement,
+    so the hot reads (a screen-pop's earlier cards, the recording worker's look at a
+    recording) cost a third. Never for writes, nor for reads that must agree with each
+    other (each statement sees its own snapshot). SQLite keeps its transactions (its
+    `BEGIN IMMEDIATE` is how it queues writers).
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+        return sessions
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block ends, rolled back on any exception."""

@@ -6,10 +6,8 @@ an error, not a skip, because the journal's guarantees are proven on it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
@@ -22,7 +20,9 @@ from journal.db import make_engine, make_sessionmaker, upgrade_async
 from journal.models import Base
 from tests.support.api import Api, web_settings
 from tests.support.paths import REPO
-from tests.support.private_pg import PG_ADMIN_DSN, PrivatePostgres, why_unavailable
+from tests.support.private_pg import (
+    PG_ADMIN_DSN, PrivatePostgres, migrated_database, why_unavailable,
+)
 
 # Tables whose rows come from migrations and survive between tests.
 SEEDED_TABLES = {"topics", "alembic_version"}
@@ -59,21 +59,8 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 async def pg_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database, migrated to head, dropped after the session."""
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    url = f"{base}/{name}"
-    await upgrade_async(url)
-    yield url
-    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with migrated_database(PG_ADMIN_DSN, "hotline_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -157,22 +144,10 @@ async def private_pg_url(private_pg: PrivatePostgres) -> AsyncIterator[str]:
     """A fresh, migrated database on the private server (running again if a test stopped it)."""
     if not private_pg.is_running():
         private_pg.start()
-    name = f"hotline_private_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(private_pg.admin_dsn, timeout=10)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = private_pg.url(name)
-    await upgrade_async(url)
-    yield url
-    if not private_pg.is_running():
-        private_pg.start()
-    admin = await asyncpg.connect(private_pg.admin_dsn, timeout=10)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with migrated_database(private_pg.admin_dsn, "hotline_private") as url:
+        yield url
+        if not private_pg.is_running():
+            private_pg.start()
 
 
 @pytest.fixture

@@ -66,7 +66,14 @@ def _storable(value: Any) -> Any:
     return value
 
 
+# Events that happen once per file whenever they are reported: an instance that takes the
+# PBX link over reports a recording in progress again, at its own time.
+ONCE_PER_FILE = frozenset({"recording_started"})
+
+
 def dedup_key(record: Record) -> str:
+    if record["event"] in ONCE_PER_FILE and record.get("file"):
+        return f"{record['event']}|{record['file']}"[:200]
     parts = [record["event"], record["at"]]
     # user_id: two operators shown the same call's cards at the same moment are two accesses.
     for name in ("interface", "queue", "file", "kind", "user_id"):

@@ -17,7 +17,7 @@ from typing import Any
 from hotline.live.hub import Message, Subscriber
 
 # The board's own keys, the same for everyone.
-_COMMON = ("type", "at", "roster_complete", "pbx")
+_COMMON = ("type", "at", "roster_complete", "pbx", "pbxs")
 
 
 def sees_board(subscriber: Subscriber) -> bool:

@@ -58,6 +58,7 @@ from hotline.calls.writer import CallJournalWriter
 from hotline.config import Line
 from hotline.modes.sync import ModeSync
 from hotline.pbx.feed import PbxFeed
+from hotline.pbx.callkeys import pbx_of
 from hotline.pbx.sites import PbxSet
 from hotline.live.call_states import CallLeg, CallStates
 from hotline.live.board_scope import board_for, sees_board
@@ -116,6 +117,7 @@ def call_json(snapshot: CallSnapshot | None, event: OperatorRinging, call_row_id
 def board_call_json(snapshot: CallSnapshot) -> dict[str, Any]:
     return {
         "pbx_call_id": snapshot.call_id,
+        "pbx": pbx_of(snapshot.call_id),
         "direction": snapshot.direction,
         "line": snapshot.line,
         "organization": snapshot.organization,
@@ -339,7 +341,8 @@ class LiveFeed:
         actor = subscriber.actor
         message: Message = {
             "type": "screen_pop",
-            "call": call_json(snapshot, event, entry.call_row_id, resumed=resumed),
+            "call": {**call_json(snapshot, event, entry.call_row_id, resumed=resumed),
+                     **self._site_of(event.call_id)},
             "card": None,
             "card_pending": pending,
             "earlier_cards": [],
@@ -362,6 +365,12 @@ class LiveFeed:
         except Exception as exc:  # the call still rings: send what we know
             log.warning("screen pop without answer scripts", error=repr(exc)[:200])
         return message, shown
+
+    def _site_of(self, call_id: str) -> dict[str, str]:
+        """With several PBXs, which one the call came through (its title, for people)."""
+        if isinstance(self.pbx, PbxSet) and len(self.pbx) > 1:
+            return {"pbx_title": self.pbx.title(pbx_of(call_id))}
+        return {}
 
     # ------------------------------------------------------------ board
 

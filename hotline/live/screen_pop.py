@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.calls.writer import WrittenCall
 from hotline.cards.schema import CardValues, card_values
 from journal.cards import caller_phone
+from journal.db import read_sessions
 from journal.models import AnswerScript, Call, Card
 
 log = structlog.get_logger(__name__)
@@ -94,7 +95,8 @@ class CallCards:
         *,
         card_late: float,
     ) -> None:
-        self.sessions = sessions
+        # Every read here is one statement: no transaction around it (`read_sessions`).
+        self.sessions = read_sessions(sessions)
         self.arrival = arrival
         # At most this many reads at once, so a burst of arriving calls never takes the
         # connections the journal writer needs (a starved writer would make every pop late).
@@ -258,14 +260,17 @@ class ScriptsCache:
     """The active answer scripts, read at most every `ttl` seconds, shared by every pop."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = SCRIPTS_TTL) -> None:
-        self.sessions = sessions
+        self.sessions = read_sessions(sessions)
         self.ttl = ttl
         self._scripts: list[dict[str, Any]] | None = None
         self._read_at = 0.0
         self._reading: asyncio.Task[list[dict[str, Any]]] | None = None
 
     def invalidate(self) -> None:
+        """The scripts were edited here: the next pop waits for them as saved (a read that
+        began before the edit is not taken)."""
         self._scripts = None
+        self._reading = None
 
     async def for_organization(self, organization_id: int | None) -> list[dict[str, Any]]:
         """The organization's scripts and the common ones, by title (at most `MAX_SCRIPTS`)."""
@@ -279,18 +284,29 @@ class ScriptsCache:
             return self._scripts
         if self._reading is None:  # one read however many pops ask at once
             self._reading = asyncio.create_task(self._read(), name="pop-scripts")
-        reading = self._reading
-        try:
-            self._scripts = await asyncio.shield(reading)
+            self._reading.add_done_callback(self._refreshed)
+        if self._scripts is not None:
+            # Out of date: the pops of this moment show the scripts as last read rather
+            # than wait for the database (every ring at the same moment would), the next
+            # ones what the read in progress brings.
+            return self._scripts
+        # The first read (or the first after an edit here): nothing to show meanwhile.
+        return await asyncio.shield(self._reading)
+
+    def _refreshed(self, reading: asyncio.Task[list[dict[str, Any]]]) -> None:
+        if reading.cancelled():
+            return
+        error = reading.exception()
+        if self._reading is not reading:  # an edit here made it out of date
+            return
+        if error is None:
+            self._scripts = reading.result()
             self._read_at = time.monotonic()
-        except Exception as exc:
-            if self._scripts is None:
-                raise
-            log.warning("answer scripts not read again, shown as before", error=repr(exc)[:200])
-        finally:
-            if self._reading is reading and reading.done():
-                self._reading = None
-        return self._scripts
+        elif self._scripts is not None:
+            log.warning("answer scripts not read again, shown as before",
+                        error=repr(error)[:200])
+            self._read_at = time.monotonic()  # try again after another `ttl`, not at each pop
+        self._reading = None
 
     async def _read(self) -> list[dict[str, Any]]:
         async with self.sessions() as session:

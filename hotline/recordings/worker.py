@@ -27,7 +27,7 @@ from hotline.pbx.events import CallEnded, DomainEvent
 from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem, Prepared
 from hotline.recordings.storage import ObjectExists, RecordingStorage
-from journal.db import unit_of_work
+from journal.db import read_sessions, unit_of_work
 from journal.models import Call, Recording
 from journal.clock import utc_now
 
@@ -35,6 +35,8 @@ log = structlog.get_logger(__name__)
 
 NOT_STORED_FINAL = ("destroyed", "no_conversation")
 NO_CONVERSATION = "no_conversation"
+# Seconds a wake-up waits for the calls ending with it: at most one sweep per this long.
+SWEEP_GAP = 0.5
 NO_CONVERSATION_NOTE = "разговора с оператором не было: АТС пишет только разговор, файл без звука удалён"
 
 
@@ -86,16 +88,20 @@ class RecordingWorker:
         timezone: str,
         work_dir: Path,
         sweep_interval: float = 60.0,
+        sweep_gap: float = SWEEP_GAP,
         retry_base: float = 30.0,
         retry_max: float = 3600.0,
         before_sweep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
+        # The sweep's and a recording's first look are one statement each (`read_sessions`).
+        self.reads = read_sessions(sessions)
         self.storage = storage
         self.settings = settings
         self.zone = ZoneInfo(timezone)
         self.work_dir = work_dir
         self.sweep_interval = sweep_interval
+        self.sweep_gap = sweep_gap
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._before_sweep = before_sweep
@@ -141,6 +147,10 @@ class RecordingWorker:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._next_wait())
+            # The calls that end meanwhile are swept together: a sweep per ended call
+            # would list every waiting recording each time, and while the storage refuses
+            # them (hundreds wait) that is a query of hundreds of rows per call.
+            await asyncio.sleep(self.sweep_gap)
             self._wake.clear()
             try:
                 if self._before_sweep is not None:
@@ -159,7 +169,7 @@ class RecordingWorker:
 
     async def sweep(self, *, force: bool = False) -> int:
         """Process every due recording of an ended call that is not stored yet."""
-        async with self.sessions() as session:
+        async with self.reads() as session:
             ids = list(await session.scalars(
                 select(Recording.id)
                 .join(Call, Call.id == Recording.call_id)
@@ -183,7 +193,7 @@ class RecordingWorker:
 
     async def process(self, recording_id: int) -> str:
         """One recording: analyse, compress, store, verify, link. Returns its new status."""
-        async with self.sessions() as session:
+        async with self.reads() as session:
             row = await session.get(Recording, recording_id)
             if row is None or row.stored_path is not None or row.status in NOT_STORED_FINAL:
                 return row.status if row is not None else "gone"

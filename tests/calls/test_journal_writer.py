@@ -170,3 +170,17 @@ async def test_an_account_at_another_organizations_phone_is_not_the_calls_operat
         await apply_records(session, records_of("operator_answered"), phones=phones)
     call = await only_call(sessions)
     assert call.answered_interface == "PJSIP/op102" and call.answered_by_id is None
+
+
+async def test_a_recording_reported_again_after_a_takeover_is_one_line(sessions) -> None:
+    """The instance that takes the PBX link over finds the call recording and reports its
+    file again, at its own time: the call keeps one recording and one «запись начата»."""
+    records = records_of("operator_answered")
+    started = next(r for r in records if r["event"] == "recording_started")
+    again = {**started, "at": datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC).isoformat()}
+    await write(sessions, records)
+    await write(sessions, [again])
+    call = await only_call(sessions)
+    assert [kind for kind, _ in await timeline(sessions, call)].count("recording_started") == 1
+    async with sessions() as session:
+        assert await session.scalar(select(func.count(Recording.id))) == 1

@@ -12,7 +12,6 @@ import signal
 import socket
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime
 
 import aiohttp
@@ -22,11 +21,11 @@ from sqlalchemy import func, select
 
 from hotline.pbx.ledger import SWEEP_INTERVAL
 from hotline.sim.calls import Timing
-from journal.db import make_engine, make_sessionmaker, unit_of_work, upgrade_async
+from journal.db import make_engine, make_sessionmaker, unit_of_work
 from journal.models import Call, CallTransfer, Card, Organization, Recording, User
 from journal.users import hash_password
 from tests.support.instances import Instance
-from tests.support.private_pg import PG_ADMIN_DSN
+from tests.support.private_pg import PG_ADMIN_DSN, migrated_database
 from tests.support.service import FUND_LINE, INSURER_LINE
 from hotline.sim.simulator import PbxSimulator
 
@@ -117,15 +116,14 @@ async def sim(settings, tmp_path):
 async def pair(settings, sim, tmp_path):
     """Two `hotline serve` processes on a database of their own: the in-process services of
     other tests (on the session's database) never compete with them for the PBX's lock."""
-    name = f"hotline_pair_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    url = f"{base}/{name}"
-    await upgrade_async(url)
+    async with (migrated_database(PG_ADMIN_DSN, "hotline_pair") as url,
+                _running_pair(url, sim, tmp_path) as running):
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def _running_pair(url, sim, tmp_path):
+    """The first instance the holder, the second standing by, and sessions on their journal."""
     engine = make_engine(url)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -142,11 +140,6 @@ async def pair(settings, sim, tmp_path):
             if instance is not None:
                 instance.stop()
         await engine.dispose()
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def test_kill_9_of_the_holder_mid_call_loses_nothing_on_the_other_instance(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 
-from journal.db import make_engine
+from journal.db import make_engine, make_sessionmaker, read_sessions, unit_of_work
 from tests.support.private_pg import PG_ADMIN_DSN
 
 
@@ -35,4 +37,35 @@ async def test_connections_the_server_closed_are_replaced_before_use(pg_url: str
         after = set(await asyncio.gather(backend(), backend(), backend()))
         assert after and not after & before
     finally:
+        await engine.dispose()
+
+
+async def test_a_read_without_transaction_leaves_writes_atomic(pg_url: str) -> None:
+    """A screen-pop's read runs outside any transaction (`read_sessions`); the same pooled
+    connection then serves a unit of work that fails half-way: none of it is kept, and
+    the read saw what was committed before it."""
+    engine = make_engine(pg_url, pool_size=1, max_overflow=0)
+    sessions = make_sessionmaker(engine)
+    reads = read_sessions(sessions)
+    table = f"pool_probe_{uuid.uuid4().hex[:8]}"
+    try:
+        async with unit_of_work(sessions) as session:
+            await session.execute(text(f"CREATE TABLE {table} (n int)"))
+            await session.execute(text(f"INSERT INTO {table} VALUES (1)"))
+        async with reads() as session:
+            assert await session.scalar(text(f"SELECT count(*) FROM {table}")) == 1
+            # No transaction around the reads: each statement is its own.
+            first = await session.scalar(text("SELECT txid_current()"))
+            assert await session.scalar(text("SELECT txid_current()")) != first
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(sessions) as session:
+                await session.execute(text(f"INSERT INTO {table} VALUES (2)"))
+                first = await session.scalar(text("SELECT txid_current()"))
+                assert await session.scalar(text("SELECT txid_current()")) == first
+                raise RuntimeError("the batch fails after its first statement")
+        async with reads() as session:
+            assert await session.scalar(text(f"SELECT count(*) FROM {table}")) == 1
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         await engine.dispose()

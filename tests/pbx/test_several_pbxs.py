@@ -256,3 +256,30 @@ async def test_a_supervisor_listens_to_a_call_of_the_second_pbx(client, sims) ->
             lst.interface == "PJSIP/sup1100" for lst in snapshot.listeners)
 
     await until(listening)
+
+
+async def test_the_pop_and_the_board_name_the_pbx_a_call_came_through(client, sims) -> None:
+    """With several PBXs the operator's pop names the site the call came through, and the
+    supervisor's board has each call's PBX and the PBXs' titles to show it by."""
+    _main, second = sims
+    operator = await Browser(client).login("sogaz-op")
+    supervisor = await Browser(client).login("sogaz-sup")
+    try:
+        await operator.connect()
+        await supervisor.connect()
+        await asyncio.sleep(0.05)
+        second.place_call(INSURER_LINE, "79130000106", "Орлова Ирина", "answered",
+                          agent=SOGAZ_PHONE, auto_answer=False, timing=LONG_TALK)
+        pop = await operator.next_pop(timeout=10)
+        assert pop["call"]["pbx_title"] == "Омск, второй узел"
+        async with asyncio.timeout(10):
+            while True:
+                board = await supervisor.next_of("board", timeout=10)
+                calls = [c for c in board["calls"] if c["caller_number"] == "79130000106"]
+                if calls:
+                    break
+        assert calls[0]["pbx"] == "omsk-2"
+        assert {p["name"]: p["title"] for p in board["pbxs"]} == SITE_TITLES
+    finally:
+        await operator.close()
+        await supervisor.close()

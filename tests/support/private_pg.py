@@ -13,7 +13,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+import asyncpg
+
+from journal.db import upgrade_async
 
 _TIMEOUT = 120
 
@@ -110,3 +117,31 @@ class PrivatePostgres:
 # The shared server's administrative database (where the tests create theirs).
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
+
+
+def sqlalchemy_url(admin_dsn: str, database: str) -> str:
+    """The SQLAlchemy (asyncpg) URL of `database` on the server of `admin_dsn`."""
+    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{database}"
+
+
+@asynccontextmanager
+async def migrated_database(admin_dsn: str, prefix: str) -> AsyncIterator[str]:
+    """A database of its own on the server of `admin_dsn`, migrated to head; dropped after
+    (whoever is still connected). Yields its SQLAlchemy URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        url = sqlalchemy_url(admin_dsn, name)
+        await upgrade_async(url)
+        yield url
+    finally:
+        admin = await asyncpg.connect(admin_dsn, timeout=10)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

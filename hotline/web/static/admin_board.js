@@ -94,13 +94,20 @@
     return `${Math.floor(minutes / 60)} ч ${String(minutes % 60).padStart(2, "0")} мин`;
   }
 
+  /** With several PBXs (sites), the one a call came through, under its line. */
+  function siteOf(call) {
+    const site = board && board.pbxs && board.pbxs.find((p) => p.name === call.pbx);
+    return site ? h("div", { class: "muted small", "data-testid": "board-call-pbx" }, site.title) : null;
+  }
+
   function callRow(call) {
     const waiting = call.state === "queued" || call.state === "ringing" || !call.answered_at;
     return h("tr", { class: waiting ? "waiting" : "", "data-testid": "board-call", "data-state": call.state },
       h("td", {}, label("call_states", call.state)),
       h("td", { class: "num ticking", "data-since": waiting ? call.started_at : call.answered_at },
         waiting ? since(call.started_at) : since(call.answered_at)),
-      h("td", {}, call.line ? lineTitle(call.line) : "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null),
+      h("td", {}, call.line ? lineTitle(call.line) : "—", call.organization ? h("span", { class: "muted small" }, ` ${orgTitle(call.organization)}`) : null,
+        siteOf(call)),
       h("td", { class: "nowrap" }, fmt.phone(call.caller_number) || "скрыт"),
       h("td", {}, call.queue ? (dict && dict.queues && dict.queues[call.queue]) || call.queue : "—"),
       h("td", {}, call.current_operator ? Admin.operatorName(staff, call.current_operator) : "—"),

@@ -48,7 +48,10 @@ const Admin = (() => {
   function operatorName(directory, iface) {
     if (!iface) return "—";
     const user = directory.byInterface[iface];
-    return user ? `${user.full_name} (${iface.replace(/^PJSIP\//, "")})` : iface;
+    const phone = iface.replace(/^PJSIP\//, "");
+    // A phone nobody is signed up at (a spare desk, a phone of the PBX alone) is still named
+    // in words, never as the PBX's raw channel name.
+    return user ? `${user.full_name} (${phone})` : `телефон ${phone}, без учётной записи`;
   }
 
   /** Fill a <select> with [value, title] pairs after its existing first options. */

@@ -135,7 +135,9 @@
     else if (call.consultation) { state.textContent = "консультация перед переводом"; state.className = "badge warn"; }
     else if (call.transfers) { state.textContent = "переведён с 1 уровня"; state.className = "badge warn"; }
     else { state.textContent = "входящий"; state.className = "badge ok"; }
-    $("call-line").textContent = call.line ? lineTitle(call.line) : "—";
+    // With several PBXs (sites), which one the call came through.
+    $("call-line").textContent = (call.line ? lineTitle(call.line) : "—")
+      + (call.pbx_title ? `, ${call.pbx_title}` : "");
     $("call-org").textContent = orgName(call.organization);
     $("call-queue").textContent = call.queue ? queueTitle(call.queue) : "—";
     $("call-time").textContent = fmt.time(call.ringing_at || call.started_at);
