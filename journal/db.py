@@ -85,7 +85,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+def read_sessions(
+    sessions: async_sessionmaker[AsyncSession] | None,
+) -> async_sessionmaker[AsyncSession] | None:
     """Sessions for reads of one statement each, on the same pool, with no transaction.
 
     On PostgreSQL a session's first statement costs a round trip of its own (asyncpg's
@@ -96,7 +98,7 @@ def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionma
     other (each statement sees its own snapshot). SQLite keeps its transactions (its
     `BEGIN IMMEDIATE` is how it queues writers).
     """
-    engine = sessions.kw.get("bind")
+    engine = sessions.kw.get("bind") if sessions is not None else None
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
         return sessions
     return async_sessionmaker(

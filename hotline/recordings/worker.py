@@ -35,8 +35,6 @@ log = structlog.get_logger(__name__)
 
 NOT_STORED_FINAL = ("destroyed", "no_conversation")
 NO_CONVERSATION = "no_conversation"
-# Seconds a wake-up waits for the calls ending with it: at most one sweep per this long.
-SWEEP_GAP = 0.5
 NO_CONVERSATION_NOTE = "разговора с оператором не было: АТС пишет только разговор, файл без звука удалён"
 
 
@@ -88,7 +86,6 @@ class RecordingWorker:
         timezone: str,
         work_dir: Path,
         sweep_interval: float = 60.0,
-        sweep_gap: float = SWEEP_GAP,
         retry_base: float = 30.0,
         retry_max: float = 3600.0,
         before_sweep: Callable[[], Awaitable[None]] | None = None,
@@ -101,7 +98,6 @@ class RecordingWorker:
         self.zone = ZoneInfo(timezone)
         self.work_dir = work_dir
         self.sweep_interval = sweep_interval
-        self.sweep_gap = sweep_gap
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._before_sweep = before_sweep
@@ -147,10 +143,6 @@ class RecordingWorker:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._next_wait())
-            # The calls that end meanwhile are swept together: a sweep per ended call
-            # would list every waiting recording each time, and while the storage refuses
-            # them (hundreds wait) that is a query of hundreds of rows per call.
-            await asyncio.sleep(self.sweep_gap)
             self._wake.clear()
             try:
                 if self._before_sweep is not None:
