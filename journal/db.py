@@ -85,9 +85,7 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def read_sessions(
-    sessions: async_sessionmaker[AsyncSession] | None,
-) -> async_sessionmaker[AsyncSession] | None:
+def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """Sessions for reads of one statement each, on the same pool, with no transaction.
 
     On PostgreSQL a session's first statement costs a round trip of its own (asyncpg's
@@ -98,6 +96,7 @@ def read_sessions(
     other (each statement sees its own snapshot). SQLite keeps its transactions (its
     `BEGIN IMMEDIATE` is how it queues writers).
     """
+    # None: a live feed without a journal (bench/board.py) keeps none.
     engine = sessions.kw.get("bind") if sessions is not None else None
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
         return sessions
