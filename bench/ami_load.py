@@ -62,7 +62,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -324,6 +324,8 @@ async def _service(
                 await asyncio.sleep(0.1)
     conn.send({"port": runner.addresses[0][1], "holder": app[LEADERSHIP].holds()})
     peak = {"rss": 0, "calls": 0, "ami_queue": 0}
+    # Wall time each backlog was last seen: which of the two the run's end waited for.
+    backlog_seen = {"ami": 0.0, "writer": 0.0}
     lags: list[float] = []
     # The garbage collector's passes over the oldest generation: each holds the whole process.
     full_passes: list[float] = []
@@ -346,7 +348,12 @@ async def _service(
             peak["rss"] = max(peak["rss"], _rss())
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
             peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
-            peak["ami_queue"] = max(peak["ami_queue"], ami_metric("hotline_ami_event_queue_depth"))
+            queued = ami_metric("hotline_ami_event_queue_depth")
+            peak["ami_queue"] = max(peak["ami_queue"], queued)
+            if queued:
+                backlog_seen["ami"] = time.time()
+            if app[CALL_WRITER].pending:
+                backlog_seen["writer"] = time.time()
             await asyncio.sleep(SAMPLE_EVERY)
 
     def ami_metric(name: str) -> int:
@@ -368,6 +375,8 @@ async def _service(
                 "bus": bus.health() if bus is not None else None,
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
+                "ami_backlog_until": backlog_seen["ami"],
+                "writer_backlog_until": backlog_seen["writer"],
                 "tracked": len(app[PBX].tracker.calls()),
                 "writer": app[CALL_WRITER].health(),
                 "ami_events": ami_metric("hotline_ami_events_total"),
@@ -498,6 +507,7 @@ class Pops:
 
     got: list[tuple[float, str, str, bool, int]] = field(default_factory=list)
     closed: list[int | None] = field(default_factory=list)  # sockets the service closed (code)
+    kinds: Counter[str] = field(default_factory=Counter)  # every message by its type
 
 
 async def open_operators(
@@ -542,6 +552,7 @@ async def _read(ws: Any, pops: Pops, instance: int) -> None:
                 break
             now = time.time()
             body = msg.json()
+            pops.kinds[str(body.get("type"))] += 1
             if body.get("type") == "screen_pop":
                 call = body["call"]
                 pops.got.append((now, call["pbx_call_id"], call["interface"],
@@ -640,6 +651,7 @@ async def service_phase(ctx: Any, opts: dict[str, Any], url: str, var: Path) -> 
             await ask(sim_conn, ("warmup",))
             await asyncio.sleep(2.0)
         pops.got.clear()
+        pops.kinds.clear()
         pops.closed.clear()
         baselines = [await ask(conn, "baseline") for _, conn in services]
         played = await ask(sim_conn, ("load",))
@@ -692,6 +704,10 @@ async def _wait_persisted(
         if time.monotonic() > deadline:
             return now, counts
         await asyncio.sleep(0.05)
+
+
+def _before(end: float, seen: float) -> str:
+    return f"{end - seen:.1f} s before the end" if seen else "never"
 
 
 def latencies(played: dict[str, Any], pops: Pops, instance: int | None = None) -> dict[str, Any]:
@@ -826,6 +842,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
                 print(f"  pops on the standby's sockets (across the bus): "
                       f"p50 {percentile(crossed['ms'], .5):.1f} ms, p99 {bus_p99:.1f} ms, "
                       f"max {max(crossed['ms']):.1f} ms ({len(crossed['ms'])} pops)")
+    kinds = run["pops"].kinds
+    print(f"messages to the operators' sockets: {sum(kinds.values())} "
+          f"({', '.join(f'{kind} {n}' for kind, n in kinds.most_common())})")
     if run["closed"]:
         codes = sorted({str(code) for code in run["closed"]})
         print(f"operators' sockets closed by the service during the run: "
@@ -835,7 +854,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
           f"(max {state['batch_ms_max']:.0f} ms), {state['writer']['written']} records; "
           f"service event loop turn p50 {state['loop_turn_ms']:.1f} ms, "
           f"p99 {state['loop_turn_ms_p99']:.1f} ms, max {state['loop_turn_ms_max']:.0f} ms; "
-          f"AMI events queued at most {state['peak_ami_queue']}; garbage collector: "
+          f"AMI events queued at most {state['peak_ami_queue']} (last seen queued "
+          f"{_before(run['done_at'], state['ami_backlog_until'])}, the writer's records "
+          f"{_before(run['done_at'], state['writer_backlog_until'])}); garbage collector: "
           f"{state['gc_full']} full passes, the longest {state['gc_full_ms_max']:.0f} ms")
     print(f"memory per tracked call: {per_call / 1024:.1f} KiB (RSS +"
           f"{(state['peak_rss'] - run['baseline']['rss']) / 2**20:.1f} MiB over the idle service"
