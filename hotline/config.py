@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotline.config_errors import os_reason, pydantic_reason, toml_reason
+from hotline.config_errors import error_key, pydantic_reason, toml_reason
 from journal.evaluations import DEFAULT_CRITERIA
+from journal.os_errors import os_reason
 
 DEFAULT_CONFIG_PATH = Path("config/hotline.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -29,6 +30,9 @@ _HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 class ConfigError(Exception):
     """The configuration file cannot be used; the message names file, key and reason."""
+
+    # What the file is, in the one line the CLI prints: «конфигурация <file>: <key>: <reason>».
+    subject = "конфигурация"
 
     def __init__(self, path: Path | str, key: str, reason: str) -> None:
         super().__init__(f"{path}: {key}: {reason}")
@@ -554,7 +558,7 @@ def parse_settings(raw: Mapping[str, object], source: str = "<memory>") -> Setti
         return Settings.model_validate({**raw, "source": source})
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "-"
+        key = error_key(error)
         reason = pydantic_reason(error)
         if key in ("source", "-") and ": " in reason:
             # Cross-field checks name their key at the start of the message.

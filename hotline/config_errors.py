@@ -1,17 +1,18 @@
-"""What is wrong with the configuration file, in Russian: the reasons `ConfigError` carries.
+"""What is wrong with a configuration file, in Russian: the reasons `ConfigError` carries.
 
 Pydantic, tomllib and the operating system explain themselves in English; the people who
-edit `config/hotline.toml` read Russian. Pydantic's errors are rewritten from their `type` and
-`ctx`, the system's from errno, tomllib's (which give nothing but a message) from the message's
-known shapes. Whatever is not foreseen gets a generic Russian reason, never the English one.
+edit `config/hotline.toml` and `ivr_scripts/*.yaml` read Russian. Pydantic's errors are
+rewritten from their `type` and `ctx` (with what each file's patterns ask for, `FileFormat`),
+the system's from errno (`journal.os_errors`), tomllib's (which give nothing but a message) from the message's known
+shapes, PyYAML's from its `problem` and place. Whatever is not foreseen gets a generic Russian reason, never the English one.
 """
 
 from __future__ import annotations
 
 import ast
-import errno
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import ErrorDetails
@@ -55,6 +56,8 @@ _SIMPLE = {
     "less_than": "должно быть меньше {lt}",
     "less_than_equal": "должно быть не больше {le}",
     "multiple_of": "должно быть кратно {multiple_of}",
+    # Not pydantic's types: a mapping given with too few keys.
+    "empty_mapping": "таблица не должна быть пустой",
 }
 
 # What each `pattern=` of hotline.config asks for, by the pattern itself (a test checks that
@@ -75,41 +78,81 @@ PATTERN_HINTS = {
     r"^8800\d{7}$": "нужен номер 8-800 из 11 цифр подряд, например '88007758565'",
 }
 
+
+# YAML (ivr_scripts/*.yaml) calls a nested mapping a section, not a table; the rest of the
+# wording (quotes for a string, square brackets for a list) holds for YAML as well.
+YAML_WORDS = {
+    "dict_type": "нужен раздел с вложенными ключами",
+    "model_type": "нужен раздел с вложенными ключами",
+    "model_attributes_type": "нужен раздел с вложенными ключами",
+    "empty_mapping": "раздел не должен быть пустым",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileFormat:
+    """What differs between the files pydantic checks: what each `pattern=` of the file's
+    models asks for, in words, and the wordings that replace the default (TOML's) ones."""
+
+    patterns: Mapping[str, str]
+    words: Mapping[str, str] = field(default_factory=dict)
+
+    def word(self, kind: str) -> str:
+        return self.words.get(kind) or _SIMPLE[kind]
+
+
+TOML = FileFormat(PATTERN_HINTS)
+
 # Keys whose values must not reach a terminal or a log, even when mistyped.
 _HIDDEN_KEYS = re.compile(r"secret|token|password|url", re.IGNORECASE)
 _SHOWN_LENGTH = 40
+# Where pydantic's `loc` names a mapping's key itself rather than its value.
+_KEY_ITSELF = "[key]"
 
 
-def pydantic_reason(error: ErrorDetails) -> str:
-    """Why pydantic refused the value at `error["loc"]`, in Russian."""
+def error_key(error: ErrorDetails) -> str:
+    """The key the error is about, as the file spells it: `menu.options.5`, `lines.0.hours`."""
+    return ".".join(str(part) for part in error["loc"] if part != _KEY_ITSELF) or "-"
+
+
+def pydantic_reason(error: ErrorDetails, fmt: FileFormat = TOML) -> str:
+    """Why pydantic refused the value at `error["loc"]`, in Russian. The model validators'
+    messages pass as they are: every validator of the file's models speaks Russian."""
+    reason = _reason(error, fmt)
+    if error["loc"] and error["loc"][-1] == _KEY_ITSELF:
+        return f"недопустимое имя ключа: {reason}"
+    return reason
+
+
+def _reason(error: ErrorDetails, fmt: FileFormat) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "value_error":
-        return str(ctx.get("error", ""))  # the validators of hotline.config speak Russian
+        return str(ctx.get("error", ""))
     if kind in ("missing", "extra_forbidden"):
-        return _SIMPLE[kind]
+        return fmt.word(kind)
     shown = _shown(error)
     special = _SPECIAL.get(kind)
     if special is not None:
-        return special(ctx, shown)
+        return special(ctx, shown, fmt)
     if kind in _SIMPLE:
         numbers = {name: _number(value) for name, value in ctx.items()}
-        return _SIMPLE[kind].format(**numbers) + (f" (указано {shown})" if shown else "")
+        return fmt.word(kind).format(**numbers) + (f" (указано {shown})" if shown else "")
     return f"недопустимое значение {shown}" if shown else "недопустимое значение"
 
 
-def _choices(ctx: Mapping[str, Any], shown: str) -> str:
+def _choices(ctx: Mapping[str, Any], shown: str, fmt: FileFormat) -> str:
     # pydantic joins the last two choices with an English " or ": put a comma there.
     expected = ", ".join(str(ctx.get("expected", "")).rsplit(" or ", 1))
     return f"допустимые значения: {expected}" + (f" (указано {shown})" if shown else "")
 
 
-def _pattern(ctx: Mapping[str, Any], shown: str) -> str:
+def _pattern(ctx: Mapping[str, Any], shown: str, fmt: FileFormat) -> str:
     pattern = str(ctx.get("pattern", ""))
-    hint = PATTERN_HINTS.get(pattern, f"значение не подходит под шаблон {pattern}")
+    hint = fmt.patterns.get(pattern, f"значение не подходит под шаблон {pattern}")
     return hint + (f" (указано {shown})" if shown else "")
 
 
-def _string_length(ctx: Mapping[str, Any], shown: str) -> str:
+def _string_length(ctx: Mapping[str, Any], shown: str, fmt: FileFormat) -> str:
     # The value itself is not repeated: it may be long, or a secret.
     if "max_length" in ctx:
         return f"строка длиннее {_count(ctx['max_length'], 'символа', 'символов')}"
@@ -118,7 +161,13 @@ def _string_length(ctx: Mapping[str, Any], shown: str) -> str:
     return f"строка короче {_count(ctx.get('min_length', 0), 'символа', 'символов')}"
 
 
-def _list_length(ctx: Mapping[str, Any], shown: str) -> str:
+def _list_length(ctx: Mapping[str, Any], shown: str, fmt: FileFormat) -> str:
+    if ctx.get("field_type") == "Dictionary":
+        if "max_length" in ctx:
+            return f"нужно не больше {_keys(ctx['max_length'])}"
+        if ctx.get("min_length") == 1:
+            return fmt.word("empty_mapping")
+        return f"нужно не меньше {_keys(ctx.get('min_length', 0))}"
     if "max_length" in ctx:
         return f"в списке больше {_count(ctx['max_length'], 'элемента', 'элементов')}"
     if ctx.get("min_length") == 1:
@@ -126,7 +175,11 @@ def _list_length(ctx: Mapping[str, Any], shown: str) -> str:
     return f"в списке меньше {_count(ctx.get('min_length', 0), 'элемента', 'элементов')}"
 
 
-_SPECIAL: dict[str, Callable[[Mapping[str, Any], str], str]] = {
+def _keys(n: int) -> str:
+    return _count(n, "ключа", "ключей")
+
+
+_SPECIAL: dict[str, Callable[[Mapping[str, Any], str, FileFormat], str]] = {
     "literal_error": _choices,
     "enum": _choices,
     "string_pattern_mismatch": _pattern,
@@ -220,27 +273,35 @@ def _toml_key(text: str) -> str:
     return text
 
 
-# ------------------------------------------------------------- the operating system's errors
+# ------------------------------------------------------------------------ PyYAML's errors
 
-# What a file error means, in Russian (the system's own text is English).
-OS_REASONS = {
-    errno.ENOENT: "нет такого файла или папки",
-    errno.EACCES: "нет доступа",
-    errno.EPERM: "нет доступа",
-    errno.EISDIR: "это папка, а не файл",
-    errno.ENOTDIR: "часть пути не папка",
-    errno.ENOSPC: "нет места на диске",
-    errno.EROFS: "файловая система только для чтения",
-    errno.EEXIST: "уже существует",
-    errno.EIO: "ошибка ввода-вывода",
-    errno.ENAMETOOLONG: "слишком длинное имя",
-    errno.ELOOP: "символические ссылки ведут по кругу",
-    errno.EMFILE: "открыто слишком много файлов",
-    errno.EBUSY: "файл занят",
-}
+# PyYAML's problems (as of PyYAML 6), the commonest mistakes of a hand-edited file first.
+_YAML_PROBLEMS = [
+    (r"mapping values are not allowed here",
+     "лишнее двоеточие (значение с двоеточием пишут в кавычках)"),
+    (r"found character '\\t' that cannot start any token", "табуляция: отступы делают пробелами"),
+    (r"found unexpected end of stream", "файл кончился раньше, чем закрылись кавычки"),
+    (r"expected ',' or '\]', but got .*",
+     "список в квадратных скобках не закрыт «]» или его элементы не разделены запятыми"),
+    (r"expected ',' or '\}', but got .*",
+     "раздел в фигурных скобках не закрыт «}» или его ключи не разделены запятыми"),
+    (r"could not find expected ':'", "после ключа ожидалось двоеточие"),
+    (r"expected <block end>, but found .*", "неверный отступ или лишний текст после значения"),
+    (r"did not find expected key", "неверный отступ или лишний текст после значения"),
+    (r"found undefined alias .*", "ссылка «*» на метку «&», которой нет"),
+    (r"found unknown escape character .*",
+     "после «\\» в строке в двойных кавычках недопустимый символ (саму черту пишут «\\\\»)"),
+]
 
 
-def os_reason(exc: OSError) -> str:
-    if exc.errno in OS_REASONS:
-        return OS_REASONS[exc.errno]
-    return f"системная ошибка № {exc.errno}" if exc.errno else "системная ошибка"
+def yaml_reason(exc: Exception) -> str:
+    """Where the file stops being YAML and why, in Russian (a `yaml.YAMLError`: its `problem`
+    and `problem_mark` say what and where)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" в строке {mark.line + 1}, столбце {mark.column + 1}" if mark is not None else ""
+    problem = str(getattr(exc, "problem", None) or "")
+    for pattern, russian in _YAML_PROBLEMS:
+        if re.fullmatch(pattern, problem, re.DOTALL):
+            return f"ошибка синтаксиса{where}: {russian}"
+    return (f"ошибка синтаксиса{where}: проверьте отступы, двоеточие после ключа, закрывающие "
+            "кавычки и скобки")

@@ -16,6 +16,8 @@ falls back to that same week-only logic, and every answer says so (`DayInfo.from
 
 Pure data and functions: the journal rolls 59-ФЗ due dates with it, the service derives the
 operator / secretary modes of its lines from it. Nothing here touches a database or a clock.
+A file that cannot be used is refused with a Russian reason (`CalendarError`): the people who
+edit the files read Russian.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from xml.parsers import expat
+
+from journal.os_errors import os_reason
 
 _MONTH_DAY_RE = re.compile(r"^(\d{2})\.(\d{2})$")
 _FORBIDDEN_XML = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -35,13 +40,34 @@ SATURDAY = 5
 
 
 class CalendarError(ValueError):
-    """A calendar file cannot be used; the message names the file, the day and the reason."""
+    """A calendar file cannot be used; the message names the file, the day (or holiday) when
+    the mistake is in one, and the reason, in Russian:
+    «календарь 2027.xml, день 01.08 (8 января): перенос (f) допустим только для выходного дня (t=1)».
+    `day` is "" for a mistake of the whole file."""
 
     def __init__(self, source: str, day: str, reason: str) -> None:
-        super().__init__(f"{source}: {day}: {reason}")
+        where = f", {day}" if day else ""
+        super().__init__(f"календарь {source}{where}: {reason}")
         self.source = source
         self.day = day
         self.reason = reason
+
+
+_MONTHS_GENITIVE = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+                    "сентября", "октября", "ноября", "декабря")
+
+
+def _day_named(text: str | None, year: int) -> str:
+    """A `<day d=...>` as an error names it: as the file writes it (MM.DD, to be found there)
+    and, since a Russian reader takes 01.08 for the 1st of August, in words."""
+    if text is None:
+        return "день без даты (нет атрибута d)"
+    match = _MONTH_DAY_RE.match(text)
+    if match:
+        month, day = (int(g) for g in match.groups())
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"день {text} ({day} {_MONTHS_GENITIVE[month - 1]})"
+    return f"день {text!r}"
 
 
 class DayKind(StrEnum):
@@ -132,7 +158,7 @@ class ProductionCalendar:
         for year in years:
             if year.year in self._years:
                 other = self._years[year.year].source
-                raise CalendarError(year.source, "-", f"year {year.year} is also in {other}")
+                raise CalendarError(year.source, "", f"{year.year} год уже задан в файле {other}")
             self._years[year.year] = year
 
     def listed_days(self) -> list[DayInfo]:
@@ -176,6 +202,7 @@ class ProductionCalendar:
             candidate += timedelta(days=1)
             if self.is_working_day(candidate):
                 return candidate
+        # No file can make 400 days off in a row: an invariant, not a person's mistake.
         raise ValueError(f"no working day within {_SEARCH_LIMIT_DAYS} days after {day}")
 
     def roll_to_working_day(self, day: date) -> date:
@@ -198,13 +225,13 @@ def parse_calendar(data: bytes | str, source: str = "<memory>") -> CalendarYear:
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if _FORBIDDEN_XML.search(raw):
-        raise CalendarError(source, "-", "DTD and entity declarations are not allowed")
+        raise CalendarError(source, "", "объявления <!DOCTYPE> и <!ENTITY> в файле не допускаются")
     try:
         root = ET.fromstring(raw)
     except ET.ParseError as exc:
-        raise CalendarError(source, "-", f"not well-formed XML: {exc}") from None
+        raise CalendarError(source, "", _xml_reason(exc)) from None
     if root.tag != "calendar":
-        raise CalendarError(source, "-", f"the root element must be <calendar>, not <{root.tag}>")
+        raise CalendarError(source, "", f"корневой элемент должен быть <calendar>, а не <{root.tag}>")
     year = _parse_year(root.get("year"), source)
     holidays = _parse_holidays(root, source)
     days = _parse_days(root, year, holidays, source)
@@ -212,8 +239,11 @@ def parse_calendar(data: bytes | str, source: str = "<memory>") -> CalendarYear:
 
 
 def _parse_year(text: str | None, source: str) -> int:
-    if text is None or not text.isdigit() or not 1990 <= int(text) <= 2200:
-        raise CalendarError(source, "-", f"<calendar year=...> must be a year, got {text!r}")
+    if text is None:
+        raise CalendarError(source, "", "у элемента <calendar> не указан год (атрибут year)")
+    if not text.isdigit() or not 1990 <= int(text) <= 2200:
+        raise CalendarError(source, "", f"year в <calendar> должен быть годом от 1990 до 2200 "
+                            f"(указано {text!r})")
     return int(text)
 
 
@@ -221,13 +251,13 @@ def _parse_holidays(root: ET.Element, source: str) -> dict[int, str]:
     holidays: dict[int, str] = {}
     for element in root.iterfind("holidays/holiday"):
         ident, title = element.get("id", ""), (element.get("title") or "").strip()
-        where = f"holiday id={ident!r}"
+        where = f"праздник id={ident!r}"
         if not ident.isdigit():
-            raise CalendarError(source, where, "id must be a number")
+            raise CalendarError(source, where, "id должен быть числом")
         if not title:
-            raise CalendarError(source, where, "title is missing")
+            raise CalendarError(source, where, "не задано название праздника (title)")
         if int(ident) in holidays:
-            raise CalendarError(source, where, "id appears twice")
+            raise CalendarError(source, where, "этот id уже есть у другого праздника")
         holidays[int(ident)] = title
     return holidays
 
@@ -239,7 +269,7 @@ def _parse_days(
     for element in root.iterfind("days/day"):
         info = _parse_day(element, year, holidays, source)
         if info.day in days:
-            raise CalendarError(source, f"day {element.get('d')}", "listed twice")
+            raise CalendarError(source, _day_named(element.get("d"), year), "день указан дважды")
         days[info.day] = info
     return _link_working_weekends(days)
 
@@ -247,37 +277,69 @@ def _parse_days(
 def _parse_day(
     element: ET.Element, year: int, holidays: Mapping[int, str], source: str
 ) -> DayInfo:
-    where = f"day {element.get('d')!r}"
+    where = _day_named(element.get("d"), year)
     try:
-        day = _month_day(element.get("d"), year)
+        day = _month_day(element.get("d"), year, "d")
         kind_code = element.get("t")
+        if kind_code is None:
+            raise ValueError("не указан тип дня t: 1 — выходной, 2 — сокращённый, 3 — рабочий выходной")
         if kind_code not in ("1", "2", "3"):
-            raise ValueError(f"t must be 1, 2 or 3, got {kind_code!r}")
+            raise ValueError(f"тип дня t должен быть 1, 2 или 3 (указано {kind_code!r})")
         title = _holiday_title(element.get("h"), holidays)
-        moved_from = _month_day(element.get("f"), year) if element.get("f") else None
+        moved_from = _month_day(element.get("f"), year, "f") if element.get("f") else None
         if moved_from is not None and kind_code != "1":
-            raise ValueError("f (moved from) is only allowed on a day off (t=1)")
+            raise ValueError("перенос (f) допустим только для выходного дня (t=1)")
         return DayInfo(day, _day_kind(kind_code, day), title=title, moved_from=moved_from)
     except ValueError as exc:
         raise CalendarError(source, where, str(exc)) from None
 
 
-def _month_day(text: str | None, year: int) -> date:
+def _month_day(text: str | None, year: int, attribute: str) -> date:
+    """The `d` or `f` of a day (MM.DD) as a date of `year`; the ValueError's words are Russian."""
     match = _MONTH_DAY_RE.match(text or "")
     if not match:
-        raise ValueError(f"expected a date as MM.DD, got {text!r}")
+        shown = f"указано {text!r}" if text is not None else "не указано"
+        raise ValueError(f"{attribute}: нужна дата вида ММ.ДД, сначала месяц ({shown})")
     month, day = (int(g) for g in match.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"not a date in {year}: {text!r}") from None
+        raise ValueError(f"{attribute}: такой даты в {year} году нет (указано {text!r}, "
+                         "сначала месяц, потом день)") from None
+
+
+# Expat's errors (xml.parsers.expat.errors) by their English text, which ParseError's `code`
+# leads to; the commonest mistakes of a hand-edited file.
+_XML_ERRORS = {
+    expat.errors.XML_ERROR_SYNTAX: "синтаксическая ошибка",
+    expat.errors.XML_ERROR_NO_ELEMENTS: "файл пуст или оборван: элемент не закрыт",
+    expat.errors.XML_ERROR_INVALID_TOKEN: "недопустимый символ или неверно записанный тег",
+    expat.errors.XML_ERROR_UNCLOSED_TOKEN: "тег не закрыт: нет «>»",
+    expat.errors.XML_ERROR_PARTIAL_CHAR: "оборванный символ",
+    expat.errors.XML_ERROR_TAG_MISMATCH: "закрывающий тег не соответствует открывающему",
+    expat.errors.XML_ERROR_DUPLICATE_ATTRIBUTE: "атрибут повторяется в одном теге",
+    expat.errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "лишний текст после конца <calendar>",
+    expat.errors.XML_ERROR_UNDEFINED_ENTITY: "неизвестная ссылка «&…;» (сам знак пишут «&amp;»)",
+    expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION: "раздел <![CDATA[ не закрыт",
+    expat.errors.XML_ERROR_BAD_CHAR_REF: "ссылка на недопустимый символ",
+    expat.errors.XML_ERROR_INCORRECT_ENCODING: "кодировка в заголовке не совпадает с кодировкой файла",
+    expat.errors.XML_ERROR_UNKNOWN_ENCODING: "неизвестная кодировка в заголовке",
+    expat.errors.XML_ERROR_MISPLACED_XML_PI: "заголовок <?xml ...?> должен быть в самом начале файла",
+}
+
+
+def _xml_reason(exc: ET.ParseError) -> str:
+    """Where the file stops being XML and why, in Russian (ParseError's text is English)."""
+    line, column = getattr(exc, "position", (0, 0))
+    what = _XML_ERRORS.get(expat.errors.messages.get(getattr(exc, "code", 0), ""), "неверная запись")
+    return f"ошибка разметки в строке {line}, столбце {column + 1}: {what}"
 
 
 def _holiday_title(ref: str | None, holidays: Mapping[int, str]) -> str | None:
     if ref is None:
         return None
     if not ref.isdigit() or int(ref) not in holidays:
-        raise ValueError(f"h={ref!r} names no <holiday id>")
+        raise ValueError(f"h={ref!r}: праздника с таким id нет в <holidays>")
     return holidays[int(ref)]
 
 
@@ -288,7 +350,7 @@ def _day_kind(code: str, day: date) -> DayKind:
     if code == "2":
         return DayKind.SHORTENED  # a shortened Saturday is a (shorter) working day
     if not weekend:
-        raise ValueError("t=3 (working weekend day) on a weekday")
+        raise ValueError("t=3 (рабочий выходной) указан для будничного дня")
     return DayKind.WORKING_WEEKEND
 
 
@@ -311,10 +373,11 @@ def load_calendar_file(path: Path | str) -> CalendarYear:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CalendarError(str(path), "-", f"cannot read: {exc.strerror or exc}") from None
+        raise CalendarError(str(path), "", f"не удаётся прочитать файл: {os_reason(exc)}") from None
     year = parse_calendar(data, source=str(path))
     if path.stem.isdigit() and int(path.stem) != year.year:
-        raise CalendarError(str(path), "-", f"the file name says {path.stem}, the data {year.year}")
+        raise CalendarError(str(path), "", f"год в имени файла ({path.stem}) не совпадает с годом "
+                            f"в данных ({year.year})")
     return year
 
 
@@ -322,6 +385,7 @@ def load_calendar_dir(directory: Path | str) -> ProductionCalendar:
     """Load every `*.xml` of `directory` (one year each). A missing directory is an error."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise CalendarError(str(directory), "-", "not a directory")
+        reason = "это не папка" if directory.exists() else "такой папки нет"
+        raise CalendarError(str(directory), "", reason)
     files = sorted(directory.glob("*.xml"))
     return ProductionCalendar(load_calendar_file(path) for path in files)

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from hotline.config import ConfigError, parse_settings
-from hotline.config_errors import PATTERN_HINTS, pydantic_reason, toml_reason
+from hotline.config_errors import PATTERN_HINTS, pydantic_reason, toml_reason, yaml_reason
 from tests.support.config_text import foreign_words, settings_models
 from tests.support.paths import REPO
 
@@ -115,3 +115,15 @@ def test_a_file_that_is_not_toml_says_where_and_why(text: str, reason: str) -> N
 def test_an_unforeseen_toml_message_is_still_russian() -> None:
     assert toml_reason(ValueError("Something new (at line 4, column 2)")) == \
         "ошибка синтаксиса в строке 4, столбце 2: неверная запись"
+
+
+def test_an_unforeseen_yaml_problem_is_still_russian() -> None:
+    """PyYAML's problems outside the table get the place and the usual causes, never English."""
+    class Mark:
+        line, column = 3, 0
+
+    class Unforeseen(Exception):
+        problem, problem_mark = "something new", Mark()
+
+    assert yaml_reason(Unforeseen()) == ("ошибка синтаксиса в строке 4, столбце 1: проверьте отступы, "
+                                         "двоеточие после ключа, закрывающие кавычки и скобки")

@@ -17,9 +17,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import ConfigError, Settings, load_settings
-from hotline.config_errors import os_reason
+from journal.calendar import CalendarError
 from journal.db import make_engine, make_sessionmaker
 from journal.errors import JournalError
+from journal.os_errors import os_reason
 
 T = TypeVar("T")
 EXIT_USAGE = 2
@@ -43,9 +44,12 @@ def fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            raise CliError(f"конфигурация {exc}") from None
+            raise CliError(f"{exc.subject} {exc}") from None
         except JournalError as exc:
             raise CliError(exc.message) from None
+        except CalendarError as exc:
+            # `hotline serve` reads the production calendar as the service starts.
+            raise CliError(str(exc)) from None
         except BrokenPipeError:
             # `hotline calls list | head`: the reader left; nothing to say to anyone.
             raise CliError("вывод прерван: программа, читавшая его, закрылась") from None

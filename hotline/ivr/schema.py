@@ -3,7 +3,8 @@
 A script is data: Russian prompt texts keyed by prompt id (each id is a recording,
 `ivr_scripts/prompts/ru/<id>.wav`, installed in Asterisk's sounds as `hotline/<id>`), and the
 menu structure that plays them. Validation is strict (unknown keys are errors) and checks that
-every prompt a menu plays is defined.
+every prompt a menu plays is defined. The validators' messages are Russian and start with
+the key they are about ("options: ..."): the loader shows them to the person who edits the file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,20 @@ PromptId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9/_-]{0,63}
 Key = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
 # In the greeting: where the generated working-hours phrase goes.
 HOURS = "$hours"
+# A greeting's part: a prompt id or $hours. One pattern rather than a union with a literal:
+# pydantic would name the union's members in the error's key.
+GreetingPart = Annotated[str, StringConstraints(pattern=r"^(\$hours|[a-z0-9][a-z0-9/_-]{0,63})$")]
+
+_PROMPT_ID = ("имя подсказки до 64 символов из строчных латинских букв, цифр, «/», «_» и «-», "
+              "первый символ — буква или цифра")
+# What each pattern above asks for, in words (hotline.config_errors shows these instead of the
+# regex; a test checks that every pattern of the scripts' models has its line here).
+PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9/_-]{0,63}$": f"нужно {_PROMPT_ID}",
+    r"^[0-9*#]$": "нужна одна клавиша телефона: цифра, «*» или «#»",
+    r"^(\$hours|[a-z0-9][a-z0-9/_-]{0,63})$": f"нужно {_PROMPT_ID}, или '$hours'",
+}
+
 Action = Literal["info", "message", "repeat", "operator"]
 
 
@@ -44,10 +59,10 @@ class Menu(_Strict):
     def _options(self) -> Menu:
         actions = list(self.options.values())
         if "message" not in actions:
-            raise ValueError("options: the menu must offer to leave a message")
-        for action in set(actions):
+            raise ValueError("options: в меню должна быть возможность оставить сообщение")
+        for action in sorted(set(actions)):
             if actions.count(action) > 1:
-                raise ValueError(f"options: {action!r} is on two keys")
+                raise ValueError(f"options: действие {action!r} назначено на несколько клавиш")
         return self
 
 
@@ -61,7 +76,7 @@ class Info(_Strict):
     @model_validator(mode="after")
     def _back(self) -> Info:
         if self.back in self.answers:
-            raise ValueError(f"back: key {self.back!r} is also an answer")
+            raise ValueError(f"back: клавиша {self.back!r} уже занята одним из ответов (answers)")
         return self
 
 
@@ -86,7 +101,7 @@ class Message(_Strict):
     @model_validator(mode="after")
     def _keys(self) -> Message:
         if self.confirm_key == self.other_key:
-            raise ValueError("other_key: must differ from confirm_key")
+            raise ValueError("other_key: клавиша должна отличаться от confirm_key")
         return self
 
 
@@ -126,7 +141,7 @@ class _Script(_Strict):
         for where, ids in self.used_prompts().items():
             for prompt in ids:
                 if prompt != HOURS and prompt not in self.prompts:
-                    raise ValueError(f"{where}: prompt {prompt!r} is not in prompts")
+                    raise ValueError(f"{where}: подсказки {prompt!r} нет в разделе prompts")
         return self
 
 
@@ -135,7 +150,7 @@ class SecretaryScript(_Script):
 
     kind: Literal["secretary"]
     recording_notice: list[PromptId] = Field(min_length=1)
-    greeting: list[PromptId | Literal["$hours"]] = Field(min_length=1)
+    greeting: list[GreetingPart] = Field(min_length=1)
     menu: Menu
     info: Info
     message: Message
@@ -164,9 +179,9 @@ class SecretaryScript(_Script):
     @model_validator(mode="after")
     def _structure(self) -> SecretaryScript:
         if HOURS not in self.greeting:
-            raise ValueError(f"greeting: must include {HOURS!r} (the line's working hours)")
+            raise ValueError(f"greeting: в приветствии должны быть часы работы линии ({HOURS!r})")
         if "operator" in self.menu.options.values() and self.operator is None:
-            raise ValueError("operator: the menu offers the operator but has no operator section")
+            raise ValueError("operator: меню предлагает соединение с оператором, а раздела operator нет")
         return self
 
     def offers_operator(self) -> bool:
@@ -188,7 +203,7 @@ class SurveyScript(_Script):
     @model_validator(mode="after")
     def _scale(self) -> SurveyScript:
         if self.highest <= self.lowest:
-            raise ValueError("highest: must be above lowest")
+            raise ValueError("highest: высшая оценка должна быть больше низшей (lowest)")
         return self
 
     def keys(self) -> str:

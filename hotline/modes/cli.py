@@ -19,7 +19,7 @@ def load_calendar(settings: Settings) -> ProductionCalendar:
     try:
         return load_calendar_dir(settings.service.calendar_dir)
     except CalendarError as exc:
-        raise CliError(f"производственный календарь: {exc}") from None
+        raise CliError(str(exc)) from None  # «календарь <file>, день …: <reason>»
 
 
 def _line(settings: Settings, number: str) -> Line:

@@ -101,6 +101,8 @@ class Override:
     since: datetime | None = None
 
     def __post_init__(self) -> None:
+        # Invariants, in English: a person's override is checked first, in Russian, by
+        # hotline.modes.store.add_override (and the CLI's --mode choice); nothing else makes one.
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
         _require_aware(self.until, *([self.since] if self.since else []))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.support.config_text import foreign_words
 from tests.support.paths import REPO
 
 from journal.calendar import (
@@ -185,6 +187,10 @@ def test_an_empty_calendar_is_the_plain_week() -> None:
     assert cal.day_kind(date(2026, 5, 1)) is W and cal.day_kind(date(2026, 5, 2)) is E
 
 
+# What a calendar's reason may show in Latin letters besides a <tag>: the file's attributes.
+XML_NAMES = {"id", "title", "year", "d", "t", "h", "f"}
+
+
 def _xml(days: str, year: str = "2026") -> str:
     return (
         f'<calendar year="{year}"><holidays><holiday id="1" title="Новый год"/></holidays>'
@@ -195,56 +201,85 @@ def _xml(days: str, year: str = "2026") -> str:
 @pytest.mark.parametrize(
     ("text", "day", "reason"),
     [
-        (_xml('<day d="02.30" t="1"/>'), "day '02.30'", "not a date in 2026"),
-        (_xml('<day d="2026-01-01" t="1"/>'), "day '2026-01-01'", "MM.DD"),
-        (_xml('<day d="01.01" t="5"/>'), "day '01.01'", "t must be 1, 2 or 3"),
-        (_xml('<day d="01.01" t="1" h="9"/>'), "day '01.01'", "h='9' names no <holiday id>"),
-        (_xml('<day d="01.01" t="1"/><day d="01.01" t="1"/>'), "day 01.01", "listed twice"),
-        (_xml('<day d="01.12" t="3"/>'), "day '01.12'", "t=3 (working weekend day) on a weekday"),
-        (_xml('<day d="04.30" t="2" f="04.25"/>'), "day '04.30'", "only allowed on a day off"),
-        (_xml("", year="twenty"), "-", "must be a year"),
-        ("<calendar year='2026'><days>", "-", "not well-formed XML"),
-        ("<kalender year='2026'/>", "-", "root element must be <calendar>"),
+        (_xml('<day d="02.30" t="1"/>'), "день 02.30 (30 февраля)",
+         "d: такой даты в 2026 году нет (указано '02.30', сначала месяц, потом день)"),
+        (_xml('<day d="2026-01-01" t="1"/>'), "день '2026-01-01'",
+         "d: нужна дата вида ММ.ДД, сначала месяц (указано '2026-01-01')"),
+        (_xml('<day t="1"/>'), "день без даты (нет атрибута d)",
+         "d: нужна дата вида ММ.ДД, сначала месяц (не указано)"),
+        (_xml('<day d="01.01" t="5"/>'), "день 01.01 (1 января)", "тип дня t должен быть 1, 2 или 3 (указано '5')"),
+        (_xml('<day d="01.01"/>'), "день 01.01 (1 января)",
+         "не указан тип дня t: 1 — выходной, 2 — сокращённый, 3 — рабочий выходной"),
+        (_xml('<day d="01.01" t="1" h="9"/>'), "день 01.01 (1 января)", "h='9': праздника с таким id нет в <holidays>"),
+        (_xml('<day d="01.01" t="1"/><day d="01.01" t="1"/>'), "день 01.01 (1 января)", "день указан дважды"),
+        (_xml('<day d="01.12" t="3"/>'), "день 01.12 (12 января)", "t=3 (рабочий выходной) указан для будничного дня"),
+        (_xml('<day d="01.08" t="2" f="01.03"/>'), "день 01.08 (8 января)",
+         "перенос (f) допустим только для выходного дня (t=1)"),
+        (_xml('<day d="01.09" t="1" f="1.3"/>'), "день 01.09 (9 января)",
+         "f: нужна дата вида ММ.ДД, сначала месяц (указано '1.3')"),
+        ('<calendar year="2026"><holidays><holiday id="x" title="Новый год"/></holidays></calendar>',
+         "праздник id='x'", "id должен быть числом"),
+        ('<calendar year="2026"><holidays><holiday id="1"/></holidays></calendar>',
+         "праздник id='1'", "не задано название праздника (title)"),
+        (_xml("", year="twenty"), "", "year в <calendar> должен быть годом от 1990 до 2200 (указано 'twenty')"),
+        ("<calendar><days/></calendar>", "", "у элемента <calendar> не указан год (атрибут year)"),
+        ("<calendar year='2026'><days>", "",
+         "ошибка разметки в строке 1, столбце 29: файл пуст или оборван: элемент не закрыт"),
+        ("<calendar year='2026'><days></day></calendar>", "",
+         "ошибка разметки в строке 1, столбце 31: закрывающий тег не соответствует открывающему"),
+        ("<kalender year='2026'/>", "", "корневой элемент должен быть <calendar>, а не <kalender>"),
         (
             '<!DOCTYPE c [<!ENTITY a "aaaa">]><calendar year="2026"/>',
-            "-",
-            "DTD and entity declarations are not allowed",
+            "",
+            "объявления <!DOCTYPE> и <!ENTITY> в файле не допускаются",
         ),
     ],
 )
 def test_a_bad_file_is_refused_naming_file_day_and_reason(
     tmp_path: Path, text: str, day: str, reason: str
 ) -> None:
-    """The error says which file, which day and what is wrong."""
+    """The error says which file, which day and what is wrong, in Russian: Latin letters only
+    in the file's own element and attribute names and in values quoted from it."""
     path = tmp_path / "2026.xml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CalendarError) as caught:
         load_calendar_file(path)
     assert caught.value.source == str(path)
     assert caught.value.day == day
-    assert reason in caught.value.reason
-    assert str(path) in str(caught.value) and reason in str(caught.value)
+    assert caught.value.reason == reason
+    assert str(caught.value) == f"календарь {path}{', ' + day if day else ''}: {reason}"
+    assert foreign_words(re.sub(r"<[^>]*>", "", reason), XML_NAMES) == []  # <tag> is the file's own
 
 
 def test_a_file_named_for_another_year_is_refused(tmp_path: Path) -> None:
     """2025.xml holding year 2026 is a mistake, not a silent override."""
     (tmp_path / "2025.xml").write_text(_xml(""), encoding="utf-8")
-    with pytest.raises(CalendarError, match=r"2025\.xml: -: the file name says 2025"):
+    with pytest.raises(CalendarError) as caught:
         load_calendar_dir(tmp_path)
+    assert str(caught.value) == (f"календарь {tmp_path / '2025.xml'}: год в имени файла (2025) "
+                                 "не совпадает с годом в данных (2026)")
 
 
 def test_the_same_year_twice_is_refused(tmp_path: Path) -> None:
     """Two files for one year: the error names both."""
     (tmp_path / "a.xml").write_text(_xml(""), encoding="utf-8")
     (tmp_path / "b.xml").write_text(_xml(""), encoding="utf-8")
-    with pytest.raises(CalendarError, match=r"b\.xml: -: year 2026 is also in .*a\.xml"):
+    with pytest.raises(CalendarError) as caught:
         load_calendar_dir(tmp_path)
+    assert str(caught.value) == (f"календарь {tmp_path / 'b.xml'}: 2026 год уже задан в файле "
+                                 f"{tmp_path / 'a.xml'}")
 
 
-def test_a_missing_directory_is_refused(tmp_path: Path) -> None:
-    """A wrong calendar_dir setting stops start-up naming the directory."""
-    with pytest.raises(CalendarError, match="not a directory"):
+def test_a_missing_directory_or_unreadable_file_is_refused(tmp_path: Path) -> None:
+    """A wrong calendar_dir setting stops start-up naming the directory; a file that cannot be
+    read is named with the system's reason in Russian."""
+    with pytest.raises(CalendarError) as caught:
         load_calendar_dir(tmp_path / "nope")
+    assert str(caught.value) == f"календарь {tmp_path / 'nope'}: такой папки нет"
+    (tmp_path / "2026.xml").mkdir()
+    with pytest.raises(CalendarError) as caught:
+        load_calendar_file(tmp_path / "2026.xml")
+    assert caught.value.reason == "не удаётся прочитать файл: это папка, а не файл"
 
 
 def test_parse_from_text_keeps_titles() -> None:

@@ -1,5 +1,6 @@
 """What a configuration error may show in Latin letters: the file's own key names and the
-values the file's author wrote (quoted), nothing else."""
+values the file's author wrote (quoted), nothing else. For hotline.toml by default; the IVR
+scripts' and the calendar's tests pass the names of their own files."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from hotline.config import WEEKDAYS, Settings
+from hotline.ivr.schema import SecretaryScript, SurveyScript
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -38,7 +40,14 @@ def key_names() -> set[str]:
     return keys | set(WEEKDAYS) | {"true", "false"}
 
 
-def foreign_words(reason: str) -> list[str]:
-    """Latin words of a reason that are neither a key of the file nor a quoted value."""
-    names = key_names()
+def script_key_names() -> set[str]:
+    """The keys a person may find in `ivr_scripts/*.yaml`."""
+    return {name for script in (SecretaryScript, SurveyScript)
+            for model in settings_models(script) for name in model.model_fields}
+
+
+def foreign_words(reason: str, names: set[str] | None = None) -> list[str]:
+    """Latin words of a reason that are neither a key of the file (`names`, by default
+    hotline.toml's) nor a quoted value."""
+    names = key_names() if names is None else names
     return [word for word in _WORD.findall(_QUOTED.sub("", reason)) if word not in names]
