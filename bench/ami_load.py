@@ -357,8 +357,9 @@ async def _service(
             await asyncio.sleep(SAMPLE_EVERY)
 
     def ami_metric(name: str) -> int:
-        # The AMI connection's own Prometheus figures (app.py builds it on this registry).
-        return int(app[METRICS].get_sample_value(name) or 0)
+        # The AMI connection's own Prometheus figures (app.py builds it on this registry),
+        # those of the PBX under load (its `pbx` label).
+        return int(app[METRICS].get_sample_value(name, {"pbx": app[PBX].pbx}) or 0)
 
     loop = asyncio.get_running_loop()
     while True:

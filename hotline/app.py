@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import uuid
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeAlias
 from datetime import UTC
 
@@ -38,7 +40,7 @@ from hotline.ivr.service import IvrService
 from hotline.callbacks.live import announce as announce_callbacks
 from hotline.cluster.bus import Bus, own_channel
 from hotline.cluster.commands import Commands
-from hotline.cluster.lock import Leadership
+from hotline.cluster.lock import Leadership, LockMetrics
 from hotline.keys import (
     ALERTS, BUS, CALL_WRITER, COMMANDS, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
     PBX_ACTIONS, PBX_LEDGERS, PBXS, RECORDINGS, SOCKETS, SUPERVISION,
@@ -52,9 +54,9 @@ from hotline.calls.store import journal_writer
 from hotline.modes.schedule import MODE_TITLES
 from hotline.modes.sync import ModeSync
 from hotline.pbx.actions import NotOnCall, PbxActionFailed, PbxActions, PbxSwitching
-from hotline.pbx.ami.client import AmiConnection
+from hotline.pbx.ami.client import AmiConnection, AmiMetrics
 from hotline.pbx.callkeys import MAIN as MAIN_PBX
-from hotline.pbx.feed import PbxFeed
+from hotline.pbx.feed import PbxFeed, TrackerMetrics
 from hotline.pbx.sites import Pbx, PbxSet
 from hotline.pbx.labels import LABELS as PBX_LABELS
 from hotline.pbx.ledger import LedgerSweep, Organizations
@@ -85,6 +87,22 @@ log = structlog.get_logger(__name__)
 
 CleanupContext: TypeAlias = Callable[[web.Application], AsyncIterator[None]]
 """What `app.cleanup_ctx` takes: start, `yield`, then clean up."""
+
+
+@dataclass(frozen=True)
+class PbxMetrics:
+    """The per-PBX metric families of the service's registry, made once (prometheus_client
+    refuses a name twice in a registry): each PBX's AMI link, call tracker and lock count in
+    them under `pbx="<its name>"`, so that one `/metrics` shows every PBX."""
+
+    links: AmiMetrics
+    trackers: TrackerMetrics
+    locks: LockMetrics
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry) -> PbxMetrics:
+        return cls(AmiMetrics(registry), TrackerMetrics(registry), LockMetrics(registry))
+
 
 # Each feature's JSON routes and pages, in the order they are added.
 API_FEATURES = (cards_http, calls_http, audit_http, modes_http, callbacks_http, agents_http,
@@ -118,18 +136,21 @@ def create_app(
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = CollectorRegistry()
+    pbx_metrics = PbxMetrics.on(app[METRICS])
     app[HEALTH_PROBES] = {}
     # The PBXs' titles by name (a call's, a card's `pbx`): people never see the code.
     app[LABELS] = {**FEATURE_LABELS, "pbxs": {p.name: p.title for p in settings.pbxs}}
     # Several instances on one PostgreSQL: one holds the PBX link and the once-only work.
-    app[LEADERSHIP] = Leadership(settings.service.database_url, registry=app[METRICS])
+    # Its lock ("pbx:main") guards the first PBX's link: its metrics bear that PBX's name.
+    app[LEADERSHIP] = Leadership(settings.service.database_url, metrics=pbx_metrics.locks,
+                                 pbx=settings.pbxs[0].name)
     app[HEALTH_PROBES]["instance"] = app[LEADERSHIP].health
     app.cleanup_ctx.append(_database(settings, migrate=migrate))
     app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_digest)
     app.cleanup_ctx.append(_rollup)
     if telephony:
-        app.cleanup_ctx.append(_telephony)
+        app.cleanup_ctx.append(functools.partial(_telephony, metrics=pbx_metrics))
         app.cleanup_ctx.append(_recordings)
         app.cleanup_ctx.append(_surveys)
         app.cleanup_ctx.append(_supervision)
@@ -213,15 +234,17 @@ async def _rollup(app: web.Application) -> AsyncIterator[None]:
     await job.stop()
 
 
-async def _telephony(app: web.Application) -> AsyncIterator[None]:
+async def _telephony(app: web.Application, metrics: PbxMetrics) -> AsyncIterator[None]:
     """The PBX side: each PBX's AMI link, its events through its tracker to the journal writer
     and the other subscribers, its commands; the lines' modes, each in its own PBX's AstDB;
-    the sweep of each PBX's ledger (calls taken while this service did not see them)."""
+    the sweep of each PBX's ledger (calls taken while this service did not see them). Each
+    PBX's link, tracker and lock count in `metrics` under its name."""
     settings, sessions = app[SETTINGS], app[SESSIONS]
     # On a standby its commands go to the holder (app[COMMANDS]); the holder serves them.
     commands = app.get(COMMANDS)
     writer = journal_writer(settings, sessions, app[CALENDAR], registry=app[METRICS])
-    parts = [_pbx_parts(app, pbx, writer, first=i == 0) for i, pbx in enumerate(settings.pbxs)]
+    parts = [_pbx_parts(app, pbx, writer, metrics, first=i == 0)
+             for i, pbx in enumerate(settings.pbxs)]
     pbxs = PbxSet([pbx for pbx, _, _ in parts], phone_pbx=settings.pbx_of_phone,
                   line_pbx=settings.pbx_of_line)
     actions = pbxs.actions
@@ -262,7 +285,8 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
         holder = leadership
         if i > 0:
             holder = Leadership(settings.service.database_url, f"pbx:{pbx.name}",
-                                instance=leadership.instance, follower=True)
+                                instance=leadership.instance, follower=True,
+                                metrics=metrics.locks, pbx=pbx.name)
             followers[pbx.name] = holder
             holder.while_holding("ami", connection.start, connection.stop)
         stop_ledgers.append(_while_holding_ledger(holder, ledger, pbx.name))
@@ -278,14 +302,13 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _pbx_parts(app: web.Application, settings: PbxSettings, writer: CallJournalWriter, *,
-               first: bool) -> tuple[Pbx, AmiConnection, LedgerSweep]:
-    """One PBX's link, feed (its tracker and roster), commands and ledger sweep. The first
-    PBX's link and tracker count in the service's metrics; another's keep their own."""
+def _pbx_parts(app: web.Application, settings: PbxSettings, writer: CallJournalWriter,
+               metrics: PbxMetrics, *, first: bool) -> tuple[Pbx, AmiConnection, LedgerSweep]:
+    """One PBX's link, feed (its tracker and roster), commands and ledger sweep; its link
+    and tracker count in the service's metrics under its name."""
     service = app[SETTINGS]
-    registry = app[METRICS] if first else CollectorRegistry()
-    connection = AmiConnection(settings, registry=registry)
-    feed = PbxFeed(connection, registry=registry, pbx=settings.name)
+    connection = AmiConnection(settings, metrics=metrics.links.link(settings.name))
+    feed = PbxFeed(connection, metrics=metrics.trackers, pbx=settings.name)
     target = "pbx" if first else f"pbx:{settings.name}"
     actions = PbxActions(connection, snapshot=feed.snapshot, router=app.get(COMMANDS),
                          action_timeout=settings.action_timeout, target=target)

@@ -228,7 +228,7 @@ async def test_healthz_reports_the_pbx_link_and_the_writer(client, sim) -> None:
     assert body["pbx"]["state"] == "connected"
     assert body["pbx"]["journal_writer"]["state"] == "ok"
     metrics = await (await client.get("/metrics", headers=SCRAPER)).text()
-    assert "hotline_ami_connected 1.0" in metrics
+    assert 'hotline_ami_connected{pbx="main"} 1.0' in metrics  # the only PBX, by its default name
     # Anyone else: a bare liveness, no PBX address; no metrics.
     bare = await client.get("/healthz")
     assert bare.status == 200 and await bare.json() == {"status": "ok"}
@@ -291,7 +291,8 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
     await settle(sim, app)
     gone = next(e["Uniqueid"] for e in emitted.events if e.get("Event") == "Hangup")
     skipped = "hotline_tracker_events_skipped_total"
-    before = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    before = {r: await metric(client, skipped, pbx="main", reason=r)
+              for r in ("unknown", "orphan", "late")}
     inject(sim, b"".join([
         b"\xff\xfe\x00\x80\xc3binary\r\n\r\n",
         b"Event: UserEvent\r\nUserEvent: HotlineMessage\r\nFile: " + b"x" * (1 << 20) + b"\r\n\r\n",
@@ -304,16 +305,17 @@ async def test_hostile_ami_frames_are_counted_and_skipped_and_calls_go_on(client
     await until(lambda: app[PBX].tracker.stats.unknown > 0)
     assert app[PBX].link_state == "connected" and app[PBX].resyncs == 1
     ami = "hotline_ami_malformed_total"
-    assert [await metric(client, ami, reason=r) for r in ("not_utf8", "oversized", "repeated_key")] \
-        == [1, 1, 1]
-    after = {r: await metric(client, skipped, reason=r) for r in ("unknown", "orphan", "late")}
+    assert [await metric(client, ami, pbx="main", reason=r)
+            for r in ("not_utf8", "oversized", "repeated_key")] == [1, 1, 1]
+    after = {r: await metric(client, skipped, pbx="main", reason=r)
+             for r in ("unknown", "orphan", "late")}
     assert {r: after[r] - before[r] for r in after} == {"unknown": 1, "orphan": 1, "late": 1}
 
     inject(sim, b"Event: Newchannel\r\nChannel: PJSIP/trunk-0000fffe\r\nUniqueid: 17")
     await until(lambda: app[PBX].health()["partial_frame_bytes"] > 0)
     sim.drop_connections()
     await app[PBX].wait_resynced(2)
-    assert await metric(client, ami, reason="truncated") == 1
+    assert await metric(client, ami, pbx="main", reason="truncated") == 1
 
     sim.place_call(INSURER_LINE, "79130000016", "Ершова Ирина", "answered")
     await settle(sim, app)

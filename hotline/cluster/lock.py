@@ -86,6 +86,18 @@ def instance_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+class LockMetrics:
+    """The locks' Prometheus metric families, made once per registry (prometheus_client
+    refuses a name twice): each `Leadership` counts under its `lock` and its PBX's `pbx`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.held = Gauge("hotline_lock_held", "1 while this instance holds the lock (the PBX "
+                          "link and the once-only work go with it)", ["lock", "pbx"],
+                          registry=registry)
+        self.changes = Counter("hotline_lock_changes", "Locks taken and lost by this instance",
+                               ["lock", "pbx", "change"], registry=registry)
+
+
 class Leadership:
     """Holds or waits for one advisory lock; runs the holder's start and stop steps."""
 
@@ -96,7 +108,8 @@ class Leadership:
         key: tuple[int, int] | None = None,
         *,
         instance: str | None = None,
-        registry: CollectorRegistry | None = None,
+        metrics: LockMetrics | None = None,
+        pbx: str | None = None,
         retry: float = RETRY,
         check: float = CHECK,
         follower: bool = False,
@@ -122,12 +135,13 @@ class Leadership:
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._starting: asyncio.Task[None] | None = None
-        registry = registry if registry is not None else CollectorRegistry()
-        held = Gauge("hotline_lock_held", "1 while this instance holds the lock (the PBX link "
-                     "and the once-only work go with it)", ["lock"], registry=registry)
-        held.labels(name).set_function(lambda: 1 if self.holding else 0)
-        self._changes = Counter("hotline_lock_changes", "Locks taken and lost by this instance",
-                                ["lock", "change"], registry=registry)
+        # Its metrics, labelled with the PBX whose link it guards (by default the one its
+        # name says: "pbx:<name>"); alone (a test): on a registry of its own.
+        metrics = metrics or LockMetrics(CollectorRegistry())
+        self.pbx = pbx or name.split(":", 1)[-1]
+        metrics.held.labels(name, self.pbx).set_function(lambda: 1 if self.holding else 0)
+        self._changes = {change: metrics.changes.labels(name, self.pbx, change)
+                         for change in ("taken", "lost")}
 
     @property
     def clustered(self) -> bool:
@@ -287,7 +301,7 @@ class Leadership:
         self.holding = True
         self.since = utc_now()
         self.acquired_at = time.monotonic()
-        self._changes.labels(self.name, "taken").inc()
+        self._changes["taken"].inc()
         log.warning("lock taken: this instance is the holder", lock=self.name,
                     instance=self.instance, backend_pid=self.backend_pid)
 
@@ -307,7 +321,7 @@ class Leadership:
             await asyncio.gather(starting, return_exceptions=True)
         self.holding = False
         self.since = utc_now()
-        self._changes.labels(self.name, "lost").inc()
+        self._changes["lost"].inc()
         log.warning("lock lost: this instance stands by", lock=self.name,
                     instance=self.instance, reason=reason)
         for what, stop in self._stops:

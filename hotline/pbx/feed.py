@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 
 import structlog
-from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hotline.pbx.ami.client import AmiConnection
@@ -36,34 +36,55 @@ ResyncHook = Callable[[], Awaitable[None] | None]
 
 
 class TrackerMetrics(Collector):
-    """The call tracker's counters as Prometheus counters, read when scraped (the tracker is
-    pure: it only counts). `hotline_tracker_events_skipped_total{reason}`: AMI events it could
-    not use — unknown event names, events about channels never seen (orphan) or already
-    gone (late, e.g. out of order), malformed ones, and its own bugs caught (internal_error)."""
+    """The call trackers' figures as Prometheus metrics, read when scraped (a tracker is pure:
+    it only counts); made once per registry, each PBX's tracker added under its `pbx` label
+    (`track`). `hotline_calls_live{pbx}`: the calls it follows now;
+    `hotline_tracker_events_skipped_total{pbx,reason}`: AMI events it could not use — unknown
+    event names, events about channels never seen (orphan) or already gone (late, e.g. out
+    of order), malformed ones, and its own bugs caught (internal_error)."""
 
     REASONS = {"unknown": "unknown", "orphan": "orphans", "late": "late",
                "malformed": "malformed", "internal_error": "internal_errors"}
 
-    def __init__(self, tracker: CallTracker) -> None:
-        self.tracker = tracker
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._trackers: dict[str, CallTracker] = {}
+        registry.register(self)
+
+    def track(self, pbx: str, tracker: CallTracker) -> None:
+        """Count `tracker`'s figures under `pbx="<pbx>"` (a PBX's later tracker replaces it)."""
+        self._trackers[pbx] = tracker
+
+    def describe(self) -> Iterator[Metric]:
+        """The families without samples: the registry reserves their names."""
+        return self._families({})
 
     def collect(self) -> Iterator[Metric]:
-        stats = self.tracker.stats
+        return self._families(self._trackers)
+
+    def _families(self, trackers: dict[str, CallTracker]) -> Iterator[Metric]:
+        live = GaugeMetricFamily("hotline_calls_live", "Calls the tracker follows now",
+                                 labels=["pbx"])
         skipped = CounterMetricFamily(
             "hotline_tracker_events_skipped", "AMI events the call tracker could not use",
-            labels=["reason"])
-        for reason, attribute in self.REASONS.items():
-            skipped.add_metric([reason], getattr(stats, attribute))
-        yield skipped
-        yield CounterMetricFamily(
+            labels=["pbx", "reason"])
+        emitted = CounterMetricFamily(
             "hotline_tracker_domain_events", "Domain events the call tracker reported",
-            value=stats.emitted)
+            labels=["pbx"])
+        for pbx, tracker in trackers.items():
+            stats = tracker.stats
+            live.add_metric([pbx], len(tracker.live_call_ids()))  # no snapshot built
+            for reason, attribute in self.REASONS.items():
+                skipped.add_metric([pbx, reason], getattr(stats, attribute))
+            emitted.add_metric([pbx], stats.emitted)
+        yield live
+        yield skipped
+        yield emitted
 
 
 class PbxFeed:
     """One PBX's AMI link → the tracker and the roster → call and agent subscribers."""
 
-    def __init__(self, connection: AmiConnection, *, registry: CollectorRegistry | None = None,
+    def __init__(self, connection: AmiConnection, *, metrics: TrackerMetrics | None = None,
                  pbx: str = MAIN_PBX) -> None:
         self._connection = connection
         # Which PBX (`[[pbx]] name`): its call keys name it (hotline.pbx.callkeys).
@@ -80,10 +101,9 @@ class PbxFeed:
         self._resynced = asyncio.Condition()
         connection.on_event(self._on_event)
         connection.on_connected(self._on_connected)
-        registry = registry if registry is not None else CollectorRegistry()
-        Gauge("hotline_calls_live", "Calls the tracker follows now", registry=registry
-              ).set_function(lambda: len(self.tracker.calls()))
-        registry.register(TrackerMetrics(self.tracker))
+        # Its tracker's figures, labelled with its PBX; alone: on a registry of its own.
+        metrics = metrics or TrackerMetrics(CollectorRegistry())
+        metrics.track(pbx, self.tracker)
 
     # ------------------------------------------------------------ subscribers
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -283,3 +284,61 @@ async def test_the_pop_and_the_board_name_the_pbx_a_call_came_through(client, si
     finally:
         await operator.close()
         await supervisor.close()
+
+
+async def _scraped(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """GET /metrics as Prometheus reads it: each sample by its name and its labels."""
+    resp = await client.get("/metrics", headers=SCRAPER)
+    assert resp.status == 200
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(await resp.text())
+            for sample in family.samples}
+
+
+def _of(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
+        **labels: str) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
+async def test_metrics_show_each_pbx_link_tracker_and_lock_by_its_name(client, sims) -> None:
+    """One /metrics for both PBXs: each one's AMI link, call tracker and lock under
+    `pbx="<its name>"`. The main PBX's link is cut: its `hotline_ami_connected` drops to 0 and
+    the second's stays 1; a call on the second PBX counts in its events and its tracker's
+    domain events only."""
+    main, second = sims
+    app = client.server.app
+    both = await _scraped(client)
+    for name in ("main", "omsk-2"):
+        assert _of(both, "hotline_ami_connected", pbx=name) == 1
+        assert (_of(both, "hotline_ami_events_total", pbx=name) or 0) > 0  # the resync's
+        assert _of(both, "hotline_ami_event_queue_depth", pbx=name) is not None
+        assert _of(both, "hotline_calls_live", pbx=name) == 0
+        assert _of(both, "hotline_tracker_events_skipped_total", pbx=name,
+                   reason="unknown") is not None
+        assert _of(both, "hotline_lock_held", lock=f"pbx:{name}", pbx=name) == 1
+    # No sample without its PBX: every AMI and tracker sample names one.
+    assert all(dict(labels).get("pbx") in SITE_TITLES for (name, labels) in both
+               if name.startswith(("hotline_ami_", "hotline_tracker_", "hotline_calls_live",
+                                   "hotline_lock_")))
+
+    main.secret = "not-the-secret"
+    main.drop_connections()
+    pbxs = app[PBXS]
+    await until(lambda: pbxs.get("main").feed.link_state != "connected")  # type: ignore[union-attr]
+    before = await _scraped(client)
+    second.place_call(INSURER_LINE, "79130000107", "Белова Мария", "answered",
+                      agent=SOGAZ_PHONE)
+    await _settled(app, second)
+    after = await _scraped(client)
+    assert (_of(after, "hotline_ami_connected", pbx="main"),
+            _of(after, "hotline_ami_connected", pbx="omsk-2")) == (0, 1)
+    assert (_of(after, "hotline_ami_reconnects_total", pbx="main") or 0) >= 1
+    assert _of(after, "hotline_ami_reconnects_total", pbx="omsk-2") == 0
+
+    def grew(name: str, pbx: str) -> float:
+        return (_of(after, name, pbx=pbx) or 0) - (_of(before, name, pbx=pbx) or 0)
+
+    assert grew("hotline_ami_events_total", "main") == 0
+    assert grew("hotline_ami_events_total", "omsk-2") >= 5  # the call's channels, queue, hangups
+    assert grew("hotline_tracker_domain_events_total", "main") == 0
+    assert grew("hotline_tracker_domain_events_total", "omsk-2") > 0

@@ -42,7 +42,7 @@ from typing import Any, Literal
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from hotline.config import AmiSettings
+from hotline.config import MAIN_PBX, AmiSettings
 from hotline.pbx.ami.message import AmiMessage
 from hotline.pbx.ami.resync import BootWatch, ResyncResult
 from hotline.pbx.ami.wire import MAX_MESSAGE_BYTES, AmiFramer
@@ -330,7 +330,7 @@ class AmiProtocol(asyncio.Protocol):
         for reason, count in self.framer.stats.rejected.items():
             new = count - self._rejected_seen.get(reason, 0)
             if new:
-                self.connection.metrics.malformed.labels(reason=reason).inc(new)
+                self.connection.metrics.malformed(reason).inc(new)
                 self._rejected_seen[reason] = count
         for error in self.framer.drain_errors():
             self.log.warning("ami message skipped", error=error)
@@ -353,39 +353,68 @@ class _HookCall:
 
 
 class AmiMetrics:
-    """The connection's Prometheus metrics, on the registry given (never the global one)."""
+    """The AMI links' Prometheus metric families, made once per registry (never the global
+    one): each family is labelled `pbx`, and each link counts in its own children
+    (`link(name)`), so that several PBXs' links share one `/metrics`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.connected = Gauge(
-            "hotline_ami_connected", "1 while the AMI connection is logged in", registry=registry
+            "hotline_ami_connected", "1 while the AMI connection is logged in", ["pbx"],
+            registry=registry,
         )
         self.events = Counter(
-            "hotline_ami_events", "AMI events received", registry=registry
+            "hotline_ami_events", "AMI events received", ["pbx"], registry=registry
         )
         self.malformed = Counter(
             "hotline_ami_malformed",
             "AMI messages skipped, by reason: not_utf8, no_event, repeated_key, oversized, "
             "truncated (the connection ended inside a message)",
-            ["reason"],
+            ["pbx", "reason"],
             registry=registry,
         )
         self.reconnects = Counter(
-            "hotline_ami_reconnects", "AMI reconnection attempts", registry=registry
+            "hotline_ami_reconnects", "AMI reconnection attempts", ["pbx"], registry=registry
         )
         self.handler_errors = Counter(
             "hotline_ami_handler_errors",
             "AMI event handlers or hooks that raised or timed out",
+            ["pbx"],
             registry=registry,
         )
         self.action_timeouts = Counter(
-            "hotline_ami_action_timeouts", "AMI actions that got no reply in time",
+            "hotline_ami_action_timeouts", "AMI actions that got no reply in time", ["pbx"],
             registry=registry,
         )
         self.queue_depth = Gauge(
             "hotline_ami_event_queue_depth",
             "AMI events received and not yet delivered to handlers",
+            ["pbx"],
             registry=registry,
         )
+
+    def link(self, pbx: str) -> AmiLinkMetrics:
+        """One PBX's link's metrics: the families' children labelled `pbx=<its name>`."""
+        return AmiLinkMetrics(self, pbx)
+
+
+class AmiLinkMetrics:
+    """One AMI link's metrics (`AmiMetrics.link`): the children labelled with its PBX."""
+
+    def __init__(self, families: AmiMetrics, pbx: str) -> None:
+        self.registry = families.registry
+        self.pbx = pbx
+        self.connected = families.connected.labels(pbx=pbx)
+        self.events = families.events.labels(pbx=pbx)
+        self.reconnects = families.reconnects.labels(pbx=pbx)
+        self.handler_errors = families.handler_errors.labels(pbx=pbx)
+        self.action_timeouts = families.action_timeouts.labels(pbx=pbx)
+        self.queue_depth = families.queue_depth.labels(pbx=pbx)
+        self._malformed = families.malformed
+
+    def malformed(self, reason: str) -> Counter:
+        """The counter of this link's messages skipped for `reason`."""
+        return self._malformed.labels(pbx=self.pbx, reason=reason)
 
 
 class AmiConnection:
@@ -403,7 +432,7 @@ class AmiConnection:
         self,
         settings: AmiSettings,
         *,
-        registry: CollectorRegistry | None = None,
+        metrics: AmiLinkMetrics | None = None,
         status_variables: Iterable[str] = DEFAULT_STATUS_VARIABLES,
         handler_timeout: float = 30.0,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
@@ -414,8 +443,8 @@ class AmiConnection:
         # per handler (bounded: a hostile peer may invent names).
         self._handlers_by_event: dict[str, tuple[_Handler, ...]] = {}
         self.settings = settings
-        self.registry = registry if registry is not None else CollectorRegistry()
-        self.metrics = AmiMetrics(self.registry)
+        # Its counts, labelled with its PBX; alone (a test, a tool): on a registry of its own.
+        self.metrics = metrics or AmiMetrics(CollectorRegistry()).link(MAIN_PBX)
         self.status_variables = tuple(status_variables)
         self.handler_timeout = handler_timeout
         self.max_message_bytes = max_message_bytes

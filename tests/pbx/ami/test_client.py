@@ -87,7 +87,9 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def sample(conn: AmiConnection, name: str, **labels: str) -> float:
-    return conn.registry.get_sample_value(name, labels) or 0.0
+    """One of the connection's metrics, labelled with its PBX (0 when absent)."""
+    metrics = conn.metrics
+    return metrics.registry.get_sample_value(name, {"pbx": metrics.pbx, **labels}) or 0.0
 
 
 def rejected(conn: AmiConnection) -> float:
