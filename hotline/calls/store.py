@@ -12,6 +12,7 @@ commit and the spool's commit) changes nothing the second time.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any, cast
 
 import structlog
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import Table, inspect, select
+from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
@@ -91,6 +92,20 @@ class MessagePolicy:
     within: timedelta = timedelta(minutes=60)
 
 
+def _list_of(session: AsyncSession) -> Callable[[Any], Any]:
+    """The aggregate that gathers a column's values into one value, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.array_agg
+    return func.json_group_array  # SQLite: a JSON array as text
+
+
+def _listed_values(value: Any) -> Sequence[str]:
+    """The values `_list_of` gathered: a list (PostgreSQL, None over no rows) or JSON text."""
+    if value is None:
+        return ()
+    return json.loads(value) if isinstance(value, str) else value
+
+
 class _Batch:
     """Caches of one transaction: calls by PBX key, users by phone, lines by number, the
     recordings and timeline keys already stored; each filled by one query per batch."""
@@ -128,21 +143,19 @@ class _Batch:
         keys = {r["call_id"] for r in records if r.get("call_id")}
         if not keys:
             return
-        found = await self.session.scalars(select(Call).where(Call.pbx_call_id.in_(keys)))
-        for call in found:
-            self.calls[call.pbx_call_id] = call
-        rows = await self.session.execute(
-            select(Call.pbx_call_id, CallEvent.dedup_key)
-            .join(CallEvent, CallEvent.call_id == Call.id)
+        # Each known call with its timeline keys and recordings' files: one round trip (a
+        # batch in real time is a record or two, and it runs several times per call).
+        listed = _list_of(self.session)
+        timeline = select(listed(CallEvent.dedup_key)).where(CallEvent.call_id == Call.id)
+        files = select(listed(Recording.pbx_file)).where(Recording.call_id == Call.id)
+        found = await self.session.execute(
+            select(Call, timeline.scalar_subquery(), files.scalar_subquery())
             .where(Call.pbx_call_id.in_(keys))
         )
-        self.seen.update((key, dedup) for key, dedup in rows)
-        ids = [call.id for call in self.calls.values()]
-        if ids:
-            stored = await self.session.execute(
-                select(Recording.call_id, Recording.pbx_file).where(Recording.call_id.in_(ids))
-            )
-            self.recordings.update((call_id, file) for call_id, file in stored if call_id is not None)
+        for call, dedups, pbx_files in found:
+            self.calls[call.pbx_call_id] = call
+            self.seen.update((call.pbx_call_id, dedup) for dedup in _listed_values(dedups))
+            self.recordings.update((call.id, file) for file in _listed_values(pbx_files))
         interfaces = {r["interface"] for r in records if r.get("interface")}
         if interfaces:
             self.users.update({name: None for name in interfaces})

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import heapq
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import RecordingsSettings
@@ -53,15 +55,36 @@ def source_path(pbx_dir: Path, pbx_file: str) -> Path:
     return pbx_dir.joinpath(*relative.parts)
 
 
-def storage_stem(recording: Recording, zone: ZoneInfo) -> str:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What processing a recording needs to know of it and its call, read in one statement."""
+
+    id: int
+    pbx_file: str
+    created_at: datetime
+    kind: str
+    has_call: bool
+    answered_at: datetime | None
+
+
+# The recordings still to store, with their calls; callers add their own conditions.
+_JOBS = (
+    select(Recording.id, Recording.pbx_file, Recording.created_at, Recording.kind,
+           Call.id.is_not(None), Call.answered_at)
+    .outerjoin(Call, Call.id == Recording.call_id)
+    .where(Recording.stored_path.is_(None), Recording.status.not_in(NOT_STORED_FINAL))
+)
+
+
+def storage_stem(recording: Recording | _Job, zone: ZoneInfo) -> str:
     """"YYYY/MM/DD/<id>-<the PBX's name>": the day of the call in the region, the call's name."""
     day = recording.created_at.astimezone(zone)
     return f"{day:%Y/%m/%d}/{recording.id:08d}-{PurePosixPath(recording.pbx_file).stem}"
 
 
-def _never_talked(recording: Recording, call: Call | None) -> bool:
+def _never_talked(job: _Job) -> bool:
     """A conversation recording of a call nobody answered: no audio is expected in it."""
-    return recording.kind in ("call", "callback") and call is not None and call.answered_at is None
+    return job.kind in ("call", "callback") and job.has_call and job.answered_at is None
 
 
 class StorageProblem(AudioProblem):
@@ -105,6 +128,13 @@ class RecordingWorker:
         self._limit = asyncio.Semaphore(settings.workers)
         # recording id -> (failed attempts, monotonic time of the next attempt)
         self._retries: dict[int, tuple[int, float]] = {}
+        # (time, recording id) of the retries, soonest first; an entry whose recording was
+        # stored or rescheduled meanwhile is stale and skipped.
+        self._retry_times: list[tuple[float, int]] = []
+        # The PBX calls ended since the last look: only their recordings are looked at (a
+        # sweep lists every recording still waiting, and calls end several times a second).
+        self._ended: set[str] = set()
+        self._sweep_at = 0.0  # monotonic time of the next sweep of everything waiting
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
         # The storage's last refusal (Russian, as on the recording); None once one is stored.
@@ -114,7 +144,7 @@ class RecordingWorker:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="recording-worker")
-        self._wake.set()  # the start-up sweep: whatever waited while the service was down
+        self.wake()  # the start-up sweep: whatever waited while the service was down
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -124,10 +154,14 @@ class RecordingWorker:
 
     def on_events(self, events: Sequence[DomainEvent]) -> None:
         """A call subscriber of the PBX feed: a call ended, its recordings can be processed."""
-        if any(isinstance(event, CallEnded) for event in events):
+        ended = [event.call_id for event in events if isinstance(event, CallEnded)]
+        if ended:
+            self._ended.update(ended)
             self._wake.set()
 
     def wake(self) -> None:
+        """Sweep every recording still waiting, at once."""
+        self._sweep_at = 0.0
         self._wake.set()
 
     def health(self) -> dict[str, object]:
@@ -148,92 +182,143 @@ class RecordingWorker:
                 if self._before_sweep is not None:
                     with contextlib.suppress(TimeoutError):
                         await self._before_sweep()
-                await self.sweep()
+                now = time.monotonic()
+                if now >= self._sweep_at:
+                    self._sweep_at = now + self.sweep_interval
+                    self._ended.clear()
+                    await self.sweep()
+                else:
+                    ended, self._ended = self._ended, set()
+                    await self._look_at(ended, self._due_retries(now))
             except Exception as exc:  # the database may be away: the next sweep tries again
                 log.warning("recording sweep failed", error=repr(exc)[:300])
 
     def _next_wait(self) -> float:
         now = time.monotonic()
-        due = [at - now for _, at in self._retries.values()]
-        return max(0.05, min([self.sweep_interval, *due]))
+        soonest = self._sweep_at
+        if self._soonest_retry() is not None:
+            soonest = min(soonest, self._retry_times[0][0])
+        return max(0.05, min(self.sweep_interval, soonest - now))
+
+    def _soonest_retry(self) -> int | None:
+        """The recording of the soonest retry (stale entries dropped on the way)."""
+        times = self._retry_times
+        while times and self._retries.get(times[0][1], (0, None))[1] != times[0][0]:
+            heapq.heappop(times)
+        return times[0][1] if times else None
+
+    def _due_retries(self, now: float) -> list[int]:
+        due = []
+        while (recording_id := self._soonest_retry()) is not None and self._retry_times[0][0] <= now:
+            heapq.heappop(self._retry_times)
+            due.append(recording_id)
+        return due
 
     # ------------------------------------------------------------ work
 
     async def sweep(self, *, force: bool = False) -> int:
         """Process every due recording of an ended call that is not stored yet."""
         async with self.reads() as session:
-            ids = list(await session.scalars(
-                select(Recording.id)
-                .join(Call, Call.id == Recording.call_id)
-                .where(Recording.stored_path.is_(None),
-                       Recording.status.not_in(NOT_STORED_FINAL),
-                       Call.ended_at.is_not(None))
-                .order_by(Recording.id)
-            ))
+            jobs = [_Job(*row) for row in await session.execute(
+                _JOBS.where(Call.ended_at.is_not(None)).order_by(Recording.id)
+            )]
         now = time.monotonic()
-        due = [i for i in ids if force or self._retries.get(i, (0, 0.0))[1] <= now]
-        await asyncio.gather(*(self._limited(i) for i in due))
+        due = [job for job in jobs if force or self._retries.get(job.id, (0, 0.0))[1] <= now]
+        await asyncio.gather(*(self._limited(job) for job in due))
         return len(due)
 
-    async def _limited(self, recording_id: int) -> None:
+    async def _look_at(self, calls: set[str], recording_ids: list[int]) -> int:
+        """Process the due recordings of these ended calls, and these recordings."""
+        if not calls and not recording_ids:
+            return 0
+        async with self.reads() as session:
+            jobs = [_Job(*row) for row in await session.execute(
+                _JOBS.where(Call.ended_at.is_not(None),
+                            or_(Call.pbx_call_id.in_(calls), Recording.id.in_(recording_ids)))
+                .order_by(Recording.id)
+            )]
+        now = time.monotonic()
+        due = [job for job in jobs if self._retries.get(job.id, (0, 0.0))[1] <= now]
+        await asyncio.gather(*(self._limited(job) for job in due))
+        return len(due)
+
+    async def _limited(self, job: _Job) -> None:
         async with self._limit:
             try:
-                await self.process(recording_id)
+                await self._process(job)
             except Exception:
-                log.exception("recording not processed", recording_id=recording_id)
-                self._schedule_retry(recording_id)
+                log.exception("recording not processed", recording_id=job.id)
+                self._schedule_retry(job.id)
 
     async def process(self, recording_id: int) -> str:
         """One recording: analyse, compress, store, verify, link. Returns its new status."""
         async with self.reads() as session:
-            row = await session.get(Recording, recording_id)
-            if row is None or row.stored_path is not None or row.status in NOT_STORED_FINAL:
-                return row.status if row is not None else "gone"
-            pbx_file, stem = row.pbx_file, storage_stem(row, self.zone)
-        bound = log.bind(recording_id=recording_id, pbx_file=pbx_file)
+            row = (await session.execute(
+                _JOBS.where(Recording.id == recording_id, Recording.stored_path.is_(None))
+            )).first()
+            if row is None:
+                status = await session.scalar(
+                    select(Recording.status).where(Recording.id == recording_id))
+                return status or "gone"
+        return await self._process(_Job(*row))
+
+    async def _process(self, job: _Job) -> str:
+        bound = log.bind(recording_id=job.id, pbx_file=job.pbx_file)
         stored: Stored | None = None
         try:
-            source = source_path(self.settings.pbx_dir, pbx_file)
-            stored = await asyncio.to_thread(self._store, source, stem)
+            source = source_path(self.settings.pbx_dir, job.pbx_file)
+            stored = await asyncio.to_thread(self._store, source, storage_stem(job, self.zone))
             status, problem = "stored", self._note(stored.prepared)
         except AudioProblem as exc:
             status, problem = exc.kind, exc.message
             if isinstance(exc, StorageProblem):
                 self.storage_error = exc.message
-        async with unit_of_work(self.sessions) as session:
-            row = await session.get(Recording, recording_id)
-            if row is None:
-                return "gone"
-            call = await session.get(Call, row.call_id) if row.call_id is not None else None
-            if status == "empty" and _never_talked(row, call):
-                status, problem = NO_CONVERSATION, NO_CONVERSATION_NOTE
-            row.status, row.problem = status, problem
-            row.processed_at = utc_now()
-            if call is not None and row.card_id is None:
-                row.card_id = call.card_id
-            if stored is not None:
-                facts = stored.prepared.facts
-                row.stored_path, row.format = stored.key, self.settings.format
-                row.duration_seconds = round(facts.duration_seconds, 3)
-                row.silence_ratio = round(facts.silence_ratio, 4)
-                row.size_bytes, row.sha256 = stored.prepared.size_bytes, stored.prepared.sha256
+        if status == "empty" and _never_talked(job):
+            status, problem = NO_CONVERSATION, NO_CONVERSATION_NOTE
+        if not await self._record(job.id, status, problem, stored):
+            return "gone"
         if status == NO_CONVERSATION:
             # MixMonitor(b) records only while bridged, so a call that never reached anyone
             # leaves a header-only WAV: nothing to keep, nothing to flag.
-            self._retries.pop(recording_id, None)
+            self._retries.pop(job.id, None)
             await asyncio.to_thread(self._remove_source, source)
             bound.info("no conversation to store")
             return status
         if stored is None:
-            self._schedule_retry(recording_id)
+            self._schedule_retry(job.id)
             bound.warning("recording not stored", status=status, problem=problem)
             return status
-        self._retries.pop(recording_id, None)
+        self._retries.pop(job.id, None)
         self.processed += 1
         self.storage_error = None
         await asyncio.to_thread(self._remove_source, source)
         bound.info("recording stored", key=stored.key, seconds=stored.prepared.facts.duration_seconds)
         return status
+
+    async def _record(
+        self, recording_id: int, status: str, problem: str | None, stored: Stored | None
+    ) -> bool:
+        """The outcome on the recording, linked to its call's card if it is not yet: one
+        UPDATE. False if the recording is gone."""
+        values: dict[str, object] = {
+            "status": status, "problem": problem, "processed_at": utc_now(),
+            "card_id": func.coalesce(Recording.card_id, select(Call.card_id)
+                                     .where(Call.id == Recording.call_id).scalar_subquery()),
+        }
+        if stored is not None:
+            facts = stored.prepared.facts
+            values |= {
+                "stored_path": stored.key, "format": self.settings.format,
+                "duration_seconds": round(facts.duration_seconds, 3),
+                "silence_ratio": round(facts.silence_ratio, 4),
+                "size_bytes": stored.prepared.size_bytes, "sha256": stored.prepared.sha256,
+            }
+        async with unit_of_work(self.sessions) as session:
+            result = await session.execute(
+                update(Recording).where(Recording.id == recording_id).values(values)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(getattr(result, "rowcount", 1))
 
     def _note(self, prepared: Prepared) -> str | None:
         if prepared.facts.silence_ratio >= self.settings.silent_ratio:
@@ -277,4 +362,6 @@ class RecordingWorker:
     def _schedule_retry(self, recording_id: int) -> None:
         attempts, _ = self._retries.get(recording_id, (0, 0.0))
         delay = min(self.retry_max, self.retry_base * 2 ** attempts)
-        self._retries[recording_id] = (attempts + 1, time.monotonic() + delay)
+        at = time.monotonic() + delay
+        self._retries[recording_id] = (attempts + 1, at)
+        heapq.heappush(self._retry_times, (at, recording_id))

@@ -119,3 +119,42 @@ async def test_silence_is_stored_with_a_note(sessions, storage, rec_settings, tm
     await make_worker(sessions, storage, rec_settings, tmp_path).sweep()
     row = await get(sessions, rec_id)
     assert row.status == "stored" and row.silence_ratio == 1.0 and "тишина" in row.problem
+
+
+async def test_a_call_that_ends_has_its_own_recording_stored_without_a_sweep_of_all(
+    sessions, storage: LocalStorage, rec_settings: RecordingsSettings, tmp_path: Path
+) -> None:
+    """A hangup wakes the worker for that call's recordings only: one still waiting for
+    another call (its call ended on another instance, say) waits for the periodic sweep,
+    so a storage outage's backlog is not listed again at every hangup of a busy hour."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from hotline.pbx.events import CallEnded
+    from journal.models import Call
+
+    worker = RecordingWorker(sessions, storage, rec_settings, timezone="Asia/Barnaul",
+                             work_dir=tmp_path / "work", sweep_interval=3600)
+    await worker.start()
+    try:
+        await asyncio.sleep(0.2)  # the start-up sweep: nothing waits yet
+        real(rec_settings.pbx_dir / "hotline/other.wav")
+        _, other_id = await add_call(sessions, "hotline/other.wav")
+        real(rec_settings.pbx_dir / "hotline/mine.wav")
+        call_id, mine_id = await add_call(sessions, "hotline/mine.wav")
+        async with sessions() as session:
+            call = await session.get(Call, call_id)
+            assert call is not None
+            pbx_call_id = call.pbx_call_id
+        worker.on_events([CallEnded(call_id=pbx_call_id, at=datetime.now(UTC), cause=16,
+                                    cause_text="Normal Clearing", outcome="completed")])
+        async with asyncio.timeout(20):
+            while (await get(sessions, mine_id)).status != "stored":
+                await asyncio.sleep(0.05)
+        assert (await get(sessions, other_id)).status == "pending"
+        worker.wake()  # the periodic sweep, brought forward
+        async with asyncio.timeout(20):
+            while (await get(sessions, other_id)).status != "stored":
+                await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
