@@ -136,6 +136,9 @@ class _Batch:
         self.cards: dict[str, Card] = {}
         # The users of the batch's screen-pops, as the actors of their audit entries.
         self.people: dict[int, Actor] = {}
+        # By call row id, the transfers with no target yet, oldest first: read once, when the
+        # batch first needs them, then kept here (the batch's own ones added).
+        self.open_transfers: dict[int, list[CallTransfer]] | None = None
 
     async def preload(self, records: Sequence[Record]) -> None:
         """Read the batch's known calls and their timeline keys in two queries, not two per
@@ -169,6 +172,21 @@ class _Batch:
         if any(r.get("event") == ARRIVAL for r in records):
             await self._load_region()
         await self._load_people(records)
+
+    async def transfers_of(self, call: Call) -> list[CallTransfer]:
+        """The call's transfers with no target yet, the batch's own included."""
+        if self.open_transfers is None:
+            self.open_transfers = {}
+            ids = [known.id for known in self.calls.values()]
+            with self.session.no_autoflush:  # the batch's new ones are added by `_transferred`
+                found = await self.session.scalars(
+                    select(CallTransfer)
+                    .where(CallTransfer.call_id.in_(ids), CallTransfer.to_interface.is_(None))
+                    .order_by(CallTransfer.at, CallTransfer.id)
+                )
+            for transfer in found:
+                self.open_transfers.setdefault(transfer.call_id, []).append(transfer)
+        return self.open_transfers.setdefault(call.id, [])
 
     async def _load_people(self, records: Sequence[Record]) -> None:
         """The users of the batch's screen-pops, in one query."""
@@ -418,30 +436,28 @@ async def _answered(batch: _Batch, call: Call, r: Record) -> None:
 
 
 async def _transferred(batch: _Batch, call: Call, r: Record) -> None:
-    batch.session.add(
-        CallTransfer(
-            call_id=call.id,
-            at=when(r),
-            kind=r["kind"],
-            from_interface=r.get("from_interface"),
-            to_queue=r.get("to_queue"),
-            to_interface=r.get("to_interface"),
-        )
+    transfer = CallTransfer(
+        call_id=call.id,
+        at=when(r),
+        kind=r["kind"],
+        from_interface=r.get("from_interface"),
+        to_queue=r.get("to_queue"),
+        to_interface=r.get("to_interface"),
     )
+    open_transfers = await batch.transfers_of(call)
+    batch.session.add(transfer)
+    if transfer.to_interface is None:
+        open_transfers.append(transfer)
 
 
 async def _complete_transfer(batch: _Batch, call: Call, interface: str | None) -> None:
     """A blind transfer is reported when the call joins the next queue, before anyone there
-    answers: the operator who then answers is its target."""
+    answers: the operator who then answers is the target of its latest open transfer."""
     if not interface:
         return
-    await batch.session.flush()
-    transfer = await batch.session.scalar(
-        select(CallTransfer)
-        .where(CallTransfer.call_id == call.id, CallTransfer.to_interface.is_(None))
-        .order_by(CallTransfer.at.desc(), CallTransfer.id.desc())
-        .limit(1)
-    )
+    waiting = [t for t in await batch.transfers_of(call) if t.to_interface is None]
+    # The latest by time; of two at the same moment, the one reported last.
+    transfer = max(reversed(waiting), key=lambda t: t.at, default=None)
     if transfer is not None and transfer.from_interface != interface:
         transfer.to_interface = interface
 

@@ -116,6 +116,19 @@ async def test_transfer_to_level2_keeps_one_call_and_one_card(
     assert answered[0] == from_interface and "PJSIP/op201" in answered
 
 
+@pytest.mark.parametrize("batches", ["one batch", "a batch per record"])
+async def test_a_blind_transfer_names_the_level2_operator_who_answers(sessions, batches) -> None:
+    """The transfer is reported before anyone at level 2 answers; whoever then answers is
+    its target, whether the answer comes in the same batch of the writer or a later one."""
+    records = records_of("blind_transfer_to_level2")
+    for chunk in [records] if batches == "one batch" else [[r] for r in records]:
+        await write(sessions, chunk)
+    async with sessions() as session:
+        transfers = (await session.scalars(select(CallTransfer))).all()
+    assert [(t.kind, t.from_interface, t.to_interface) for t in transfers] == [
+        ("blind", "PJSIP/op102", "PJSIP/op201")]
+
+
 async def test_callback_attaches_to_the_card_named_by_the_channel_variable(sessions) -> None:
     async with unit_of_work(sessions) as session:
         card = await create_written(

@@ -183,6 +183,12 @@ class _Channel:
     application: str = ""
     bridge_id: str = ""
     resync_generation: int = -1
+    # The last event's caller id and ChanVariable headers as sent: the shipped manager.conf
+    # puts the channel variables on every event, mostly unchanged, so an unchanged header
+    # (its effects already applied) is not parsed and cleaned again.
+    seen_number: object = None
+    seen_name: object = None
+    seen_variables: object = None
 
 
 @dataclass(eq=False)
@@ -490,9 +496,15 @@ class CallTracker:
     def _observe(self, headers: Headers, uniqueid: str, at: datetime, kind: str) -> _Channel | None:
         """Find or create the channel an event is about, and refresh what it shows."""
         channel = self._channels.get(uniqueid)
-        variables = _assignments(_values(headers, "chanvariable"))
+        sent = headers.get("chanvariable")
         if kind == "status":
+            variables = _assignments(_values(headers, "chanvariable"))
             variables.update(_assignments(_values(headers, "variable")))
+            sent = None
+        elif channel is not None and sent is not None and sent == channel.seen_variables:
+            variables = {}  # the same as the channel's last event: applied then
+        else:
+            variables = _assignments(_values(headers, "chanvariable"))
         if channel is None:
             if uniqueid in self._gone:
                 self.stats.late += 1
@@ -503,6 +515,7 @@ class CallTracker:
                 self._problem(f"{kind} for unknown channel {uniqueid!r:.60}")
                 return None
         self._refresh(channel, headers, variables, at)
+        channel.seen_variables = sent
         if kind in _RESYNC:
             channel.resync_generation = self._generation
         return channel
@@ -546,11 +559,15 @@ class CallTracker:
         self, channel: _Channel, headers: Headers, variables: dict[str, str], at: datetime
     ) -> None:
         """Apply the channel snapshot an event carries: caller id, dialplan place, linkedid."""
-        number = _value(headers, "calleridnum")
+        sent_number = headers.get("calleridnum")
+        number = _value(headers, "calleridnum") if sent_number != channel.seen_number else None
         if number is not None:
             channel.caller_number = callerid.clean_number(number)
             channel.caller_id_original = callerid.original(number, None) or channel.caller_id_original
-        if "calleridname" in headers:
+        channel.seen_number = sent_number
+        sent_name = headers.get("calleridname")
+        if sent_name is not None and sent_name != channel.seen_name:
+            channel.seen_name = sent_name
             name = _value(headers, "calleridname")
             channel.caller_name = callerid.clean_name(name)
             sent = callerid.original(None, name)
@@ -773,6 +790,7 @@ class CallTracker:
         name = _bare(_text(headers, "variable"))
         if name:
             self._apply_variable(channel, name, _text(headers, "value"))
+            channel.seen_variables = None  # the next snapshot is applied whatever it says
 
     def _on_newexten(self, headers: Headers, channel: Leg, at: datetime, out: Out) -> None:
         if channel is not None and _text(headers, "application").lower() == "mixmonitor":
