@@ -118,6 +118,9 @@ class PbxSettings(AmiSettings):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     title: str = Field(min_length=1, max_length=100)
+    # Its monitor spool as mounted on this host (default: `[recordings] pbx_dir`). Two PBXs
+    # writing into one folder may overwrite each other's files: their uniqueids repeat.
+    monitor_dir: Path | None = None
 
 
 class RecordingsSettings(_Strict):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hotline.config import ConfigError, load_settings
+from hotline.recordings.spools import Spools
 from tests.support.paths import REPO
 
 EXAMPLE = REPO / "config" / "hotline.toml"
@@ -70,6 +71,18 @@ def test_two_pbxs_each_with_its_lines_and_phones(tmp_path: Path) -> None:
     assert settings.pbx_title("omsk-2") == "Омск, второй узел"
 
 
+def test_each_pbx_may_have_its_own_monitor_spool(tmp_path: Path) -> None:
+    """`monitor_dir` of a PBX is where its recordings are read; a PBX without it (and the
+    single `[ami]` form) uses `[recordings] pbx_dir`."""
+    path = _region(tmp_path, TWO_PBXS.replace('secret = "two"\n', 'secret = "two"\nmonitor_dir = "/mnt/omsk-2"\n'))
+    settings = load_settings(path, environ={})
+    spools = Spools.of(settings)
+    assert settings.pbxs[0].monitor_dir is None and settings.pbxs[1].monitor_dir == Path("/mnt/omsk-2")
+    assert spools.dir_of("omsk-2") == Path("/mnt/omsk-2")
+    assert spools.dir_of("main") == settings.recordings.pbx_dir == Path("var/pbx-spool")
+    assert Spools.of(load_settings(EXAMPLE, environ={})).by_pbx == {"main": Path("var/pbx-spool")}
+
+
 @pytest.mark.parametrize(
     ("pbx", "extra", "key", "reason"),
     [
@@ -84,6 +97,8 @@ def test_two_pbxs_each_with_its_lines_and_phones(tmp_path: Path) -> None:
         (TWO_PBXS.replace('title = "Барнаул"\n', ""), (), "pbx.0.title", "обязательный ключ не задан"),
         (TWO_PBXS, (('code = "sogaz"', 'code = "sogaz"\npbx = ""'),),
          "organizations.1.pbx", "неизвестная АТС ''"),
+        (TWO_PBXS.replace('secret = "two"\n', 'secret = "two"\nmonitor_dir = 5\n'), (), "pbx.1.monitor_dir",
+         "нужен путь к файлу или папке в кавычках"),
     ],
 )
 def test_a_wrong_pbx_list_names_the_key(tmp_path: Path, pbx, extra, key, reason) -> None:

@@ -167,14 +167,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare(source: Path, work_dir: Path, fmt: Format, ffmpeg: str = "ffmpeg") -> Prepared:
-    """Check, measure and compress one WAV; the compressed copy goes to `work_dir`.
+def prepare(
+    source: Path, work_dir: Path, fmt: Format, ffmpeg: str = "ffmpeg", *, name: str | None = None
+) -> Prepared:
+    """Check, measure and compress one WAV; the compressed copy goes to `work_dir`, named
+    `name` (default: the source's): two PBXs' files of one name may be compressed at once.
 
     A full disk while writing the copy is reported as `failed`; the source is never touched.
     """
     facts = analyse(source)
     work_dir.mkdir(parents=True, exist_ok=True)
-    target = work_dir / f"{source.stem}.{os.getpid()}.{fmt}"
+    target = work_dir / f"{name or source.stem}.{os.getpid()}.{fmt}"
     try:
         encode(source, target, fmt, ffmpeg)
         return Prepared(facts, target, sha256_of(target), target.stat().st_size)

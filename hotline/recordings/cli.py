@@ -24,12 +24,14 @@ def check(ctx: Context, as_json: bool) -> None:
     в записи звонка. Код выхода 0 и при найденных неполадках."""
     from hotline.recordings.reconcile import Reconciler
     from hotline.recordings.service import local_storage
+    from hotline.recordings.spools import Spools
 
     settings = ctx.settings
 
     async def go() -> list:
         async with open_journal(settings) as sessions:
-            return await Reconciler(sessions, local_storage(settings), settings.recordings).run()
+            return await Reconciler(sessions, local_storage(settings), settings.recordings,
+                                    spools=Spools.of(settings)).run()
 
     faults = run_async(go())
     if as_json:

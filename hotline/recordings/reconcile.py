@@ -32,8 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.config import RecordingsSettings
 from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem
+from hotline.recordings.spools import Spools
 from hotline.recordings.storage import RecordingStorage
-from hotline.recordings.worker import NOT_STORED_FINAL, source_path
+from hotline.recordings.worker import NOT_STORED_FINAL
 from journal.db import unit_of_work
 from journal.models import Call, Card, Recording
 from journal.clock import utc_now
@@ -61,7 +62,8 @@ class Fault:
     recording_id: int | None = None
     call_id: str | None = None  # the PBX's call key
     card: str | None = None  # the card's number
-    path: str | None = None
+    path: str | None = None  # in the storage, or in the PBX's spool
+    pbx: str | None = None  # with several PBXs: the call's PBX, or whose spool holds the file
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -73,6 +75,7 @@ class Fault:
                 f"запись {self.recording_id}" if self.recording_id else "",
                 f"звонок {self.call_id}" if self.call_id else "",
                 f"РКК {self.card}" if self.card else "",
+                f"АТС {self.pbx}" if self.pbx else "",
                 f"файл {self.path}" if self.path else "",
             ) if part
         )
@@ -90,6 +93,7 @@ class _Row:
     duration: float | None
     call_id: str | None
     card: str | None
+    pbx: str | None  # the call's PBX: its spool holds the file
 
 
 class Reconciler:
@@ -100,17 +104,22 @@ class Reconciler:
         sessions: async_sessionmaker[AsyncSession],
         storage: RecordingStorage,
         settings: RecordingsSettings,
+        *,
+        spools: Spools | None = None,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
         self.settings = settings
+        # Each PBX's spool; one PBX: `[recordings] pbx_dir`.
+        self.spools = spools if spools is not None else Spools(settings.pbx_dir)
 
     async def run(self, *, now: datetime | None = None, flag: bool = True) -> list[Fault]:
         now = now or utc_now()
         rows, unrecorded = await self._load()
         faults = [
-            Fault("missing", "звонок должен быть записан, но записи нет", call_id=pbx_id, card=card)
-            for pbx_id, card in unrecorded
+            Fault("missing", "звонок должен быть записан, но записи нет", call_id=pbx_id, card=card,
+                  pbx=self._named(pbx))
+            for pbx_id, card, pbx in unrecorded
         ]
         file_faults = await asyncio.to_thread(self._check_files, rows, now)
         faults.extend(file_faults)
@@ -121,21 +130,25 @@ class Reconciler:
                         call_id=fault.call_id, path=fault.path, problem=fault.message)
         return faults
 
-    async def _load(self) -> tuple[list[_Row], list[tuple[str, str | None]]]:
+    def _named(self, pbx: str | None) -> str | None:
+        """A fault names its PBX only when there are several."""
+        return pbx if self.spools.several else None
+
+    async def _load(self) -> tuple[list[_Row], list[tuple[str, str | None, str]]]:
         async with self.sessions() as session:
             result = await session.execute(
                 select(Recording.id, Recording.pbx_file, Recording.stored_path, Recording.sha256,
                        Recording.status, Recording.silence_ratio, Recording.duration_seconds,
-                       Call.pbx_call_id, Card.number)
+                       Call.pbx_call_id, Card.number, Call.pbx)
                 .outerjoin(Call, Call.id == Recording.call_id)
                 .outerjoin(Card, Card.id == Recording.card_id)
                 .where(Recording.status.not_in(NOT_STORED_FINAL), or_(Call.id.is_(None), Call.ended_at.is_not(None)))
                 .order_by(Recording.id)
             )
-            rows = [_Row(*r) for r in result.all()]
+            rows = [_Row(*tuple(r)) for r in result.all()]  # ten columns: past the typed ones
             # Answered calls and callbacks need a conversation recording; secretary calls a message.
             must = await session.execute(
-                select(Call.id, Call.pbx_call_id, Card.number, Call.outcome)
+                select(Call.id, Call.pbx_call_id, Card.number, Call.outcome, Call.pbx)
                 .outerjoin(Card, Card.id == Call.card_id)
                 .where(Call.ended_at.is_not(None),
                        or_(Call.answered_at.is_not(None), Call.outcome.in_(("secretary", "callback"))))
@@ -143,12 +156,12 @@ class Reconciler:
             kinds: dict[int | None, set[str]] = {}
             for call_id, kind in (await session.execute(select(Recording.call_id, Recording.kind))).all():
                 kinds.setdefault(call_id, set()).add(kind)
-        unrecorded: list[tuple[str, str | None]] = []
-        for call_id, pbx_id, card, outcome in must.all():
+        unrecorded: list[tuple[str, str | None, str]] = []
+        for call_id, pbx_id, card, outcome, pbx in must.all():
             have = kinds.get(call_id, set())
             needed = {"message"} if outcome == "secretary" else {"call", "callback"}
             if not have & needed:
-                unrecorded.append((pbx_id, card))
+                unrecorded.append((pbx_id, card, pbx))
         return rows, unrecorded
 
     # ------------------------------------------------------------ files (in a thread)
@@ -167,7 +180,8 @@ class Reconciler:
         return faults
 
     def _fault(self, row: _Row, kind: str, message: str, path: str | None) -> Fault:
-        return Fault(kind, message, recording_id=row.id, call_id=row.call_id, card=row.card, path=path)
+        return Fault(kind, message, recording_id=row.id, call_id=row.call_id, card=row.card, path=path,
+                     pbx=self._named(row.pbx))
 
     def _check_stored(self, row: _Row) -> Fault | None:
         key = row.stored_path or ""
@@ -184,7 +198,7 @@ class Reconciler:
 
     def _check_source(self, row: _Row, spool_named: set[str]) -> Fault | None:
         try:
-            source = source_path(self.settings.pbx_dir, row.pbx_file)
+            source = self.spools.source(row.pbx, row.pbx_file)
             spool_named.add(str(source.resolve()))
             audio.check_wav(source)
         except AudioProblem as exc:
@@ -198,15 +212,21 @@ class Reconciler:
     def _orphans(self, spool_named: set[str], stored_named: set[str], now: datetime) -> list[Fault]:
         faults = []
         grace = timedelta(minutes=self.settings.orphan_grace_minutes).total_seconds()
-        spool = self.settings.pbx_dir
-        if spool.is_dir():
+        folders = self.spools.folders()
+        for spool, writers in folders.items():
+            if not spool.is_dir():
+                continue
+            # One folder inside another (a PBX's spool under the default): each file is
+            # the innermost folder's.
+            inner = [other for other in folders if other != spool and other.is_relative_to(spool)]
+            pbx = self._named(writers[0]) if len(writers) == 1 else None
             for path in sorted(spool.rglob("*.wav")):
-                if str(path.resolve()) in spool_named:
+                resolved = path.resolve()
+                if str(resolved) in spool_named or any(resolved.is_relative_to(i) for i in inner):
                     continue
-                with_grace = time.time() - path.stat().st_mtime >= grace
-                if with_grace:
+                if time.time() - path.stat().st_mtime >= grace:
                     faults.append(Fault("orphan", "файл АТС без звонка в журнале",
-                                        path=path.relative_to(spool).as_posix()))
+                                        path=path.relative_to(spool).as_posix(), pbx=pbx))
         for key in self.storage.keys():
             if key not in stored_named:
                 faults.append(Fault("orphan", "файл в хранилище без записи в журнале", path=key))

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import RecordingsSettings
 from hotline.recordings.audio import AudioProblem
+from hotline.recordings.spools import Spools, source_path
 from hotline.recordings.storage import RecordingStorage
-from hotline.recordings.worker import source_path
 from journal.actors import Actor
 from journal.audit import AuditAction, record
 from journal.db import unit_of_work
-from journal.models import Recording
+from journal.models import Call, Recording
 from journal.clock import utc_now
 
 log = structlog.get_logger(__name__)
@@ -48,9 +48,13 @@ async def destroy_expired(
     settings: RecordingsSettings,
     *,
     now: datetime | None = None,
+    spools: Spools | None = None,
 ) -> list[Destroyed]:
-    """Destroy the audio of every recording older than the audio retention period."""
+    """Destroy the audio of every recording older than the audio retention period; a file
+    still in a PBX's spool is removed from the spool of its call's PBX (`spools`; one PBX:
+    `[recordings] pbx_dir`)."""
     now = now or utc_now()
+    spools = spools if spools is not None else Spools(settings.pbx_dir)
     cutoff = now - timedelta(days=settings.audio_retention_days)
     async with sessions() as session:
         ids = list(await session.scalars(
@@ -61,7 +65,7 @@ async def destroy_expired(
     done = []
     for recording_id in ids:
         try:
-            destroyed = await _destroy_one(sessions, storage, settings, recording_id, now)
+            destroyed = await _destroy_one(sessions, storage, settings, spools, recording_id, now)
         except Exception as exc:  # the next run tries again
             log.warning("recording not destroyed", recording_id=recording_id, error=repr(exc)[:300])
             continue
@@ -74,6 +78,7 @@ async def _destroy_one(
     sessions: async_sessionmaker[AsyncSession],
     storage: RecordingStorage,
     settings: RecordingsSettings,
+    spools: Spools,
     recording_id: int,
     now: datetime,
 ) -> Destroyed | None:
@@ -86,7 +91,8 @@ async def _destroy_one(
         keys = [k for k in (row.stored_path,) if k]
         if row.stored_path:
             keys.append(str(Path(row.stored_path).with_suffix(".wav")))
-        removed = await asyncio.to_thread(_remove, storage, keys, settings.pbx_dir, row.pbx_file)
+        pbx = await session.scalar(select(Call.pbx).where(Call.id == row.call_id)) if row.call_id else None
+        removed = await asyncio.to_thread(_remove, storage, keys, spools.dir_of(pbx), row.pbx_file)
         await record(session, RETENTION, AuditAction.DESTROY, "recording", row.id, {
             "rule": audio_rule(settings),
             "call_id": row.call_id,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hotline.config import Settings
 from hotline.recordings.reconcile import Fault, Reconciler
 from hotline.recordings.retention import Destroyed, destroy_expired
+from hotline.recordings.spools import Spools
 from hotline.recordings.storage import LocalStorage, RecordingStorage
 from hotline.recordings.worker import RecordingWorker
 from journal.clock import utc_now
@@ -46,6 +47,7 @@ class Recordings:
         self.settings = settings
         self.sessions = sessions
         self.storage = storage if storage is not None else local_storage(settings)
+        self.spools = Spools.of(settings)
         self.worker = RecordingWorker(
             sessions, self.storage, settings.recordings,
             timezone=settings.service.timezone,
@@ -53,8 +55,9 @@ class Recordings:
             sweep_interval=sweep_interval,
             retry_base=settings.recordings.retry_seconds if retry_base is None else retry_base,
             before_sweep=before_sweep,
+            spools=self.spools,
         )
-        self.reconciler = Reconciler(sessions, self.storage, settings.recordings)
+        self.reconciler = Reconciler(sessions, self.storage, settings.recordings, spools=self.spools)
         self.last_faults: list[Fault] = []
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
@@ -96,7 +99,8 @@ class Recordings:
 
     async def expire(self) -> list[Destroyed]:
         try:
-            return await destroy_expired(self.sessions, self.storage, self.settings.recordings)
+            return await destroy_expired(self.sessions, self.storage, self.settings.recordings,
+                                         spools=self.spools)
         except Exception as exc:
             log.warning("recordings retention failed", error=repr(exc)[:300])
             return []

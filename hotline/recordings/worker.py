@@ -28,6 +28,7 @@ from hotline.config import RecordingsSettings
 from hotline.pbx.events import CallEnded, DomainEvent
 from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem, Prepared
+from hotline.recordings.spools import Spools
 from hotline.recordings.storage import ObjectExists, RecordingStorage
 from journal.db import read_sessions, unit_of_work
 from journal.models import Call, Recording
@@ -47,14 +48,6 @@ class Stored:
     prepared: Prepared
 
 
-def source_path(pbx_dir: Path, pbx_file: str) -> Path:
-    """The PBX's file inside its spool; a name that escapes the spool is refused."""
-    relative = PurePosixPath(pbx_file.removeprefix("/var/spool/asterisk/monitor/"))
-    if not pbx_file or relative.is_absolute() or ".." in relative.parts:
-        raise AudioProblem("corrupt", f"недопустимое имя файла записи: {pbx_file!r}")
-    return pbx_dir.joinpath(*relative.parts)
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     """What processing a recording needs to know of it and its call, read in one statement."""
@@ -65,12 +58,13 @@ class _Job:
     kind: str
     has_call: bool
     answered_at: datetime | None
+    pbx: str | None  # the call's PBX (its spool holds the file); None with no call
 
 
 # The recordings still to store, with their calls; callers add their own conditions.
 _JOBS = (
     select(Recording.id, Recording.pbx_file, Recording.created_at, Recording.kind,
-           Call.id.is_not(None), Call.answered_at)
+           Call.id.is_not(None), Call.answered_at, Call.pbx)
     .outerjoin(Call, Call.id == Recording.call_id)
     .where(Recording.stored_path.is_(None), Recording.status.not_in(NOT_STORED_FINAL))
 )
@@ -112,12 +106,15 @@ class RecordingWorker:
         retry_base: float = 30.0,
         retry_max: float = 3600.0,
         before_sweep: Callable[[], Awaitable[None]] | None = None,
+        spools: Spools | None = None,
     ) -> None:
         self.sessions = sessions
         # The sweep's and a recording's first look are one statement each (`read_sessions`).
         self.reads = read_sessions(sessions)
         self.storage = storage
         self.settings = settings
+        # Each PBX's spool; one PBX: `[recordings] pbx_dir`.
+        self.spools = spools if spools is not None else Spools(settings.pbx_dir)
         self.zone = ZoneInfo(timezone)
         self.work_dir = work_dir
         self.sweep_interval = sweep_interval
@@ -263,10 +260,10 @@ class RecordingWorker:
         return await self._process(_Job(*row))
 
     async def _process(self, job: _Job) -> str:
-        bound = log.bind(recording_id=job.id, pbx_file=job.pbx_file)
+        bound = log.bind(recording_id=job.id, pbx=job.pbx, pbx_file=job.pbx_file)
         stored: Stored | None = None
         try:
-            source = source_path(self.settings.pbx_dir, job.pbx_file)
+            source = self.spools.source(job.pbx, job.pbx_file)
             stored = await asyncio.to_thread(self._store, source, storage_stem(job, self.zone))
             status, problem = "stored", self._note(stored.prepared)
         except AudioProblem as exc:
@@ -328,7 +325,9 @@ class RecordingWorker:
     def _store(self, source: Path, stem: str) -> Stored:
         """Blocking part, in a thread: prepare, put, read back and compare."""
         fmt = self.settings.format
-        prepared = audio.prepare(source, self.work_dir, fmt, self.settings.ffmpeg)
+        # The work copy is named by the recording (its id), not by the PBX's file name.
+        prepared = audio.prepare(source, self.work_dir, fmt, self.settings.ffmpeg,
+                                 name=PurePosixPath(stem).name)
         key, wav_key = f"{stem}.{fmt}", None
         try:
             self._put_once(prepared.compressed, key, prepared.sha256)

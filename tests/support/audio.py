@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hotline.pbx.callkeys import call_key
 from journal.db import unit_of_work
 from journal.models import Call, Recording
 
@@ -75,13 +76,15 @@ async def add_call(
     kind: str = "call",
     outcome: str = "answered",
     created_at: datetime | None = None,
+    pbx: str = "main",
 ) -> tuple[int, int | None]:
-    """An ended call (answered unless told) and, when `pbx_file` is given, its recording row."""
+    """An ended call (answered unless told) on the PBX `pbx` (its key "<pbx>:t-N" but on
+    "main") and, when `pbx_file` is given, its recording row."""
     at = created_at or datetime.now(UTC)
     async with unit_of_work(sessions) as session:
         call = Call(
-            pbx_call_id=f"t-{next(_counter)}", direction="out" if kind == "callback" else "in",
-            started_at=at, answered_at=at if outcome in ("answered", "callback") else None,
+            pbx_call_id=call_key(pbx, f"t-{next(_counter)}"), pbx=pbx,
+            direction="out" if kind == "callback" else "in", started_at=at, answered_at=at if outcome in ("answered", "callback") else None,
             ended_at=at, outcome=outcome,
         )
         session.add(call)
