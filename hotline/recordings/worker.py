@@ -37,6 +37,7 @@ from journal.clock import utc_now
 log = structlog.get_logger(__name__)
 
 NOT_STORED_FINAL = ("destroyed", "no_conversation")
+SWEEP_AFTER_FAILURE = 5.0  # seconds
 NO_CONVERSATION = "no_conversation"
 NO_CONVERSATION_NOTE = "разговора с оператором не было: АТС пишет только разговор, файл без звука удалён"
 
@@ -189,6 +190,8 @@ class RecordingWorker:
                     await self._look_at(ended, self._due_retries(now))
             except Exception as exc:  # the database may be away: the next sweep tries again
                 log.warning("recording sweep failed", error=repr(exc)[:300])
+                # What this look was about (the calls that ended) is found by a sweep soon.
+                self._sweep_at = min(self._sweep_at, time.monotonic() + SWEEP_AFTER_FAILURE)
 
     def _next_wait(self) -> float:
         now = time.monotonic()
