@@ -36,7 +36,7 @@ from hotline.config import Settings
 from hotline.sim.calls import Timing
 from hotline.sim.simulator import PbxSimulator
 from hotline.web.keys import SESSIONS, SETTINGS
-from hotline.keys import CALL_WRITER, HUB, LIVE, PBX
+from hotline.keys import CALL_WRITER, HUB, LIVE, PBX, RECORDINGS
 from journal.db import unit_of_work
 from journal.models import Call, Organization, User
 from tests.support.service import running, service_settings
@@ -147,6 +147,8 @@ async def quiet(client: TestClient, sim: PbxSimulator) -> None:
         while app[PBX].tracker.calls() or app[LIVE]._tasks or app[CALL_WRITER].pending:
             await asyncio.sleep(0.05)
         await app[CALL_WRITER].flushed(timeout=30)
+        while app[RECORDINGS].worker.busy:  # the last calls' recordings being stored
+            await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # sockets' last frames, finished tasks collected
 
 

@@ -135,6 +135,7 @@ class RecordingWorker:
         self._sweep_at = 0.0  # monotonic time of the next sweep of everything waiting
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
+        self.busy = False  # a look or a sweep is running (its recordings in hand)
         # The storage's last refusal (Russian, as on the recording); None once one is stored.
         self.storage_error: str | None = None
 
@@ -176,6 +177,7 @@ class RecordingWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._next_wait())
             self._wake.clear()
+            self.busy = True
             try:
                 if self._before_sweep is not None:
                     with contextlib.suppress(TimeoutError):
@@ -192,6 +194,8 @@ class RecordingWorker:
                 log.warning("recording sweep failed", error=repr(exc)[:300])
                 # What this look was about (the calls that ended) is found by a sweep soon.
                 self._sweep_at = min(self._sweep_at, time.monotonic() + SWEEP_AFTER_FAILURE)
+            finally:
+                self.busy = False
 
     def _next_wait(self) -> float:
         now = time.monotonic()

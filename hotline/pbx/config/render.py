@@ -80,7 +80,7 @@ def for_pbx(settings: Settings, name: str) -> Settings:
     codes = {ln.organization for ln in lines}
     orgs = tuple(org for org in settings.organizations
                  if org.code in codes or settings.pbx_of_organization(org.code) == name)
-    ami = AmiSettings(**pbx.model_dump(exclude={"name", "title"}))
+    ami = AmiSettings(**pbx.model_dump(exclude={"name", "title", "monitor_dir"}))
     return settings.model_copy(update={"organizations": orgs, "lines": lines, "ami": ami,
                                        "pbx": ()})
 
