@@ -16,7 +16,7 @@ from hotline.recordings.service import Recordings
 from hotline.recordings.spools import Spools
 from hotline.recordings.storage import LocalStorage
 from journal.models import Recording
-from tests.support.audio import add_call, real, tone
+from tests.support.audio import add_call, real, recording_row, tone
 
 SAME_NAME = "hotline/20261123/1795444523.2.wav"  # both PBXs' call 1795444523.2
 
@@ -35,13 +35,6 @@ def two_spools(settings: Settings, tmp_path: Path) -> Settings:
     })
 
 
-async def stored(sessions, recording_id: int | None) -> Recording:
-    async with sessions() as session:
-        row = await session.get(Recording, recording_id)
-        assert row is not None
-        return row
-
-
 async def test_each_pbx_recording_is_stored_from_its_own_spool(
     sessions, storage: LocalStorage, two_spools: Settings, tmp_path: Path
 ) -> None:
@@ -55,7 +48,7 @@ async def test_each_pbx_recording_is_stored_from_its_own_spool(
     recordings = Recordings(two_spools, sessions, storage=storage)
     assert await recordings.worker.sweep() == 2
 
-    main_row, second_row = await stored(sessions, on_main), await stored(sessions, on_second)
+    main_row, second_row = await recording_row(sessions, on_main), await recording_row(sessions, on_second)
     assert (main_row.status, second_row.status) == ("stored", "stored")
     assert main_row.duration_seconds == pytest.approx(3.0, abs=0.05)
     assert second_row.duration_seconds == pytest.approx(5.98, abs=0.01)

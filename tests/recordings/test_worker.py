@@ -5,26 +5,17 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.config import RecordingsSettings
 from hotline.recordings.playback import open_verified
 from hotline.recordings.storage import LocalStorage
 from hotline.recordings.worker import RecordingWorker
-from journal.models import Recording
-from tests.support.audio import add_call, not_a_wav, real, silence
+from tests.support.audio import add_call, not_a_wav, real, recording_row, silence
 
 
 def make_worker(sessions, storage, settings: RecordingsSettings, tmp_path: Path) -> RecordingWorker:
     return RecordingWorker(sessions, storage, settings, timezone="Asia/Barnaul",
                            work_dir=tmp_path / "work", retry_base=0.0)
-
-
-async def get(sessions: async_sessionmaker[AsyncSession], recording_id: int) -> Recording:
-    async with sessions() as session:
-        row = await session.get(Recording, recording_id)
-        assert row is not None
-        return row
 
 
 async def test_a_real_call_recording_is_stored_verified_and_linked(
@@ -35,7 +26,7 @@ async def test_a_real_call_recording_is_stored_verified_and_linked(
     _, rec_id = await add_call(sessions, "hotline/20261123/1795444523.2.wav")
     worker = make_worker(sessions, storage, rec_settings, tmp_path)
     assert await worker.sweep() == 1
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "stored" and row.problem is None and row.format == "ogg"
     assert row.stored_path.endswith(f"{rec_id:08d}-1795444523.2.ogg")
     assert row.stored_path.split("/")[0].isdigit() and len(row.stored_path.split("/")) == 4
@@ -52,7 +43,7 @@ async def test_keep_wav_stores_the_original_too(sessions, storage, rec_settings,
     real(settings.pbx_dir / "hotline/msg-1.wav")
     _, rec_id = await add_call(sessions, "hotline/msg-1.wav", kind="message", outcome="secretary")
     await make_worker(sessions, storage, settings, tmp_path).sweep()
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "stored" and row.stored_path.endswith(".mp3")
     assert storage.exists(row.stored_path[:-4] + ".wav")
 
@@ -64,12 +55,12 @@ async def test_a_corrupt_wav_keeps_the_original_and_is_retried(
     _, rec_id = await add_call(sessions, "hotline/x/1.wav")
     worker = make_worker(sessions, storage, rec_settings, tmp_path)
     await worker.sweep()
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "corrupt" and "не WAV" in row.problem and row.stored_path is None
     assert source.exists()
     real(source)  # the PBX's file is repaired: the next attempt succeeds
     await worker.sweep()
-    assert (await get(sessions, rec_id)).status == "stored"
+    assert (await recording_row(sessions, rec_id)).status == "stored"
 
 
 class FullDisk(LocalStorage):
@@ -91,13 +82,13 @@ async def test_a_full_disk_is_a_clear_error_then_a_retry_succeeds(
     _, rec_id = await add_call(sessions, "hotline/20261123/7.wav")
     worker = make_worker(sessions, storage, rec_settings, tmp_path)
     assert await worker.process(rec_id) == "failed"
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "failed" and "нет места на диске" in row.problem
     assert source.exists() and not list(storage.keys())
     assert not list((tmp_path / "work").glob("*"))  # no half-written copies left behind
     storage.full = False
     await worker.sweep()
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "stored" and row.problem is None and storage.exists(row.stored_path)
 
 
@@ -107,9 +98,9 @@ async def test_missing_ffmpeg_and_missing_file(sessions, storage, rec_settings, 
     _, with_file = await add_call(sessions, "a.wav")
     _, without = await add_call(sessions, "b.wav")
     await make_worker(sessions, storage, settings, tmp_path).sweep()
-    assert (await get(sessions, with_file)).status == "failed"
-    assert "ffmpeg" in (await get(sessions, with_file)).problem
-    assert (await get(sessions, without)).status == "missing"
+    assert (await recording_row(sessions, with_file)).status == "failed"
+    assert "ffmpeg" in (await recording_row(sessions, with_file)).problem
+    assert (await recording_row(sessions, without)).status == "missing"
     assert (settings.pbx_dir / "a.wav").exists()
 
 
@@ -117,7 +108,7 @@ async def test_silence_is_stored_with_a_note(sessions, storage, rec_settings, tm
     silence(rec_settings.pbx_dir / "s.wav", 3.0)
     _, rec_id = await add_call(sessions, "s.wav")
     await make_worker(sessions, storage, rec_settings, tmp_path).sweep()
-    row = await get(sessions, rec_id)
+    row = await recording_row(sessions, rec_id)
     assert row.status == "stored" and row.silence_ratio == 1.0 and "тишина" in row.problem
 
 
@@ -149,12 +140,12 @@ async def test_a_call_that_ends_has_its_own_recording_stored_without_a_sweep_of_
         worker.on_events([CallEnded(call_id=pbx_call_id, at=datetime.now(UTC), cause=16,
                                     cause_text="Normal Clearing", outcome="completed")])
         async with asyncio.timeout(20):
-            while (await get(sessions, mine_id)).status != "stored":
+            while (await recording_row(sessions, mine_id)).status != "stored":
                 await asyncio.sleep(0.05)
-        assert (await get(sessions, other_id)).status == "pending"
+        assert (await recording_row(sessions, other_id)).status == "pending"
         worker.wake()  # the periodic sweep, brought forward
         async with asyncio.timeout(20):
-            while (await get(sessions, other_id)).status != "stored":
+            while (await recording_row(sessions, other_id)).status != "stored":
                 await asyncio.sleep(0.05)
     finally:
         await worker.stop()

@@ -98,3 +98,11 @@ async def add_call(
             recording_id = row.id
         return call.id, recording_id
 
+
+
+async def recording_row(sessions: async_sessionmaker[AsyncSession], recording_id: int | None) -> Recording:
+    """The recording as the journal holds it now."""
+    async with sessions() as session:
+        row = await session.get(Recording, recording_id)
+        assert row is not None
+        return row
