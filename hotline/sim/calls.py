@@ -101,6 +101,9 @@ class Timing:
     consult: float = 2.0
     patience: float = 6.0
     prompt: float = 5.6
+    # The notice every inbound caller hears first, while MixMonitor already records
+    # (Playback(hotline/call-recorded) in the shipped dialplan: 152-ФЗ).
+    recorded_notice: float = 4.5
     message: float = 8.4
     citizen_answer: float = 1.0
     queue_timeout: float = 60.0
@@ -508,6 +511,8 @@ async def inbound_prologue(call: Call, org: Organization) -> tuple[Channel, bool
     call.recordings.append((rec, pbx.clock.now()))
     call.bridged_files.add(rec)
     call.ledger["start"] = str(int(caller.created or pbx.clock.now()))
+    pbx.newexten(caller, "Playback", "hotline/call-recorded")
+    await call.pause(spec.timing.recorded_notice)
     secretary = mode == "secretary"
     pbx.newexten(caller, "GotoIf", f"{int(secretary)}?secretary")
     return caller, secretary
