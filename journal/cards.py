@@ -32,6 +32,7 @@ from journal.access import (
 from journal.actors import Actor
 from journal.audit import AuditAction
 from journal.card_fields import EDITABLE, WRITTEN_ONLY, clean_values, parse_date
+from journal.db import one_of
 from journal.deadlines import DEFAULT_POLICY, DeadlinePolicy, local_date
 from journal.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from journal.labels import AUDIT_ACTION_TITLES, CARD_STATUS_TITLES
@@ -48,7 +49,7 @@ from journal.models import (
     Channel,
     Organization,
 )
-from journal.numbering import CardNumber, take_card_numbers
+from journal.numbering import CardNumber, take_card_numbers_of
 from journal.organizations import organization_by_code, organization_for_line
 from journal.clock import utc_now
 
@@ -361,15 +362,11 @@ async def _take_numbers(
 ) -> list[CardNumber]:
     """A number for each card of these organizations, in the order given.
 
-    One upsert per organization, in id order: two batches that both register cards of two
-    organizations then lock the counters in the same order and cannot deadlock.
+    One upsert for all of them (`take_card_numbers_of`: the counters locked in id order).
     """
-    wanted = Counter(organization_ids)
-    taken = {
-        org_id: iter(await take_card_numbers(session, org_id, year, wanted[org_id]))
-        for org_id in sorted(wanted)
-    }
-    return [next(taken[org_id]) for org_id in organization_ids]
+    taken = await take_card_numbers_of(session, year, Counter(organization_ids))
+    numbers = {org_id: iter(listed) for org_id, listed in taken.items()}
+    return [next(numbers[org_id]) for org_id in organization_ids]
 
 
 def _draft_card(
@@ -574,7 +571,7 @@ async def _lock_calls(
     )
     found = await session.scalars(
         select(Call)
-        .where(Call.pbx_call_id.in_(keys))
+        .where(one_of(session, Call.pbx_call_id, keys))
         .order_by(Call.pbx_call_id)
         .with_for_update()
         .execution_options(populate_existing=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -79,6 +80,20 @@ def _begin_immediate(connection: Connection) -> None:
     included (most of the service's write an audit row anyway); SQLite writes one at a time
     anyway, and it is the embedded single-box journal, PostgreSQL the production one."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def one_of(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)` whose statement does not change with the number of values.
+
+    SQLAlchemy renders IN with one placeholder per value: every length is another statement,
+    which asyncpg prepares anew (a round trip of its own) once its cache of 100 has turned
+    over, as the journal writer's batches of 1 to 200 calls make it. On PostgreSQL this is
+    `column = ANY($1)`, one array parameter: one statement, prepared once per connection."""
+    if session.get_bind().dialect.name == "postgresql":
+        clause = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    else:
+        clause = column.in_(list(values))
+    return cast(ColumnElement[bool], clause)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

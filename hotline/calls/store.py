@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import structlog
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import Table, func, inspect, select
+from sqlalchemy import Table, func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hotline.bootstrap import card_rules
@@ -39,6 +39,7 @@ from journal.audit import AuditAction
 from journal.calendar import ProductionCalendar
 from journal.callbacks import complete_by_call
 from journal.cards import DEFAULT_RULES, ArrivedCall, CardRules, attach_call, create_for_calls
+from journal.db import one_of
 from journal.errors import JournalError
 from journal.models import Call, CallEvent, CallTransfer, Card, Line, Organization, Recording, User
 
@@ -153,25 +154,15 @@ class _Batch:
         files = select(listed(Recording.pbx_file)).where(Recording.call_id == Call.id)
         found = await self.session.execute(
             select(Call, timeline.scalar_subquery(), files.scalar_subquery())
-            .where(Call.pbx_call_id.in_(keys))
+            .where(one_of(self.session, Call.pbx_call_id, keys))
         )
         for call, dedups, pbx_files in found:
             self.calls[call.pbx_call_id] = call
             self.seen.update((call.pbx_call_id, dedup) for dedup in _listed_values(dedups))
             self.recordings.update((call.id, file) for file in _listed_values(pbx_files))
-        interfaces = {r["interface"] for r in records if r.get("interface")}
-        if interfaces:
-            self.users.update({name: None for name in interfaces})
-            found_users = await self.session.execute(
-                select(User.interface, User.id, Organization.code)
-                .join(Organization, Organization.id == User.organization_id)
-                .where(User.interface.in_(interfaces))
-            )
-            self.users.update({name: user_id for name, user_id, code in found_users
-                               if name and self._own_phone(name, code)})
+        await self._load_users(records)
         if any(r.get("event") == ARRIVAL for r in records):
             await self._load_region()
-        await self._load_people(records)
 
     async def transfers_of(self, call: Call) -> list[CallTransfer]:
         """The call's transfers with no target yet, the batch's own included."""
@@ -181,33 +172,47 @@ class _Batch:
             with self.session.no_autoflush:  # the batch's new ones are added by `_transferred`
                 found = await self.session.scalars(
                     select(CallTransfer)
-                    .where(CallTransfer.call_id.in_(ids), CallTransfer.to_interface.is_(None))
+                    .where(one_of(self.session, CallTransfer.call_id, ids),
+                           CallTransfer.to_interface.is_(None))
                     .order_by(CallTransfer.at, CallTransfer.id)
                 )
             for transfer in found:
                 self.open_transfers.setdefault(transfer.call_id, []).append(transfer)
         return self.open_transfers.setdefault(call.id, [])
 
-    async def _load_people(self, records: Sequence[Record]) -> None:
-        """The users of the batch's screen-pops, in one query."""
+    async def _load_users(self, records: Sequence[Record]) -> None:
+        """In one query: the users bound to the batch's phones (who answered), and the users
+        of its screen-pops (the actors of their audit entries)."""
+        interfaces = {r["interface"] for r in records if r.get("interface")}
         ids = {r["user_id"] for r in records if r.get("event") == SCREEN_POP and r.get("user_id")}
-        if not ids:
+        if not interfaces and not ids:
             return
+        self.users.update({name: None for name in interfaces})
         rows = await self.session.execute(
-            select(User.id, User.login, User.role, User.organization_id, User.level)
-            .where(User.id.in_(ids))
+            select(User.id, User.login, User.role, User.organization_id, User.level,
+                   User.interface, Organization.code)
+            .outerjoin(Organization, Organization.id == User.organization_id)
+            .where(or_(one_of(self.session, User.interface, interfaces),
+                       one_of(self.session, User.id, ids)))
         )
-        self.people = {
-            row.id: Actor(row.id, row.login, row.role, row.organization_id, row.level)
-            for row in rows
-        }
+        for row in rows:
+            if row.id in ids:
+                self.people[row.id] = Actor(row.id, row.login, row.role, row.organization_id,
+                                            row.level)
+            if (row.interface in interfaces and row.code is not None
+                    and self._own_phone(row.interface, row.code)):
+                self.users[row.interface] = row.id
 
     async def _load_region(self) -> dict[str, int | None]:
-        """Both tables are tiny (the region's organizations and lines): read them whole."""
-        self.organizations = list(await self.session.scalars(select(Organization)))
+        """Both tables are tiny (the region's organizations and lines): read them whole, in
+        one query (each organization with its lines' numbers)."""
+        numbers = (select(_list_of(self.session)(Line.number))
+                   .where(Line.organization_id == Organization.id).scalar_subquery())
+        self.organizations, self.line_orgs = [], {}
+        for org, lines in await self.session.execute(select(Organization, numbers)):
+            self.organizations.append(org)
+            self.line_orgs.update({number: org.id for number in _listed_values(lines)})
         self.codes = {org.code: org.id for org in self.organizations}
-        numbers = await self.session.execute(select(Line.number, Line.organization_id))
-        self.line_orgs = {number: org_id for number, org_id in numbers}
         return self.line_orgs
 
     async def insert_new_calls(self, records: Sequence[Record]) -> None:

@@ -32,6 +32,7 @@ from journal.db import unit_of_work  # noqa: E402
 from journal.models import (  # noqa: E402
     Call,
     CallbackTask,
+    CallEvent,
     CallTransfer,
     Card,
     SurveyTask,
@@ -90,6 +91,13 @@ async def test_an_answered_call_has_its_card_operator_and_stored_recording(make_
         (recording,) = await s.recordings(call)
         assert recording.kind == "call" and recording.status == "stored", recording.problem
         assert recording.duration_seconds and recording.duration_seconds > 3
+        # 152-ФЗ: the caller hears the recording notice (4.5 s) before any phone rings.
+        async with s.app[SESSIONS]() as session:
+            steps = dict((await session.execute(
+                select(CallEvent.kind, func.min(CallEvent.at))
+                .where(CallEvent.call_id == call.id).group_by(CallEvent.kind)
+            )).all())
+        assert (steps["operator_ringing"] - steps["call_arrived"]).total_seconds() >= 4.0, steps
 
 
 async def test_an_abandoned_call_has_its_card_and_no_conversation_recording(make_stage) -> None:

@@ -15,7 +15,9 @@ from journal.cards import CardRules
 from journal.db import unit_of_work
 from journal.deadlines import DeadlinePolicy
 from journal.models import Card, CardNumberCounter
-from journal.numbering import format_card_number, take_card_number, take_card_numbers
+from journal.numbering import (
+    format_card_number, take_card_number, take_card_numbers, take_card_numbers_of,
+)
 from tests.support.journal import People, recently
 
 
@@ -55,6 +57,19 @@ async def test_a_bulk_takes_consecutive_numbers_after_the_existing_ones(
     assert [n.sequence for n in singles + bulk + [after]] == list(range(1, 9))
     assert [n.number for n in bulk] == [f"SOGAZ-2026-00000{i}" for i in range(3, 8)]
     assert {n.year for n in bulk} == {2026}
+
+
+async def test_several_organizations_take_their_numbers_in_one_go(sessions, people: People) -> None:
+    """A batch of arrivals for several insurers: each continues its own sequence, one of
+    them starting the year."""
+    sogaz, tfoms = people.orgs["sogaz"], people.orgs["tfoms"]
+    async with unit_of_work(sessions) as session:
+        await take_card_numbers(session, sogaz, 2026, 2)
+        taken = await take_card_numbers_of(session, 2026, {tfoms: 1, sogaz: 3})
+        after = await take_card_number(session, sogaz, 2026)
+    assert [n.number for n in taken[sogaz]] == [f"SOGAZ-2026-00000{i}" for i in (3, 4, 5)]
+    assert [n.number for n in taken[tfoms]] == ["TFOMS-2026-000001"]
+    assert after.number == "SOGAZ-2026-000006"
 
 
 async def test_a_first_bulk_of_a_year_starts_at_one(sessions, people: People) -> None:
