@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 # The record that creates a call's row and its card (`CallArrived`).
 ARRIVAL = "call_arrived"
+# Batches this many times the usual size while this many usual batches are queued.
+BACKLOG = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +208,7 @@ class CallJournalWriter:
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
-                batch = self._take(self._batch_size, self._batch_arrivals)
+                batch = self._take(*self._limits())
                 await self._write_batch(batch)
             except Exception:
                 # A bug of ours must stop neither the writer nor lose the batch.
@@ -226,6 +228,15 @@ class CallJournalWriter:
                 await self._drain_spool()
             else:
                 await asyncio.sleep(self._retry_max)
+
+    def _limits(self) -> tuple[int, int]:
+        """A batch's records and arrivals at most: bigger while a backlog waits (the PBX's
+        events came faster than the journal took them), when the pops wait for their cards
+        anyway and what counts is getting the backlog in; each batch costs its round trips
+        and its commit's flush to disk whatever its size."""
+        if len(self._queue) > BACKLOG * self._batch_size:
+            return BACKLOG * self._batch_size, BACKLOG * self._batch_arrivals
+        return self._batch_size, self._batch_arrivals
 
     def _take(self, limit: int, arrivals: int | None = None) -> list[Record]:
         """Up to `limit` records from the head of the queue, in order, ending the batch after

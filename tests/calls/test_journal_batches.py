@@ -208,3 +208,38 @@ async def test_a_pop_before_its_call_is_in_the_journal(sessions) -> None:
     audit, timeline = await _pops(sessions)
     assert [(a.user_id, a.login) for a in audit] == [(None, "ghost")]
     assert timeline == [("screen_pop_shown", "PJSIP/op102")]
+
+
+@pytest.mark.usefixtures("region")
+async def test_a_backlog_goes_in_bigger_batches_and_live_records_in_small_ones(
+    sessions, tmp_path: Path
+) -> None:
+    """The PBX's events came faster than the journal took them: the backlog is written four
+    usual batches at a time (fewer transactions), then a call that comes alone is written at
+    once in a batch of its own; every call gets its card either way."""
+    sizes: list[int] = []
+
+    async def apply(session: AsyncSession, records):
+        sizes.append(len(records))
+        return await apply_records(session, records)
+
+    writer = CallJournalWriter(
+        sessions, apply, DurableSpool(tmp_path, "events"), DurableSpool(tmp_path, "rejected"),
+        batch_size=10, batch_arrivals=10, write_timeout=10.0,
+    )
+    backlog = many_calls(30, "b")
+    writer.submit_records(backlog)  # more than four usual batches wait
+    task = asyncio.create_task(writer.run())
+    try:
+        await writer.flushed(timeout=30)
+        live = many_calls(1, "l")
+        writer.submit_records(live)
+        await writer.flushed(timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert sizes[0] == 40 and max(sizes) == 40
+    assert sizes[-1] == len(live) < 10
+    assert sum(sizes) == len(backlog) + len(live)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count(Card.id))) == 31
