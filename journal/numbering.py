@@ -5,9 +5,9 @@ and the sequence within that organization and year.
 
 The sequences come from `card_number_counters` by one upsert that adds the count taken to
 each organization's row and returns the new last values, so a batch of cards takes its
-numbers in one statement, whatever organizations they are of. The upsert row-locks the counter (PostgreSQL) or takes the database write lock
-(SQLite) until the cards' own transaction ends, so concurrent registrations queue behind each
-other, and cards whose transaction rolls back give their numbers back: no gaps and no
+numbers in one statement, whatever organizations they are of. The upsert row-locks the
+counters (PostgreSQL) or takes the database write lock (SQLite) until the cards' own
+transaction ends, so concurrent registrations queue behind each other, and cards whose transaction rolls back give their numbers back: no gaps and no
 duplicates. The price is that registrations in one organization are serialised for the length
 of the registering transaction, so keep that transaction short.
 """

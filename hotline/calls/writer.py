@@ -29,8 +29,11 @@ log = structlog.get_logger(__name__)
 Record = dict[str, Any]
 # The record that creates a call's row and its card (`CallArrived`).
 ARRIVAL = "call_arrived"
-# Batches this many times the usual size while this many usual batches are queued.
+# Batches this many times the usual size while a backlog of more than `BACKLOG_AFTER` usual
+# batches waits: a real backlog only (a stream beyond capacity), since a big batch holds the
+# event loop for its ORM work, and at a busy real-time moment that would hold the pops.
 BACKLOG = 4
+BACKLOG_AFTER = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +237,7 @@ class CallJournalWriter:
         events came faster than the journal took them), when the pops wait for their cards
         anyway and what counts is getting the backlog in; each batch costs its round trips
         and its commit's flush to disk whatever its size."""
-        if len(self._queue) > BACKLOG * self._batch_size:
+        if len(self._queue) > BACKLOG_AFTER * self._batch_size:
             return BACKLOG * self._batch_size, BACKLOG * self._batch_arrivals
         return self._batch_size, self._batch_arrivals
 

@@ -215,8 +215,9 @@ async def test_a_backlog_goes_in_bigger_batches_and_live_records_in_small_ones(
     sessions, tmp_path: Path
 ) -> None:
     """The PBX's events came faster than the journal took them: the backlog is written four
-    usual batches at a time (fewer transactions), then a call that comes alone is written at
-    once in a batch of its own; every call gets its card either way."""
+    usual batches at a time (fewer transactions) while more than twenty wait, then in usual
+    batches; a call that comes alone is written at once in a batch of its own; every call
+    gets its card either way."""
     sizes: list[int] = []
 
     async def apply(session: AsyncSession, records):
@@ -227,8 +228,8 @@ async def test_a_backlog_goes_in_bigger_batches_and_live_records_in_small_ones(
         sessions, apply, DurableSpool(tmp_path, "events"), DurableSpool(tmp_path, "rejected"),
         batch_size=10, batch_arrivals=10, write_timeout=10.0,
     )
-    backlog = many_calls(30, "b")
-    writer.submit_records(backlog)  # more than four usual batches wait
+    backlog = many_calls(40, "b")
+    writer.submit_records(backlog)  # more than twenty usual batches wait
     task = asyncio.create_task(writer.run())
     try:
         await writer.flushed(timeout=30)
@@ -242,4 +243,4 @@ async def test_a_backlog_goes_in_bigger_batches_and_live_records_in_small_ones(
     assert sizes[-1] == len(live) < 10
     assert sum(sizes) == len(backlog) + len(live)
     async with sessions() as session:
-        assert await session.scalar(select(func.count(Card.id))) == 31
+        assert await session.scalar(select(func.count(Card.id))) == 41
