@@ -110,6 +110,11 @@ class FiguresService:
         task = asyncio.create_task(self._reseed(), name="figures-reseed")
         self._tasks.append(task)
 
+    async def reseeded(self) -> None:
+        """Wait until the journal reads that taking the link over started are done."""
+        await asyncio.gather(*(t for t in self._tasks if t.get_name() == "figures-reseed"),
+                             return_exceptions=True)
+
     async def _reseed(self) -> None:
         try:
             await self.seed()
