@@ -470,6 +470,26 @@ async def test_fifty_concurrent_calls_complete(settings: Settings) -> None:
             await ami.close()
 
 
+async def test_callers_waiting_in_a_queue_get_its_phone_in_the_order_they_came(
+    settings: Settings,
+) -> None:
+    """One phone in the queue and three callers: the second and the third wait in the line
+    while the first talks, and the phone rings for them in the order they joined, each once,
+    as soon as it is free (Asterisk's queue offers a freed member to the caller at its head)."""
+    timing = Timing(ring=0.5, talk=3.0, queue_timeout=60.0)
+    async with PbxSimulator(settings, time_scale=0.01, timing=timing, agents_per_queue=1,
+                            auth_failure_delay=0, seed=11) as sim:
+        rung: list[str] = []
+        sim.add_listener(lambda headers: rung.append(dict(headers)["Uniqueid"])
+                         if headers[0][1] == "AgentCalled" else None)
+        line = settings.lines[0].number
+        calls = [sim.place_call(line, f"7916000000{n}", scenario="operator_answered")
+                 for n in range(3)]
+        await asyncio.wait_for(asyncio.gather(*(call.finished() for call in calls)), 20)
+    assert rung == [call.caller.uniqueid for call in calls]
+    assert [call.outcome for call in calls] == ["completed"] * 3
+
+
 async def test_a_load_ramps_up_and_its_calls_differ_in_length(settings: Settings) -> None:
     """Calls start at the ramp's pace, those past the first `concurrency` too (they must not
     take the freed places all at once); and with a spread the calls last differently (no
