@@ -327,6 +327,8 @@ async def _service(
     # Wall time each backlog was last seen: which of the two the run's end waited for.
     backlog_seen = {"ami": 0.0, "writer": 0.0}
     lags: list[float] = []
+    # The deepest AMI queue of each second (wall clock), to say when in the run it built up.
+    queue_by_second: dict[int, int] = {}
     # The garbage collector's passes over the oldest generation: each holds the whole process.
     full_passes: list[float] = []
     gc_started = [0.0]
@@ -350,6 +352,8 @@ async def _service(
             peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
             queued = ami_metric("hotline_ami_event_queue_depth")
             peak["ami_queue"] = max(peak["ami_queue"], queued)
+            second = int(time.time())
+            queue_by_second[second] = max(queue_by_second.get(second, 0), queued)
             if queued:
                 backlog_seen["ami"] = time.time()
             if app[CALL_WRITER].pending:
@@ -366,6 +370,7 @@ async def _service(
         command = await loop.run_in_executor(None, conn.recv)
         if command == "baseline":
             peak.update(rss=_rss(), calls=0, ami_queue=0)
+            queue_by_second.clear()
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"], "cpu": time.process_time(),
                        "ami_events": ami_metric("hotline_ami_events_total")})
@@ -376,6 +381,7 @@ async def _service(
                 "bus": bus.health() if bus is not None else None,
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
                 "peak_ami_queue": peak["ami_queue"],
+                "ami_queue_by_second": dict(queue_by_second),
                 "ami_backlog_until": backlog_seen["ami"],
                 "writer_backlog_until": backlog_seen["writer"],
                 "tracked": len(app[PBX].tracker.calls()),
@@ -724,17 +730,40 @@ def latencies(played: dict[str, Any], pops: Pops, instance: int | None = None) -
             with_card.setdefault(key, arrived)
     ms = []
     ms_card = []
+    rang = []  # the ring of each of `ms`, wall clock
     for key, (arrived, _, where) in first.items():
         if instance is not None and where != instance:
             continue
         sent = [t for t in stamps.get(key, []) if t <= arrived]
         if sent:
             ms.append((arrived - sent[-1]) * 1000)
+            rang.append(sent[-1])
             if key in with_card:
                 ms_card.append((with_card[key] - sent[-1]) * 1000)
     return {"rings": sum(len(v) for v in stamps.values()), "pops": len(first),
             "without_card": sum(1 for _, card, _ in first.values() if not card),
-            "ms": ms, "ms_card": ms_card}
+            "ms": ms, "ms_card": ms_card, "rang": rang}
+
+
+def timeline(played: dict[str, Any], lat: dict[str, Any], state: dict[str, Any],
+             step: int = 10) -> str:
+    """When in the run the pops were slow and the AMI events waited: per `step` seconds from
+    the first event, the pops' p99 and the deepest AMI queue of the holder."""
+    start = played["first_event"]
+    windows: dict[int, list[float]] = {}
+    for ms, rang in zip(lat["ms"], lat["rang"], strict=True):
+        windows.setdefault(int((rang - start) // step), []).append(ms)
+    queued: dict[int, int] = {}
+    for second, depth in state.get("ami_queue_by_second", {}).items():
+        index = int((int(second) - start) // step)
+        if index >= 0:
+            queued[index] = max(queued.get(index, 0), depth)
+    parts = []
+    for index in range(max([*windows, *queued], default=-1) + 1):
+        pops = windows.get(index, [])
+        p99 = f"p99 {percentile(pops, .99):.0f} ms" if pops else "no pops"
+        parts.append(f"{index * step}-{(index + 1) * step} s: {p99}, queue {queued.get(index, 0)}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -843,6 +872,9 @@ def report(opts: dict[str, Any], raw: dict[str, Any] | None, run: dict[str, Any]
                 print(f"  pops on the standby's sockets (across the bus): "
                       f"p50 {percentile(crossed['ms'], .5):.1f} ms, p99 {bus_p99:.1f} ms, "
                       f"max {max(crossed['ms']):.1f} ms ({len(crossed['ms'])} pops)")
+    if lat["ms"]:
+        print("by 10 s of the run (pops by their ring; the holder's deepest AMI queue): "
+              + timeline(played, lat, state))
     kinds = run["pops"].kinds
     print(f"messages to the operators' sockets: {sum(kinds.values())} "
           f"({', '.join(f'{kind} {n}' for kind, n in kinds.most_common())})")
