@@ -125,7 +125,9 @@ async def _send(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
                 await ws.close(code=subscriber.close_code)
             return
         try:
-            await asyncio.wait_for(ws.send_json(message), timeout=10.0)
+            # A cancel scope, not wait_for: that wraps every message in a task of its own.
+            async with asyncio.timeout(10.0):
+                await ws.send_json(message)
         except (ConnectionError, TimeoutError, RuntimeError):
             with contextlib.suppress(Exception):
                 await ws.close(code=CLOSE_TOO_SLOW)
