@@ -107,9 +107,11 @@ def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionma
     `BEGIN`) and its end another (`ROLLBACK`): three round trips for one read, each a
     wake-up of the server and of our event loop. In autocommit a read is its one statement,
     so the hot reads (a screen-pop's earlier cards, the recording worker's look at a
-    recording) cost a third. Never for writes, nor for reads that must agree with each
-    other (each statement sees its own snapshot). SQLite keeps its transactions (its
-    `BEGIN IMMEDIATE` is how it queues writers).
+    recording) cost a third. A write only when it is one statement, atomic on its own, and
+    the session is committed after it (the recording worker's outcome); never for writes of
+    several statements, nor for reads that must agree with each other (each statement sees
+    its own snapshot). SQLite keeps its transactions (its `BEGIN IMMEDIATE` is how it queues
+    writers): there the commit is what keeps the write.
     """
     # None: a live feed without a journal (bench/board.py) keeps none.
     engine = sessions.kw.get("bind") if sessions is not None else None

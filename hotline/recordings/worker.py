@@ -30,7 +30,7 @@ from hotline.recordings import audio
 from hotline.recordings.audio import AudioProblem, Prepared
 from hotline.recordings.spools import Spools
 from hotline.recordings.storage import ObjectExists, RecordingStorage
-from journal.db import read_sessions, unit_of_work
+from journal.db import read_sessions
 from journal.models import Call, Recording
 from journal.clock import utc_now
 
@@ -317,11 +317,14 @@ class RecordingWorker:
                 "silence_ratio": round(facts.silence_ratio, 4),
                 "size_bytes": stored.prepared.size_bytes, "sha256": stored.prepared.sha256,
             }
-        async with unit_of_work(self.sessions) as session:
+        # One statement, atomic on its own: on PostgreSQL without BEGIN and COMMIT around it
+        # (a round trip each, for every recording and every retry of one).
+        async with self.reads() as session:
             result = await session.execute(
                 update(Recording).where(Recording.id == recording_id).values(values)
                 .execution_options(synchronize_session=False)
             )
+            await session.commit()  # SQLite keeps its transactions
         return bool(getattr(result, "rowcount", 1))
 
     def _note(self, prepared: Prepared) -> str | None:
