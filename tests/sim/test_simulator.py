@@ -474,8 +474,8 @@ async def test_callers_waiting_in_a_queue_get_its_phone_in_the_order_they_came(
     settings: Settings,
 ) -> None:
     """One phone in the queue and three callers: the second and the third wait in the line
-    while the first talks, and the phone rings for them in the order they joined, each once,
-    as soon as it is free (Asterisk's queue offers a freed member to the caller at its head)."""
+    while the first talks, and the phone rings for them in the order they joined, each once
+    (Asterisk's queue offers a freed member to the caller at its head)."""
     timing = Timing(ring=0.5, talk=3.0, queue_timeout=60.0)
     async with PbxSimulator(settings, time_scale=0.01, timing=timing, agents_per_queue=1,
                             auth_failure_delay=0, seed=11) as sim:
