@@ -78,6 +78,8 @@ class FiguresService:
         self._held: list[tuple[str, Sequence[Any]]] | None = []  # events before the seed
         self._sent_version = -1
         self._tasks: list[asyncio.Task[None]] = []
+        # The journal reads of takings over still running (each leaves the set when done).
+        self._reseeds: set[asyncio.Task[None]] = set()
         hub.on_subscribe.append(self._greet)
 
     def _new_core(self) -> FiguresCore:
@@ -108,12 +110,12 @@ class FiguresService:
         self.core = self._new_core()
         self._sent_version = -1
         task = asyncio.create_task(self._reseed(), name="figures-reseed")
-        self._tasks.append(task)
+        self._reseeds.add(task)
+        task.add_done_callback(self._reseeds.discard)
 
     async def reseeded(self) -> None:
         """Wait until the journal reads that taking the link over started are done."""
-        await asyncio.gather(*(t for t in self._tasks if t.get_name() == "figures-reseed"),
-                             return_exceptions=True)
+        await asyncio.gather(*self._reseeds, return_exceptions=True)
 
     async def _reseed(self) -> None:
         try:
@@ -128,9 +130,10 @@ class FiguresService:
         if self.pbx is not None:
             self.pbx.unsubscribe_calls(self.on_events)
             self.pbx.unsubscribe_agents(self.on_agents)
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._reseeds]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def seed(self) -> None:
         """Today's calls so far (from local midnight) and the organizations' ids."""
