@@ -323,7 +323,7 @@ async def _service(
             while app[LEADERSHIP].holds() or not app[BUS].connected:
                 await asyncio.sleep(0.1)
     conn.send({"port": runner.addresses[0][1], "holder": app[LEADERSHIP].holds()})
-    peak = {"rss": 0, "calls": 0, "ami_queue": 0}
+    peak = {"rss": 0, "calls": 0}
     # Wall time each backlog was last seen: which of the two the run's end waited for.
     backlog_seen = {"ami": 0.0, "writer": 0.0}
     lags: list[float] = []
@@ -351,7 +351,6 @@ async def _service(
             # The tracker's own count: `calls()` builds a snapshot of each, far too dear here.
             peak["calls"] = max(peak["calls"], len(app[PBX].tracker._calls))
             queued = ami_metric("hotline_ami_event_queue_depth")
-            peak["ami_queue"] = max(peak["ami_queue"], queued)
             second = int(time.time())
             queue_by_second[second] = max(queue_by_second.get(second, 0), queued)
             if queued:
@@ -369,7 +368,7 @@ async def _service(
     while True:
         command = await loop.run_in_executor(None, conn.recv)
         if command == "baseline":
-            peak.update(rss=_rss(), calls=0, ami_queue=0)
+            peak.update(rss=_rss(), calls=0)
             queue_by_second.clear()
             sampler = asyncio.create_task(sample())
             conn.send({"rss": peak["rss"], "cpu": time.process_time(),
@@ -380,7 +379,7 @@ async def _service(
                 "cpu": time.process_time(),
                 "bus": bus.health() if bus is not None else None,
                 "rss": _rss(), "peak_rss": peak["rss"], "peak_calls": peak["calls"],
-                "peak_ami_queue": peak["ami_queue"],
+                "peak_ami_queue": max(queue_by_second.values(), default=0),
                 "ami_queue_by_second": dict(queue_by_second),
                 "ami_backlog_until": backlog_seen["ami"],
                 "writer_backlog_until": backlog_seen["writer"],
