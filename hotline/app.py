@@ -14,7 +14,7 @@ import uuid
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from datetime import UTC
 
 import structlog
@@ -38,11 +38,11 @@ from hotline.figures.service import FiguresService
 from hotline.ivr.loader import IvrScripts, load_scripts
 from hotline.ivr.service import IvrService
 from hotline.callbacks.live import announce as announce_callbacks
-from hotline.cluster.bus import Bus, own_channel
+from hotline.cluster.bus import SHARED, Bus, own_channel
 from hotline.cluster.commands import Commands
 from hotline.cluster.lock import Leadership, LockMetrics
 from hotline.keys import (
-    ALERTS, BUS, CALL_WRITER, COMMANDS, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
+    ALERTS, BUS, BUS_LISTENERS, CALL_WRITER, COMMANDS, DIGEST, FIGURES, HUB, LABELS, LEADERSHIP, LEDGER, LIVE, MODES, PBX,
     PBX_ACTIONS, PBX_LEDGERS, PBXS, RECORDINGS, SOCKETS, SUPERVISION,
 )
 from hotline.live import ws
@@ -62,6 +62,7 @@ from hotline.pbx.labels import LABELS as PBX_LABELS
 from hotline.pbx.ledger import LedgerSweep, Organizations
 from hotline.recordings.playback import RecordingTampered, RecordingUnavailable
 from hotline.recordings.service import Recordings
+from hotline.recordings.wakes import EndedCalls
 from hotline.reports import http as reports_http
 from hotline.reports import pages as reports_pages
 from hotline.reports.digest import DigestJob
@@ -151,7 +152,7 @@ def create_app(
     app.cleanup_ctx.append(_rollup)
     if telephony:
         app.cleanup_ctx.append(functools.partial(_telephony, metrics=pbx_metrics))
-        app.cleanup_ctx.append(_recordings)
+        app.cleanup_ctx.append(functools.partial(_recordings, metrics=pbx_metrics))
         app.cleanup_ctx.append(_surveys)
         app.cleanup_ctx.append(_supervision)
         if settings.asterisk.agi_serve:
@@ -353,21 +354,40 @@ def _while_holding_ledger(holder: Leadership, ledger: LedgerSweep,
     return stop_ledger
 
 
-async def _recordings(app: web.Application) -> AsyncIterator[None]:
-    """The recording worker (woken by every ended call) and its scheduled checks."""
-    feed, writer = app[PBXS], app[CALL_WRITER]
+async def _recordings(app: web.Application, *, metrics: PbxMetrics) -> AsyncIterator[None]:
+    """The recording worker (woken by every ended call) and its scheduled checks, on one
+    instance: the holder of the recordings' lock, a standby's when there is one, so that the
+    audio work never competes with the AMI link and the screen-pops for the holder's CPU."""
+    feed, writer, leadership = app[PBXS], app[CALL_WRITER], app[LEADERSHIP]
 
     async def writer_flushed() -> None:
         await writer.flushed(timeout=5.0)
 
     recordings = Recordings(app[SETTINGS], app[SESSIONS], before_sweep=writer_flushed)
-    recordings.only_if = app[LEADERSHIP].holds  # type: ignore[method-assign]
+    work = Leadership(app[SETTINGS].service.database_url, "work:recordings",
+                      instance=leadership.instance, follower=True, pbx="",
+                      metrics=metrics.locks,
+                      give_way=lambda: leadership.holds() and leadership.peers > 0)
+    recordings.only_if = work.holds  # type: ignore[method-assign]
+    work.while_holding("recording worker", recordings.worker.start, recordings.worker.stop)
+    bus = app.get(BUS)
+    ended = EndedCalls(
+        work.holds, recordings.worker.calls_ended,
+        send=None if bus is None else functools.partial(bus.send, SHARED),
+        written=writer_flushed,
+    )
+    if bus is not None:
+        app[BUS_LISTENERS].append(ended.received)
     app[RECORDINGS] = recordings
-    app[HEALTH_PROBES]["recordings"] = recordings.health
-    feed.subscribe_calls(recordings.worker.on_events)
+    app[HEALTH_PROBES]["recordings"] = lambda: recordings.health() | {
+        "worker": "here" if work.holds() else "elsewhere", "forwarded": ended.forwarded}
+    feed.subscribe_calls(ended.on_events)
     await recordings.start()
+    await work.start()
     yield
-    feed.unsubscribe_calls(recordings.worker.on_events)
+    feed.unsubscribe_calls(ended.on_events)
+    await ended.stop()
+    await work.stop()
     await recordings.stop()
 
 
@@ -413,9 +433,13 @@ def _add_live(app: web.Application) -> None:
         commands = Commands(bus_key, lambda channel, body: bus.send(channel, body),
                             leadership.holds, own_channel)
 
-        def received(channel: str, body: dict[str, object]) -> None:
+        listeners = app[BUS_LISTENERS] = []
+
+        def received(channel: str, body: dict[str, Any]) -> None:
             relay.received(channel, body)
             commands.received(channel, body)
+            for listener in listeners:
+                listener(channel, body)
 
         bus = Bus(leadership.dsn or "", bus_key, received, on_reconnect=lambda: (
             relay.became_holder() if leadership.holds() else relay.announce()))

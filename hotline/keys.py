@@ -4,7 +4,8 @@ when the service runs without a PBX (`create_app(telephony=False)`): read them w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -48,6 +49,8 @@ SOCKETS: web.AppKey[Relay | LocalSockets] = web.AppKey("sockets")
 # Several instances on one PostgreSQL: whether this one holds the PBX link (advisory lock).
 LEADERSHIP = web.AppKey("leadership", Leadership)
 BUS = web.AppKey("bus", Bus)
+# What else hears the bus besides the relay and the commands (each gets every message).
+BUS_LISTENERS = web.AppKey("bus_listeners", list[Callable[[str, dict[str, Any]], None]])
 # Commands to the PBX from any instance: a standby's go to the holder over the bus.
 COMMANDS = web.AppKey("commands", Commands)
 # Supervisors listening to, whispering in and joining live calls (ChanSpy legs).

@@ -27,6 +27,12 @@ scheduled work and the live hub; with several PBXs (`[[pbx]]`) the holder of tha
 takes each other PBX's own lock (`pbx:<name>`, a `follower`: tried only while the first is
 held, let go with it) before it starts that PBX's link, so each link is held by exactly one
 instance. A follower's connection is not counted among the instances (`peers`).
+
+A lock may also give way (`give_way`): while its test is true it is not tried, and a holder
+lets it go at its next check. The recordings' lock (`work:recordings`) gives way on the PBX
+link's holder while another instance stands by, so that the audio work (ffmpeg, the storage's
+copies) runs beside the web on a standby, never beside the AMI link and the screen-pops; an
+instance alone keeps it.
 """
 
 from __future__ import annotations
@@ -113,10 +119,13 @@ class Leadership:
         retry: float = RETRY,
         check: float = CHECK,
         follower: bool = False,
+        give_way: Callable[[], bool] | None = None,
     ) -> None:
         self.dsn = asyncpg_dsn(database_url)
         # A lock taken only while this instance holds the first one (another PBX's link).
         self.follower = follower
+        # While true, the lock is left to the other instances (not tried, let go if held).
+        self.give_way = give_way or (lambda: False)
         self.name = name
         self.key = key or lock_key(*name.split(":", 1))
         self.instance = instance or instance_name()
@@ -138,7 +147,7 @@ class Leadership:
         # Its metrics, labelled with the PBX whose link it guards (by default the one its
         # name says: "pbx:<name>"); alone (a test): on a registry of its own.
         metrics = metrics or LockMetrics(CollectorRegistry())
-        self.pbx = pbx or name.split(":", 1)[-1]
+        self.pbx = pbx if pbx is not None else name.split(":", 1)[-1]  # "": no PBX's lock
         metrics.held.labels(name, self.pbx).set_function(lambda: 1 if self.holding else 0)
         self._changes = {change: metrics.changes.labels(name, self.pbx, change)
                          for change in ("taken", "lost")}
@@ -197,7 +206,7 @@ class Leadership:
     async def _run(self) -> None:
         while True:
             try:
-                if not await self._try():
+                if self.give_way() or not await self._try():
                     # A standby keeps its connection between tries: the holder counts it.
                     await asyncio.sleep(self.retry)
                     continue
@@ -207,10 +216,11 @@ class Leadership:
             except Exception as exc:  # the database is away: try again
                 self.last_error = repr(exc)[:200]
                 log.warning("lock not checked", lock=self.name, error=self.last_error)
-            if self.holding and self.peers == 0 and await self._retake():
+            if (self.holding and self.peers == 0 and not self.give_way()
+                    and await self._retake()):
                 continue  # alone, and the lock is ours again: nothing was stopped
             if self.holding:
-                await self._released(self.last_error or "lost")
+                await self._released(self.last_error or ("given way" if self.give_way() else "lost"))
             await self._close()
             await asyncio.sleep(self.retry)
 
@@ -277,6 +287,10 @@ class Leadership:
                     await self._lost.wait()
             if self._lost.is_set():
                 self.last_error = "lock connection closed"
+                return
+            if self.give_way():
+                self.last_error = None
+                log.info("lock left to another instance", lock=self.name, instance=self.instance)
                 return
             try:
                 await self._count_peers()

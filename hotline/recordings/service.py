@@ -62,14 +62,16 @@ class Recordings:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
     def only_if(self) -> bool:
-        """Whether this instance runs the scheduled checks (several instances: the holder)."""
+        """Whether this instance runs the scheduled checks (several instances: the one whose
+        worker runs)."""
         return True
 
     async def _scheduled(self, work: Any) -> Any:
         return await work() if self.only_if() else None
 
     async def start(self) -> None:
-        await self.worker.start()
+        """The scheduled checks; the worker is started by whoever decides where it runs
+        (the recordings' lock, hotline/app.py)."""
         rec = self.settings.recordings
         first = utc_now() + timedelta(minutes=1)
         self._scheduler.add_job(

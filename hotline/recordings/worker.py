@@ -153,9 +153,13 @@ class RecordingWorker:
 
     def on_events(self, events: Sequence[DomainEvent]) -> None:
         """A call subscriber of the PBX feed: a call ended, its recordings can be processed."""
-        ended = [event.call_id for event in events if isinstance(event, CallEnded)]
-        if ended:
-            self._ended.update(ended)
+        self.calls_ended([event.call_id for event in events if isinstance(event, CallEnded)])
+
+    def calls_ended(self, call_ids: Sequence[str]) -> None:
+        """These PBX calls ended (heard here or from the link's holder): look at their
+        recordings."""
+        if call_ids:
+            self._ended.update(call_ids)
             self._wake.set()
 
     def wake(self) -> None:

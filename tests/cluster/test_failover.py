@@ -537,3 +537,50 @@ async def test_forwarded_transfer_latency(pair, sim, settings) -> None:
     report = {w: (min(v), statistics.median(v), max(v)) for w, v in took.items()}
     print(f"transfer ms (min/median/max): {report}; load {load_before} -> {os.getloadavg()}")
     assert report["standby"][1] < 1000
+
+
+async def test_the_recordings_are_stored_by_the_standby_not_beside_the_pbx_link(
+        pair, sim, settings) -> None:
+    """With a standby there, the audio work runs on it: the holder follows the calls and
+    sends their ends over the bus, the standby's worker stores the recordings at once (not at
+    its next minute's sweep), and the holder's worker stays idle. The holder killed, the
+    survivor, alone, takes the worker over and stores the next call's recording."""
+    a, b, sessions = pair
+    sogaz = next(o for o in settings.organizations if o.code == "sogaz")
+    await add_operator(sessions, "l1a", "sogaz", sogaz.level1_phones[0], 1)
+
+    async def stored(number: str, timeout: float) -> Recording:
+        deadline = time.monotonic() + timeout
+        while True:
+            async with sessions() as db:
+                found = (await db.scalars(select(Recording).join(Call).where(
+                    Call.caller_number == number, Recording.kind == "call"))).all()
+            if found and found[0].status == "stored":
+                return found[0]
+            assert time.monotonic() < deadline, [(r.pbx_file, r.status) for r in found]
+            await asyncio.sleep(0.2)
+
+    deadline = time.monotonic() + 10
+    while ((await b.health()) or {}).get("recordings", {}).get("worker") != "here":
+        assert time.monotonic() < deadline, "the standby took the recordings' lock"
+        await asyncio.sleep(0.1)
+    sim.place_call(INSURER_LINE, "79130000555", "Гражданин", "answered", timing=Timing(talk=0.5))
+    await sim.wait_idle(timeout=30)
+    recording = await stored("79130000555", timeout=20)  # the sweep would take a minute
+    assert recording.stored_path and recording.card_id is not None
+    holder, standby = (await a.health())["recordings"], (await b.health())["recordings"]
+    assert holder["worker"] == "elsewhere" and holder["processed"] == 0, holder
+    assert holder["forwarded"] >= 1, holder
+    assert standby["worker"] == "here" and standby["processed"] >= 1, standby
+
+    a.kill()
+    await b.wait_role("holder", timeout=10)
+    deadline = time.monotonic() + 10  # a call before B's link is up comes by the ledger later
+    while ((await b.health()) or {}).get("pbx", {}).get("state") != "connected":
+        assert time.monotonic() < deadline, "B connected to the PBX"
+        await asyncio.sleep(0.1)
+    sim.place_call(INSURER_LINE, "79130000556", "Гражданин", "answered", timing=Timing(talk=0.5))
+    await sim.wait_idle(timeout=30)
+    await stored("79130000556", timeout=20)
+    alone = (await b.health())["recordings"]
+    assert alone["worker"] == "here" and alone["processed"] >= 2, alone

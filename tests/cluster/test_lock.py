@@ -73,3 +73,34 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.05)
+
+
+async def test_a_lock_that_gives_way_is_let_go_and_left_to_the_other_instance(pg_url: str) -> None:
+    """The recordings' lock on the PBX link's holder: while it gives way, a held lock is let
+    go (its work stopped) and the other instance takes it; it is not tried meanwhile, and
+    is taken again when the other lets go and it no longer gives way."""
+    busy = {"flag": False}
+    first = Leadership(pg_url, name="work:give-way", check=0.2, retry=0.2,
+                       give_way=lambda: busy["flag"])
+    second = Leadership(pg_url, name="work:give-way", check=0.2, retry=0.2)
+    ran: list[str] = []
+    first.while_holding("work", lambda: ran.append("first on"), lambda: ran.append("first off"))
+    second.while_holding("work", lambda: ran.append("second on"), lambda: ran.append("second off"))
+    await first.start()
+    try:
+        await until(first.holds)
+        await second.start()
+        await asyncio.sleep(0.6)
+        assert first.holds() and not second.holds(), "nothing gives way yet"
+        busy["flag"] = True
+        await until(second.holds)
+        assert not first.holds() and ran == ["first on", "first off", "second on"]
+        busy["flag"] = False
+        await asyncio.sleep(0.6)
+        assert second.holds() and not first.holds(), "a lock held elsewhere is not taken"
+        await second.stop()
+        await until(first.holds)
+        assert ran[-2:] == ["second off", "first on"]
+    finally:
+        await second.stop()
+        await first.stop()
