@@ -316,10 +316,12 @@ async def test_metrics_show_each_pbx_link_tracker_and_lock_by_its_name(client, s
         assert _of(both, "hotline_tracker_events_skipped_total", pbx=name,
                    reason="unknown") is not None
         assert _of(both, "hotline_lock_held", lock=f"pbx:{name}", pbx=name) == 1
-    # No sample without its PBX: every AMI and tracker sample names one.
+    # No sample without its PBX: every AMI and tracker sample names one, and every PBX
+    # link's lock; the recordings' lock guards no PBX's link and names none.
     assert all(dict(labels).get("pbx") in SITE_TITLES for (name, labels) in both
-               if name.startswith(("hotline_ami_", "hotline_tracker_", "hotline_calls_live",
-                                   "hotline_lock_")))
+               if name.startswith(("hotline_ami_", "hotline_tracker_", "hotline_calls_live"))
+               or (name.startswith("hotline_lock_") and dict(labels)["lock"].startswith("pbx:")))
+    assert _of(both, "hotline_lock_held", lock="work:recordings", pbx="") == 1
 
     main.secret = "not-the-secret"
     main.drop_connections()
