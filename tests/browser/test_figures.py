@@ -45,11 +45,14 @@ async def test_the_board_shows_figures_and_an_alert_with_a_sound_then_its_clear(
         sim.place_call(FUND_LINE, number, "Петрова Анна", scenario)
     await settle(sim, app)
     center = page.locator("[data-testid=figures-row][data-kind=center]")
+    # The board's snapshot comes every second: one taken while the calls still waited shows
+    # them arrived and none answered yet; wait for the one with the answers too.
     await page.wait_for_function(
         "() => { const r = document.querySelector('[data-testid=figures-row][data-kind=center]');"
-        " return r && r.children[3].textContent === '3'; }", timeout=15000)
+        " return r && r.children[3].textContent === '3' && r.children[5].textContent !== '—'; }",
+        timeout=15000)
     cells = await center.locator("td").all_inner_texts()
-    assert cells[2] == "3" and cells[4] != "—"  # arrived, service level
+    assert cells[2] == "3" and cells[3] != "—" and cells[4] != "—"  # arrived, service level, ASA
     assert await page.locator(f"[data-testid=figures-row][data-code='{FUND_LINE}']").count() == 1
     await page.click("[data-testid=window-m15]")
     assert (await center.locator("td").all_inner_texts())[2] == "3"
