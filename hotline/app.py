@@ -433,11 +433,12 @@ def _add_live(app: web.Application) -> None:
         commands = Commands(bus_key, lambda channel, body: bus.send(channel, body),
                             leadership.holds, own_channel)
 
-        listeners = app[BUS_LISTENERS] = []
+        # Everything that hears the bus, in order; other features add theirs (recordings).
+        listeners: list[Callable[[str, dict[str, Any]], None]] = [relay.received,
+                                                                  commands.received]
+        app[BUS_LISTENERS] = listeners
 
         def received(channel: str, body: dict[str, Any]) -> None:
-            relay.received(channel, body)
-            commands.received(channel, body)
             for listener in listeners:
                 listener(channel, body)
 

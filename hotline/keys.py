@@ -49,7 +49,7 @@ SOCKETS: web.AppKey[Relay | LocalSockets] = web.AppKey("sockets")
 # Several instances on one PostgreSQL: whether this one holds the PBX link (advisory lock).
 LEADERSHIP = web.AppKey("leadership", Leadership)
 BUS = web.AppKey("bus", Bus)
-# What else hears the bus besides the relay and the commands (each gets every message).
+# What hears the bus: the relay, the commands, then the features' own (each gets every message).
 BUS_LISTENERS = web.AppKey("bus_listeners", list[Callable[[str, dict[str, Any]], None]])
 # Commands to the PBX from any instance: a standby's go to the holder over the bus.
 COMMANDS = web.AppKey("commands", Commands)
